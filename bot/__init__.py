@@ -1,0 +1,1 @@
+"""Tocsin's shell: HTTP app, Slack, outbox sender, scheduler wiring, CLI, composition root."""

@@ -1,0 +1,1 @@
+"""Slack: action ids, escaping, Block Kit renderers and Bolt listeners."""

@@ -1,0 +1,199 @@
+"""Pure renderers: an alert's warning message and the resolve modal, as Block Kit dicts.
+
+Everything taken from an alert goes through :mod:`bot.slack.escape`; slack_sdk's block
+classes check the field limits when the blocks are serialised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.slack import ids
+from bot.slack.escape import cut, link, mention, mrkdwn, plain
+from escalation.model import AlertView, Status
+
+MAX_LABELS = 8
+
+
+def slack_date(when: datetime) -> str:
+    """A date Slack shows in each reader's own time zone (UTC in the fallback)."""
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def notification_text(alert: AlertView) -> str:
+    """The plain fallback shown in notifications."""
+    state = "" if alert.status is Status.FIRING else f" [{alert.status.value}]"
+    return mrkdwn(f"[{alert.level.name}]{state} {alert.title}", 3000)
+
+
+def _status_line(alert: AlertView) -> str:
+    if alert.status is Status.RESOLVED:
+        who = "the source" if alert.resolved_by_source else mention(alert.resolved_by)
+        when = slack_date(alert.resolved_at) if alert.resolved_at else ""
+        line = f":white_check_mark: *Resolved* by {who} {when}"
+        if alert.root_cause:
+            line += f" · root cause: *{mrkdwn(alert.root_cause, 100)}*"
+        return line
+    if alert.status is Status.ACKNOWLEDGED:
+        line = f":eyes: *Acknowledged* by {mention(alert.acknowledged_by)}"
+        if alert.acknowledged_at:
+            line += f" {slack_date(alert.acknowledged_at)}"
+        if alert.owner:
+            line += f" · owner {mention(alert.owner)}"
+            if alert.owner_since:
+                line += f" since {slack_date(alert.owner_since)}"
+            if alert.assigned_by and alert.assigned_by != alert.owner:
+                line += f" (assigned by {mention(alert.assigned_by)})"
+        return line
+    return f":rotating_light: *Firing* since {slack_date(alert.fired_at)}"
+
+
+def _repeat_line(alert: AlertView) -> str | None:
+    if alert.count <= 1:
+        return None
+    return f"Fired {alert.count} times · last seen {slack_date(alert.last_seen_at)}"
+
+
+def _meta_line(alert: AlertView) -> str:
+    parts = [f"Source: {mrkdwn(alert.source, 80)}", f"Team: {mrkdwn(alert.team, 80)}"]
+    if alert.category:
+        parts.append(f"Category: {mrkdwn(alert.category, 80)}")
+    labels = [f"`{mrkdwn(k, 60)}={mrkdwn(v, 100)}`" for k, v in sorted(alert.labels.items())][
+        :MAX_LABELS
+    ]
+    if labels:
+        more = len(alert.labels) - len(labels)
+        parts.append(" ".join(labels) + (f" +{more} more" if more > 0 else ""))
+    return cut(" · ".join(parts), 3000)
+
+
+def _last_time(alert: AlertView) -> str | None:
+    last = alert.last_resolution
+    if last is None:
+        return None
+    who = "the source" if last.by_source else mention(last.resolved_by)
+    line = f":repeat: *Last time* ({slack_date(last.resolved_at)}) resolved by {who}"
+    if last.root_cause:
+        line += f" · root cause: {mrkdwn(last.root_cause, 100)}"
+    if last.note:
+        line += f" · “{mrkdwn(last.note, 500)}”"
+    return line
+
+
+def _buttons(alert: AlertView) -> ActionsBlock | None:
+    if alert.status is Status.RESOLVED:
+        return None
+    value = str(alert.id)
+    elements: list[Any] = []
+    if alert.status is Status.FIRING:
+        elements.append(
+            ButtonElement(
+                text="Acknowledge", action_id=ids.ACKNOWLEDGE, value=value, style="primary"
+            )
+        )
+    elements.append(ButtonElement(text="Claim (I own it)", action_id=ids.CLAIM, value=value))
+    elements.append(UserSelectElement(placeholder="Assign to…", action_id=ids.ASSIGN))
+    if alert.status is Status.ACKNOWLEDGED:
+        elements.append(
+            ButtonElement(text="Unacknowledge", action_id=ids.UNACKNOWLEDGE, value=value)
+        )
+    elements.append(
+        ButtonElement(text="Resolve…", action_id=ids.RESOLVE, value=value, style="danger")
+    )
+    return ActionsBlock(block_id=f"{ids.ACTIONS_BLOCK_PREFIX}{alert.id}", elements=elements)
+
+
+def warning_blocks(alert: AlertView) -> list[dict[str, Any]]:
+    level = alert.level
+    header = f"{level.emoji} {level.name.upper()}: {alert.title}".strip()
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=plain(header, 150), emoji=True)),
+        SectionBlock(text=MarkdownTextObject(text=_status_line(alert))),
+    ]
+    if alert.description:
+        blocks.append(SectionBlock(text=PlainTextObject(text=plain(alert.description, 3000))))
+    fields = []
+    if alert.impact:
+        fields.append(MarkdownTextObject(text="*Impact*\n" + mrkdwn(alert.impact, 1900)))
+    if alert.suggested_actions:
+        fields.append(
+            MarkdownTextObject(text="*Suggested actions*\n" + mrkdwn(alert.suggested_actions, 1900))
+        )
+    if fields:
+        blocks.append(SectionBlock(fields=fields))
+    if alert.status is Status.RESOLVED and alert.resolution_note:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="*What was done*\n" + mrkdwn(alert.resolution_note, 2900)
+                )
+            )
+        )
+    context = [_meta_line(alert)]
+    repeat = _repeat_line(alert)
+    if repeat:
+        context.append(repeat)
+    links = [x for x in (link(lk.url, lk.title) for lk in alert.links[:5]) if x]
+    if links:
+        context.append(cut(" · ".join(links), 3000))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t) for t in context]))
+    last = _last_time(alert)
+    if last:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut(last, 3000))]))
+    buttons = _buttons(alert)
+    if buttons:
+        blocks.append(buttons)
+    return [block.to_dict() for block in blocks]
+
+
+def resolve_modal(alert: AlertView, *, root_causes: Sequence[str]) -> dict[str, Any]:
+    view = View(
+        type="modal",
+        callback_id=ids.RESOLVE_MODAL,
+        private_metadata=str(alert.id),
+        title=PlainTextObject(text="Resolve alert"),
+        submit=PlainTextObject(text="Resolve"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            SectionBlock(text=PlainTextObject(text=plain(f"#{alert.id} {alert.title}", 3000))),
+            InputBlock(
+                block_id=ids.RESOLVE_NOTE_BLOCK,
+                label=PlainTextObject(text="What was done?"),
+                element=PlainTextInputElement(
+                    action_id=ids.RESOLVE_NOTE_ACTION, multiline=True, max_length=3000
+                ),
+            ),
+            InputBlock(
+                block_id=ids.RESOLVE_CAUSE_BLOCK,
+                label=PlainTextObject(text="Root cause"),
+                element=StaticSelectElement(
+                    action_id=ids.RESOLVE_CAUSE_ACTION,
+                    placeholder=PlainTextObject(text="Pick a category"),
+                    options=[
+                        Option(value=cause, text=plain(cause, 75)) for cause in root_causes[:100]
+                    ],
+                ),
+            ),
+        ],
+    )
+    return view.to_dict()

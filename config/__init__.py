@@ -1,0 +1,1 @@
+"""Typed settings and the policy file format. Imports nothing from the project."""

@@ -1,0 +1,257 @@
+"""The policy file: levels, integrations, grading, routes, teams, people, root causes.
+
+Loaded from YAML and validated into typed models. Every problem is reported with its exact
+place in the file (``routes[2].channel: field required``) and stops start-up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from config.durations import parse_duration
+
+Duration = Annotated[int, BeforeValidator(parse_duration)]
+SourceFormat = Literal["alertmanager", "generic"]
+SOURCE_FORMATS: tuple[str, ...] = ("alertmanager", "generic")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LevelConfig(_Strict):
+    name: str = Field(min_length=1, max_length=40)
+    emoji: str = Field(default="", max_length=60)
+    ack_within: Duration | None = None
+    resolve_within: Duration | None = None
+
+
+class IntegrationConfig(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    format: SourceFormat
+    token: str = Field(min_length=8, description="Bearer token; literal or ${ENV_VAR}")
+
+
+class GradingMatch(_Strict):
+    severity: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+    category: list[str] = Field(default_factory=list)
+
+
+class GradingRuleConfig(_Strict):
+    match: GradingMatch
+    level: Annotated[int, Field(ge=1, le=3)]
+
+
+_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})$")
+
+
+class RouteTarget(_Strict):
+    team: str
+    channel: str
+    policy: str = "default"
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, channel: str) -> str:
+        if not _CHANNEL.match(channel):
+            raise ValueError("must be a channel name like #alerts or a channel id like C0123ABCD")
+        return channel
+
+
+class RouteConfig(RouteTarget):
+    match: dict[str, str] = Field(default_factory=dict)
+
+
+class TeamConfig(_Strict):
+    name: str | None = None
+    channel: str | None = None
+    timezone: str = "UTC"
+    members: list[str] = Field(default_factory=list)
+
+    @field_validator("members")
+    @classmethod
+    def _slack_ids(cls, members: list[str]) -> list[str]:
+        for member in members:
+            if not _SLACK_USER.match(member):
+                raise ValueError(f'"{member}" is not a Slack user id (like U012ABCDEF)')
+        return members
+
+
+Role = Literal["responder", "approver", "admin"]
+
+
+def _responder() -> list[Role]:
+    return ["responder"]
+
+
+class PersonConfig(_Strict):
+    name: str
+    roles: list[Role] = Field(default_factory=_responder)
+
+
+class PolicyConfig(_Strict):
+    """Escalation policy placeholder: tiers and repeats (see the escalation guide)."""
+
+    description: str = ""
+
+
+DEFAULT_ROOT_CAUSES = (
+    "hardware",
+    "software change",
+    "capacity",
+    "third party",
+    "data error",
+    "human error",
+    "unknown",
+)
+
+
+class PolicyFile(_Strict):
+    levels: dict[Literal[1, 2, 3], LevelConfig]
+    default_level: Annotated[int, Field(ge=1, le=3)] = 3
+    integrations: list[IntegrationConfig] = Field(min_length=1)
+    grading: list[GradingRuleConfig] = Field(default_factory=list)
+    routes: list[RouteConfig] = Field(default_factory=list)
+    default_route: RouteTarget
+    teams: dict[str, TeamConfig] = Field(default_factory=dict)
+    people: dict[str, PersonConfig] = Field(default_factory=dict)
+    root_causes: list[str] = Field(default_factory=lambda: list(DEFAULT_ROOT_CAUSES), min_length=1)
+    policies: dict[str, PolicyConfig] = Field(default_factory=lambda: {"default": PolicyConfig()})
+
+    @field_validator("levels")
+    @classmethod
+    def _all_levels(cls, levels: dict[int, LevelConfig]) -> dict[int, LevelConfig]:
+        missing = sorted({1, 2, 3} - set(levels))
+        if missing:
+            raise ValueError(f"levels {missing} are missing; define 1, 2 and 3")
+        return levels
+
+    @model_validator(mode="after")
+    def _references(self) -> Self:
+        problems: list[str] = []
+        names = [i.name for i in self.integrations]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                problems.append(f'integrations[{index}].name: "{name}" is defined twice')
+        targets: list[tuple[str, RouteTarget]] = [("default_route", self.default_route)]
+        targets += [(f"routes[{i}]", r) for i, r in enumerate(self.routes)]
+        for where, target in targets:
+            if target.policy not in self.policies:
+                problems.append(f'{where}.policy: "{target.policy}" is not in policies')
+            if self.teams and target.team not in self.teams:
+                problems.append(f'{where}.team: "{target.team}" is not in teams')
+        for person in self.people:
+            if not _SLACK_USER.match(person):
+                problems.append(f'people.{person}: "{person}" is not a Slack user id')
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class PolicyError(Exception):
+    """The policy file cannot be used. ``problems`` are lines like ``place: what is wrong``."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{path}: {len(problems)} problem(s) in the policy file:\n{lines}")
+
+
+def load_policy(path: Path, *, env: Mapping[str, str]) -> PolicyFile:
+    """Read, expand ``${VAR}`` references from ``env``, and validate the policy file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(path, [f"cannot read the file: {exc.strerror or exc}"]) from exc
+    return parse_policy(text, env=env, path=path)
+
+
+def parse_policy(text: str, *, env: Mapping[str, str], path: Path = Path("<policy>")) -> PolicyFile:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PolicyError(path, [f"{where}not valid YAML ({problem})"]) from exc
+    if not isinstance(raw, dict):
+        raise PolicyError(path, ["the file must be a mapping (levels:, integrations:, …)"])
+    problems: list[str] = []
+    expanded = _expand(raw, env, "", problems)
+    if problems:
+        raise PolicyError(path, problems)
+    try:
+        return PolicyFile.model_validate(expanded)
+    except ValidationError as exc:
+        raise PolicyError(path, [_describe(err) for err in exc.errors()]) from exc
+
+
+def _expand(node: object, env: Mapping[str, str], where: str, problems: list[str]) -> object:
+    if isinstance(node, str):
+
+        def sub(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in env:
+                problems.append(f"{where}: environment variable {name} is not set")
+                return ""
+            return env[name]
+
+        return _ENV_REF.sub(sub, node)
+    if isinstance(node, dict):
+        return {k: _expand(v, env, _join(where, k), problems) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_expand(v, env, f"{where}[{i}]", problems) for i, v in enumerate(node)]
+    return node
+
+
+def _join(where: str, key: object) -> str:
+    return f"{where}.{key}" if where else str(key)
+
+
+def _describe(error: Mapping[str, object]) -> str:
+    loc = error.get("loc", ())
+    path = ""
+    for part in loc if isinstance(loc, tuple) else ():
+        if isinstance(part, int) and path and not _is_mapping_key(path):
+            path += f"[{part}]"
+        else:
+            path = _join(path, part)
+    msg = str(error.get("msg", "invalid"))
+    msg = msg.removeprefix("Value error, ")
+    value = error.get("input")
+    kind = str(error.get("type", ""))
+    if kind in ("missing",):
+        msg = "is required"
+    elif kind == "extra_forbidden":
+        msg = "is not a known setting"
+    elif (
+        value is not None
+        and not isinstance(value, dict | list)
+        and '"' not in msg
+        and not path.endswith("token")  # never echo a secret
+    ):
+        msg = f'"{value}": {msg}'
+    return f"{path}: {msg}" if path else msg
+
+
+def _is_mapping_key(path: str) -> bool:
+    # levels.1 is a key of a mapping, not an index into a list
+    return path.endswith("levels")

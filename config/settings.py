@@ -1,0 +1,104 @@
+"""Typed settings from the environment, built once at start and passed down."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+EXAMPLE_POLICY = Path(__file__).with_name("example.yaml")
+SANDBOX_BOT_TOKEN = "xoxb-sandbox-token"  # noqa: S105 - the sandbox's own fake token
+SANDBOX_SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105
+DEV_WEBHOOK_TOKEN = "dev-token"  # noqa: S105 - used only while the sandbox runs
+
+
+class Settings(BaseSettings):
+    """Every knob of Tocsin. Names are the environment variables (case-insensitive)."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default=DEFAULT_SLACK_API_URL, alias="TOCSIN_SLACK_API_URL")
+    database_url: str = Field(default="sqlite:///data/tocsin.db", alias="TOCSIN_DATABASE_URL")
+    config_path: Path = Field(default=EXAMPLE_POLICY, alias="TOCSIN_CONFIG")
+    host: str = Field(default="127.0.0.1", alias="TOCSIN_HOST")
+    port: int = Field(default=8080, ge=0, le=65535, alias="TOCSIN_PORT")
+    public_url: str | None = Field(default=None, alias="TOCSIN_PUBLIC_URL")
+    webhook_token: SecretStr | None = Field(default=None, alias="TOCSIN_WEBHOOK_TOKEN")
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0, alias="TOCSIN_MAX_BODY_BYTES")
+    log_format: Literal["auto", "console", "json"] = Field(
+        default="auto", alias="TOCSIN_LOG_FORMAT"
+    )
+    log_level: str = Field(default="INFO", alias="TOCSIN_LOG_LEVEL")
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, alias="TOCSIN_OUTBOX_POLL_SECONDS")
+    inbox_poll_seconds: float = Field(default=1.0, gt=0, alias="TOCSIN_INBOX_POLL_SECONDS")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        async_url(value)  # raises on an unknown scheme
+        return value
+
+    @property
+    def sandbox(self) -> bool:
+        """The local Slack sandbox runs when no Slack bot token is set."""
+        return self.slack_bot_token is None
+
+    def bot_token(self) -> str:
+        return (
+            self.slack_bot_token.get_secret_value() if self.slack_bot_token else SANDBOX_BOT_TOKEN
+        )
+
+    def signing_secret(self) -> str:
+        if self.slack_signing_secret:
+            return self.slack_signing_secret.get_secret_value()
+        if self.sandbox:
+            return SANDBOX_SIGNING_SECRET
+        raise ValueError("SLACK_SIGNING_SECRET must be set when SLACK_BOT_TOKEN is set")
+
+    def base_url(self) -> str:
+        """The URL at which this instance is reached (for links and the sandbox)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
+
+    def policy_environment(self) -> Mapping[str, str]:
+        """Variables the policy file may reference as ``${NAME}``.
+
+        While the sandbox runs, ``TOCSIN_WEBHOOK_TOKEN`` falls back to ``dev-token`` so a fresh
+        clone works with no setup; with real Slack credentials it must be set.
+        """
+        env = dict(os.environ)
+        if self.webhook_token is not None:
+            env["TOCSIN_WEBHOOK_TOKEN"] = self.webhook_token.get_secret_value()
+        elif self.sandbox:
+            env.setdefault("TOCSIN_WEBHOOK_TOKEN", DEV_WEBHOOK_TOKEN)
+        return env
+
+    def async_database_url(self) -> str:
+        return async_url(self.database_url)
+
+
+def async_url(url: str) -> str:
+    """Map a plain database URL to its async driver: aiosqlite or asyncpg."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"not a database URL: {url!r}")
+    base = scheme.split("+", 1)[0]
+    if base == "sqlite":
+        return f"sqlite+aiosqlite://{rest}"
+    if base in ("postgresql", "postgres"):
+        return f"postgresql+asyncpg://{rest}"
+    raise ValueError(f"unsupported database {scheme!r}: use sqlite:///path or postgresql://…")
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,118 @@
+"""Domain types shared by the parsers, the state machine, storage and the renderers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class SourceStatus(StrEnum):
+    """What the monitoring tool says about an alert."""
+
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class Status(StrEnum):
+    """Where an alert stands in Tocsin."""
+
+    FIRING = "firing"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """One normalised event from a source: an alert is firing, or it recovered."""
+
+    fingerprint: str
+    status: SourceStatus
+    title: str
+    source: str
+    description: str = ""
+    impact: str = ""
+    suggested_actions: str = ""
+    severity: str | None = None
+    level: int | None = None
+    category: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    links: tuple[Link, ...] = ()
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    group_key: str | None = None
+    details: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LevelSpec:
+    """A graded warning level as the operator named it."""
+
+    number: int
+    name: str
+    emoji: str
+    ack_within_seconds: int | None = None
+    resolve_within_seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RouteDecision:
+    team: str
+    channel: str
+    policy: str
+    route_index: int | None
+    """Index of the matching route in the policy file, ``None`` for the fallback."""
+
+
+@dataclass(frozen=True, slots=True)
+class LastResolution:
+    """What was done the last time the same alert was resolved."""
+
+    resolved_at: datetime
+    resolved_by: str | None
+    by_source: bool
+    root_cause: str | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """Everything a renderer needs to draw one warning. Built by storage from its rows."""
+
+    id: int
+    fingerprint: str
+    integration: str
+    source: str
+    title: str
+    description: str
+    impact: str
+    suggested_actions: str
+    level: LevelSpec
+    category: str | None
+    labels: Mapping[str, str]
+    links: tuple[Link, ...]
+    team: str
+    channel: str
+    status: Status
+    fired_at: datetime
+    last_seen_at: datetime
+    count: int
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    owner: str | None
+    owner_since: datetime | None
+    assigned_by: str | None
+    resolved_by: str | None
+    resolved_at: datetime | None
+    resolved_by_source: bool
+    resolution_note: str | None
+    root_cause: str | None
+    last_resolution: LastResolution | None = None

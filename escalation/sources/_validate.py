@@ -1,0 +1,216 @@
+"""Small checks shared by the source parsers.
+
+Every failure is a :class:`PayloadError` whose ``field`` is the exact path into the payload
+(``""`` for the payload itself) and whose ``problem`` says what was expected and what was got.
+A JSON ``null`` counts as an absent field everywhere a field is optional.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from escalation.errors import PayloadError
+from escalation.model import SourceStatus
+
+MAX_ALERTS = 1000
+MAX_LABELS = 100
+MAX_LABEL_CHARS = 1024
+MAX_FINGERPRINT_CHARS = 256
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})",
+    re.ASCII,
+)
+
+
+def child(path: str, key: str) -> str:
+    """The path of ``key`` inside the object at ``path``."""
+    return f"{path}.{key}" if path else key
+
+
+def item(path: str, index: int) -> str:
+    """The path of element ``index`` of the list at ``path``."""
+    return f"{path}[{index}]"
+
+
+def json_type(value: object) -> str:
+    """The JSON name of the type of ``value``, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return type(value).__name__
+
+
+def show(value: object) -> str:
+    """A short rendering of a scalar as JSON (strings quoted), or the type of anything else."""
+    if isinstance(value, str):
+        return json.dumps(value if len(value) <= 40 else value[:40] + "…", ensure_ascii=False)
+    if value is None or isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return json_type(value)
+
+
+def problem(field: str, text: str) -> PayloadError:
+    """A PayloadError; at the root (``field == ""``) the text names "the payload"."""
+    return PayloadError(field, text if field else f"the payload {text}")
+
+
+def wrong_type(field: str, expected: str, value: object) -> PayloadError:
+    return problem(field, f"must be {expected}, got {json_type(value)}")
+
+
+def require(obj: Mapping[str, object], key: str, *, path: str) -> object:
+    """The value of a required field; absent or null is an error."""
+    value = obj.get(key)
+    if value is None:
+        raise PayloadError(child(path, key), "is required")
+    return value
+
+
+def expect_object(value: object, *, field: str) -> Mapping[str, object]:
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise wrong_type(field, "an object", value)
+    return value
+
+
+def expect_list(value: object, *, field: str, max_items: int | None = None) -> list[object]:
+    if not isinstance(value, list):
+        raise wrong_type(field, "an array", value)
+    if max_items is not None and len(value) > max_items:
+        raise PayloadError(field, f"has {len(value)} items; at most {max_items} are accepted")
+    return value
+
+
+def expect_alert_list(value: object, *, field: str) -> list[object]:
+    """A non-empty list of at most :data:`MAX_ALERTS` elements."""
+    alerts = expect_list(value, field=field)
+    if not alerts:
+        raise PayloadError(field, "must contain at least one alert")
+    if len(alerts) > MAX_ALERTS:
+        raise PayloadError(field, f"has {len(alerts)} alerts; at most {MAX_ALERTS} are accepted")
+    return alerts
+
+
+def expect_str(
+    value: object, *, field: str, max_chars: int | None = None, non_empty: bool = False
+) -> str:
+    if not isinstance(value, str):
+        raise wrong_type(field, "a string", value)
+    if non_empty and not value.strip():
+        raise PayloadError(field, "must not be empty")
+    if max_chars is not None and len(value) > max_chars:
+        raise PayloadError(
+            field, f"is {len(value)} characters long; at most {max_chars} are accepted"
+        )
+    return value
+
+
+def optional_str(
+    obj: Mapping[str, object],
+    key: str,
+    *,
+    path: str,
+    max_chars: int | None = None,
+    non_empty: bool = False,
+) -> str | None:
+    """The string value of an optional field, ``None`` when absent or null."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    return expect_str(value, field=child(path, key), max_chars=max_chars, non_empty=non_empty)
+
+
+def expect_str_map(
+    value: object,
+    *,
+    field: str,
+    max_entries: int = MAX_LABELS,
+    max_key_chars: int | None = MAX_LABEL_CHARS,
+    max_value_chars: int | None = MAX_LABEL_CHARS,
+) -> dict[str, str]:
+    """An object whose values are all strings, within the given size limits."""
+    obj = expect_object(value, field=field)
+    if len(obj) > max_entries:
+        raise PayloadError(field, f"has {len(obj)} entries; at most {max_entries} are accepted")
+    result: dict[str, str] = {}
+    for key, raw in obj.items():
+        if max_key_chars is not None and len(key) > max_key_chars:
+            raise PayloadError(
+                field,
+                f"has a key {len(key)} characters long; at most {max_key_chars} are accepted",
+            )
+        result[key] = expect_str(raw, field=child(field, key), max_chars=max_value_chars)
+    return result
+
+
+def expect_status(value: object, *, field: str) -> SourceStatus:
+    if value == SourceStatus.FIRING.value:
+        return SourceStatus.FIRING
+    if value == SourceStatus.RESOLVED.value:
+        return SourceStatus.RESOLVED
+    raise PayloadError(field, f'must be "firing" or "resolved", got {show(value)}')
+
+
+def parse_level(value: object, *, field: str) -> int:
+    """A warning level: the number 1, 2 or 3, or the same as a string."""
+    if isinstance(value, int) and not isinstance(value, bool) and value in (1, 2, 3):
+        return value
+    if isinstance(value, str) and value.strip() in ("1", "2", "3"):
+        return int(value)
+    raise PayloadError(field, f"must be 1, 2 or 3, got {show(value)}")
+
+
+def parse_rfc3339(text: str, *, field: str) -> datetime:
+    """An RFC 3339 timestamp as an aware UTC datetime.
+
+    Fractional seconds may have any number of digits (Go writes up to nine); digits beyond
+    microseconds are dropped.
+    """
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        raise PayloadError(field, "is not an RFC 3339 timestamp")
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    micros = int((fraction or "0")[:6].ljust(6, "0"))
+    try:
+        if offset in ("Z", "z"):
+            tz = UTC
+        else:
+            hours, minutes = int(offset[1:3]), int(offset[4:6])
+            if hours > 23 or minutes > 59:
+                raise ValueError(offset)
+            delta = timedelta(hours=hours, minutes=minutes)
+            tz = timezone(-delta if offset[0] == "-" else delta)
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tz
+        )
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise PayloadError(field, "is not an RFC 3339 timestamp") from None
+
+
+def optional_timestamp(obj: Mapping[str, object], key: str, *, path: str) -> datetime | None:
+    """The timestamp in an optional field, ``None`` when absent or null."""
+    text = optional_str(obj, key, path=path)
+    return None if text is None else parse_rfc3339(text, field=child(path, key))
+
+
+def is_http_url(text: str) -> bool:
+    """Whether ``text`` is an absolute http:// or https:// URL with a host."""
+    try:
+        parts = urlsplit(text.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)

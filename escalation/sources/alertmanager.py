@@ -1,0 +1,168 @@
+"""The Prometheus Alertmanager webhook, payload version "4".
+
+One :class:`AlertEvent` per element of ``alerts``; firing and resolved alerts may be mixed in
+one payload. See https://prometheus.io/docs/alerting/latest/configuration/#webhook_config
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from escalation.errors import PayloadError
+from escalation.fingerprint import derive_fingerprint
+from escalation.model import AlertEvent, Link
+from escalation.sources._validate import (
+    MAX_FINGERPRINT_CHARS,
+    child,
+    expect_alert_list,
+    expect_object,
+    expect_status,
+    expect_str_map,
+    is_http_url,
+    item,
+    optional_str,
+    optional_timestamp,
+    require,
+    show,
+)
+
+SOURCE = "alertmanager"
+
+# Go's zero time.Time: what Alertmanager sends for an alert that has not ended.
+GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
+
+_KNOWN_ALERT_FIELDS = frozenset(
+    {"status", "labels", "annotations", "startsAt", "endsAt", "generatorURL", "fingerprint"}
+)
+_LEVELS = ("1", "2", "3")
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """What the payload says about all of its alerts."""
+
+    group_key: str | None
+    receiver: str
+    external_url: str
+    truncated_alerts: int
+
+
+def parse_alertmanager(payload: object) -> list[AlertEvent]:
+    """The events in an Alertmanager webhook body (the value ``json.loads`` returned).
+
+    Raises :class:`PayloadError` naming the offending field when the body does not have the
+    shape of a version 4 webhook payload.
+    """
+    body = expect_object(payload, field="")
+    version = body.get("version")
+    if version is not None and version != "4":
+        raise PayloadError("version", f'must be "4", got {show(version)}')
+    alerts = expect_alert_list(require(body, "alerts", path=""), field="alerts")
+    group = _Group(
+        group_key=optional_str(body, "groupKey", path=""),
+        receiver=optional_str(body, "receiver", path="") or "",
+        external_url=optional_str(body, "externalURL", path="") or "",
+        truncated_alerts=_truncated_alerts(body.get("truncatedAlerts")),
+    )
+    return [
+        _parse_alert(
+            expect_object(raw, field=item("alerts", i)), path=item("alerts", i), group=group
+        )
+        for i, raw in enumerate(alerts)
+    ]
+
+
+def _truncated_alerts(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise PayloadError("truncatedAlerts", f"must be a non-negative integer, got {show(value)}")
+
+
+def _parse_alert(alert: Mapping[str, object], *, path: str, group: _Group) -> AlertEvent:
+    status = expect_status(require(alert, "status", path=path), field=child(path, "status"))
+    labels = _labels(alert, path=path)
+    annotations = _annotations(alert, path=path)
+    alertname = labels["alertname"]
+    fingerprint = optional_str(
+        alert, "fingerprint", path=path, max_chars=MAX_FINGERPRINT_CHARS
+    ) or derive_fingerprint(title=alertname, labels=labels)
+    details: dict[str, object] = {
+        key: value for key, value in alert.items() if key not in _KNOWN_ALERT_FIELDS
+    }
+    details.update(
+        receiver=group.receiver,
+        externalURL=group.external_url,
+        truncatedAlerts=group.truncated_alerts,
+    )
+    category = labels.get("category", "").strip().lower()
+    return AlertEvent(
+        fingerprint=fingerprint,
+        status=status,
+        title=_first(annotations.get("summary"), annotations.get("title"), alertname) or "Alert",
+        source=SOURCE,
+        description=_first(annotations.get("description"), annotations.get("message")),
+        impact=_first(annotations.get("impact")),
+        suggested_actions=_first(annotations.get("suggested_actions"), annotations.get("runbook")),
+        severity=labels.get("severity") or None,
+        level=_level(labels, annotations),
+        category=category or None,
+        labels=labels,
+        annotations=annotations,
+        links=_links(alert, annotations, path=path),
+        starts_at=_timestamp(alert, "startsAt", path=path),
+        ends_at=_timestamp(alert, "endsAt", path=path),
+        group_key=group.group_key,
+        details=details,
+    )
+
+
+def _labels(alert: Mapping[str, object], *, path: str) -> dict[str, str]:
+    field = child(path, "labels")
+    labels = expect_str_map(require(alert, "labels", path=path), field=field)
+    if "alertname" not in labels:
+        raise PayloadError(child(field, "alertname"), "is required")
+    if not labels["alertname"].strip():
+        raise PayloadError(child(field, "alertname"), "must not be empty")
+    return labels
+
+
+def _annotations(alert: Mapping[str, object], *, path: str) -> dict[str, str]:
+    raw = alert.get("annotations")
+    if raw is None:
+        return {}
+    return expect_str_map(raw, field=child(path, "annotations"), max_value_chars=None)
+
+
+def _first(*candidates: str | None) -> str:
+    """The first candidate that is not blank, stripped; ``""`` when there is none."""
+    for candidate in candidates:
+        if candidate and candidate.strip():
+            return candidate.strip()
+    return ""
+
+
+def _level(labels: Mapping[str, str], annotations: Mapping[str, str]) -> int | None:
+    for value in (labels.get("level"), annotations.get("level")):
+        if value is not None and value.strip() in _LEVELS:
+            return int(value)
+    return None
+
+
+def _links(
+    alert: Mapping[str, object], annotations: Mapping[str, str], *, path: str
+) -> tuple[Link, ...]:
+    candidates = (
+        ("Source", optional_str(alert, "generatorURL", path=path)),
+        ("Runbook", annotations.get("runbook_url")),
+        ("Dashboard", annotations.get("dashboard_url")),
+    )
+    return tuple(Link(title, url.strip()) for title, url in candidates if url and is_http_url(url))
+
+
+def _timestamp(alert: Mapping[str, object], key: str, *, path: str) -> datetime | None:
+    moment = optional_timestamp(alert, key, path=path)
+    return None if moment == GO_ZERO_TIME else moment

@@ -1,0 +1,50 @@
+"""People acting on alerts: one transaction, acted on once per Slack request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from escalation.state import Event, IllegalTransition, transition
+from storage.alerts import state_of
+from storage.db import Database
+from storage.effects import persist_transition
+from storage.tables import AlertRow, ProcessedRequestRow
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    ok: bool
+    message: str
+    rule: str | None = None
+    duplicate: bool = False
+
+
+async def apply_action(
+    db: Database,
+    *,
+    alert_id: int,
+    event: Event,
+    kind: str,
+    actor: str,
+    request_key: str,
+    now: datetime,
+) -> ActionResult:
+    """Apply a person's ``event`` to an alert. A request key seen before does nothing."""
+    try:
+        async with db.write() as session:
+            session.add(ProcessedRequestRow(key=request_key, received_at=now))
+            await session.flush()
+            row = await session.get(AlertRow, alert_id, with_for_update=not db.is_sqlite)
+            if row is None:
+                return ActionResult(False, f"Alert #{alert_id} does not exist.")
+            try:
+                tr = transition(state_of(row), event, now=now)
+            except IllegalTransition as refused:
+                return ActionResult(False, refused.message, refused.rule)
+            await persist_transition(session, row, tr, kind=kind, actor=actor, now=now)
+            return ActionResult(True, tr.summary, tr.rule)
+    except IntegrityError:
+        return ActionResult(False, "This request was already handled.", duplicate=True)

@@ -1,0 +1,137 @@
+"""Alert rows ↔ domain types."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from escalation.model import AlertEvent, AlertView, LastResolution, LevelSpec, Link, Status
+from escalation.state import AlertState
+from storage.tables import AlertRow, ResolutionRow
+
+_STATE_FIELDS = tuple(f.name for f in fields(AlertState))
+
+
+def state_of(row: AlertRow) -> AlertState:
+    values = {name: getattr(row, name) for name in _STATE_FIELDS}
+    values["status"] = Status(row.status)
+    return AlertState(**values)
+
+
+def apply_state(row: AlertRow, state: AlertState) -> None:
+    for name in _STATE_FIELDS:
+        value = getattr(state, name)
+        setattr(row, name, value.value if isinstance(value, Status) else value)
+    row.version += 1
+
+
+def new_row(
+    event: AlertEvent,
+    state: AlertState,
+    *,
+    integration: str,
+    level: int,
+    grade_reason: str,
+    team: str,
+    channel: str,
+    policy: str,
+) -> AlertRow:
+    row = AlertRow(
+        fingerprint=event.fingerprint,
+        integration=integration,
+        source=event.source,
+        status=state.status.value,
+        level=level,
+        grade_reason=grade_reason,
+        title=event.title,
+        description=event.description,
+        impact=event.impact,
+        suggested_actions=event.suggested_actions,
+        severity=event.severity,
+        category=event.category,
+        labels=dict(event.labels),
+        annotations=dict(event.annotations),
+        links=[{"title": link.title, "url": link.url} for link in event.links],
+        details=dict(event.details),
+        group_key=event.group_key,
+        team=team,
+        channel=channel,
+        policy=policy,
+        fired_at=state.fired_at,
+        last_seen_at=state.last_seen_at,
+        version=0,
+    )
+    apply_state(row, state)
+    return row
+
+
+async def find_open(session: AsyncSession, fingerprint: str) -> AlertRow | None:
+    query = select(AlertRow).where(
+        AlertRow.fingerprint == fingerprint, AlertRow.status != Status.RESOLVED.value
+    )
+    return (await session.exec(query)).first()
+
+
+async def last_resolution(session: AsyncSession, row: AlertRow) -> LastResolution | None:
+    query = (
+        select(ResolutionRow)
+        .where(ResolutionRow.fingerprint == row.fingerprint, ResolutionRow.alert_id != row.id)
+        .order_by(col(ResolutionRow.resolved_at).desc())
+        .limit(1)
+    )
+    found = (await session.exec(query)).first()
+    if found is None:
+        return None
+    return LastResolution(
+        resolved_at=found.resolved_at,
+        resolved_by=found.resolved_by,
+        by_source=found.by_source,
+        root_cause=found.root_cause,
+        note=found.note,
+    )
+
+
+def fallback_level(number: int) -> LevelSpec:
+    return LevelSpec(number=number, name=f"level {number}", emoji="")
+
+
+async def load_view(
+    session: AsyncSession, alert_id: int, levels: Mapping[int, LevelSpec]
+) -> AlertView | None:
+    row = await session.get(AlertRow, alert_id)
+    if row is None or row.id is None:
+        return None
+    return AlertView(
+        id=row.id,
+        fingerprint=row.fingerprint,
+        integration=row.integration,
+        source=row.source,
+        title=row.title,
+        description=row.description,
+        impact=row.impact,
+        suggested_actions=row.suggested_actions,
+        level=levels.get(row.level) or fallback_level(row.level),
+        category=row.category,
+        labels=dict(row.labels),
+        links=tuple(Link(title=x["title"], url=x["url"]) for x in row.links),
+        team=row.team,
+        channel=row.channel,
+        status=Status(row.status),
+        fired_at=row.fired_at,
+        last_seen_at=row.last_seen_at,
+        count=row.count,
+        acknowledged_by=row.acknowledged_by,
+        acknowledged_at=row.acknowledged_at,
+        owner=row.owner,
+        owner_since=row.owner_since,
+        assigned_by=row.assigned_by,
+        resolved_by=row.resolved_by,
+        resolved_at=row.resolved_at,
+        resolved_by_source=row.resolved_by_source,
+        resolution_note=row.resolution_note,
+        root_cause=row.root_cause,
+        last_resolution=await last_resolution(session, row),
+    )

@@ -1,0 +1,153 @@
+"""SQLModel tables. Rows are built from validated domain objects, never from raw input."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, text
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class InboxRow(SQLModel, table=True):
+    """A webhook body as received, stored before the sender gets its 2xx."""
+
+    __tablename__ = "inbox"
+    id: int | None = Field(default=None, primary_key=True)
+    integration: str = Field(max_length=64)
+    source_format: str = Field(max_length=32)
+    received_at: datetime = _ts()
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    status: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = 0
+    processed_at: datetime | None = _ts(nullable=True)
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class AlertRow(SQLModel, table=True):
+    __tablename__ = "alert"
+    __table_args__ = (
+        # At most one open alert per fingerprint: dedup is enforced by the database.
+        Index(
+            "ux_alert_open_fingerprint",
+            "fingerprint",
+            unique=True,
+            sqlite_where=text("status != 'resolved'"),
+            postgresql_where=text("status != 'resolved'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(max_length=255, index=True)
+    integration: str = Field(max_length=64)
+    source: str = Field(max_length=255)
+    status: str = Field(max_length=24, index=True)
+    level: int
+    grade_reason: str = Field(default="", max_length=255)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    impact: str = Field(default="", sa_column=Column(Text, nullable=False))
+    suggested_actions: str = Field(default="", sa_column=Column(Text, nullable=False))
+    severity: str | None = Field(default=None, max_length=255)
+    category: str | None = Field(default=None, max_length=255)
+    labels: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    annotations: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    links: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    group_key: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    team: str = Field(max_length=255)
+    channel: str = Field(max_length=255)
+    policy: str = Field(max_length=255)
+    fired_at: datetime = _ts()
+    last_seen_at: datetime = _ts()
+    count: int = 1
+    acknowledged_by: str | None = Field(default=None, max_length=64)
+    acknowledged_at: datetime | None = _ts(nullable=True)
+    first_acknowledged_at: datetime | None = _ts(nullable=True)
+    owner: str | None = Field(default=None, max_length=64)
+    owner_since: datetime | None = _ts(nullable=True)
+    assigned_by: str | None = Field(default=None, max_length=64)
+    resolved_by: str | None = Field(default=None, max_length=64)
+    resolved_at: datetime | None = _ts(nullable=True)
+    resolved_by_source: bool = False
+    resolution_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    root_cause: str | None = Field(default=None, max_length=255)
+    version: int = 1
+
+
+class AlertEventRow(SQLModel, table=True):
+    """The append-only timeline of an alert."""
+
+    __tablename__ = "alert_event"
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    at: datetime = _ts()
+    kind: str = Field(max_length=32)
+    rule: str = Field(max_length=32)
+    actor: str | None = Field(default=None, max_length=64)
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class OutboxRow(SQLModel, table=True):
+    """Something to deliver outside the database, written with the state that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=255, unique=True)
+    alert_id: int | None = Field(default=None, foreign_key="alert.id", index=True)
+    kind: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    created_at: datetime = _ts()
+    next_attempt_at: datetime = _ts()
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    done_at: datetime | None = _ts(nullable=True)
+
+
+class SlackMessageRow(SQLModel, table=True):
+    """Where an alert's warning lives in Slack, so it can be updated in place."""
+
+    __tablename__ = "slack_message"
+    alert_id: int = Field(foreign_key="alert.id", primary_key=True)
+    channel_id: str = Field(max_length=64)
+    ts: str = Field(max_length=64)
+    posted_at: datetime = _ts()
+
+
+class ProcessedRequestRow(SQLModel, table=True):
+    """Slack requests already acted on (retries and replays act once)."""
+
+    __tablename__ = "processed_request"
+    key: str = Field(primary_key=True, max_length=255)
+    received_at: datetime = _ts()
+
+
+class ResolutionRow(SQLModel, table=True):
+    """The kept record of how an alert was resolved."""
+
+    __tablename__ = "resolution"
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", unique=True)
+    fingerprint: str = Field(max_length=255, index=True)
+    level: int
+    team: str = Field(max_length=255)
+    resolved_at: datetime = _ts()
+    resolved_by: str | None = Field(default=None, max_length=64)
+    by_source: bool = False
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    root_cause: str | None = Field(default=None, max_length=255)
+    acknowledged_by: str | None = Field(default=None, max_length=64)
+    owner: str | None = Field(default=None, max_length=64)
+    time_to_acknowledge_s: float | None = None
+    time_to_resolve_s: float | None = None
