@@ -7,6 +7,13 @@ from typing import Any
 
 JSON = dict[str, Any]
 
+DEFAULT_USERS: tuple[tuple[str, str, str], ...] = (  # (id, name, real name)
+    ("U0ALICE", "alice", "Alice Archer"),
+    ("U0BOB", "bob", "Bob Baker"),
+    ("U0CAROL", "carol", "Carol Chen"),
+    ("U0DAVE", "dave", "Dave Diaz"),
+)
+
 
 class SandboxError(ValueError):
     """A sandbox operation that Slack (or a Slack user) could not have done."""

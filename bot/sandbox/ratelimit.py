@@ -1,10 +1,13 @@
-"""Per-channel write limits (a token bucket, as Slack's ~1 message/s/channel) and a write log."""
+"""Per-channel write limits (a token bucket, as Slack's ~1 message/s/channel), injected faults
+and the write log."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from bot.sandbox.models import Fault
 
 
 @dataclass
@@ -70,3 +73,24 @@ class WriteLog:
                 start += 1
             best = max(best, end - start + 1)
         return best
+
+
+class FaultPlan:
+    """Failures injected with `SlackWorld.fail_next`, taken by the next matching calls."""
+
+    def __init__(self) -> None:
+        self._pending: list[Fault] = []
+
+    def add(self, fault: Fault) -> None:
+        if fault.count < 1:
+            raise ValueError("count must be >= 1")
+        self._pending.append(fault)
+
+    def take(self, method: str) -> Fault | None:
+        for fault in self._pending:
+            if fault.method == method:
+                fault.count -= 1
+                if fault.count == 0:
+                    self._pending.remove(fault)
+                return fault
+        return None

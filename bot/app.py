@@ -1,0 +1,181 @@
+"""The composition root: settings in, a running service out. Nothing is built at import."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock, system_clock
+from bot.inbox_worker import InboxWorker
+from bot.outbox_sender import OutboxSender
+from bot.rules import Rules, build_rules
+from bot.sandbox import SlackWorld, build_sandbox_app
+from bot.slack.listeners import Listeners
+from bot.wakeup import Wakeup
+from bot.webhooks import webhook_router
+from config.policy import PolicyFile, load_policy
+from config.settings import Settings
+from storage.db import Database
+
+log = structlog.get_logger("tocsin")
+
+
+@dataclass
+class Service:
+    settings: Settings
+    policy: PolicyFile
+    rules: Rules
+    db: Database
+    slack: AsyncWebClient
+    bolt: AsyncApp
+    inbox_worker: InboxWorker
+    outbox_sender: OutboxSender
+    inbox_wakeup: Wakeup
+    outbox_wakeup: Wakeup
+    clock: Clock = system_clock
+    world: SlackWorld | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def slack_api_url(settings: Settings) -> str:
+    if settings.sandbox and settings.slack_api_url == "https://slack.com/api/":
+        return f"{settings.base_url()}/sandbox/api/"
+    return settings.slack_api_url.rstrip("/") + "/"
+
+
+def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service:
+    policy = load_policy(settings.config_path, env=settings.policy_environment())
+    rules = build_rules(policy)
+    db = Database(settings.async_database_url())
+    slack = AsyncWebClient(
+        token=settings.bot_token(),
+        base_url=slack_api_url(settings),
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+    bolt = AsyncApp(
+        token=settings.bot_token(),
+        signing_secret=settings.signing_secret(),
+        client=slack,
+        raise_error_for_unhandled_request=False,
+    )
+    inbox_wakeup, outbox_wakeup = Wakeup(), Wakeup()
+    Listeners(db=db, rules=rules, clock=clock, on_change=outbox_wakeup.set).register(bolt)
+    inbox_worker = InboxWorker(
+        db=db,
+        rules=rules.ingest,
+        clock=clock,
+        wakeup=inbox_wakeup,
+        on_processed=outbox_wakeup,
+        poll_seconds=settings.inbox_poll_seconds,
+    )
+    sender = OutboxSender(
+        db=db,
+        client=slack,
+        levels=rules.levels,
+        clock=clock,
+        wakeup=outbox_wakeup,
+        poll_seconds=settings.outbox_poll_seconds,
+    )
+    return Service(
+        settings=settings,
+        policy=policy,
+        rules=rules,
+        db=db,
+        slack=slack,
+        bolt=bolt,
+        inbox_worker=inbox_worker,
+        outbox_sender=sender,
+        inbox_wakeup=inbox_wakeup,
+        outbox_wakeup=outbox_wakeup,
+        clock=clock,
+        world=SlackWorld() if settings.sandbox else None,
+    )
+
+
+def build_http_app(service: Service, *, run_workers: bool = True) -> FastAPI:
+    settings = service.settings
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await service.db.upgrade()
+        if run_workers:
+            service.tasks.append(asyncio.create_task(service.inbox_worker.run()))
+            service.tasks.append(asyncio.create_task(service.outbox_sender.run()))
+        log.info("tocsin_started", url=settings.base_url(), sandbox=settings.sandbox)
+        try:
+            yield
+        finally:
+            for task in service.tasks:
+                task.cancel()
+            for task in service.tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            service.tasks.clear()
+            await service.db.dispose()
+
+    app = FastAPI(
+        title="Tocsin",
+        summary="Alert dispatch and escalation for Slack",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.include_router(
+        webhook_router(
+            db=service.db,
+            rules=service.rules,
+            max_body_bytes=settings.max_body_bytes,
+            clock=service.clock,
+            on_stored=service.inbox_wakeup.set,
+        )
+    )
+    slack_handler = AsyncSlackRequestHandler(service.bolt)
+
+    @app.post("/slack/events", include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        return await slack_handler.handle(request)
+
+    @app.get("/healthz", tags=["health"], summary="The process is up")
+    async def healthz() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    @app.get("/readyz", tags=["health"], summary="Database reachable, migrations applied")
+    async def readyz() -> JSONResponse:
+        try:
+            current = await service.db.migrations_current()
+        except Exception as exc:
+            return JSONResponse(
+                {"ready": False, "database": f"unreachable: {type(exc).__name__}"}, status_code=503
+            )
+        if not current:
+            return JSONResponse({"ready": False, "database": "migrations pending"}, status_code=503)
+        return JSONResponse({"ready": True, "database": "ok"})
+
+    if service.world is not None:
+        base = settings.base_url()
+        app.mount(
+            "/sandbox",
+            build_sandbox_app(
+                service.world,
+                bot_token=settings.bot_token(),
+                signing_secret=settings.signing_secret(),
+                events_url=f"{base}/slack/events",
+                public_url=f"{base}/sandbox",
+            ),
+        )
+    return app

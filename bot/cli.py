@@ -1,0 +1,119 @@
+"""The ``tocsin`` command."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from rich.console import Console
+
+from config.policy import PolicyError, load_policy
+from config.settings import DEV_WEBHOOK_TOKEN, Settings
+
+app = typer.Typer(help="Tocsin: alert dispatch and escalation for Slack.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            console.print(f"[red]setting {where}:[/red] {err['msg']}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def serve() -> None:
+    """Run the service: webhooks, Slack endpoints, workers (and the sandbox without Slack)."""
+    from bot.app import build_http_app, build_service
+    from bot.logging_setup import configure_logging
+
+    settings = _settings()
+    configure_logging(fmt=settings.log_format, level=settings.log_level)
+    try:
+        service = build_service(settings)
+    except PolicyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    http_app = build_http_app(service)
+    if settings.sandbox:
+        _sandbox_banner(settings)
+    config = uvicorn.Config(
+        http_app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=8,
+    )
+    uvicorn.Server(config).run()
+
+
+def _sandbox_banner(settings: Settings) -> None:
+    base = settings.base_url()
+    token = (
+        settings.webhook_token.get_secret_value() if settings.webhook_token else DEV_WEBHOOK_TOKEN
+    )
+    console.print(
+        f"""
+[bold]Tocsin is running with the local Slack sandbox[/bold] (no SLACK_BOT_TOKEN is set).
+  Open the sandbox:    {base}/sandbox/
+  Post a test alert:
+    curl -sS -X POST {base}/webhooks/generic -H 'Authorization: Bearer {token}' \\
+      -H 'Content-Type: application/json' \\
+      -d '{{"title": "Checkout error rate high", "severity": "critical",
+           "description": "5xx above 8% for 10 minutes", "labels": {{"service": "checkout"}}}}'
+""",
+        highlight=False,
+    )
+
+
+@app.command("check-config")
+def check_config(
+    path: Annotated[
+        Path | None, typer.Argument(help="Policy file (default: TOCSIN_CONFIG)")
+    ] = None,
+) -> None:
+    """Validate the policy file and explain every problem with its place in the file."""
+    settings = _settings()
+    target = path or settings.config_path
+    try:
+        policy = load_policy(target, env=settings.policy_environment())
+    except PolicyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"[green]{target}: OK[/green] — {len(policy.integrations)} integration(s), "
+        f"{len(policy.grading)} grading rule(s), {len(policy.routes)} route(s), "
+        f"{len(policy.teams)} team(s)"
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations up to the newest."""
+    from storage.db import Database
+
+    settings = _settings()
+
+    async def run() -> None:
+        db = Database(settings.async_database_url())
+        try:
+            await db.upgrade()
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    console.print("[green]database is up to date[/green]")
+
+
+def main() -> None:
+    app()

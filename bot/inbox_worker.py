@@ -1,0 +1,83 @@
+"""Turns stored webhook bodies into alerts, in arrival order."""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import Clock
+from bot.wakeup import Wakeup
+from storage import inbox
+from storage.db import Database
+from storage.ingest import IngestRules, process
+
+log = structlog.get_logger("tocsin.inbox")
+
+
+class InboxWorker:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        rules: IngestRules,
+        clock: Clock,
+        wakeup: Wakeup,
+        on_processed: Wakeup,
+        poll_seconds: float,
+    ) -> None:
+        self._db = db
+        self._rules = rules
+        self._clock = clock
+        self._wakeup = wakeup
+        self._on_processed = on_processed
+        self._poll = poll_seconds
+
+    async def run(self) -> None:
+        while True:
+            try:
+                done = await self.drain()
+            except Exception:
+                log.exception("inbox_worker_error")
+                done = 0
+            if done == 0:
+                await self._wakeup.wait(self._poll)
+
+    async def drain(self) -> int:
+        """Process everything pending now; returns how many bodies were handled."""
+        total = 0
+        while items := await inbox.claim(self._db, now=self._clock()):
+            for item in items:
+                await self._process(item)
+                total += 1
+            self._on_processed.set()
+        return total
+
+    async def _process(self, item: inbox.InboxItem) -> None:
+        for attempt in (1, 2):
+            try:
+                outcome = await process(self._db, item, self._rules, now=self._clock())
+            except IntegrityError:
+                # Another replica opened the same fingerprint at the same moment: once more
+                # and it is a repeat of that alert.
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(0)
+                continue
+            except Exception as exc:
+                log.exception("inbox_item_failed", inbox_id=item.id)
+                await inbox.mark_failed(
+                    self._db, item.id, now=self._clock(), error=f"{type(exc).__name__}: {exc}"
+                )
+                return
+            log.info(
+                "inbox_processed",
+                inbox_id=item.id,
+                integration=item.integration,
+                opened=outcome.opened,
+                updated=outcome.updated,
+                resolved=outcome.resolved,
+                ignored=outcome.ignored,
+            )
+            return

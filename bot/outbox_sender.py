@@ -1,0 +1,155 @@
+"""Delivers outbox rows to Slack: the warning message, its updates, its thread notes.
+
+Messages are rendered at delivery time from the alert's current state, so a burst of
+updates to one alert becomes one ``chat.update``. slack_sdk's retry handlers deal with
+429s and connection errors; whatever still fails stays in the outbox and is tried again
+later with a growing delay — never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import timedelta
+
+import structlog
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock
+from bot.slack.render import notification_text, warning_blocks
+from bot.wakeup import Wakeup
+from escalation.model import LevelSpec
+from storage import outbox
+from storage.alerts import load_view
+from storage.db import Database
+from storage.messages import find_message, record_posted
+
+log = structlog.get_logger("tocsin.outbox")
+MAX_BACKOFF_SECONDS = 600
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        client: AsyncWebClient,
+        levels: Mapping[int, LevelSpec],
+        clock: Clock,
+        wakeup: Wakeup,
+        poll_seconds: float,
+        concurrency: int = 8,
+    ) -> None:
+        self._db = db
+        self._client = client
+        self._levels = levels
+        self._clock = clock
+        self._wakeup = wakeup
+        self._poll = poll_seconds
+        self._limit = asyncio.Semaphore(concurrency)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                sent = await self.drain()
+            except Exception:
+                log.exception("outbox_sender_error")
+                sent = 0
+            if sent == 0:
+                await self._wakeup.wait(self._poll)
+
+    async def drain(self) -> int:
+        """Deliver everything due now; returns how many rows were attempted."""
+        total = 0
+        while claimed := await outbox.claim_due(self._db, now=self._clock()):
+            by_alert: OrderedDict[int | None, list[outbox.Claimed]] = OrderedDict()
+            for item in claimed:
+                by_alert.setdefault(item.alert_id, []).append(item)
+            await asyncio.gather(*(self._deliver_in_order(items) for items in by_alert.values()))
+            total += len(claimed)
+        return total
+
+    async def _deliver_in_order(self, items: list[outbox.Claimed]) -> None:
+        async with self._limit:
+            for item in items:
+                if not await self._deliver(item):
+                    return  # later rows of this alert wait for this one
+
+    async def _deliver(self, item: outbox.Claimed) -> bool:
+        try:
+            await self._send(item)
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = str(exc.response.get("error", "")) or f"HTTP {status}"
+            retry_after = exc.response.headers.get("Retry-After") if status == 429 else None
+            delay = int(retry_after) if retry_after and str(retry_after).isdigit() else None
+            await self._retry_later(item, f"slack: {error}", delay)
+            return False
+        except Exception as exc:
+            await self._retry_later(item, f"{type(exc).__name__}: {exc}", None)
+            return False
+        await outbox.mark_done(self._db, [item.id], now=self._clock())
+        return True
+
+    async def _retry_later(self, item: outbox.Claimed, error: str, delay: int | None) -> None:
+        seconds = delay if delay is not None else min(2**item.attempts, MAX_BACKOFF_SECONDS)
+        log.warning(
+            "outbox_delivery_failed",
+            outbox_id=item.id,
+            alert_id=item.alert_id,
+            kind=item.kind,
+            attempts=item.attempts,
+            error=error,
+            retry_in_s=seconds,
+        )
+        at = self._clock() + timedelta(seconds=seconds)
+        await outbox.reschedule(self._db, item.id, at=at, error=error)
+
+    async def _send(self, item: outbox.Claimed) -> None:
+        if item.alert_id is None:
+            raise ValueError(f"outbox row {item.id} of kind {item.kind} has no alert")
+        if item.kind in ("post_warning", "update_warning"):
+            await self._draw(item)
+        elif item.kind == "thread_note":
+            message = await find_message(self._db, item.alert_id)
+            if message is None:
+                raise LookupError(f"alert {item.alert_id} has no Slack message yet")
+            await self._client.chat_postMessage(
+                channel=message.channel_id,
+                thread_ts=message.ts,
+                text=str(item.payload.get("text", "")),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        else:
+            raise ValueError(f"unknown outbox kind {item.kind!r}")
+
+    async def _draw(self, item: outbox.Claimed) -> None:
+        assert item.alert_id is not None
+        redundant = await outbox.pending_update_ids(self._db, item.alert_id, after_id=item.id)
+        async with self._db.read() as session:
+            view = await load_view(session, item.alert_id, self._levels)
+        if view is None:
+            raise LookupError(f"alert {item.alert_id} does not exist")
+        text, blocks = notification_text(view), warning_blocks(view)
+        message = await find_message(self._db, item.alert_id)
+        if message is None:
+            response = await self._client.chat_postMessage(
+                channel=view.channel, text=text, blocks=blocks, unfurl_links=False
+            )
+            await record_posted(
+                self._db,
+                alert_id=item.alert_id,
+                channel_id=str(response["channel"]),
+                ts=str(response["ts"]),
+                now=self._clock(),
+            )
+            log.info("warning_posted", alert_id=item.alert_id, channel=view.channel)
+        else:
+            await self._client.chat_update(
+                channel=message.channel_id, ts=message.ts, text=text, blocks=blocks
+            )
+            log.info("warning_updated", alert_id=item.alert_id, status=view.status.value)
+        await outbox.mark_done(self._db, redundant, now=self._clock())

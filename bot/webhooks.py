@@ -1,0 +1,112 @@
+"""``POST /webhooks/{integration}``: check, validate, store in the inbox, then answer 2xx."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.clock import Clock
+from bot.rules import Rules
+from escalation.errors import PayloadError
+from storage import inbox
+from storage.db import Database
+
+log = structlog.get_logger("tocsin.webhooks")
+
+
+def _error(status: int, message: str, *, field: str | None = None, **headers: str) -> JSONResponse:
+    body: dict[str, str] = {"error": message}
+    if field is not None:
+        body["field"] = field
+    return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+def _token(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        return value.strip()
+    return request.query_params.get("token")
+
+
+async def _read_capped(request: Request, limit: int) -> bytes | None:
+    """The body, or ``None`` if it is larger than ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def webhook_router(
+    *,
+    db: Database,
+    rules: Rules,
+    max_body_bytes: int,
+    clock: Clock,
+    on_stored: Callable[[], None],
+) -> APIRouter:
+    router = APIRouter(tags=["webhooks"])
+
+    @router.post(
+        "/webhooks/{integration}",
+        status_code=202,
+        summary="Receive alerts from a monitoring tool",
+        responses={
+            401: {"description": "missing or wrong token"},
+            404: {"description": "no such integration"},
+            413: {"description": "body larger than TOCSIN_MAX_BODY_BYTES"},
+            400: {"description": "body is not JSON"},
+            422: {"description": "body does not have the integration's format"},
+            503: {"description": "could not store the body; retry"},
+        },
+    )
+    async def receive(integration: str, request: Request) -> JSONResponse:
+        config = rules.integrations.get(integration)
+        if config is None:
+            return _error(404, f"no integration named {integration!r}")
+        given = _token(request)
+        if given is None or not hmac.compare_digest(given.encode(), config.token.encode()):
+            log.warning("webhook_refused", integration=integration, reason="bad token")
+            return _error(401, "missing or wrong token", **{"WWW-Authenticate": "Bearer"})
+        body = await _read_capped(request, max_body_bytes)
+        if body is None:
+            return _error(413, f"body larger than {max_body_bytes} bytes")
+        try:
+            payload = json.loads(body)
+        except UnicodeDecodeError:
+            return _error(400, "body is not valid UTF-8")
+        except json.JSONDecodeError as exc:
+            return _error(400, f"body is not JSON: {exc.msg} at line {exc.lineno} col {exc.colno}")
+        except RecursionError:
+            return _error(400, "body is nested too deeply")
+        try:
+            events = rules.ingest.parsers[config.format](payload)
+        except PayloadError as exc:
+            return _error(422, exc.problem, field=exc.field)
+        try:
+            inbox_id = await inbox.store(
+                db, integration=integration, source_format=config.format, body=body, now=clock()
+            )
+        except SQLAlchemyError as exc:
+            log.error("inbox_store_failed", integration=integration, error=type(exc).__name__)
+            return _error(503, "could not store the alert; retry", **{"Retry-After": "5"})
+        on_stored()
+        log.info("webhook_accepted", integration=integration, inbox_id=inbox_id, alerts=len(events))
+        return JSONResponse(
+            {"status": "accepted", "inbox_id": inbox_id, "alerts": len(events)}, status_code=202
+        )
+
+    return router
