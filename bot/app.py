@@ -104,7 +104,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         inbox_wakeup=inbox_wakeup,
         outbox_wakeup=outbox_wakeup,
         clock=clock,
-        world=SlackWorld() if settings.sandbox else None,
+        world=SlackWorld(public_url=f"{settings.base_url()}/sandbox") if settings.sandbox else None,
     )
 
 

@@ -28,7 +28,7 @@ Duration = Annotated[int, BeforeValidator(parse_duration)]
 SourceFormat = Literal["alertmanager", "generic"]
 SOURCE_FORMATS: tuple[str, ...] = ("alertmanager", "generic")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}\Z")
 
 
 class _Strict(BaseModel):
@@ -59,7 +59,7 @@ class GradingRuleConfig(_Strict):
     level: Annotated[int, Field(ge=1, le=3)]
 
 
-_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})$")
+_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})\Z")
 
 
 class RouteTarget(_Strict):
@@ -191,7 +191,8 @@ def parse_policy(text: str, *, env: Mapping[str, str], path: Path = Path("<polic
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise PolicyError(path, [f"{where}not valid YAML ({problem})"]) from exc
+        # ``from None``: the YAML error quotes the offending line, which may hold a token.
+        raise PolicyError(path, [f"{where}not valid YAML ({problem})"]) from None
     if not isinstance(raw, dict):
         raise PolicyError(path, ["the file must be a mapping (levels:, integrations:, …)"])
     problems: list[str] = []
@@ -201,7 +202,8 @@ def parse_policy(text: str, *, env: Mapping[str, str], path: Path = Path("<polic
     try:
         return PolicyFile.model_validate(expanded)
     except ValidationError as exc:
-        raise PolicyError(path, [_describe(err) for err in exc.errors()]) from exc
+        # ``from None``: pydantic's own message echoes every input, tokens included.
+        raise PolicyError(path, [_describe(err) for err in exc.errors()]) from None
 
 
 def _expand(node: object, env: Mapping[str, str], where: str, problems: list[str]) -> object:

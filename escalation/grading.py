@@ -21,6 +21,11 @@ class GradingRule:
     labels: Mapping[str, str] = field(default_factory=dict)
     categories: frozenset[str] = frozenset()
 
+    def __post_init__(self) -> None:
+        # Case-insensitive on both sides, whoever built the rule.
+        object.__setattr__(self, "severities", frozenset(s.lower() for s in self.severities))
+        object.__setattr__(self, "categories", frozenset(c.lower() for c in self.categories))
+
     def matches(self, event: AlertEvent) -> bool:
         if self.severities and (event.severity or "").lower() not in self.severities:
             return False

@@ -71,7 +71,7 @@ async def claim(
 
 async def mark_failed(db: Database, inbox_id: int, *, now: datetime, error: str) -> None:
     async with db.write() as session:
-        await session.execute(
+        await session.exec(
             update(InboxRow)
             .where(col(InboxRow.id) == inbox_id)
             .values(status=FAILED, processed_at=now, error=error[:2000])

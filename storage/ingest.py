@@ -97,7 +97,7 @@ async def process(
                 )
                 outcome.opened.append(alert_id)
             await session.flush()
-        await session.execute(
+        await session.exec(
             update(InboxRow)
             .where(col(InboxRow.id) == item.id)
             .values(status=DONE, processed_at=now, error=None)

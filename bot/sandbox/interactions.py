@@ -6,11 +6,18 @@ import itertools
 import secrets
 from collections.abc import Callable
 
+from bot.sandbox.blocks import assign_ids
 from bot.sandbox.models import JSON, ApiError, ResponseUrl, View
 
 RESPONSE_URL_TTL = 30 * 60.0
 RESPONSE_URL_USES = 5
 VIEW_STACK_LIMIT = 3
+
+
+def _with_ids(definition: JSON) -> JSON:
+    view = dict(definition)
+    view["blocks"] = assign_ids(view.get("blocks", []))
+    return view
 
 
 class Triggers:
@@ -83,7 +90,7 @@ class Views:
             view_id,
             user,
             trigger_id,
-            dict(definition),
+            _with_ids(definition),
             hash=secrets.token_hex(8),
             root_view_id=parent.root_view_id if parent else view_id,
             previous_view_id=parent.id if parent else None,
@@ -96,14 +103,19 @@ class Views:
         return self._new(self._triggers.redeem(trigger_id), trigger_id, definition, None)
 
     def push(self, trigger_id: str, definition: JSON) -> View:
+        """views.push: a new view on top of the user's open modal."""
         user = self._triggers.redeem(trigger_id)
         stack = self.open_for(user)
         if not stack:
             raise ApiError("not_found")
-        top = stack[-1]
-        if len([v for v in stack if v.root_view_id == top.root_view_id]) >= VIEW_STACK_LIMIT:
+        return self.push_on(stack[-1], definition, trigger_id=trigger_id)
+
+    def push_on(self, parent: View, definition: JSON, *, trigger_id: str = "") -> View:
+        """A view pushed onto `parent`'s stack (also `response_action: push`)."""
+        depth = len([v for v in self._open.values() if v.root_view_id == parent.root_view_id])
+        if depth >= VIEW_STACK_LIMIT:
             raise ApiError("push_limit_reached")
-        return self._new(user, trigger_id, definition, top)
+        return self._new(parent.user, trigger_id or parent.trigger_id, definition, parent)
 
     def get(self, view_id: str | None = None, *, external_id: str | None = None) -> View:
         for view in self._open.values():
@@ -116,7 +128,7 @@ class Views:
     def update(self, view: View, definition: JSON, *, expected_hash: str | None = None) -> View:
         if expected_hash and expected_hash != view.hash:
             raise ApiError("hash_conflict")
-        view.definition = dict(definition)
+        view.definition = _with_ids(definition)
         view.hash = secrets.token_hex(8)
         self._on_change()
         return view

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.models import ApiError
+from bot.sandbox.models import JSON, ApiError
 
 MESSAGE_TEXT_MAX = 40_000
 MESSAGE_BLOCKS_MAX = 50
@@ -178,9 +178,9 @@ def block_errors(
     return checker.errors
 
 
-def check_message(*, text: object, blocks: object) -> None:
+def check_message(*, text: object, blocks: object, attachments: object = None) -> None:
     """Raise ApiError (no_text, msg_too_long, invalid_blocks) as chat.postMessage would."""
-    if not text and not blocks:
+    if not text and not blocks and not attachments:
         raise ApiError("no_text")
     if text is not None and not isinstance(text, str):
         raise ApiError("invalid_arguments", messages=["must be a string [json-pointer:/text]"])
@@ -194,8 +194,8 @@ def check_message(*, text: object, blocks: object) -> None:
             raise ApiError("invalid_blocks", messages=errors)
 
 
-def check_view(view: object) -> None:
-    """Raise ApiError (invalid_arguments) as views.open / views.update / views.push would."""
+def check_view(view: object) -> JSON:
+    """Return `view` if valid, else raise ApiError (invalid_arguments) as views.open would."""
     checker = _Checker()
     if not isinstance(view, dict):
         raise ApiError("invalid_arguments", messages=["must be an object [json-pointer:/view]"])
@@ -220,3 +220,4 @@ def check_view(view: object) -> None:
         checker.fail("must provide submit when the view has input blocks", "/view/submit")
     if checker.errors:
         raise ApiError("invalid_arguments", messages=checker.errors)
+    return view

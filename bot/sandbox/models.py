@@ -22,11 +22,27 @@ class SandboxError(ValueError):
 class ApiError(Exception):
     """A Web API call that Slack answers with `{"ok": false, "error": error}`."""
 
-    def __init__(self, error: str, *, status: int = 200, messages: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        error: str,
+        *,
+        status: int = 200,
+        messages: list[str] | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(error)
         self.error = error
         self.status = status
         self.messages = messages or []
+        self.retry_after = retry_after
+
+    def to_body(self) -> JSON:
+        """The JSON body Slack answers with."""
+        body: JSON = {"ok": False, "error": self.error}
+        if self.messages:
+            body["errors"] = self.messages
+            body["response_metadata"] = {"messages": [f"[ERROR] {m}" for m in self.messages]}
+        return body
 
 
 @dataclass
@@ -94,6 +110,7 @@ class Message:
     user: str
     bot_id: str | None = None
     thread_ts: str | None = None
+    attachments: list[JSON] = field(default_factory=list)
     edited: int = 0
     history: list[JSON] = field(default_factory=list)  # earlier versions, oldest first
     replies: list[str] = field(default_factory=list)  # ts of thread replies (parents only)
@@ -108,6 +125,8 @@ class Message:
             "ts": self.ts,
             "team": team_id,
         }
+        if self.attachments:
+            data["attachments"] = self.attachments
         if self.bot_id is not None:
             data.update({"bot_id": self.bot_id, "app_id": app_id})
         if self.thread_ts is not None:

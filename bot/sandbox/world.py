@@ -33,10 +33,9 @@ def _short_hash(text: str) -> str:
 class SlackWorld:
     """A Slack workspace: users, channels, messages, ephemerals, views, triggers, faults.
 
-    `clock` (default `time.monotonic`) measures durations: trigger expiry, rate limits and the
-    write log. `wall_clock` (default `time.time`) makes message timestamps. `views`,
-    `triggers` and `response_urls` hold what interactions hand out; `write_log` every
-    accepted chat.postMessage / chat.update; `limiter` the per-channel token buckets.
+    `clock` (default `time.monotonic`) times trigger expiry, rate limits and the write log;
+    `wall_clock` (default `time.time`) makes message timestamps. `views`, `triggers` and
+    `response_urls` hold what interactions hand out; `write_log` every accepted write.
     """
 
     def __init__(
@@ -178,20 +177,21 @@ class SlackWorld:
         blocks: list[JSON] | None = None,
         thread_ts: str | None = None,
         user: str | None = None,
+        attachments: list[JSON] | None = None,
     ) -> Message:
         """Store a message (from the bot unless `user` is given); replies join their thread."""
         parent = self.messages.get((channel_id, thread_ts)) if thread_ts else None
         if parent is not None and parent.thread_ts is not None:
             parent = self.messages.get((channel_id, parent.thread_ts), parent)
-        is_bot = user is None or user == self.bot_user_id
         message = Message(
             channel=channel_id,
             ts=self.next_ts(),
             text=text,
             blocks=list(blocks or []),
             user=user or self.bot_user_id,
-            bot_id=self.bot_id if is_bot else None,
+            bot_id=self.bot_id if user in (None, self.bot_user_id) else None,
             thread_ts=parent.ts if parent is not None else thread_ts,
+            attachments=list(attachments or []),
         )
         self.messages[(channel_id, message.ts)] = message
         if parent is not None:
@@ -206,18 +206,24 @@ class SlackWorld:
         return found
 
     def update_message(
-        self, channel_id: str, ts: str, *, text: str | None, blocks: list[JSON] | None
+        self,
+        channel_id: str,
+        ts: str,
+        *,
+        text: str | None,
+        blocks: list[JSON] | None,
+        attachments: list[JSON] | None = None,
     ) -> Message:
         """Edit a message in place, keeping the earlier version in its history."""
         message = self.message(channel_id, ts)
-        replaced_at = self.next_ts()
-        message.history.append(
-            {"text": message.text, "blocks": message.blocks, "replaced_at": replaced_at}
-        )
+        old = {"text": message.text, "blocks": message.blocks, "replaced_at": self.next_ts()}
+        message.history.append(old)
         if text is not None:
             message.text = text
         if blocks is not None:
             message.blocks = list(blocks)
+        if attachments is not None:
+            message.attachments = list(attachments)
         message.edited += 1
         self.touch()
         return message
@@ -258,11 +264,8 @@ class SlackWorld:
         return ephemeral
 
     def ephemerals_for(self, user: str, channel_id: str | None = None) -> list[Ephemeral]:
-        return [
-            e
-            for e in self.ephemerals
-            if e.user == user and (channel_id is None or e.channel == channel_id)
-        ]
+        mine = [e for e in self.ephemerals if e.user == user]
+        return [e for e in mine if channel_id in (None, e.channel)]
 
     def find_ephemeral(self, channel_id: str, ts: str) -> Ephemeral | None:
         return next((e for e in self.ephemerals if (e.channel, e.ts) == (channel_id, ts)), None)

@@ -1,7 +1,7 @@
 """Untrusted text (anything from an alert) made safe for Slack.
 
 Escaping ``&``, ``<`` and ``>`` stops every Slack control sequence (``<!channel>``,
-``<@U…>``, ``<#C…>``, ``<url|label>``); a word joiner after ``@`` in ``@channel``,
+``<@U…>``, ``<#C…>``, ``<url|label>``) in mrkdwn; a word joiner after ``@`` in ``@channel``,
 ``@here`` and ``@everyone`` stops the bare forms too. Text is cut to Block Kit's limits.
 """
 
@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _WORD_JOINER = "\u2060"
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}\Z")
 ELLIPSIS = "…"
 
 
@@ -20,12 +20,15 @@ def cut(text: str, limit: int) -> str:
     """At most ``limit`` characters, ending in an ellipsis when cut."""
     if len(text) <= limit:
         return text
-    return text[: max(limit - 1, 0)] + ELLIPSIS
+    return text[: limit - 1] + ELLIPSIS if limit > 0 else ""
 
 
 def plain(text: str, limit: int) -> str:
-    """For ``plain_text`` objects: Slack does not parse them, but broadcasts are defused."""
-    return cut(_BROADCAST.sub(lambda m: "@" + _WORD_JOINER + m.group(1), text), limit)
+    """For ``plain_text`` objects. Slack shows them as written, but to be safe wherever the
+    text ends up (notifications, copies) a word joiner follows every ``<`` and the ``@`` of
+    broadcasts, so nothing in it can ever be read as a mention or a link."""
+    defused = text.replace("<", "<" + _WORD_JOINER)
+    return cut(_BROADCAST.sub(lambda m: "@" + _WORD_JOINER + m.group(1), defused), limit)
 
 
 def mrkdwn(text: str, limit: int) -> str:
@@ -35,7 +38,9 @@ def mrkdwn(text: str, limit: int) -> str:
     escaped = _BROADCAST.sub(lambda m: "@" + _WORD_JOINER + m.group(1), escaped)
     if len(escaped) <= limit:
         return escaped
-    head = escaped[: max(limit - 1, 0)]
+    if limit < 1:
+        return ""
+    head = escaped[: limit - 1]
     amp = head.rfind("&")
     if amp != -1 and ";" not in head[amp:]:
         head = head[:amp]
@@ -58,5 +63,9 @@ def link(url: str, label: str) -> str | None:
         return None
     host = parts.hostname or parts.netloc
     text = mrkdwn(label, 60)
-    shown = text if host in text else f"{text} ({mrkdwn(host, 60)})"
+    # The label may stand alone only when it starts with the real host (``host`` or
+    # ``https://host/…``); a host merely mentioned somewhere in the label proves nothing.
+    bare = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text.lower())
+    names_host = bare == host or bare.startswith(tuple(host + c for c in "/:?#"))
+    shown = text if names_host else f"{text} ({mrkdwn(host, 60)})"
     return f"<{url.strip()}|{shown}>"

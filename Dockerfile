@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# Tocsin: multi-stage build, slim runtime, non-root user.
+
+FROM python:3.11-slim AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+WORKDIR /src
+RUN python -m venv /opt/tocsin
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY escalation ./escalation
+COPY storage ./storage
+COPY config ./config
+RUN /opt/tocsin/bin/pip install --upgrade pip \
+ && /opt/tocsin/bin/pip install .
+
+FROM python:3.11-slim AS runtime
+ENV PATH=/opt/tocsin/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    TOCSIN_HOST=0.0.0.0 \
+    TOCSIN_PORT=8080 \
+    TOCSIN_DATABASE_URL=sqlite:////data/tocsin.db \
+    TOCSIN_LOG_FORMAT=json
+RUN groupadd --system tocsin && useradd --system --gid tocsin --home /data tocsin \
+ && mkdir -p /data /config && chown tocsin:tocsin /data
+COPY --from=build /opt/tocsin /opt/tocsin
+USER tocsin
+WORKDIR /data
+VOLUME ["/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
+  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2).status == 200 else 1)"
+CMD ["tocsin", "serve"]

@@ -1,0 +1,53 @@
+"""A local Slack sandbox — a development aid, used when no SLACK_BOT_TOKEN is set, and by tests.
+
+It holds an in-memory Slack workspace (`SlackWorld`), serves a fake Slack Web API that the bot's
+real `AsyncWebClient` talks to over HTTP (`build_sandbox_app`, mounted by the bot at `/sandbox`,
+Web API base URL `<public_url>/api/`), acts as Slack users by sending the bot Slack-signed
+interactions and slash commands (`SandboxDriver`), and shows it all on a browser page.
+"""
+
+from bot.sandbox.app import build_sandbox_app
+from bot.sandbox.driver import SandboxDriver
+from bot.sandbox.fake_api import build_fake_slack_api
+from bot.sandbox.limits import block_errors, check_message, check_view
+from bot.sandbox.models import (
+    DEFAULT_USERS,
+    ApiError,
+    Channel,
+    Ephemeral,
+    Message,
+    SandboxError,
+    User,
+    View,
+)
+from bot.sandbox.signing import (
+    Actor,
+    block_actions_payload,
+    sign_request,
+    slash_command_form,
+    view_submission_payload,
+)
+from bot.sandbox.world import SlackWorld
+
+__all__ = [
+    "DEFAULT_USERS",
+    "Actor",
+    "ApiError",
+    "Channel",
+    "Ephemeral",
+    "Message",
+    "SandboxDriver",
+    "SandboxError",
+    "SlackWorld",
+    "User",
+    "View",
+    "block_actions_payload",
+    "block_errors",
+    "build_fake_slack_api",
+    "build_sandbox_app",
+    "check_message",
+    "check_view",
+    "sign_request",
+    "slash_command_form",
+    "view_submission_payload",
+]

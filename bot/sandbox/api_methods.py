@@ -1,0 +1,246 @@
+"""The Web API methods the fake serves: each returns an `ok` answer's body or raises ApiError."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from bot.sandbox.blocks import assign_ids
+from bot.sandbox.limits import check_message, check_view
+from bot.sandbox.models import JSON, ApiError, Message
+from bot.sandbox.world import SlackWorld
+
+RATE_LIMITED_METHODS = ("chat.postMessage", "chat.update")
+
+
+class Args:
+    """A call's arguments, however they came (JSON, form, query string)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def opt(self, name: str) -> str | None:
+        value = self.data.get(name)
+        return None if value is None or value == "" else str(value)
+
+    def req(self, name: str, *, error: str = "invalid_arguments") -> str:
+        value = self.opt(name)
+        if value is None:
+            raise ApiError(error, messages=[f"missing required field: {name}"])
+        return value
+
+    def json(self, name: str) -> Any:
+        """A structured argument (blocks, view, …): form posts carry it as a JSON string."""
+        value = self.data.get(name)
+        if isinstance(value, str):
+            if not value:
+                return None
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise ApiError(f"invalid_{name}", messages=[f"{name} is not JSON"]) from None
+        return value
+
+    def integer(self, name: str, default: int) -> int:
+        try:
+            return int(self.data.get(name, default))
+        except (TypeError, ValueError):
+            raise ApiError("invalid_arguments", messages=[f"{name} must be an integer"]) from None
+
+
+def _message(world: SlackWorld, message: Message) -> JSON:
+    return message.to_api(team_id=world.team_id, app_id=world.app_id)
+
+
+def _take_write_slot(world: SlackWorld, channel_id: str) -> None:
+    wait = world.limiter.try_acquire(channel_id)
+    if wait is not None:
+        raise ApiError("ratelimited", status=429, retry_after=wait)
+
+
+def auth_test(world: SlackWorld, args: Args) -> JSON:
+    bot = world.users[world.bot_user_id]
+    return {
+        "url": f"https://{world.team_domain}.slack.com/",
+        "team": world.team_domain,
+        "user": bot.name,
+        "team_id": world.team_id,
+        "user_id": bot.id,
+        "bot_id": world.bot_id,
+        "is_enterprise_install": False,
+    }
+
+
+def chat_post_message(world: SlackWorld, args: Args) -> JSON:
+    channel = world.resolve_for_post(args.req("channel", error="channel_not_found"))
+    text, blocks, attachments = args.opt("text"), args.json("blocks"), args.json("attachments")
+    check_message(text=text, blocks=blocks, attachments=attachments)
+    _take_write_slot(world, channel.id)
+    message = world.post_message(
+        channel.id,
+        text=text or "",
+        blocks=assign_ids(blocks),
+        thread_ts=args.opt("thread_ts"),
+        attachments=attachments,
+    )
+    world.record_write(channel.id, "chat.postMessage", message.ts)
+    return {"channel": channel.id, "ts": message.ts, "message": _message(world, message)}
+
+
+def chat_update(world: SlackWorld, args: Args) -> JSON:
+    channel = world.channel_by_id(args.req("channel", error="channel_not_found"))
+    message = world.message(channel.id, args.req("ts", error="message_not_found"))
+    if message.bot_id != world.bot_id:
+        raise ApiError("cant_update_message")
+    text, blocks, attachments = args.opt("text"), args.json("blocks"), args.json("attachments")
+    check_message(text=text, blocks=blocks, attachments=attachments)
+    _take_write_slot(world, channel.id)
+    world.update_message(channel.id, message.ts, text=text, blocks=blocks, attachments=attachments)
+    world.record_write(channel.id, "chat.update", message.ts)
+    return {
+        "channel": channel.id,
+        "ts": message.ts,
+        "text": message.text,
+        "message": _message(world, message),
+    }
+
+
+def chat_post_ephemeral(world: SlackWorld, args: Args) -> JSON:
+    channel = world.resolve_for_post(args.req("channel", error="channel_not_found"))
+    user = args.req("user", error="user_not_found")
+    if user not in world.users:
+        raise ApiError("user_not_found")
+    text, blocks = args.opt("text"), args.json("blocks")
+    check_message(text=text, blocks=blocks, attachments=args.json("attachments"))
+    ephemeral = world.post_ephemeral(
+        channel.id,
+        user,
+        text=text or "",
+        blocks=assign_ids(blocks),
+        thread_ts=args.opt("thread_ts"),
+    )
+    return {"message_ts": ephemeral.ts}
+
+
+def chat_get_permalink(world: SlackWorld, args: Args) -> JSON:
+    channel = world.channel_by_id(args.req("channel", error="channel_not_found"))
+    message = world.message(channel.id, args.req("message_ts", error="message_not_found"))
+    return {"channel": channel.id, "permalink": f"{world.public_url}/#{channel.id}/{message.ts}"}
+
+
+def conversations_open(world: SlackWorld, args: Args) -> JSON:
+    if args.opt("channel") is not None:
+        channel = world.channel_by_id(args.req("channel"))
+    else:
+        users = [u for u in args.req("users", error="users_list_not_supplied").split(",") if u]
+        if len(users) != 1:
+            raise ApiError("not_supported", messages=["the sandbox opens 1:1 DMs only"])
+        channel = world.open_dm(users[0].strip())
+    return {"no_op": False, "already_open": False, "channel": channel.to_api()}
+
+
+def conversations_info(world: SlackWorld, args: Args) -> JSON:
+    return {"channel": world.channel_by_id(args.req("channel", error="channel_not_found")).to_api()}
+
+
+def _page(world: SlackWorld, args: Args, messages: list[Message]) -> JSON:
+    try:
+        oldest = float(args.opt("oldest") or 0)
+        latest = float(args.opt("latest") or "inf")
+    except ValueError:
+        raise ApiError("invalid_ts_oldest") from None
+    inclusive = args.opt("inclusive") in ("true", "1", "True")
+    kept = [
+        m
+        for m in messages
+        if (oldest < float(m.ts) < latest) or (inclusive and float(m.ts) in (oldest, latest))
+    ]
+    start = args.integer("cursor", 0) if args.opt("cursor") else 0
+    limit = max(1, min(args.integer("limit", 100), 999))
+    page = kept[start : start + limit]
+    has_more = start + limit < len(kept)
+    return {
+        "messages": [_message(world, m) for m in page],
+        "has_more": has_more,
+        "response_metadata": {"next_cursor": str(start + limit) if has_more else ""},
+    }
+
+
+def conversations_history(world: SlackWorld, args: Args) -> JSON:
+    channel = world.channel_by_id(args.req("channel", error="channel_not_found"))
+    return _page(world, args, list(reversed(world.channel_messages(channel.id))))
+
+
+def conversations_replies(world: SlackWorld, args: Args) -> JSON:
+    channel = world.channel_by_id(args.req("channel", error="channel_not_found"))
+    ts = args.req("ts", error="thread_not_found")
+    if (channel.id, ts) not in world.messages:
+        raise ApiError("thread_not_found")
+    return _page(world, args, world.thread(channel.id, ts))
+
+
+def _view_body(world: SlackWorld, view_id: str) -> JSON:
+    view = world.views.get(view_id)
+    return {"view": view.to_api(team_id=world.team_id, app_id=world.app_id, bot_id=world.bot_id)}
+
+
+def _view_arg(args: Args) -> JSON:
+    return check_view(args.json("view"))
+
+
+def views_open(world: SlackWorld, args: Args) -> JSON:
+    trigger_id = args.req("trigger_id", error="invalid_trigger_id")
+    return _view_body(world, world.views.open(trigger_id, _view_arg(args)).id)
+
+
+def views_push(world: SlackWorld, args: Args) -> JSON:
+    trigger_id = args.req("trigger_id", error="invalid_trigger_id")
+    return _view_body(world, world.views.push(trigger_id, _view_arg(args)).id)
+
+
+def views_update(world: SlackWorld, args: Args) -> JSON:
+    view_id, external_id = args.opt("view_id"), args.opt("external_id")
+    if view_id is None and external_id is None:
+        raise ApiError("invalid_arguments", messages=["view_id or external_id is required"])
+    view = world.views.get(view_id, external_id=external_id)
+    world.views.update(view, _view_arg(args), expected_hash=args.opt("hash"))
+    return _view_body(world, view.id)
+
+
+def users_info(world: SlackWorld, args: Args) -> JSON:
+    user = world.users.get(args.req("user", error="user_not_found"))
+    if user is None:
+        raise ApiError("user_not_found")
+    return {"user": user.to_api(world.team_id)}
+
+
+def users_list(world: SlackWorld, args: Args) -> JSON:
+    return {
+        "members": [u.to_api(world.team_id) for u in world.users.values()],
+        "cache_ts": int(world.wall_clock()),
+        "response_metadata": {"next_cursor": ""},
+    }
+
+
+def usergroups_users_list(world: SlackWorld, args: Args) -> JSON:
+    return {"users": list(world.usergroups.get(args.req("usergroup", error="no_such_subteam"), []))}
+
+
+METHODS: dict[str, Callable[[SlackWorld, Args], JSON]] = {
+    "auth.test": auth_test,
+    "chat.postMessage": chat_post_message,
+    "chat.update": chat_update,
+    "chat.postEphemeral": chat_post_ephemeral,
+    "chat.getPermalink": chat_get_permalink,
+    "conversations.open": conversations_open,
+    "conversations.info": conversations_info,
+    "conversations.history": conversations_history,
+    "conversations.replies": conversations_replies,
+    "views.open": views_open,
+    "views.push": views_push,
+    "views.update": views_update,
+    "users.info": users_info,
+    "users.list": users_list,
+    "usergroups.users.list": usergroups_users_list,
+}

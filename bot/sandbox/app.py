@@ -1,0 +1,37 @@
+"""The whole sandbox as one ASGI app: fake Web API, response_url receiver, and the page."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from bot.sandbox.driver import SandboxDriver
+from bot.sandbox.fake_api import FakeSlackApi, api_routes
+from bot.sandbox.page import page_routes
+from bot.sandbox.world import SlackWorld
+
+
+def build_sandbox_app(
+    world: SlackWorld,
+    *,
+    bot_token: str,
+    signing_secret: str,
+    events_url: str,
+    public_url: str,
+) -> Starlette:
+    """The sandbox app. Routes (relative to where it is mounted):
+
+    - `GET|POST /api/{method}` — the fake Slack Web API (use `<public_url>/api/` as base_url)
+    - `POST /response/{token}` — response_urls handed out with interactions
+    - `GET /`, `GET /state`, `POST /act`, `/static/…` — the page
+
+    `events_url` is the bot's Slack endpoint (its `/slack/events`) that the page's actions are
+    signed with `signing_secret` and sent to; `public_url` is this app's own absolute URL
+    (e.g. "http://127.0.0.1:8080/sandbox"), from which response_urls are made.
+    """
+    world.public_url = public_url.rstrip("/")
+    driver = SandboxDriver(world, signing_secret=signing_secret, events_url=events_url)
+    api = FakeSlackApi(world, bot_token=bot_token)
+    app = Starlette(routes=[*api_routes(api), *page_routes(world, driver)])
+    app.state.world = world
+    app.state.driver = driver
+    return app

@@ -1,0 +1,248 @@
+"""Act as a Slack user: send the bot Slack-signed interactions and slash commands over HTTP."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import httpx
+
+from bot.sandbox.blocks import SELECTS, find_element, find_option, input_blocks, input_state
+from bot.sandbox.limits import check_view
+from bot.sandbox.models import JSON, ApiError, Channel, SandboxError, View
+from bot.sandbox.responses import show_reply
+from bot.sandbox.signing import (
+    Actor,
+    action_payload,
+    block_actions_payload,
+    form_body,
+    interactive_body,
+    sign_request,
+    slash_command_form,
+    view_closed_payload,
+    view_submission_payload,
+)
+from bot.sandbox.world import SlackWorld
+
+FORM = "application/x-www-form-urlencoded"
+
+
+class SandboxDriver:
+    """Sends what Slack would send when a sandbox user clicks, picks, submits or types.
+
+    Each method POSTs one signed request to `events_url` (the bot's `/slack/events`) and
+    returns the bot's response. Users and channels may be named by id or by name.
+    """
+
+    def __init__(
+        self,
+        world: SlackWorld,
+        *,
+        signing_secret: str,
+        events_url: str,
+        http: httpx.AsyncClient | None = None,
+        signing_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.world = world
+        self.signing_secret = signing_secret
+        self.events_url = events_url
+        self.http = http
+        self.signing_clock = signing_clock
+
+    async def send(self, body: str) -> httpx.Response:
+        """POST a form body to the bot, signed as Slack signs it."""
+        headers = sign_request(
+            signing_secret=self.signing_secret, body=body, timestamp=int(self.signing_clock())
+        )
+        headers["Content-Type"] = FORM
+        if self.http is not None:
+            return await self.http.post(self.events_url, content=body.encode(), headers=headers)
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            return await http.post(self.events_url, content=body.encode(), headers=headers)
+
+    def actor(self, user: str) -> Actor:
+        found = self.world.user(user)
+        w = self.world
+        return Actor(found.id, found.name, w.team_id, w.team_domain, w.app_id, w.verification_token)
+
+    def _channel(self, ref: str) -> Channel:
+        channel = self.world.find_channel(ref)
+        if channel is None:
+            raise SandboxError(f"no channel {ref!r} in the sandbox")
+        return channel
+
+    async def _act_on_message(
+        self,
+        *,
+        channel: str,
+        ts: str,
+        user: str,
+        action_id: str,
+        types: tuple[str, ...],
+        value: str | None = None,
+        **selection: object,
+    ) -> httpx.Response:
+        actor, chan = self.actor(user), self._channel(channel)
+        message = self.world.messages.get((chan.id, ts))
+        ephemeral = None if message else self.world.find_ephemeral(chan.id, ts)
+        if message is None and (ephemeral is None or ephemeral.user != actor.user_id):
+            raise SandboxError(f"no message {ts} in {channel} that {actor.user_name} can see")
+        blocks = message.blocks if message else ephemeral.blocks if ephemeral else []
+        block_id, element = find_element(blocks, action_id, types=types, value=value)
+        if element.get("type") in SELECTS:
+            selection = {"selected_option": find_option(element, str(value))}
+        action = action_payload(
+            element, block_id=block_id, action_ts=f"{self.signing_clock():.6f}", **selection
+        )
+        state = {}
+        if "selected_option" in selection or "selected_user" in selection:
+            kept = {k: v for k, v in action.items() if k.startswith("selected_")}
+            state = {block_id: {action_id: {"type": element.get("type"), **kept}}}
+        payload = block_actions_payload(
+            actor=actor,
+            channel_id=chan.id,
+            channel_name=chan.name if not chan.is_im else "directmessage",
+            message_ts=ts,
+            message=message.to_api(team_id=self.world.team_id, app_id=self.world.app_id)
+            if message
+            else None,
+            actions=[action],
+            trigger_id=self.world.issue_trigger(actor.user_id),
+            response_url=self.world.response_urls.issue(
+                channel=chan.id, user=actor.user_id, message_ts=ts, is_ephemeral=not message
+            ),
+            is_ephemeral=message is None,
+            thread_ts=message.thread_ts if message else None,
+            state_values=state,
+        )
+        return await self.send(interactive_body(payload))
+
+    async def press_button(
+        self, *, channel: str, ts: str, action_id: str, user: str, value: str | None = None
+    ) -> httpx.Response:
+        """Click the button `action_id` of a message (the one with `value`, if given)."""
+        return await self._act_on_message(
+            channel=channel, ts=ts, user=user, action_id=action_id, types=("button",), value=value
+        )
+
+    async def select_option(
+        self, *, channel: str, ts: str, action_id: str, user: str, value: str
+    ) -> httpx.Response:
+        """Pick the option `value` of a static_select or overflow menu on a message."""
+        return await self._act_on_message(
+            channel=channel, ts=ts, user=user, action_id=action_id, types=SELECTS, value=value
+        )
+
+    async def select_user(
+        self, *, channel: str, ts: str, action_id: str, user: str, selected_user: str
+    ) -> httpx.Response:
+        """Pick a person in a users_select menu on a message."""
+        picked = self.world.user(selected_user).id
+        return await self._act_on_message(
+            channel=channel,
+            ts=ts,
+            user=user,
+            action_id=action_id,
+            types=("users_select",),
+            selected_user=picked,
+        )
+
+    def _view_for(self, view_id: str, user: str) -> tuple[Actor, View]:
+        actor = self.actor(user)
+        try:
+            view = self.world.views.get(view_id)
+        except ApiError:
+            raise SandboxError(f"no open view {view_id!r}") from None
+        if view.user != actor.user_id:
+            raise SandboxError(f"view {view_id} is open for {view.user}, not {actor.user_id}")
+        return actor, view
+
+    def _view_json(self, view: View, state: JSON | None = None) -> JSON:
+        w = self.world
+        return view.to_api(team_id=w.team_id, app_id=w.app_id, bot_id=w.bot_id, state=state)
+
+    async def submit_view(
+        self, *, view_id: str, user: str, values: dict[str, dict[str, str]]
+    ) -> httpx.Response:
+        """Submit a modal with `values[block_id][action_id]` (a text, or an option's value).
+
+        Like Slack's client, refuses (SandboxError) when a required input is empty. Then acts
+        on the bot's answer: an empty 200 closes the view; `response_action` errors (left for
+        the caller to show), update, push or clear are applied as Slack would.
+        """
+        actor, view = self._view_for(view_id, user)
+        unknown = set(values) - {block_id for block_id, _, _ in input_blocks(view.blocks)}
+        if unknown:
+            raise SandboxError(f"view {view_id} has no input blocks {sorted(unknown)}")
+        state: JSON = {}
+        for block_id, block, element in input_blocks(view.blocks):
+            action_id = str(element.get("action_id"))
+            value = values.get(block_id, {}).get(action_id)
+            if not value and not block.get("optional", False):
+                raise SandboxError(f"{block_id}/{action_id} is required")
+            state.setdefault(block_id, {})[action_id] = input_state(element, value)
+        payload = view_submission_payload(
+            actor=actor,
+            view=self._view_json(view, state),
+            trigger_id=self.world.issue_trigger(actor.user_id),
+        )
+        response = await self.send(interactive_body(payload))
+        if response.status_code == 200:
+            self._apply_view_answer(view, response)
+        return response
+
+    def _apply_view_answer(self, view: View, response: httpx.Response) -> None:
+        try:
+            answer = response.json() if response.content.strip() else {}
+        except ValueError:
+            answer = {}
+        action = answer.get("response_action") if isinstance(answer, dict) else None
+        if action is None:
+            self.world.views.close(view.id)
+        elif action == "update":
+            self.world.views.update(view, check_view(answer.get("view")))
+        elif action == "push":
+            self.world.views.push_on(view, check_view(answer.get("view")))
+        elif action == "clear":
+            self.world.views.close(view.id, whole_stack=True)
+
+    async def close_view(self, *, view_id: str, user: str) -> httpx.Response | None:
+        """Close a modal with its ✕; the bot hears of it only if the view has notify_on_close."""
+        actor, view = self._view_for(view_id, user)
+        self.world.views.close(view.id)
+        if not view.definition.get("notify_on_close"):
+            return None
+        payload = view_closed_payload(actor=actor, view=self._view_json(view))
+        return await self.send(interactive_body(payload))
+
+    async def slash_command(
+        self, *, text: str, user: str, channel: str = "#alerts", command: str = "/tocsin"
+    ) -> httpx.Response:
+        """Type `/tocsin text` in a channel; an immediate reply body is shown as Slack shows it."""
+        actor = self.actor(user)
+        chan = self.world.find_channel(channel) or self.world.ensure_channel(channel)
+        form = slash_command_form(
+            actor=actor,
+            channel_id=chan.id,
+            channel_name=chan.name if not chan.is_im else "directmessage",
+            command=command,
+            text=text,
+            response_url=self.world.response_urls.issue(
+                channel=chan.id, user=actor.user_id, message_ts=None
+            ),
+            trigger_id=self.world.issue_trigger(actor.user_id),
+        )
+        response = await self.send(form_body(form))
+        reply: JSON | None = None
+        if response.status_code != 200:
+            reply = {"text": f'{command} failed with the error "dispatch_failed"'}
+        elif response.content.strip():
+            try:
+                parsed = response.json()
+                reply = parsed if isinstance(parsed, dict) else {"text": str(parsed)}
+            except (ValueError, json.JSONDecodeError):
+                reply = {"text": response.text}
+        if reply is not None:
+            show_reply(self.world, channel=chan.id, user=actor.user_id, payload=reply)
+        return response

@@ -1,0 +1,120 @@
+"""A fake Slack Web API over HTTP: `POST|GET /api/{method}` and the `/response/{token}` receiver.
+
+It answers like Slack: HTTP 200 with `{"ok": false, "error": …}` for failures, HTTP 429 with a
+`Retry-After` header when a channel's write budget is spent, and it takes the bot token from
+`Authorization: Bearer …` or a `token` field. Bodies may be JSON or form-encoded, and arguments
+may also come in the query string (slack_sdk sends all three, depending on the method).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bot.sandbox.api_methods import METHODS, Args
+from bot.sandbox.models import JSON, ApiError
+from bot.sandbox.responses import apply_response
+from bot.sandbox.world import SlackWorld
+
+
+async def _read_args(request: Request) -> dict[str, Any]:
+    args: dict[str, Any] = dict(request.query_params)
+    raw = await request.body()
+    if not raw:
+        return args
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise ApiError("invalid_json") from None
+        if not isinstance(data, dict):
+            raise ApiError("json_not_object")
+        args.update(data)
+    elif content_type in ("application/x-www-form-urlencoded", ""):
+        args.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    else:
+        raise ApiError("invalid_form_data")
+    return args
+
+
+def _token(request: Request, args: dict[str, Any]) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    token = args.pop("token", None)
+    return str(token) if token else None
+
+
+def _error_response(error: ApiError) -> JSONResponse:
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
+    return JSONResponse(error.to_body(), status_code=error.status, headers=headers)
+
+
+class FakeSlackApi:
+    """The request handlers, bound to one world and one bot token."""
+
+    def __init__(self, world: SlackWorld, *, bot_token: str) -> None:
+        self.world = world
+        self.bot_token = bot_token
+
+    async def call(self, request: Request) -> JSONResponse:
+        method = str(request.path_params["method"])
+        try:
+            args = await _read_args(request)
+            token = _token(request, args)
+            if token is None:
+                raise ApiError("not_authed")
+            if token != self.bot_token:
+                raise ApiError("invalid_auth")
+            handler = METHODS.get(method)
+            if handler is None:
+                raise ApiError("unknown_method")
+            fault = self.world.faults.take(method)
+            if fault is not None:
+                retry_after = fault.retry_after
+                if fault.status == 429 and retry_after is None:
+                    retry_after = 1
+                raise ApiError(fault.error_code, status=fault.status, retry_after=retry_after)
+            body: JSON = {"ok": True}
+            body.update(handler(self.world, Args(args)))
+            return JSONResponse(body)
+        except ApiError as error:
+            return _error_response(error)
+
+    async def respond(self, request: Request) -> JSONResponse:
+        """Take what the bot sends to a response_url (bolt's `respond()`)."""
+        try:
+            raw = await request.body()
+            try:
+                if request.headers.get("content-type", "").startswith("application/json"):
+                    payload = json.loads(raw or b"{}")
+                else:
+                    payload = json.loads(dict(parse_qsl(raw.decode())).get("payload", "{}"))
+            except ValueError:
+                raise ApiError("invalid_payload", status=400) from None
+            if not isinstance(payload, dict):
+                raise ApiError("invalid_payload", status=400)
+            apply_response(self.world, str(request.path_params["token"]), payload)
+            return JSONResponse({"ok": True})
+        except ApiError as error:
+            return _error_response(error)
+
+
+def build_fake_slack_api(world: SlackWorld, *, bot_token: str) -> Starlette:
+    """The fake Web API (`/api/{method}`) and the response_url receiver (`/response/{token}`)."""
+    api = FakeSlackApi(world, bot_token=bot_token)
+    return Starlette(routes=api_routes(api))
+
+
+def api_routes(api: FakeSlackApi) -> list[Route]:
+    return [
+        Route("/api/{method:str}", api.call, methods=["GET", "POST"]),
+        Route("/response/{token:str}", api.respond, methods=["POST"]),
+    ]

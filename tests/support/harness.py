@@ -1,0 +1,106 @@
+"""Tocsin running for real on loopback: its HTTP server, a real database, and the fake Slack
+(also served over HTTP) that the real slack_sdk client talks to."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bot.app import Service, build_http_app, build_service
+from bot.sandbox import SandboxDriver, SlackWorld, build_sandbox_app
+from bot.sandbox.models import Message
+from config.settings import Settings
+from tests.support.servers import free_port, serving
+
+BOT_TOKEN = "xoxb-test-token"
+SIGNING_SECRET = "test-signing-secret"
+WEBHOOK_TOKEN = "test-webhook-token"
+
+
+@dataclass
+class Harness:
+    base_url: str
+    slack_url: str
+    http: httpx.AsyncClient
+    world: SlackWorld
+    driver: SandboxDriver
+    service: Service
+
+    async def webhook(
+        self, integration: str, payload: Any, *, token: str = WEBHOOK_TOKEN
+    ) -> httpx.Response:
+        return await self.http.post(
+            f"{self.base_url}/webhooks/{integration}",
+            json=payload,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    def channel_messages(self, channel: str = "#alerts") -> list[Message]:
+        found = self.world.find_channel(channel)
+        if found is None:
+            return []
+        return [
+            m
+            for (cid, _), m in sorted(self.world.messages.items(), key=lambda kv: kv[0][1])
+            if cid == found.id and m.thread_ts is None
+        ]
+
+    async def wait_for_messages(
+        self, count: int, *, channel: str = "#alerts", timeout: float = 10.0
+    ) -> list[Message]:
+        await self.world.wait_for(
+            lambda: len(self.channel_messages(channel)) >= count, timeout=timeout
+        )
+        return self.channel_messages(channel)
+
+
+def settings_for(*, database_url: str, slack_url: str, port: int, **extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "TOCSIN_SLACK_API_URL": f"{slack_url}/api/",
+        "TOCSIN_DATABASE_URL": database_url,
+        "TOCSIN_PORT": port,
+        "TOCSIN_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
+        "TOCSIN_OUTBOX_POLL_SECONDS": 0.2,
+        "TOCSIN_INBOX_POLL_SECONDS": 0.2,
+    }
+    values.update(extra)
+    return Settings(**values)
+
+
+@contextlib.asynccontextmanager
+async def running_tocsin(
+    *, database_url: str, config_path: Path | None = None, world: SlackWorld | None = None
+) -> AsyncIterator[Harness]:
+    slack_port, bot_port = free_port(), free_port()
+    slack_base = f"http://127.0.0.1:{slack_port}"
+    events_url = f"http://127.0.0.1:{bot_port}/slack/events"
+    world = world or SlackWorld(public_url=slack_base)
+    world.public_url = slack_base
+    fake = build_sandbox_app(
+        world,
+        bot_token=BOT_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        events_url=events_url,
+        public_url=slack_base,
+    )
+    extra: dict[str, Any] = {}
+    if config_path is not None:
+        extra["TOCSIN_CONFIG"] = config_path
+    settings = settings_for(
+        database_url=database_url, slack_url=slack_base, port=bot_port, **extra
+    )
+    service = build_service(settings)
+    async with (
+        serving(fake, slack_port),
+        serving(build_http_app(service), bot_port) as base_url,
+        httpx.AsyncClient(timeout=10) as http,
+    ):
+        driver = SandboxDriver(world, signing_secret=SIGNING_SECRET, events_url=events_url)
+        yield Harness(base_url, slack_base, http, world, driver, service)
