@@ -69,7 +69,6 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         ],
     )
     bolt = AsyncApp(
-        token=settings.bot_token(),
         signing_secret=settings.signing_secret(),
         client=slack,
         raise_error_for_unhandled_request=False,

@@ -73,6 +73,7 @@ def _sandbox_banner(settings: Settings) -> None:
            "description": "5xx above 8% for 10 minutes", "labels": {{"service": "checkout"}}}}'
 """,
         highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -17,7 +17,7 @@ def configure_logging(*, fmt: str, level: str) -> None:
     )
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     logging.basicConfig(stream=sys.stderr, level=numeric, format="%(message)s", force=True)
-    for noisy in ("uvicorn.access", "slack_bolt", "slack_sdk", "aiosqlite", "httpx"):
+    for noisy in ("uvicorn.access", "slack_bolt", "slack_sdk", "aiosqlite", "httpx", "alembic"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     structlog.configure(
         processors=[

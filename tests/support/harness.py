@@ -51,10 +51,10 @@ class Harness:
         ]
 
     async def wait_for_messages(
-        self, count: int, *, channel: str = "#alerts", timeout: float = 10.0
+        self, count: int, *, channel: str = "#alerts", seconds: float = 10.0
     ) -> list[Message]:
         await self.world.wait_for(
-            lambda: len(self.channel_messages(channel)) >= count, timeout=timeout
+            lambda: len(self.channel_messages(channel)) >= count, timeout=seconds
         )
         return self.channel_messages(channel)
 
@@ -93,9 +93,7 @@ async def running_tocsin(
     extra: dict[str, Any] = {}
     if config_path is not None:
         extra["TOCSIN_CONFIG"] = config_path
-    settings = settings_for(
-        database_url=database_url, slack_url=slack_base, port=bot_port, **extra
-    )
+    settings = settings_for(database_url=database_url, slack_url=slack_base, port=bot_port, **extra)
     service = build_service(settings)
     async with (
         serving(fake, slack_port),

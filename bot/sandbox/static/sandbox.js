@@ -26,11 +26,20 @@ function el(tag, attrs, ...children) {
     else if (key === "className") node.className = value;
     else node.setAttribute(key, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
-  return node;
+}
+
+function fill(node, ...children) {
+  node.replaceChildren();
+  append(node, children);
 }
 
 function decodeEntities(text) {
@@ -225,14 +234,14 @@ function renderChannel() {
   const main = document.getElementById("channel");
   const channel = ui.state.channels.find((c) => c.id === ui.channel);
   if (!channel) {
-    main.replaceChildren(el("p", { className: "empty" }, "No channel yet: Tocsin creates one when it first posts (or send a slash command)."));
+    fill(main, el("p", { className: "empty" }, "No channel yet: Tocsin creates one when it first posts (or send a slash command)."));
     return;
   }
   const mine = ui.state.ephemerals.filter((e) => e.channel === channel.id);
   const top = mine.filter((e) => !e.thread_ts).map((e) => [e, true]);
   const items = [...channel.messages.map((m) => [m, false]), ...top].sort((a, b) => a[0].ts.localeCompare(b[0].ts));
   const title = channel.is_im ? `Tocsin ↔ @${userName(channel.user)}` : `#${channel.name}`;
-  main.replaceChildren(
+  fill(main, 
     el("h1", {}, title, el("span", { className: "stack" }, `  ${channel.id} · ${channel.writes} writes`)),
     items.length ? items.map(([m, eph]) => renderMessage(m, channel, {
       ephemeral: eph, threadEphemerals: eph ? [] : mine.filter((e) => e.thread_ts === m.ts),
@@ -245,7 +254,7 @@ function renderSidebar() {
     el("span", {}, label), el("span", { className: "count" }, String(c.messages.length)));
   const publics = ui.state.channels.filter((c) => !c.is_im);
   const dms = ui.state.channels.filter((c) => c.is_im);
-  nav.replaceChildren(el("h2", {}, "Channels"), publics.map((c) => button(c, "# " + c.name)),
+  fill(nav, el("h2", {}, "Channels"), publics.map((c) => button(c, "# " + c.name)),
     el("h2", {}, "Direct messages"), dms.map((c) => button(c, (c.user === ui.user ? "★ " : "") + "@" + userName(c.user))));
   document.getElementById("slash-where").textContent = ui.channel ? "in " + (publics.find((c) => c.id === ui.channel) ? "#" + channelName(ui.channel) : "DM") : "in #alerts";
 }
@@ -258,7 +267,7 @@ function renderModal() {
   const key = view ? `${view.id}:${view.hash}:${JSON.stringify(ui.viewErrors)}` : null;
   if (key === ui.viewKey) return; // keep what the user typed
   ui.viewKey = key;
-  if (!view) { root.replaceChildren(); return; }
+  if (!view) { fill(root); return; }
   const close = () => act_({ kind: "close_view", view_id: view.id });
   const submit = () => {
     const values = {};
@@ -267,7 +276,7 @@ function renderModal() {
     }
     act_({ kind: "submit_view", view_id: view.id, values });
   };
-  root.replaceChildren(el("div", { className: "modal-backdrop" },
+  fill(root, el("div", { className: "modal-backdrop" },
     el("div", { className: "modal", role: "dialog", "aria-modal": "true", "aria-label": view.title?.text || "Modal" },
       el("div", { className: "modal-title" }, emojify(view.title?.text || ""),
         el("span", { className: "stack" }, views.length > 1 ? `view ${views.length} of the stack · ` : "", view.callback_id || "")),
@@ -329,7 +338,7 @@ function renderUsers() {
   const select = document.getElementById("as-user");
   const humans = ui.state.users.filter((u) => !u.is_bot);
   if (!humans.some((u) => u.id === ui.user) && humans.length) ui.user = humans[0].id;
-  select.replaceChildren(...humans.map((u) => el("option", { value: u.id, selected: u.id === ui.user }, `${u.name} (${u.real_name})`)));
+  fill(select, ...humans.map((u) => el("option", { value: u.id, selected: u.id === ui.user }, `${u.name} (${u.real_name})`)));
 }
 
 function init() {

@@ -1,0 +1,162 @@
+"""Storage on real databases: migrations, UTC timestamps, dedup by the database, the inbox
+and outbox claims — the same tests on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from config.settings import async_url
+from escalation.model import AlertEvent, SourceStatus
+from escalation.state import open_alert
+from storage import inbox, outbox
+from storage.alerts import new_row
+from storage.db import Database
+from storage.tables import AlertRow, OutboxRow
+from tests.support.databases import database
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    async with database(request.param, tmp_path) as url:
+        db = Database(async_url(url))
+        await db.upgrade()
+        try:
+            yield db
+        finally:
+            await db.dispose()
+
+
+def alert_row(fingerprint: str) -> AlertRow:
+    event = AlertEvent(fingerprint=fingerprint, status=SourceStatus.FIRING, title="t", source="s")
+    tr = open_alert(fired_at=NOW, now=NOW)
+    return new_row(
+        event,
+        tr.state,
+        integration="generic",
+        level=2,
+        grade_reason="test",
+        team="ops",
+        channel="#alerts",
+        policy="default",
+    )
+
+
+async def test_migrations_reach_head_and_are_idempotent(db: Database) -> None:
+    assert await db.migrations_current()
+    await db.upgrade()
+    assert await db.migrations_current()
+
+
+async def test_timestamps_come_back_timezone_aware_utc(db: Database) -> None:
+    async with db.write() as session:
+        row = alert_row("fp-utc")
+        row.fired_at = datetime(2026, 3, 29, 3, 30, tzinfo=UTC) + timedelta(hours=0)
+        session.add(row)
+    async with db.read() as session:
+        [found] = (await session.exec(select(AlertRow))).all()
+    assert found.fired_at == datetime(2026, 3, 29, 3, 30, tzinfo=UTC)
+    assert found.fired_at.utcoffset() == timedelta(0)
+
+
+async def test_two_open_alerts_with_one_fingerprint_are_refused_by_the_database(
+    db: Database,
+) -> None:
+    async with db.write() as session:
+        session.add(alert_row("fp-dup"))
+    with pytest.raises(IntegrityError):
+        async with db.write() as session:
+            session.add(alert_row("fp-dup"))
+    async with db.write() as session:
+        [first] = (await session.exec(select(AlertRow))).all()
+        first.status = "resolved"
+        session.add(first)
+    async with db.write() as session:
+        session.add(alert_row("fp-dup"))  # a resolved one does not block a new one
+    async with db.read() as session:
+        assert len((await session.exec(select(AlertRow))).all()) == 2
+
+
+async def test_inbox_claims_in_arrival_order_and_a_lapsed_lease_is_claimed_again(
+    db: Database,
+) -> None:
+    ids = [
+        await inbox.store(
+            db,
+            integration="generic",
+            source_format="generic",
+            body=json.dumps({"title": f"t{n}"}).encode(),
+            now=NOW,
+        )
+        for n in range(3)
+    ]
+    first = await inbox.claim(db, now=NOW, limit=2)
+    assert [i.id for i in first] == ids[:2]
+    second = await inbox.claim(db, now=NOW)
+    assert [i.id for i in second] == ids[2:]
+    assert await inbox.claim(db, now=NOW + timedelta(seconds=30)) == []
+    again = await inbox.claim(db, now=NOW + timedelta(seconds=61))
+    assert [i.id for i in again] == ids
+
+
+async def test_outbox_claims_only_the_oldest_pending_row_of_each_alert(db: Database) -> None:
+    async with db.write() as session:
+        a, b = alert_row("fp-a"), alert_row("fp-b")
+        session.add(a)
+        session.add(b)
+        await session.flush()
+        assert a.id is not None and b.id is not None
+        for n, alert_id in enumerate([a.id, a.id, b.id]):
+            await outbox.enqueue(
+                session, key=f"k{n}", kind="update_warning", alert_id=alert_id, now=NOW
+            )
+    claimed = await outbox.claim_due(db, now=NOW)
+    assert [(c.alert_id, c.attempts) for c in claimed] == [(a.id, 1), (b.id, 1)]
+    assert await outbox.claim_due(db, now=NOW) == []
+    await outbox.mark_done(db, [claimed[0].id], now=NOW)
+    [next_of_a] = await outbox.claim_due(db, now=NOW)
+    assert next_of_a.alert_id == a.id
+    assert next_of_a.id > claimed[0].id
+
+
+async def test_concurrent_outbox_claims_never_hand_out_a_row_twice(db: Database) -> None:
+    async with db.write() as session:
+        rows = [alert_row(f"fp-{n}") for n in range(40)]
+        for row in rows:
+            session.add(row)
+        await session.flush()
+        for row in rows:
+            assert row.id is not None
+            await outbox.enqueue(
+                session, key=f"post-{row.id}", kind="post_warning", alert_id=row.id, now=NOW
+            )
+    results = await asyncio.gather(*(outbox.claim_due(db, now=NOW, limit=7) for _ in range(8)))
+    handed_out = [c.id for batch in results for c in batch]
+    assert len(handed_out) == len(set(handed_out)) == 40
+
+
+async def test_rescheduled_outbox_row_waits_and_keeps_its_error(db: Database) -> None:
+    async with db.write() as session:
+        row = alert_row("fp-r")
+        session.add(row)
+        await session.flush()
+        await outbox.enqueue(session, key="r", kind="post_warning", alert_id=row.id, now=NOW)
+    [item] = await outbox.claim_due(db, now=NOW)
+    await outbox.reschedule(db, item.id, at=NOW + timedelta(seconds=30), error="slack: ratelimited")
+    assert await outbox.claim_due(db, now=NOW + timedelta(seconds=29)) == []
+    [again] = await outbox.claim_due(db, now=NOW + timedelta(seconds=30))
+    assert again.attempts == 2
+    async with db.read() as session:
+        stored = await session.get(OutboxRow, item.id)
+    assert stored is not None
+    assert stored.last_error == "slack: ratelimited"
+    assert stored.status == "pending"
