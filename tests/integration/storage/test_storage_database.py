@@ -114,7 +114,8 @@ async def test_outbox_claims_only_the_oldest_pending_row_of_each_alert(db: Datab
         session.add(a)
         session.add(b)
         await session.flush()
-        assert a.id is not None and b.id is not None
+        assert a.id is not None
+        assert b.id is not None
         for n, alert_id in enumerate([a.id, a.id, b.id]):
             await outbox.enqueue(
                 session, key=f"k{n}", kind="update_warning", alert_id=alert_id, now=NOW
