@@ -48,3 +48,13 @@ async def apply_action(
             return ActionResult(True, tr.summary, tr.rule)
     except IntegrityError:
         return ActionResult(False, "This request was already handled.", duplicate=True)
+
+
+async def first_time(db: Database, *, key: str, now: datetime) -> bool:
+    """Record a Slack request key; ``False`` if it was seen before (a retry or a replay)."""
+    try:
+        async with db.write() as session:
+            session.add(ProcessedRequestRow(key=key, received_at=now))
+    except IntegrityError:
+        return False
+    return True

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt import BoltResponse
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond, AsyncSay
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.rules import Rules
 from bot.slack import ids
-from bot.slack.commands import handle_command
+from bot.slack.commands import HELP, handle_command
 from bot.slack.render import resolve_modal
 from escalation.state import Acknowledged, Assigned, Claimed, Event, Resolved, Unacknowledged
-from storage.actions import apply_action
+from storage.actions import apply_action, first_time
 from storage.alerts import load_view
 from storage.db import Database
 
@@ -41,6 +42,8 @@ class Listeners:
         self._on_change = on_change
 
     def register(self, app: AsyncApp) -> None:
+        app.middleware(self.skip_repeated_events)
+        app.event("app_mention")(self.mentioned)
         app.action(ids.ACKNOWLEDGE)(self.acknowledge)
         app.action(ids.CLAIM)(self.claim)
         app.action(ids.UNACKNOWLEDGE)(self.unacknowledge)
@@ -48,6 +51,20 @@ class Listeners:
         app.action(ids.RESOLVE)(self.open_resolve)
         app.view(ids.RESOLVE_MODAL)(self.submit_resolve)
         app.command(ids.SLASH_COMMAND)(self.command)
+
+    async def skip_repeated_events(
+        self, body: dict[str, Any], next_: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        """Events API retries (``X-Slack-Retry-Num``) of an event already handled stop here."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not await first_time(self._db, key=f"event:{event_id}", now=self._clock()):
+            log.info("slack_event_repeat_ignored", event_id=event_id)
+            return BoltResponse(status=200, body="")
+        await next_()
+        return None
+
+    async def mentioned(self, event: dict[str, Any], say: AsyncSay) -> None:
+        await say(text=HELP, thread_ts=event.get("thread_ts") or event.get("ts"))
 
     async def acknowledge(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()

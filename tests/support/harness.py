@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,16 @@ class Harness:
             lambda: len(self.channel_messages(channel)) >= count, timeout=seconds
         )
         return self.channel_messages(channel)
+
+    async def until(
+        self, check: Callable[[], Awaitable[bool]], *, what: str, seconds: float = 10.0
+    ) -> None:
+        """Poll a database condition until it holds; fail after ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while not await check():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.05)
 
 
 def settings_for(*, database_url: str, slack_url: str, port: int, **extra: Any) -> Settings:
