@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
