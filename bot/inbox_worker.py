@@ -8,7 +8,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
-from bot.wakeup import Wakeup
+from bot.wakeup import Wakeup, run_until_cancelled
 from storage import inbox
 from storage.db import Database
 from storage.ingest import IngestRules, process
@@ -35,14 +35,9 @@ class InboxWorker:
         self._poll = poll_seconds
 
     async def run(self) -> None:
-        while True:
-            try:
-                done = await self.drain()
-            except Exception:
-                log.exception("inbox_worker_error")
-                done = 0
-            if done == 0:
-                await self._wakeup.wait(self._poll)
+        await run_until_cancelled(
+            self.drain, wakeup=self._wakeup, poll_seconds=self._poll, name="inbox"
+        )
 
     async def drain(self) -> int:
         """Process everything pending now; returns how many bodies were handled."""

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.slack.render import notification_text, warning_blocks
-from bot.wakeup import Wakeup
+from bot.wakeup import Wakeup, run_until_cancelled
 from escalation.model import LevelSpec
 from storage import outbox
 from storage.alerts import load_view
@@ -51,14 +51,9 @@ class OutboxSender:
         self._limit = asyncio.Semaphore(concurrency)
 
     async def run(self) -> None:
-        while True:
-            try:
-                sent = await self.drain()
-            except Exception:
-                log.exception("outbox_sender_error")
-                sent = 0
-            if sent == 0:
-                await self._wakeup.wait(self._poll)
+        await run_until_cancelled(
+            self.drain, wakeup=self._wakeup, poll_seconds=self._poll, name="outbox"
+        )
 
     async def drain(self) -> int:
         """Deliver everything due now; returns how many rows were attempted."""

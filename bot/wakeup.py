@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+log = structlog.get_logger("tocsin.worker")
 
 
 class Wakeup:
@@ -17,3 +22,18 @@ class Wakeup:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), seconds)
         self._event.clear()
+
+
+async def run_until_cancelled(
+    drain: Callable[[], Awaitable[int]], *, wakeup: Wakeup, poll_seconds: float, name: str
+) -> None:
+    """Call ``drain`` again and again; when it found nothing, wait to be woken (or for the
+    safety interval). An error is logged and the loop goes on."""
+    while True:
+        try:
+            done = await drain()
+        except Exception:
+            log.exception("worker_error", worker=name)
+            done = 0
+        if done == 0:
+            await wakeup.wait(poll_seconds)
