@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+import httpx
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -19,12 +20,19 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock, system_clock
+from bot.deliveries import Deliveries
+from bot.directory import PolicyDirectory
+from bot.escalation_engine import EscalationEngine
 from bot.inbox_worker import InboxWorker
+from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
 from bot.rules import Rules, build_rules
 from bot.sandbox import SlackWorld, build_sandbox_app
+from bot.slack.acting import Acting
+from bot.slack.command_listener import CommandListener
+from bot.slack.escalation_listeners import EscalationListeners
 from bot.slack.listeners import Listeners
-from bot.wakeup import Wakeup
+from bot.wakeup import Fanout, Wakeup
 from bot.webhooks import webhook_router
 from config.policy import PolicyFile, load_policy
 from config.settings import Settings
@@ -45,6 +53,10 @@ class Service:
     outbox_sender: OutboxSender
     inbox_wakeup: Wakeup
     outbox_wakeup: Wakeup
+    engine: EscalationEngine
+    engine_wakeup: Wakeup
+    directory: PolicyDirectory
+    http: httpx.AsyncClient
     clock: Clock = system_clock
     world: SlackWorld | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -73,23 +85,54 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         client=slack,
         raise_error_for_unhandled_request=False,
     )
-    inbox_wakeup, outbox_wakeup = Wakeup(), Wakeup()
-    Listeners(db=db, rules=rules, clock=clock, on_change=outbox_wakeup.set).register(bolt)
+    inbox_wakeup, outbox_wakeup, engine_wakeup = Wakeup(), Wakeup(), Wakeup()
+    changed = Fanout(outbox_wakeup, engine_wakeup)
+    directory = PolicyDirectory(policy)
+    acting = Acting(db=db, rules=rules, clock=clock, on_change=changed.set, directory=directory)
+    Listeners(acting).register(bolt)
+    EscalationListeners(acting).register(bolt)
+    CommandListener(acting).register(bolt)
     inbox_worker = InboxWorker(
         db=db,
         rules=rules.ingest,
         clock=clock,
         wakeup=inbox_wakeup,
-        on_processed=outbox_wakeup,
+        on_processed=changed,
         poll_seconds=settings.inbox_poll_seconds,
     )
-    sender = OutboxSender(
+    http = httpx.AsyncClient()
+    webhooks = {
+        name: OutboundTarget(
+            name=name,
+            url=hook.url,
+            token=hook.token,
+            hmac_secret=hook.hmac_secret,
+            timeout_seconds=float(hook.timeout),
+        )
+        for name, hook in policy.webhooks.items()
+    }
+    deliveries = Deliveries(
         db=db,
         client=slack,
         levels=rules.levels,
         clock=clock,
+        pager=OutboundPager(client=http),
+        webhooks=webhooks,
+    )
+    sender = OutboxSender(
+        db=db,
+        deliveries=deliveries,
+        clock=clock,
         wakeup=outbox_wakeup,
         poll_seconds=settings.outbox_poll_seconds,
+    )
+    engine = EscalationEngine(
+        db=db,
+        directory=directory,
+        clock=clock,
+        wakeup=engine_wakeup,
+        on_stepped=outbox_wakeup,
+        safety_seconds=settings.escalation_tick_seconds,
     )
     return Service(
         settings=settings,
@@ -102,6 +145,10 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         outbox_sender=sender,
         inbox_wakeup=inbox_wakeup,
         outbox_wakeup=outbox_wakeup,
+        engine=engine,
+        engine_wakeup=engine_wakeup,
+        directory=directory,
+        http=http,
         clock=clock,
         world=SlackWorld(public_url=f"{settings.base_url()}/sandbox") if settings.sandbox else None,
     )
@@ -116,6 +163,7 @@ def build_http_app(service: Service, *, run_workers: bool = True) -> FastAPI:
         if run_workers:
             service.tasks.append(asyncio.create_task(service.inbox_worker.run()))
             service.tasks.append(asyncio.create_task(service.outbox_sender.run()))
+            service.tasks.append(asyncio.create_task(service.engine.run()))
         log.info("tocsin_started", url=settings.base_url(), sandbox=settings.sandbox)
         try:
             yield
@@ -126,6 +174,7 @@ def build_http_app(service: Service, *, run_workers: bool = True) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             service.tasks.clear()
+            await service.http.aclose()
             await service.db.dispose()
 
     app = FastAPI(

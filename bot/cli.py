@@ -17,7 +17,9 @@ from config.settings import DEV_WEBHOOK_TOKEN, Settings
 app = typer.Typer(help="Tocsin: alert dispatch and escalation for Slack.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-console = Console(stderr=True)
+policy_app = typer.Typer(help="Escalation policies.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _settings() -> Settings:
@@ -96,6 +98,39 @@ def check_config(
         f"{len(policy.grading)} grading rule(s), {len(policy.routes)} route(s), "
         f"{len(policy.teams)} team(s)"
     )
+
+
+@policy_app.command("simulate")
+def policy_simulate(
+    policy: Annotated[str | None, typer.Option(help="Policy name from the policy file")] = None,
+    team: Annotated[str | None, typer.Option(help="Use the policy of this team's route")] = None,
+    level: Annotated[int, typer.Option(min=1, max=3, help="Alert level (1 = most severe)")] = 1,
+) -> None:
+    """Print who would be paged when, if nobody acts, with the real state machine."""
+    from bot.clock import system_clock
+    from bot.directory import PolicyDirectory
+    from bot.rules import build_rules
+    from bot.slack.commands import simulate_lines
+
+    settings = _settings()
+    try:
+        loaded = load_policy(settings.config_path, env=settings.policy_environment())
+    except PolicyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    rules = build_rules(loaded)
+    name = policy
+    if name is None and team is not None:
+        routes = [r for r in loaded.routes if r.team == team]
+        name = routes[0].policy if routes else loaded.default_route.policy
+    name = name or loaded.default_route.policy
+    if name not in rules.policies:
+        console.print(f"[red]no policy named {name!r}; known: {', '.join(rules.policies)}[/red]")
+        raise typer.Exit(2)
+    directory = PolicyDirectory(loaded)
+    print(f"If nobody acts on a level {level} alert under policy {name!r}:")
+    for line in simulate_lines(rules, directory, name, level, now=system_clock()):
+        print(line)
 
 
 @db_app.command("upgrade")

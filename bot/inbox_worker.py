@@ -8,7 +8,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
-from bot.wakeup import Wakeup, run_until_cancelled
+from bot.wakeup import Signal, Wakeup, run_until_cancelled
 from storage import inbox
 from storage.db import Database
 from storage.ingest import IngestRules, process
@@ -24,7 +24,7 @@ class InboxWorker:
         rules: IngestRules,
         clock: Clock,
         wakeup: Wakeup,
-        on_processed: Wakeup,
+        on_processed: Signal,
         poll_seconds: float,
     ) -> None:
         self._db = db

@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Mapping
 from datetime import timedelta
 
 import structlog
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
-from bot.slack.render import notification_text, warning_blocks
+from bot.deliveries import Deliveries
 from bot.wakeup import Wakeup, run_until_cancelled
-from escalation.model import LevelSpec
 from storage import outbox
-from storage.alerts import load_view
 from storage.db import Database
-from storage.messages import find_message, record_posted
 
 log = structlog.get_logger("tocsin.outbox")
 MAX_BACKOFF_SECONDS = 600
@@ -35,16 +30,14 @@ class OutboxSender:
         self,
         *,
         db: Database,
-        client: AsyncWebClient,
-        levels: Mapping[int, LevelSpec],
+        deliveries: Deliveries,
         clock: Clock,
         wakeup: Wakeup,
         poll_seconds: float,
         concurrency: int = 8,
     ) -> None:
         self._db = db
-        self._client = client
-        self._levels = levels
+        self._deliveries = deliveries
         self._clock = clock
         self._wakeup = wakeup
         self._poll = poll_seconds
@@ -103,48 +96,4 @@ class OutboxSender:
         await outbox.reschedule(self._db, item.id, at=at, error=error)
 
     async def _send(self, item: outbox.Claimed) -> None:
-        if item.alert_id is None:
-            raise ValueError(f"outbox row {item.id} of kind {item.kind} has no alert")
-        if item.kind in ("post_warning", "update_warning"):
-            await self._draw(item)
-        elif item.kind == "thread_note":
-            message = await find_message(self._db, item.alert_id)
-            if message is None:
-                raise LookupError(f"alert {item.alert_id} has no Slack message yet")
-            await self._client.chat_postMessage(
-                channel=message.channel_id,
-                thread_ts=message.ts,
-                text=str(item.payload.get("text", "")),
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        else:
-            raise ValueError(f"unknown outbox kind {item.kind!r}")
-
-    async def _draw(self, item: outbox.Claimed) -> None:
-        assert item.alert_id is not None
-        redundant = await outbox.pending_update_ids(self._db, item.alert_id, after_id=item.id)
-        async with self._db.read() as session:
-            view = await load_view(session, item.alert_id, self._levels)
-        if view is None:
-            raise LookupError(f"alert {item.alert_id} does not exist")
-        text, blocks = notification_text(view), warning_blocks(view)
-        message = await find_message(self._db, item.alert_id)
-        if message is None:
-            response = await self._client.chat_postMessage(
-                channel=view.channel, text=text, blocks=blocks, unfurl_links=False
-            )
-            await record_posted(
-                self._db,
-                alert_id=item.alert_id,
-                channel_id=str(response["channel"]),
-                ts=str(response["ts"]),
-                now=self._clock(),
-            )
-            log.info("warning_posted", alert_id=item.alert_id, channel=view.channel)
-        else:
-            await self._client.chat_update(
-                channel=message.channel_id, ts=message.ts, text=text, blocks=blocks
-            )
-            log.info("warning_updated", alert_id=item.alert_id, status=view.status.value)
-        await outbox.mark_done(self._db, redundant, now=self._clock())
+        await self._deliveries.deliver(item)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from config.escalation import EscalationPolicyConfig
 from config.policy import IntegrationConfig, PolicyFile
 from escalation.grading import GradingRule
 from escalation.model import LevelSpec, RouteDecision
+from escalation.policy import EscalationPolicy, OnTimeout, Target, TargetKind, Tier
 from escalation.routing import Route
 from escalation.sources import PARSERS
 from storage.ingest import IngestRules
@@ -18,6 +20,39 @@ class Rules:
     levels: dict[int, LevelSpec]
     integrations: dict[str, IntegrationConfig]
     root_causes: tuple[str, ...]
+    policies: dict[str, EscalationPolicyConfig]
+    team_timezones: dict[str, str]
+
+    def timezone_of(self, team: str) -> str:
+        return self.team_timezones.get(team, "UTC")
+
+    def policy_for(self, name: str, level: int) -> EscalationPolicy:
+        return escalation_policy(name, self.policies[name], self.levels.get(level))
+
+
+def escalation_policy(
+    name: str, config: EscalationPolicyConfig, level: LevelSpec | None
+) -> EscalationPolicy:
+    """A policy of the file in domain terms, with the level's deadlines merged in."""
+    return EscalationPolicy(
+        name=name,
+        tiers=tuple(
+            Tier(
+                targets=tuple(Target(TargetKind(t.kind), t.ref) for t in tier.notify),
+                after_seconds=tier.after,
+                requires_approval=tier.requires_approval,
+            )
+            for tier in config.tiers
+        ),
+        repeat=config.repeat,
+        repeat_after_seconds=config.repeat_after,
+        approvers=tuple(config.approvers),
+        approval_timeout_seconds=config.approval_timeout,
+        on_timeout=OnTimeout(config.on_timeout),
+        ack_within_seconds=level.ack_within_seconds if level else None,
+        resolve_within_seconds=level.resolve_within_seconds if level else None,
+        remind_every_seconds=config.remind_every,
+    )
 
 
 def build_rules(policy: PolicyFile) -> Rules:
@@ -50,16 +85,24 @@ def build_rules(policy: PolicyFile) -> Rules:
         policy=policy.default_route.policy,
         route_index=None,
     )
+    policies = dict(policy.policies)
+
+    def policy_for(name: str, level: int) -> EscalationPolicy:
+        return escalation_policy(name, policies[name], levels.get(level))
+
     ingest = IngestRules(
         parsers=PARSERS,
         grading=grading,
         default_level=policy.default_level,
         routes=routes,
         fallback=fallback,
+        policy_for=policy_for,
     )
     return Rules(
         ingest=ingest,
         levels=levels,
         integrations={i.name: i for i in policy.integrations},
         root_causes=tuple(policy.root_causes),
+        policies=policies,
+        team_timezones={name: team.timezone for name, team in policy.teams.items()},
     )

@@ -5,10 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import structlog
 
 log = structlog.get_logger("tocsin.worker")
+
+
+class Signal(Protocol):
+    def set(self) -> None: ...
 
 
 class Wakeup:
@@ -22,6 +27,17 @@ class Wakeup:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), seconds)
         self._event.clear()
+
+
+class Fanout:
+    """Several wake-ups set as one."""
+
+    def __init__(self, *wakeups: Wakeup) -> None:
+        self._wakeups = wakeups
+
+    def set(self) -> None:
+        for wakeup in self._wakeups:
+            wakeup.set()
 
 
 async def run_until_cancelled(

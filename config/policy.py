@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from config.durations import parse_duration
+from config.escalation import EscalationPolicyConfig, RotationConfig, WebhookConfig
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 SourceFormat = Literal["alertmanager", "generic"]
@@ -106,12 +107,6 @@ class PersonConfig(_Strict):
     roles: list[Role] = Field(default_factory=_responder)
 
 
-class PolicyConfig(_Strict):
-    """Escalation policy placeholder: tiers and repeats (see the escalation guide)."""
-
-    description: str = ""
-
-
 DEFAULT_ROOT_CAUSES = (
     "hardware",
     "software change",
@@ -133,7 +128,11 @@ class PolicyFile(_Strict):
     teams: dict[str, TeamConfig] = Field(default_factory=dict)
     people: dict[str, PersonConfig] = Field(default_factory=dict)
     root_causes: list[str] = Field(default_factory=lambda: list(DEFAULT_ROOT_CAUSES), min_length=1)
-    policies: dict[str, PolicyConfig] = Field(default_factory=lambda: {"default": PolicyConfig()})
+    policies: dict[str, EscalationPolicyConfig] = Field(
+        default_factory=lambda: {"default": EscalationPolicyConfig()}
+    )
+    rotations: dict[str, RotationConfig] = Field(default_factory=dict)
+    webhooks: dict[str, WebhookConfig] = Field(default_factory=dict)
 
     @field_validator("levels")
     @classmethod
@@ -157,6 +156,14 @@ class PolicyFile(_Strict):
                 problems.append(f'{where}.policy: "{target.policy}" is not in policies')
             if self.teams and target.team not in self.teams:
                 problems.append(f'{where}.team: "{target.team}" is not in teams')
+        for name, policy in self.policies.items():
+            for t, tier in enumerate(policy.tiers):
+                for n, notify in enumerate(tier.notify):
+                    at = f"policies.{name}.tiers[{t}].notify[{n}]"
+                    if notify.oncall is not None and notify.oncall not in self.rotations:
+                        problems.append(f'{at}.oncall: "{notify.oncall}" is not in rotations')
+                    if notify.webhook is not None and notify.webhook not in self.webhooks:
+                        problems.append(f'{at}.webhook: "{notify.webhook}" is not in webhooks')
         for person in self.people:
             if not _SLACK_USER.match(person):
                 problems.append(f'people.{person}: "{person}" is not a Slack user id')

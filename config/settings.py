@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="TOCSIN_LOG_LEVEL")
     outbox_poll_seconds: float = Field(default=1.0, gt=0, alias="TOCSIN_OUTBOX_POLL_SECONDS")
     inbox_poll_seconds: float = Field(default=1.0, gt=0, alias="TOCSIN_INBOX_POLL_SECONDS")
+    escalation_tick_seconds: float = Field(
+        default=5.0, gt=0, alias="TOCSIN_ESCALATION_TICK_SECONDS"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -20,6 +20,8 @@ class Status(StrEnum):
 
     FIRING = "firing"
     ACKNOWLEDGED = "acknowledged"
+    SNOOZED = "snoozed"
+    AWAITING_APPROVAL = "awaiting_approval"
     RESOLVED = "resolved"
 
 
@@ -116,3 +118,11 @@ class AlertView:
     resolution_note: str | None
     root_cause: str | None
     last_resolution: LastResolution | None = None
+    tier: int = -1
+    tier_count: int = 0
+    escalating: bool = False
+    next_action_at: datetime | None = None
+    owner_deadline_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    approval_tier: int | None = None
+    approval_requested_by: str | None = None

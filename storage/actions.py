@@ -8,10 +8,11 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from escalation.state import Event, IllegalTransition, transition
-from storage.alerts import state_of
+from escalation.ports import Directory
+from storage.alerts import policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
-from storage.tables import AlertRow, ProcessedRequestRow
+from storage.tables import AlertEventRow, AlertRow, ProcessedRequestRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ async def apply_action(
     actor: str,
     request_key: str,
     now: datetime,
+    directory: Directory | None = None,
 ) -> ActionResult:
     """Apply a person's ``event`` to an alert. A request key seen before does nothing."""
     try:
@@ -41,10 +43,12 @@ async def apply_action(
             if row is None:
                 return ActionResult(False, f"Alert #{alert_id} does not exist.")
             try:
-                tr = transition(state_of(row), event, now=now)
+                tr = transition(state_of(row), event, policy=policy_of(row), now=now)
             except IllegalTransition as refused:
                 return ActionResult(False, refused.message, refused.rule)
-            await persist_transition(session, row, tr, kind=kind, actor=actor, now=now)
+            await persist_transition(
+                session, row, tr, kind=kind, actor=actor, now=now, directory=directory
+            )
             return ActionResult(True, tr.summary, tr.rule)
     except IntegrityError:
         return ActionResult(False, "This request was already handled.", duplicate=True)
@@ -58,3 +62,29 @@ async def first_time(db: Database, *, key: str, now: datetime) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+async def approvers_of(db: Database, alert_id: int) -> tuple[str, ...]:
+    """Who may approve escalations of this alert (from its policy snapshot)."""
+    async with db.read() as session:
+        row = await session.get(AlertRow, alert_id)
+    return policy_of(row).approvers if row is not None else ()
+
+
+async def record_refusal(
+    db: Database, *, alert_id: int, actor: str, what: str, now: datetime
+) -> None:
+    """A person tried what they may not do: kept in the alert's timeline."""
+    async with db.write() as session:
+        if await session.get(AlertRow, alert_id) is None:
+            return
+        session.add(
+            AlertEventRow(
+                alert_id=alert_id,
+                at=now,
+                kind="refused",
+                rule="AUTH-1",
+                actor=actor,
+                summary=f"<@{actor}> may not {what}; refused",
+            )
+        )

@@ -9,7 +9,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from escalation.model import AlertEvent, AlertView, LastResolution, LevelSpec, Link, Status
-from escalation.state import AlertState
+from escalation.events import AlertState
+from escalation.policy import EscalationPolicy
 from storage.tables import AlertRow, ResolutionRow
 
 _STATE_FIELDS = tuple(f.name for f in fields(AlertState))
@@ -18,7 +19,13 @@ _STATE_FIELDS = tuple(f.name for f in fields(AlertState))
 def state_of(row: AlertRow) -> AlertState:
     values = {name: getattr(row, name) for name in _STATE_FIELDS}
     values["status"] = Status(row.status)
+    values["resume_status"] = Status(row.resume_status) if row.resume_status else None
     return AlertState(**values)
+
+
+def policy_of(row: AlertRow) -> EscalationPolicy:
+    """The policy snapshot taken when the alert opened (later edits never apply)."""
+    return EscalationPolicy.from_snapshot(row.policy_snapshot)
 
 
 def apply_state(row: AlertRow, state: AlertState) -> None:
@@ -37,7 +44,7 @@ def new_row(
     grade_reason: str,
     team: str,
     channel: str,
-    policy: str,
+    policy: EscalationPolicy,
 ) -> AlertRow:
     row = AlertRow(
         fingerprint=event.fingerprint,
@@ -59,7 +66,8 @@ def new_row(
         group_key=event.group_key,
         team=team,
         channel=channel,
-        policy=policy,
+        policy=policy.name,
+        policy_snapshot=policy.to_snapshot(),
         fired_at=state.fired_at,
         last_seen_at=state.last_seen_at,
         version=0,
@@ -134,4 +142,12 @@ async def load_view(
         resolution_note=row.resolution_note,
         root_cause=row.root_cause,
         last_resolution=await last_resolution(session, row),
+        tier=row.tier,
+        tier_count=len(row.policy_snapshot.get("tiers", ())),
+        escalating=row.escalating,
+        next_action_at=row.next_action_at,
+        owner_deadline_at=row.owner_deadline_at,
+        snoozed_until=row.snoozed_until,
+        approval_tier=row.approval_tier,
+        approval_requested_by=row.approval_requested_by,
     )

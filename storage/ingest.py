@@ -13,8 +13,9 @@ from sqlmodel import col
 from escalation.grading import GradingRule, grade
 from escalation.model import AlertEvent, RouteDecision, SourceStatus
 from escalation.routing import Route, route
+from escalation.policy import EscalationPolicy
 from escalation.state import AlertRefired, ResolvedAtSource, open_alert, transition
-from storage.alerts import find_open, new_row, state_of
+from storage.alerts import find_open, new_row, policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
 from storage.inbox import DONE, InboxItem
@@ -32,6 +33,8 @@ class IngestRules:
     default_level: int
     routes: Sequence[Route]
     fallback: RouteDecision
+    policy_for: Callable[[str, int], EscalationPolicy]
+    """The escalation policy of a name at a level (the level's deadlines merged in)."""
 
 
 @dataclass(slots=True)
@@ -55,19 +58,24 @@ async def process(
                 if existing is None:
                     outcome.ignored += 1
                     continue
-                tr = transition(state_of(existing), ResolvedAtSource(), now=now)
+                tr = transition(
+                    state_of(existing), ResolvedAtSource(), policy=policy_of(existing), now=now
+                )
                 await persist_transition(
                     session, existing, tr, kind="resolved", actor=None, now=now
                 )
                 outcome.resolved.append(_id(existing.id))
             elif existing is not None:
-                tr = transition(state_of(existing), AlertRefired(), now=now)
+                tr = transition(
+                    state_of(existing), AlertRefired(), policy=policy_of(existing), now=now
+                )
                 await persist_transition(session, existing, tr, kind="refired", actor=None, now=now)
                 outcome.updated.append(_id(existing.id))
             else:
                 level = grade(event, rules.grading, default_level=rules.default_level)
                 where = route(event, level.level, rules.routes, fallback=rules.fallback)
-                tr = open_alert(fired_at=min(event.starts_at or now, now), now=now)
+                policy = rules.policy_for(where.policy, level.level)
+                tr = open_alert(fired_at=min(event.starts_at or now, now), policy=policy, now=now)
                 row = new_row(
                     event,
                     tr.state,
@@ -76,7 +84,7 @@ async def process(
                     grade_reason=level.reason,
                     team=where.team,
                     channel=where.channel,
-                    policy=where.policy,
+                    policy=policy,
                 )
                 await persist_transition(session, row, tr, kind="fired", actor=None, now=now)
                 alert_id = _id(row.id)

@@ -82,6 +82,22 @@ class AlertRow(SQLModel, table=True):
     resolution_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     root_cause: str | None = Field(default=None, max_length=255)
     version: int = 1
+    # escalation (see escalation.events.AlertState)
+    policy_snapshot: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    tier: int = Field(default=-1, sa_column_kwargs={"server_default": "-1"})
+    cycle: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    escalating: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
+    next_action_at: datetime | None = _ts(nullable=True, index=True)
+    owner_deadline_at: datetime | None = _ts(nullable=True)
+    snoozed_until: datetime | None = _ts(nullable=True)
+    resume_status: str | None = Field(default=None, max_length=24)
+    approval_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    approval_tier: int | None = None
+    approval_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    approval_requested_by: str | None = Field(default=None, max_length=64)
+    approver_index: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class AlertEventRow(SQLModel, table=True):
@@ -123,6 +139,18 @@ class SlackMessageRow(SQLModel, table=True):
     channel_id: str = Field(max_length=64)
     ts: str = Field(max_length=64)
     posted_at: datetime = _ts()
+
+
+class ApprovalMessageRow(SQLModel, table=True):
+    """An approval request shown to an approver, so it can be updated once decided."""
+
+    __tablename__ = "approval_message"
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    seq: int
+    approver: str = Field(max_length=64)
+    channel_id: str = Field(max_length=64)
+    ts: str = Field(max_length=64)
 
 
 class ProcessedRequestRow(SQLModel, table=True):

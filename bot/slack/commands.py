@@ -1,33 +1,31 @@
-"""``/tocsin`` sub-commands."""
+"""Texts for ``/tocsin`` sub-commands (shared with the CLI where it fits)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from sqlmodel import col, select
 
+from bot.directory import PolicyDirectory
+from bot.rules import Rules
 from bot.slack.escape import mrkdwn
 from escalation.model import LevelSpec, Status
+from escalation.oncall import next_shifts
+from escalation.simulate import format_offset, simulate
 from storage.db import Database
 from storage.tables import AlertRow
 
 HELP = """*Tocsin* — alert dispatch and escalation
 • `/tocsin list` — open alerts, most severe first
+• `/tocsin oncall [rotation]` — who is on call now and next
+• `/tocsin escalate <alert id> <reason>` — ask for the next tier now
+• `/tocsin policy simulate <policy> <level>` — who would be paged when (approvers)
 • `/tocsin help` — this help
 Alerts arrive by webhook; act on them with the buttons on each warning."""
 
 
-async def handle_command(text: str, *, db: Database, levels: Mapping[int, LevelSpec]) -> str:
-    words = text.split()
-    verb = words[0].lower() if words else "help"
-    if verb == "list":
-        return await _list(db, levels)
-    if verb == "help":
-        return HELP
-    return f"Unknown command `{mrkdwn(verb, 40)}`.\n\n{HELP}"
-
-
-async def _list(db: Database, levels: Mapping[int, LevelSpec]) -> str:
+async def list_alerts(db: Database, levels: Mapping[int, LevelSpec]) -> str:
     async with db.read() as session:
         rows = (
             await session.exec(
@@ -50,3 +48,41 @@ async def _list(db: Database, levels: Mapping[int, LevelSpec]) -> str:
             f"— {row.status}{owner} · {row.channel}"
         )
     return "\n".join(lines)
+
+
+def oncall_text(directory: PolicyDirectory, *, now: datetime, only: Sequence[str]) -> str:
+    names = [n for n in directory.rotations if not only or n in only]
+    if not names:
+        return "No on-call rotations are configured." if not only else "No such rotation."
+    lines = []
+    for name in names:
+        current, following = next_shifts(directory.rotations[name], at=now, count=2)
+        cover = " (override)" if current.override else ""
+        lines.append(
+            f"*{mrkdwn(name, 80)}*: <@{current.user}>{cover} until "
+            f"<!date^{int(current.end.timestamp())}^{{date_short_pretty}} {{time}}|"
+            f"{current.end:%Y-%m-%d %H:%M} UTC>, then <@{following.user}>"
+        )
+    return "\n".join(lines)
+
+
+def simulate_lines(
+    rules: Rules, directory: PolicyDirectory, policy: str, level: int, *, now: datetime
+) -> list[str]:
+    steps = simulate(rules.policy_for(policy, level), start=now, directory=directory)
+    if not steps:
+        return ["Nobody is ever paged: the policy has no tiers."]
+    return [
+        f"{format_offset(s.offset):>8}  {s.rule:<26} {', '.join(s.paged) or '—'}" for s in steps
+    ]
+
+
+def simulate_text(
+    rules: Rules, directory: PolicyDirectory, args: Sequence[str], *, now: datetime
+) -> str:
+    if len(args) != 2 or args[0] not in rules.policies or args[1] not in ("1", "2", "3"):
+        known = ", ".join(sorted(rules.policies))
+        return f"Usage: `/tocsin policy simulate <policy> <1|2|3>` (policies: {known})"
+    lines = simulate_lines(rules, directory, args[0], int(args[1]), now=now)
+    header = f"If nobody acts on a level {args[1]} alert under *{mrkdwn(args[0], 80)}*:"
+    return header + "\n```\n" + "\n".join(lines) + "\n```"

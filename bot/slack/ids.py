@@ -10,6 +10,10 @@ CLAIM: Final = "tocsin.claim"
 ASSIGN: Final = "tocsin.assign"
 UNACKNOWLEDGE: Final = "tocsin.unacknowledge"
 RESOLVE: Final = "tocsin.resolve"
+SNOOZE: Final = "tocsin.snooze"
+ESCALATE: Final = "tocsin.escalate"
+APPROVE: Final = "tocsin.approve"
+DENY: Final = "tocsin.deny"
 
 RESOLVE_MODAL: Final = "tocsin.resolve_modal"
 RESOLVE_NOTE_BLOCK: Final = "resolution"
@@ -17,7 +21,16 @@ RESOLVE_NOTE_ACTION: Final = "note"
 RESOLVE_CAUSE_BLOCK: Final = "root_cause"
 RESOLVE_CAUSE_ACTION: Final = "category"
 
+ESCALATE_MODAL: Final = "tocsin.escalate_modal"
+DENY_MODAL: Final = "tocsin.deny_modal"
+REASON_BLOCK: Final = "reason"
+REASON_ACTION: Final = "text"
+
 ACTIONS_BLOCK_PREFIX: Final = "tocsin.actions."
 SLASH_COMMAND: Final = "/tocsin"
 
-ALERT_ACTIONS: Final = (ACKNOWLEDGE, CLAIM, ASSIGN, UNACKNOWLEDGE, RESOLVE)
+ALERT_ACTIONS: Final = (ACKNOWLEDGE, CLAIM, ASSIGN, UNACKNOWLEDGE, RESOLVE, SNOOZE, ESCALATE)
+
+# Snooze menu values: minutes, or "tomorrow" (09:00 next day in the team's time zone).
+SNOOZE_CHOICES: Final = (("15", "15 minutes"), ("60", "1 hour"), ("240", "4 hours"))
+SNOOZE_TOMORROW: Final = "tomorrow"

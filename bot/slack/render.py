@@ -65,7 +65,33 @@ def _status_line(alert: AlertView) -> str:
             if alert.assigned_by and alert.assigned_by != alert.owner:
                 line += f" (assigned by {mention(alert.assigned_by)})"
         return line
+    if alert.status is Status.SNOOZED and alert.snoozed_until:
+        return f":zzz: *Snoozed* until {slack_date(alert.snoozed_until)}"
+    if alert.status is Status.AWAITING_APPROVAL:
+        tier = (alert.approval_tier or 0) + 1
+        who = mention(alert.approval_requested_by) if alert.approval_requested_by else "policy"
+        return f":raised_hand: *Awaiting approval* to page tier {tier} (asked by {who})"
     return f":rotating_light: *Firing* since {slack_date(alert.fired_at)}"
+
+
+def _escalation_line(alert: AlertView) -> str | None:
+    """Where the escalation stands: the tier paged, and what is due next."""
+    if alert.status is Status.RESOLVED or alert.tier_count == 0:
+        return None
+    parts = []
+    if alert.tier >= 0:
+        parts.append(f"Tier {alert.tier + 1} of {alert.tier_count} paged")
+    when = alert.next_action_at
+    if when is not None:
+        if alert.status is Status.ACKNOWLEDGED and not alert.escalating:
+            if alert.owner_deadline_at:
+                parts.append(f"resolve by {slack_date(alert.owner_deadline_at)}")
+        elif alert.status is Status.AWAITING_APPROVAL:
+            parts.append(f"approval times out {slack_date(when)}")
+        elif alert.status is Status.FIRING:
+            nxt = alert.tier + 2 if alert.tier + 1 < alert.tier_count else 1
+            parts.append(f"tier {nxt} due {slack_date(when)}")
+    return " · ".join(parts) if parts else None
 
 
 def _repeat_line(alert: AlertView) -> str | None:
@@ -105,7 +131,7 @@ def _buttons(alert: AlertView) -> ActionsBlock | None:
         return None
     value = str(alert.id)
     elements: list[Any] = []
-    if alert.status is Status.FIRING:
+    if alert.status in (Status.FIRING, Status.SNOOZED, Status.AWAITING_APPROVAL):
         elements.append(
             ButtonElement(
                 text="Acknowledge", action_id=ids.ACKNOWLEDGE, value=value, style="primary"
@@ -117,6 +143,17 @@ def _buttons(alert: AlertView) -> ActionsBlock | None:
         elements.append(
             ButtonElement(text="Unacknowledge", action_id=ids.UNACKNOWLEDGE, value=value)
         )
+    if alert.status is not Status.AWAITING_APPROVAL:
+        elements.append(
+            StaticSelectElement(
+                placeholder="Snooze…",
+                action_id=ids.SNOOZE,
+                options=[Option(value=v, text=t) for v, t in ids.SNOOZE_CHOICES]
+                + [Option(value=ids.SNOOZE_TOMORROW, text="Until tomorrow 09:00")],
+            )
+        )
+        if alert.tier_count and alert.tier + 1 < alert.tier_count:
+            elements.append(ButtonElement(text="Escalate…", action_id=ids.ESCALATE, value=value))
     elements.append(
         ButtonElement(text="Resolve…", action_id=ids.RESOLVE, value=value, style="danger")
     )
@@ -153,6 +190,9 @@ def warning_blocks(alert: AlertView) -> list[dict[str, Any]]:
     repeat = _repeat_line(alert)
     if repeat:
         context.append(repeat)
+    escalation = _escalation_line(alert)
+    if escalation:
+        context.append(escalation)
     links = [x for x in (link(lk.url, lk.title) for lk in alert.links[:5]) if x]
     if links:
         context.append(cut(" · ".join(links), 3000))

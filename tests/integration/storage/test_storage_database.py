@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from config.settings import async_url
 from escalation.model import AlertEvent, SourceStatus
+from escalation.policy import NO_POLICY
 from escalation.state import open_alert
 from storage import inbox, outbox
 from storage.alerts import new_row
@@ -38,7 +39,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
 
 def alert_row(fingerprint: str) -> AlertRow:
     event = AlertEvent(fingerprint=fingerprint, status=SourceStatus.FIRING, title="t", source="s")
-    tr = open_alert(fired_at=NOW, now=NOW)
+    tr = open_alert(fired_at=NOW, policy=NO_POLICY, now=NOW)
     return new_row(
         event,
         tr.state,
@@ -47,7 +48,7 @@ def alert_row(fingerprint: str) -> AlertRow:
         grade_reason="test",
         team="ops",
         channel="#alerts",
-        policy="default",
+        policy=NO_POLICY,
     )
 
 

@@ -1,0 +1,176 @@
+"""What each kind of outbox row does in Slack (or at an outbound webhook)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock
+from bot.outbound import OutboundPager, OutboundTarget, page_payload
+from bot.slack.render import notification_text, warning_blocks
+from bot.slack.render_pages import approval_closed, approval_request, page_dm, reminder
+from escalation.model import AlertView, LevelSpec
+from storage import outbox
+from storage.alerts import load_view
+from storage.approvals import approval_messages, record_approval_message
+from storage.db import Database
+from storage.messages import find_message, record_posted
+
+log = structlog.get_logger("tocsin.outbox")
+
+
+class Deliveries:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        client: AsyncWebClient,
+        levels: Mapping[int, LevelSpec],
+        clock: Clock,
+        pager: OutboundPager | None = None,
+        webhooks: Mapping[str, OutboundTarget] | None = None,
+    ) -> None:
+        self._db = db
+        self._client = client
+        self._levels = levels
+        self._clock = clock
+        self._pager = pager
+        self._webhooks = webhooks or {}
+
+    async def deliver(self, item: outbox.Claimed) -> None:
+        if item.alert_id is None:
+            raise ValueError(f"outbox row {item.id} of kind {item.kind} has no alert")
+        if item.kind in ("post_warning", "update_warning"):
+            await self._draw(item)
+            return
+        view = await self._view(item.alert_id)
+        payload = item.payload
+        match item.kind:
+            case "thread_note":
+                await self._thread(item.alert_id, str(payload.get("text", "")))
+            case "page_dm":
+                text, blocks = page_dm(
+                    view,
+                    tier=int(payload["tier"]),
+                    rule=str(payload["rule"]),
+                    rotation=payload.get("rotation"),
+                    link=None,
+                )
+                await self._dm(str(payload["user"]), text, blocks)
+            case "page_channel":
+                text, blocks = page_dm(
+                    view,
+                    tier=int(payload["tier"]),
+                    rule=str(payload["rule"]),
+                    rotation=None,
+                    link=None,
+                )
+                await self._client.chat_postMessage(
+                    channel=str(payload["channel"]), text=text, blocks=blocks, unfurl_links=False
+                )
+            case "page_webhook":
+                await self._webhook(item, view)
+            case "approval_request":
+                await self._ask(view, payload)
+            case "approval_close":
+                await self._close_approval(view, payload)
+            case "reminder":
+                deadline = view.owner_deadline_at
+                await self._dm(str(payload["user"]), reminder(view, deadline=deadline), None)
+            case _:
+                raise ValueError(f"unknown outbox kind {item.kind!r}")
+
+    async def _view(self, alert_id: int) -> AlertView:
+        async with self._db.read() as session:
+            view = await load_view(session, alert_id, self._levels)
+        if view is None:
+            raise LookupError(f"alert {alert_id} does not exist")
+        return view
+
+    async def _dm(self, user: str, text: str, blocks: list[dict[str, Any]] | None) -> str:
+        opened = await self._client.conversations_open(users=user)
+        channel = str(opened["channel"]["id"])
+        response = await self._client.chat_postMessage(
+            channel=channel, text=text, blocks=blocks, unfurl_links=False
+        )
+        return f"{channel}:{response['ts']}"
+
+    async def _thread(self, alert_id: int, text: str) -> None:
+        message = await find_message(self._db, alert_id)
+        if message is None:
+            raise LookupError(f"alert {alert_id} has no Slack message yet")
+        await self._client.chat_postMessage(
+            channel=message.channel_id,
+            thread_ts=message.ts,
+            text=text,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+
+    async def _webhook(self, item: outbox.Claimed, view: AlertView) -> None:
+        name = str(item.payload["webhook"])
+        target = self._webhooks.get(name)
+        if target is None or self._pager is None:
+            raise LookupError(f"no outbound webhook named {name!r} is configured")
+        body = page_payload(
+            alert_id=view.id,
+            title=view.title,
+            level=view.level.number,
+            level_name=view.level.name,
+            tier=int(item.payload["tier"]) + 1,
+            rule=str(item.payload["rule"]),
+            url=None,
+            status=view.status.value,
+        )
+        await self._pager.send(target, payload=body, idempotency_key=f"tocsin-outbox-{item.id}")
+
+    async def _ask(self, view: AlertView, payload: Mapping[str, Any]) -> None:
+        approver, seq = str(payload["approver"]), int(payload["seq"])
+        text, blocks = approval_request(
+            view,
+            seq=seq,
+            tier=int(payload["tier"]),
+            reason=str(payload.get("reason") or ""),
+            requested_by=payload.get("by"),
+        )
+        where = await self._dm(approver, text, blocks)
+        channel_id, ts = where.split(":", 1)
+        await record_approval_message(
+            self._db, alert_id=view.id, seq=seq, approver=approver, channel_id=channel_id, ts=ts
+        )
+
+    async def _close_approval(self, view: AlertView, payload: Mapping[str, Any]) -> None:
+        seq, outcome = int(payload["seq"]), str(payload["outcome"])
+        text, blocks = approval_closed(view, tier=view.approval_tier, outcome=outcome)
+        for message in await approval_messages(self._db, alert_id=view.id, seq=seq):
+            await self._client.chat_update(
+                channel=message.channel_id, ts=message.ts, text=text, blocks=blocks
+            )
+
+    async def _draw(self, item: outbox.Claimed) -> None:
+        assert item.alert_id is not None
+        redundant = await outbox.pending_update_ids(self._db, item.alert_id, after_id=item.id)
+        view = await self._view(item.alert_id)
+        text, blocks = notification_text(view), warning_blocks(view)
+        message = await find_message(self._db, item.alert_id)
+        if message is None:
+            response = await self._client.chat_postMessage(
+                channel=view.channel, text=text, blocks=blocks, unfurl_links=False
+            )
+            await record_posted(
+                self._db,
+                alert_id=item.alert_id,
+                channel_id=str(response["channel"]),
+                ts=str(response["ts"]),
+                now=self._clock(),
+            )
+            log.info("warning_posted", alert_id=item.alert_id, channel=view.channel)
+        else:
+            await self._client.chat_update(
+                channel=message.channel_id, ts=message.ts, text=text, blocks=blocks
+            )
+            log.info("warning_updated", alert_id=item.alert_id, status=view.status.value)
+        await outbox.mark_done(self._db, redundant, now=self._clock())

@@ -1,0 +1,110 @@
+"""Escalation timers. The database holds each alert's ``next_action_at``; APScheduler wakes
+the engine at the earliest one and on a short safety interval. The engine claims the due
+alerts and steps them (storage.escalations), so nothing lives only in scheduler memory: a
+restart or a second replica never loses or doubles a step.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+from typing import Any
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock
+from bot.wakeup import Wakeup, run_until_cancelled
+from escalation.ports import Directory
+from storage.db import Database
+from storage.escalations import next_due_at, step_due
+
+log = structlog.get_logger("tocsin.escalation")
+NEXT_DUE_JOB = "tocsin-next-due"
+
+
+class EscalationEngine:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        directory: Directory,
+        clock: Clock,
+        wakeup: Wakeup,
+        on_stepped: Wakeup,
+        safety_seconds: float = 5.0,
+        batch: int = 500,
+    ) -> None:
+        self._db = db
+        self._directory = directory
+        self._clock = clock
+        self._wakeup = wakeup
+        self._on_stepped = on_stepped
+        self._safety = safety_seconds
+        self._batch = batch
+        self._scheduler: Any = None
+
+    def start_scheduler(self) -> None:
+        """Start APScheduler in the running loop: a safety tick, plus the next-due job."""
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(
+            self._wakeup.set,
+            "interval",
+            seconds=self._safety,
+            id="tocsin-safety-tick",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    def stop_scheduler(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+    async def run(self) -> None:
+        self.start_scheduler()
+        try:
+            await run_until_cancelled(
+                self.drain, wakeup=self._wakeup, poll_seconds=self._safety, name="escalation"
+            )
+        finally:
+            self.stop_scheduler()
+
+    async def drain(self) -> int:
+        """Step everything due now (in batches); then arm the timer for the next due time."""
+        total = 0
+        while True:
+            now = self._clock()
+            stepped = await step_due(
+                self._db, now=now, directory=self._directory, limit=self._batch
+            )
+            total += stepped
+            if stepped:
+                self._on_stepped.set()
+                log.info("escalations_stepped", count=stepped)
+            if stepped < self._batch:
+                break
+        await self._arm()
+        return total
+
+    async def _arm(self) -> None:
+        if self._scheduler is None:
+            return
+        due = await next_due_at(self._db)
+        if due is None:
+            job = self._scheduler.get_job(NEXT_DUE_JOB)
+            if job is not None:
+                job.remove()
+            return
+        now = self._clock()
+        run_at = max(due, now + timedelta(milliseconds=1))
+        self._scheduler.add_job(
+            self._wakeup.set,
+            "date",
+            run_date=run_at,
+            id=NEXT_DUE_JOB,
+            replace_existing=True,
+            misfire_grace_time=None,
+        )

@@ -1,0 +1,100 @@
+"""The seam between Slack listeners and the domain: apply an event, answer the person."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncRespond
+
+from bot.clock import Clock
+from bot.directory import PolicyDirectory
+from bot.rules import Rules
+from bot.slack import ids
+from escalation.events import Event
+from storage.actions import ActionResult, apply_action
+from storage.db import Database
+
+log = structlog.get_logger("tocsin.slack")
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}\Z")
+
+
+def alert_id_of(action: dict[str, Any]) -> int | None:
+    """The alert a button names: its value (``42`` or ``42:3``) or its block id."""
+    raw = str(action.get("value") or "").split(":", 1)[0] or str(
+        action.get("block_id", "")
+    ).removeprefix(ids.ACTIONS_BLOCK_PREFIX)
+    return int(raw) if raw.isdigit() else None
+
+
+def seq_of(action: dict[str, Any]) -> int | None:
+    _, _, seq = str(action.get("value") or "").partition(":")
+    return int(seq) if seq.isdigit() else None
+
+
+async def tell(respond: AsyncRespond, text: str) -> None:
+    """A private answer to the person who pressed."""
+    await respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+class Acting:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        rules: Rules,
+        clock: Clock,
+        on_change: Callable[[], None],
+        directory: PolicyDirectory,
+    ) -> None:
+        self.db = db
+        self.rules = rules
+        self.clock = clock
+        self.on_change = on_change
+        self.directory = directory
+
+    async def apply(
+        self, *, alert_id: int, user: str, event: Event, kind: str, request_key: str
+    ) -> ActionResult:
+        result = await apply_action(
+            self.db,
+            alert_id=alert_id,
+            event=event,
+            kind=kind,
+            actor=user,
+            request_key=request_key,
+            now=self.clock(),
+            directory=self.directory,
+        )
+        log.info(
+            "alert_action", alert_id=alert_id, user=user, kind=kind, ok=result.ok, rule=result.rule
+        )
+        if result.ok:
+            self.on_change()
+        return result
+
+    async def from_button(
+        self,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        kind: str,
+        make: Callable[[str], Event],
+    ) -> None:
+        """Apply the event a button press stands for; refusals are told privately."""
+        action = body["actions"][0]
+        user = str(body["user"]["id"])
+        alert_id = alert_id_of(action)
+        if alert_id is None:
+            await tell(respond, "This button does not name an alert.")
+            return
+        result = await self.apply(
+            alert_id=alert_id,
+            user=user,
+            event=make(user),
+            kind=kind,
+            request_key=f"action:{body.get('trigger_id') or action.get('action_ts')}",
+        )
+        if not result.ok and not result.duplicate:
+            await tell(respond, result.message)

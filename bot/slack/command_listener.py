@@ -1,0 +1,59 @@
+"""``/tocsin`` in Slack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.slack import ids
+from bot.slack.acting import Acting
+from bot.slack.commands import HELP, list_alerts, oncall_text, simulate_text
+from bot.slack.escape import mrkdwn
+from escalation.events import EscalationRequested
+
+
+class CommandListener:
+    def __init__(self, acting: Acting) -> None:
+        self._acting = acting
+
+    def register(self, app: AsyncApp) -> None:
+        app.command(ids.SLASH_COMMAND)(self.command)
+
+    async def command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        words = str(command.get("text", "")).split()
+        verb = words[0].lower() if words else "help"
+        user = str(command.get("user_id", ""))
+        acting = self._acting
+        if verb == "list":
+            text = await list_alerts(acting.db, acting.rules.levels)
+        elif verb == "oncall":
+            text = oncall_text(acting.directory, now=acting.clock(), only=words[1:])
+        elif verb == "escalate":
+            text = await self._escalate(words[1:], user, command)
+        elif verb == "policy" and words[1:2] == ["simulate"]:
+            if not (
+                acting.directory.has_role(user, "approver")
+                or acting.directory.has_role(user, "admin")
+            ):
+                text = "Only approvers and admins may simulate policies."
+            else:
+                text = simulate_text(acting.rules, acting.directory, words[2:], now=acting.clock())
+        elif verb == "help":
+            text = HELP
+        else:
+            text = f"Unknown command `{mrkdwn(verb, 40)}`.\n\n{HELP}"
+        await respond(text=text, response_type="ephemeral")
+
+    async def _escalate(self, args: list[str], user: str, command: dict[str, Any]) -> str:
+        if len(args) < 2 or not args[0].lstrip("#").isdigit():
+            return "Usage: `/tocsin escalate <alert id> <reason>`"
+        result = await self._acting.apply(
+            alert_id=int(args[0].lstrip("#")),
+            user=user,
+            event=EscalationRequested(actor=user, reason=" ".join(args[1:])),
+            kind="escalation_requested",
+            request_key=f"command:{command.get('trigger_id')}",
+        )
+        return f"Alert #{args[0].lstrip('#')}: {result.message}"

@@ -1,0 +1,161 @@
+"""Bolt listeners for escalation: snooze, escalate, approve, deny."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack import ids
+from bot.slack.acting import Acting, alert_id_of, log, seq_of, tell
+from bot.slack.render_pages import reason_modal
+from escalation.events import EscalationApproved, EscalationDenied, EscalationRequested, Snoozed
+from escalation.snooze import snooze_until
+from storage.actions import approvers_of, record_refusal
+from storage.tables import AlertRow
+
+
+class EscalationListeners:
+    def __init__(self, acting: Acting) -> None:
+        self._acting = acting
+
+    def register(self, app: AsyncApp) -> None:
+        app.action(ids.SNOOZE)(self.snooze)
+        app.action(ids.ESCALATE)(self.open_escalate)
+        app.view(ids.ESCALATE_MODAL)(self.submit_escalate)
+        app.action(ids.APPROVE)(self.approve)
+        app.action(ids.DENY)(self.open_deny)
+        app.view(ids.DENY_MODAL)(self.submit_deny)
+
+    async def snooze(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        action = body["actions"][0]
+        choice = str((action.get("selected_option") or {}).get("value") or "")
+        alert_id = alert_id_of(action)
+        if alert_id is None:
+            await tell(respond, "This menu does not name an alert.")
+            return
+        async with self._acting.db.read() as session:
+            row = await session.get(AlertRow, alert_id)
+        team = row.team if row else ""
+        try:
+            until = snooze_until(
+                choice, now=self._acting.clock(), timezone=self._acting.rules.timezone_of(team)
+            )
+        except ValueError:
+            await tell(respond, "Pick a snooze length from the menu.")
+            return
+        await self._acting.from_button(
+            body, respond, "snoozed", lambda u: Snoozed(actor=u, until=until)
+        )
+
+    async def open_escalate(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        alert_id = alert_id_of(body["actions"][0])
+        if alert_id is None:
+            await tell(respond, "This button does not name an alert.")
+            return
+        modal = reason_modal(
+            callback_id=ids.ESCALATE_MODAL,
+            metadata=str(alert_id),
+            title="Escalate",
+            label="Why does this need the next tier now?",
+            submit="Ask",
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    async def submit_escalate(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        reason, metadata = _reason(body), str(body["view"].get("private_metadata", ""))
+        if not reason or not metadata.isdigit():
+            await ack(response_action="errors", errors={ids.REASON_BLOCK: "Give a reason."})
+            return
+        await ack()
+        user = str(body["user"]["id"])
+        result = await self._acting.apply(
+            alert_id=int(metadata),
+            user=user,
+            event=EscalationRequested(actor=user, reason=reason),
+            kind="escalation_requested",
+            request_key=f"view:{body['view']['id']}",
+        )
+        if not result.ok and not result.duplicate:
+            await client.chat_postMessage(channel=user, text=result.message)
+
+    async def _may_approve(self, user: str, alert_id: int, what: str) -> bool:
+        if user in await approvers_of(self._acting.db, alert_id) or self._acting.directory.has_role(
+            user, "admin"
+        ):
+            return True
+        log.warning("approval_refused", alert_id=alert_id, user=user, what=what)
+        await record_refusal(
+            self._acting.db, alert_id=alert_id, actor=user, what=what, now=self._acting.clock()
+        )
+        return False
+
+    async def approve(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        action, user = body["actions"][0], str(body["user"]["id"])
+        alert_id, seq = alert_id_of(action), seq_of(action)
+        if alert_id is None or seq is None:
+            await tell(respond, "This button does not name an approval request.")
+            return
+        if not await self._may_approve(user, alert_id, "approve this escalation"):
+            await tell(respond, "You are not allowed to approve escalations of this alert.")
+            return
+        await self._acting.from_button(
+            body, respond, "approved", lambda u: EscalationApproved(actor=u, seq=seq)
+        )
+
+    async def open_deny(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        action, user = body["actions"][0], str(body["user"]["id"])
+        alert_id, seq = alert_id_of(action), seq_of(action)
+        if alert_id is None or seq is None:
+            await tell(respond, "This button does not name an approval request.")
+            return
+        if not await self._may_approve(user, alert_id, "deny this escalation"):
+            await tell(respond, "You are not allowed to deny escalations of this alert.")
+            return
+        modal = reason_modal(
+            callback_id=ids.DENY_MODAL,
+            metadata=f"{alert_id}:{seq}",
+            title="Deny escalation",
+            label="Why not? (the current tier keeps the alert)",
+            submit="Deny",
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    async def submit_deny(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        reason = _reason(body)
+        alert_part, _, seq_part = str(body["view"].get("private_metadata", "")).partition(":")
+        if not reason or not alert_part.isdigit() or not seq_part.isdigit():
+            await ack(response_action="errors", errors={ids.REASON_BLOCK: "Give a reason."})
+            return
+        await ack()
+        user, alert_id, seq = str(body["user"]["id"]), int(alert_part), int(seq_part)
+        if not await self._may_approve(user, alert_id, "deny this escalation"):
+            return
+        result = await self._acting.apply(
+            alert_id=alert_id,
+            user=user,
+            event=EscalationDenied(actor=user, seq=seq, reason=reason),
+            kind="denied",
+            request_key=f"view:{body['view']['id']}",
+        )
+        if not result.ok and not result.duplicate:
+            await client.chat_postMessage(channel=user, text=result.message)
+
+
+def _reason(body: dict[str, Any]) -> str:
+    values = body["view"]["state"]["values"]
+    field = values.get(ids.REASON_BLOCK, {}).get(ids.REASON_ACTION) or {}
+    return str(field.get("value") or "").strip()

@@ -1,0 +1,161 @@
+"""Policy-file models for escalation: policies with tiers, on-call rotations, webhooks."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from config.durations import parse_duration
+
+Duration = Annotated[int, BeforeValidator(parse_duration)]
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}\Z")
+_HANDOFF = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\Z")
+TARGET_KINDS = ("user", "oncall", "group", "channel", "webhook")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _slack_user(value: str) -> str:
+    if not _SLACK_USER.match(value):
+        raise ValueError(f'"{value}" is not a Slack user id (like U012ABCDEF)')
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f'"{value}" is not a known time zone (like Europe/Berlin)') from None
+    return value
+
+
+class TargetConfig(_Strict):
+    """Exactly one of: ``user``, ``oncall`` (a rotation), ``group`` (a Slack user group id),
+    ``channel`` or ``webhook`` (a name under ``webhooks``)."""
+
+    user: str | None = None
+    oncall: str | None = None
+    group: str | None = None
+    channel: str | None = None
+    webhook: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        given = [k for k in TARGET_KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(TARGET_KINDS)}")
+        if self.user is not None:
+            _slack_user(self.user)
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in TARGET_KINDS if getattr(self, k) is not None)
+
+    @property
+    def ref(self) -> str:
+        return str(getattr(self, self.kind))
+
+
+class TierConfig(_Strict):
+    notify: list[TargetConfig] = Field(min_length=1)
+    after: Duration = 0
+    requires_approval: bool = False
+
+
+class EscalationPolicyConfig(_Strict):
+    description: str = ""
+    tiers: list[TierConfig] = Field(default_factory=list)
+    repeat: Annotated[int, Field(ge=0, le=5)] = 0
+    repeat_after: Duration = 600
+    approvers: list[str] = Field(default_factory=list)
+    approval_timeout: Duration = 900
+    on_timeout: Literal["approve", "deny", "next_approver"] = "deny"
+    remind_every: Duration | None = 3600
+
+    @field_validator("approvers")
+    @classmethod
+    def _approver_ids(cls, approvers: list[str]) -> list[str]:
+        return [_slack_user(a) for a in approvers]
+
+    @model_validator(mode="after")
+    def _approval_needs_approvers(self) -> Self:
+        if any(t.requires_approval for t in self.tiers) and not self.approvers:
+            raise ValueError("a tier requires_approval but the policy has no approvers")
+        return self
+
+
+class OverrideConfig(_Strict):
+    user: str
+    start: datetime
+    end: datetime
+    covers: str | None = None
+
+    @field_validator("user", "covers")
+    @classmethod
+    def _ids(cls, value: str | None) -> str | None:
+        return None if value is None else _slack_user(value)
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("start and end need a time zone offset (like 2026-11-20T09:00+01:00)")
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class RotationConfig(_Strict):
+    members: list[str] = Field(min_length=1)
+    timezone: str = "UTC"
+    handoff: str = "09:00"
+    shift: Literal["daily", "weekly"] | Duration = "weekly"
+    start: date
+    handoff_weekday: Annotated[int, Field(ge=0, le=6)] | None = None
+    overrides: list[OverrideConfig] = Field(default_factory=list)
+    channel: str | None = None
+    """Where hand-off notices go."""
+
+    @field_validator("members")
+    @classmethod
+    def _member_ids(cls, members: list[str]) -> list[str]:
+        return [_slack_user(m) for m in members]
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        return _timezone(value)
+
+    @field_validator("handoff")
+    @classmethod
+    def _handoff(cls, value: str) -> str:
+        if not _HANDOFF.match(value):
+            raise ValueError(f'"{value}" is not a time of day like 09:00')
+        return value
+
+    @field_validator("shift", mode="before")
+    @classmethod
+    def _shift(cls, value: object) -> object:
+        if value in ("daily", "weekly"):
+            return value
+        seconds = parse_duration(value)
+        if seconds < 3600:
+            raise ValueError("a custom shift must be at least 1h")
+        return seconds
+
+    def handoff_time(self) -> time:
+        hours, minutes = self.handoff.split(":")
+        return time(int(hours), int(minutes))
+
+
+class WebhookConfig(_Strict):
+    url: str = Field(pattern=r"^https?://")
+    token: str | None = None
+    hmac_secret: str | None = None
+    timeout: Duration = 10

@@ -1,0 +1,224 @@
+"""The state machine's vocabulary: the alert's state, the events that move it, the effects
+it asks for (as data), and the labelled result of a transition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from escalation.model import Status
+from escalation.policy import Target
+
+
+@dataclass(frozen=True, slots=True)
+class AlertState:
+    status: Status
+    fired_at: datetime
+    last_seen_at: datetime
+    count: int = 1
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    first_acknowledged_at: datetime | None = None
+    owner: str | None = None
+    owner_since: datetime | None = None
+    assigned_by: str | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by_source: bool = False
+    resolution_note: str | None = None
+    root_cause: str | None = None
+    # escalation
+    tier: int = -1
+    """Index of the tier paged last in this cycle; -1 before the first page."""
+    cycle: int = 0
+    escalating: bool = True
+    """Tiers are paged on schedule (firing, or an owner who missed the deadline)."""
+    next_action_at: datetime | None = None
+    owner_deadline_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    resume_status: Status | None = None
+    """Where a snooze or an approval request returns to."""
+    approval_seq: int = 0
+    approval_tier: int | None = None
+    approval_reason: str | None = None
+    approval_requested_by: str | None = None
+    approver_index: int = 0
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRefired:
+    """The source reports the same alert (same fingerprint) firing again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledged:
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Assigned:
+    actor: str
+    assignee: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unacknowledged:
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snoozed:
+    actor: str
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRequested:
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationApproved:
+    actor: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationDenied:
+    actor: str
+    seq: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepDue:
+    """The alert's ``next_action_at`` has come: page, remind, end a snooze, time out."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    actor: str
+    note: str
+    root_cause: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedAtSource:
+    """The monitoring tool says the alert recovered."""
+
+
+Event = (
+    AlertRefired
+    | Acknowledged
+    | Claimed
+    | Assigned
+    | Unacknowledged
+    | Snoozed
+    | EscalationRequested
+    | EscalationApproved
+    | EscalationDenied
+    | StepDue
+    | Resolved
+    | ResolvedAtSource
+)
+
+
+# --- effects --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PostWarning:
+    """Post the warning message for a new alert."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateWarning:
+    """Redraw the warning message in place from the alert's current state."""
+
+
+@dataclass(frozen=True, slots=True)
+class PostThreadNote:
+    """A line in the warning's thread."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResolution:
+    """Keep the resolution record (who, when, note, root cause, durations)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Page every target of a tier: DMs to people, a mention in the thread, webhooks."""
+
+    tier: int
+    cycle: int
+    targets: tuple[Target, ...]
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestApproval:
+    """Ask approvers (with Approve / Deny) whether ``tier`` may be paged."""
+
+    seq: int
+    tier: int
+    approvers: tuple[str, ...]
+    reason: str
+    requested_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CloseApproval:
+    """The approval request ``seq`` is decided or withdrawn; update its messages."""
+
+    seq: int
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class Remind:
+    """A reminder to the person who owns (or acknowledged) the alert."""
+
+    user: str
+    deadline: datetime | None
+
+
+Effect = (
+    PostWarning
+    | UpdateWarning
+    | PostThreadNote
+    | RecordResolution
+    | Page
+    | RequestApproval
+    | CloseApproval
+    | Remind
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    state: AlertState
+    effects: tuple[Effect, ...]
+    rule: str
+    summary: str
+    """One concise line for the timeline."""
+
+
+class IllegalTransition(Exception):
+    """The event cannot apply to the alert in its current state."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
