@@ -154,7 +154,9 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     )
 
 
-def build_http_app(service: Service, *, run_workers: bool = True) -> FastAPI:
+def build_http_app(
+    service: Service, *, run_workers: bool = True, run_engine: bool = True
+) -> FastAPI:
     settings = service.settings
 
     @contextlib.asynccontextmanager
@@ -163,7 +165,8 @@ def build_http_app(service: Service, *, run_workers: bool = True) -> FastAPI:
         if run_workers:
             service.tasks.append(asyncio.create_task(service.inbox_worker.run()))
             service.tasks.append(asyncio.create_task(service.outbox_sender.run()))
-            service.tasks.append(asyncio.create_task(service.engine.run()))
+            if run_engine:
+                service.tasks.append(asyncio.create_task(service.engine.run()))
         log.info("tocsin_started", url=settings.base_url(), sandbox=settings.sandbox)
         try:
             yield

@@ -8,6 +8,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,16 @@ class Harness:
             json=payload,
             headers={"Authorization": f"Bearer {token}"},
         )
+
+    def dms(self, user: str) -> list[Message]:
+        """Top-level messages of the bot's DM with ``user``."""
+        for channel in self.world.channels.values():
+            if channel.is_im and channel.user == user:
+                return [m for m in self.world.channel_messages(channel.id) if m.thread_ts is None]
+        return []
+
+    def thread(self, message: Message) -> list[Message]:
+        return [self.world.messages[(message.channel, ts)] for ts in message.replies]
 
     def channel_messages(self, channel: str = "#alerts") -> list[Message]:
         found = self.world.find_channel(channel)
@@ -86,9 +97,27 @@ def settings_for(*, database_url: str, slack_url: str, port: int, **extra: Any) 
     return Settings(**values)
 
 
+class FakeClock:
+    """A clock the test moves by hand (the service reads time only through its clock)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
 @contextlib.asynccontextmanager
 async def running_tocsin(
-    *, database_url: str, config_path: Path | None = None, world: SlackWorld | None = None
+    *,
+    database_url: str,
+    config_path: Path | None = None,
+    world: SlackWorld | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[Harness]:
     slack_port, bot_port = free_port(), free_port()
     slack_base = f"http://127.0.0.1:{slack_port}"
@@ -106,10 +135,11 @@ async def running_tocsin(
     if config_path is not None:
         extra["TOCSIN_CONFIG"] = config_path
     settings = settings_for(database_url=database_url, slack_url=slack_base, port=bot_port, **extra)
-    service = build_service(settings)
+    service = build_service(settings, clock=clock) if clock else build_service(settings)
     async with (
         serving(fake, slack_port),
-        serving(build_http_app(service), bot_port) as base_url,
+        # with a test clock the test runs the escalation engine itself (engine.drain())
+        serving(build_http_app(service, run_engine=clock is None), bot_port) as base_url,
         httpx.AsyncClient(timeout=10) as http,
     ):
         driver = SandboxDriver(world, signing_secret=SIGNING_SECRET, events_url=events_url)

@@ -159,8 +159,32 @@ HOSTILE = replace(
     ),
 )
 
+ESCALATING = replace(
+    FIRING, tier=0, tier_count=3, escalating=True, next_action_at=T0 + timedelta(minutes=15)
+)
+SNOOZED = replace(
+    FIRING,
+    status=Status.SNOOZED,
+    tier=0,
+    tier_count=3,
+    snoozed_until=T0 + timedelta(hours=1),
+    next_action_at=T0 + timedelta(hours=1),
+)
+AWAITING_APPROVAL = replace(
+    FIRING,
+    status=Status.AWAITING_APPROVAL,
+    tier=1,
+    tier_count=3,
+    approval_tier=2,
+    approval_requested_by=CAROL,
+    next_action_at=T0 + timedelta(minutes=15),
+)
+
 VIEWS: dict[str, AlertView] = {
     "firing": FIRING,
+    "escalating": ESCALATING,
+    "snoozed": SNOOZED,
+    "awaiting_approval": AWAITING_APPROVAL,
     "acknowledged_owned_assigned": ACKNOWLEDGED,
     "resolved_by_person": RESOLVED_BY_PERSON,
     "resolved_at_source": RESOLVED_AT_SOURCE,
@@ -209,15 +233,40 @@ def _action_ids(blocks: list[dict[str, Any]]) -> list[str]:
 @pytest.mark.parametrize(
     ("view", "expected"),
     [
-        (FIRING, [ids.ACKNOWLEDGE, ids.CLAIM, ids.ASSIGN, ids.RESOLVE]),
-        (ACKNOWLEDGED, [ids.CLAIM, ids.ASSIGN, ids.UNACKNOWLEDGE, ids.RESOLVE]),
+        (FIRING, [ids.ACKNOWLEDGE, ids.CLAIM, ids.ASSIGN, ids.SNOOZE, ids.RESOLVE]),
+        (
+            ESCALATING,
+            [ids.ACKNOWLEDGE, ids.CLAIM, ids.ASSIGN, ids.SNOOZE, ids.ESCALATE, ids.RESOLVE],
+        ),
+        (AWAITING_APPROVAL, [ids.ACKNOWLEDGE, ids.CLAIM, ids.ASSIGN, ids.RESOLVE]),
+        (ACKNOWLEDGED, [ids.CLAIM, ids.ASSIGN, ids.UNACKNOWLEDGE, ids.SNOOZE, ids.RESOLVE]),
         (RESOLVED_BY_PERSON, []),
         (RESOLVED_AT_SOURCE, []),
     ],
-    ids=["firing", "acknowledged", "resolved", "resolved_at_source"],
+    ids=[
+        "firing",
+        "escalating",
+        "awaiting_approval",
+        "acknowledged",
+        "resolved",
+        "resolved_at_source",
+    ],
 )
 def test_buttons_depend_on_state(view: AlertView, expected: list[str]) -> None:
     assert _action_ids(warning_blocks(view)) == expected
+
+
+def test_escalating_warning_shows_the_tier_paged_and_the_next_due() -> None:
+    context = json.dumps(warning_blocks(ESCALATING))
+    assert "Tier 1 of 3 paged" in context
+    assert "tier 2 due <!date^" in context
+
+
+def test_snoozed_and_awaiting_approval_say_so_in_the_status_line() -> None:
+    assert "*Snoozed* until" in json.dumps(warning_blocks(SNOOZED))
+    awaiting = json.dumps(warning_blocks(AWAITING_APPROVAL))
+    assert "*Awaiting approval* to page tier 3" in awaiting
+    assert f"<@{CAROL}>" in awaiting
 
 
 def test_buttons_carry_the_alert_id() -> None:
