@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from escalation.state import Event, IllegalTransition, transition
 from escalation.ports import Directory
+from escalation.state import Event, IllegalTransition, transition
 from storage.alerts import policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition

@@ -8,8 +8,8 @@ from dataclasses import fields
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from escalation.model import AlertEvent, AlertView, LastResolution, LevelSpec, Link, Status
 from escalation.events import AlertState
+from escalation.model import AlertEvent, AlertView, LastResolution, LevelSpec, Link, Status
 from escalation.policy import EscalationPolicy
 from storage.tables import AlertRow, ResolutionRow
 

@@ -12,8 +12,8 @@ from sqlmodel import col
 
 from escalation.grading import GradingRule, grade
 from escalation.model import AlertEvent, RouteDecision, SourceStatus
-from escalation.routing import Route, route
 from escalation.policy import EscalationPolicy
+from escalation.routing import Route, route
 from escalation.state import AlertRefired, ResolvedAtSource, open_alert, transition
 from storage.alerts import find_open, new_row, policy_of, state_of
 from storage.db import Database
