@@ -354,12 +354,19 @@ def _step(state: AlertState, policy: EscalationPolicy, now: datetime) -> Transit
     if state.next_action_at is None or state.next_action_at > now:
         raise IllegalTransition("STEP-EARLY", "Nothing is due for this alert yet.")
     if state.status is Status.SNOOZED:
+        # back to firing and unowned, as after Unacknowledge: someone must take it again
         woke = replace(
             state,
             status=Status.FIRING,
             snoozed_until=None,
             escalating=True,
             tier=max(state.tier, 0) - 1,
+            acknowledged_by=None,
+            acknowledged_at=None,
+            owner=None,
+            owner_since=None,
+            assigned_by=None,
+            owner_deadline_at=None,
         )
         new, effects, _, summary = advance(woke, policy, now, rule="SNOOZE-END")
         return Transition(new, effects, "SNOOZE-END", f"snooze ended; {summary}")
