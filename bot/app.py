@@ -23,6 +23,7 @@ from bot.clock import Clock, system_clock
 from bot.deliveries import Deliveries
 from bot.directory import PolicyDirectory
 from bot.escalation_engine import EscalationEngine
+from bot.handoffs import Handoffs
 from bot.inbox_worker import InboxWorker
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
@@ -133,6 +134,13 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         wakeup=engine_wakeup,
         on_stepped=outbox_wakeup,
         safety_seconds=settings.escalation_tick_seconds,
+        handoffs=Handoffs(
+            db=db,
+            client=slack,
+            directory=directory,
+            channels={n: r.channel for n, r in policy.rotations.items() if r.channel},
+            clock=clock,
+        ),
     )
     return Service(
         settings=settings,

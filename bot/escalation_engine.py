@@ -13,6 +13,7 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
+from bot.handoffs import Handoffs
 from bot.wakeup import Wakeup, run_until_cancelled
 from escalation.ports import Directory
 from storage.db import Database
@@ -33,6 +34,7 @@ class EscalationEngine:
         on_stepped: Wakeup,
         safety_seconds: float = 5.0,
         batch: int = 500,
+        handoffs: Handoffs | None = None,
     ) -> None:
         self._db = db
         self._directory = directory
@@ -42,6 +44,7 @@ class EscalationEngine:
         self._safety = safety_seconds
         self._batch = batch
         self._scheduler: Any = None
+        self._handoffs = handoffs
 
     def start_scheduler(self) -> None:
         """Start APScheduler in the running loop: a safety tick, plus the next-due job."""
@@ -55,6 +58,16 @@ class EscalationEngine:
             max_instances=1,
             misfire_grace_time=None,
         )
+        if self._handoffs is not None:
+            scheduler.add_job(
+                self._handoffs.check,
+                "interval",
+                minutes=1,
+                id="tocsin-handoffs",
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=None,
+            )
         scheduler.start()
         self._scheduler = scheduler
 
