@@ -52,6 +52,9 @@ def escalation_policy(
         ack_within_seconds=level.ack_within_seconds if level else None,
         resolve_within_seconds=level.resolve_within_seconds if level else None,
         remind_every_seconds=config.remind_every,
+        stand_down_needs_approval=config.stand_down_needs_approval
+        and level is not None
+        and level.number == 1,
     )
 
 

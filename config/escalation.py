@@ -78,6 +78,8 @@ class EscalationPolicyConfig(_Strict):
     approval_timeout: Duration = 900
     on_timeout: Literal["approve", "deny", "next_approver"] = "deny"
     remind_every: Duration | None = 3600
+    stand_down_needs_approval: bool = False
+    """Level 1 only: resolving by hand is for approvers (the source may still resolve)."""
 
     @field_validator("approvers")
     @classmethod

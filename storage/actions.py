@@ -71,6 +71,13 @@ async def approvers_of(db: Database, alert_id: int) -> tuple[str, ...]:
     return policy_of(row).approvers if row is not None else ()
 
 
+async def stand_down_guarded(db: Database, alert_id: int) -> bool:
+    """Whether only approvers may resolve this alert by hand (level 1 under such a policy)."""
+    async with db.read() as session:
+        row = await session.get(AlertRow, alert_id)
+    return row is not None and policy_of(row).stand_down_needs_approval
+
+
 async def record_refusal(
     db: Database, *, alert_id: int, actor: str, what: str, now: datetime
 ) -> None:

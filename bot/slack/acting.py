@@ -14,7 +14,13 @@ from bot.directory import PolicyDirectory
 from bot.rules import Rules
 from bot.slack import ids
 from escalation.events import Event
-from storage.actions import ActionResult, apply_action
+from storage.actions import (
+    ActionResult,
+    apply_action,
+    approvers_of,
+    record_refusal,
+    stand_down_guarded,
+)
 from storage.db import Database
 
 log = structlog.get_logger("tocsin.slack")
@@ -74,6 +80,19 @@ class Acting:
         if result.ok:
             self.on_change()
         return result
+
+    async def may_approve(self, user: str, alert_id: int, what: str) -> bool:
+        """Approvers of the alert's policy, and admins; a refusal is kept in the timeline."""
+        if user in await approvers_of(self.db, alert_id) or self.directory.has_role(user, "admin"):
+            return True
+        log.warning("action_refused", alert_id=alert_id, user=user, what=what)
+        await record_refusal(self.db, alert_id=alert_id, actor=user, what=what, now=self.clock())
+        return False
+
+    async def may_resolve(self, user: str, alert_id: int) -> bool:
+        if not await stand_down_guarded(self.db, alert_id):
+            return True
+        return await self.may_approve(user, alert_id, "stand down this level 1 alert")
 
     async def from_button(
         self,

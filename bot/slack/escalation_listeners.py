@@ -8,11 +8,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import ids
-from bot.slack.acting import Acting, alert_id_of, log, seq_of, tell
+from bot.slack.acting import Acting, alert_id_of, seq_of, tell
 from bot.slack.render_pages import reason_modal
 from escalation.events import EscalationApproved, EscalationDenied, EscalationRequested, Snoozed
 from escalation.snooze import snooze_until
-from storage.actions import approvers_of, record_refusal
 from storage.tables import AlertRow
 
 
@@ -86,17 +85,6 @@ class EscalationListeners:
         if not result.ok and not result.duplicate:
             await client.chat_postMessage(channel=user, text=result.message)
 
-    async def _may_approve(self, user: str, alert_id: int, what: str) -> bool:
-        if user in await approvers_of(self._acting.db, alert_id) or self._acting.directory.has_role(
-            user, "admin"
-        ):
-            return True
-        log.warning("approval_refused", alert_id=alert_id, user=user, what=what)
-        await record_refusal(
-            self._acting.db, alert_id=alert_id, actor=user, what=what, now=self._acting.clock()
-        )
-        return False
-
     async def approve(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         action, user = body["actions"][0], str(body["user"]["id"])
@@ -104,7 +92,7 @@ class EscalationListeners:
         if alert_id is None or seq is None:
             await tell(respond, "This button does not name an approval request.")
             return
-        if not await self._may_approve(user, alert_id, "approve this escalation"):
+        if not await self._acting.may_approve(user, alert_id, "approve this escalation"):
             await tell(respond, "You are not allowed to approve escalations of this alert.")
             return
         await self._acting.from_button(
@@ -120,7 +108,7 @@ class EscalationListeners:
         if alert_id is None or seq is None:
             await tell(respond, "This button does not name an approval request.")
             return
-        if not await self._may_approve(user, alert_id, "deny this escalation"):
+        if not await self._acting.may_approve(user, alert_id, "deny this escalation"):
             await tell(respond, "You are not allowed to deny escalations of this alert.")
             return
         modal = reason_modal(
@@ -142,7 +130,7 @@ class EscalationListeners:
             return
         await ack()
         user, alert_id, seq = str(body["user"]["id"]), int(alert_part), int(seq_part)
-        if not await self._may_approve(user, alert_id, "deny this escalation"):
+        if not await self._acting.may_approve(user, alert_id, "deny this escalation"):
             return
         result = await self._acting.apply(
             alert_id=alert_id,

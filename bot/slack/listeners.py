@@ -17,6 +17,11 @@ from escalation.events import Acknowledged, Assigned, Claimed, Resolved, Unackno
 from storage.actions import first_time
 from storage.alerts import load_view
 
+STAND_DOWN_REFUSED = (
+    "Standing down a level 1 alert needs an approver: ask one of the policy's approvers to "
+    "resolve it (or let the source resolve it)."
+)
+
 
 class Listeners:
     def __init__(self, acting: Acting) -> None:
@@ -88,6 +93,10 @@ class Listeners:
         if view.resolved_at is not None:
             await tell(respond, "This alert is already resolved.")
             return
+        user = str(body["user"]["id"])
+        if not await self._acting.may_resolve(user, alert_id):
+            await tell(respond, STAND_DOWN_REFUSED)
+            return
         modal = resolve_modal(view, root_causes=self._acting.rules.root_causes)
         await client.views_open(trigger_id=body["trigger_id"], view=modal)
 
@@ -112,6 +121,9 @@ class Listeners:
             return
         await ack()
         user = str(body["user"]["id"])
+        if not await self._acting.may_resolve(user, int(metadata)):
+            await client.chat_postMessage(channel=user, text=STAND_DOWN_REFUSED)
+            return
         result = await self._acting.apply(
             alert_id=int(metadata),
             user=user,

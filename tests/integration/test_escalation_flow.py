@@ -39,6 +39,7 @@ policies:
     approval_timeout: 15m
     on_timeout: deny
     remind_every: 30m
+    stand_down_needs_approval: true
 """
 
 
@@ -58,8 +59,8 @@ def clock(tocsin: Harness) -> FakeClock:
     return tocsin.service.clock
 
 
-async def fire(tocsin: Harness, title: str = "Orders stuck") -> str:
-    response = await tocsin.webhook("generic", {"title": title, "level": 2})
+async def fire(tocsin: Harness, title: str = "Orders stuck", level: int = 2) -> str:
+    response = await tocsin.webhook("generic", {"title": title, "level": level})
     assert response.status_code == 202
     [message] = await tocsin.wait_for_messages(1)
     return message.ts
@@ -178,3 +179,31 @@ async def test_a_snoozed_alert_comes_back_when_the_snooze_ends(tocsin: Harness) 
     assert await step(tocsin, minutes=30) == 1
     await wait_dm(tocsin, "U0ALICE", "tier 1", count=2)
     assert "SNOOZE-END" in await rules(tocsin)
+
+
+async def test_only_an_approver_may_stand_down_a_level_1_alert(tocsin: Harness) -> None:
+    ts = await fire(tocsin, "Payments down", level=1)
+    [warning] = tocsin.channel_messages()
+    await tocsin.driver.press_button(
+        channel=warning.channel, ts=ts, action_id=ids.RESOLVE, user="U0ALICE"
+    )
+    await tocsin.world.wait_for(
+        lambda: any("needs an approver" in e.text for e in tocsin.world.ephemerals_for("U0ALICE"))
+    )
+    assert tocsin.world.open_views("U0ALICE") == []
+    assert "AUTH-1" in await rules(tocsin)
+
+    await tocsin.driver.press_button(
+        channel=warning.channel, ts=ts, action_id=ids.RESOLVE, user="U0DAVE"
+    )
+    await tocsin.world.wait_for(lambda: bool(tocsin.world.open_views("U0DAVE")))
+    [view] = tocsin.world.open_views("U0DAVE")
+    await tocsin.driver.submit_view(
+        view_id=view.id,
+        user="U0DAVE",
+        values={
+            ids.RESOLVE_NOTE_BLOCK: {ids.RESOLVE_NOTE_ACTION: "Failed over to the standby PSP"},
+            ids.RESOLVE_CAUSE_BLOCK: {ids.RESOLVE_CAUSE_ACTION: "third party"},
+        },
+    )
+    await tocsin.world.wait_for(lambda: "*Resolved* by <@U0DAVE>" in json.dumps(warning.blocks))
