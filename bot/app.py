@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -25,6 +26,7 @@ from bot.directory import PolicyDirectory
 from bot.escalation_engine import EscalationEngine
 from bot.handoffs import Handoffs
 from bot.inbox_worker import InboxWorker
+from bot.metrics import CountingWebClient, Metrics
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
 from bot.rules import Rules, build_rules
@@ -58,6 +60,7 @@ class Service:
     engine_wakeup: Wakeup
     directory: PolicyDirectory
     http: httpx.AsyncClient
+    metrics: Metrics
     clock: Clock = system_clock
     world: SlackWorld | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -73,7 +76,8 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     policy = load_policy(settings.config_path, env=settings.policy_environment())
     rules = build_rules(policy)
     db = Database(settings.async_database_url())
-    slack = AsyncWebClient(
+    metrics = Metrics()
+    slack = CountingWebClient(
         token=settings.bot_token(),
         base_url=slack_api_url(settings),
         retry_handlers=[
@@ -81,6 +85,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
         ],
     )
+    slack.metrics = metrics
     bolt = AsyncApp(
         signing_secret=settings.signing_secret(),
         client=slack,
@@ -100,6 +105,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         wakeup=inbox_wakeup,
         on_processed=changed,
         poll_seconds=settings.inbox_poll_seconds,
+        metrics=metrics,
     )
     http = httpx.AsyncClient()
     webhooks = {
@@ -126,6 +132,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         clock=clock,
         wakeup=outbox_wakeup,
         poll_seconds=settings.outbox_poll_seconds,
+        metrics=metrics,
     )
     engine = EscalationEngine(
         db=db,
@@ -141,6 +148,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
             channels={n: r.channel for n, r in policy.rotations.items() if r.channel},
             clock=clock,
         ),
+        metrics=metrics,
     )
     return Service(
         settings=settings,
@@ -157,6 +165,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         engine_wakeup=engine_wakeup,
         directory=directory,
         http=http,
+        metrics=metrics,
         clock=clock,
         world=SlackWorld(public_url=f"{settings.base_url()}/sandbox") if settings.sandbox else None,
     )
@@ -201,6 +210,7 @@ def build_http_app(
             max_body_bytes=settings.max_body_bytes,
             clock=service.clock,
             on_stored=service.inbox_wakeup.set,
+            metrics=service.metrics,
         )
     )
     slack_handler = AsyncSlackRequestHandler(service.bolt)
@@ -208,6 +218,22 @@ def build_http_app(
     @app.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
         return await slack_handler.handle(request)
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Every log line of a request carries its id (``X-Request-ID``, or a new one)."""
+        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            response = await call_next(request)
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        body = await service.metrics.render(service.db, now=service.clock())
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     async def healthz() -> PlainTextResponse:

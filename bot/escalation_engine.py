@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
 from bot.handoffs import Handoffs
+from bot.metrics import Metrics
 from bot.wakeup import Wakeup, run_until_cancelled
 from escalation.ports import Directory
 from storage.db import Database
@@ -35,7 +36,9 @@ class EscalationEngine:
         safety_seconds: float = 5.0,
         batch: int = 500,
         handoffs: Handoffs | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._db = db
         self._directory = directory
         self._clock = clock
@@ -96,6 +99,8 @@ class EscalationEngine:
             total += stepped
             if stepped:
                 self._on_stepped.set()
+                if self._metrics is not None:
+                    self._metrics.escalation_steps.inc(stepped)
                 log.info("escalations_stepped", count=stepped)
             if stepped < self._batch:
                 break

@@ -8,6 +8,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
+from bot.metrics import Metrics
 from bot.wakeup import Signal, Wakeup, run_until_cancelled
 from storage import inbox
 from storage.db import Database
@@ -26,7 +27,9 @@ class InboxWorker:
         wakeup: Wakeup,
         on_processed: Signal,
         poll_seconds: float,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._db = db
         self._rules = rules
         self._clock = clock
@@ -66,6 +69,9 @@ class InboxWorker:
                     self._db, item.id, now=self._clock(), error=f"{type(exc).__name__}: {exc}"
                 )
                 return
+            if self._metrics is not None:
+                waited = (self._clock() - item.received_at).total_seconds()
+                self._metrics.ingest_latency.observe(max(waited, 0.0))
             log.info(
                 "inbox_processed",
                 inbox_id=item.id,

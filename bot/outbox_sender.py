@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
 from bot.deliveries import Deliveries
+from bot.metrics import Metrics
 from bot.wakeup import Wakeup, run_until_cancelled
 from storage import outbox
 from storage.db import Database
@@ -35,7 +36,9 @@ class OutboxSender:
         wakeup: Wakeup,
         poll_seconds: float,
         concurrency: int = 8,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._db = db
         self._deliveries = deliveries
         self._clock = clock
@@ -74,12 +77,32 @@ class OutboxSender:
             retry_after = exc.response.headers.get("Retry-After") if status == 429 else None
             delay = int(retry_after) if retry_after and str(retry_after).isdigit() else None
             await self._retry_later(item, f"slack: {error}", delay)
+            self._count(item, "failed")
             return False
         except Exception as exc:
             await self._retry_later(item, f"{type(exc).__name__}: {exc}", None)
+            self._count(item, "failed")
             return False
         await outbox.mark_done(self._db, [item.id], now=self._clock())
+        self._count(item, "delivered")
         return True
+
+    def _count(self, item: outbox.Claimed, outcome: str) -> None:
+        metrics = self._metrics
+        if metrics is None:
+            return
+        metrics.deliveries.labels(kind=item.kind, outcome=outcome).inc()
+        if outcome != "delivered":
+            return
+        waited = max((self._clock() - item.created_at).total_seconds(), 0.0)
+        metrics.delivery_latency.labels(kind=item.kind).observe(waited)
+        if item.kind.startswith("page_"):
+            metrics.pages.labels(kind=item.kind.removeprefix("page_")).inc()
+        elif item.kind == "approval_request":
+            metrics.approvals.labels(event="asked").inc()
+        elif item.kind == "approval_close":
+            decided = str(item.payload.get("outcome", "")).split(" ", 1)[0]
+            metrics.approvals.labels(event=decided or "closed").inc()
 
     async def _retry_later(self, item: outbox.Claimed, error: str, delay: int | None) -> None:
         seconds = delay if delay is not None else min(2**item.attempts, MAX_BACKOFF_SECONDS)

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock
+from bot.metrics import Metrics
 from bot.rules import Rules
 from escalation.errors import PayloadError
 from storage import inbox
@@ -57,8 +58,13 @@ def webhook_router(
     max_body_bytes: int,
     clock: Clock,
     on_stored: Callable[[], None],
+    metrics: Metrics | None = None,
 ) -> APIRouter:
     router = APIRouter(tags=["webhooks"])
+
+    def outcome(integration: str, name: str) -> None:
+        if metrics is not None:
+            metrics.webhooks.labels(integration=integration, outcome=name).inc()
 
     @router.post(
         "/webhooks/{integration}",
@@ -76,25 +82,32 @@ def webhook_router(
     async def receive(integration: str, request: Request) -> JSONResponse:
         config = rules.integrations.get(integration)
         if config is None:
+            outcome("unknown", "not_found")
             return _error(404, f"no integration named {integration!r}")
         given = _token(request)
         if given is None or not hmac.compare_digest(given.encode(), config.token.encode()):
             log.warning("webhook_refused", integration=integration, reason="bad token")
+            outcome(integration, "unauthorized")
             return _error(401, "missing or wrong token", **{"WWW-Authenticate": "Bearer"})
         body = await _read_capped(request, max_body_bytes)
         if body is None:
+            outcome(integration, "too_large")
             return _error(413, f"body larger than {max_body_bytes} bytes")
         try:
             payload = json.loads(body)
         except UnicodeDecodeError:
+            outcome(integration, "bad_body")
             return _error(400, "body is not valid UTF-8")
         except json.JSONDecodeError as exc:
+            outcome(integration, "bad_body")
             return _error(400, f"body is not JSON: {exc.msg} at line {exc.lineno} col {exc.colno}")
         except RecursionError:
+            outcome(integration, "bad_body")
             return _error(400, "body is nested too deeply")
         try:
             events = rules.ingest.parsers[config.format](payload)
         except PayloadError as exc:
+            outcome(integration, "invalid")
             return _error(422, exc.problem, field=exc.field)
         try:
             inbox_id = await inbox.store(
@@ -102,8 +115,10 @@ def webhook_router(
             )
         except SQLAlchemyError as exc:
             log.error("inbox_store_failed", integration=integration, error=type(exc).__name__)
+            outcome(integration, "unavailable")
             return _error(503, "could not store the alert; retry", **{"Retry-After": "5"})
         on_stored()
+        outcome(integration, "accepted")
         log.info("webhook_accepted", integration=integration, inbox_id=inbox_id, alerts=len(events))
         return JSONResponse(
             {"status": "accepted", "inbox_id": inbox_id, "alerts": len(events)}, status_code=202

@@ -111,3 +111,26 @@ async def test_health_and_readiness(tocsin: Harness) -> None:
     ready = await tocsin.http.get(f"{tocsin.base_url}/readyz")
     assert ready.status_code == 200
     assert ready.json()["ready"] is True
+
+
+async def test_metrics_count_webhooks_by_outcome_and_show_open_alerts(tocsin: Harness) -> None:
+    await tocsin.webhook("generic", {"title": "counted", "level": 2})
+    await tocsin.webhook("generic", {"title": "x"}, token="wrong-token-value")
+    await tocsin.wait_for_messages(1)
+    response = await tocsin.http.get(f"{tocsin.base_url}/metrics")
+    assert response.status_code == 200
+    text = response.text
+    assert 'tocsin_webhooks_received_total{integration="generic",outcome="accepted"} 1.0' in text
+    assert 'tocsin_webhooks_received_total{integration="generic",outcome="unauthorized"} 1.0' in (
+        text
+    )
+    assert 'tocsin_alerts_open{level="2",status="firing"} 1.0' in text
+    assert 'tocsin_slack_calls_total{method="chat.postMessage",outcome="ok"}' in text
+    assert "tocsin_outbox_depth" in text
+
+
+async def test_every_response_carries_a_request_id(tocsin: Harness) -> None:
+    given = await tocsin.http.get(f"{tocsin.base_url}/healthz", headers={"X-Request-ID": "abc"})
+    assert given.headers["X-Request-ID"] == "abc"
+    made = await tocsin.http.get(f"{tocsin.base_url}/healthz")
+    assert len(made.headers["X-Request-ID"]) == 16
