@@ -20,13 +20,18 @@ ENV PATH=/opt/tocsin/bin:$PATH \
     TOCSIN_PORT=8080 \
     TOCSIN_DATABASE_URL=sqlite:////data/tocsin.db \
     TOCSIN_LOG_FORMAT=json
-RUN groupadd --system tocsin && useradd --system --gid tocsin --home /data tocsin \
- && mkdir -p /data /config && chown tocsin:tocsin /data
+RUN groupadd --system --gid 10001 tocsin \
+ && useradd --system --uid 10001 --gid 10001 --home /data tocsin \
+ && mkdir -p /data /config && chown 10001:10001 /data
 COPY --from=build /opt/tocsin /opt/tocsin
-USER tocsin
+USER 10001:10001
 WORKDIR /data
-VOLUME ["/data"]
+# /data: the SQLite database (unused on PostgreSQL). /config: mount your policy file and set
+# TOCSIN_CONFIG=/config/policy.yaml (without it the shipped example is used).
+VOLUME ["/data", "/config"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
-  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2).status == 200 else 1)"
+  CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2).status != 200)"]
+# Migrations: `tocsin serve` applies them at start (TOCSIN_MIGRATE_ON_START=true); with
+# several replicas run `tocsin db upgrade` once instead (see compose.yaml).
 CMD ["tocsin", "serve"]

@@ -178,7 +178,8 @@ def build_http_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await service.db.upgrade()
+        if settings.migrate_on_start:
+            await service.db.upgrade()
         if run_workers:
             service.tasks.append(asyncio.create_task(service.inbox_worker.run()))
             service.tasks.append(asyncio.create_task(service.outbox_sender.run()))

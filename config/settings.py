@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="TOCSIN_LOG_LEVEL")
     outbox_poll_seconds: float = Field(default=1.0, gt=0, alias="TOCSIN_OUTBOX_POLL_SECONDS")
     inbox_poll_seconds: float = Field(default=1.0, gt=0, alias="TOCSIN_INBOX_POLL_SECONDS")
+    migrate_on_start: bool = Field(default=True, alias="TOCSIN_MIGRATE_ON_START")
     escalation_tick_seconds: float = Field(
         default=5.0, gt=0, alias="TOCSIN_ESCALATION_TICK_SECONDS"
     )

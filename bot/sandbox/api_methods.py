@@ -12,6 +12,7 @@ from bot.sandbox.models import JSON, ApiError, Message
 from bot.sandbox.world import SlackWorld
 
 RATE_LIMITED_METHODS = ("chat.postMessage", "chat.update")
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})  # called with the app-level token
 
 
 class Args:
@@ -70,6 +71,11 @@ def auth_test(world: SlackWorld, args: Args) -> JSON:
         "bot_id": world.bot_id,
         "is_enterprise_install": False,
     }
+
+
+def apps_connections_open(world: SlackWorld, args: Args) -> JSON:
+    """A Socket Mode WebSocket URL for one connection (the token was checked by the caller)."""
+    return {"url": world.socket_mode.open_url()}
 
 
 def chat_post_message(world: SlackWorld, args: Args) -> JSON:
@@ -228,6 +234,7 @@ def usergroups_users_list(world: SlackWorld, args: Args) -> JSON:
 
 
 METHODS: dict[str, Callable[[SlackWorld, Args], JSON]] = {
+    "apps.connections.open": apps_connections_open,
     "auth.test": auth_test,
     "chat.postMessage": chat_post_message,
     "chat.update": chat_update,

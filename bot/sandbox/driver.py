@@ -1,10 +1,12 @@
-"""Act as a Slack user: send the bot Slack-signed interactions and slash commands over HTTP."""
+"""Act as a Slack user: send the bot what Slack sends — signed over HTTP, or over Socket Mode."""
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
+from typing import Literal
 
 import httpx
 
@@ -12,6 +14,7 @@ from bot.sandbox.blocks import SELECTS, find_element, find_option, input_blocks,
 from bot.sandbox.limits import check_view
 from bot.sandbox.models import JSON, ApiError, Channel, SandboxError, View
 from bot.sandbox.responses import show_reply
+from bot.sandbox.socket_mode import SOCKET_PATH, Delivery, EnvelopeType
 from bot.sandbox.signing import (
     Actor,
     action_payload,
@@ -26,6 +29,10 @@ from bot.sandbox.signing import (
 from bot.sandbox.world import SlackWorld
 
 FORM = "application/x-www-form-urlencoded"
+JSON_TYPE = "application/json"
+Transport = Literal["http", "socket", "auto"]
+# Envelopes whose ack may carry an answer (as the HTTP response body would).
+ANSWERED_INTERACTIONS = ("view_submission", "block_suggestion")
 
 
 class SandboxDriver:
@@ -33,6 +40,12 @@ class SandboxDriver:
 
     Each method POSTs one signed request to `events_url` (the bot's `/slack/events`) and
     returns the bot's response. Users and channels may be named by id or by name.
+
+    With `transport="socket"` the same requests go as Socket Mode envelopes to the app
+    connected to the world (SandboxError if none is), and the ack comes back as a response:
+    200 with the ack's payload as a JSON body (empty if none), or 504 with
+    `{"error": "operation_timeout"}` if the app did not ack in time. `"auto"` uses the socket
+    while an app is connected and HTTP otherwise.
     """
 
     def __init__(
@@ -43,23 +56,108 @@ class SandboxDriver:
         events_url: str,
         http: httpx.AsyncClient | None = None,
         signing_clock: Callable[[], float] = time.time,
+        transport: Transport = "http",
     ) -> None:
         self.world = world
         self.signing_secret = signing_secret
         self.events_url = events_url
         self.http = http
         self.signing_clock = signing_clock
+        self.transport = transport
 
-    async def send(self, body: str) -> httpx.Response:
-        """POST a form body to the bot, signed as Slack signs it."""
+    async def send(self, body: str, *, content_type: str = FORM) -> httpx.Response:
+        """POST a body (form, or JSON for events) to the bot, signed as Slack signs it."""
         headers = sign_request(
             signing_secret=self.signing_secret, body=body, timestamp=int(self.signing_clock())
         )
-        headers["Content-Type"] = FORM
+        headers["Content-Type"] = content_type
         if self.http is not None:
             return await self.http.post(self.events_url, content=body.encode(), headers=headers)
         async with httpx.AsyncClient(timeout=10.0) as http:
             return await http.post(self.events_url, content=body.encode(), headers=headers)
+
+    def _over_socket(self) -> bool:
+        if self.transport == "http":
+            return False
+        if self.world.socket_mode.connected:
+            return True
+        if self.transport == "socket":
+            raise SandboxError("transport is socket but no app is connected over Socket Mode")
+        return False
+
+    async def deliver(
+        self, type_: EnvelopeType, payload: JSON, *, accepts_response_payload: bool
+    ) -> httpx.Response:
+        """Send one Socket Mode envelope and return its ack as an HTTP-like response."""
+        delivery = await self.world.socket_mode.deliver(
+            type_, payload, accepts_response_payload=accepts_response_payload
+        )
+        return self._ack_response(delivery)
+
+    def _ack_response(self, delivery: Delivery) -> httpx.Response:
+        request = httpx.Request("POST", f"{self.world.public_url}{SOCKET_PATH}")
+        ack = delivery.ack
+        if ack is None:
+            error = {"ok": False, "error": "operation_timeout"}
+            return httpx.Response(504, json=error, request=request)
+        if ack.payload is None:
+            return httpx.Response(200, request=request)
+        return httpx.Response(200, json=ack.payload, request=request)
+
+    async def _interactive(self, payload: JSON) -> httpx.Response:
+        if self._over_socket():
+            answered = payload.get("type") in ANSWERED_INTERACTIONS
+            return await self.deliver("interactive", payload, accepts_response_payload=answered)
+        return await self.send(interactive_body(payload))
+
+    async def _command(self, form: dict[str, str]) -> httpx.Response:
+        if self._over_socket():
+            return await self.deliver("slash_commands", dict(form), accepts_response_payload=True)
+        return await self.send(form_body(form))
+
+    async def send_event(self, event: JSON) -> httpx.Response:
+        """Deliver an Events API event (wrapped in its `event_callback`) to the bot."""
+        w = self.world
+        body: JSON = {
+            "token": w.verification_token,
+            "team_id": w.team_id,
+            "api_app_id": w.app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": "Ev" + uuid.uuid4().hex[:10].upper(),
+            "event_time": int(w.wall_clock()),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": w.team_id,
+                    "user_id": w.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+        if self._over_socket():
+            return await self.deliver("events_api", body, accepts_response_payload=False)
+        return await self.send(json.dumps(body, separators=(",", ":")), content_type=JSON_TYPE)
+
+    async def mention(self, *, text: str, user: str, channel: str = "#alerts") -> httpx.Response:
+        """Post `@bot text` as `user` in a channel; the bot hears it as an `app_mention`."""
+        actor = self.actor(user)
+        chan = self.world.find_channel(channel) or self.world.ensure_channel(channel)
+        message = self.world.post_message(
+            chan.id, text=f"<@{self.world.bot_user_id}> {text}", user=actor.user_id
+        )
+        event: JSON = {
+            "type": "app_mention",
+            "user": actor.user_id,
+            "text": message.text,
+            "ts": message.ts,
+            "channel": chan.id,
+            "event_ts": message.ts,
+            "team": self.world.team_id,
+        }
+        return await self.send_event(event)
 
     def actor(self, user: str) -> Actor:
         found = self.world.user(user)
@@ -116,7 +214,7 @@ class SandboxDriver:
             thread_ts=message.thread_ts if message else None,
             state_values=state,
         )
-        return await self.send(interactive_body(payload))
+        return await self._interactive(payload)
 
     async def press_button(
         self, *, channel: str, ts: str, action_id: str, user: str, value: str | None = None
@@ -187,7 +285,7 @@ class SandboxDriver:
             view=self._view_json(view, state),
             trigger_id=self.world.issue_trigger(actor.user_id),
         )
-        response = await self.send(interactive_body(payload))
+        response = await self._interactive(payload)
         if response.status_code == 200:
             self._apply_view_answer(view, response)
         return response
@@ -214,7 +312,7 @@ class SandboxDriver:
         if not view.definition.get("notify_on_close"):
             return None
         payload = view_closed_payload(actor=actor, view=self._view_json(view))
-        return await self.send(interactive_body(payload))
+        return await self._interactive(payload)
 
     async def slash_command(
         self, *, text: str, user: str, channel: str = "#alerts", command: str = "/tocsin"
@@ -233,10 +331,11 @@ class SandboxDriver:
             ),
             trigger_id=self.world.issue_trigger(actor.user_id),
         )
-        response = await self.send(form_body(form))
+        response = await self._command(form)
         reply: JSON | None = None
         if response.status_code != 200:
-            reply = {"text": f'{command} failed with the error "dispatch_failed"'}
+            error = "operation_timeout" if response.status_code == 504 else "dispatch_failed"
+            reply = {"text": f'{command} failed with the error "{error}"'}
         elif response.content.strip():
             try:
                 parsed = response.json()

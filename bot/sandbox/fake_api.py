@@ -4,6 +4,7 @@ It answers like Slack: HTTP 200 with `{"ok": false, "error": …}` for failures,
 `Retry-After` header when a channel's write budget is spent, and it takes the bot token from
 `Authorization: Bearer …` or a `token` field. Bodies may be JSON or form-encoded, and arguments
 may also come in the query string (slack_sdk sends all three, depending on the method).
+`apps.connections.open` (Socket Mode) takes the app-level token instead, when one is set.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
-from bot.sandbox.api_methods import METHODS, Args
+from bot.sandbox.api_methods import APP_TOKEN_METHODS, METHODS, Args
 from bot.sandbox.models import JSON, ApiError
 from bot.sandbox.responses import apply_response
 from bot.sandbox.world import SlackWorld
@@ -58,11 +59,27 @@ def _error_response(error: ApiError) -> JSONResponse:
 
 
 class FakeSlackApi:
-    """The request handlers, bound to one world and one bot token."""
+    """The request handlers, bound to one world, one bot token and maybe an app-level token.
 
-    def __init__(self, world: SlackWorld, *, bot_token: str) -> None:
+    Without `app_token` Socket Mode is off: `apps.connections.open` answers `invalid_auth`.
+    """
+
+    def __init__(self, world: SlackWorld, *, bot_token: str, app_token: str | None = None) -> None:
         self.world = world
         self.bot_token = bot_token
+        self.app_token = app_token
+
+    def _check_token(self, method: str, token: str) -> None:
+        """As Slack: app-level methods take only the app token, the rest only the bot token."""
+        if method in APP_TOKEN_METHODS:
+            if self.app_token is not None and token == self.app_token:
+                return
+            raise ApiError("not_allowed_token_type" if token == self.bot_token else "invalid_auth")
+        if token == self.bot_token:
+            return
+        if self.app_token is not None and token == self.app_token:
+            raise ApiError("not_allowed_token_type")
+        raise ApiError("invalid_auth")
 
     async def call(self, request: Request) -> JSONResponse:
         method = str(request.path_params["method"])
@@ -71,8 +88,7 @@ class FakeSlackApi:
             token = _token(request, args)
             if token is None:
                 raise ApiError("not_authed")
-            if token != self.bot_token:
-                raise ApiError("invalid_auth")
+            self._check_token(method, token)
             handler = METHODS.get(method)
             if handler is None:
                 raise ApiError("unknown_method")
@@ -107,14 +123,18 @@ class FakeSlackApi:
             return _error_response(error)
 
 
-def build_fake_slack_api(world: SlackWorld, *, bot_token: str) -> Starlette:
-    """The fake Web API (`/api/{method}`) and the response_url receiver (`/response/{token}`)."""
-    api = FakeSlackApi(world, bot_token=bot_token)
+def build_fake_slack_api(
+    world: SlackWorld, *, bot_token: str, app_token: str | None = None
+) -> Starlette:
+    """The fake Web API (`/api/{method}`), the response_url receiver (`/response/{token}`)
+    and the Socket Mode WebSocket (`/socket-mode/link`, see `bot.sandbox.socket_mode`)."""
+    api = FakeSlackApi(world, bot_token=bot_token, app_token=app_token)
     return Starlette(routes=api_routes(api))
 
 
-def api_routes(api: FakeSlackApi) -> list[Route]:
+def api_routes(api: FakeSlackApi) -> list[BaseRoute]:
     return [
         Route("/api/{method:str}", api.call, methods=["GET", "POST"]),
         Route("/response/{token:str}", api.respond, methods=["POST"]),
+        *api.world.socket_mode.routes(),
     ]

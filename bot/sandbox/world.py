@@ -22,6 +22,7 @@ from bot.sandbox.models import (
     View,
 )
 from bot.sandbox.ratelimit import ChannelRateLimiter, FaultPlan, Write, WriteLog
+from bot.sandbox.socket_mode import SocketModeHub
 
 _ID = re.compile(r"^[CDG][A-Z0-9]{8,}$")
 
@@ -36,6 +37,8 @@ class SlackWorld:
     `clock` (default `time.monotonic`) times trigger expiry, rate limits and the write log;
     `wall_clock` (default `time.time`) makes message timestamps. `views`, `triggers` and
     `response_urls` hold what interactions hand out; `write_log` every accepted write.
+    `socket_mode` is Slack's Socket Mode side: connected apps, envelopes and their acks
+    (acks are awaited `socket_ack_timeout` seconds, Slack's 3 s by default).
     """
 
     def __init__(
@@ -55,6 +58,7 @@ class SlackWorld:
         bot_id: str = "B0TOCSIN",
         bot_name: str = "tocsin",
         verification_token: str = "sandbox-verification-token",  # noqa: S107 - not a secret
+        socket_ack_timeout: float = 3.0,
     ) -> None:
         self.clock = clock
         self.wall_clock = wall_clock
@@ -74,6 +78,13 @@ class SlackWorld:
         self.triggers = Triggers(clock=clock, ttl=trigger_ttl)
         self.views = Views(triggers=self.triggers, on_change=self.touch)
         self.response_urls = ResponseUrls(clock=clock, base_url=lambda: self.public_url)
+        self.socket_mode = SocketModeHub(
+            app_id=app_id,
+            base_url=lambda: self.public_url,
+            on_change=self.touch,
+            ack_timeout=socket_ack_timeout,
+            clock=clock,
+        )
         self._last_ts = 0
         self._changed = asyncio.Event()
         self.add_user(bot_user_id, bot_name, bot_name.capitalize(), bot_id=bot_id)
