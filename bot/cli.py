@@ -133,6 +133,45 @@ def policy_simulate(
         print(line)
 
 
+@app.command("send-test")
+def send_test(
+    url: Annotated[str, typer.Option(help="Base URL of a running Tocsin")] = "",
+    token: Annotated[
+        str | None, typer.Option(help="Webhook token (default: TOCSIN_WEBHOOK_TOKEN)")
+    ] = None,
+) -> None:
+    """Post a sample alert of each format to a running instance and report the answers."""
+    import uuid
+
+    import httpx
+
+    from bot.clock import system_clock
+    from bot.samples import samples
+
+    settings = _settings()
+    base = (url or settings.base_url()).rstrip("/")
+    secret = token or (
+        settings.webhook_token.get_secret_value() if settings.webhook_token else DEV_WEBHOOK_TOKEN
+    )
+    failed = False
+    for name, payload in samples(now=system_clock(), run=uuid.uuid4().hex[:8]).items():
+        target = f"{base}/webhooks/{name}"
+        try:
+            response = httpx.post(
+                target, json=payload, headers={"Authorization": f"Bearer {secret}"}, timeout=10
+            )
+        except httpx.HTTPError as exc:
+            console.print(f"[red]{name}: cannot reach {target}: {exc}[/red]")
+            failed = True
+            continue
+        ok = response.status_code == 202
+        failed = failed or not ok
+        colour = "green" if ok else "red"
+        console.print(f"[{colour}]{name}: HTTP {response.status_code}[/{colour}] {response.text}")
+    if failed:
+        raise typer.Exit(1)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations up to the newest."""

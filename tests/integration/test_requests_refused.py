@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -9,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
+from typer.testing import CliRunner, Result
 
+from bot.cli import app as cli
 from bot.sandbox.signing import sign_request
 from storage.tables import InboxRow
 from tests.support.databases import database
@@ -134,3 +137,17 @@ async def test_every_response_carries_a_request_id(tocsin: Harness) -> None:
     assert given.headers["X-Request-ID"] == "abc"
     made = await tocsin.http.get(f"{tocsin.base_url}/healthz")
     assert len(made.headers["X-Request-ID"]) == 16
+
+
+async def test_send_test_posts_a_sample_of_each_format_that_is_accepted(tocsin: Harness) -> None:
+    def run() -> Result:
+        return CliRunner().invoke(
+            cli, ["send-test", "--url", tocsin.base_url, "--token", WEBHOOK_TOKEN]
+        )
+
+    result = await asyncio.to_thread(run)
+    assert result.exit_code == 0, result.output
+    messages = await tocsin.wait_for_messages(2)
+    titles = " ".join(m.text for m in messages)
+    assert "Alertmanager format" in titles
+    assert "generic format" in titles
