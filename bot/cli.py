@@ -19,6 +19,18 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 policy_app = typer.Typer(help="Escalation policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
+config_app = typer.Typer(help="The policy file.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("reference")
+def config_reference() -> None:
+    """Print the policy file reference (Markdown), generated from the validating models."""
+    from config.reference import policy_reference
+
+    print(policy_reference(), end="")
+
+
 console = Console(stderr=True, soft_wrap=True)
 
 

@@ -18,7 +18,7 @@ TARGET_KINDS = ("user", "oncall", "group", "channel", "webhook")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 def _slack_user(value: str) -> str:
@@ -40,10 +40,15 @@ class TargetConfig(_Strict):
     ``channel`` or ``webhook`` (a name under ``webhooks``)."""
 
     user: str | None = None
+    """A Slack user id."""
     oncall: str | None = None
+    """A rotation: whoever is on call when the page is sent."""
     group: str | None = None
+    """A Slack user group id (mentioned in the alert's thread)."""
     channel: str | None = None
+    """A channel: the page is posted there."""
     webhook: str | None = None
+    """A name under webhooks."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
@@ -65,21 +70,32 @@ class TargetConfig(_Strict):
 
 class TierConfig(_Strict):
     notify: list[TargetConfig] = Field(min_length=1)
+    """Who is paged."""
     after: Duration = 0
+    """Delay: from firing (tier 1) or from the previous page."""
     requires_approval: bool = False
+    """Ask the policy's approvers before paging this tier."""
 
 
 class EscalationPolicyConfig(_Strict):
     description: str = ""
+    """Free text."""
     tiers: list[TierConfig] = Field(default_factory=list)
+    """Tiers in order."""
     repeat: Annotated[int, Field(ge=0, le=5)] = 0
+    """Run the whole chain again this many times (0 to 5)."""
     repeat_after: Duration = 600
+    """Pause after the last tier before starting again."""
     approvers: list[str] = Field(default_factory=list)
+    """Slack user ids who approve escalations."""
     approval_timeout: Duration = 900
+    """How long approvers have to answer."""
     on_timeout: Literal["approve", "deny", "next_approver"] = "deny"
+    """approve, deny or next_approver (ask them one at a time)."""
     remind_every: Duration | None = 3600
+    """Reminder interval for the owner of an acknowledged alert."""
     stand_down_needs_approval: bool = False
-    """Level 1 only: resolving by hand is for approvers (the source may still resolve)."""
+    """Level 1 only: only approvers (and admins) may resolve by hand."""
 
     @field_validator("approvers")
     @classmethod
@@ -95,9 +111,13 @@ class EscalationPolicyConfig(_Strict):
 
 class OverrideConfig(_Strict):
     user: str
+    """Who covers."""
     start: datetime
+    """From (with a UTC offset)."""
     end: datetime
+    """Until (with a UTC offset)."""
     covers: str | None = None
+    """Only replace this member's shifts (default: whoever is on call)."""
 
     @field_validator("user", "covers")
     @classmethod
@@ -115,12 +135,19 @@ class OverrideConfig(_Strict):
 
 class RotationConfig(_Strict):
     members: list[str] = Field(min_length=1)
+    """Slack user ids in order; members[0] starts on start."""
     timezone: str = "UTC"
+    """IANA time zone of the hand-off time."""
     handoff: str = "09:00"
+    """Local time of day the shift changes (HH:MM)."""
     shift: Literal["daily", "weekly"] | Duration = "weekly"
+    """daily, weekly, or a duration of at least 1h."""
     start: date
+    """Date the first member's first shift starts."""
     handoff_weekday: Annotated[int, Field(ge=0, le=6)] | None = None
+    """Weekly only: 0 = Monday … 6 = Sunday (default: start's weekday)."""
     overrides: list[OverrideConfig] = Field(default_factory=list)
+    """Someone covering for a period."""
     channel: str | None = None
     """Where hand-off notices go."""
 
@@ -158,6 +185,10 @@ class RotationConfig(_Strict):
 
 class WebhookConfig(_Strict):
     url: str = Field(pattern=r"^https?://")
+    """http(s) URL to POST pages to."""
     token: str | None = None
+    """Sent as Authorization: Bearer."""
     hmac_secret: str | None = None
+    """Signs each request (X-Tocsin-Signature)."""
     timeout: Duration = 10
+    """Per-request timeout."""

@@ -33,31 +33,43 @@ _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}\Z")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class LevelConfig(_Strict):
     name: str = Field(min_length=1, max_length=40)
+    """What the level is called on warnings (e.g. critical)."""
     emoji: str = Field(default="", max_length=60)
+    """Slack emoji shown before the name."""
     ack_within: Duration | None = None
+    """How soon someone should acknowledge (shown on the warning; used in the review)."""
     resolve_within: Duration | None = None
+    """How long an owner has to resolve before escalation resumes."""
 
 
 class IntegrationConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    """The path: monitoring tools post to /webhooks/<name>."""
     format: SourceFormat
-    token: str = Field(min_length=8, description="Bearer token; literal or ${ENV_VAR}")
+    """Payload format: alertmanager or generic."""
+    token: str = Field(min_length=8)
+    """Bearer token the tool must send; literal or ${ENV_VAR}."""
 
 
 class GradingMatch(_Strict):
     severity: list[str] = Field(default_factory=list)
+    """Source severity words (any of them, case-insensitive)."""
     labels: dict[str, str] = Field(default_factory=dict)
+    """Labels that must all be equal."""
     category: list[str] = Field(default_factory=list)
+    """Categories (any of them)."""
 
 
 class GradingRuleConfig(_Strict):
     match: GradingMatch
+    """Conditions that must all hold."""
     level: Annotated[int, Field(ge=1, le=3)]
+    """The level (1 to 3) given when they do."""
 
 
 _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})\Z")
@@ -65,8 +77,11 @@ _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})\Z")
 
 class RouteTarget(_Strict):
     team: str
+    """Team that owns the alert (a key of teams when teams are defined)."""
     channel: str
+    """Channel for the warning: #name or a channel id."""
     policy: str = "default"
+    """Escalation policy (a key of policies)."""
 
     @field_validator("channel")
     @classmethod
@@ -78,13 +93,18 @@ class RouteTarget(_Strict):
 
 class RouteConfig(RouteTarget):
     match: dict[str, str] = Field(default_factory=dict)
+    """Label values (or category/source/severity/level) that must all be equal."""
 
 
 class TeamConfig(_Strict):
     name: str | None = None
+    """Display name."""
     channel: str | None = None
+    """The team's channel."""
     timezone: str = "UTC"
+    """IANA time zone (snooze until tomorrow 09:00, reports)."""
     members: list[str] = Field(default_factory=list)
+    """Slack user ids."""
 
     @field_validator("members")
     @classmethod
@@ -104,7 +124,9 @@ def _responder() -> list[Role]:
 
 class PersonConfig(_Strict):
     name: str
+    """Display name."""
     roles: list[Role] = Field(default_factory=_responder)
+    """responder, approver and/or admin (admins may approve anything)."""
 
 
 DEFAULT_ROOT_CAUSES = (
@@ -120,19 +142,31 @@ DEFAULT_ROOT_CAUSES = (
 
 class PolicyFile(_Strict):
     levels: dict[Literal[1, 2, 3], LevelConfig]
+    """The three graded warning levels, 1 (major) to 3 (minor)."""
     default_level: Annotated[int, Field(ge=1, le=3)] = 3
+    """Level for alerts no grading rule matches."""
     integrations: list[IntegrationConfig] = Field(min_length=1)
+    """Where monitoring tools post."""
     grading: list[GradingRuleConfig] = Field(default_factory=list)
+    """Rules turning source words into levels; first match wins."""
     routes: list[RouteConfig] = Field(default_factory=list)
+    """Where alerts go; first match wins."""
     default_route: RouteTarget
+    """Where alerts go when no route matches."""
     teams: dict[str, TeamConfig] = Field(default_factory=dict)
+    """Teams by id."""
     people: dict[str, PersonConfig] = Field(default_factory=dict)
+    """Slack user ids → names and roles."""
     root_causes: list[str] = Field(default_factory=lambda: list(DEFAULT_ROOT_CAUSES), min_length=1)
+    """Categories offered when resolving."""
     policies: dict[str, EscalationPolicyConfig] = Field(
         default_factory=lambda: {"default": EscalationPolicyConfig()}
     )
+    """Escalation policies by name."""
     rotations: dict[str, RotationConfig] = Field(default_factory=dict)
+    """On-call rotations by name."""
     webhooks: dict[str, WebhookConfig] = Field(default_factory=dict)
+    """Outbound webhooks a tier can page, by name."""
 
     @field_validator("levels")
     @classmethod

@@ -1,0 +1,110 @@
+"""The policy file reference, generated from the models so the documentation cannot drift.
+
+``tocsin config reference`` prints it; the README carries a copy that a test keeps equal.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from config.escalation import (
+    EscalationPolicyConfig,
+    OverrideConfig,
+    RotationConfig,
+    TargetConfig,
+    TierConfig,
+    WebhookConfig,
+)
+from config.policy import (
+    GradingMatch,
+    GradingRuleConfig,
+    IntegrationConfig,
+    LevelConfig,
+    PersonConfig,
+    PolicyFile,
+    RouteConfig,
+    RouteTarget,
+    TeamConfig,
+)
+
+SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
+    ("top level", PolicyFile),
+    ("levels.<1|2|3>", LevelConfig),
+    ("integrations[]", IntegrationConfig),
+    ("grading[]", GradingRuleConfig),
+    ("grading[].match", GradingMatch),
+    ("routes[]", RouteConfig),
+    ("default_route", RouteTarget),
+    ("teams.<id>", TeamConfig),
+    ("people.<user id>", PersonConfig),
+    ("policies.<name>", EscalationPolicyConfig),
+    ("policies.<name>.tiers[]", TierConfig),
+    ("policies.<name>.tiers[].notify[]", TargetConfig),
+    ("rotations.<name>", RotationConfig),
+    ("rotations.<name>.overrides[]", OverrideConfig),
+    ("webhooks.<name>", WebhookConfig),
+)
+DURATION_FIELDS = {
+    "ack_within",
+    "resolve_within",
+    "after",
+    "repeat_after",
+    "approval_timeout",
+    "remind_every",
+    "timeout",
+}
+
+
+def _type_name(annotation: Any, field: str) -> str:
+    if field in DURATION_FIELDS:
+        return "duration"
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0], field)
+    if origin in (typing.Union, types.UnionType):
+        names = [_type_name(a, field) for a in args if a is not type(None)]
+        return " or ".join(dict.fromkeys(names))
+    if origin is typing.Literal:
+        return " \\| ".join(str(a) for a in args)
+    if origin is list:
+        return f"list of {_type_name(args[0], field)}"
+    if origin is dict:
+        return f"map of {_type_name(args[1], field)}"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "mapping"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _default(info: Any) -> str:
+    if info.is_required():
+        return "**required**"
+    if info.default_factory is not None:
+        value = info.default_factory()
+        if isinstance(value, dict) and value:
+            return "`" + ", ".join(value) + "` (empty)"
+        return f"`{value!r}`"
+    if info.default is None or info.default is PydanticUndefined:
+        return "—"
+    if info.default == "":
+        return '`""`'
+    return f"`{info.default}`"
+
+
+def policy_reference() -> str:
+    """Markdown tables: one per section of the policy file."""
+    parts: list[str] = []
+    for title, model in SECTIONS:
+        parts.append(f"##### `{title}`\n")
+        parts.append("| key | type | default | meaning |\n|---|---|---|---|")
+        for name, info in model.model_fields.items():
+            kind = _type_name(info.annotation, name)
+            meaning = (info.description or "").replace("|", "\\|")
+            parts.append(f"| `{name}` | {kind} | {_default(info)} | {meaning} |")
+        parts.append("")
+    return "\n".join(parts).rstrip() + "\n"
