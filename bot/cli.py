@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -182,6 +182,123 @@ def send_test(
         console.print(f"[{colour}]{name}: HTTP {response.status_code}[/{colour}] {response.text}")
     if failed:
         raise typer.Exit(1)
+
+
+def _database(settings: Settings) -> Any:
+    from storage.db import Database
+
+    return Database(settings.async_database_url())
+
+
+@app.command()
+def report(
+    period: Annotated[str, typer.Argument(help="7d, 30d, 24h or YYYY-MM-DD..YYYY-MM-DD")] = "7d",
+    team: Annotated[str | None, typer.Option(help="Only this team")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text, markdown, csv or json")] = "text",
+) -> None:
+    """Review figures for a period: alerts, MTTA/MTTR (median, p90), acknowledged in time,
+    by team, level, category, source and person; root causes; noisiest alerts."""
+    from rich.progress import Progress
+
+    from bot.clock import system_clock
+    from bot.report_format import render
+    from escalation.period import parse_period
+    from escalation.review import Review
+    from storage.review import alert_facts, count_alerts
+
+    if fmt not in ("text", "markdown", "csv", "json"):
+        console.print(f"[red]--format: {fmt!r} is not one of text, markdown, csv, json[/red]")
+        raise typer.Exit(2)
+    try:
+        since, until = parse_period(period, now=system_clock())
+    except ValueError as exc:
+        console.print(f"[red]period: {exc}[/red]")
+        raise typer.Exit(2) from exc
+    settings = _settings()
+
+    async def run() -> Review:
+        db = _database(settings)
+        result = Review()
+        try:
+            total = await count_alerts(db, since=since, until=until, team=team)
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("reading alerts", total=total or 1)
+                async for facts in alert_facts(db, since=since, until=until, team=team):
+                    result.add(facts)
+                    progress.advance(task)
+        finally:
+            await db.dispose()
+        return result
+
+    print(render(asyncio.run(run()), fmt=fmt, since=since, until=until), end="")
+
+
+@app.command()
+def export(
+    since: Annotated[
+        str | None, typer.Option(help="Only alerts fired since (YYYY-MM-DD or ISO time)")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv")] = "jsonl",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default stdout)")
+    ] = None,
+) -> None:
+    """Every alert with its timeline and resolution, as JSON lines or CSV."""
+    import csv
+    import json
+    import sys
+    from datetime import UTC, datetime
+
+    from storage.export import FIELDS, export_alerts
+
+    if fmt not in ("jsonl", "csv"):
+        console.print(f"[red]--format: {fmt!r} is not one of jsonl, csv[/red]")
+        raise typer.Exit(2)
+    start = None
+    if since:
+        try:
+            start = datetime.fromisoformat(since)
+        except ValueError as exc:
+            console.print(f"[red]--since: {since!r} is not a date or ISO time[/red]")
+            raise typer.Exit(2) from exc
+        start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    settings = _settings()
+    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+
+    async def run() -> int:
+        db = _database(settings)
+        written = 0
+        writer = csv.writer(out) if fmt == "csv" else None
+        if writer is not None:
+            writer.writerow((*FIELDS, "time_to_acknowledge_s", "time_to_resolve_s", "timeline"))
+        try:
+            async for record in export_alerts(db, since=start):
+                if writer is None:
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                else:
+                    timeline = json.dumps(record["timeline"], ensure_ascii=False)
+                    writer.writerow(
+                        (
+                            *(
+                                json.dumps(record[f]) if f == "labels" else record[f]
+                                for f in FIELDS
+                            ),
+                            record["time_to_acknowledge_s"],
+                            record["time_to_resolve_s"],
+                            timeline,
+                        )
+                    )
+                written += 1
+        finally:
+            await db.dispose()
+        return written
+
+    try:
+        count = asyncio.run(run())
+    finally:
+        if output:
+            out.close()
+    console.print(f"exported {count} alert(s)")
 
 
 @db_app.command("upgrade")
