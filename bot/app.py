@@ -35,6 +35,7 @@ from bot.slack.acting import Acting
 from bot.slack.command_listener import CommandListener
 from bot.slack.escalation_listeners import EscalationListeners
 from bot.slack.listeners import Listeners
+from bot.socket_mode import SocketModeRunner
 from bot.wakeup import Fanout, Wakeup
 from bot.webhooks import webhook_router
 from config.policy import PolicyFile, load_policy
@@ -180,15 +181,28 @@ def build_http_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await service.db.upgrade()
+        socket_mode: SocketModeRunner | None = None
+        if settings.slack_app_token is not None and not settings.sandbox:
+            socket_mode = SocketModeRunner(
+                bolt=service.bolt, app_token=settings.slack_app_token.get_secret_value()
+            )
+            await socket_mode.start()  # SocketModeError stops start-up with a clear message
         if run_workers:
             service.tasks.append(asyncio.create_task(service.inbox_worker.run()))
             service.tasks.append(asyncio.create_task(service.outbox_sender.run()))
             if run_engine:
                 service.tasks.append(asyncio.create_task(service.engine.run()))
-        log.info("tocsin_started", url=settings.base_url(), sandbox=settings.sandbox)
+        log.info(
+            "tocsin_started",
+            url=settings.base_url(),
+            sandbox=settings.sandbox,
+            socket_mode=socket_mode is not None,
+        )
         try:
             yield
         finally:
+            if socket_mode is not None:
+                await socket_mode.stop()
             for task in service.tasks:
                 task.cancel()
             for task in service.tasks:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -44,6 +45,8 @@ class Settings(BaseSettings):
         default=5.0, gt=0, alias="TOCSIN_ESCALATION_TICK_SECONDS"
     )
 
+    _socket_only_secret: str | None = PrivateAttr(default=None)
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -65,6 +68,12 @@ class Settings(BaseSettings):
             return self.slack_signing_secret.get_secret_value()
         if self.sandbox:
             return SANDBOX_SIGNING_SECRET
+        if self.slack_app_token is not None:
+            # Socket Mode needs no signing secret; a random one makes /slack/events refuse
+            # every HTTP request instead of trusting unsigned ones.
+            if self._socket_only_secret is None:
+                self._socket_only_secret = secrets.token_hex(32)
+            return self._socket_only_secret
         raise ValueError("SLACK_SIGNING_SECRET must be set when SLACK_BOT_TOKEN is set")
 
     def base_url(self) -> str:

@@ -14,7 +14,6 @@ from bot.sandbox.blocks import SELECTS, find_element, find_option, input_blocks,
 from bot.sandbox.limits import check_view
 from bot.sandbox.models import JSON, ApiError, Channel, SandboxError, View
 from bot.sandbox.responses import show_reply
-from bot.sandbox.socket_mode import SOCKET_PATH, Delivery, EnvelopeType
 from bot.sandbox.signing import (
     Actor,
     action_payload,
@@ -26,6 +25,7 @@ from bot.sandbox.signing import (
     view_closed_payload,
     view_submission_payload,
 )
+from bot.sandbox.socket_mode import SOCKET_PATH, Delivery, EnvelopeType
 from bot.sandbox.world import SlackWorld
 
 FORM = "application/x-www-form-urlencoded"

@@ -144,7 +144,8 @@ class SocketModeHub:
         """A new connection URL, as `apps.connections.open` returns it."""
         ticket = secrets.token_urlsafe(16)
         self._tickets.add(ticket)
-        return f"{_ws_url(self.base_url().rstrip('/'))}{SOCKET_PATH}?ticket={ticket}&app_id={self.app_id}"
+        base = _ws_url(self.base_url().rstrip("/"))
+        return f"{base}{SOCKET_PATH}?ticket={ticket}&app_id={self.app_id}"
 
     async def deliver(
         self,
