@@ -4,9 +4,6 @@ warning in the sandbox, buttons, the resolve modal, repeats and resolution at th
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +13,7 @@ import httpx
 import pytest
 
 from bot.slack import ids
-from tests.support.servers import free_port
+from tests.support.process import serve_process
 
 pytestmark = pytest.mark.e2e
 TOKEN = "e2e-webhook-token"
@@ -62,40 +59,12 @@ class Tocsin:
 
 @pytest.fixture
 def tocsin(tmp_path: Path) -> Iterator[Tocsin]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TOCSIN_"))}
-    env.update(
-        TOCSIN_PORT=str(port),
-        TOCSIN_DATABASE_URL=f"sqlite:///{tmp_path / 'tocsin.db'}",
-        TOCSIN_WEBHOOK_TOKEN=TOKEN,
-        TOCSIN_LOG_FORMAT="json",
-    )
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"], env=env, stdout=out, stderr=out, cwd=tmp_path
-        )
-    service = Tocsin(f"http://127.0.0.1:{port}", log)
-
-    def up() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"tocsin serve exited:\n{log.read_text()}")
+    with serve_process(tmp_path, TOCSIN_WEBHOOK_TOKEN=TOKEN) as (base, log):
+        service = Tocsin(base, log)
         try:
-            return service.http.get("/readyz").status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        service.wait("the service to be ready", up, seconds=30)
-        yield service
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-        service.http.close()
+            yield service
+        finally:
+            service.http.close()
 
 
 def blocks_text(message: dict[str, Any]) -> str:

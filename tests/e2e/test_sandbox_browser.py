@@ -1,0 +1,151 @@
+"""The local Slack sandbox page in headless Chromium, driven as a person would: an alert posted
+over HTTP shows up on the page, is acknowledged as a chosen user, then resolved through the
+modal. Screenshots of each step are kept in ``test-artifacts/sandbox/`` at the repository root.
+
+Needs the ``playwright`` Python package and a Chromium on the machine (Debian's ``chromium``);
+Playwright's own browser downloads are not used.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from tests.support.process import serve_process
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ConsoleMessage, Page
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = "e2e-browser-webhook-token"
+TITLE = "Checkout latency above 2s"
+NOTE = "Rolled back the cache tier deploy"
+CAUSE = "software change"
+USER_ID = "U0BOB"
+WAIT_MS = 15_000
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "sandbox"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def find_chromium() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+
+
+@pytest.fixture
+def base_url(tmp_path: Path) -> Iterator[str]:
+    """``tocsin serve`` as a process in sandbox mode (no SLACK_* settings); yields its base URL."""
+    with serve_process(tmp_path, TOCSIN_WEBHOOK_TOKEN=TOKEN) as (base, _):
+        yield base
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Page]:
+    """A page in headless Chromium with a fresh profile; skips if there is no browser to drive."""
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("no Chromium found (install Debian's `chromium`)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="the `playwright` package is not installed"
+    )
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            tmp_path / "chromium-profile",
+            executable_path=chromium,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 860},
+        )
+        try:
+            page = context.pages[0] if context.pages else context.new_page()
+            page.set_default_timeout(WAIT_MS)
+            yield page
+        finally:
+            context.close()
+
+
+def test_acknowledge_and_resolve_in_the_sandbox_page(page: Page, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):
+        old.unlink()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type == "error":
+            errors.append(f"console error: {msg.text} at {msg.location}")
+
+    page.on("console", on_console)
+
+    def shot(name: str) -> None:
+        page.mouse.move(0, 0)  # no hover highlight in the picture
+        page.screenshot(path=ARTIFACTS / name)
+
+    response = httpx.post(
+        f"{base_url}/webhooks/generic",
+        json={"title": TITLE, "level": 2},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=10,
+    )
+    assert response.status_code == 202, response.text
+
+    try:
+        page.goto(f"{base_url}/sandbox/")
+        page.locator("#channels").get_by_role("button", name=re.compile(r"^# alerts")).click()
+        expect(page.locator("#channel h1")).to_contain_text("#alerts", timeout=WAIT_MS)
+        warning = page.locator("#channel .msg").filter(has_text=TITLE)
+        expect(warning).to_be_visible(timeout=WAIT_MS)
+        expect(warning).to_contain_text("Firing", timeout=WAIT_MS)
+        shot("01-warning.png")
+
+        # Act as another user than the page's default, then acknowledge.
+        page.locator("#as-user").select_option(USER_ID)
+        expect(page.locator("#as-user")).to_have_value(USER_ID, timeout=WAIT_MS)
+        warning.get_by_role("button", name="Acknowledge", exact=True).click()
+        expect(warning).to_contain_text("Acknowledged by @bob", timeout=WAIT_MS)
+        expect(warning.get_by_role("button", name="Acknowledge", exact=True)).to_have_count(0)
+        expect(page.locator("#status")).not_to_have_class(re.compile(r"\berror\b"))
+        shot("02-acknowledged.png")
+
+        warning.get_by_role("button", name="Resolve…").click()
+        modal = page.get_by_role("dialog", name="Resolve alert")
+        expect(modal).to_be_visible(timeout=WAIT_MS)
+        expect(modal).to_contain_text(TITLE, timeout=WAIT_MS)
+        modal.get_by_label("What was done?").fill(NOTE)
+        modal.get_by_label("Root cause").select_option(CAUSE)
+        expect(modal.get_by_label("What was done?")).to_have_value(NOTE, timeout=WAIT_MS)
+        shot("03-resolve-modal.png")
+
+        modal.get_by_role("button", name="Resolve", exact=True).click()
+        expect(modal).to_be_hidden(timeout=WAIT_MS)
+        expect(warning).to_contain_text("Resolved by @bob", timeout=WAIT_MS)
+        expect(warning).to_contain_text(f"root cause: {CAUSE}", timeout=WAIT_MS)
+        expect(warning).to_contain_text(NOTE, timeout=WAIT_MS)
+        expect(warning.locator(".block.actions")).to_have_count(0, timeout=WAIT_MS)
+        expect(page.locator("#status")).not_to_have_class(re.compile(r"\berror\b"))
+        shot("04-resolved.png")
+    except Exception:
+        shot("99-failure.png")
+        raise
+    assert not errors, errors
