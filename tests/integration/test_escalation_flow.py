@@ -124,9 +124,9 @@ async def test_tiers_are_paged_in_order_and_a_manager_approves_the_top_tier(
 
 async def test_denied_escalation_keeps_the_current_tier_and_says_why(tocsin: Harness) -> None:
     await fire(tocsin)
-    await step(tocsin, seconds=0)
-    await step(tocsin, minutes=10)
-    await step(tocsin, minutes=20)
+    assert await step(tocsin, seconds=0) == 1
+    assert await step(tocsin, minutes=10) == 1
+    assert await step(tocsin, minutes=20) == 1
     await wait_dm(tocsin, "U0DAVE", ids.DENY)
     [request] = tocsin.dms("U0DAVE")
     await tocsin.driver.press_button(

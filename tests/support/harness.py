@@ -98,17 +98,20 @@ def settings_for(*, database_url: str, slack_url: str, port: int, **extra: Any) 
 
 
 class FakeClock:
-    """A clock the test moves by hand (the service reads time only through its clock)."""
+    """A clock the test jumps forward by hand; between jumps it runs at real speed, so the
+    service's own short delays (outbox retries after a 429, leases) still come due."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime.now(UTC).replace(microsecond=0)
+        self._start = start or datetime.now(UTC).replace(microsecond=0)
+        self._origin = time.monotonic()
+        self._jumped = timedelta(0)
 
     def __call__(self) -> datetime:
-        return self.now
+        return self._start + self._jumped + timedelta(seconds=time.monotonic() - self._origin)
 
     def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
+        self._jumped += timedelta(**delta)
+        return self()
 
 
 @contextlib.asynccontextmanager
