@@ -3,12 +3,21 @@ all in the caller's transaction."""
 
 from __future__ import annotations
 
+import functools
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import Insert, Update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from escalation.events import (
+    AlertState,
     CloseApproval,
     Effect,
     Page,
@@ -20,12 +29,13 @@ from escalation.events import (
     Transition,
     UpdateWarning,
 )
+from escalation.model import Status
 from escalation.policy import TargetKind
 from escalation.ports import Directory
 from escalation.state import time_to_acknowledge, time_to_resolve
 from storage.alerts import apply_state
-from storage.outbox import enqueue
-from storage.tables import AlertEventRow, AlertRow, ResolutionRow
+from storage.outbox import enqueue, outbox_values
+from storage.tables import AlertEventRow, AlertRow, OutboxRow, ResolutionRow
 
 
 class _NoRotations:
@@ -51,17 +61,10 @@ async def persist_transition(
         apply_state(row, tr.state)
         session.add(row)
     assert row.id is not None
-    session.add(
-        AlertEventRow(
-            alert_id=row.id, at=now, kind=kind, rule=tr.rule, actor=actor, summary=tr.summary
-        )
-    )
-    rows: list[tuple[str, dict[str, Any]]] = []
-    for effect in tr.effects:
-        if isinstance(effect, RecordResolution):
-            session.add(_resolution(row, tr))
-        else:
-            rows.extend(_outbox_rows(effect, now=now, directory=directory or _NoRotations()))
+    session.add(AlertEventRow(**_timeline_values(row.id, tr, kind=kind, actor=actor, now=now)))
+    rows, resolution = _effect_rows(tr, now=now, directory=directory)
+    if resolution:
+        session.add(ResolutionRow(**_resolution_values(_AlertKey.of(row), tr)))
     for index, (outbox_kind, payload) in enumerate(rows):
         await enqueue(
             session,
@@ -71,6 +74,203 @@ async def persist_transition(
             payload=payload,
             now=now,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Stepped:
+    """An existing alert (as read from its row) and a transition to persist for it."""
+
+    alert_id: int
+    version: int
+    """The row's version before the transition (it becomes ``version + 1``)."""
+    fingerprint: str
+    level: int
+    team: str
+    before: AlertState
+    """The state as read from the row."""
+    tr: Transition
+
+
+async def persist_transitions(
+    session: AsyncSession,
+    items: Sequence[Stepped],
+    *,
+    kind: str,
+    actor: str | None,
+    now: datetime,
+    directory: Directory | None = None,
+) -> None:
+    """What :func:`persist_transition` does for each item, for many existing alerts at once:
+    the same rows, written with a few ``executemany`` statements instead of ORM objects.
+
+    As in an ORM flush, only the state columns that changed are updated (one statement per set
+    of changed columns, rows in id order); timeline, outbox and resolution rows are inserted
+    in item order, so they get the ids the ORM would have given them.
+    """
+    if not items:
+        return
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    timeline: list[dict[str, Any]] = []
+    outbox: list[dict[str, Any]] = []
+    resolutions: list[dict[str, Any]] = []
+    for item in items:
+        version = item.version + 1
+        params: dict[str, Any] = {"b_id": item.alert_id, "b_version": version}
+        changed = []
+        for name, old, new in zip(
+            _STATE_FIELDS, _state_values(item.before), _state_values(item.tr.state), strict=True
+        ):
+            if old != new:
+                changed.append(name)
+                params[f"b_{name}"] = _column_value(new)
+        updates.setdefault(tuple(changed), []).append(params)
+        timeline.append(_timeline_values(item.alert_id, item.tr, kind=kind, actor=actor, now=now))
+        rows, resolution = _effect_rows(item.tr, now=now, directory=directory)
+        if resolution:
+            resolutions.append(_resolution_values(_AlertKey.of(item), item.tr))
+        outbox.extend(
+            outbox_values(
+                key=f"alert:{item.alert_id}:v{version}:{index}",
+                alert_id=item.alert_id,
+                kind=outbox_kind,
+                payload=payload,
+                now=now,
+            )
+            for index, (outbox_kind, payload) in enumerate(rows)
+        )
+    conn = await session.connection()
+    for columns, batch in updates.items():
+        batch.sort(key=_by_id)  # an ORM flush, too, updates rows in primary key order
+        await _executemany(conn, _update_statement(columns), batch)
+    await _executemany(conn, _EVENT_INSERT, timeline)
+    await _executemany(conn, _RESOLUTION_INSERT, resolutions)
+    await _executemany(conn, _OUTBOX_INSERT, outbox)
+
+
+_ALERT_TABLE: Table = AlertRow.__table__  # type: ignore[attr-defined]
+_EVENT_INSERT = AlertEventRow.__table__.insert()  # type: ignore[attr-defined]
+_RESOLUTION_INSERT = ResolutionRow.__table__.insert()  # type: ignore[attr-defined]
+_OUTBOX_INSERT = OutboxRow.__table__.insert()  # type: ignore[attr-defined]
+_STATE_FIELDS = tuple(f.name for f in fields(AlertState))
+_state_values = operator.attrgetter(*_STATE_FIELDS)
+_by_id = operator.itemgetter("b_id")
+
+
+def _column_value(value: object) -> object:
+    return value.value if isinstance(value, Status) else value
+
+
+@functools.cache
+def _update_statement(changed: tuple[str, ...]) -> Update:
+    """``UPDATE alert SET <changed>, version WHERE id`` with bound parameters ``b_<name>``."""
+    table = _ALERT_TABLE
+    values = {
+        name: bindparam(f"b_{name}", type_=table.c[name].type) for name in (*changed, "version")
+    }
+    return update(table).where(table.c.id == bindparam("b_id")).values(values)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    sql: str
+    """The statement compiled for the dialect, with positional parameters."""
+    values: Callable[[dict[str, Any]], tuple[Any, ...]]
+    """A row's parameter values in order."""
+    processed: tuple[tuple[int, Callable[[Any], Any], int], ...]
+    """(position, bind processor, type number) of the parameters the driver cannot take
+    as they are. Parameters of equal types (the same number) convert a value alike."""
+
+
+_PREPARED: dict[tuple[int, str, tuple[str, ...]], _Prepared | None] = {}
+
+
+async def _executemany(
+    conn: AsyncConnection, statement: Insert | Update, rows: Sequence[dict[str, Any]]
+) -> None:
+    """``conn.execute(statement, rows)``: one ``executemany``, every value converted by its
+    column type's own bind processor, as SQLAlchemy does — but a ``datetime`` object that
+    recurs (the batch's ``now`` is in most rows) is converted once, and the rows go to the
+    driver as tuples, without SQLAlchemy's per-row parameter handling (on SQLite that
+    handling cost more than the database's own work). ``statement`` must be long-lived."""
+    if not rows:
+        return
+    key = (id(statement), conn.dialect.name, tuple(rows[0]))
+    if key not in _PREPARED:
+        _PREPARED[key] = _prepare(statement, conn.dialect, key[2])
+    prepared = _PREPARED[key]
+    if prepared is None:
+        await conn.execute(statement, list(rows))
+        return
+    seen: dict[tuple[int, int], tuple[datetime, Any]] = {}
+    params: list[Sequence[Any]] = []
+    for row in rows:
+        values = prepared.values(row)
+        if prepared.processed:
+            converted = list(values)
+            for at, process, kind in prepared.processed:
+                value = converted[at]
+                if value is None:
+                    continue
+                if isinstance(value, datetime):
+                    found = seen.get((kind, id(value)))
+                    if found is None:  # ``found`` holds ``value``: its id is not reused
+                        found = seen[kind, id(value)] = (value, process(value))
+                    converted[at] = found[1]
+                else:
+                    converted[at] = process(value)
+            values = tuple(converted)
+        params.append(values)
+    await conn.exec_driver_sql(prepared.sql, params)
+
+
+def _prepare(
+    statement: Insert | Update, dialect: Dialect, keys: tuple[str, ...]
+) -> _Prepared | None:
+    """``None`` where the rows do not give every parameter (a column default or ``onupdate``
+    SQLAlchemy would fill in) or the paramstyle is not positional: SQLAlchemy then does it."""
+    column_keys = list(keys) if isinstance(statement, Insert) else None
+    compiled = statement.compile(dialect=dialect, column_keys=column_keys)
+    names = compiled.positiontup
+    if not compiled.positional or not names or not set(names) <= set(keys):
+        return None
+    kinds: dict[str, int] = {}
+    processed = []
+    for at, name in enumerate(names):
+        type_ = compiled.binds[name].type
+        process = type_.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processed.append((at, process, kinds.setdefault(repr(type_), len(kinds))))
+    getter = operator.itemgetter(*names)
+    values = getter if len(names) > 1 else lambda row: (getter(row),)
+    return _Prepared(compiled.string, values, tuple(processed))
+
+
+def _timeline_values(
+    alert_id: int, tr: Transition, *, kind: str, actor: str | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "alert_id": alert_id,
+        "at": now,
+        "kind": kind,
+        "rule": tr.rule,
+        "actor": actor,
+        "summary": tr.summary,
+    }
+
+
+def _effect_rows(
+    tr: Transition, *, now: datetime, directory: Directory | None
+) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
+    """The outbox rows (kind, payload) of a transition's effects, in order, and whether it
+    records a resolution."""
+    rows: list[tuple[str, dict[str, Any]]] = []
+    resolution = False
+    for effect in tr.effects:
+        if isinstance(effect, RecordResolution):
+            resolution = True
+        else:
+            rows.extend(_outbox_rows(effect, now=now, directory=directory or _NoRotations()))
+    return rows, resolution
 
 
 def _outbox_rows(
@@ -126,22 +326,37 @@ def _page_rows(
     return [("thread_note", {"text": line}), *rows]
 
 
-def _resolution(row: AlertRow, tr: Transition) -> ResolutionRow:
+@dataclass(frozen=True, slots=True)
+class _AlertKey:
+    """What a resolution record takes from the alert row."""
+
+    alert_id: int
+    fingerprint: str
+    level: int
+    team: str
+
+    @classmethod
+    def of(cls, row: AlertRow | Stepped) -> _AlertKey:
+        alert_id = row.alert_id if isinstance(row, Stepped) else row.id
+        assert alert_id is not None
+        return cls(alert_id, row.fingerprint, row.level, row.team)
+
+
+def _resolution_values(alert: _AlertKey, tr: Transition) -> dict[str, Any]:
     state = tr.state
-    assert row.id is not None
     assert state.resolved_at is not None
-    return ResolutionRow(
-        alert_id=row.id,
-        fingerprint=row.fingerprint,
-        level=row.level,
-        team=row.team,
-        resolved_at=state.resolved_at,
-        resolved_by=state.resolved_by,
-        by_source=state.resolved_by_source,
-        note=state.resolution_note,
-        root_cause=state.root_cause,
-        acknowledged_by=state.acknowledged_by,
-        owner=state.owner,
-        time_to_acknowledge_s=time_to_acknowledge(state),
-        time_to_resolve_s=time_to_resolve(state),
-    )
+    return {
+        "alert_id": alert.alert_id,
+        "fingerprint": alert.fingerprint,
+        "level": alert.level,
+        "team": alert.team,
+        "resolved_at": state.resolved_at,
+        "resolved_by": state.resolved_by,
+        "by_source": state.resolved_by_source,
+        "note": state.resolution_note,
+        "root_cause": state.root_cause,
+        "acknowledged_by": state.acknowledged_by,
+        "owner": state.owner,
+        "time_to_acknowledge_s": time_to_acknowledge(state),
+        "time_to_resolve_s": time_to_resolve(state),
+    }

@@ -8,43 +8,85 @@ SQLite the single writer serialises them.
 
 from __future__ import annotations
 
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import col, select
+from sqlalchemy import Table, Text, cast, func
+from sqlmodel import select
 
-from escalation.events import IllegalTransition, StepDue
+from escalation.events import AlertState, IllegalTransition, StepDue
 from escalation.model import Status
+from escalation.policy import EscalationPolicy
 from escalation.ports import Directory
 from escalation.state import transition
-from storage.alerts import policy_of, state_of
 from storage.db import Database
-from storage.effects import persist_transition
+from storage.effects import Stepped, persist_transitions
 from storage.tables import AlertRow
 
 
 async def step_due(db: Database, *, now: datetime, directory: Directory, limit: int = 500) -> int:
     """Apply ``StepDue`` to up to ``limit`` due alerts; returns how many were stepped."""
+    table = _ALERT_TABLE
     query = (
-        select(AlertRow)
-        .where(col(AlertRow.next_action_at) <= now, AlertRow.status != Status.RESOLVED.value)
-        .order_by(col(AlertRow.next_action_at))
+        select(*_CLAIM_COLUMNS)
+        .where(table.c.next_action_at <= now, table.c.status != Status.RESOLVED.value)
+        .order_by(table.c.next_action_at)
         .limit(limit)
     )
     if not db.is_sqlite:
-        query = query.with_for_update(skip_locked=True)
-    stepped = 0
+        # FOR NO KEY UPDATE: rows being inserted elsewhere that reference the alert (timeline,
+        # outbox, slack_message) hold KEY SHARE on it, which plain FOR UPDATE would conflict
+        # with — SKIP LOCKED would then pass over an alert that is due.
+        query = query.with_for_update(skip_locked=True, key_share=True)
     async with db.write() as session:
-        for row in (await session.exec(query)).all():
+        conn = await session.connection()
+        steps: list[Stepped] = []
+        for row in (await conn.execute(query)).all():
+            alert_id, version, fingerprint, level, team = row[:_STATE_AT]
+            state = _state(row[_STATE_AT:_POLICY_AT])
             try:
-                tr = transition(state_of(row), StepDue(), policy=policy_of(row), now=now)
+                tr = transition(state, StepDue(), policy=_policy(row[_POLICY_AT]), now=now)
             except IllegalTransition:
                 continue
-            await persist_transition(
-                session, row, tr, kind="step", actor=None, now=now, directory=directory
-            )
-            stepped += 1
-    return stepped
+            steps.append(Stepped(alert_id, version, fingerprint, level, team, state, tr))
+        await persist_transitions(
+            session, steps, kind="step", actor=None, now=now, directory=directory
+        )
+    return len(steps)
+
+
+_ALERT_TABLE: Table = AlertRow.__table__  # type: ignore[attr-defined]
+_STATE_FIELDS = tuple(f.name for f in fields(AlertState))
+_KEY_FIELDS = ("id", "version", "fingerprint", "level", "team")
+_CLAIM_COLUMNS = (
+    *(_ALERT_TABLE.c[name] for name in (*_KEY_FIELDS, *_STATE_FIELDS)),
+    cast(_ALERT_TABLE.c.policy_snapshot, Text).label("policy_snapshot"),
+)
+"""What stepping needs of a due alert: the columns the timeline, outbox and resolution rows
+take, its state, its policy snapshot (as JSON text) — not its labels, links, details…"""
+_STATE_AT = len(_KEY_FIELDS)
+_POLICY_AT = _STATE_AT + len(_STATE_FIELDS)
+_STATUS_AT = _STATE_FIELDS.index("status")
+_RESUME_AT = _STATE_FIELDS.index("resume_status")
+
+
+@functools.lru_cache(maxsize=512)
+def _policy(snapshot: str) -> EscalationPolicy:
+    """``policy_of`` for a snapshot's JSON text. Alerts opened under the same policy share the
+    same snapshot, so each is parsed once (policies are immutable values)."""
+    return EscalationPolicy.from_snapshot(json.loads(snapshot))
+
+
+def _state(values: Sequence[Any]) -> AlertState:
+    """As :func:`storage.alerts.state_of`, from the state columns (in field order)."""
+    state = list(values)
+    state[_STATUS_AT] = Status(state[_STATUS_AT])
+    state[_RESUME_AT] = Status(state[_RESUME_AT]) if state[_RESUME_AT] else None
+    return AlertState(*state)
 
 
 async def next_due_at(db: Database) -> datetime | None:

@@ -32,15 +32,32 @@ async def enqueue(
     payload: dict[str, Any] | None = None,
 ) -> None:
     session.add(
-        OutboxRow(
-            idempotency_key=key,
-            alert_id=alert_id,
-            kind=kind,
-            payload=payload or {},
-            created_at=now,
-            next_attempt_at=now,
-        )
+        OutboxRow(**outbox_values(key=key, kind=kind, now=now, alert_id=alert_id, payload=payload))
     )
+
+
+def outbox_values(
+    *,
+    key: str,
+    kind: str,
+    now: datetime,
+    alert_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The columns of a new outbox row: what :func:`enqueue` adds (and what
+    ``storage.effects.persist_transitions`` inserts many of at once)."""
+    return {
+        "idempotency_key": key,
+        "alert_id": alert_id,
+        "kind": kind,
+        "payload": payload or {},
+        "status": PENDING,
+        "created_at": now,
+        "next_attempt_at": now,
+        "attempts": 0,
+        "last_error": None,
+        "done_at": None,
+    }
 
 
 @dataclass(frozen=True, slots=True)

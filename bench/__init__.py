@@ -1,0 +1,1 @@
+"""Benchmarks (not part of the service): run them with ``python -m bench.<name>``."""
