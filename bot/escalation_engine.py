@@ -53,7 +53,7 @@ class EscalationEngine:
         """Start APScheduler in the running loop: a safety tick, plus the next-due job."""
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(
-            self._wakeup.set,
+            self._wake,
             "interval",
             seconds=self._safety,
             id="tocsin-safety-tick",
@@ -73,6 +73,11 @@ class EscalationEngine:
             )
         scheduler.start()
         self._scheduler = scheduler
+
+    async def _wake(self) -> None:
+        """APScheduler runs coroutine jobs on the event loop (a plain function would run in a
+        worker thread, where setting an asyncio.Event is not safe)."""
+        self._wakeup.set()
 
     def stop_scheduler(self) -> None:
         if self._scheduler is not None:
@@ -119,7 +124,7 @@ class EscalationEngine:
         now = self._clock()
         run_at = max(due, now + timedelta(milliseconds=1))
         self._scheduler.add_job(
-            self._wakeup.set,
+            self._wake,
             "date",
             run_date=run_at,
             id=NEXT_DUE_JOB,
