@@ -428,7 +428,7 @@ def parse(argv: Sequence[str]) -> tuple[Sizes, list[str], str, bool]:
     parser.add_argument("--quick", action="store_true", help="a small run for smoke tests")
     parser.add_argument(
         "--postgres-url",
-        default=os.environ.get("TOCSIN_BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
+        default=DEFAULT_POSTGRES,
         help="a database to connect to for CREATE/DROP DATABASE",
     )
     args = parser.parse_args(argv)

@@ -39,7 +39,7 @@ from bot.socket_mode import SocketModeRunner
 from bot.wakeup import Fanout, Wakeup
 from bot.webhooks import webhook_router
 from config.policy import PolicyFile, load_policy
-from config.settings import Settings
+from config.settings import DEFAULT_SLACK_API_URL, Settings
 from storage.db import Database
 
 log = structlog.get_logger("tocsin")
@@ -68,7 +68,7 @@ class Service:
 
 
 def slack_api_url(settings: Settings) -> str:
-    if settings.sandbox and settings.slack_api_url == "https://slack.com/api/":
+    if settings.sandbox and settings.slack_api_url == DEFAULT_SLACK_API_URL:
         return f"{settings.base_url()}/sandbox/api/"
     return settings.slack_api_url.rstrip("/") + "/"
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from escalation.policy import EscalationPolicy
 from escalation.ports import Directory
 from escalation.state import Event, IllegalTransition, transition
 from storage.alerts import policy_of, state_of
@@ -64,18 +65,11 @@ async def first_time(db: Database, *, key: str, now: datetime) -> bool:
     return True
 
 
-async def approvers_of(db: Database, alert_id: int) -> tuple[str, ...]:
-    """Who may approve escalations of this alert (from its policy snapshot)."""
+async def alert_policy(db: Database, alert_id: int) -> EscalationPolicy | None:
+    """The policy snapshot an alert opened with (approvers, stand-down rule), if it exists."""
     async with db.read() as session:
         row = await session.get(AlertRow, alert_id)
-    return policy_of(row).approvers if row is not None else ()
-
-
-async def stand_down_guarded(db: Database, alert_id: int) -> bool:
-    """Whether only approvers may resolve this alert by hand (level 1 under such a policy)."""
-    async with db.read() as session:
-        row = await session.get(AlertRow, alert_id)
-    return row is not None and policy_of(row).stand_down_needs_approval
+    return policy_of(row) if row is not None else None
 
 
 async def record_refusal(

@@ -135,13 +135,3 @@ async def reschedule(db: Database, row_id: int, *, at: datetime, error: str) -> 
             .where(col(OutboxRow.id) == row_id)
             .values(next_attempt_at=at, last_error=error[:2000])
         )
-
-
-async def depth(db: Database) -> int:
-    from sqlalchemy import func
-
-    async with db.read() as session:
-        result = await session.exec(
-            select(func.count()).select_from(OutboxRow).where(OutboxRow.status == PENDING)
-        )
-        return int(result.one())

@@ -8,19 +8,15 @@ from typing import Any
 
 import structlog
 from slack_bolt.async_app import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.directory import PolicyDirectory
 from bot.rules import Rules
 from bot.slack import ids
 from escalation.events import Event
-from storage.actions import (
-    ActionResult,
-    apply_action,
-    approvers_of,
-    record_refusal,
-    stand_down_guarded,
-)
+from escalation.policy import EscalationPolicy
+from storage.actions import ActionResult, alert_policy, apply_action, record_refusal
 from storage.db import Database
 
 log = structlog.get_logger("tocsin.slack")
@@ -83,16 +79,49 @@ class Acting:
 
     async def may_approve(self, user: str, alert_id: int, what: str) -> bool:
         """Approvers of the alert's policy, and admins; a refusal is kept in the timeline."""
-        if user in await approvers_of(self.db, alert_id) or self.directory.has_role(user, "admin"):
+        return await self._approver_or_refuse(
+            user, alert_id, what, await alert_policy(self.db, alert_id)
+        )
+
+    async def may_resolve(self, user: str, alert_id: int) -> bool:
+        policy = await alert_policy(self.db, alert_id)
+        if policy is None or not policy.stand_down_needs_approval:
+            return True
+        return await self._approver_or_refuse(
+            user, alert_id, "stand down this level 1 alert", policy
+        )
+
+    async def _approver_or_refuse(
+        self, user: str, alert_id: int, what: str, policy: EscalationPolicy | None
+    ) -> bool:
+        approvers = policy.approvers if policy is not None else ()
+        if user in approvers or self.directory.has_role(user, "admin"):
             return True
         log.warning("action_refused", alert_id=alert_id, user=user, what=what)
         await record_refusal(self.db, alert_id=alert_id, actor=user, what=what, now=self.clock())
         return False
 
-    async def may_resolve(self, user: str, alert_id: int) -> bool:
-        if not await stand_down_guarded(self.db, alert_id):
-            return True
-        return await self.may_approve(user, alert_id, "stand down this level 1 alert")
+    async def from_view(
+        self,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        *,
+        alert_id: int,
+        event: Event,
+        kind: str,
+    ) -> None:
+        """Apply the event a submitted modal stands for (acted on once per view); a refusal
+        goes to the person by DM, as the modal is already closed."""
+        user = str(body["user"]["id"])
+        result = await self.apply(
+            alert_id=alert_id,
+            user=user,
+            event=event,
+            kind=kind,
+            request_key=f"view:{body['view']['id']}",
+        )
+        if not result.ok and not result.duplicate:
+            await client.chat_postMessage(channel=user, text=result.message)
 
     async def from_button(
         self,

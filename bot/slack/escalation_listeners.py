@@ -75,15 +75,13 @@ class EscalationListeners:
             return
         await ack()
         user = str(body["user"]["id"])
-        result = await self._acting.apply(
+        await self._acting.from_view(
+            body,
+            client,
             alert_id=int(metadata),
-            user=user,
             event=EscalationRequested(actor=user, reason=reason),
             kind="escalation_requested",
-            request_key=f"view:{body['view']['id']}",
         )
-        if not result.ok and not result.duplicate:
-            await client.chat_postMessage(channel=user, text=result.message)
 
     async def approve(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
@@ -132,15 +130,13 @@ class EscalationListeners:
         user, alert_id, seq = str(body["user"]["id"]), int(alert_part), int(seq_part)
         if not await self._acting.may_approve(user, alert_id, "deny this escalation"):
             return
-        result = await self._acting.apply(
+        await self._acting.from_view(
+            body,
+            client,
             alert_id=alert_id,
-            user=user,
             event=EscalationDenied(actor=user, seq=seq, reason=reason),
             kind="denied",
-            request_key=f"view:{body['view']['id']}",
         )
-        if not result.ok and not result.duplicate:
-            await client.chat_postMessage(channel=user, text=result.message)
 
 
 def _reason(body: dict[str, Any]) -> str:

@@ -124,12 +124,10 @@ class Listeners:
         if not await self._acting.may_resolve(user, int(metadata)):
             await client.chat_postMessage(channel=user, text=STAND_DOWN_REFUSED)
             return
-        result = await self._acting.apply(
+        await self._acting.from_view(
+            body,
+            client,
             alert_id=int(metadata),
-            user=user,
             event=Resolved(actor=user, note=note.strip(), root_cause=cause),
             kind="resolved",
-            request_key=f"view:{body['view']['id']}",
         )
-        if not result.ok and not result.duplicate:
-            await client.chat_postMessage(channel=user, text=result.message)

@@ -70,7 +70,9 @@ def text_of(message: Message) -> str:
 
 
 @contextlib.asynccontextmanager
-async def running_stack(tmp_path: Path, *, fake_app_token: str | None) -> AsyncIterator[Stack]:
+async def running_stack(
+    tmp_path: Path, *, fake_app_token: str | None, **settings_extra: Any
+) -> AsyncIterator[Stack]:
     slack_port, bot_port = free_port(), free_port()
     slack_url = f"http://127.0.0.1:{slack_port}"
     world = SlackWorld(public_url=slack_url)
@@ -82,9 +84,12 @@ async def running_stack(tmp_path: Path, *, fake_app_token: str | None) -> AsyncI
         public_url=slack_url,
         app_token=fake_app_token,
     )
-    # SLACK_APP_TOKEN stays out of the settings: the test runs the SocketModeRunner itself.
+    # Without SLACK_APP_TOKEN in settings_extra the test runs the SocketModeRunner itself.
     settings = settings_for(
-        database_url=f"sqlite:///{tmp_path / 'tocsin.db'}", slack_url=slack_url, port=bot_port
+        database_url=f"sqlite:///{tmp_path / 'tocsin.db'}",
+        slack_url=slack_url,
+        port=bot_port,
+        **settings_extra,
     )
     service = build_service(settings)
     async with (
@@ -338,56 +343,25 @@ async def test_with_slack_app_token_set_the_service_connects_at_start_and_acts(
     tmp_path: Path,
 ) -> None:
     """The lifespan wiring: SLACK_APP_TOKEN alone (no signing secret) is enough."""
-    slack_port, bot_port = free_port(), free_port()
-    slack_url = f"http://127.0.0.1:{slack_port}"
-    world = SlackWorld(public_url=slack_url)
-    fake = build_sandbox_app(
-        world,
-        bot_token=BOT_TOKEN,
-        signing_secret=SIGNING_SECRET,
-        events_url=f"http://127.0.0.1:{bot_port}/slack/events",
-        public_url=slack_url,
-        app_token=APP_TOKEN,
-    )
-    settings = settings_for(
-        database_url=f"sqlite:///{tmp_path / 'tocsin.db'}",
-        slack_url=slack_url,
-        port=bot_port,
+    async with running_stack(
+        tmp_path,
+        fake_app_token=APP_TOKEN,
         SLACK_APP_TOKEN=APP_TOKEN,
         SLACK_SIGNING_SECRET=None,
-    )
-    service = build_service(settings)
-    async with serving(fake, slack_port):
-        async with (
-            serving(build_http_app(service), bot_port) as base_url,
-            httpx.AsyncClient(timeout=WAIT) as http,
-        ):
-            assert world.socket_mode.connected
-            stack = Stack(
-                world,
-                service,
-                slack_url,
-                base_url,
-                http,
-                SandboxDriver(
-                    world,
-                    signing_secret="",
-                    events_url=f"{base_url}/slack/events",
-                    transport="socket",
-                ),
-            )
-            assert (
-                await stack.webhook({"title": "Over the socket", "level": 2})
-            ).status_code == 202
-            warning = await stack.first_warning()
-            await stack.driver.press_button(
-                channel=warning.channel, ts=warning.ts, action_id=ids.ACKNOWLEDGE, user="U0ALICE"
-            )
-            await stack.until_text(warning, "Acknowledged")
-            # with no signing secret set, HTTP requests signed with a guessable one are refused
-            body = "payload=" + json.dumps({"type": "block_actions"})
-            headers = sign_request(signing_secret="", body=body, timestamp=int(time.time()))
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            forged = await http.post(f"{base_url}/slack/events", content=body, headers=headers)
-            assert forged.status_code == 401
-        await world.wait_for(lambda: not world.socket_mode.connected, timeout=WAIT)
+    ) as stack:
+        assert stack.world.socket_mode.connected
+        assert (await stack.webhook({"title": "Over the socket", "level": 2})).status_code == 202
+        warning = await stack.first_warning()
+        await stack.driver.press_button(
+            channel=warning.channel, ts=warning.ts, action_id=ids.ACKNOWLEDGE, user="U0ALICE"
+        )
+        await stack.until_text(warning, "Acknowledged")
+        # with no signing secret set, HTTP requests signed with a guessable one are refused
+        body = "payload=" + json.dumps({"type": "block_actions"})
+        headers = sign_request(signing_secret="", body=body, timestamp=int(time.time()))
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        forged = await stack.http.post(
+            f"{stack.base_url}/slack/events", content=body, headers=headers
+        )
+        assert forged.status_code == 401
+    assert not stack.world.socket_mode.connected
