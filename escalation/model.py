@@ -32,6 +32,59 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class Metric:
+    """A business or technical measurement behind an alert (the "metric" webhook form).
+
+    ``baseline`` is the expected value (deviation grading compares against it); ``threshold``
+    is a fixed limit when there is no baseline. ``window`` is free text such as ``"5m"``.
+    """
+
+    name: str
+    value: float
+    baseline: float | None = None
+    threshold: float | None = None
+    unit: str | None = None
+    window: str | None = None
+
+    def deviation(self) -> float | None:
+        """Relative distance of ``value`` from the baseline (or threshold): 0.12 = 12 %."""
+        reference = self.baseline if self.baseline is not None else self.threshold
+        if reference is None:
+            return None
+        if reference == 0:
+            return None if self.value == 0 else float("inf")
+        return abs(self.value - reference) / abs(reference)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "baseline": self.baseline,
+            "threshold": self.threshold,
+            "unit": self.unit,
+            "window": self.window,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Metric:
+        def number(key: str) -> float | None:
+            value = data.get(key)
+            return float(value) if isinstance(value, int | float) else None
+
+        value = number("value")
+        unit = data.get("unit")
+        window = data.get("window")
+        return cls(
+            name=str(data.get("name", "")),
+            value=0.0 if value is None else value,
+            baseline=number("baseline"),
+            threshold=number("threshold"),
+            unit=unit if isinstance(unit, str) else None,
+            window=window if isinstance(window, str) else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class AlertEvent:
     """One normalised event from a source: an alert is firing, or it recovered."""
 
@@ -52,6 +105,7 @@ class AlertEvent:
     ends_at: datetime | None = None
     group_key: str | None = None
     details: Mapping[str, object] = field(default_factory=dict)
+    metric: Metric | None = None
 
 
 @dataclass(frozen=True, slots=True)

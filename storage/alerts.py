@@ -9,7 +9,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from escalation.events import AlertState
-from escalation.model import AlertEvent, AlertView, LastResolution, LevelSpec, Link, Status
+from escalation.model import (
+    AlertEvent,
+    AlertView,
+    LastResolution,
+    LevelSpec,
+    Link,
+    Metric,
+    Status,
+)
 from escalation.policy import EscalationPolicy
 from storage.tables import AlertRow, ResolutionRow
 
@@ -33,6 +41,20 @@ def apply_state(row: AlertRow, state: AlertState) -> None:
         value = getattr(state, name)
         setattr(row, name, value.value if isinstance(value, Status) else value)
     row.version += 1
+
+
+def _details(event: AlertEvent) -> dict[str, object]:
+    """The event's extra fields; a metric is kept under the reserved key ``metric``."""
+    details = dict(event.details)
+    if event.metric is not None:
+        details["metric"] = event.metric.to_dict()
+    return details
+
+
+def metric_of(row: AlertRow) -> Metric | None:
+    """The metric an alert row was opened (or last updated) with, if any."""
+    data = row.details.get("metric") if isinstance(row.details, dict) else None
+    return Metric.from_dict(data) if isinstance(data, dict) else None
 
 
 def new_row(
@@ -62,7 +84,7 @@ def new_row(
         labels=dict(event.labels),
         annotations=dict(event.annotations),
         links=[{"title": link.title, "url": link.url} for link in event.links],
-        details=dict(event.details),
+        details=_details(event),
         group_key=event.group_key,
         team=team,
         channel=channel,
