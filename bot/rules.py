@@ -100,6 +100,7 @@ def build_rules(policy: PolicyFile) -> Rules:
         routes=routes,
         fallback=fallback,
         policy_for=policy_for,
+        key_labels=tuple(policy.last_time.key_labels),
     )
     return Rules(
         ingest=ingest,

@@ -24,6 +24,7 @@ from pydantic import (
 
 from config.durations import parse_duration
 from config.escalation import EscalationPolicyConfig, RotationConfig, WebhookConfig
+from config.record import FollowUpConfig, LastTimeConfig
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 SourceFormat = Literal["alertmanager", "generic"]
@@ -167,6 +168,10 @@ class PolicyFile(_Strict):
     """On-call rotations by name."""
     webhooks: dict[str, WebhookConfig] = Field(default_factory=dict)
     """Outbound webhooks a tier can page, by name."""
+    last_time: LastTimeConfig = Field(default_factory=LastTimeConfig)
+    """How the warning finds earlier firings of the same problem ("last time")."""
+    follow_ups: FollowUpConfig = Field(default_factory=FollowUpConfig)
+    """When follow-ups taken on at resolution are due and how often their owners are reminded."""
 
     @field_validator("levels")
     @classmethod

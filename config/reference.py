@@ -31,6 +31,7 @@ from config.policy import (
     RouteTarget,
     TeamConfig,
 )
+from config.record import FollowUpConfig, LastTimeConfig
 
 SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("top level", PolicyFile),
@@ -48,6 +49,8 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("rotations.<name>", RotationConfig),
     ("rotations.<name>.overrides[]", OverrideConfig),
     ("webhooks.<name>", WebhookConfig),
+    ("last_time", LastTimeConfig),
+    ("follow_ups", FollowUpConfig),
 )
 DURATION_FIELDS = {
     "ack_within",
@@ -57,6 +60,7 @@ DURATION_FIELDS = {
     "approval_timeout",
     "remind_every",
     "timeout",
+    "window",
 }
 
 
@@ -86,6 +90,8 @@ def _default(info: Any) -> str:
         return "**required**"
     if info.default_factory is not None:
         value = info.default_factory()
+        if isinstance(value, BaseModel):
+            return "see below"
         if isinstance(value, dict) and value:
             return "`" + ", ".join(value) + "` (empty)"
         return f"`{value!r}`"

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         default=5.0, gt=0, alias="TOCSIN_ESCALATION_TICK_SECONDS"
     )
 
+    inbox_retention_days: int = Field(default=30, ge=0, alias="TOCSIN_INBOX_RETENTION_DAYS")
+    """Processed webhook bodies older than this are deleted from the inbox (0: keep them)."""
+
     _socket_only_secret: str | None = PrivateAttr(default=None)
 
     @field_validator("database_url")

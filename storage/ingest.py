@@ -13,6 +13,7 @@ from sqlmodel import col
 from escalation.grading import GradingRule, grade
 from escalation.model import AlertEvent, RouteDecision, SourceStatus
 from escalation.policy import EscalationPolicy
+from escalation.recurrence import DEFAULT_KEY_LABELS, recurrence_key
 from escalation.routing import Route, route
 from escalation.state import AlertRefired, ResolvedAtSource, open_alert, transition
 from storage.alerts import find_open, new_row, policy_of, state_of
@@ -35,6 +36,8 @@ class IngestRules:
     fallback: RouteDecision
     policy_for: Callable[[str, int], EscalationPolicy]
     """The escalation policy of a name at a level (the level's deadlines merged in)."""
+    key_labels: Sequence[str] = DEFAULT_KEY_LABELS
+    """With the alert's name, what makes two alerts the same problem ("last time")."""
 
 
 @dataclass(slots=True)
@@ -86,6 +89,7 @@ async def process(
                     channel=where.channel,
                     policy=policy,
                 )
+                row.recurrence_key = recurrence_key(event.title, event.labels, rules.key_labels)
                 await persist_transition(session, row, tr, kind="fired", actor=None, now=now)
                 alert_id = _id(row.id)
                 route_name = (
@@ -97,10 +101,19 @@ async def process(
                     AlertEventRow(
                         alert_id=alert_id,
                         at=now,
+                        kind="graded",
+                        rule="GRADE-1",
+                        summary=f"graded level {level.level} ({level.reason})",
+                    )
+                )
+                session.add(
+                    AlertEventRow(
+                        alert_id=alert_id,
+                        at=now,
                         kind="routed",
                         rule="ROUTE-1",
-                        summary=f"graded level {level.level} ({level.reason}); "
-                        f"routed to {where.channel} by {route_name}",
+                        summary=f"routed to {where.channel} (team {where.team}, "
+                        f"policy {where.policy}) by {route_name}",
                     )
                 )
                 outcome.opened.append(alert_id)

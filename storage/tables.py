@@ -41,6 +41,9 @@ class AlertRow(SQLModel, table=True):
             sqlite_where=text("status != 'resolved'"),
             postgresql_where=text("status != 'resolved'"),
         ),
+        # "last time" and "fired N times in 30 days": by fingerprint or by recurrence key
+        Index("ix_alert_fingerprint_fired_at", "fingerprint", "fired_at"),
+        Index("ix_alert_recurrence_key_fired_at", "recurrence_key", "fired_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     fingerprint: str = Field(max_length=255, index=True)
@@ -98,6 +101,8 @@ class AlertRow(SQLModel, table=True):
     approval_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     approval_requested_by: str | None = Field(default=None, max_length=64)
     approver_index: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    recurrence_key: str | None = Field(default=None, max_length=64)
+    """The alert's name and key labels, hashed (escalation.recurrence)."""
 
 
 class AlertEventRow(SQLModel, table=True):
@@ -139,6 +144,8 @@ class SlackMessageRow(SQLModel, table=True):
     channel_id: str = Field(max_length=64)
     ts: str = Field(max_length=64)
     posted_at: datetime = _ts()
+    thread_count: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    """The alert's fire count as its thread last reported it (repeats are summed up)."""
 
 
 class ApprovalMessageRow(SQLModel, table=True):
@@ -179,3 +186,21 @@ class ResolutionRow(SQLModel, table=True):
     owner: str | None = Field(default=None, max_length=64)
     time_to_acknowledge_s: float | None = None
     time_to_resolve_s: float | None = None
+
+
+class FollowUpRow(SQLModel, table=True):
+    """Work still owed after an alert was resolved: an owner, a due time, reminders."""
+
+    __tablename__ = "follow_up"
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    owner: str = Field(max_length=64, index=True)
+    due_at: datetime = _ts()
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _ts()
+    done_at: datetime | None = _ts(nullable=True)
+    done_by: str | None = Field(default=None, max_length=64)
+    next_remind_at: datetime | None = _ts(nullable=True, index=True)
+    """When the owner is reminded next; ``None`` once done."""
+    reminders: int = 0
