@@ -24,17 +24,20 @@ from bot.clock import Clock, system_clock
 from bot.deliveries import Deliveries
 from bot.directory import PolicyDirectory
 from bot.escalation_engine import EscalationEngine
+from bot.follow_up_reminders import FollowUpReminders
 from bot.handoffs import Handoffs
 from bot.inbox_worker import InboxWorker
 from bot.metrics import CountingWebClient, Metrics
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
+from bot.retention import InboxRetention
 from bot.rules import Rules, build_rules
 from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.slack.acting import Acting
 from bot.slack.command_listener import CommandListener
 from bot.slack.escalation_listeners import EscalationListeners
 from bot.slack.listeners import Listeners
+from bot.slack.record_listeners import RecordListeners
 from bot.socket_mode import SocketModeRunner
 from bot.wakeup import Fanout, Wakeup
 from bot.webhooks import webhook_router
@@ -64,6 +67,8 @@ class Service:
     metrics: Metrics
     clock: Clock = system_clock
     world: SlackWorld | None = None
+    follow_ups: FollowUpReminders | None = None
+    retention: InboxRetention | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -99,6 +104,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     Listeners(acting).register(bolt)
     EscalationListeners(acting).register(bolt)
     CommandListener(acting).register(bolt)
+    RecordListeners(acting).register(bolt)
     inbox_worker = InboxWorker(
         db=db,
         rules=rules.ingest,
@@ -126,6 +132,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         clock=clock,
         pager=OutboundPager(client=http),
         webhooks=webhooks,
+        recent_days=rules.last_time_days,
     )
     sender = OutboxSender(
         db=db,
@@ -169,6 +176,10 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         metrics=metrics,
         clock=clock,
         world=SlackWorld(public_url=f"{settings.base_url()}/sandbox") if settings.sandbox else None,
+        follow_ups=FollowUpReminders(
+            db=db, clock=clock, every_seconds=rules.follow_up_every_seconds, on_queued=outbox_wakeup
+        ),
+        retention=InboxRetention(db=db, clock=clock, days=settings.inbox_retention_days),
     )
 
 
@@ -192,6 +203,9 @@ def build_http_app(
             service.tasks.append(asyncio.create_task(service.outbox_sender.run()))
             if run_engine:
                 service.tasks.append(asyncio.create_task(service.engine.run()))
+                for timer in (service.follow_ups, service.retention):
+                    if timer is not None:
+                        service.tasks.append(asyncio.create_task(timer.run()))
         log.info(
             "tocsin_started",
             url=settings.base_url(),

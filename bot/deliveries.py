@@ -12,12 +12,15 @@ from bot.clock import Clock
 from bot.outbound import OutboundPager, OutboundTarget, page_payload
 from bot.slack.render import notification_text, warning_blocks
 from bot.slack.render_pages import approval_closed, approval_request, page_dm, reminder
+from bot.slack.render_record import follow_up_reminder, thread_message
 from escalation.model import AlertView, LevelSpec
 from storage import outbox
 from storage.alerts import load_view
 from storage.approvals import approval_messages, record_approval_message
 from storage.db import Database
+from storage.follow_ups import FOLLOW_UP_REMINDER, get_follow_up
 from storage.messages import find_message, record_posted
+from storage.timeline import THREAD_LINES, pending_thread_lines, set_thread_count
 
 log = structlog.get_logger("tocsin.outbox")
 
@@ -32,7 +35,9 @@ class Deliveries:
         clock: Clock,
         pager: OutboundPager | None = None,
         webhooks: Mapping[str, OutboundTarget] | None = None,
+        recent_days: int = 30,
     ) -> None:
+        self._recent_days = recent_days
         self._db = db
         self._client = client
         self._levels = levels
@@ -45,6 +50,12 @@ class Deliveries:
             raise ValueError(f"outbox row {item.id} of kind {item.kind} has no alert")
         if item.kind in ("post_warning", "update_warning"):
             await self._draw(item)
+            return
+        if item.kind == THREAD_LINES:
+            await self._thread_lines(item)
+            return
+        if item.kind == FOLLOW_UP_REMINDER:
+            await self._follow_up_reminder(item)
             return
         view = await self._view(item.alert_id)
         payload = item.payload
@@ -85,7 +96,7 @@ class Deliveries:
 
     async def _view(self, alert_id: int) -> AlertView:
         async with self._db.read() as session:
-            view = await load_view(session, alert_id, self._levels)
+            view = await load_view(session, alert_id, self._levels, recent_days=self._recent_days)
         if view is None:
             raise LookupError(f"alert {alert_id} does not exist")
         return view
@@ -174,3 +185,31 @@ class Deliveries:
             )
             log.info("warning_updated", alert_id=item.alert_id, status=view.status.value)
         await outbox.mark_done(self._db, redundant, now=self._clock())
+
+    async def _thread_lines(self, item: outbox.Claimed) -> None:
+        """Every timeline line pending for the alert, in one thread reply."""
+        assert item.alert_id is not None
+        later = await pending_thread_lines(self._db, item.alert_id, after_id=item.id)
+        message = await find_message(self._db, item.alert_id)
+        if message is None:
+            raise LookupError(f"alert {item.alert_id} has no Slack message yet")
+        view = await self._view(item.alert_id)
+        payloads = [item.payload, *(payload for _, payload in later)]
+        text = thread_message(payloads, shown=message.thread_count, count=view.count)
+        await self._client.chat_postMessage(
+            channel=message.channel_id,
+            thread_ts=message.ts,
+            text=text,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        if view.count != message.thread_count:
+            await set_thread_count(self._db, item.alert_id, view.count)
+        await outbox.mark_done(self._db, [row_id for row_id, _ in later], now=self._clock())
+
+    async def _follow_up_reminder(self, item: outbox.Claimed) -> None:
+        found = await get_follow_up(self._db, int(item.payload["follow_up_id"]))
+        if found is None or found.done_at is not None:
+            return  # done since the reminder was queued: nothing to say
+        text, blocks = follow_up_reminder(found, now=self._clock())
+        await self._dm(found.owner, text, blocks)

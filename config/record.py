@@ -20,7 +20,7 @@ class _Strict(BaseModel):
 class LastTimeConfig(_Strict):
     key_labels: list[str] = Field(default_factory=lambda: ["service", "instance"])
     """With the alert's name (alertname label, else title), what marks the same problem."""
-    window: Duration = Field(default=30 * 86400, ge=86400)
+    window: Duration = Field(default="30d", ge=86400, validate_default=True)
     """How far back the warning counts firings of the same problem (at least 1d)."""
 
     @field_validator("key_labels")
@@ -35,7 +35,7 @@ class LastTimeConfig(_Strict):
 class FollowUpConfig(_Strict):
     due_time: str = "09:00"
     """Time of day (HH:MM, team's time zone) a due date means; the first reminder goes then."""
-    remind_every: Duration = Field(default=86400, ge=3600)
+    remind_every: Duration = Field(default="1d", ge=3600, validate_default=True)
     """How often the owner is reminded once it is due, until marked done (at least 1h)."""
 
     @field_validator("due_time")

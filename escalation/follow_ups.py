@@ -6,7 +6,7 @@ until someone marks it done. Pure: time comes in as ``now``.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -16,7 +16,7 @@ class FollowUpError(ValueError):
 
 def due_at(day: date, *, at: time, timezone: str) -> datetime:
     """The moment a due *date* means: ``at`` (e.g. 09:00) on ``day`` in the team's zone."""
-    return datetime.combine(day, at, tzinfo=ZoneInfo(timezone))
+    return datetime.combine(day, at, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 
 def parse_due_date(text: str, *, today: date) -> date:

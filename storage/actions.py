@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from escalation.policy import EscalationPolicy
 from escalation.ports import Directory
@@ -14,6 +16,9 @@ from storage.alerts import policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
 from storage.tables import AlertEventRow, AlertRow, ProcessedRequestRow
+
+Also = Callable[[AsyncSession, int], Awaitable[None]]
+"""More to write with an action, given the session and the alert id."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +39,10 @@ async def apply_action(
     request_key: str,
     now: datetime,
     directory: Directory | None = None,
+    also: Also | None = None,
 ) -> ActionResult:
-    """Apply a person's ``event`` to an alert. A request key seen before does nothing."""
+    """Apply a person's ``event`` to an alert. A request key seen before does nothing.
+    ``also`` writes more of the record (a follow-up, a note) in the same transaction."""
     try:
         async with db.write() as session:
             session.add(ProcessedRequestRow(key=request_key, received_at=now))
@@ -50,6 +57,8 @@ async def apply_action(
             await persist_transition(
                 session, row, tr, kind=kind, actor=actor, now=now, directory=directory
             )
+            if also is not None:
+                await also(session, alert_id)
             return ActionResult(True, tr.summary, tr.rule)
     except IntegrityError:
         return ActionResult(False, "This request was already handled.", duplicate=True)

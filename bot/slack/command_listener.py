@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.slack import ids
+from bot.slack import ids, record_commands
 from bot.slack.acting import Acting
 from bot.slack.commands import HELP, list_alerts, oncall_text, simulate_text
 from bot.slack.escape import mrkdwn
@@ -26,7 +26,15 @@ class CommandListener:
         verb = words[0].lower() if words else "help"
         user = str(command.get("user_id", ""))
         acting = self._acting
-        if verb == "list":
+        if verb == "show":
+            text, blocks = await record_commands.show(acting.db, acting.rules, words[1:])
+            await respond(text=text, blocks=blocks, response_type="ephemeral")
+            return
+        if verb == "followups":
+            text = await record_commands.follow_ups(
+                acting.db, words[1:], user=user, now=acting.clock()
+            )
+        elif verb == "list":
             text = await list_alerts(acting.db, acting.rules.levels)
         elif verb == "oncall":
             text = oncall_text(acting.directory, now=acting.clock(), only=words[1:])
