@@ -145,9 +145,7 @@ async def test_the_thread_tells_the_story_and_sums_up_repeats_instead_of_repeati
 
 async def test_a_user_note_cannot_ring_the_channel_from_the_thread(tocsin: Harness) -> None:
     warning = await fire(tocsin, {"title": "Cache cold", "level": 3})
-    await resolve(
-        tocsin, warning, "U0ALICE", resolve_values("Warmed it", notes="<!here>")
-    )
+    await resolve(tocsin, warning, "U0ALICE", resolve_values("Warmed it", notes="<!here>"))
     line = await wait_reply(tocsin, warning, "RESOLVE-1")
     assert "<!here>" not in line
     assert "&lt;!here&gt;" in line
@@ -172,10 +170,12 @@ async def test_resolve_with_a_follow_up_reminds_its_owner_daily_until_done(
         ),
     )
     line = await wait_reply(tocsin, warning, "FOLLOWUP-1")
-    assert "follow-up #1 for <@U0CAROL>" in line and "NOTE-1" in line
+    assert "follow-up #1 for <@U0CAROL>" in line
+    assert "NOTE-1" in line
     async with tocsin.service.db.read() as session:
         [follow_up] = (await session.exec(select(FollowUpRow))).all()
-    assert follow_up.owner == "U0CAROL" and follow_up.created_by == "U0ALICE"
+    assert follow_up.owner == "U0CAROL"
+    assert follow_up.created_by == "U0ALICE"
     assert follow_up.due_at.astimezone(berlin).date() == tomorrow
     assert follow_up.due_at.astimezone(berlin).hour == 9
 
@@ -234,7 +234,9 @@ async def test_a_follow_up_without_owner_or_date_is_refused_on_the_modal(tocsin:
             "Scaled up", follow_up="Autoscale it", owner="U0BOB", due="2001-01-01"
         ),
     )
-    assert response.json()["errors"] == {ids.RESOLVE_FOLLOW_UP_DUE_BLOCK: "Pick today or a later day."}
+    assert response.json()["errors"] == {
+        ids.RESOLVE_FOLLOW_UP_DUE_BLOCK: "Pick today or a later day."
+    }
     async with tocsin.service.db.read() as session:
         assert (await session.exec(select(ResolutionRow))).all() == []
 
@@ -293,8 +295,10 @@ async def test_last_time_shows_the_previous_resolution_and_the_30_day_count(
         count=2,
     )
     text = text_of(second)
-    assert "*Last time*" in text and "resolved by <@U0ALICE>" in text
-    assert "Grew the volume" in text and "capacity" in text
+    assert "*Last time*" in text
+    assert "resolved by <@U0ALICE>" in text
+    assert "Grew the volume" in text
+    assert "capacity" in text
     assert "*Fired 2 times* in the last 30 days" in text
     async with tocsin.service.db.read() as session:
         earlier = (await session.exec(select(AlertRow).where(AlertRow.fingerprint == "a-1"))).one()
