@@ -124,7 +124,14 @@ async def last_resolution(session: AsyncSession, row: AlertRow) -> LastResolutio
     for same in _same_problem(row):
         query = (
             sa_select(*_LAST_COLUMNS)
-            .where(same, col(AlertRow.status) == Status.RESOLVED.value, col(AlertRow.id) < row.id)
+            # resolved_at, not status: the planner must walk the (…, fired_at) index, never
+            # the status index (every old alert is resolved)
+            .where(
+                same,
+                col(AlertRow.fired_at) <= row.fired_at,
+                col(AlertRow.resolved_at).is_not(None),
+                col(AlertRow.id) < row.id,
+            )
             .order_by(col(AlertRow.fired_at).desc(), col(AlertRow.id).desc())
             .limit(1)
         )
