@@ -50,6 +50,23 @@ KIND_BY_RULE: Final[Mapping[str, str]] = {
 }
 """The kind of timeline line each rule label writes (the review groups lines by kind)."""
 
+STEP_RULES: Final = frozenset(
+    {
+        "STEP-1",
+        "REPEAT-1",
+        "STEP-END",
+        "APPROVAL-1",
+        "APPROVAL-TIMEOUT-NEXT",
+        "APPROVAL-TIMEOUT-APPROVE",
+        "APPROVAL-TIMEOUT-DENY",
+        "SNOOZE-END",
+        "OWNER-LATE-1",
+        "REMIND-1",
+    }
+)
+"""The rules a due timer step (``StepDue``) can write: count lines with these to count steps
+(their kinds say what the step did: paged, reminded…)."""
+
 NOT_IN_THREAD: Final = frozenset(
     {
         "fired",  # the warning itself says so
