@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from bot.slack import ids
-from storage.tables import AlertEventRow, AlertRow
+from storage.tables import AlertEventRow, AlertRow, OutboxRow
 from tests.support.databases import database
 from tests.support.harness import Harness, running_tocsin
 
@@ -49,6 +49,13 @@ async def two_alerts_one_resolved(tocsin: Harness) -> None:
         return len(rows) == 1
 
     await tocsin.until(resolved, what="the first alert to be resolved")
+
+    async def delivered() -> bool:  # the CLI shares stdout with the service's log lines
+        async with tocsin.service.db.read() as session:
+            rows = await session.exec(select(OutboxRow).where(OutboxRow.status == "pending"))
+            return not rows.all()
+
+    await tocsin.until(delivered, what="every Slack delivery to be done")
 
 
 async def test_report_json_counts_alerts_and_acknowledgements(tocsin: Harness) -> None:
