@@ -17,6 +17,7 @@ import pytest
 
 from escalation.model import Status
 from escalation.policy import EscalationPolicy, OnTimeout, Target, TargetKind, Tier
+from escalation.silencing import silence
 from escalation.state import (
     Acknowledged,
     AlertRefired,
@@ -48,7 +49,6 @@ from escalation.state import (
     time_to_resolve,
     transition,
 )
-from escalation.silencing import silence
 
 
 def at(hh: int, mm: int) -> datetime:
