@@ -18,6 +18,7 @@ from storage.alerts import load_view
 from storage.approvals import approval_messages, record_approval_message
 from storage.db import Database
 from storage.messages import find_message, record_posted
+from storage.mirrors import mirrors_of, record_mirror_posted
 
 log = structlog.get_logger("tocsin.outbox")
 
@@ -173,4 +174,29 @@ class Deliveries:
                 channel=message.channel_id, ts=message.ts, text=text, blocks=blocks
             )
             log.info("warning_updated", alert_id=item.alert_id, status=view.status.value)
+        await self._draw_mirrors(view, text)
         await outbox.mark_done(self._db, redundant, now=self._clock())
+
+    async def _draw_mirrors(self, view: AlertView, text: str) -> None:
+        """Post or redraw the copies in the channels of routes matched with ``continue``."""
+        mirrors = await mirrors_of(self._db, view.id)
+        if not mirrors:
+            return
+        blocks = warning_blocks(view, mirror=True)
+        for mirror in mirrors:
+            if mirror.ts is None or mirror.channel_id is None:
+                response = await self._client.chat_postMessage(
+                    channel=mirror.channel, text=text, blocks=blocks, unfurl_links=False
+                )
+                await record_mirror_posted(
+                    self._db,
+                    alert_id=view.id,
+                    channel=mirror.channel,
+                    channel_id=str(response["channel"]),
+                    ts=str(response["ts"]),
+                    now=self._clock(),
+                )
+            else:
+                await self._client.chat_update(
+                    channel=mirror.channel_id, ts=mirror.ts, text=text, blocks=blocks
+                )

@@ -20,9 +20,8 @@ from config.escalation import (
     TierConfig,
     WebhookConfig,
 )
+from config.grading import BandConfig, GradingMatch, GradingRuleConfig
 from config.policy import (
-    GradingMatch,
-    GradingRuleConfig,
     IntegrationConfig,
     LevelConfig,
     PersonConfig,
@@ -31,6 +30,7 @@ from config.policy import (
     RouteTarget,
     TeamConfig,
 )
+from config.routing import TimeWindowConfig
 
 SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("top level", PolicyFile),
@@ -38,7 +38,9 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("integrations[]", IntegrationConfig),
     ("grading[]", GradingRuleConfig),
     ("grading[].match", GradingMatch),
+    ("grading[].bands[]", BandConfig),
     ("routes[]", RouteConfig),
+    ("routes[].when[]", TimeWindowConfig),
     ("default_route", RouteTarget),
     ("teams.<id>", TeamConfig),
     ("people.<user id>", PersonConfig),
@@ -58,11 +60,14 @@ DURATION_FIELDS = {
     "remind_every",
     "timeout",
 }
+PERCENT_FIELDS = {"from_", "to"}
 
 
 def _type_name(annotation: Any, field: str) -> str:
     if field in DURATION_FIELDS:
         return "duration"
+    if field in PERCENT_FIELDS:
+        return "percentage"
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
@@ -86,6 +91,8 @@ def _default(info: Any) -> str:
         return "**required**"
     if info.default_factory is not None:
         value = info.default_factory()
+        if isinstance(value, BaseModel):
+            return "`{}`"
         if isinstance(value, dict) and value:
             return "`" + ", ".join(value) + "` (empty)"
         return f"`{value!r}`"
@@ -105,6 +112,7 @@ def policy_reference() -> str:
         for name, info in model.model_fields.items():
             kind = _type_name(info.annotation, name)
             meaning = (info.description or "").replace("|", "\\|")
-            parts.append(f"| `{name}` | {kind} | {_default(info)} | {meaning} |")
+            key = info.alias or name
+            parts.append(f"| `{key}` | {kind} | {_default(info)} | {meaning} |")
         parts.append("")
     return "\n".join(parts).rstrip() + "\n"

@@ -180,3 +180,5 @@ class AlertView:
     snoozed_until: datetime | None = None
     approval_tier: int | None = None
     approval_requested_by: str | None = None
+    metric: Metric | None = None
+    """The latest measurement of a metric alert (value, baseline, deviation)."""

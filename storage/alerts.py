@@ -172,4 +172,5 @@ async def load_view(
         snoozed_until=row.snoozed_until,
         approval_tier=row.approval_tier,
         approval_requested_by=row.approval_requested_by,
+        metric=metric_of(row),
     )
