@@ -47,7 +47,7 @@ def span_minutes(span: str) -> tuple[int, int]:
     """``"09:00-18:00"`` → (540, 1080); the end may be 24:00."""
     found = _SPAN.match(span)
     if found is None:
-        raise ValueError('must be a span of time like "09:00-18:00"')
+        raise ValueError("must be a span of time like 09:00-18:00")
     h1, m1, h2, m2 = (int(g) for g in found.groups())
     if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2):
         raise ValueError("hours run from 00:00 to 24:00")

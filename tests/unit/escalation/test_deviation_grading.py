@@ -105,7 +105,8 @@ def test_deviation_below_every_band_falls_through_to_the_next_rule() -> None:
 def test_threshold_is_the_reference_without_a_baseline() -> None:
     result = grade(_metric_event(88.0, baseline=None, threshold=100.0), RULES, default_level=3)
 
-    assert isinstance(result, Grade) and result.level == 2
+    assert isinstance(result, Grade)
+    assert result.level == 2
 
 
 def test_metric_without_reference_is_not_graded_by_bands() -> None:
@@ -117,7 +118,8 @@ def test_metric_without_reference_is_not_graded_by_bands() -> None:
 def test_zero_baseline_with_a_value_is_in_the_open_ended_band() -> None:
     result = grade(_metric_event(5.0, baseline=0.0), RULES, default_level=3)
 
-    assert isinstance(result, Grade) and result.level == 1
+    assert isinstance(result, Grade)
+    assert result.level == 1
 
 
 def test_level_given_by_the_source_beats_deviation() -> None:

@@ -88,7 +88,7 @@ def test_level_key_compares_the_level_given() -> None:
 
 
 def test_bad_regular_expression_is_refused_when_built() -> None:
-    with pytest.raises(Exception, match="unterminated|missing"):
+    with pytest.raises(Exception, match=r"unterminated|missing"):
         Matcher.regex("service", "(db")
 
 

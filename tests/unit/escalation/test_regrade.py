@@ -78,7 +78,8 @@ def test_unacknowledged_alert_regraded_up_pages_at_the_new_levels_pace() -> None
 
 def test_regrade_keeps_tiers_already_paged() -> None:
     state = transition(opened(), StepDue(), policy=MINOR_POLICY, now=at(30)).state
-    assert state.tier == 0 and state.next_action_at == at(90)
+    assert state.tier == 0
+    assert state.next_action_at == at(90)
 
     state, _ = up(state, 40)
 
@@ -142,7 +143,8 @@ def test_value_back_in_a_milder_band_keeps_the_level_and_says_so() -> None:
         names=NAMES,
     )
 
-    assert tr is not None and tr.rule == "REGRADE-2"
+    assert tr is not None
+    assert tr.rule == "REGRADE-2"
     assert tr.state == state
     [note] = tr.effects
     assert isinstance(note, PostThreadNote)
