@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import structlog
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
@@ -19,6 +20,7 @@ from storage.approvals import approval_messages, record_approval_message
 from storage.db import Database
 from storage.messages import find_message, record_posted
 from storage.mirrors import mirrors_of, record_mirror_posted
+from storage.tables import AlertMirrorRow
 
 log = structlog.get_logger("tocsin.outbox")
 
@@ -184,19 +186,34 @@ class Deliveries:
             return
         blocks = warning_blocks(view, mirror=True)
         for mirror in mirrors:
-            if mirror.ts is None or mirror.channel_id is None:
-                response = await self._client.chat_postMessage(
-                    channel=mirror.channel, text=text, blocks=blocks, unfurl_links=False
-                )
-                await record_mirror_posted(
-                    self._db,
+            try:
+                await self._draw_mirror(view.id, mirror, text, blocks)
+            except SlackApiError as exc:
+                # A copy must never hold up the alert's own deliveries (pages come after this
+                # row in the alert's outbox order); the next redraw tries it again.
+                log.warning(
+                    "mirror_failed",
                     alert_id=view.id,
                     channel=mirror.channel,
-                    channel_id=str(response["channel"]),
-                    ts=str(response["ts"]),
-                    now=self._clock(),
+                    error=str(exc.response.get("error", exc)),
                 )
-            else:
-                await self._client.chat_update(
-                    channel=mirror.channel_id, ts=mirror.ts, text=text, blocks=blocks
-                )
+
+    async def _draw_mirror(
+        self, alert_id: int, mirror: AlertMirrorRow, text: str, blocks: list[dict[str, Any]]
+    ) -> None:
+        if mirror.ts is None or mirror.channel_id is None:
+            response = await self._client.chat_postMessage(
+                channel=mirror.channel, text=text, blocks=blocks, unfurl_links=False
+            )
+            await record_mirror_posted(
+                self._db,
+                alert_id=alert_id,
+                channel=mirror.channel,
+                channel_id=str(response["channel"]),
+                ts=str(response["ts"]),
+                now=self._clock(),
+            )
+        else:
+            await self._client.chat_update(
+                channel=mirror.channel_id, ts=mirror.ts, text=text, blocks=blocks
+            )

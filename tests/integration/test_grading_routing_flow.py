@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from bot.sandbox.models import Message
 from config.settings import EXAMPLE_POLICY
-from storage.tables import AlertEventRow, AlertMirrorRow, AlertRow, NoiseDropRow
+from storage.tables import AlertEventRow, AlertMirrorRow, AlertRow, NoiseDropRow, OutboxRow
 from tests.support.databases import database
 from tests.support.harness import FakeClock, Harness, running_tocsin
 
@@ -37,6 +37,8 @@ ROUTES = [
         "channel": "#db-day",
     },
     {"match_re": {"service": "db|postgres"}, "team": "ops", "channel": "#db-night"},
+    {"match": {"service": "lost"}, "continue": True, "team": "ops", "channel": "#alerts"},
+    {"match": {"service": "lost"}, "team": "ops", "channel": "C0NOWHERE1"},
 ]
 
 
@@ -155,3 +157,26 @@ async def test_business_hours_route_in_the_teams_zone_and_night_route_after_hour
     [night] = await tocsin.wait_for_messages(1, channel="#db-night")
     assert "Vacuum stuck" in text_of(night)
     assert len(tocsin.channel_messages("#db-day")) == 1
+
+
+async def test_a_mirror_slack_refuses_never_holds_up_the_alerts_own_messages(
+    tocsin: Harness,
+) -> None:
+    alert = {"title": "Lost mirror", "fingerprint": "lost-1", "labels": {"service": "lost"}}
+    await tocsin.webhook("generic", alert)
+    [warning] = await tocsin.wait_for_messages(1)
+
+    await tocsin.webhook("generic", alert)  # the repeat's redraw comes after the failed copy
+    await until_text(tocsin, "#alerts", "Fired 2 times")
+
+    async with tocsin.service.db.read() as session:
+        [mirror] = (await session.exec(select(AlertMirrorRow))).all()
+        draws = (
+            await session.exec(select(OutboxRow).where(OutboxRow.alert_id == mirror.alert_id))
+        ).all()
+    assert (mirror.channel, mirror.ts) == ("C0NOWHERE1", None)
+    assert "Lost mirror" in text_of(warning)
+    # delivered first time: no error, no retry waiting in the alert's queue
+    assert [(d.kind, d.attempts, d.last_error) for d in draws if d.kind == "post_warning"] == [
+        ("post_warning", 1, None)
+    ]
