@@ -38,11 +38,23 @@ KIND_BY_RULE: Final[Mapping[str, str]] = {
     "REMIND-1": "reminded",
     "RESOLVE-1": "resolved",
     "RESOLVE-2": "resolved",
+    # noise control and re-grading
+    "SILENCE-1": "fired",  # fired while a silence is in force: never posted
+    "SILENCE-2": "silenced",
+    "SILENCE-3": "silenced",
+    "SILENCE-END": "silence_ended",
+    "GROUP-1": "grouped",
+    "GROUP-LEAD-1": "group_lead",
+    "REGRADE-1": "regraded",
+    "REGRADE-2": "regraded",
     # lines the shell writes
     "GRADE-1": "graded",
     "ROUTE-1": "routed",
     "POST-1": "posted",
     "AUTH-1": "refused",
+    "AUTH-2": "refused",
+    "FLAP-1": "flapping",
+    "ROUTE-2": "mirrored",
     "NOTE-1": "note",
     "FOLLOWUP-1": "follow_up",
     "FOLLOWUP-DONE": "follow_up_done",
@@ -74,6 +86,9 @@ NOT_IN_THREAD: Final = frozenset(
         "routed",
         "posted",
         "refired",  # counted on the warning; summed up in the next thread line
+        "grouped",  # the group's member list in the thread says so
+        "flapping",
+        "mirrored",
         "refused",  # told privately to the person; kept for the review
         "reminded",  # the reminder is a DM of its own
         "follow_up_reminded",

@@ -15,6 +15,7 @@ from escalation.events import AlertState
 from escalation.model import (
     AlertEvent,
     AlertView,
+    Flapping,
     LastResolution,
     LevelSpec,
     Link,
@@ -231,4 +232,8 @@ async def load_view(
         approval_requested_by=row.approval_requested_by,
         recent_firings=await recent_firings(session, row, days=recent_days),
         recent_days=recent_days,
+        silence_id=row.silence_id,
+        silenced_until=row.silenced_until,
+        flapping=Flapping(row.flap_fires, row.flap_window_s or 0) if row.flap_fires else None,
+        metric=metric_of(row),
     )

@@ -51,3 +51,6 @@ RESOLVE_FOLLOW_UP_DUE_BLOCK: Final = "follow_up_due"
 RESOLVE_FOLLOW_UP_DUE_ACTION: Final = "date"
 RESOLVE_NOTES_BLOCK: Final = "notes"
 RESOLVE_NOTES_ACTION: Final = "text"
+# Noise control: the Silence menu on a warning (values as SNOOZE_CHOICES), ending a silence
+SILENCE: Final = "tocsin.silence"
+END_SILENCE: Final = "tocsin.end_silence"
