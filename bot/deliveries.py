@@ -214,28 +214,25 @@ class Deliveries:
         await outbox.mark_done(self._db, redundant, now=self._clock())
 
     async def _thread_lines(self, item: outbox.Claimed) -> None:
-        """Every timeline line pending for the alert, in one reply in its warning's thread
-        (a grouped alert's lines go to the group's warning, named by the alert's id)."""
+        """Every timeline line pending for the alert, in one reply in its warning's thread.
+
+        Lines of an alert shown on another's warning (a group member: the group's member
+        list in that thread says how it stands) or never shown (silenced) stay in the
+        timeline only."""
         assert item.alert_id is not None
         later = await pending_thread_lines(self._db, item.alert_id, after_id=item.id)
         async with self._db.read() as session:
             message_id, _, _ = await warning_of(session, item.alert_id)
         message = await find_message(self._db, message_id)
         view = await self._view(item.alert_id)
+        if message_id != item.alert_id or (message is None and view.status is Status.SILENCED):
+            log.info("thread_lines_not_shown", alert_id=item.alert_id)
+            await outbox.mark_done(self._db, [i for i, _ in later], now=self._clock())
+            return
         if message is None:
-            if view.status is Status.SILENCED:  # never shown: the lines stay in the timeline
-                log.info("thread_lines_not_shown", alert_id=item.alert_id)
-                await outbox.mark_done(self._db, [i for i, _ in later], now=self._clock())
-                return
             raise LookupError(f"alert {item.alert_id} has no Slack message yet")
-        own = message_id == item.alert_id
         payloads = [item.payload, *(payload for _, payload in later)]
-        text = thread_message(
-            payloads,
-            shown=message.thread_count if own else view.count,
-            count=view.count,
-            alert_id=None if own else item.alert_id,
-        )
+        text = thread_message(payloads, shown=message.thread_count, count=view.count)
         await self._client.chat_postMessage(
             channel=message.channel_id,
             thread_ts=message.ts,
@@ -243,7 +240,7 @@ class Deliveries:
             unfurl_links=False,
             unfurl_media=False,
         )
-        if own and view.count != message.thread_count:
+        if view.count != message.thread_count:
             await set_thread_count(self._db, item.alert_id, view.count)
         await outbox.mark_done(self._db, [row_id for row_id, _ in later], now=self._clock())
 

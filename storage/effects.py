@@ -37,7 +37,7 @@ from escalation.timeline import shown_in_thread, timeline_kind
 from storage.alerts import apply_state
 from storage.outbox import enqueue, outbox_values
 from storage.tables import AlertEventRow, AlertRow, OutboxRow, ResolutionRow
-from storage.timeline import THREAD_LINES, line_values, thread_payload
+from storage.timeline import THREAD_DELAY, THREAD_LINES, line_values, thread_payload
 
 
 class _NoRotations:
@@ -76,6 +76,7 @@ async def persist_transition(
             kind=outbox_kind,
             payload=payload,
             now=now,
+            delay=THREAD_DELAY if outbox_kind == THREAD_LINES else None,
         )
 
 
@@ -132,16 +133,17 @@ async def persist_transitions(
         rows, resolution = decided.rows, decided.resolution
         if resolution:
             resolutions.append(_resolution_values(_AlertKey.of(item), item.tr))
-        outbox.extend(
-            outbox_values(
+        for index, (outbox_kind, payload) in enumerate(rows):
+            values = outbox_values(
                 key=f"alert:{item.alert_id}:v{version}:{index}",
                 alert_id=item.alert_id,
                 kind=outbox_kind,
                 payload=payload,
                 now=now,
             )
-            for index, (outbox_kind, payload) in enumerate(rows)
-        )
+            if outbox_kind == THREAD_LINES:
+                values["next_attempt_at"] = now + THREAD_DELAY
+            outbox.append(values)
     conn = await session.connection()
     for columns, batch in updates.items():
         batch.sort(key=_by_id)  # an ORM flush, too, updates rows in primary key order

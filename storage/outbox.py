@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, update
+from sqlalchemy import and_, exists, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,6 +20,9 @@ from storage.db import Database
 from storage.tables import OutboxRow
 
 PENDING, DONE = "pending", "done"
+AFTERTHOUGHT = "thread_lines"
+"""The one kind that blocks no later row of its alert (storage.timeline's thread lines):
+a page or a warning update never waits behind a line in the thread."""
 
 
 async def enqueue(
@@ -30,10 +33,12 @@ async def enqueue(
     now: datetime,
     alert_id: int | None = None,
     payload: dict[str, Any] | None = None,
+    delay: timedelta | None = None,
 ) -> None:
-    session.add(
-        OutboxRow(**outbox_values(key=key, kind=kind, now=now, alert_id=alert_id, payload=payload))
-    )
+    values = outbox_values(key=key, kind=kind, now=now, alert_id=alert_id, payload=payload)
+    if delay is not None:
+        values["next_attempt_at"] = now + delay
+    session.add(OutboxRow(**values))
 
 
 def outbox_values(
@@ -79,6 +84,8 @@ async def claim_due(
             col(earlier.alert_id) == col(OutboxRow.alert_id),
             col(earlier.status) == PENDING,
             col(earlier.id) < OutboxRow.id,
+            # thread lines wait for what came before them, but never hold up the rest
+            or_(col(earlier.kind) != AFTERTHOUGHT, col(OutboxRow.kind) == AFTERTHOUGHT),
         )
     )
     query = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -19,10 +19,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from escalation.timeline import shown_in_thread, timeline_kind
 from storage.db import Database
-from storage.outbox import PENDING, enqueue
+from storage.outbox import AFTERTHOUGHT, PENDING, enqueue
 from storage.tables import AlertEventRow, OutboxRow, SlackMessageRow
 
-THREAD_LINES = "thread_lines"
+THREAD_LINES = AFTERTHOUGHT
+THREAD_DELAY = timedelta(seconds=2)
+"""Thread lines wait this long, so lines decided close together go out as one reply (they
+never hold up the alert's other deliveries)."""
 
 
 def line_values(
@@ -74,6 +77,7 @@ async def add_line(
             kind=THREAD_LINES,
             payload=thread_payload(rule=rule, text=summary, now=now),
             now=now,
+            delay=THREAD_DELAY,
         )
     return row.id
 

@@ -61,13 +61,10 @@ def _time(at: datetime) -> str:
     return f"<!date^{int(at.timestamp())}^{{time}}|{at:%H:%M} UTC>"
 
 
-def thread_message(
-    payloads: Sequence[Mapping[str, Any]], *, shown: int, count: int, alert_id: int | None = None
-) -> str:
+def thread_message(payloads: Sequence[Mapping[str, Any]], *, shown: int, count: int) -> str:
     """One thread reply for the timeline lines pending for an alert (oldest first); repeats
-    since the thread last spoke are summed up in one line first. ``alert_id`` heads the reply
-    when the thread is shared (a group's warning)."""
-    lines: list[str] = [f"*#{alert_id}*"] if alert_id is not None else []
+    since the thread last spoke are summed up in one line first."""
+    lines: list[str] = []
     repeats = refires_since(shown, count)
     if repeats:
         lines.append(f":repeat: {repeats}")
