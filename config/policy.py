@@ -24,6 +24,7 @@ from pydantic import (
 
 from config.durations import parse_duration
 from config.escalation import EscalationPolicyConfig, RotationConfig, WebhookConfig
+from config.review import DigestConfig, ReviewConfig
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 SourceFormat = Literal["alertmanager", "generic"]
@@ -105,6 +106,8 @@ class TeamConfig(_Strict):
     """IANA time zone (snooze until tomorrow 09:00, reports)."""
     members: list[str] = Field(default_factory=list)
     """Slack user ids."""
+    digest: DigestConfig | None = None
+    """Weekly review digest posted to the team's channel (off when not set)."""
 
     @field_validator("members")
     @classmethod
@@ -167,6 +170,8 @@ class PolicyFile(_Strict):
     """On-call rotations by name."""
     webhooks: dict[str, WebhookConfig] = Field(default_factory=dict)
     """Outbound webhooks a tier can page, by name."""
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+    """Reports and the review page: night, weekend, flapping."""
 
     @field_validator("levels")
     @classmethod
@@ -198,6 +203,9 @@ class PolicyFile(_Strict):
                         problems.append(f'{at}.oncall: "{notify.oncall}" is not in rotations')
                     if notify.webhook is not None and notify.webhook not in self.webhooks:
                         problems.append(f'{at}.webhook: "{notify.webhook}" is not in webhooks')
+        for name, team in self.teams.items():
+            if team.digest is not None and (team.digest.channel or team.channel) is None:
+                problems.append(f"teams.{name}.digest.channel: is required (the team has none)")
         for person in self.people:
             if not _SLACK_USER.match(person):
                 problems.append(f'people.{person}: "{person}" is not a Slack user id')

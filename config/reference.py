@@ -31,6 +31,7 @@ from config.policy import (
     RouteTarget,
     TeamConfig,
 )
+from config.review import DigestConfig, ReviewConfig
 
 SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("top level", PolicyFile),
@@ -41,6 +42,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("routes[]", RouteConfig),
     ("default_route", RouteTarget),
     ("teams.<id>", TeamConfig),
+    ("teams.<id>.digest", DigestConfig),
     ("people.<user id>", PersonConfig),
     ("policies.<name>", EscalationPolicyConfig),
     ("policies.<name>.tiers[]", TierConfig),
@@ -48,6 +50,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("rotations.<name>", RotationConfig),
     ("rotations.<name>.overrides[]", OverrideConfig),
     ("webhooks.<name>", WebhookConfig),
+    ("review", ReviewConfig),
 )
 DURATION_FIELDS = {
     "ack_within",
@@ -86,6 +89,8 @@ def _default(info: Any) -> str:
         return "**required**"
     if info.default_factory is not None:
         value = info.default_factory()
+        if isinstance(value, BaseModel):
+            return "see its section"
         if isinstance(value, dict) and value:
             return "`" + ", ".join(value) + "` (empty)"
         return f"`{value!r}`"
