@@ -261,12 +261,11 @@ def export(
     ] = None,
 ) -> None:
     """Every alert with its timeline and resolution, as JSON lines or CSV."""
-    import csv
-    import json
     import sys
     from datetime import UTC, datetime
 
-    from storage.export import FIELDS, export_alerts
+    from bot.export_format import csv_header, csv_line, jsonl_line
+    from storage.export import export_alerts
 
     if fmt not in ("jsonl", "csv"):
         console.print(f"[red]--format: {fmt!r} is not one of jsonl, csv[/red]")
@@ -285,26 +284,11 @@ def export(
     async def run() -> int:
         db = _database(settings)
         written = 0
-        writer = csv.writer(out) if fmt == "csv" else None
-        if writer is not None:
-            writer.writerow((*FIELDS, "time_to_acknowledge_s", "time_to_resolve_s", "timeline"))
+        if fmt == "csv":
+            out.write(csv_header())
         try:
             async for record in export_alerts(db, since=start):
-                if writer is None:
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                else:
-                    timeline = json.dumps(record["timeline"], ensure_ascii=False)
-                    writer.writerow(
-                        (
-                            *(
-                                json.dumps(record[f]) if f == "labels" else record[f]
-                                for f in FIELDS
-                            ),
-                            record["time_to_acknowledge_s"],
-                            record["time_to_resolve_s"],
-                            timeline,
-                        )
-                    )
+                out.write(csv_line(record) if fmt == "csv" else jsonl_line(record))
                 written += 1
         finally:
             await db.dispose()

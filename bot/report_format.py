@@ -58,7 +58,7 @@ SHORT_HEADERS = ("alerts", "pages", "escal.", "MTTA p50", "MTTA p90", "MTTR p50"
 def duration(value: Any) -> str:
     if value is None:
         return "—"
-    seconds = int(round(float(value)))
+    seconds = round(float(value))
     if seconds < 60:
         return f"{seconds}s"
     if seconds < 3600:
@@ -167,9 +167,11 @@ def _document(data: dict[str, Any], *, markdown: bool) -> str:
         f"Night is {definitions['night']}, weekend days {definitions['weekend']} "
         "(0 = Monday), in each team's time zone."
     )
-    lines += _table(("person", "pages", "night", "weekend"), load, markdown=markdown) if load else [
-        "No pages to people."
-    ]
+    lines += (
+        _table(("person", "pages", "night", "weekend"), load, markdown=markdown)
+        if load
+        else ["No pages to people."]
+    )
     lines += ["", heading("Root causes")]
     causes = data["root_causes"]
     lines.append(", ".join(f"{k}: {v}" for k, v in causes.items()) if causes else "—")

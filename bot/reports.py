@@ -4,7 +4,7 @@ place that turns the policy file's review settings and a filter into a filled Re
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, time, tzinfo
+from datetime import UTC, time, tzinfo
 from zoneinfo import ZoneInfo
 
 from config.policy import PolicyFile

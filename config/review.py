@@ -12,6 +12,7 @@ _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\Z")
 _NIGHT = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)\Z")
 _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{2,})\Z")
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_WEEKEND: tuple[Weekday, ...] = ("saturday", "sunday")
 
 
 class _Strict(BaseModel):
@@ -22,7 +23,7 @@ class ReviewConfig(_Strict):
     night: str = "22:00-07:00"
     """Night hours in each team's time zone, HH:MM-HH:MM (may wrap past midnight; start
     included, end excluded). Pages then count as night pages."""
-    weekend: list[Weekday] = Field(default_factory=lambda: ["saturday", "sunday"])
+    weekend: list[Weekday] = Field(default_factory=lambda: list(_WEEKEND))
     """Days whose pages count as weekend pages, in each team's time zone."""
     flapping_cycles: int = Field(default=3, ge=2, le=1000)
     """An alert that opens this many times in a period (fire, resolve, fire again…) is listed

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         default=5.0, gt=0, alias="TOCSIN_ESCALATION_TICK_SECONDS"
     )
 
+    review_token: SecretStr | None = Field(default=None, alias="TOCSIN_REVIEW_TOKEN")
+    review_session_hours: float = Field(default=12.0, gt=0, alias="TOCSIN_REVIEW_SESSION_HOURS")
+
     _socket_only_secret: str | None = PrivateAttr(default=None)
 
     @field_validator("database_url")

@@ -1,7 +1,7 @@
 """Night and weekend, in a team's own time zone: the on-call load figures of the review.
 
 A page is a *night* page when the team's local clock reads within the night window (which may
-wrap past midnight, e.g. 22:00–07:00: start included, end excluded), and a *weekend* page
+wrap past midnight, e.g. 22:00-07:00: start included, end excluded), and a *weekend* page
 when the local day is one of the weekend days. A Saturday 03:00 page is both; *off-hours*
 counts it once.
 """

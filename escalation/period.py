@@ -9,9 +9,7 @@ _RELATIVE = re.compile(r"^(\d+)([hdw])$")
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 
 
-def parse_period(
-    text: str, *, now: datetime, zone: tzinfo = UTC
-) -> tuple[datetime, datetime]:
+def parse_period(text: str, *, now: datetime, zone: tzinfo = UTC) -> tuple[datetime, datetime]:
     """[since, until) for ``text``; ``ValueError`` naming the problem otherwise. Dates are
     whole days in ``zone`` (a team's time zone for a team's report)."""
     text = text.strip()

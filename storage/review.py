@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import Float, Select, and_, case, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from escalation.model import Status
@@ -46,6 +46,7 @@ APPROVED = ("APPROVE-1",)
 DENIED = ("DENY-1",)
 TIMED_OUT = ("APPROVAL-TIMEOUT-APPROVE", "APPROVAL-TIMEOUT-DENY")
 PARTITION = 5000
+Q = TypeVar("Q", bound=Select[Any])
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,7 @@ class ReviewFilter:
     level: int | None = None
     category: str | None = None
 
-    def apply(self, query: Select[Any], *, time_column: Any = None) -> Select[Any]:
+    def apply(self, query: Q, *, time_column: Any = None) -> Q:
         column = ALERT.c.fired_at if time_column is None else time_column
         query = query.where(column >= self.since, column < self.until)
         if self.team is not None:
@@ -78,7 +79,7 @@ def _epoch(db: Database, column: Any) -> ColumnElement[float]:
     """Seconds since 1970 as a float, computed by the database."""
     if db.is_sqlite:
         return (func.julianday(column) - 2440587.5) * 86400.0
-    return func.extract("epoch", column)
+    return func.extract("epoch", column).cast(Float)
 
 
 _WHERE_COLUMNS = (ALERT.c.team, ALERT.c.level, ALERT.c.category, ALERT.c.channel, ALERT.c.source)

@@ -5,27 +5,39 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import ids
 from bot.slack.acting import Acting
 from bot.slack.commands import HELP, list_alerts, oncall_text, simulate_text
 from bot.slack.escape import mrkdwn
+from bot.slack.report_command import ReportCommand
 from escalation.events import EscalationRequested
 
 
 class CommandListener:
-    def __init__(self, acting: Acting) -> None:
+    def __init__(self, acting: Acting, *, report: ReportCommand | None = None) -> None:
         self._acting = acting
+        self._report = report
 
     def register(self, app: AsyncApp) -> None:
         app.command(ids.SLASH_COMMAND)(self.command)
 
-    async def command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def command(
+        self,
+        ack: AsyncAck,
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
         await ack()
         words = str(command.get("text", "")).split()
         verb = words[0].lower() if words else "help"
         user = str(command.get("user_id", ""))
         acting = self._acting
+        if verb == "report" and self._report is not None:
+            await self._report(words[1:], user=user, respond=respond, client=client)
+            return
         if verb == "list":
             text = await list_alerts(acting.db, acting.rules.levels)
         elif verb == "oncall":

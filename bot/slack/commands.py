@@ -21,6 +21,7 @@ HELP = """*Tocsin* — alert dispatch and escalation
 • `/tocsin oncall [rotation]` — who is on call now and next
 • `/tocsin escalate <alert id> <reason>` — ask for the next tier now
 • `/tocsin policy simulate <policy> <level>` — who would be paged when (approvers)
+• `/tocsin report [7d|30d|YYYY-MM-DD..YYYY-MM-DD] [team] [in #channel]` — the review figures
 • `/tocsin help` — this help
 Alerts arrive by webhook; act on them with the buttons on each warning."""
 

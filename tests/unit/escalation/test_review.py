@@ -200,7 +200,9 @@ def test_day_series_uses_the_reports_time_zone_and_lists_empty_days() -> None:
     until = datetime(2026, 11, 4, 23, 0, tzinfo=UTC)  # 2026-11-05 00:00 in Berlin
     result = Review(since=since, until=until, zone=BERLIN)
     # 23:30 UTC on the 2nd is the 3rd in Berlin
-    result.add(facts(tta=10, ttr=20, resolved=True, fired=datetime(2026, 11, 2, 23, 30, tzinfo=UTC)))
+    result.add(
+        facts(tta=10, ttr=20, resolved=True, fired=datetime(2026, 11, 2, 23, 30, tzinfo=UTC))
+    )
     result.add(facts(tta=30, ttr=None, resolved=False, fired=datetime(2026, 11, 3, 8, tzinfo=UTC),
                      at=where(level=1)))  # fmt: skip
     days = result.series()
