@@ -41,7 +41,8 @@ async def claim(
         row = (await session.exec(select(ReviewDigestRow).where(ReviewDigestRow.key == key))).one()
         if row.sent_at is not None or row.claimed_at > now - stale_after:
             return False
-        taken = await session.execute(
+        conn = await session.connection()
+        taken = await conn.execute(
             update(ReviewDigestRow)
             .where(
                 col(ReviewDigestRow.key) == key,
@@ -50,7 +51,7 @@ async def claim(
             )
             .values(claimed_at=now, claimed_by=instance, attempts=ReviewDigestRow.attempts + 1)
         )
-        return bool(taken.rowcount)  # type: ignore[attr-defined]
+        return bool(taken.rowcount)
 
 
 async def mark(db: Database, *, key: str, now: datetime, error: str | None = None) -> None:
@@ -59,7 +60,8 @@ async def mark(db: Database, *, key: str, now: datetime, error: str | None = Non
         values: dict[str, object] = {"error": error}
         if error is None:
             values["sent_at"] = now
-        await session.execute(
+        conn = await session.connection()
+        await conn.execute(
             update(ReviewDigestRow).where(col(ReviewDigestRow.key) == key).values(values)
         )
 
