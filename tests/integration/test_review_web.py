@@ -41,7 +41,9 @@ async def alerts_with_one_acknowledged(tocsin: Harness) -> None:
 
     async def acknowledged() -> bool:
         async with tocsin.service.db.read() as session:
-            rows = (await session.exec(select(AlertRow).where(AlertRow.acknowledged_by != None))).all()  # noqa: E711
+            rows = (
+                await session.exec(select(AlertRow).where(AlertRow.acknowledged_by != None))
+            ).all()  # noqa: E711
         return len(rows) == 1
 
     await tocsin.until(acknowledged, what="the acknowledgement")

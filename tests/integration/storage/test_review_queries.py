@@ -96,11 +96,24 @@ async def test_figures_from_the_database_match_the_hand_computed_ones(db: Databa
         db,
         [
             # ack after 2 min (in time), resolved by Alice after 30 min
-            alert("a", fired=t, acked=minutes(t, 2), acked_by="U0ALICE",
-                  resolved=minutes(t, 30), cause="capacity"),  # fmt: skip
+            alert(
+                "a",
+                fired=t,
+                acked=minutes(t, 2),
+                acked_by="U0ALICE",
+                resolved=minutes(t, 30),
+                cause="capacity",
+            ),  # fmt: skip
             # ack after 10 min (late), resolved by the source after 60 min
-            alert("b", fired=t, acked=minutes(t, 10), acked_by="U0BOB",
-                  resolved=minutes(t, 60), by_source=True, team="db"),  # fmt: skip
+            alert(
+                "b",
+                fired=t,
+                acked=minutes(t, 10),
+                acked_by="U0BOB",
+                resolved=minutes(t, 60),
+                by_source=True,
+                team="db",
+            ),  # fmt: skip
             # never acknowledged, resolved by the source after 5 min, fired 4 times
             alert("c", fired=t, resolved=minutes(t, 5), by_source=True, level=3, count=4),
             # open, never acknowledged
