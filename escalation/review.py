@@ -224,8 +224,13 @@ class Review:
     noisiest: list[NoisyAlert] = field(default_factory=list)
     flapping: list[NoisyAlert] = field(default_factory=list)
     days: dict[date, Day] = field(default_factory=dict)
+    _cache: dict[tuple[Where, str | None], list[Tally]] = field(default_factory=dict)
 
     def _tallies(self, where: Where, person: str | None) -> list[Tally]:
+        """The tallies a group's facts go to (cached: a period has few distinct groups)."""
+        cached = self._cache.get((where, person))
+        if cached is not None:
+            return cached
         found = [self.overall]
         for dimension, key in where.keys(person):
             group = self.groups[dimension]
@@ -233,6 +238,7 @@ class Review:
             if tally is None:
                 tally = group[key] = Tally()
             found.append(tally)
+        self._cache[(where, person)] = found
         return found
 
     def add(self, facts: AlertFacts) -> None:

@@ -85,8 +85,15 @@ def _epoch(db: Database, column: Any) -> ColumnElement[float]:
 _WHERE_COLUMNS = (ALERT.c.team, ALERT.c.level, ALERT.c.category, ALERT.c.channel, ALERT.c.source)
 
 
-def _where(row: Any) -> Where:
-    return Where(team=row[0], level=int(row[1]), category=row[2], route=row[3], source=row[4])
+def _where(row: Any, cache: dict[tuple[Any, ...], Where]) -> Where:
+    """The row's groups; one shared object per distinct group (few in a period)."""
+    key = tuple(row[:5])
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = Where(
+            team=row[0], level=int(row[1]), category=row[2], route=row[3], source=row[4]
+        )
+    return found
 
 
 async def count_alerts(db: Database, spec: ReviewFilter) -> int:
@@ -115,12 +122,13 @@ async def alert_facts(
         )
     )
     resolved = Status.RESOLVED.value
+    groups: dict[tuple[Any, ...], Where] = {}
     async with db.engine.connect() as conn:
         result = await conn.stream(query.execution_options(yield_per=PARTITION))
         async for rows in result.partitions(PARTITION):
             for row in rows:
                 yield AlertFacts(
-                    where=_where(row),
+                    where=_where(row, groups),
                     fired_at=datetime.fromtimestamp(row[10], UTC),
                     count=row[5],
                     tta_s=None if row[11] is None else round(row[11], 3),
@@ -147,12 +155,13 @@ async def page_facts(db: Database, spec: ReviewFilter) -> AsyncIterator[PageFact
         .group_by(*_WHERE_COLUMNS, person, minute),
         time_column=OUTBOX.c.created_at,
     )
+    groups: dict[tuple[Any, ...], Where] = {}
     async with db.engine.connect() as conn:
         result = await conn.stream(query.execution_options(yield_per=PARTITION))
         async for rows in result.partitions(PARTITION):
             for row in rows:
                 at = datetime.fromtimestamp(float(row[6]) * 60.0, UTC)
-                yield PageFacts(where=_where(row), person=row[5], at=at, count=int(row[7]))
+                yield PageFacts(where=_where(row, groups), person=row[5], at=at, count=int(row[7]))
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -182,10 +191,11 @@ async def activity_facts(db: Database, spec: ReviewFilter) -> AsyncIterator[Acti
         .group_by(*_WHERE_COLUMNS, actor),
         time_column=EVENT.c.at,
     )
+    groups: dict[tuple[Any, ...], Where] = {}
     async with db.engine.connect() as conn:
         for row in (await conn.execute(query)).all():
             yield ActivityFacts(
-                where=_where(row),
+                where=_where(row, groups),
                 actor=row[5],
                 escalations=int(row[6] or 0),
                 approvals_asked=int(row[7] or 0),
