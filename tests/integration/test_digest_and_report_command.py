@@ -76,7 +76,8 @@ async def test_weekly_digest_is_posted_once_with_its_chart_whatever_the_replicas
     assert shared["mimetype"] == "image/png"
     assert shared["name"] == "tocsin-review-ops-2026-11-09.png"
     stored = harness.world.files.files[shared["id"]]
-    assert stored.content is not None and stored.content.startswith(b"\x89PNG")
+    assert stored.content is not None
+    assert stored.content.startswith(b"\x89PNG")
     rows = await digests.digests(harness.service.db)
     assert [(r.key, r.claimed_by, r.sent_at is not None) for r in rows] == [
         ("ops:2026-11-09", "a", True)
@@ -138,7 +139,8 @@ async def test_report_command_answers_privately_or_posts_in_a_channel(
     assert "Tocsin review · ops · 7d" in private.text
     blocks = str(private.blocks)
     assert "*1* alerts" in blocks
-    assert "&lt;!channel&gt;" in blocks and "<!channel>" not in blocks
+    assert "&lt;!channel&gt;" in blocks
+    assert "<!channel>" not in blocks
 
     await harness.driver.slash_command(text="report 30d in #ops-review", user="U0BOB")
     await harness.wait_for_messages(1, channel="#ops-review")

@@ -115,11 +115,16 @@ async def database_records(tocsin: Harness) -> list[dict[str, Any]]:
         record["time_to_acknowledge_s"] = resolution.time_to_acknowledge_s if resolution else None
         record["time_to_resolve_s"] = resolution.time_to_resolve_s if resolution else None
         record["timeline"] = [
-            {"at": e.at.isoformat(), "kind": e.kind, "rule": e.rule, "actor": e.actor,
-             "summary": e.summary}
+            {
+                "at": e.at.isoformat(),
+                "kind": e.kind,
+                "rule": e.rule,
+                "actor": e.actor,
+                "summary": e.summary,
+            }
             for e in events
             if e.alert_id == alert.id
-        ]  # fmt: skip
+        ]
         records.append(record)
     return records
 

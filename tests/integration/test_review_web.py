@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.slack import ids
 from storage.tables import AlertRow
@@ -42,8 +42,10 @@ async def alerts_with_one_acknowledged(tocsin: Harness) -> None:
     async def acknowledged() -> bool:
         async with tocsin.service.db.read() as session:
             rows = (
-                await session.exec(select(AlertRow).where(AlertRow.acknowledged_by != None))
-            ).all()  # noqa: E711
+                await session.exec(
+                    select(AlertRow).where(col(AlertRow.acknowledged_by).is_not(None))
+                )
+            ).all()
         return len(rows) == 1
 
     await tocsin.until(acknowledged, what="the acknowledgement")
@@ -119,12 +121,14 @@ async def test_review_page_needs_a_login_and_escapes_alert_text(tocsin: Harness)
     login = await tocsin.http.post(f"{page}/login", data={"token": TOKEN}, follow_redirects=False)
     assert login.status_code == 303
     cookie = login.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
     shown = await tocsin.http.get(page, params={"period": "1d"})
     assert shown.status_code == 200
     assert "default-src 'none'" in shown.headers["content-security-policy"]
     html = shown.text
-    assert "<script>" not in html and "<img src=x" not in html
+    assert "<script>" not in html
+    assert "<img src=x" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;img" in html
     assert 'id="fig-alerts">2<' in html
     assert "data:image/svg+xml;base64," in html
@@ -142,9 +146,10 @@ async def test_review_page_needs_a_login_and_escapes_alert_text(tocsin: Harness)
 async def test_review_csv_export_lists_the_filtered_alerts(tocsin: Harness) -> None:
     await alerts_with_one_acknowledged(tocsin)
     response = await tocsin.http.get(
-        f"{tocsin.base_url}/review/export.csv", params={"period": "1d", "level": "1"},
+        f"{tocsin.base_url}/review/export.csv",
+        params={"period": "1d", "level": "1"},
         headers=bearer(),
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))

@@ -26,8 +26,13 @@ OPS = Where(team="ops", level=2, category=None, route="#alerts", source="generic
 
 
 def where(team: str = "ops", level: int = 2, route: str = "#alerts") -> Where:
-    return Where(team=team, level=level, category="db" if team == "db" else None, route=route,
-                 source="generic")  # fmt: skip
+    return Where(
+        team=team,
+        level=level,
+        category="db" if team == "db" else None,
+        route=route,
+        source="generic",
+    )
 
 
 def facts(
@@ -203,8 +208,15 @@ def test_day_series_uses_the_reports_time_zone_and_lists_empty_days() -> None:
     result.add(
         facts(tta=10, ttr=20, resolved=True, fired=datetime(2026, 11, 2, 23, 30, tzinfo=UTC))
     )
-    result.add(facts(tta=30, ttr=None, resolved=False, fired=datetime(2026, 11, 3, 8, tzinfo=UTC),
-                     at=where(level=1)))  # fmt: skip
+    result.add(
+        facts(
+            tta=30,
+            ttr=None,
+            resolved=False,
+            fired=datetime(2026, 11, 3, 8, tzinfo=UTC),
+            at=where(level=1),
+        )
+    )
     days = result.series()
     assert [d["date"] for d in days] == ["2026-11-02", "2026-11-03", "2026-11-04"]
     assert days[0]["alerts"] == {"1": 0, "2": 0, "3": 0}
