@@ -4,8 +4,8 @@ review page's first paint in headless Chromium — on SQLite and PostgreSQL.
     .venv/bin/python -m bench.report_bench [--db sqlite|postgres|both] [--alerts 1000000]
                                            [--days 365] [--no-browser]
 
-Alerts are spread uniformly over ``--days`` days ending now, in 40 teams, levels 1-3, with
-acknowledgements, resolutions (by people and by the source), root causes, a first-tier page
+Alerts are spread evenly over ``--days`` days ending now (ids in firing order), in 40 teams,
+levels 1-3, with acknowledgements, resolutions (by people and by the source), root causes, a first-tier page
 for each alert and a second-tier page (an escalation) for one in five. Rows are built from one
 ``new_row`` template and inserted with core ``INSERT … executemany`` in large batches.
 
@@ -74,12 +74,13 @@ def _template() -> dict[str, Any]:
 
 
 def _rows(
-    first_id: int, count: int, *, start: datetime, span: float, rng: random.Random
+    first_id: int, count: int, *, total: int, start: datetime, span: float, rng: random.Random
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     base = _template()
     alerts, events, outbox = [], [], []
     for alert_id in range(first_id, first_id + count):
-        fired = start + timedelta(seconds=rng.uniform(0, span))
+        # ids follow firing time, as they do when alerts arrive one after another
+        fired = start + timedelta(seconds=span * (alert_id - 1 + rng.random()) / total)
         team = alert_id % TEAMS
         level = rng.choice((1, 2, 2, 3, 3, 3))
         service = alert_id % 500
@@ -141,7 +142,7 @@ async def seed(url: str, *, alerts: int, days: int, now: datetime) -> None:
     try:
         for first in range(1, alerts + 1, BATCH):
             count = min(BATCH, alerts - first + 1)
-            a, e, o = _rows(first, count, start=start, span=span, rng=rng)
+            a, e, o = _rows(first, count, total=alerts, start=start, span=span, rng=rng)
             async with db.write() as session:
                 conn = await session.connection()
                 await conn.execute(AlertRow.__table__.insert(), a)  # type: ignore[attr-defined]

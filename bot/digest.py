@@ -11,7 +11,6 @@ one post per team and week, however many replicas run.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 import uuid
 from dataclasses import dataclass
@@ -131,8 +130,10 @@ class WeeklyDigest:
 
     async def catch_up(self) -> None:
         for team in self._schedules:
-            with contextlib.suppress(Exception):  # logged in post_due; the others still run
+            try:
                 await self.post_due(team)
+            except Exception:  # one team's failure must not stop the others' digests
+                log.exception("digest_catch_up_failed", team=team)
 
     async def post_due(self, team: str) -> bool:
         """Post ``team``'s digest for its latest slot if nobody has; True if this call did."""

@@ -51,7 +51,7 @@ class Where:
         return found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per alert, a frozen __init__ costs 3x
 class AlertFacts:
     """What the review needs of one alert fired in the period."""
 
@@ -70,7 +70,7 @@ class AlertFacts:
     """The level's acknowledgement deadline from the alert's policy snapshot."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PageFacts:
     """``count`` pages of one alert's group sent within one minute to one target."""
 
@@ -170,6 +170,12 @@ class Tally:
         self.denied += facts.denied
         self.approvals_timed_out += facts.timed_out
 
+    def merge(self, other: Tally) -> None:
+        for name in _COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.tta.extend(other.tta)
+        self.ttr.extend(other.ttr)
+
     def summary(self) -> dict[str, float | int | None]:
         share = self.within_deadline / self.with_deadline if self.with_deadline else None
         return {
@@ -196,6 +202,9 @@ class Tally:
         }
 
 
+_COUNTERS = tuple(name for name in Tally.__slots__ if name not in ("tta", "ttr"))
+
+
 @dataclass(slots=True)
 class Day:
     """One day of the chart series (days in the review's time zone, by firing time)."""
@@ -216,34 +225,47 @@ class Review:
     team_zones: Mapping[str, ZoneInfo] = field(default_factory=dict)
     off_hours: OffHours = field(default_factory=OffHours)
     flapping_cycles: int = 3
-    overall: Tally = field(default_factory=Tally)
-    groups: dict[str, dict[str, Tally]] = field(
-        default_factory=lambda: {name: {} for name in DIMENSIONS}
-    )
     root_causes: Counter[str] = field(default_factory=Counter)
     noisiest: list[NoisyAlert] = field(default_factory=list)
     flapping: list[NoisyAlert] = field(default_factory=list)
     days: dict[date, Day] = field(default_factory=dict)
-    _cache: dict[tuple[Where, str | None], list[Tally]] = field(default_factory=dict)
+    _leaves: dict[tuple[Where, str | None], Tally] = field(default_factory=dict)
+    _merged: tuple[Tally, dict[str, dict[str, Tally]]] | None = None
 
-    def _tallies(self, where: Where, person: str | None) -> list[Tally]:
-        """The tallies a group's facts go to (cached: a period has few distinct groups)."""
-        cached = self._cache.get((where, person))
-        if cached is not None:
-            return cached
-        found = [self.overall]
-        for dimension, key in where.keys(person):
-            group = self.groups[dimension]
-            tally = group.get(key)
-            if tally is None:
-                tally = group[key] = Tally()
-            found.append(tally)
-        self._cache[(where, person)] = found
+    def _leaf(self, where: Where, person: str | None) -> Tally:
+        """Facts are tallied once, per distinct (group, person) — a period has few — and
+        merged into the overall figures and the breakdowns when those are read."""
+        self._merged = None
+        found = self._leaves.get((where, person))
+        if found is None:
+            found = self._leaves[(where, person)] = Tally()
         return found
 
+    def _merge(self) -> tuple[Tally, dict[str, dict[str, Tally]]]:
+        if self._merged is None:
+            overall = Tally()
+            groups: dict[str, dict[str, Tally]] = {name: {} for name in DIMENSIONS}
+            for (where, person), leaf in self._leaves.items():
+                overall.merge(leaf)
+                for dimension, key in where.keys(person):
+                    tally = groups[dimension].get(key)
+                    if tally is None:
+                        tally = groups[dimension][key] = Tally()
+                    tally.merge(leaf)
+            self._merged = (overall, groups)
+        return self._merged
+
+    @property
+    def overall(self) -> Tally:
+        return self._merge()[0]
+
+    @property
+    def groups(self) -> dict[str, dict[str, Tally]]:
+        """Breakdowns: dimension → key → tally (see DIMENSIONS)."""
+        return self._merge()[1]
+
     def add(self, facts: AlertFacts) -> None:
-        for tally in self._tallies(facts.where, facts.acknowledged_by):
-            tally.add(facts)
+        self._leaf(facts.where, facts.acknowledged_by).add(facts)
         if facts.resolved:
             cause = facts.root_cause or ("by the source" if facts.resolved_by_source else "unknown")
             self.root_causes[cause] += 1
@@ -260,12 +282,10 @@ class Review:
     def add_pages(self, facts: PageFacts) -> None:
         zone = self.team_zones.get(facts.where.team, ZoneInfo("UTC"))
         night, weekend = self.off_hours.classify(facts.at, zone)
-        for tally in self._tallies(facts.where, facts.person):
-            tally.add_pages(facts.count, night=night, weekend=weekend)
+        self._leaf(facts.where, facts.person).add_pages(facts.count, night=night, weekend=weekend)
 
     def add_activity(self, facts: ActivityFacts) -> None:
-        for tally in self._tallies(facts.where, facts.actor):
-            tally.add_activity(facts)
+        self._leaf(facts.where, facts.actor).add_activity(facts)
 
     def set_noisy(self, alerts: Iterable[NoisyAlert], *, top: int = 10) -> None:
         """The alerts of the period with their firings and cycles (any order)."""
