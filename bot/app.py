@@ -41,6 +41,7 @@ from bot.webhooks import webhook_router
 from config.policy import PolicyFile, load_policy
 from config.settings import DEFAULT_SLACK_API_URL, Settings
 from storage.db import Database
+from storage.inbox import InboxWriter
 
 log = structlog.get_logger("tocsin")
 
@@ -220,11 +221,12 @@ def build_http_app(
     )
     app.include_router(
         webhook_router(
-            db=service.db,
             rules=service.rules,
+            inbox=InboxWriter(service.db),
             max_body_bytes=settings.max_body_bytes,
             clock=service.clock,
             on_stored=service.inbox_wakeup.set,
+            public_url=settings.base_url(),
             metrics=service.metrics,
         )
     )

@@ -104,7 +104,7 @@ def policy_reference() -> str:
         parts.append("| key | type | default | meaning |\n|---|---|---|---|")
         for name, info in model.model_fields.items():
             kind = _type_name(info.annotation, name)
-            meaning = (info.description or "").replace("|", "\\|")
+            meaning = " ".join((info.description or "").split()).replace("|", "\\|")
             parts.append(f"| `{name}` | {kind} | {_default(info)} | {meaning} |")
         parts.append("")
     return "\n".join(parts).rstrip() + "\n"

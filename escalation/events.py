@@ -116,6 +116,16 @@ class ResolvedAtSource:
     """The monitoring tool says the alert recovered."""
 
 
+@dataclass(frozen=True, slots=True)
+class AcknowledgedAtSource:
+    """The sending tool says someone took the alert there (a PagerDuty ``acknowledge``).
+
+    The alert is then acknowledged with ``acknowledged_by`` left empty: no person in Slack
+    has it, so nobody is reminded, but escalation stops as for a person's acknowledgement
+    and resumes if the level's resolve deadline passes.
+    """
+
+
 Event = (
     AlertRefired
     | Acknowledged
@@ -129,6 +139,7 @@ Event = (
     | StepDue
     | Resolved
     | ResolvedAtSource
+    | AcknowledgedAtSource
 )
 
 

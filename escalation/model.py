@@ -13,6 +13,8 @@ class SourceStatus(StrEnum):
 
     FIRING = "firing"
     RESOLVED = "resolved"
+    ACKNOWLEDGED = "acknowledged"
+    """Someone took it in the source's own tool (a PagerDuty ``acknowledge`` event)."""
 
 
 class Status(StrEnum):
@@ -180,3 +182,6 @@ class AlertView:
     snoozed_until: datetime | None = None
     approval_tier: int | None = None
     approval_requested_by: str | None = None
+    truncated_alerts: int = 0
+    """Alerts the source left out of the latest notification of this alert (Alertmanager's
+    ``truncatedAlerts``)."""

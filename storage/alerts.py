@@ -172,4 +172,10 @@ async def load_view(
         snoozed_until=row.snoozed_until,
         approval_tier=row.approval_tier,
         approval_requested_by=row.approval_requested_by,
+        truncated_alerts=_truncated(row.details),
     )
+
+
+def _truncated(details: Mapping[str, object]) -> int:
+    value = details.get("truncatedAlerts") if isinstance(details, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -19,6 +19,7 @@ from storage.alerts import find_open, new_row, policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
 from storage.inbox import DONE, InboxItem
+from storage.source_updates import acknowledge_at_source, note_truncation, refresh_details
 from storage.tables import AlertEventRow, InboxRow
 
 Parser = Callable[[object], list[AlertEvent]]
@@ -65,7 +66,14 @@ async def process(
                     session, existing, tr, kind="resolved", actor=None, now=now
                 )
                 outcome.resolved.append(_id(existing.id))
+            elif event.status is SourceStatus.ACKNOWLEDGED:
+                if existing is None or not await acknowledge_at_source(session, existing, now=now):
+                    outcome.ignored += 1
+                    continue
+                outcome.updated.append(_id(existing.id))
             elif existing is not None:
+                refresh_details(existing, event)
+                note_truncation(session, existing, event, now)
                 tr = transition(
                     state_of(existing), AlertRefired(), policy=policy_of(existing), now=now
                 )
@@ -103,6 +111,7 @@ async def process(
                         f"routed to {where.channel} by {route_name}",
                     )
                 )
+                note_truncation(session, row, event, now)
                 outcome.opened.append(alert_id)
             await session.flush()
         await session.exec(
