@@ -58,7 +58,9 @@ def test_no_reminder_is_sent_after_a_source_acknowledgement() -> None:
 
     assert result.rule == "OWNER-LATE-1"
     notes = [e.text for e in result.effects if isinstance(e, PostThreadNote)]
-    assert notes == ["The source's acknowledgement missed the resolve deadline; escalation resumes."]
+    assert notes == [
+        "The source's acknowledgement missed the resolve deadline; escalation resumes."
+    ]
     assert result.state.escalating
 
 
