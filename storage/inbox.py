@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -31,7 +32,24 @@ async def store(
         return row.id
 
 
-_INSERT = insert(InboxRow).returning(col(InboxRow.id), sort_by_parameter_order=True)
+_INSERT = insert(InboxRow)
+_NEXT_IDS_SQLITE = text("SELECT coalesce(max(id), 0) FROM inbox")
+_NEXT_IDS_POSTGRES = text(
+    "SELECT nextval(pg_get_serial_sequence('inbox', 'id')) FROM generate_series(1, :n)"
+)
+
+
+async def _new_ids(conn: AsyncConnection, count: int, *, sqlite: bool) -> list[int]:
+    """Ids for ``count`` new rows, taken before the insert so it needs no ``RETURNING``
+    (SQLAlchemy's ordered ``RETURNING`` for many rows costs ~0.3 ms a row on SQLite).
+
+    PostgreSQL: from the table's own sequence. SQLite: after the largest id, as SQLite itself
+    numbers rows; the write transaction makes this safe (another writer that committed in
+    between makes the insert fail, it never reuses an id)."""
+    if sqlite:
+        top = int((await conn.execute(_NEXT_IDS_SQLITE)).scalar_one())
+        return list(range(top + 1, top + 1 + count))
+    return [int(i) for i in (await conn.execute(_NEXT_IDS_POSTGRES, {"n": count})).scalars()]
 
 
 class InboxWriter:
@@ -73,8 +91,9 @@ class InboxWriter:
             try:
                 async with self._db.write() as session:
                     conn = await session.connection()
-                    result = await conn.execute(_INSERT, [values for values, _ in batch])
-                    ids: list[int] = list(result.scalars().all())  # type: ignore[arg-type]
+                    ids = await _new_ids(conn, len(batch), sqlite=self._db.is_sqlite)
+                    rows = [{**values, "id": i} for (values, _), i in zip(batch, ids, strict=True)]
+                    await conn.execute(_INSERT, rows)
             except Exception as exc:
                 for _, future in batch:
                     if not future.done():
