@@ -188,6 +188,8 @@ class AlertView:
     silenced_until: datetime | None = None
     group: GroupSummary | None = None
     flapping: Flapping | None = None
+    metric: Metric | None = None
+    """The latest measurement of a metric alert (value, baseline, deviation)."""
     truncated_alerts: int = 0
     """Alerts the source left out of the latest notification of this alert (Alertmanager's
     ``truncatedAlerts``)."""

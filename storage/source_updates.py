@@ -1,5 +1,5 @@
-"""What a source's later events change on an alert besides its state: the latest metric
-reading, Alertmanager's count of alerts it left out, and its own acknowledgement."""
+"""What a source's later events change on an alert besides its state: Alertmanager's count
+of alerts it left out, and the source's own acknowledgement."""
 
 from __future__ import annotations
 
@@ -24,18 +24,12 @@ def truncated_alerts(event: AlertEvent) -> int:
 
 
 def refresh_details(row: AlertRow, event: AlertEvent) -> None:
-    """A repeat of the alert brings the current metric reading and truncation count: keep
-    them, so the warning (redrawn by the refire) and re-grading see the latest ones."""
-    details = dict(row.details)
-    changed = False
-    if event.metric is not None:
-        details["metric"] = event.metric.to_dict()
-        changed = True
-    if TRUNCATED in event.details or TRUNCATED in details:
-        details[TRUNCATED] = truncated_alerts(event)
-        changed = True
-    if changed:
-        row.details = details  # a new dict: the JSON column is saved only when replaced
+    """A repeat of the alert brings the source's current truncation count: keep it, so the
+    warning (redrawn by the refire) shows the latest one. (The latest metric reading is kept
+    by re-grading, ``storage.regrading.regrade_open``, which first compares it with the
+    previous one.)"""
+    if TRUNCATED in event.details or TRUNCATED in row.details:
+        row.details = {**row.details, TRUNCATED: truncated_alerts(event)}  # a new dict: saved
 
 
 def note_truncation(session: AsyncSession, row: AlertRow, event: AlertEvent, now: datetime) -> None:
