@@ -5,9 +5,9 @@ review page's first paint in headless Chromium — on SQLite and PostgreSQL.
                                            [--days 365] [--no-browser]
 
 Alerts are spread evenly over ``--days`` days ending now (ids in firing order), in 40 teams,
-levels 1-3, with acknowledgements, resolutions (by people and by the source), root causes, a first-tier page
-for each alert and a second-tier page (an escalation) for one in five. Rows are built from one
-``new_row`` template and inserted with core ``INSERT … executemany`` in large batches.
+levels 1-3, with acknowledgements, resolutions (by people and by the source), root causes, a
+first-tier page for each alert and a second-tier page (an escalation) for one in five. Rows are
+built from one ``new_row`` template and inserted with core ``INSERT … executemany`` in batches.
 
 The report runs in a fresh process (spawn) on the real code path (``bot.reports.make_review``:
 the SQL of ``storage.review`` and the arithmetic of ``escalation.review``), so its peak RSS

@@ -24,11 +24,15 @@ from pydantic import (
 
 from config.durations import parse_duration
 from config.escalation import EscalationPolicyConfig, RotationConfig, WebhookConfig
+from config.grading import GradingRuleConfig, grading_problems
+from config.matching import MatchValue
+from config.noise import LABEL_NAME, FlappingConfig, GroupingConfig
 from config.review import DigestConfig, ReviewConfig
+from config.routing import RouteExtras
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
-SourceFormat = Literal["alertmanager", "generic"]
-SOURCE_FORMATS: tuple[str, ...] = ("alertmanager", "generic")
+SourceFormat = Literal["alertmanager", "generic", "grafana", "pagerduty"]
+SOURCE_FORMATS: tuple[str, ...] = ("alertmanager", "generic", "grafana", "pagerduty")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}\Z")
 
@@ -52,25 +56,30 @@ class IntegrationConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     """The path: monitoring tools post to /webhooks/<name>."""
     format: SourceFormat
-    """Payload format: alertmanager or generic."""
+    """Payload format: alertmanager, generic, grafana or pagerduty."""
     token: str = Field(min_length=8)
-    """Bearer token the tool must send; literal or ${ENV_VAR}."""
+    """Bearer token the tool must send; literal or ${ENV_VAR}. PagerDuty senders may send it
+    as the body's routing_key instead."""
+    hmac_secret: str | None = Field(default=None, min_length=8)
+    """Grafana only: the contact point's HMAC secret; every request must then carry a valid
+    signature."""
+    signature_header: str = Field(
+        default="X-Grafana-Alerting-Signature", pattern=r"^[A-Za-z0-9-]{1,64}$"
+    )
+    """Grafana only: the header holding the signature (hex HMAC-SHA256 of the body)."""
+    timestamp_header: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+    """Grafana only: the contact point's timestamp header; the signature then covers
+    "timestamp:body" and requests more than 5 minutes off are refused."""
 
-
-class GradingMatch(_Strict):
-    severity: list[str] = Field(default_factory=list)
-    """Source severity words (any of them, case-insensitive)."""
-    labels: dict[str, str] = Field(default_factory=dict)
-    """Labels that must all be equal."""
-    category: list[str] = Field(default_factory=list)
-    """Categories (any of them)."""
-
-
-class GradingRuleConfig(_Strict):
-    match: GradingMatch
-    """Conditions that must all hold."""
-    level: Annotated[int, Field(ge=1, le=3)]
-    """The level (1 to 3) given when they do."""
+    @model_validator(mode="after")
+    def _grafana_only(self) -> Self:
+        if self.format != "grafana":
+            for key in ("hmac_secret", "timestamp_header"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"{key} applies only to format grafana")
+        elif self.timestamp_header is not None and self.hmac_secret is None:
+            raise ValueError("timestamp_header needs hmac_secret")
+        return self
 
 
 _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})\Z")
@@ -83,6 +92,10 @@ class RouteTarget(_Strict):
     """Channel for the warning: #name or a channel id."""
     policy: str = "default"
     """Escalation policy (a key of policies)."""
+    group_by: list[Annotated[str, Field(pattern=LABEL_NAME)]] = Field(default_factory=list)
+    """Labels whose values form the group key (default: the source's, e.g. groupKey)."""
+    group_window: Duration | None = None
+    """How long after a group's first alert others join it (default: grouping.window)."""
 
     @field_validator("channel")
     @classmethod
@@ -92,9 +105,10 @@ class RouteTarget(_Strict):
         return channel
 
 
-class RouteConfig(RouteTarget):
-    match: dict[str, str] = Field(default_factory=dict)
-    """Label values (or category/source/severity/level) that must all be equal."""
+class RouteConfig(RouteExtras, RouteTarget):
+    match: dict[str, MatchValue] = Field(default_factory=dict)
+    """Label values (or category/source/severity/level/metric) that must all be equal; a list
+    of values: any of them."""
 
 
 class TeamConfig(_Strict):
@@ -151,7 +165,7 @@ class PolicyFile(_Strict):
     integrations: list[IntegrationConfig] = Field(min_length=1)
     """Where monitoring tools post."""
     grading: list[GradingRuleConfig] = Field(default_factory=list)
-    """Rules turning source words into levels; first match wins."""
+    """Rules turning source words and metric deviations into levels; first match wins."""
     routes: list[RouteConfig] = Field(default_factory=list)
     """Where alerts go; first match wins."""
     default_route: RouteTarget
@@ -172,6 +186,10 @@ class PolicyFile(_Strict):
     """Outbound webhooks a tier can page, by name."""
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     """Reports and the review page: night, weekend, flapping."""
+    grouping: GroupingConfig = Field(default_factory=GroupingConfig)
+    """Defaults for grouping alerts into one warning."""
+    flapping: FlappingConfig | None = Field(default_factory=FlappingConfig)
+    """Flapping detection (null turns it off)."""
 
     @field_validator("levels")
     @classmethod
@@ -206,6 +224,7 @@ class PolicyFile(_Strict):
         for name, team in self.teams.items():
             if team.digest is not None and (team.digest.channel or team.channel) is None:
                 problems.append(f"teams.{name}.digest.channel: is required (the team has none)")
+        problems += grading_problems(self.grading)
         for person in self.people:
             if not _SLACK_USER.match(person):
                 problems.append(f'people.{person}: "{person}" is not a Slack user id')
@@ -297,7 +316,7 @@ def _describe(error: Mapping[str, object]) -> str:
         value is not None
         and not isinstance(value, dict | list)
         and '"' not in msg
-        and not path.endswith("token")  # never echo a secret
+        and not path.endswith(("token", "secret"))  # never echo a secret
     ):
         msg = f'"{value}": {msg}'
     return f"{path}: {msg}" if path else msg

@@ -27,7 +27,7 @@ class ReviewConfig(_Strict):
     """Days whose pages count as weekend pages, in each team's time zone."""
     flapping_cycles: int = Field(default=3, ge=2, le=1000)
     """An alert that opens this many times in a period (fire, resolve, fire again…) is listed
-    as flapping."""
+    as flapping in the review, besides those noise control marked flapping."""
 
     @field_validator("night")
     @classmethod

@@ -43,6 +43,9 @@ class AlertState:
     approval_reason: str | None = None
     approval_requested_by: str | None = None
     approver_index: int = 0
+    # silences (see escalation.silencing)
+    silence_id: int | None = None
+    silenced_until: datetime | None = None
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -116,6 +119,16 @@ class ResolvedAtSource:
     """The monitoring tool says the alert recovered."""
 
 
+@dataclass(frozen=True, slots=True)
+class AcknowledgedAtSource:
+    """The sending tool says someone took the alert there (a PagerDuty ``acknowledge``).
+
+    The alert is then acknowledged with ``acknowledged_by`` left empty: no person in Slack
+    has it, so nobody is reminded, but escalation stops as for a person's acknowledgement
+    and resumes if the level's resolve deadline passes.
+    """
+
+
 Event = (
     AlertRefired
     | Acknowledged
@@ -129,6 +142,7 @@ Event = (
     | StepDue
     | Resolved
     | ResolvedAtSource
+    | AcknowledgedAtSource
 )
 
 

@@ -103,6 +103,8 @@ class NoisyAlert:
     """Firings in the period (repeats of an open alert included)."""
     cycles: int
     """Times it opened in the period: each fire → resolve → fire again opens a new alert."""
+    marked: bool = False
+    """Marked flapping when it fired (the policy file's ``flapping`` detection)."""
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -292,7 +294,7 @@ class Review:
         ranked = sorted(alerts, key=lambda a: (-a.firings, -a.cycles, a.title, a.fingerprint))
         self.noisiest = ranked[:top]
         self.flapping = sorted(
-            (a for a in ranked if a.cycles >= self.flapping_cycles),
+            (a for a in ranked if a.marked or a.cycles >= self.flapping_cycles),
             key=lambda a: (-a.cycles, -a.firings, a.title, a.fingerprint),
         )[:top]
 
@@ -320,7 +322,7 @@ class Review:
         def noisy(items: list[NoisyAlert]) -> list[dict[str, object]]:
             return [
                 {"fingerprint": a.fingerprint, "title": a.title, "firings": a.firings,
-                 "cycles": a.cycles}
+                 "cycles": a.cycles, "marked_flapping": a.marked}
                 for a in items
             ]  # fmt: skip
 

@@ -208,11 +208,13 @@ async def activity_facts(db: Database, spec: ReviewFilter) -> AsyncIterator[Acti
 async def noisy_alerts(
     db: Database, spec: ReviewFilter, *, top: int, min_cycles: int
 ) -> list[NoisyAlert]:
-    """The ``top`` alerts by firings and the ``top`` by cycles (at least ``min_cycles``)."""
+    """The ``top`` alerts by firings, and the ``top`` flapping ones: opened at least
+    ``min_cycles`` times, or marked flapping by noise control when they fired."""
     firings = func.sum(ALERT.c.count)
     cycles = func.count()
+    marked = func.max(ALERT.c.flap_fires)
     base = spec.apply(
-        select(ALERT.c.fingerprint, func.max(ALERT.c.title), firings, cycles).group_by(
+        select(ALERT.c.fingerprint, func.max(ALERT.c.title), firings, cycles, marked).group_by(
             ALERT.c.fingerprint
         )
     )
@@ -220,12 +222,14 @@ async def noisy_alerts(
     async with db.engine.connect() as conn:
         for query in (
             base.order_by(firings.desc(), ALERT.c.fingerprint).limit(top),
-            base.having(cycles >= min_cycles)
+            base.having(or_(cycles >= min_cycles, marked.is_not(None)))
             .order_by(cycles.desc(), ALERT.c.fingerprint)
             .limit(top),
         ):
             for row in (await conn.execute(query)).all():
-                found[row[0]] = NoisyAlert(row[0], row[1], int(row[2]), int(row[3]))
+                found[row[0]] = NoisyAlert(
+                    row[0], row[1], int(row[2]), int(row[3]), marked=row[4] is not None
+                )
     return list(found.values())
 
 

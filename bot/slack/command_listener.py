@@ -7,11 +7,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.noise_text import noise_footer
 from bot.slack import ids
 from bot.slack.acting import Acting
 from bot.slack.commands import HELP, list_alerts, oncall_text, simulate_text
 from bot.slack.escape import mrkdwn
 from bot.slack.report_command import ReportCommand
+from bot.slack.silence_listeners import VERBS as SILENCE_VERBS
+from bot.slack.silence_listeners import SilenceListeners
 from escalation.events import EscalationRequested
 
 
@@ -19,9 +22,11 @@ class CommandListener:
     def __init__(self, acting: Acting, *, report: ReportCommand | None = None) -> None:
         self._acting = acting
         self._report = report
+        self._silences = SilenceListeners(acting)
 
     def register(self, app: AsyncApp) -> None:
         app.command(ids.SLASH_COMMAND)(self.command)
+        self._silences.register(app)
 
     async def command(
         self,
@@ -38,8 +43,15 @@ class CommandListener:
         if verb == "report" and self._report is not None:
             await self._report(words[1:], user=user, respond=respond, client=client)
             return
+        if verb in SILENCE_VERBS:
+            _, _, args = str(command.get("text", "")).strip().partition(" ")
+            key = f"command:{command.get('trigger_id')}"
+            text, blocks = await self._silences.command(verb, args, user, key)
+            await respond(text=text, blocks=blocks, response_type="ephemeral")
+            return
         if verb == "list":
             text = await list_alerts(acting.db, acting.rules.levels)
+            text += await noise_footer(acting.db, now=acting.clock())
         elif verb == "oncall":
             text = oncall_text(acting.directory, now=acting.clock(), only=words[1:])
         elif verb == "escalate":

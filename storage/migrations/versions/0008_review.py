@@ -1,7 +1,7 @@
 """review: indexes for period scans, and the weekly digest's dedupe table
 
 Revision ID: 0008
-Revises: 0002
+Revises: 0005
 Create Date: 2026-11-22 10:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0008"
-down_revision: str | None = "0002"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -52,6 +52,7 @@ def alert(
     team: str = "ops",
     count: int = 1,
     ack_within: int | None = 300,
+    flapping: bool = False,
 ) -> AlertRow:
     event = AlertEvent(
         fingerprint=fingerprint, status=SourceStatus.FIRING, title=f"T {fingerprint}", source="s"
@@ -69,6 +70,8 @@ def alert(
     )
     row.policy_snapshot = {**row.policy_snapshot, "ack_within": ack_within}
     row.count = count
+    if flapping:  # marked by noise control when it fired
+        row.flap_fires, row.flap_window_s = 5, 1800
     row.first_acknowledged_at = acked
     row.acknowledged_by = acked_by
     if resolved is not None:
@@ -95,7 +98,7 @@ async def test_figures_from_the_database_match_the_hand_computed_ones(db: Databa
     ids = await store(
         db,
         [
-            # ack after 2 min (in time), resolved by Alice after 30 min
+            # ack after 2 min (in time), resolved by Alice after 30 min; marked flapping
             alert(
                 "a",
                 fired=t,
@@ -103,6 +106,7 @@ async def test_figures_from_the_database_match_the_hand_computed_ones(db: Databa
                 acked_by="U0ALICE",
                 resolved=minutes(t, 30),
                 cause="capacity",
+                flapping=True,
             ),
             # ack after 10 min (late), resolved by the source after 60 min
             alert(
@@ -220,7 +224,8 @@ async def test_figures_from_the_database_match_the_hand_computed_ones(db: Databa
     assert review.root_causes == {"capacity": 1, "by the source": 3}
     assert review.noisiest[0].title == "T c"
     assert (review.noisiest[0].firings, review.noisiest[0].cycles) == (6, 3)
-    assert [f.fingerprint for f in review.flapping] == ["c"]
+    # "c" opened three times; "a" once, but noise control marked it flapping
+    assert [(f.fingerprint, f.marked) for f in review.flapping] == [("c", False), ("a", True)]
 
     only_db = await build_review(
         db, ReviewFilter(since=SINCE, until=UNTIL, team="db"), Review(since=SINCE, until=UNTIL)

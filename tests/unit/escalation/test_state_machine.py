@@ -17,8 +17,10 @@ import pytest
 
 from escalation.model import Status
 from escalation.policy import EscalationPolicy, OnTimeout, Target, TargetKind, Tier
+from escalation.silencing import silence
 from escalation.state import (
     Acknowledged,
+    AcknowledgedAtSource,
     AlertRefired,
     AlertState,
     Assigned,
@@ -109,6 +111,8 @@ AWAITING = drive(FIRING, (StepDue(), at(12, 6)), (StepDue(), at(12, 16)))
 AWAITING_OWNED = drive(OWNED, (EscalationRequested(BOB, "need the DBA"), at(12, 10)))
 RESOLVED = drive(ACKED, (Resolved(ALICE, "restarted", "capacity"), at(12, 5)))
 RESOLVED_AT_SOURCE = drive(FIRING, (ResolvedAtSource(), at(12, 5)))
+# 12:05 silence #7 covers it until 12:40: escalation stops.
+SILENCED = silence(FIRING, silence_id=7, until=at(12, 40), actor=ALICE).state
 
 STATES: dict[str, AlertState] = {
     "firing": FIRING,
@@ -119,6 +123,7 @@ STATES: dict[str, AlertState] = {
     "awaiting_approval_acknowledged": AWAITING_OWNED,
     "resolved": RESOLVED,
     "resolved_at_source": RESOLVED_AT_SOURCE,
+    "silenced": SILENCED,
 }
 
 
@@ -138,7 +143,9 @@ def test_the_table_states_are_what_their_names_say() -> None:
     assert AWAITING_OWNED.resume_status is Status.ACKNOWLEDGED
     assert AWAITING_OWNED.next_action_at == at(12, 25)
     assert RESOLVED.status is RESOLVED_AT_SOURCE.status is Status.RESOLVED
-    not_yet_due = (ACKED, OWNED, SNOOZED, AWAITING, AWAITING_OWNED)
+    assert (SILENCED.status, SILENCED.silence_id) == (Status.SILENCED, 7)
+    assert (SILENCED.next_action_at, SILENCED.escalating) == (at(12, 40), False)
+    not_yet_due = (ACKED, OWNED, SNOOZED, AWAITING, AWAITING_OWNED, SILENCED)
     assert all(s.next_action_at and s.next_action_at > NOW for s in not_yet_due)
 
 
@@ -217,8 +224,41 @@ def closed_cells(state: str) -> list[Cell]:
             StepDue(),
             Resolved(BOB, "again", "unknown"),
             ResolvedAtSource(),
+            AcknowledgedAtSource(),
         )
     ]
+
+
+# The source's acknowledgement (a PagerDuty "acknowledge"): like a person's, but nobody to
+# remind, so the only thing due is the level's resolve deadline (13:20).
+BY_SOURCE: Fields = {
+    "acknowledged_by": None,
+    "acknowledged_at": NOW,
+    "escalating": False,
+    "next_action_at": at(13, 20),
+    "owner_deadline_at": at(13, 20),
+}
+SOURCE_ACK_CELLS = [
+    Cell("firing", AcknowledgedAtSource(), Legal(ACK, "ACK-SRC-1", UPDATE, BY_SOURCE)),
+    Cell(
+        "snoozed",
+        AcknowledgedAtSource(),
+        Legal(ACK, "ACK-SRC-1", UPDATE, {**BY_SOURCE, "snoozed_until": None}),
+    ),
+    Cell(
+        "awaiting_approval",
+        AcknowledgedAtSource(),
+        Legal(
+            ACK,
+            "ACK-SRC-1",
+            (UpdateWarning(), WITHDRAWN),
+            {**BY_SOURCE, "approval_tier": None, "resume_status": None},
+        ),
+    ),
+    Cell("acknowledged", AcknowledgedAtSource(), Illegal("ACK-SRC-2")),
+    Cell("acknowledged_with_owner", AcknowledgedAtSource(), Illegal("ACK-SRC-2")),
+    Cell("awaiting_approval_acknowledged", AcknowledgedAtSource(), Illegal("ACK-SRC-2")),
+]
 
 
 CELLS: list[Cell] = [
@@ -803,9 +843,58 @@ CELLS: list[Cell] = [
         ResolvedAtSource(),
         Legal(RES, "RESOLVE-2", (UpdateWarning(), RecordResolution(), WITHDRAWN), CLOSED),
     ),
+    # --- silenced by silence #7 until 12:40: counted, never shown, not escalated ----------
+    Cell(
+        "silenced",
+        AlertRefired(),
+        Legal(Status.SILENCED, "REFIRE-1", UPDATE, {"count": 2, "next_action_at": at(12, 40)}),
+    ),
+    *(
+        Cell("silenced", event, Illegal("SILENCED-1"))
+        for event in (
+            Acknowledged(BOB),
+            Claimed(BOB),
+            Assigned(BOB, CAROL),
+            Unacknowledged(BOB),
+            Snoozed(BOB, SNOOZE_UNTIL),
+            EscalationRequested(BOB, "help"),
+            EscalationApproved(MGR1, 1),
+            EscalationDenied(MGR1, 1, "no"),
+            AcknowledgedAtSource(),
+        )
+    ),
+    Cell(
+        "silenced",
+        StepDue(),
+        Legal(
+            FIRE,
+            "SILENCE-END",
+            (PostWarning(),),
+            {
+                "tier": -1,
+                "escalating": True,
+                "next_action_at": at(12, 41),
+                "silence_id": None,
+                "silenced_until": None,
+            },
+        ),
+        when=at(12, 40),
+    ),
+    Cell("silenced", StepDue(), Illegal("STEP-EARLY")),
+    Cell(
+        "silenced",
+        Resolved(BOB, "fixed", "config"),
+        Legal(RES, "RESOLVE-1", RESOLVE_EFFECTS, {**CLOSED, "resolved_by": BOB}),
+    ),
+    Cell(
+        "silenced",
+        ResolvedAtSource(),
+        Legal(RES, "RESOLVE-2", RESOLVE_EFFECTS, {**CLOSED, "resolved_by_source": True}),
+    ),
     # --- resolved (by a person, and at the source): nothing applies any more ---------------
     *closed_cells("resolved"),
     *closed_cells("resolved_at_source"),
+    *SOURCE_ACK_CELLS,
 ]
 
 LEGAL = [c for c in CELLS if isinstance(c.expect, Legal)]
@@ -836,7 +925,7 @@ def _effect_shape(
 
 def test_table_covers_every_event_type_in_every_status() -> None:
     event_types = set(typing.get_args(Event))
-    assert len(event_types) == 12
+    assert len(event_types) == 13
     for state_name in STATES:
         covered = {type(c.event) for c in CELLS if c.state == state_name}
         missing = sorted(t.__name__ for t in event_types - covered)
@@ -909,8 +998,8 @@ def test_legal_transition_leaves_a_consistent_state(cell: Cell) -> None:
         assert state.resume_status in (Status.FIRING, Status.ACKNOWLEDGED)
     else:
         assert (state.approval_tier, state.resume_status) == (None, None)
-    if state.status is Status.ACKNOWLEDGED:
-        assert state.acknowledged_by is not None
+    if state.status is Status.ACKNOWLEDGED:  # by a person, or (ACK-SRC-1) by the source
+        assert state.acknowledged_by is not None or state.acknowledged_at is not None
     if state.status is Status.FIRING:
         assert state.acknowledged_by is None
     if state.next_action_at not in (None, STATES[cell.state].next_action_at):
