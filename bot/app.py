@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -22,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock, system_clock
 from bot.deliveries import Deliveries
+from bot.digest import WeeklyDigest
 from bot.directory import PolicyDirectory
 from bot.escalation_engine import EscalationEngine
 from bot.follow_up_reminders import FollowUpReminders
@@ -30,7 +30,9 @@ from bot.inbox_worker import InboxWorker
 from bot.metrics import CountingWebClient, Metrics
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
+from bot.request_id import RequestIdMiddleware
 from bot.retention import InboxRetention
+from bot.review_web import build_review_web
 from bot.rules import Rules, build_rules
 from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.slack.acting import Acting
@@ -38,12 +40,14 @@ from bot.slack.command_listener import CommandListener
 from bot.slack.escalation_listeners import EscalationListeners
 from bot.slack.listeners import Listeners
 from bot.slack.record_listeners import RecordListeners
+from bot.slack.report_command import ReportCommand
 from bot.socket_mode import SocketModeRunner
 from bot.wakeup import Fanout, Wakeup
 from bot.webhooks import webhook_router
 from config.policy import PolicyFile, load_policy
 from config.settings import DEFAULT_SLACK_API_URL, Settings
 from storage.db import Database
+from storage.inbox import InboxWriter
 
 log = structlog.get_logger("tocsin")
 
@@ -69,6 +73,7 @@ class Service:
     world: SlackWorld | None = None
     follow_ups: FollowUpReminders | None = None
     retention: InboxRetention | None = None
+    digest: WeeklyDigest | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -103,7 +108,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     acting = Acting(db=db, rules=rules, clock=clock, on_change=changed.set, directory=directory)
     Listeners(acting).register(bolt)
     EscalationListeners(acting).register(bolt)
-    CommandListener(acting).register(bolt)
+    CommandListener(acting, report=ReportCommand(db=db, policy=policy, clock=clock)).register(bolt)
     RecordListeners(acting).register(bolt)
     inbox_worker = InboxWorker(
         db=db,
@@ -180,6 +185,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
             db=db, clock=clock, every_seconds=rules.follow_up_every_seconds, on_queued=outbox_wakeup
         ),
         retention=InboxRetention(db=db, clock=clock, days=settings.inbox_retention_days),
+        digest=WeeklyDigest(db=db, policy=policy, client=slack, clock=clock),
     )
 
 
@@ -206,6 +212,8 @@ def build_http_app(
                 for timer in (service.follow_ups, service.retention):
                     if timer is not None:
                         service.tasks.append(asyncio.create_task(timer.run()))
+                if service.digest is not None:
+                    service.tasks.append(asyncio.create_task(service.digest.run()))
         log.info(
             "tocsin_started",
             url=settings.base_url(),
@@ -234,30 +242,24 @@ def build_http_app(
     )
     app.include_router(
         webhook_router(
-            db=service.db,
             rules=service.rules,
+            inbox=InboxWriter(service.db),
             max_body_bytes=settings.max_body_bytes,
             clock=service.clock,
             on_stored=service.inbox_wakeup.set,
+            public_url=settings.base_url(),
             metrics=service.metrics,
         )
     )
+    review = build_review_web(settings, db=service.db, policy=service.policy, clock=service.clock)
+    app.include_router(review.router())
     slack_handler = AsyncSlackRequestHandler(service.bolt)
 
     @app.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
         return await slack_handler.handle(request)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Every log line of a request carries its id (``X-Request-ID``, or a new one)."""
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            response = await call_next(request)
-        response.headers["X-Request-ID"] = request_id
-        return response
+    app.add_middleware(RequestIdMiddleware)
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
     async def metrics() -> Response:

@@ -28,11 +28,12 @@ from config.grading import GradingRuleConfig, grading_problems
 from config.matching import MatchValue
 from config.noise import LABEL_NAME, FlappingConfig, GroupingConfig
 from config.record import FollowUpConfig, LastTimeConfig
+from config.review import DigestConfig, ReviewConfig
 from config.routing import RouteExtras
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
-SourceFormat = Literal["alertmanager", "generic"]
-SOURCE_FORMATS: tuple[str, ...] = ("alertmanager", "generic")
+SourceFormat = Literal["alertmanager", "generic", "grafana", "pagerduty"]
+SOURCE_FORMATS: tuple[str, ...] = ("alertmanager", "generic", "grafana", "pagerduty")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}\Z")
 
@@ -56,9 +57,30 @@ class IntegrationConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     """The path: monitoring tools post to /webhooks/<name>."""
     format: SourceFormat
-    """Payload format: alertmanager or generic."""
+    """Payload format: alertmanager, generic, grafana or pagerduty."""
     token: str = Field(min_length=8)
-    """Bearer token the tool must send; literal or ${ENV_VAR}."""
+    """Bearer token the tool must send; literal or ${ENV_VAR}. PagerDuty senders may send it
+    as the body's routing_key instead."""
+    hmac_secret: str | None = Field(default=None, min_length=8)
+    """Grafana only: the contact point's HMAC secret; every request must then carry a valid
+    signature."""
+    signature_header: str = Field(
+        default="X-Grafana-Alerting-Signature", pattern=r"^[A-Za-z0-9-]{1,64}$"
+    )
+    """Grafana only: the header holding the signature (hex HMAC-SHA256 of the body)."""
+    timestamp_header: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+    """Grafana only: the contact point's timestamp header; the signature then covers
+    "timestamp:body" and requests more than 5 minutes off are refused."""
+
+    @model_validator(mode="after")
+    def _grafana_only(self) -> Self:
+        if self.format != "grafana":
+            for key in ("hmac_secret", "timestamp_header"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"{key} applies only to format grafana")
+        elif self.timestamp_header is not None and self.hmac_secret is None:
+            raise ValueError("timestamp_header needs hmac_secret")
+        return self
 
 
 _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})\Z")
@@ -99,6 +121,8 @@ class TeamConfig(_Strict):
     """IANA time zone (snooze until tomorrow 09:00, reports)."""
     members: list[str] = Field(default_factory=list)
     """Slack user ids."""
+    digest: DigestConfig | None = None
+    """Weekly review digest posted to the team's channel (off when not set)."""
 
     @field_validator("members")
     @classmethod
@@ -165,6 +189,8 @@ class PolicyFile(_Strict):
     """How the warning finds earlier firings of the same problem ("last time")."""
     follow_ups: FollowUpConfig = Field(default_factory=FollowUpConfig)
     """When follow-ups taken on at resolution are due and how often their owners are reminded."""
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+    """Reports and the review page: night, weekend, flapping."""
     grouping: GroupingConfig = Field(default_factory=GroupingConfig)
     """Defaults for grouping alerts into one warning."""
     flapping: FlappingConfig | None = Field(default_factory=FlappingConfig)
@@ -200,6 +226,9 @@ class PolicyFile(_Strict):
                         problems.append(f'{at}.oncall: "{notify.oncall}" is not in rotations')
                     if notify.webhook is not None and notify.webhook not in self.webhooks:
                         problems.append(f'{at}.webhook: "{notify.webhook}" is not in webhooks')
+        for name, team in self.teams.items():
+            if team.digest is not None and (team.digest.channel or team.channel) is None:
+                problems.append(f"teams.{name}.digest.channel: is required (the team has none)")
         problems += grading_problems(self.grading)
         for person in self.people:
             if not _SLACK_USER.match(person):
@@ -292,7 +321,7 @@ def _describe(error: Mapping[str, object]) -> str:
         value is not None
         and not isinstance(value, dict | list)
         and '"' not in msg
-        and not path.endswith("token")  # never echo a secret
+        and not path.endswith(("token", "secret"))  # never echo a secret
     ):
         msg = f'"{value}": {msg}'
     return f"{path}: {msg}" if path else msg

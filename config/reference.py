@@ -32,6 +32,7 @@ from config.policy import (
     TeamConfig,
 )
 from config.record import FollowUpConfig, LastTimeConfig
+from config.review import DigestConfig, ReviewConfig
 from config.routing import TimeWindowConfig
 
 SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
@@ -45,6 +46,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("routes[].when[]", TimeWindowConfig),
     ("default_route", RouteTarget),
     ("teams.<id>", TeamConfig),
+    ("teams.<id>.digest", DigestConfig),
     ("people.<user id>", PersonConfig),
     ("policies.<name>", EscalationPolicyConfig),
     ("policies.<name>.tiers[]", TierConfig),
@@ -54,6 +56,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("webhooks.<name>", WebhookConfig),
     ("last_time", LastTimeConfig),
     ("follow_ups", FollowUpConfig),
+    ("review", ReviewConfig),
     ("grouping", GroupingConfig),
     ("flapping", FlappingConfig),
 )
@@ -100,7 +103,7 @@ def _default(info: Any) -> str:
     if info.default_factory is not None:
         value = info.default_factory()
         if isinstance(value, BaseModel):
-            return "see below"
+            return "see its section"
         if isinstance(value, dict) and value:
             return "`" + ", ".join(value) + "` (empty)"
         if isinstance(value, BaseModel):
@@ -121,7 +124,7 @@ def policy_reference() -> str:
         parts.append("| key | type | default | meaning |\n|---|---|---|---|")
         for name, info in model.model_fields.items():
             kind = _type_name(info.annotation, name)
-            meaning = (info.description or "").replace("|", "\\|")
+            meaning = " ".join((info.description or "").split()).replace("|", "\\|")
             key = info.alias or name
             parts.append(f"| `{key}` | {kind} | {_default(info)} | {meaning} |")
         parts.append("")

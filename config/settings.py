@@ -47,6 +47,8 @@ class Settings(BaseSettings):
 
     inbox_retention_days: int = Field(default=30, ge=0, alias="TOCSIN_INBOX_RETENTION_DAYS")
     """Processed webhook bodies older than this are deleted from the inbox (0: keep them)."""
+    review_token: SecretStr | None = Field(default=None, alias="TOCSIN_REVIEW_TOKEN")
+    review_session_hours: float = Field(default=12.0, gt=0, alias="TOCSIN_REVIEW_SESSION_HOURS")
 
     _socket_only_secret: str | None = PrivateAttr(default=None)
 
