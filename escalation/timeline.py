@@ -16,6 +16,7 @@ KIND_BY_RULE: Final[Mapping[str, str]] = {
     "FIRE-1": "fired",
     "REFIRE-1": "refired",
     "ACK-1": "acknowledged",
+    "ACK-SRC-1": "acknowledged",  # by the monitoring tool
     "CLAIM-1": "claimed",
     "CLAIM-2": "claimed",
     "ASSIGN-1": "assigned",
