@@ -26,6 +26,7 @@ from bot.directory import PolicyDirectory
 from bot.escalation_engine import EscalationEngine
 from bot.handoffs import Handoffs
 from bot.inbox_worker import InboxWorker
+from bot.lanes import LaneGate
 from bot.metrics import CountingWebClient, Metrics
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
@@ -36,6 +37,7 @@ from bot.slack.command_listener import CommandListener
 from bot.slack.escalation_listeners import EscalationListeners
 from bot.slack.listeners import Listeners
 from bot.socket_mode import SocketModeRunner
+from bot.storm_control import StormControl, storm_rules
 from bot.wakeup import Fanout, Wakeup
 from bot.webhooks import webhook_router
 from config.policy import PolicyFile, load_policy
@@ -119,9 +121,27 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         )
         for name, hook in policy.webhooks.items()
     }
+    # Deliveries handle 429s per channel themselves (bot.lanes): no sleeping retry handler.
+    delivery_slack = CountingWebClient(
+        token=settings.bot_token(),
+        base_url=slack_api_url(settings),
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2)],
+    )
+    delivery_slack.metrics = metrics
+    gate = LaneGate(rate=settings.slack_channel_rate, burst=settings.slack_channel_burst)
+    storm_rules_, storm_display = storm_rules(policy.storm)
+    storm_control = StormControl(
+        db=db,
+        client=delivery_slack,
+        rules=storm_rules_,
+        display=storm_display,
+        levels=rules.levels,
+        gate=gate,
+        clock=clock,
+    )
     deliveries = Deliveries(
         db=db,
-        client=slack,
+        client=delivery_slack,
         levels=rules.levels,
         clock=clock,
         pager=OutboundPager(client=http),
@@ -134,6 +154,8 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         wakeup=outbox_wakeup,
         poll_seconds=settings.outbox_poll_seconds,
         metrics=metrics,
+        gate=gate,
+        storms=storm_control,
     )
     engine = EscalationEngine(
         db=db,

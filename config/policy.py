@@ -24,6 +24,7 @@ from pydantic import (
 
 from config.durations import parse_duration
 from config.escalation import EscalationPolicyConfig, RotationConfig, WebhookConfig
+from config.storm import StormConfig
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 SourceFormat = Literal["alertmanager", "generic"]
@@ -167,6 +168,8 @@ class PolicyFile(_Strict):
     """On-call rotations by name."""
     webhooks: dict[str, WebhookConfig] = Field(default_factory=dict)
     """Outbound webhooks a tier can page, by name."""
+    storm: StormConfig = Field(default_factory=StormConfig)
+    """When a flood of alerts in one channel is rolled up into one storm summary."""
 
     @field_validator("levels")
     @classmethod

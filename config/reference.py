@@ -31,6 +31,7 @@ from config.policy import (
     RouteTarget,
     TeamConfig,
 )
+from config.storm import StormConfig
 
 SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("top level", PolicyFile),
@@ -48,6 +49,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("rotations.<name>", RotationConfig),
     ("rotations.<name>.overrides[]", OverrideConfig),
     ("webhooks.<name>", WebhookConfig),
+    ("storm", StormConfig),
 )
 DURATION_FIELDS = {
     "ack_within",
@@ -57,6 +59,9 @@ DURATION_FIELDS = {
     "approval_timeout",
     "remind_every",
     "timeout",
+    "window",
+    "calm_for",
+    "summary_every",
 }
 
 
@@ -88,6 +93,8 @@ def _default(info: Any) -> str:
         value = info.default_factory()
         if isinstance(value, dict) and value:
             return "`" + ", ".join(value) + "` (empty)"
+        if isinstance(value, BaseModel):
+            return "its defaults"
         return f"`{value!r}`"
     if info.default is None or info.default is PydanticUndefined:
         return "—"
