@@ -30,6 +30,8 @@ from storage.db import Database
 
 log = structlog.get_logger("tocsin.outbox")
 MAX_BACKOFF_SECONDS = 600
+TICK_AT_LEAST = timedelta(seconds=0.5)
+"""While rows keep coming, storms are written at least this often between batches."""
 
 
 class OutboxSender:
@@ -45,7 +47,7 @@ class OutboxSender:
         metrics: Metrics | None = None,
         gate: LaneGate | None = None,
         storms: StormControl | None = None,
-        batch: int = 200,
+        batch: int = 500,
     ) -> None:
         self._metrics = metrics
         self._db = db
@@ -58,6 +60,7 @@ class OutboxSender:
         self._storms = storms
         self._batch = batch
         self._timer: asyncio.TimerHandle | None = None
+        self._next_tick: datetime | None = None
 
     async def run(self) -> None:
         await run_until_cancelled(
@@ -82,7 +85,8 @@ class OutboxSender:
                 lane = lane_of(item)
                 by_lane.setdefault(lane.key, (lane, []))[1].append(item)
             await asyncio.gather(*(self._run_lane(lane, items) for lane, items in by_lane.values()))
-            await self._tick_storms()
+            if self._next_tick is None or self._clock() >= self._next_tick:
+                await self._tick_storms()  # between batches only when due: rows come first
         await self._tick_storms()
         self._gate.forget_idle(self._clock())
         return total
@@ -95,6 +99,8 @@ class OutboxSender:
         except Exception:
             log.exception("storm_tick_failed")
             when = self._clock() + timedelta(seconds=1)
+        now = self._clock()
+        self._next_tick = min(when, now + TICK_AT_LEAST) if when else now + TICK_AT_LEAST
         if when is not None:
             self._wake_at(when)
 

@@ -94,18 +94,28 @@ class StormControl:
         self._clock = clock
         self._traffic: dict[str, Traffic] = {}
         self._open: dict[str, int] = {}
+        self._counted: dict[int, datetime] = {}
+        """Outbox ids of warnings counted as arrivals within the last window."""
+        self._synced = False
         self.started = self.ended = 0
 
     # --- folding ------------------------------------------------------------------------
 
     async def absorb(self, claimed: Sequence[Claimed], *, now: datetime) -> list[Claimed]:
         """Fold what storms stand for; return the rows to deliver one by one."""
+        if not self._synced:
+            await self.sync(now=now)
         posts: dict[str, list[Claimed]] = {}
         for item in claimed:
             if item.kind == "post_warning" and item.channel is not None:
                 posts.setdefault(item.channel, []).append(item)
+        horizon = now - self._rules.window
+        self._counted = {k: at for k, at in self._counted.items() if at > horizon}
         for channel, items in posts.items():
-            await self._observe(channel, [i.created_at for i in items], now=now)
+            # a warning put back (its channel was busy) and claimed again is not a new alert
+            new = [i for i in items if i.id not in self._counted]
+            self._counted.update((i.id, now) for i in new)
+            await self._observe(channel, [i.created_at for i in new], now=now)
         joining = [
             (item, self._open[channel])
             for channel, items in posts.items()
@@ -138,6 +148,7 @@ class StormControl:
     async def sync(self, *, now: datetime) -> None:
         """Agree with storage on which storms are open (after a restart, or when another
         replica opened or ended one), and let calm channels' storms end."""
+        self._synced = True
         stored = {ref.channel: ref for ref in await storms.open_storms(self._db)}
         for channel, ref in stored.items():
             traffic = self._traffic.get(channel)
