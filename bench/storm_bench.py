@@ -99,6 +99,9 @@ async def _serve(app: Any, port: int) -> AsyncIterator[None]:
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the fake Slack stopped before it started")
         await asyncio.sleep(0.01)
     try:
         yield
