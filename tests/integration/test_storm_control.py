@@ -22,7 +22,7 @@ from bot.sandbox.models import Message
 from bot.sandbox.ratelimit import ChannelRateLimiter
 from storage.tables import AlertRow, OutboxRow, SlackMessageRow, StormMemberRow, StormRow
 from tests.support.databases import database
-from tests.support.harness import Harness, running_tocsin
+from tests.support.harness import FakeClock, Harness, running_tocsin
 
 POLICY = """
 levels:
@@ -200,3 +200,112 @@ async def test_a_flood_in_one_channel_becomes_one_summary_listing_every_alert_in
 
 async def _at_least(tocsin: Harness, query: Any, n: int) -> bool:
     return await count(tocsin, query) >= n
+
+
+class HeldChannel(ChannelRateLimiter):
+    """The fake Slack's limiter, answering 429 (Retry-After 30 s) to every write to the
+    channels in ``held`` — as Slack does to a channel that has been flooded."""
+
+    def __init__(self) -> None:
+        super().__init__(rate=1.0, burst=3, clock=time.monotonic)
+        self.held: set[str] = set()
+        self.refused = 0
+
+    def try_acquire(self, channel: str) -> int | None:
+        if channel in self.held:
+            self.refused += 1
+            return 30
+        return super().try_acquire(channel)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def held(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    world = SlackWorld()
+    world.limiter = HeldChannel()
+    async with (
+        database(request.param, tmp_path) as url,
+        running_tocsin(
+            database_url=url, config_path=policy, world=world, clock=FakeClock()
+        ) as harness,
+    ):
+        yield harness
+
+
+async def test_a_429_on_one_channel_holds_only_that_channel_and_its_rows_wait_for_retry_after(
+    held: Harness,
+) -> None:
+    limiter = held.world.limiter
+    assert isinstance(limiter, HeldChannel)
+    limiter.held.add(held.world.channel_id_for("#alerts"))
+    clock = held.service.clock
+    assert isinstance(clock, FakeClock)
+
+    assert (await held.webhook("generic", alert(1))).status_code == 202
+    await held.world.wait_for(lambda: limiter.refused >= 1, timeout=10)
+    assert (await held.webhook("generic", alert(2))).status_code == 202
+    assert (await held.webhook("generic", alert(3, team="db"))).status_code == 202
+
+    # the other channel is posted at once, though #alerts is held for 30 s
+    [db_warning] = await held.wait_for_messages(1, channel="#db-alerts", seconds=10)
+    assert "host-3" in text_of(db_warning)
+    async with held.service.db.read() as session:
+        waiting = (
+            await session.exec(
+                select(OutboxRow)
+                .join(AlertRow, col(AlertRow.id) == col(OutboxRow.alert_id))
+                .where(AlertRow.channel == "#alerts")
+                .order_by(col(OutboxRow.id))
+            )
+        ).all()
+    assert [row.status for row in waiting] == ["pending", "pending"]
+    for row in waiting:  # both held until Retry-After, the second without being tried
+        assert (row.next_attempt_at - clock()).total_seconds() > 20
+        assert row.attempts == 0
+    assert waiting[0].last_error == "slack: ratelimited"
+    assert limiter.refused == 1, "no retry before Retry-After, no sleeping retry in a call"
+
+    # once Slack lets writes through again and Retry-After has passed, both are posted
+    limiter.held.clear()
+    clock.advance(seconds=31)
+    held.service.outbox_wakeup.set()
+    messages = await held.wait_for_messages(2, channel="#alerts", seconds=10)
+    shown = " ".join(text_of(m) for m in messages)
+    assert "on host-1" in shown
+    assert "on host-2" in shown
+
+
+async def test_a_small_storm_is_summarised_listed_and_ends_after_calm(
+    held: Harness,
+) -> None:
+    clock = held.service.clock
+    assert isinstance(clock, FakeClock)
+    body = {"alerts": [alert(n) for n in range(40)]}
+    assert (await held.webhook("generic", body)).status_code == 202
+
+    async def listed_all() -> bool:
+        query = (
+            select(func.count())
+            .select_from(StormMemberRow)
+            .where(col(StormMemberRow.listed_ts).is_not(None))
+        )
+        return await count(held, query) == 40
+
+    await held.until(listed_all, what="40 alerts listed", seconds=20)
+    [summary] = held.channel_messages("#alerts")
+    assert "Alert storm in #alerts (in progress): 40 alerts, 1 at level 1" in summary.text
+    [lines] = held.thread(summary)
+    assert sorted(int(i) for i in ALERT_ID.findall(text_of(lines))) == list(range(1, 41))
+
+    clock.advance(seconds=15)  # window (10 s) + calm_for (4 s) + 1 s
+    held.service.outbox_wakeup.set()
+    await held.world.wait_for(
+        lambda: "ended" in held.channel_messages("#alerts")[0].text, timeout=10
+    )
+    ended = held.channel_messages("#alerts")[0]
+    assert "40 in all" in text_of(ended)
+
+    assert (await held.webhook("generic", alert(100))).status_code == 202
+    messages = await held.wait_for_messages(2, channel="#alerts", seconds=10)
+    assert "host-100" in text_of(messages[-1])
