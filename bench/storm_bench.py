@@ -188,8 +188,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             per_body = args.per_body
             bodies = args.alerts // per_body
             start = time.monotonic()
-            tasks = []
-            others = []
+            tasks: list[asyncio.Task[None]] = []
+            others: list[asyncio.Task[None]] = []
             for b in range(bodies):
                 await asyncio.sleep(max(0.0, start + b * args.seconds / bodies - time.monotonic()))
                 batch = [alert(b * per_body + i) for i in range(per_body)]
@@ -241,6 +241,15 @@ def _figures(
         flood_ids = {r[0] for r in conn.execute("SELECT id FROM alert WHERE channel = '#alerts'")}
         own = {r[0] for r in conn.execute("SELECT alert_id FROM slack_message")}
         storms = conn.execute("SELECT id, summary_channel_id, summary_ts FROM storm").fetchall()
+        # the other channel's warnings: stored (inbox) -> opened (outbox row) -> in Slack
+        other = conn.execute(
+            "SELECT (julianday(o.created_at) - julianday(i.received_at)) * 86400,"
+            " (julianday(o.done_at) - julianday(o.created_at)) * 86400"
+            " FROM outbox o JOIN alert a ON a.id = o.alert_id"
+            " JOIN inbox i ON i.id = (SELECT min(id) FROM inbox WHERE body LIKE"
+            " '%' || a.fingerprint || '\"%')"
+            " WHERE a.channel = '#db-alerts' AND o.kind = 'post_warning'"
+        ).fetchall()
     listed: list[int] = []
     for _, channel_id, ts in storms:
         if channel_id and ts:
@@ -289,10 +298,20 @@ def _figures(
             "median": round(statistics.median(other_delays), 2) if other_delays else None,
             "max": round(max(other_delays), 2) if other_delays else None,
         },
+        "other_channel_ingest_s": _spread([r[0] for r in other]),
+        "other_channel_delivery_s": _spread([r[1] for r in other]),
         "all_listed_after_last_alert_s": round(drained_s, 1),
         "finished": done,
         "load_average": os.getloadavg(),
         "cpus": os.cpu_count(),
+    }
+
+
+def _spread(values: list[float]) -> dict[str, Any]:
+    return {
+        "n": len(values),
+        "median": round(statistics.median(values), 2) if values else None,
+        "max": round(max(values), 2) if values else None,
     }
 
 
@@ -318,7 +337,9 @@ def main() -> None:
         f"({figures['http_429_alerts_channel']})\n"
         f"  storm pages / DMs to on-call {figures['storm_pages_to_oncall']} / "
         f"{figures['dms_to_oncall']}\n"
-        f"  other channel delay          {figures['other_channel_delay_s']}\n"
+        f"  other channel, webhook->Slack {figures['other_channel_delay_s']}\n"
+        f"    of which inbox->opened     {figures['other_channel_ingest_s']}\n"
+        f"    of which outbox->Slack     {figures['other_channel_delivery_s']}\n"
         f"  all listed after last alert  {figures['all_listed_after_last_alert_s']}s\n"
     )
     print(json.dumps(figures))
