@@ -36,6 +36,7 @@ from bot.slack.acting import Acting
 from bot.slack.command_listener import CommandListener
 from bot.slack.escalation_listeners import EscalationListeners
 from bot.slack.listeners import Listeners
+from bot.slack.storm_listener import StormListener
 from bot.socket_mode import SocketModeRunner
 from bot.storm_control import StormControl, storm_rules
 from bot.wakeup import Fanout, Wakeup
@@ -101,6 +102,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     Listeners(acting).register(bolt)
     EscalationListeners(acting).register(bolt)
     CommandListener(acting).register(bolt)
+    StormListener(acting).register(bolt)
     inbox_worker = InboxWorker(
         db=db,
         rules=rules.ingest,

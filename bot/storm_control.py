@@ -238,6 +238,7 @@ class StormControl:
             levels=self._levels,
             started_at=work.started_at,
             ended_at=work.ended_at if ended else None,
+            storm_id=work.id,
         )
         if post:
             response = await self._call(
@@ -301,6 +302,7 @@ class StormControl:
             rule=page.rule,
             levels=self._levels,
             ended=ended,
+            storm_id=page.storm_id,
         )
         if page.ts is None or page.channel_id is None:
             if is_user:

@@ -18,8 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from escalation.events import Acknowledged
 from escalation.model import Status
+from escalation.ports import Directory
+from escalation.state import IllegalTransition, transition
+from storage.actions import first_time
+from storage.alerts import policy_of, state_of
 from storage.db import Database
+from storage.effects import persist_transition
 from storage.outbox import DONE, PENDING, Claimed
 from storage.tables import AlertRow, OutboxRow, StormMemberRow, StormPageRow, StormRow
 from storage.types import UTCDateTime
@@ -246,6 +252,8 @@ async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]
         row.top_level = min([row.top_level, *(levels.get(c.alert_id or 0, 3) for c in items)])
         last = items[-1].payload
         tier = int(last.get("tier", 0))
+        if tier > row.tier and row.ts is not None:
+            row.channel_id = row.ts = None  # paged at a higher tier: a new message, not an edit
         if tier >= row.tier:
             row.tier, row.rule = tier, str(last.get("rule", ""))[:32]
         row.version += 1
@@ -467,3 +475,52 @@ async def is_ended(db: Database, storm_id: int) -> bool:
     async with db.read() as session:
         row = await session.get(StormRow, storm_id)
     return row is not None and row.status == ENDED
+
+
+async def acknowledge_members(
+    db: Database,
+    storm_id: int,
+    *,
+    actor: str,
+    request_key: str,
+    now: datetime,
+    directory: Directory | None = None,
+    chunk: int = 200,
+) -> int | None:
+    """``actor`` acknowledges every firing alert of the storm (each one a labelled transition
+    in its own timeline, a few hundred per transaction); returns how many. ``None`` when the
+    request was handled before (a retry)."""
+    if not await first_time(db, key=request_key, now=now):
+        return None
+    done, after = 0, 0
+    while True:
+        query = (
+            select(AlertRow)
+            .join(StormMemberRow, col(StormMemberRow.alert_id) == col(AlertRow.id))
+            .where(
+                col(StormMemberRow.storm_id) == storm_id,
+                col(AlertRow.status) == Status.FIRING.value,
+                col(AlertRow.id) > after,
+            )
+            .order_by(col(AlertRow.id))
+            .limit(chunk)
+        )
+        if not db.is_sqlite:
+            query = query.with_for_update(of=AlertRow, skip_locked=True)
+        async with db.write() as session:
+            rows = (await session.exec(query)).all()
+            for row in rows:
+                assert row.id is not None
+                after = row.id
+                try:
+                    tr = transition(
+                        state_of(row), Acknowledged(actor), policy=policy_of(row), now=now
+                    )
+                except IllegalTransition:
+                    continue
+                await persist_transition(
+                    session, row, tr, kind="acknowledged", actor=actor, now=now, directory=directory
+                )
+                done += 1
+        if len(rows) < chunk:
+            return done

@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -17,6 +19,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.slack import ids
 from bot.slack.escape import cut, mrkdwn
 from bot.slack.render import slack_date
 from escalation.model import LevelSpec
@@ -61,6 +64,7 @@ def summary_blocks(
     levels: Mapping[int, LevelSpec],
     started_at: datetime,
     ended_at: datetime | None,
+    storm_id: int | None = None,
 ) -> list[dict[str, Any]]:
     if ended_at is None:
         header = f":rotating_light: Alert storm in {channel} — {_count(summary.alerts, 'alert')}"
@@ -115,7 +119,29 @@ def summary_blocks(
             ]
         )
     )
+    button = acknowledge_all(storm_id, summary)
+    if button is not None:
+        blocks.append(button)
     return [block.to_dict() for block in blocks]
+
+
+def acknowledge_all(storm_id: int | None, summary: Summary) -> ActionsBlock | None:
+    """One button to acknowledge every firing alert of the storm (stops their escalation)."""
+    firing = summary.by_status.get("firing", 0)
+    if storm_id is None or not firing:
+        return None
+    label = f"Acknowledge all {firing:,} firing"
+    return ActionsBlock(
+        block_id=f"tocsin.storm.{storm_id}",
+        elements=[
+            ButtonElement(
+                text=cut(label, 75),
+                action_id=ids.STORM_ACKNOWLEDGE,
+                value=str(storm_id),
+                style="primary",
+            )
+        ],
+    )
 
 
 def item_line(item: Item, levels: Mapping[int, LevelSpec]) -> str:
@@ -166,6 +192,7 @@ def storm_page(
     rule: str,
     levels: Mapping[int, LevelSpec],
     ended: bool,
+    storm_id: int | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
     """The one page a person (or a paged channel) gets for a whole storm."""
     top = summary.by_level.get(1, 0)
@@ -193,4 +220,7 @@ def storm_page(
                 )
             )
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut(detail, 3000))]))
+    button = acknowledge_all(storm_id, summary)
+    if button is not None:
+        blocks.append(button)
     return cut(text, 3000), [b.to_dict() for b in blocks]

@@ -20,7 +20,15 @@ from sqlmodel import col, select
 from bot.sandbox import SlackWorld
 from bot.sandbox.models import Message
 from bot.sandbox.ratelimit import ChannelRateLimiter
-from storage.tables import AlertRow, OutboxRow, SlackMessageRow, StormMemberRow, StormRow
+from bot.slack import ids
+from storage.tables import (
+    AlertEventRow,
+    AlertRow,
+    OutboxRow,
+    SlackMessageRow,
+    StormMemberRow,
+    StormRow,
+)
 from tests.support.databases import database
 from tests.support.harness import FakeClock, Harness, running_tocsin
 
@@ -297,6 +305,26 @@ async def test_a_small_storm_is_summarised_listed_and_ends_after_calm(
     assert "Alert storm in #alerts (in progress): 40 alerts, 1 at level 1" in summary.text
     [lines] = held.thread(summary)
     assert sorted(int(i) for i in ALERT_ID.findall(text_of(lines))) == list(range(1, 41))
+
+    # one button acknowledges every firing alert of the storm (their escalation stops)
+    response = await held.driver.press_button(
+        channel="#alerts", ts=summary.ts, action_id=ids.STORM_ACKNOWLEDGE, user="U0BOB"
+    )
+    assert response.status_code == 200
+    firing = select(func.count()).select_from(AlertRow).where(AlertRow.status == "firing")
+    acked = (
+        select(func.count())
+        .select_from(AlertEventRow)
+        .where(AlertEventRow.kind == "acknowledged", AlertEventRow.actor == "U0BOB")
+    )
+    await held.world.wait_for(lambda: bool(held.world.ephemerals), timeout=10)
+    assert await count(held, firing) == 0
+    assert await count(held, acked) == 40
+    [note] = held.world.ephemerals
+    assert "You acknowledged 40 firing alert(s)" in note.text
+    await held.world.wait_for(
+        lambda: "acknowledged 40" in text_of(held.channel_messages("#alerts")[0]), timeout=10
+    )
 
     clock.advance(seconds=15)  # window (10 s) + calm_for (4 s) + 1 s
     held.service.outbox_wakeup.set()
