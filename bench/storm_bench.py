@@ -246,7 +246,7 @@ def _figures(
             "SELECT (julianday(o.created_at) - julianday(i.received_at)) * 86400,"
             " (julianday(o.done_at) - julianday(o.created_at)) * 86400"
             " FROM outbox o JOIN alert a ON a.id = o.alert_id"
-            " JOIN inbox i ON i.id = (SELECT min(id) FROM inbox WHERE body LIKE"
+            " JOIN inbox i ON i.id = (SELECT min(id) FROM inbox WHERE CAST(body AS TEXT) LIKE"
             " '%' || a.fingerprint || '\"%')"
             " WHERE a.channel = '#db-alerts' AND o.kind = 'post_warning'"
         ).fetchall()

@@ -75,7 +75,12 @@ class OutboxSender:
         only its lane. Storm control first folds what a storm stands for.
         """
         total = 0
-        while claimed := await outbox.claim_due(self._db, now=self._clock(), limit=self._batch):
+        while claimed := await outbox.claim_due(
+            self._db,
+            now=self._clock(),
+            limit=self._batch,
+            last=self._storms.storming() if self._storms else (),
+        ):
             total += len(claimed)
             rest = list(claimed)
             if self._storms is not None:

@@ -101,6 +101,10 @@ class StormControl:
 
     # --- folding ------------------------------------------------------------------------
 
+    def storming(self) -> frozenset[str]:
+        """Channels in a storm now (their rows are claimed after other channels')."""
+        return frozenset(self._open)
+
     async def absorb(self, claimed: Sequence[Claimed], *, now: datetime) -> list[Claimed]:
         """Fold what storms stand for; return the rows to deliver one by one."""
         if not self._synced:

@@ -7,11 +7,12 @@ alert is ever claimed, so each alert's deliveries happen in order.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, update
+from sqlalchemy import and_, case, exists, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -78,10 +79,17 @@ CHANNEL_KINDS = ("post_warning", "update_warning", "thread_note")
 
 
 async def claim_due(
-    db: Database, *, now: datetime, limit: int = 100, lease: timedelta = timedelta(seconds=60)
+    db: Database,
+    *,
+    now: datetime,
+    limit: int = 100,
+    lease: timedelta = timedelta(seconds=60),
+    last: Collection[str] = (),
 ) -> list[Claimed]:
     """Lease up to ``limit`` due rows, oldest first, each the oldest pending row of its alert
-    (so each alert's deliveries happen in order)."""
+    (so each alert's deliveries happen in order). Rows of alerts in the channels ``last``
+    (channels in a storm, with thousands of rows) come after every other due row, so other
+    channels never queue behind a storm."""
     earlier = aliased(OutboxRow)
     blocked = exists().where(
         and_(
@@ -102,9 +110,13 @@ async def claim_due(
         )
         .outerjoin(AlertRow, col(AlertRow.id) == col(OutboxRow.alert_id))
         .where(col(OutboxRow.status) == PENDING, col(OutboxRow.next_attempt_at) <= now, ~blocked)
-        .order_by(col(OutboxRow.id))
         .limit(limit)
     )
+    if last:
+        stormy = case((col(AlertRow.channel).in_(list(last)), 1), else_=0)
+        query = query.order_by(stormy, col(OutboxRow.id))
+    else:
+        query = query.order_by(col(OutboxRow.id))
     if not db.is_sqlite:
         query = query.with_for_update(skip_locked=True, of=OutboxRow)
     async with db.write() as session:
