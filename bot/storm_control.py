@@ -38,7 +38,7 @@ from storage.outbox import Claimed
 
 log = structlog.get_logger("tocsin.storm")
 
-FOLDED_KINDS = frozenset({"update_warning", "thread_note", "page_dm", "page_channel"})
+FOLDED_KINDS = frozenset({"update_warning", "thread_note", "group_list", "page_dm", "page_channel"})
 """Rows of a storm's member alerts that the storm stands for (others are delivered)."""
 
 

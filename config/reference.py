@@ -20,6 +20,7 @@ from config.escalation import (
     TierConfig,
     WebhookConfig,
 )
+from config.noise import FlappingConfig, GroupingConfig
 from config.policy import (
     GradingMatch,
     GradingRuleConfig,
@@ -50,6 +51,8 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("rotations.<name>.overrides[]", OverrideConfig),
     ("webhooks.<name>", WebhookConfig),
     ("storm", StormConfig),
+    ("grouping", GroupingConfig),
+    ("flapping", FlappingConfig),
 )
 DURATION_FIELDS = {
     "ack_within",
@@ -59,9 +62,10 @@ DURATION_FIELDS = {
     "approval_timeout",
     "remind_every",
     "timeout",
-    "window",
     "calm_for",
     "summary_every",
+    "group_window",
+    "window",
 }
 
 
@@ -94,7 +98,7 @@ def _default(info: Any) -> str:
         if isinstance(value, dict) and value:
             return "`" + ", ".join(value) + "` (empty)"
         if isinstance(value, BaseModel):
-            return "its defaults"
+            return "see below"
         return f"`{value!r}`"
     if info.default is None or info.default is PydanticUndefined:
         return "—"

@@ -74,7 +74,7 @@ class Claimed:
     """The alert's channel (as routed, e.g. ``#alerts``), where its warning is posted."""
 
 
-CHANNEL_KINDS = ("post_warning", "update_warning", "thread_note")
+CHANNEL_KINDS = ("post_warning", "update_warning", "thread_note", "group_list")
 """Kinds delivered to the alert's own channel (the rows a hold on that channel holds)."""
 
 
