@@ -120,10 +120,10 @@ async def claim_due(
     if not db.is_sqlite:
         query = query.with_for_update(skip_locked=True, of=OutboxRow)
     async with db.write() as session:
-        rows = (await session.execute(query)).all()
+        rows = (await (await session.connection()).execute(query)).all()
         if not rows:
             return []
-        await session.execute(
+        await session.exec(
             update(OutboxRow)
             .where(col(OutboxRow.id).in_([r[0] for r in rows]))
             .values(next_attempt_at=now + lease, attempts=col(OutboxRow.attempts) + 1)
@@ -137,7 +137,7 @@ async def defer(db: Database, ids: list[int], *, at: datetime) -> None:
     if not ids:
         return
     async with db.write() as session:
-        await session.execute(
+        await session.exec(
             update(OutboxRow)
             .where(col(OutboxRow.id).in_(ids), col(OutboxRow.status) == PENDING)
             .values(next_attempt_at=at, attempts=col(OutboxRow.attempts) - 1)
@@ -149,7 +149,7 @@ async def hold_channel(db: Database, channel: str, *, until: datetime) -> int:
     ``until`` — Slack said to wait — so claims skip them and other channels go on."""
     of_channel = select(AlertRow.id).where(AlertRow.channel == channel)
     async with db.write() as session:
-        result = await session.execute(
+        result = await session.exec(
             update(OutboxRow)
             .where(
                 col(OutboxRow.status) == PENDING,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, type_coerce, update
+from sqlalchemy import func, insert, or_, type_coerce, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -130,7 +130,7 @@ async def open_storms(db: Database) -> list[StormRef]:
 
 async def end_storm(db: Database, storm_id: int, *, now: datetime) -> None:
     async with db.write() as session:
-        await session.execute(
+        await session.exec(
             update(StormRow)
             .where(col(StormRow.id) == storm_id, col(StormRow.status) == OPEN)
             .values(status=ENDED, ended_at=now, version=col(StormRow.version) + 1)
@@ -144,7 +144,7 @@ async def storms_of(db: Database, alert_ids: Iterable[int]) -> dict[int, int]:
         return {}
     async with db.read() as session:
         rows = (
-            await session.execute(
+            await (await session.connection()).execute(
                 sa_select(col(StormMemberRow.alert_id), col(StormMemberRow.storm_id)).where(
                     col(StormMemberRow.alert_id).in_(ids)
                 )
@@ -179,12 +179,12 @@ async def fold(
         ids = [c.alert_id for c, _ in joining if c.alert_id is not None]
         alerts = {}
         if ids:
-            rows = await session.execute(
+            rows = await (await session.connection()).execute(
                 sa_select(
                     col(AlertRow.id), col(AlertRow.level), col(AlertRow.title), col(AlertRow.labels)
                 ).where(col(AlertRow.id).in_(ids))
             )
-            alerts = {int(r[0]): (int(r[1]), alert_name(r[2], r[3] or {})) for r in rows}
+            alerts = {int(r[0] or 0): (int(r[1]), alert_name(r[2], r[3] or {})) for r in rows}
         members = []
         for claimed, storm_id in joining:
             if claimed.alert_id is None or claimed.alert_id not in alerts:
@@ -202,18 +202,18 @@ async def fold(
             )
             touched.add(storm_id)
         if members:
-            await session.execute(StormMemberRow.__table__.insert(), members)  # type: ignore[attr-defined]
+            await (await session.connection()).execute(insert(StormMemberRow), members)
         pages = [(c, s) for c, s in folded if c.kind in ("page_dm", "page_channel")]
         if pages:
             await _add_pages(session, pages)
         touched.update(s for _, s in folded)
         if touched:
-            await session.execute(
+            await session.exec(
                 update(StormRow)
                 .where(col(StormRow.id).in_(touched))
                 .values(version=col(StormRow.version) + 1)
             )
-        await session.execute(
+        await session.exec(
             update(OutboxRow)
             .where(
                 col(OutboxRow.id).in_([c.id for c, _ in (*joining, *folded)]),
@@ -227,7 +227,7 @@ async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]
     ids = {c.alert_id for c, _ in pages if c.alert_id is not None}
     levels = {}
     if ids:
-        rows = await session.execute(
+        rows = await (await session.connection()).execute(
             sa_select(col(StormMemberRow.alert_id), col(StormMemberRow.level)).where(
                 col(StormMemberRow.alert_id).in_(ids)
             )
@@ -261,16 +261,17 @@ async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]
 
 
 async def work(db: Database) -> list[StormWork]:
-    """Storms not yet finished, with how many of their alerts are still to be listed."""
+    """Storms with something to show: how many of their alerts are still to be listed."""
     async with db.read() as session:
-        storms = (
-            await session.exec(select(StormRow).where(col(StormRow.finished).is_(False)))
-        ).all()
+        # unfinished, or finished but changed since (members acknowledged or resolved later)
+        unfinished = col(StormRow.finished).is_(False)
+        redraw = col(StormRow.version) > col(StormRow.drawn_version)
+        storms = (await session.exec(select(StormRow).where(or_(unfinished, redraw)))).all()
         found = []
         for s in storms:
             assert s.id is not None
             unlisted, oldest = (
-                await session.execute(
+                await (await session.connection()).execute(
                     sa_select(
                         func.count(),
                         type_coerce(func.min(col(StormMemberRow.joined_at)), UTCDateTime()),
@@ -305,7 +306,7 @@ async def summary(db: Database, storm_id: int, *, top: int) -> Summary:
         by_level = {
             int(level): int(n)
             for level, n in (
-                await session.execute(
+                await (await session.connection()).execute(
                     sa_select(col(StormMemberRow.level), func.count())
                     .where(member)
                     .group_by(col(StormMemberRow.level))
@@ -315,7 +316,7 @@ async def summary(db: Database, storm_id: int, *, top: int) -> Summary:
         by_status = {
             str(status): int(n)
             for status, n in (
-                await session.execute(
+                await (await session.connection()).execute(
                     sa_select(col(AlertRow.status), func.count())
                     .join(StormMemberRow, col(StormMemberRow.alert_id) == col(AlertRow.id))
                     .where(member)
@@ -324,7 +325,7 @@ async def summary(db: Database, storm_id: int, *, top: int) -> Summary:
             ).all()
         }
         names = (
-            await session.execute(
+            await (await session.connection()).execute(
                 sa_select(col(StormMemberRow.name), func.count().label("n"))
                 .where(member)
                 .group_by(col(StormMemberRow.name))
@@ -334,7 +335,7 @@ async def summary(db: Database, storm_id: int, *, top: int) -> Summary:
         ).all()
         open_first = col(AlertRow.status) == Status.RESOLVED.value
         items = (
-            await session.execute(
+            await session.exec(
                 _items_query()
                 .where(member)
                 .order_by(open_first, col(StormMemberRow.level), col(StormMemberRow.alert_id))
@@ -342,7 +343,7 @@ async def summary(db: Database, storm_id: int, *, top: int) -> Summary:
             )
         ).all()
         listed = (
-            await session.execute(
+            await (await session.connection()).execute(
                 sa_select(func.count()).where(member, col(StormMemberRow.listed_ts).is_not(None))
             )
         ).scalar_one()
@@ -375,7 +376,7 @@ async def unlisted(db: Database, storm_id: int, *, limit: int) -> list[Item]:
     """The next alerts of the storm to list in its thread, in the order they joined."""
     async with db.read() as session:
         rows = (
-            await session.execute(
+            await session.exec(
                 _items_query()
                 .where(
                     col(StormMemberRow.storm_id) == storm_id,
@@ -390,7 +391,7 @@ async def unlisted(db: Database, storm_id: int, *, limit: int) -> list[Item]:
 
 async def mark_listed(db: Database, alert_ids: Sequence[int], *, ts: str) -> None:
     async with db.write() as session:
-        await session.execute(
+        await session.exec(
             update(StormMemberRow)
             .where(col(StormMemberRow.alert_id).in_(alert_ids))
             .values(listed_ts=ts)
@@ -413,14 +414,14 @@ async def mark_drawn(
     if finished:
         values["finished"] = True
     async with db.write() as session:
-        await session.execute(update(StormRow).where(col(StormRow.id) == storm_id).values(**values))
+        await session.exec(update(StormRow).where(col(StormRow.id) == storm_id).values(**values))
 
 
 async def pages_due(db: Database) -> list[PageWork]:
     """Storm pages whose message is not yet sent or shows an older count."""
     async with db.read() as session:
         rows = (
-            await session.execute(
+            await (await session.connection()).execute(
                 sa_select(StormPageRow, col(StormRow.channel))
                 .join(StormRow, col(StormRow.id) == col(StormPageRow.storm_id))
                 .where(col(StormPageRow.version) > col(StormPageRow.drawn_version))
@@ -453,7 +454,7 @@ async def mark_page_drawn(
     db: Database, page_id: int, *, version: int, now: datetime, channel_id: str, ts: str
 ) -> None:
     async with db.write() as session:
-        await session.execute(
+        await session.exec(
             update(StormPageRow)
             .where(col(StormPageRow.id) == page_id)
             .values(drawn_version=version, drawn_at=now, channel_id=channel_id, ts=ts)
@@ -462,7 +463,7 @@ async def mark_page_drawn(
 
 async def listed_count(db: Database, storm_id: int) -> int:
     async with db.read() as session:
-        found = await session.execute(
+        found = await (await session.connection()).execute(
             sa_select(func.count()).where(
                 col(StormMemberRow.storm_id) == storm_id,
                 col(StormMemberRow.listed_ts).is_not(None),

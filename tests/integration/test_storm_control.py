@@ -334,6 +334,15 @@ async def test_a_small_storm_is_summarised_listed_and_ends_after_calm(
     ended = held.channel_messages("#alerts")[0]
     assert "40 in all" in text_of(ended)
 
+    # a storm alert resolved later still shows on the ended storm's summary
+    resolved = {**alert(5), "status": "resolved"}
+    assert (await held.webhook("generic", resolved)).status_code == 202
+    clock.advance(seconds=6)  # past summary_every
+    held.service.outbox_wakeup.set()
+    await held.world.wait_for(
+        lambda: "resolved 1" in text_of(held.channel_messages("#alerts")[0]), timeout=10
+    )
+
     assert (await held.webhook("generic", alert(100))).status_code == 202
     messages = await held.wait_for_messages(2, channel="#alerts", seconds=10)
     assert "host-100" in text_of(messages[-1])
