@@ -24,7 +24,10 @@ from pydantic import (
 
 from config.durations import parse_duration
 from config.escalation import EscalationPolicyConfig, RotationConfig, WebhookConfig
+from config.grading import GradingRuleConfig, grading_problems
+from config.matching import MatchValue
 from config.noise import LABEL_NAME, FlappingConfig, GroupingConfig
+from config.routing import RouteExtras
 from config.storm import StormConfig
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
@@ -58,22 +61,6 @@ class IntegrationConfig(_Strict):
     """Bearer token the tool must send; literal or ${ENV_VAR}."""
 
 
-class GradingMatch(_Strict):
-    severity: list[str] = Field(default_factory=list)
-    """Source severity words (any of them, case-insensitive)."""
-    labels: dict[str, str] = Field(default_factory=dict)
-    """Labels that must all be equal."""
-    category: list[str] = Field(default_factory=list)
-    """Categories (any of them)."""
-
-
-class GradingRuleConfig(_Strict):
-    match: GradingMatch
-    """Conditions that must all hold."""
-    level: Annotated[int, Field(ge=1, le=3)]
-    """The level (1 to 3) given when they do."""
-
-
 _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})\Z")
 
 
@@ -97,9 +84,10 @@ class RouteTarget(_Strict):
         return channel
 
 
-class RouteConfig(RouteTarget):
-    match: dict[str, str] = Field(default_factory=dict)
-    """Label values (or category/source/severity/level) that must all be equal."""
+class RouteConfig(RouteExtras, RouteTarget):
+    match: dict[str, MatchValue] = Field(default_factory=dict)
+    """Label values (or category/source/severity/level/metric) that must all be equal; a list
+    of values: any of them."""
 
 
 class TeamConfig(_Strict):
@@ -154,7 +142,7 @@ class PolicyFile(_Strict):
     integrations: list[IntegrationConfig] = Field(min_length=1)
     """Where monitoring tools post."""
     grading: list[GradingRuleConfig] = Field(default_factory=list)
-    """Rules turning source words into levels; first match wins."""
+    """Rules turning source words and metric deviations into levels; first match wins."""
     routes: list[RouteConfig] = Field(default_factory=list)
     """Where alerts go; first match wins."""
     default_route: RouteTarget
@@ -210,6 +198,7 @@ class PolicyFile(_Strict):
                         problems.append(f'{at}.oncall: "{notify.oncall}" is not in rotations')
                     if notify.webhook is not None and notify.webhook not in self.webhooks:
                         problems.append(f'{at}.webhook: "{notify.webhook}" is not in webhooks')
+        problems += grading_problems(self.grading)
         for person in self.people:
             if not _SLACK_USER.match(person):
                 problems.append(f'people.{person}: "{person}" is not a Slack user id')

@@ -186,6 +186,8 @@ class AlertView:
     silenced_until: datetime | None = None
     group: GroupSummary | None = None
     flapping: Flapping | None = None
+    metric: Metric | None = None
+    """The latest measurement of a metric alert (value, baseline, deviation)."""
 
 
 @dataclass(frozen=True, slots=True)

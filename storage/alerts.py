@@ -176,4 +176,5 @@ async def load_view(
         silence_id=row.silence_id,
         silenced_until=row.silenced_until,
         flapping=Flapping(row.flap_fires, row.flap_window_s or 0) if row.flap_fires else None,
+        metric=metric_of(row),
     )
