@@ -38,6 +38,7 @@ from storage.outbox import Claimed
 
 log = structlog.get_logger("tocsin.storm")
 
+RETRY_FAILED = timedelta(seconds=5)
 FOLDED_KINDS = frozenset({"update_warning", "thread_note", "group_list", "page_dm", "page_channel"})
 """Rows of a storm's member alerts that the storm stands for (others are delivered)."""
 
@@ -181,6 +182,9 @@ class StormControl:
                 when = await self._advance(work, now)
             except RateLimited as limited:
                 when = self._held(limited, now)
+            except Exception:  # one storm's (or page's) failure must not stop the others
+                log.exception("storm_write_failed", storm_id=work.id)
+                when = now + RETRY_FAILED
             if when is not None:
                 wanted.append(when)
         for page in await storms.pages_due(self._db):
@@ -188,6 +192,9 @@ class StormControl:
                 when = await self._page(page, now)
             except RateLimited as limited:
                 when = self._held(limited, now)
+            except Exception:  # one storm's (or page's) failure must not stop the others
+                log.exception("storm_write_failed", storm_id=page.storm_id)
+                when = now + RETRY_FAILED
             if when is not None:
                 wanted.append(when)
         wanted += [t for t in (calm_at(x, self._rules) for x in self._traffic.values()) if t]

@@ -421,8 +421,8 @@ async def pages_due(db: Database) -> list[PageWork]:
     """Storm pages whose message is not yet sent or shows an older count."""
     async with db.read() as session:
         rows = (
-            await (await session.connection()).execute(
-                sa_select(StormPageRow, col(StormRow.channel))
+            await session.exec(
+                select(StormPageRow, StormRow.channel)
                 .join(StormRow, col(StormRow.id) == col(StormPageRow.storm_id))
                 .where(col(StormPageRow.version) > col(StormPageRow.drawn_version))
                 .order_by(col(StormPageRow.id))
