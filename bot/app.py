@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -30,6 +29,7 @@ from bot.lanes import LaneGate
 from bot.metrics import CountingWebClient, Metrics
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
+from bot.request_id import RequestIdMiddleware
 from bot.rules import Rules, build_rules
 from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.slack.acting import Acting
@@ -44,6 +44,7 @@ from bot.webhooks import webhook_router
 from config.policy import PolicyFile, load_policy
 from config.settings import DEFAULT_SLACK_API_URL, Settings
 from storage.db import Database
+from storage.inbox import InboxWriter
 
 log = structlog.get_logger("tocsin")
 
@@ -244,11 +245,12 @@ def build_http_app(
     )
     app.include_router(
         webhook_router(
-            db=service.db,
             rules=service.rules,
+            inbox=InboxWriter(service.db),
             max_body_bytes=settings.max_body_bytes,
             clock=service.clock,
             on_stored=service.inbox_wakeup.set,
+            public_url=settings.base_url(),
             metrics=service.metrics,
         )
     )
@@ -258,16 +260,7 @@ def build_http_app(
     async def slack_events(request: Request) -> Response:
         return await slack_handler.handle(request)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Every log line of a request carries its id (``X-Request-ID``, or a new one)."""
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            response = await call_next(request)
-        response.headers["X-Request-ID"] = request_id
-        return response
+    app.add_middleware(RequestIdMiddleware)
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
     async def metrics() -> Response:

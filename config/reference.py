@@ -120,7 +120,7 @@ def policy_reference() -> str:
         parts.append("| key | type | default | meaning |\n|---|---|---|---|")
         for name, info in model.model_fields.items():
             kind = _type_name(info.annotation, name)
-            meaning = (info.description or "").replace("|", "\\|")
+            meaning = " ".join((info.description or "").split()).replace("|", "\\|")
             key = info.alias or name
             parts.append(f"| `{key}` | {kind} | {_default(info)} | {meaning} |")
         parts.append("")
