@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock, system_clock
 from bot.deliveries import Deliveries
+from bot.digest import WeeklyDigest
 from bot.directory import PolicyDirectory
 from bot.escalation_engine import EscalationEngine
 from bot.handoffs import Handoffs
@@ -30,12 +31,14 @@ from bot.metrics import CountingWebClient, Metrics
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
 from bot.request_id import RequestIdMiddleware
+from bot.review_web import build_review_web
 from bot.rules import Rules, build_rules
 from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.slack.acting import Acting
 from bot.slack.command_listener import CommandListener
 from bot.slack.escalation_listeners import EscalationListeners
 from bot.slack.listeners import Listeners
+from bot.slack.report_command import ReportCommand
 from bot.slack.storm_listener import StormListener
 from bot.socket_mode import SocketModeRunner
 from bot.storm_control import StormControl, storm_rules
@@ -68,6 +71,7 @@ class Service:
     metrics: Metrics
     clock: Clock = system_clock
     world: SlackWorld | None = None
+    digest: WeeklyDigest | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -102,7 +106,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     acting = Acting(db=db, rules=rules, clock=clock, on_change=changed.set, directory=directory)
     Listeners(acting).register(bolt)
     EscalationListeners(acting).register(bolt)
-    CommandListener(acting).register(bolt)
+    CommandListener(acting, report=ReportCommand(db=db, policy=policy, clock=clock)).register(bolt)
     StormListener(acting).register(bolt)
     inbox_worker = InboxWorker(
         db=db,
@@ -194,6 +198,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         metrics=metrics,
         clock=clock,
         world=SlackWorld(public_url=f"{settings.base_url()}/sandbox") if settings.sandbox else None,
+        digest=WeeklyDigest(db=db, policy=policy, client=slack, clock=clock),
     )
 
 
@@ -217,6 +222,8 @@ def build_http_app(
             service.tasks.append(asyncio.create_task(service.outbox_sender.run()))
             if run_engine:
                 service.tasks.append(asyncio.create_task(service.engine.run()))
+                if service.digest is not None:
+                    service.tasks.append(asyncio.create_task(service.digest.run()))
         log.info(
             "tocsin_started",
             url=settings.base_url(),
@@ -254,6 +261,8 @@ def build_http_app(
             metrics=service.metrics,
         )
     )
+    review = build_review_web(settings, db=service.db, policy=service.policy, clock=service.clock)
+    app.include_router(review.router())
     slack_handler = AsyncSlackRequestHandler(service.bolt)
 
     @app.post("/slack/events", include_in_schema=False)

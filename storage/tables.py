@@ -41,6 +41,8 @@ class AlertRow(SQLModel, table=True):
             sqlite_where=text("status != 'resolved'"),
             postgresql_where=text("status != 'resolved'"),
         ),
+        Index("ix_alert_fired_at", "fired_at"),  # the review scans a period
+        Index("ix_alert_team_fired_at", "team", "fired_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     fingerprint: str = Field(max_length=255, index=True)
@@ -110,6 +112,7 @@ class AlertEventRow(SQLModel, table=True):
     """The append-only timeline of an alert."""
 
     __tablename__ = "alert_event"
+    __table_args__ = (Index("ix_alert_event_at", "at"),)
     id: int | None = Field(default=None, primary_key=True)
     alert_id: int = Field(foreign_key="alert.id", index=True)
     at: datetime = _ts()
@@ -123,7 +126,10 @@ class OutboxRow(SQLModel, table=True):
     """Something to deliver outside the database, written with the state that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "next_attempt_at"),
+        Index("ix_outbox_kind_created_at", "kind", "created_at"),  # pages in a period
+    )
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=255, unique=True)
     alert_id: int | None = Field(default=None, foreign_key="alert.id", index=True)
@@ -309,3 +315,17 @@ class NoiseDropRow(SQLModel, table=True):
     last_baseline: float | None = None
     last_deviation: float
     reason: str = Field(default="", max_length=255)
+
+
+class ReviewDigestRow(SQLModel, table=True):
+    """One weekly digest of one team: the key makes it posted once, whatever the replicas."""
+
+    __tablename__ = "review_digest"
+    key: str = Field(primary_key=True, max_length=255)
+    team: str = Field(max_length=255)
+    slot: datetime = _ts()
+    claimed_at: datetime = _ts()
+    claimed_by: str = Field(max_length=64)
+    sent_at: datetime | None = _ts(nullable=True)
+    attempts: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
