@@ -27,6 +27,7 @@ from bot.escalation_engine import EscalationEngine
 from bot.follow_up_reminders import FollowUpReminders
 from bot.handoffs import Handoffs
 from bot.inbox_worker import InboxWorker
+from bot.lanes import LaneGate
 from bot.metrics import CountingWebClient, Metrics
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
@@ -41,7 +42,9 @@ from bot.slack.escalation_listeners import EscalationListeners
 from bot.slack.listeners import Listeners
 from bot.slack.record_listeners import RecordListeners
 from bot.slack.report_command import ReportCommand
+from bot.slack.storm_listener import StormListener
 from bot.socket_mode import SocketModeRunner
+from bot.storm_control import StormControl, storm_rules
 from bot.wakeup import Fanout, Wakeup
 from bot.webhooks import webhook_router
 from config.policy import PolicyFile, load_policy
@@ -110,6 +113,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     EscalationListeners(acting).register(bolt)
     CommandListener(acting, report=ReportCommand(db=db, policy=policy, clock=clock)).register(bolt)
     RecordListeners(acting).register(bolt)
+    StormListener(acting).register(bolt)
     inbox_worker = InboxWorker(
         db=db,
         rules=rules.ingest,
@@ -130,9 +134,27 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         )
         for name, hook in policy.webhooks.items()
     }
+    # Deliveries handle 429s per channel themselves (bot.lanes): no sleeping retry handler.
+    delivery_slack = CountingWebClient(
+        token=settings.bot_token(),
+        base_url=slack_api_url(settings),
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2)],
+    )
+    delivery_slack.metrics = metrics
+    gate = LaneGate(rate=settings.slack_channel_rate, burst=settings.slack_channel_burst)
+    storm_rules_, storm_display = storm_rules(policy.storm)
+    storm_control = StormControl(
+        db=db,
+        client=delivery_slack,
+        rules=storm_rules_,
+        display=storm_display,
+        levels=rules.levels,
+        gate=gate,
+        clock=clock,
+    )
     deliveries = Deliveries(
         db=db,
-        client=slack,
+        client=delivery_slack,
         levels=rules.levels,
         clock=clock,
         pager=OutboundPager(client=http),
@@ -146,6 +168,8 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         wakeup=outbox_wakeup,
         poll_seconds=settings.outbox_poll_seconds,
         metrics=metrics,
+        gate=gate,
+        storms=storm_control,
     )
     engine = EscalationEngine(
         db=db,

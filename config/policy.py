@@ -30,6 +30,7 @@ from config.noise import LABEL_NAME, FlappingConfig, GroupingConfig
 from config.record import FollowUpConfig, LastTimeConfig
 from config.review import DigestConfig, ReviewConfig
 from config.routing import RouteExtras
+from config.storm import StormConfig
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 SourceFormat = Literal["alertmanager", "generic", "grafana", "pagerduty"]
@@ -191,6 +192,8 @@ class PolicyFile(_Strict):
     """When follow-ups taken on at resolution are due and how often their owners are reminded."""
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     """Reports and the review page: night, weekend, flapping."""
+    storm: StormConfig = Field(default_factory=StormConfig)
+    """When a flood of alerts in one channel is rolled up into one storm summary."""
     grouping: GroupingConfig = Field(default_factory=GroupingConfig)
     """Defaults for grouping alerts into one warning."""
     flapping: FlappingConfig | None = Field(default_factory=FlappingConfig)

@@ -34,6 +34,7 @@ from config.policy import (
 from config.record import FollowUpConfig, LastTimeConfig
 from config.review import DigestConfig, ReviewConfig
 from config.routing import TimeWindowConfig
+from config.storm import StormConfig
 
 SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("top level", PolicyFile),
@@ -57,6 +58,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("last_time", LastTimeConfig),
     ("follow_ups", FollowUpConfig),
     ("review", ReviewConfig),
+    ("storm", StormConfig),
     ("grouping", GroupingConfig),
     ("flapping", FlappingConfig),
 )
@@ -68,6 +70,8 @@ DURATION_FIELDS = {
     "approval_timeout",
     "remind_every",
     "timeout",
+    "calm_for",
+    "summary_every",
     "group_window",
     "window",
 }

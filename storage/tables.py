@@ -218,6 +218,65 @@ class FollowUpRow(SQLModel, table=True):
     reminders: int = 0
 
 
+class StormRow(SQLModel, table=True):
+    """A flood of alerts in one channel, rolled up into one summary message."""
+
+    __tablename__ = "storm"
+    __table_args__ = (
+        Index(
+            "ux_storm_open_channel",
+            "channel",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=255)
+    status: str = Field(default="open", max_length=16, index=True)
+    started_at: datetime = _ts()
+    ended_at: datetime | None = _ts(nullable=True)
+    version: int = 1
+    drawn_version: int = 0
+    drawn_at: datetime | None = _ts(nullable=True)
+    summary_channel_id: str | None = Field(default=None, max_length=64)
+    summary_ts: str | None = Field(default=None, max_length=64)
+    finished: bool = False
+
+
+class StormMemberRow(SQLModel, table=True):
+    """An alert rolled into a storm: listed in the summary's thread instead of posted."""
+
+    __tablename__ = "storm_member"
+    __table_args__ = (Index("ix_storm_member_listing", "storm_id", "listed_ts"),)
+    alert_id: int = Field(foreign_key="alert.id", primary_key=True)
+    storm_id: int = Field(foreign_key="storm.id")
+    level: int
+    name: str = Field(max_length=255)
+    joined_at: datetime = _ts()
+    listed_ts: str | None = Field(default=None, max_length=64)
+
+
+class StormPageRow(SQLModel, table=True):
+    """One page per person (or channel) per storm, standing for its alerts' pages."""
+
+    __tablename__ = "storm_page"
+    __table_args__ = (Index("ux_storm_page_target", "storm_id", "target", unique=True),)
+    id: int | None = Field(default=None, primary_key=True)
+    storm_id: int = Field(foreign_key="storm.id")
+    target: str = Field(max_length=255)
+    """A Slack user id (a DM) or ``#channel`` / channel id (a post in that channel)."""
+    pages: int = 0
+    top_level: int = 3
+    tier: int = 0
+    rule: str = Field(default="", max_length=32)
+    version: int = 1
+    drawn_version: int = 0
+    drawn_at: datetime | None = _ts(nullable=True)
+    channel_id: str | None = Field(default=None, max_length=64)
+    ts: str | None = Field(default=None, max_length=64)
+
+
 class SilenceRow(SQLModel, table=True):
     """A silence or maintenance window: alerts its matchers select are kept, not shown."""
 

@@ -1,7 +1,7 @@
 """the record: follow-ups, recurrence key, thread count
 
 Revision ID: 0007
-Revises: 0008
+Revises: 0006
 Create Date: 2026-11-22 01:09:28.098106
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0007"
-down_revision: str | None = "0008"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
