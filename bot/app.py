@@ -14,27 +14,27 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock, system_clock
 from bot.deliveries import Deliveries
 from bot.directory import PolicyDirectory
 from bot.escalation_engine import EscalationEngine
+from bot.faults import FaultPoints, FaultyWebClient
 from bot.handoffs import Handoffs
 from bot.inbox_worker import InboxWorker
 from bot.metrics import CountingWebClient, Metrics
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
+from bot.posting import Poster
 from bot.rules import Rules, build_rules
 from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.slack.acting import Acting
 from bot.slack.command_listener import CommandListener
 from bot.slack.escalation_listeners import EscalationListeners
 from bot.slack.listeners import Listeners
+from bot.slack_health import SlackHealth
+from bot.slack_retries import slack_retry_handlers
 from bot.socket_mode import SocketModeRunner
 from bot.wakeup import Fanout, Wakeup
 from bot.webhooks import webhook_router
@@ -78,15 +78,16 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     rules = build_rules(policy)
     db = Database(settings.async_database_url())
     metrics = Metrics()
-    slack = CountingWebClient(
+    faults = FaultPoints(settings.fault_point)
+    slack = (FaultyWebClient if settings.fault_point else CountingWebClient)(
         token=settings.bot_token(),
         base_url=slack_api_url(settings),
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-        ],
+        timeout=int(settings.slack_timeout_seconds),
+        retry_handlers=slack_retry_handlers(),
     )
     slack.metrics = metrics
+    if isinstance(slack, FaultyWebClient):
+        slack.faults = faults
     bolt = AsyncApp(
         signing_secret=settings.signing_secret(),
         client=slack,
@@ -126,6 +127,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         clock=clock,
         pager=OutboundPager(client=http),
         webhooks=webhooks,
+        poster=Poster(slack, metrics=metrics),
     )
     sender = OutboxSender(
         db=db,
@@ -134,6 +136,8 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         wakeup=outbox_wakeup,
         poll_seconds=settings.outbox_poll_seconds,
         metrics=metrics,
+        health=SlackHealth(metrics=metrics),
+        faults=faults,
     )
     engine = EscalationEngine(
         db=db,
@@ -150,6 +154,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
             clock=clock,
         ),
         metrics=metrics,
+        faults=faults,
     )
     return Service(
         settings=settings,
@@ -170,6 +175,25 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         clock=clock,
         world=SlackWorld(public_url=f"{settings.base_url()}/sandbox") if settings.sandbox else None,
     )
+
+
+WORKER_STOP_SECONDS = 3.0
+
+
+async def stop_workers(service: Service) -> None:
+    """Graceful stop: each worker finishes the item it holds and returns; whatever is still
+    running after WORKER_STOP_SECONDS is cancelled (its rows are picked up again later)."""
+    for wakeup in (service.inbox_wakeup, service.outbox_wakeup, service.engine_wakeup):
+        wakeup.stop()
+    if service.tasks:
+        _, late = await asyncio.wait(service.tasks, timeout=WORKER_STOP_SECONDS)
+        for task in late:
+            task.cancel()
+        for task in service.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    service.tasks.clear()
+    log.info("workers_stopped")
 
 
 def build_http_app(
@@ -203,12 +227,7 @@ def build_http_app(
         finally:
             if socket_mode is not None:
                 await socket_mode.stop()
-            for task in service.tasks:
-                task.cancel()
-            for task in service.tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            service.tasks.clear()
+            await stop_workers(service)
             await service.http.aclose()
             await service.db.dispose()
 
@@ -264,7 +283,10 @@ def build_http_app(
             )
         if not current:
             return JSONResponse({"ready": False, "database": "migrations pending"}, status_code=503)
-        return JSONResponse({"ready": True, "database": "ok"})
+        # Slack being down does not make this instance unready (webhooks are still stored),
+        # but it is shown: deliveries wait until Slack answers again.
+        slack = service.outbox_sender.health.report(service.clock())
+        return JSONResponse({"ready": True, "database": "ok", "slack": slack})
 
     if service.world is not None:
         base = settings.base_url()

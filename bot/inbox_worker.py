@@ -45,7 +45,9 @@ class InboxWorker:
     async def drain(self) -> int:
         """Process everything pending now; returns how many bodies were handled."""
         total = 0
-        while items := await inbox.claim(self._db, now=self._clock()):
+        while not self._wakeup.stopping and (
+            items := await inbox.claim(self._db, now=self._clock())
+        ):
             for item in items:
                 await self._process(item)
                 total += 1

@@ -17,7 +17,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
 from bot.deliveries import Deliveries
+from bot.faults import NO_FAULTS, FaultPoints
 from bot.metrics import Metrics
+from bot.slack_health import SlackHealth, is_outage, outcome_unknown
+from bot.slack_retries import SHORT_RETRY_AFTER_SECONDS
 from bot.wakeup import Wakeup, run_until_cancelled
 from storage import outbox
 from storage.db import Database
@@ -37,7 +40,11 @@ class OutboxSender:
         poll_seconds: float,
         concurrency: int = 8,
         metrics: Metrics | None = None,
+        health: SlackHealth | None = None,
+        faults: FaultPoints = NO_FAULTS,
     ) -> None:
+        self.health = health or SlackHealth(metrics=metrics)
+        self._faults = faults
         self._metrics = metrics
         self._db = db
         self._deliveries = deliveries
@@ -53,8 +60,13 @@ class OutboxSender:
 
     async def drain(self) -> int:
         """Deliver everything due now; returns how many rows were attempted."""
+        if self.health.degraded and not await self._probe():
+            return 0  # Slack is down: rows wait in the outbox, untouched, until a probe passes
         total = 0
-        while claimed := await outbox.claim_due(self._db, now=self._clock()):
+        while not self._wakeup.stopping and (
+            claimed := await outbox.claim_due(self._db, now=self._clock())
+        ):
+            self._faults.reached("outbox_after_claim")
             by_alert: OrderedDict[int | None, list[outbox.Claimed]] = OrderedDict()
             for item in claimed:
                 by_alert.setdefault(item.alert_id, []).append(item)
@@ -76,14 +88,18 @@ class OutboxSender:
             error = str(exc.response.get("error", "")) or f"HTTP {status}"
             retry_after = exc.response.headers.get("Retry-After") if status == 429 else None
             delay = int(retry_after) if retry_after and str(retry_after).isdigit() else None
-            await self._retry_later(item, f"slack: {error}", delay)
+            await self._retry_later(item, f"slack: {error}", delay, outcome_unknown(exc))
+            self._observe(item, exc, delay)
             self._count(item, "failed")
             return False
         except Exception as exc:
-            await self._retry_later(item, f"{type(exc).__name__}: {exc}", None)
+            await self._retry_later(item, f"{type(exc).__name__}: {exc}", None, True)
+            self._observe(item, exc, None)
             self._count(item, "failed")
             return False
         await outbox.mark_done(self._db, [item.id], now=self._clock())
+        if item.kind != "page_webhook":
+            self.health.succeeded()
         self._count(item, "delivered")
         return True
 
@@ -104,7 +120,33 @@ class OutboxSender:
             decided = str(item.payload.get("outcome", "")).split(" ", 1)[0]
             metrics.approvals.labels(event=decided or "closed").inc()
 
-    async def _retry_later(self, item: outbox.Claimed, error: str, delay: int | None) -> None:
+    def _observe(self, item: outbox.Claimed, error: Exception, retry_after: int | None) -> None:
+        """Tell the Slack health whether this failure says Slack is unwell."""
+        if item.kind == "page_webhook":
+            return
+        if is_outage(error) and (retry_after is None or retry_after > SHORT_RETRY_AFTER_SECONDS):
+            self.health.failed(f"{type(error).__name__}: {error}"[:300], now=self._clock())
+        elif not is_outage(error):
+            self.health.succeeded()  # Slack answered; it refused this one request
+
+    async def _probe(self) -> bool:
+        """While Slack is degraded: one cheap call every few seconds; True once it passes."""
+        now = self._clock()
+        if not self.health.probe_due(now):
+            return False
+        try:
+            await self._deliveries.probe()
+        except Exception as exc:
+            self.health.failed(f"{type(exc).__name__}: {exc}"[:300], now=now)
+            log.warning("slack_still_degraded", error=self.health.last_error)
+            return False
+        log.info("slack_recovered", degraded_since=str(self.health.degraded_since))
+        self.health.succeeded()
+        return True
+
+    async def _retry_later(
+        self, item: outbox.Claimed, error: str, delay: int | None, in_doubt: bool
+    ) -> None:
         seconds = delay if delay is not None else min(2**item.attempts, MAX_BACKOFF_SECONDS)
         log.warning(
             "outbox_delivery_failed",
@@ -114,9 +156,10 @@ class OutboxSender:
             attempts=item.attempts,
             error=error,
             retry_in_s=seconds,
+            in_doubt=in_doubt,
         )
         at = self._clock() + timedelta(seconds=seconds)
-        await outbox.reschedule(self._db, item.id, at=at, error=error)
+        await outbox.reschedule(self._db, item.id, at=at, error=error, in_doubt=in_doubt)
 
     async def _send(self, item: outbox.Claimed) -> None:
         await self._deliveries.deliver(item)

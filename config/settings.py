@@ -12,6 +12,13 @@ from pydantic import Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+FaultPoint = Literal[
+    "escalation_before_commit",
+    "escalation_after_commit",
+    "outbox_after_claim",
+    "slack_after_post",
+]
+"""Where ``TOCSIN_FAULT_POINT`` makes the process SIGKILL itself (tests only, see bot.faults)."""
 EXAMPLE_POLICY = Path(__file__).with_name("example.yaml")
 SANDBOX_BOT_TOKEN = "xoxb-sandbox-token"  # noqa: S105 - the sandbox's own fake token
 SANDBOX_SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105
@@ -44,6 +51,9 @@ class Settings(BaseSettings):
     escalation_tick_seconds: float = Field(
         default=5.0, gt=0, alias="TOCSIN_ESCALATION_TICK_SECONDS"
     )
+
+    slack_timeout_seconds: float = Field(default=15.0, gt=0, alias="TOCSIN_SLACK_TIMEOUT_SECONDS")
+    fault_point: FaultPoint | None = Field(default=None, alias="TOCSIN_FAULT_POINT")
 
     _socket_only_secret: str | None = PrivateAttr(default=None)
 

@@ -57,6 +57,7 @@ def outbox_values(
         "attempts": 0,
         "last_error": None,
         "done_at": None,
+        "in_doubt": False,
     }
 
 
@@ -68,6 +69,9 @@ class Claimed:
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+    idempotency_key: str = ""
+    in_doubt: bool = False
+    """The previous attempt's outcome is unknown: it may have taken effect."""
 
 
 async def claim_due(
@@ -94,12 +98,21 @@ async def claim_due(
         claimed = []
         for row in rows:
             assert row.id is not None
+            was_in_doubt = row.in_doubt
             row.next_attempt_at = now + lease
             row.attempts += 1
+            row.in_doubt = True  # until this attempt's outcome is known
             session.add(row)
             claimed.append(
                 Claimed(
-                    row.id, row.alert_id, row.kind, dict(row.payload), row.attempts, row.created_at
+                    row.id,
+                    row.alert_id,
+                    row.kind,
+                    dict(row.payload),
+                    row.attempts,
+                    row.created_at,
+                    row.idempotency_key,
+                    was_in_doubt,
                 )
             )
     return claimed
@@ -112,7 +125,7 @@ async def mark_done(db: Database, ids: list[int], *, now: datetime) -> None:
         await session.exec(
             update(OutboxRow)
             .where(col(OutboxRow.id).in_(ids))
-            .values(status=DONE, done_at=now, last_error=None)
+            .values(status=DONE, done_at=now, last_error=None, in_doubt=False)
         )
 
 
@@ -128,10 +141,13 @@ async def pending_update_ids(db: Database, alert_id: int, *, after_id: int) -> l
         return [i for i in (await session.exec(query)).all() if i is not None]
 
 
-async def reschedule(db: Database, row_id: int, *, at: datetime, error: str) -> None:
+async def reschedule(
+    db: Database, row_id: int, *, at: datetime, error: str, in_doubt: bool = False
+) -> None:
+    """Try again at ``at``. ``in_doubt``: the failed attempt may still have taken effect."""
     async with db.write() as session:
         await session.exec(
             update(OutboxRow)
             .where(col(OutboxRow.id) == row_id)
-            .values(next_attempt_at=at, last_error=error[:2000])
+            .values(next_attempt_at=at, last_error=error[:2000], in_doubt=in_doubt)
         )
