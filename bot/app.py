@@ -41,6 +41,7 @@ from bot.webhooks import webhook_router
 from config.policy import PolicyFile, load_policy
 from config.settings import DEFAULT_SLACK_API_URL, Settings
 from storage.db import Database
+from storage.recovery import release_claims
 
 log = structlog.get_logger("tocsin")
 
@@ -205,6 +206,10 @@ def build_http_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await service.db.upgrade()
+        if service.db.is_sqlite:  # the only instance: claims left in the database are stale
+            released = await release_claims(service.db, now=service.clock())
+            if any(released):
+                log.info("stale_claims_released", inbox=released[0], outbox=released[1])
         socket_mode: SocketModeRunner | None = None
         if settings.slack_app_token is not None and not settings.sandbox:
             socket_mode = SocketModeRunner(
