@@ -121,6 +121,7 @@ async def running_tocsin(
     config_path: Path | None = None,
     world: SlackWorld | None = None,
     clock: Callable[[], datetime] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> AsyncIterator[Harness]:
     slack_port, bot_port = free_port(), free_port()
     slack_base = f"http://127.0.0.1:{slack_port}"
@@ -134,11 +135,11 @@ async def running_tocsin(
         events_url=events_url,
         public_url=slack_base,
     )
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = dict(settings or {})
     if config_path is not None:
         extra["TOCSIN_CONFIG"] = config_path
-    settings = settings_for(database_url=database_url, slack_url=slack_base, port=bot_port, **extra)
-    service = build_service(settings, clock=clock) if clock else build_service(settings)
+    built = settings_for(database_url=database_url, slack_url=slack_base, port=bot_port, **extra)
+    service = build_service(built, clock=clock) if clock else build_service(built)
     async with (
         serving(fake, slack_port),
         # with a test clock the test runs the escalation engine itself (engine.drain())
