@@ -23,7 +23,7 @@ from bot.escalation_engine import EscalationEngine
 from bot.faults import FaultPoints, FaultyWebClient
 from bot.handoffs import Handoffs
 from bot.inbox_worker import InboxWorker
-from bot.metrics import CountingWebClient, Metrics
+from bot.metrics import Metrics
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
 from bot.posting import Poster
@@ -33,7 +33,7 @@ from bot.slack.acting import Acting
 from bot.slack.command_listener import CommandListener
 from bot.slack.escalation_listeners import EscalationListeners
 from bot.slack.listeners import Listeners
-from bot.slack_health import SlackHealth
+from bot.slack_health import HealthReportingWebClient, SlackHealth
 from bot.slack_retries import slack_retry_handlers
 from bot.socket_mode import SocketModeRunner
 from bot.wakeup import Fanout, Wakeup
@@ -80,13 +80,15 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     db = Database(settings.async_database_url())
     metrics = Metrics()
     faults = FaultPoints(settings.fault_point)
-    slack = (FaultyWebClient if settings.fault_point else CountingWebClient)(
+    health = SlackHealth(metrics=metrics, clock=clock)
+    slack = (FaultyWebClient if settings.fault_point else HealthReportingWebClient)(
         token=settings.bot_token(),
         base_url=slack_api_url(settings),
         timeout=int(settings.slack_timeout_seconds),
         retry_handlers=slack_retry_handlers(),
     )
     slack.metrics = metrics
+    slack.health = health
     if isinstance(slack, FaultyWebClient):
         slack.faults = faults
     bolt = AsyncApp(
@@ -137,7 +139,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         wakeup=outbox_wakeup,
         poll_seconds=settings.outbox_poll_seconds,
         metrics=metrics,
-        health=SlackHealth(metrics=metrics),
+        health=health,
         faults=faults,
     )
     engine = EscalationEngine(

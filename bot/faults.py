@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.metrics import CountingWebClient
+from bot.slack_health import HealthReportingWebClient
 from config.settings import FaultPoint
 
 log = structlog.get_logger("tocsin.faults")
@@ -37,7 +37,7 @@ class FaultPoints:
 NO_FAULTS = FaultPoints()
 
 
-class FaultyWebClient(CountingWebClient):
+class FaultyWebClient(HealthReportingWebClient):
     """The Slack client with the ``slack_after_post`` point: Slack has the message, Tocsin
     has not yet recorded it."""
 

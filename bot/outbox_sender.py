@@ -19,11 +19,11 @@ from bot.clock import Clock
 from bot.deliveries import Deliveries
 from bot.faults import NO_FAULTS, FaultPoints
 from bot.metrics import Metrics
-from bot.slack_health import SlackHealth, is_outage, outcome_unknown
-from bot.slack_retries import SHORT_RETRY_AFTER_SECONDS
+from bot.slack_health import SlackHealth, outcome_unknown
 from bot.wakeup import Wakeup, run_until_cancelled
 from storage import outbox
 from storage.db import Database
+from storage.recovery import release_outbox
 
 log = structlog.get_logger("tocsin.outbox")
 MAX_BACKOFF_SECONDS = 600
@@ -52,6 +52,9 @@ class OutboxSender:
         self._wakeup = wakeup
         self._poll = poll_seconds
         self._limit = asyncio.Semaphore(concurrency)
+        self._unfinished: set[int] = set()
+        """Claimed rows whose attempt was cut short (the database went away): handed back as
+        soon as it answers again, not when their lease runs out."""
 
     async def run(self) -> None:
         await run_until_cancelled(
@@ -62,15 +65,20 @@ class OutboxSender:
         """Deliver everything due now; returns how many rows were attempted."""
         if self.health.degraded and not await self._probe():
             return 0  # Slack is down: rows wait in the outbox, untouched, until a probe passes
+        if self._unfinished:
+            await release_outbox(self._db, sorted(self._unfinished), now=self._clock())
+            self._unfinished.clear()
         total = 0
         while not self._wakeup.stopping and (
             claimed := await outbox.claim_due(self._db, now=self._clock())
         ):
+            self._unfinished.update(item.id for item in claimed)
             self._faults.reached("outbox_after_claim")
             by_alert: OrderedDict[int | None, list[outbox.Claimed]] = OrderedDict()
             for item in claimed:
                 by_alert.setdefault(item.alert_id, []).append(item)
             await asyncio.gather(*(self._deliver_in_order(items) for items in by_alert.values()))
+            self._unfinished.difference_update(item.id for item in claimed)
             total += len(claimed)
         return total
 
@@ -89,17 +97,13 @@ class OutboxSender:
             retry_after = exc.response.headers.get("Retry-After") if status == 429 else None
             delay = int(retry_after) if retry_after and str(retry_after).isdigit() else None
             await self._retry_later(item, f"slack: {error}", delay, outcome_unknown(exc))
-            self._observe(item, exc, delay)
             self._count(item, "failed")
             return False
         except Exception as exc:
             await self._retry_later(item, f"{type(exc).__name__}: {exc}", None, True)
-            self._observe(item, exc, None)
             self._count(item, "failed")
             return False
         await outbox.mark_done(self._db, [item.id], now=self._clock())
-        if item.kind != "page_webhook":
-            self.health.succeeded()
         self._count(item, "delivered")
         return True
 
@@ -120,28 +124,19 @@ class OutboxSender:
             decided = str(item.payload.get("outcome", "")).split(" ", 1)[0]
             metrics.approvals.labels(event=decided or "closed").inc()
 
-    def _observe(self, item: outbox.Claimed, error: Exception, retry_after: int | None) -> None:
-        """Tell the Slack health whether this failure says Slack is unwell."""
-        if item.kind == "page_webhook":
-            return
-        if is_outage(error) and (retry_after is None or retry_after > SHORT_RETRY_AFTER_SECONDS):
-            self.health.failed(f"{type(error).__name__}: {error}"[:300], now=self._clock())
-        elif not is_outage(error):
-            self.health.succeeded()  # Slack answered; it refused this one request
-
     async def _probe(self) -> bool:
         """While Slack is degraded: one cheap call every few seconds; True once it passes."""
         now = self._clock()
         if not self.health.probe_due(now):
             return False
+        since = self.health.degraded_since
         try:
-            await self._deliveries.probe()
-        except Exception as exc:
-            self.health.failed(f"{type(exc).__name__}: {exc}"[:300], now=now)
+            await self._deliveries.probe()  # the client reports the outcome to the health
+        except Exception:
+            self.health.not_yet(now)
             log.warning("slack_still_degraded", error=self.health.last_error)
             return False
-        log.info("slack_recovered", degraded_since=str(self.health.degraded_since))
-        self.health.succeeded()
+        log.info("slack_recovered", degraded_since=str(since))
         return True
 
     async def _retry_later(

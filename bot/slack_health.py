@@ -1,30 +1,40 @@
-"""Is Slack answering? The outbox sender's view of Slack, for ``/readyz`` and the metrics.
+"""Is Slack answering? Every Slack call's outcome, for the outbox sender, ``/readyz`` and the
+``tocsin_slack_degraded`` metric.
 
 Slack counts as *degraded* after a few calls in a row failed in a way that says Slack, not the
-request, is the problem (5xx, 429, timeouts, connection errors); one success clears it.
-While degraded the sender stops sending each pending row into the outage: it probes Slack
-(``auth.test``) every few seconds and resumes as soon as a probe succeeds.
+request, is the problem (5xx, a 429 asking to wait longer than a channel's limit would,
+timeouts, connection errors); any answer from Slack clears it. While degraded the outbox
+sender stops sending each pending row into the outage: it probes Slack (``auth.test``) every
+few seconds and resumes as soon as a probe succeeds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.metrics import Metrics
+from bot.clock import Clock, system_clock
+from bot.metrics import CountingWebClient, Metrics
+from bot.slack_retries import SHORT_RETRY_AFTER_SECONDS
 
 FAILURES_TO_DEGRADE = 3
 PROBE_EVERY = timedelta(seconds=2)
 
 
 def is_outage(error: BaseException) -> bool:
-    """A failure that says Slack is unwell (as opposed to a request Slack refused)."""
+    """A failed Slack call that says Slack is unwell (not a request Slack refused, nor a
+    channel's own short rate limit)."""
     if isinstance(error, SlackApiError):
         status = int(error.response.status_code)
-        return status == 429 or status >= 500
-    return isinstance(error, (OSError, TimeoutError)) or "Timeout" in type(error).__name__
+        if status == 429:
+            wait = str(error.response.headers.get("Retry-After", "1"))
+            return not wait.isdigit() or int(wait) > SHORT_RETRY_AFTER_SECONDS
+        return status >= 500
+    return True  # no answer at all: timeout, connection refused or reset
 
 
 def outcome_unknown(error: BaseException) -> bool:
@@ -37,29 +47,34 @@ def outcome_unknown(error: BaseException) -> bool:
 @dataclass
 class SlackHealth:
     metrics: Metrics | None = None
+    clock: Clock = system_clock
     failures: int = 0
     degraded_since: datetime | None = None
     last_error: str | None = None
-    next_probe_at: datetime | None = None
+    next_probe_at: datetime | None = field(default=None)
 
     @property
     def degraded(self) -> bool:
         return self.degraded_since is not None
 
-    def succeeded(self) -> None:
+    def answered(self) -> None:
         self.failures = 0
         self.degraded_since = None
         self.next_probe_at = None
         self._publish()
 
-    def failed(self, error: str, *, now: datetime) -> None:
+    def failed(self, error: str) -> None:
+        now = self.clock()
         self.failures += 1
         self.last_error = error
         if self.failures >= FAILURES_TO_DEGRADE and self.degraded_since is None:
             self.degraded_since = now
-        if self.degraded_since is not None:
             self.next_probe_at = now + PROBE_EVERY
         self._publish()
+
+    def not_yet(self, now: datetime) -> None:
+        """A probe failed: the next one in PROBE_EVERY."""
+        self.next_probe_at = now + PROBE_EVERY
 
     def probe_due(self, now: datetime) -> bool:
         return self.next_probe_at is None or now >= self.next_probe_at
@@ -77,3 +92,23 @@ class SlackHealth:
     def _publish(self) -> None:
         if self.metrics is not None:
             self.metrics.slack_degraded.set(1 if self.degraded else 0)
+
+
+class HealthReportingWebClient(CountingWebClient):
+    """The Slack client, telling :class:`SlackHealth` how each call went."""
+
+    health: SlackHealth | None = None
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        try:
+            response = await super().api_call(api_method, **kwargs)
+        except Exception as exc:
+            if self.health is not None:
+                if is_outage(exc):
+                    self.health.failed(f"{api_method}: {type(exc).__name__}: {exc}"[:300])
+                else:
+                    self.health.answered()
+            raise
+        if self.health is not None:
+            self.health.answered()
+        return response

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import structlog
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 log = structlog.get_logger("tocsin.worker")
 
@@ -49,6 +50,14 @@ class Fanout:
 MAX_ERROR_BACKOFF_SECONDS = 10.0
 
 
+def unavailable(exc: BaseException) -> bool:
+    """The database (or the network) is away: expected in an outage, logged without a
+    traceback; anything else is a bug and gets one."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError))
+    return isinstance(exc, (OSError, TimeoutError))
+
+
 async def run_until_cancelled(
     drain: Callable[[], Awaitable[int]], *, wakeup: Wakeup, poll_seconds: float, name: str
 ) -> None:
@@ -62,7 +71,7 @@ async def run_until_cancelled(
             done = await drain()
         except Exception as exc:
             errors += 1
-            if errors == 1:
+            if errors == 1 and not unavailable(exc):
                 log.exception("worker_error", worker=name)
             else:
                 log.warning("worker_error", worker=name, error=repr(exc)[:300], in_a_row=errors)

@@ -113,7 +113,9 @@ def webhook_router(
             inbox_id = await inbox.store(
                 db, integration=integration, source_format=config.format, body=body, now=clock()
             )
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            # not stored (the database is away: a driver error, a reset connection, a
+            # timeout): 503 so the tool retries, never a 2xx
             log.error("inbox_store_failed", integration=integration, error=type(exc).__name__)
             outcome(integration, "unavailable")
             return _error(503, "could not store the alert; retry", **{"Retry-After": "5"})

@@ -23,16 +23,40 @@ async def release_claims(db: Database, *, now: datetime) -> tuple[int, int]:
     async with db.write() as session:
         inbox = await session.exec(
             update(InboxRow)
-            .where(InboxRow.status == "pending", col(InboxRow.processed_at).is_not(None))
+            .where(col(InboxRow.status) == "pending", col(InboxRow.processed_at).is_not(None))
             .values(processed_at=None)
         )
         outbox = await session.exec(
             update(OutboxRow)
             .where(
-                OutboxRow.status == "pending",
+                col(OutboxRow.status) == "pending",
                 col(OutboxRow.in_doubt).is_(True),
                 col(OutboxRow.next_attempt_at) > now,
             )
             .values(next_attempt_at=now)
         )
         return int(inbox.rowcount or 0), int(outbox.rowcount or 0)
+
+
+async def release_inbox(db: Database, ids: list[int]) -> None:
+    """Hand claimed inbox bodies back at once (their processing was cut short)."""
+    if not ids:
+        return
+    async with db.write() as session:
+        await session.exec(
+            update(InboxRow)
+            .where(col(InboxRow.id).in_(ids), col(InboxRow.status) == "pending")
+            .values(processed_at=None)
+        )
+
+
+async def release_outbox(db: Database, ids: list[int], *, now: datetime) -> None:
+    """Hand claimed outbox rows back at once (still in doubt: they look before posting)."""
+    if not ids:
+        return
+    async with db.write() as session:
+        await session.exec(
+            update(OutboxRow)
+            .where(col(OutboxRow.id).in_(ids), col(OutboxRow.status) == "pending")
+            .values(next_attempt_at=now)
+        )

@@ -80,7 +80,7 @@ async def test_every_accepted_alert_reaches_slack_once_across_20_sigkills(
     accepted: list[str] = []
     attempted: list[str] = []
     posting = True
-    rng = random.Random(20261122)  # noqa: S311 - kill moments, not secrets
+    rng = random.Random(20261122)
 
     async def post_stream() -> None:
         async with httpx.AsyncClient(timeout=2) as http:

@@ -37,7 +37,7 @@ class TocsinProcess:
     async def start(self, *, seconds: float = 60.0, **env: str) -> None:
         """Start (with ``env`` added for this run only) and wait until ``/readyz`` is 200."""
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
+            self.process = subprocess.Popen(  # noqa: ASYNC220 - returns at once
                 [sys.executable, "-m", "bot", "serve"],
                 env={**self.env, **env},
                 stdout=out,
