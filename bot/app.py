@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from datetime import timedelta
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -111,6 +112,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         on_processed=changed,
         poll_seconds=settings.inbox_poll_seconds,
         metrics=metrics,
+        lease=timedelta(seconds=settings.claim_lease_seconds),
     )
     http = httpx.AsyncClient()
     webhooks = {
@@ -141,6 +143,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         metrics=metrics,
         health=health,
         faults=faults,
+        lease=timedelta(seconds=settings.claim_lease_seconds),
     )
     engine = EscalationEngine(
         db=db,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +30,9 @@ class InboxWorker:
         on_processed: Signal,
         poll_seconds: float,
         metrics: Metrics | None = None,
+        lease: timedelta = timedelta(seconds=60),
     ) -> None:
+        self._lease = lease
         self._metrics = metrics
         self._db = db
         self._rules = rules
@@ -53,7 +56,7 @@ class InboxWorker:
             self._unfinished.clear()
         total = 0
         while not self._wakeup.stopping and (
-            items := await inbox.claim(self._db, now=self._clock())
+            items := await inbox.claim(self._db, now=self._clock(), lease=self._lease)
         ):
             self._unfinished.update(item.id for item in items)
             for item in items:

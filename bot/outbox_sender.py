@@ -42,7 +42,9 @@ class OutboxSender:
         metrics: Metrics | None = None,
         health: SlackHealth | None = None,
         faults: FaultPoints = NO_FAULTS,
+        lease: timedelta = timedelta(seconds=60),
     ) -> None:
+        self._lease = lease
         self.health = health or SlackHealth(metrics=metrics)
         self._faults = faults
         self._metrics = metrics
@@ -70,7 +72,7 @@ class OutboxSender:
             self._unfinished.clear()
         total = 0
         while not self._wakeup.stopping and (
-            claimed := await outbox.claim_due(self._db, now=self._clock())
+            claimed := await outbox.claim_due(self._db, now=self._clock(), lease=self._lease)
         ):
             self._unfinished.update(item.id for item in claimed)
             self._faults.reached("outbox_after_claim")

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PrivateAttr, SecretStr, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -52,6 +52,7 @@ class Settings(BaseSettings):
         default=5.0, gt=0, alias="TOCSIN_ESCALATION_TICK_SECONDS"
     )
 
+    claim_lease_seconds: float = Field(default=60.0, ge=5, alias="TOCSIN_CLAIM_LEASE_SECONDS")
     slack_timeout_seconds: float = Field(default=15.0, gt=0, alias="TOCSIN_SLACK_TIMEOUT_SECONDS")
     fault_point: FaultPoint | None = Field(default=None, alias="TOCSIN_FAULT_POINT")
 
@@ -62,6 +63,19 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         async_url(value)  # raises on an unknown scheme
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_delivery(self) -> Settings:
+        # A delivery may take three Slack timeouts (slack_sdk retries a dropped connection
+        # twice) plus two short rate-limit waits; a lease running out sooner would let
+        # another replica start the same delivery.
+        longest = 3 * self.slack_timeout_seconds + 10
+        if self.claim_lease_seconds < longest:
+            raise ValueError(
+                f"TOCSIN_CLAIM_LEASE_SECONDS ({self.claim_lease_seconds:g}) must be at least "
+                f"3 x TOCSIN_SLACK_TIMEOUT_SECONDS + 10 ({longest:g})"
+            )
+        return self
 
     @property
     def sandbox(self) -> bool:
