@@ -91,8 +91,8 @@ def pending_outbox(db: Path) -> int:
 
 async def settle(db: Path, *, seconds: float) -> None:
     deadline = time.monotonic() + seconds
-    while pending_outbox(db) and time.monotonic() < deadline:
-        await asyncio.sleep(0.5)  # noqa: ASYNC110 - polls another process's database
+    while pending_outbox(db) and time.monotonic() < deadline:  # noqa: ASYNC110 - another process's database
+        await asyncio.sleep(0.5)
 
 
 async def kills(kills: int, workdir: Path) -> dict[str, Any]:
