@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 from config.escalation import EscalationPolicyConfig
 from config.policy import IntegrationConfig, PolicyFile
+from escalation.flapping import FlapRule
 from escalation.grading import GradingRule
+from escalation.grouping import GroupRule
 from escalation.model import LevelSpec, RouteDecision
 from escalation.policy import EscalationPolicy, OnTimeout, Target, TargetKind, Tier
 from escalation.routing import Route
 from escalation.sources import PARSERS
 from storage.ingest import IngestRules
+from storage.noise_ingest import NoiseRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,24 @@ def escalation_policy(
     )
 
 
+def noise_rules(policy: PolicyFile) -> NoiseRules:
+    """Grouping per route (its own group_by/group_window, else the defaults) and flapping."""
+    groupings = [
+        GroupRule(
+            group_by=tuple(route.group_by),
+            window_seconds=policy.grouping.window
+            if route.group_window is None
+            else route.group_window,
+        )
+        for route in (*policy.routes, policy.default_route)
+    ]
+    flapping = policy.flapping
+    return NoiseRules(
+        group_rule=lambda index: groupings[-1 if index is None else index],
+        flapping=FlapRule(flapping.fires, flapping.window) if flapping is not None else None,
+    )
+
+
 def build_rules(policy: PolicyFile) -> Rules:
     levels: dict[int, LevelSpec] = {
         int(number): LevelSpec(
@@ -100,6 +121,7 @@ def build_rules(policy: PolicyFile) -> Rules:
         routes=routes,
         fallback=fallback,
         policy_for=policy_for,
+        noise=noise_rules(policy),
     )
     return Rules(
         ingest=ingest,

@@ -24,6 +24,7 @@ from pydantic import (
 
 from config.durations import parse_duration
 from config.escalation import EscalationPolicyConfig, RotationConfig, WebhookConfig
+from config.noise import LABEL_NAME, FlappingConfig, GroupingConfig
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 SourceFormat = Literal["alertmanager", "generic"]
@@ -82,6 +83,10 @@ class RouteTarget(_Strict):
     """Channel for the warning: #name or a channel id."""
     policy: str = "default"
     """Escalation policy (a key of policies)."""
+    group_by: list[Annotated[str, Field(pattern=LABEL_NAME)]] = Field(default_factory=list)
+    """Labels whose values form the group key (default: the source's, e.g. groupKey)."""
+    group_window: Duration | None = None
+    """How long after a group's first alert others join it (default: grouping.window)."""
 
     @field_validator("channel")
     @classmethod
@@ -167,6 +172,10 @@ class PolicyFile(_Strict):
     """On-call rotations by name."""
     webhooks: dict[str, WebhookConfig] = Field(default_factory=dict)
     """Outbound webhooks a tier can page, by name."""
+    grouping: GroupingConfig = Field(default_factory=GroupingConfig)
+    """Defaults for grouping alerts into one warning."""
+    flapping: FlappingConfig | None = Field(default_factory=FlappingConfig)
+    """Flapping detection (null turns it off)."""
 
     @field_validator("levels")
     @classmethod

@@ -20,6 +20,7 @@ from config.escalation import (
     TierConfig,
     WebhookConfig,
 )
+from config.noise import FlappingConfig, GroupingConfig
 from config.policy import (
     GradingMatch,
     GradingRuleConfig,
@@ -48,6 +49,8 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("rotations.<name>", RotationConfig),
     ("rotations.<name>.overrides[]", OverrideConfig),
     ("webhooks.<name>", WebhookConfig),
+    ("grouping", GroupingConfig),
+    ("flapping", FlappingConfig),
 )
 DURATION_FIELDS = {
     "ack_within",
@@ -57,6 +60,8 @@ DURATION_FIELDS = {
     "approval_timeout",
     "remind_every",
     "timeout",
+    "group_window",
+    "window",
 }
 
 
@@ -88,6 +93,8 @@ def _default(info: Any) -> str:
         value = info.default_factory()
         if isinstance(value, dict) and value:
             return "`" + ", ".join(value) + "` (empty)"
+        if isinstance(value, BaseModel):
+            return "see below"
         return f"`{value!r}`"
     if info.default is None or info.default is PydanticUndefined:
         return "—"

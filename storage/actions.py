@@ -7,12 +7,14 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from escalation.model import Status
 from escalation.policy import EscalationPolicy
 from escalation.ports import Directory
 from escalation.state import Event, IllegalTransition, transition
 from storage.alerts import policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
+from storage.group_store import after_resolved, shape_for_group
 from storage.tables import AlertEventRow, AlertRow, ProcessedRequestRow
 
 
@@ -43,13 +45,17 @@ async def apply_action(
             row = await session.get(AlertRow, alert_id, with_for_update=not db.is_sqlite)
             if row is None:
                 return ActionResult(False, f"Alert #{alert_id} does not exist.")
+            before = state_of(row)
             try:
-                tr = transition(state_of(row), event, policy=policy_of(row), now=now)
+                tr = transition(before, event, policy=policy_of(row), now=now)
             except IllegalTransition as refused:
                 return ActionResult(False, refused.message, refused.rule)
+            tr = await shape_for_group(session, row, tr)
             await persist_transition(
                 session, row, tr, kind=kind, actor=actor, now=now, directory=directory
             )
+            if tr.state.status is Status.RESOLVED:
+                await after_resolved(session, row, before=before, now=now)
             return ActionResult(True, tr.summary, tr.rule)
     except IntegrityError:
         return ActionResult(False, "This request was already handled.", duplicate=True)

@@ -14,11 +14,14 @@ from escalation.grading import GradingRule, grade
 from escalation.model import AlertEvent, RouteDecision, SourceStatus
 from escalation.policy import EscalationPolicy
 from escalation.routing import Route, route
-from escalation.state import AlertRefired, ResolvedAtSource, open_alert, transition
-from storage.alerts import find_open, new_row, policy_of, state_of
+from escalation.state import AlertRefired, ResolvedAtSource, transition
+from storage.alerts import find_open, policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
+from storage.group_store import after_resolved, shape_for_group
 from storage.inbox import DONE, InboxItem
+from storage.noise_ingest import NO_NOISE_RULES, NoiseRules, open_new
+from storage.silences import current_silences
 from storage.tables import AlertEventRow, InboxRow
 
 Parser = Callable[[object], list[AlertEvent]]
@@ -35,6 +38,8 @@ class IngestRules:
     fallback: RouteDecision
     policy_for: Callable[[str, int], EscalationPolicy]
     """The escalation policy of a name at a level (the level's deadlines merged in)."""
+    noise: NoiseRules = NO_NOISE_RULES
+    """Grouping and flapping (silences come from the database)."""
 
 
 @dataclass(slots=True)
@@ -52,18 +57,20 @@ async def process(
     events = rules.parsers[item.source_format](json.loads(item.body))
     outcome = IngestOutcome()
     async with db.write() as session:
+        silences = await current_silences(session, now=now)
         for event in events:
             existing = await find_open(session, event.fingerprint)
             if event.status is SourceStatus.RESOLVED:
                 if existing is None:
                     outcome.ignored += 1
                     continue
-                tr = transition(
-                    state_of(existing), ResolvedAtSource(), policy=policy_of(existing), now=now
-                )
+                before = state_of(existing)
+                tr = transition(before, ResolvedAtSource(), policy=policy_of(existing), now=now)
+                tr = await shape_for_group(session, existing, tr)
                 await persist_transition(
                     session, existing, tr, kind="resolved", actor=None, now=now
                 )
+                await after_resolved(session, existing, before=before, now=now)
                 outcome.resolved.append(_id(existing.id))
             elif existing is not None:
                 tr = transition(
@@ -75,18 +82,18 @@ async def process(
                 level = grade(event, rules.grading, default_level=rules.default_level)
                 where = route(event, level.level, rules.routes, fallback=rules.fallback)
                 policy = rules.policy_for(where.policy, level.level)
-                tr = open_alert(fired_at=min(event.starts_at or now, now), policy=policy, now=now)
-                row = new_row(
+                row = await open_new(
+                    session,
                     event,
-                    tr.state,
                     integration=item.integration,
                     level=level.level,
                     grade_reason=level.reason,
-                    team=where.team,
-                    channel=where.channel,
+                    where=where,
                     policy=policy,
+                    silences=silences,
+                    noise=rules.noise,
+                    now=now,
                 )
-                await persist_transition(session, row, tr, kind="fired", actor=None, now=now)
                 alert_id = _id(row.id)
                 route_name = (
                     "the default route"

@@ -29,6 +29,7 @@ from slack_sdk.models.views import View
 
 from bot.slack import ids
 from bot.slack.escape import cut, link, mention, mrkdwn, plain
+from bot.slack.render_noise import noise_lines, silence_menu, silenced_buttons, silenced_line
 from escalation.model import AlertView, Status
 
 MAX_LABELS = 8
@@ -47,6 +48,8 @@ def notification_text(alert: AlertView) -> str:
 
 
 def _status_line(alert: AlertView) -> str:
+    if alert.status is Status.SILENCED:
+        return silenced_line(alert)
     if alert.status is Status.RESOLVED:
         who = "the source" if alert.resolved_by_source else mention(alert.resolved_by)
         when = slack_date(alert.resolved_at) if alert.resolved_at else ""
@@ -129,6 +132,8 @@ def _last_time(alert: AlertView) -> str | None:
 def _buttons(alert: AlertView) -> ActionsBlock | None:
     if alert.status is Status.RESOLVED:
         return None
+    if alert.status is Status.SILENCED:
+        return silenced_buttons(alert)
     value = str(alert.id)
     elements: list[Any] = []
     if alert.status in (Status.FIRING, Status.SNOOZED, Status.AWAITING_APPROVAL):
@@ -154,6 +159,7 @@ def _buttons(alert: AlertView) -> ActionsBlock | None:
         )
         if alert.tier_count and alert.tier + 1 < alert.tier_count:
             elements.append(ButtonElement(text="Escalate…", action_id=ids.ESCALATE, value=value))
+        elements.append(silence_menu())
     elements.append(
         ButtonElement(text="Resolve…", action_id=ids.RESOLVE, value=value, style="danger")
     )
@@ -186,7 +192,7 @@ def warning_blocks(alert: AlertView) -> list[dict[str, Any]]:
                 )
             )
         )
-    context = [_meta_line(alert)]
+    context = [_meta_line(alert), *noise_lines(alert)]
     repeat = _repeat_line(alert)
     if repeat:
         context.append(repeat)

@@ -233,13 +233,19 @@ def _action_ids(blocks: list[dict[str, Any]]) -> list[str]:
 @pytest.mark.parametrize(
     ("view", "expected"),
     [
-        (FIRING, [ids.ACKNOWLEDGE, ids.CLAIM, ids.ASSIGN, ids.SNOOZE, ids.RESOLVE]),
+        (FIRING, [ids.ACKNOWLEDGE, ids.CLAIM, ids.ASSIGN, ids.SNOOZE, ids.SILENCE, ids.RESOLVE]),
         (
             ESCALATING,
-            [ids.ACKNOWLEDGE, ids.CLAIM, ids.ASSIGN, ids.SNOOZE, ids.ESCALATE, ids.RESOLVE],
+            [
+                *(ids.ACKNOWLEDGE, ids.CLAIM, ids.ASSIGN, ids.SNOOZE),
+                *(ids.ESCALATE, ids.SILENCE, ids.RESOLVE),
+            ],
         ),
         (AWAITING_APPROVAL, [ids.ACKNOWLEDGE, ids.CLAIM, ids.ASSIGN, ids.RESOLVE]),
-        (ACKNOWLEDGED, [ids.CLAIM, ids.ASSIGN, ids.UNACKNOWLEDGE, ids.SNOOZE, ids.RESOLVE]),
+        (
+            ACKNOWLEDGED,
+            [ids.CLAIM, ids.ASSIGN, ids.UNACKNOWLEDGE, ids.SNOOZE, ids.SILENCE, ids.RESOLVE],
+        ),
         (RESOLVED_BY_PERSON, []),
         (RESOLVED_AT_SOURCE, []),
     ],
