@@ -61,8 +61,9 @@ policies:
 CHANNELS = [f"#alerts-{n}" for n in range(4)]
 
 
-def service(workdir: Path, slack: FakeSlack) -> TocsinProcess:
-    (workdir / "policy.yaml").write_text(POLICY)
+def service(workdir: Path, slack: FakeSlack, *, pages: bool = True) -> TocsinProcess:
+    policy = POLICY if pages else POLICY.replace("page-alice}", "quiet}") + "  quiet: {tiers: []}\n"
+    (workdir / "policy.yaml").write_text(policy)
     return TocsinProcess(
         name="tocsin",
         workdir=workdir,
@@ -150,10 +151,12 @@ async def kills(kills: int, workdir: Path) -> dict[str, Any]:
         }
 
 
-async def outage(seconds: float, kind: str, interval: float, workdir: Path) -> dict[str, Any]:
+async def outage(
+    seconds: float, kind: str, interval: float, workdir: Path, *, pages: bool
+) -> dict[str, Any]:
     world = SlackWorld()  # Slack's own limit: about one message a second per channel
     async with fake_slack(world) as slack:
-        tocsin = service(workdir, slack)
+        tocsin = service(workdir, slack, pages=pages)
         await tocsin.start()
         fired: dict[str, float] = {}
         async with httpx.AsyncClient(timeout=5) as http:
@@ -216,6 +219,7 @@ async def outage(seconds: float, kind: str, interval: float, workdir: Path) -> d
         return {
             "outage_seconds": seconds,
             "outage_kind": kind,
+            "each_alert_pages": pages,
             "alerts": len(fired),
             "alerts_during_outage": len(waited),
             "lost": sum(1 for t in fired if posted[t] == 0),
@@ -253,7 +257,11 @@ async def main_async(args: argparse.Namespace) -> int:
         print(f"outage: {args.outage:g} s of Slack {args.outage_kind}", flush=True)
         (Path(tmp) / "outage").mkdir()
         results["outage"] = await outage(
-            args.outage, args.outage_kind, args.interval, Path(tmp) / "outage"
+            args.outage,
+            args.outage_kind,
+            args.interval,
+            Path(tmp) / "outage",
+            pages=not args.outage_without_pages,
         )
     print(table(results))
     machine = {"cpus": os.cpu_count(), "load_before": load_before, "load_after": os.getloadavg()}
@@ -277,6 +285,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--outage-kind", choices=["503", "timeout", "429"], default="503", help="(503)"
     )
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between alerts (1)")
+    parser.add_argument(
+        "--outage-without-pages",
+        action="store_true",
+        help="outage part: alerts post warnings only (no page DMs to one person)",
+    )
     parser.add_argument("--quick", action="store_true", help="10 kills, a 20 s outage")
     args = parser.parse_args(argv)
     if args.quick:
