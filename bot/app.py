@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -28,6 +27,7 @@ from bot.metrics import Metrics
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
 from bot.posting import Poster
+from bot.request_id import RequestIdMiddleware
 from bot.rules import Rules, build_rules
 from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.slack.acting import Acting
@@ -42,6 +42,7 @@ from bot.webhooks import webhook_router
 from config.policy import PolicyFile, load_policy
 from config.settings import DEFAULT_SLACK_API_URL, Settings
 from storage.db import Database
+from storage.inbox import InboxWriter
 from storage.recovery import release_claims
 
 log = structlog.get_logger("tocsin")
@@ -249,11 +250,12 @@ def build_http_app(
     )
     app.include_router(
         webhook_router(
-            db=service.db,
             rules=service.rules,
+            inbox=InboxWriter(service.db),
             max_body_bytes=settings.max_body_bytes,
             clock=service.clock,
             on_stored=service.inbox_wakeup.set,
+            public_url=settings.base_url(),
             metrics=service.metrics,
         )
     )
@@ -263,16 +265,7 @@ def build_http_app(
     async def slack_events(request: Request) -> Response:
         return await slack_handler.handle(request)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Every log line of a request carries its id (``X-Request-ID``, or a new one)."""
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            response = await call_next(request)
-        response.headers["X-Request-ID"] = request_id
-        return response
+    app.add_middleware(RequestIdMiddleware)
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
     async def metrics() -> Response:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import structlog
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
@@ -23,7 +24,8 @@ from storage.db import Database
 from storage.group_store import GROUP_LIST, record_list_message, warning_of
 from storage.group_store import summary as group_summary
 from storage.messages import find_message, record_posted
-from storage.tables import AlertGroupRow
+from storage.mirrors import mirrors_of, record_mirror_posted
+from storage.tables import AlertGroupRow, AlertMirrorRow
 
 log = structlog.get_logger("tocsin.outbox")
 
@@ -191,6 +193,9 @@ class Deliveries:
         if message is None:
             if item.kind != "post_warning" or message_id != item.alert_id:
                 log.info("warning_not_shown", alert_id=item.alert_id, status=view.status.value)
+                # Nor are its copies (routes with ``continue``): a silenced alert shows nowhere.
+                await outbox.mark_done(self._db, redundant, now=self._clock())
+                return
             else:
                 posted = await self._poster.post(
                     item, channel=view.channel, text=text, blocks=blocks, unfurl_links=False
@@ -212,6 +217,7 @@ class Deliveries:
                 channel=message.channel_id, ts=message.ts, text=text, blocks=blocks
             )
             log.info("warning_updated", alert_id=item.alert_id, status=view.status.value)
+        await self._draw_mirrors(view, text)
         await outbox.mark_done(self._db, redundant, now=self._clock())
 
     async def _group_list(self, item: outbox.Claimed, group_id: int) -> None:
@@ -240,4 +246,43 @@ class Deliveries:
         else:
             await self._client.chat_update(
                 channel=group.list_channel_id or message.channel_id, ts=group.list_ts, text=text
+            )
+
+    async def _draw_mirrors(self, view: AlertView, text: str) -> None:
+        """Post or redraw the copies in the channels of routes matched with ``continue``."""
+        mirrors = await mirrors_of(self._db, view.id)
+        if not mirrors:
+            return
+        blocks = warning_blocks(view, mirror=True)
+        for mirror in mirrors:
+            try:
+                await self._draw_mirror(view.id, mirror, text, blocks)
+            except SlackApiError as exc:
+                # A copy must never hold up the alert's own deliveries (pages come after this
+                # row in the alert's outbox order); the next redraw tries it again.
+                log.warning(
+                    "mirror_failed",
+                    alert_id=view.id,
+                    channel=mirror.channel,
+                    error=str(exc.response.get("error", exc)),
+                )
+
+    async def _draw_mirror(
+        self, alert_id: int, mirror: AlertMirrorRow, text: str, blocks: list[dict[str, Any]]
+    ) -> None:
+        if mirror.ts is None or mirror.channel_id is None:
+            response = await self._client.chat_postMessage(
+                channel=mirror.channel, text=text, blocks=blocks, unfurl_links=False
+            )
+            await record_mirror_posted(
+                self._db,
+                alert_id=alert_id,
+                channel=mirror.channel,
+                channel_id=str(response["channel"]),
+                ts=str(response["ts"]),
+                now=self._clock(),
+            )
+        else:
+            await self._client.chat_update(
+                channel=mirror.channel_id, ts=mirror.ts, text=text, blocks=blocks
             )

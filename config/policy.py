@@ -24,11 +24,14 @@ from pydantic import (
 
 from config.durations import parse_duration
 from config.escalation import EscalationPolicyConfig, RotationConfig, WebhookConfig
+from config.grading import GradingRuleConfig, grading_problems
+from config.matching import MatchValue
 from config.noise import LABEL_NAME, FlappingConfig, GroupingConfig
+from config.routing import RouteExtras
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
-SourceFormat = Literal["alertmanager", "generic"]
-SOURCE_FORMATS: tuple[str, ...] = ("alertmanager", "generic")
+SourceFormat = Literal["alertmanager", "generic", "grafana", "pagerduty"]
+SOURCE_FORMATS: tuple[str, ...] = ("alertmanager", "generic", "grafana", "pagerduty")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}\Z")
 
@@ -52,25 +55,30 @@ class IntegrationConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     """The path: monitoring tools post to /webhooks/<name>."""
     format: SourceFormat
-    """Payload format: alertmanager or generic."""
+    """Payload format: alertmanager, generic, grafana or pagerduty."""
     token: str = Field(min_length=8)
-    """Bearer token the tool must send; literal or ${ENV_VAR}."""
+    """Bearer token the tool must send; literal or ${ENV_VAR}. PagerDuty senders may send it
+    as the body's routing_key instead."""
+    hmac_secret: str | None = Field(default=None, min_length=8)
+    """Grafana only: the contact point's HMAC secret; every request must then carry a valid
+    signature."""
+    signature_header: str = Field(
+        default="X-Grafana-Alerting-Signature", pattern=r"^[A-Za-z0-9-]{1,64}$"
+    )
+    """Grafana only: the header holding the signature (hex HMAC-SHA256 of the body)."""
+    timestamp_header: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+    """Grafana only: the contact point's timestamp header; the signature then covers
+    "timestamp:body" and requests more than 5 minutes off are refused."""
 
-
-class GradingMatch(_Strict):
-    severity: list[str] = Field(default_factory=list)
-    """Source severity words (any of them, case-insensitive)."""
-    labels: dict[str, str] = Field(default_factory=dict)
-    """Labels that must all be equal."""
-    category: list[str] = Field(default_factory=list)
-    """Categories (any of them)."""
-
-
-class GradingRuleConfig(_Strict):
-    match: GradingMatch
-    """Conditions that must all hold."""
-    level: Annotated[int, Field(ge=1, le=3)]
-    """The level (1 to 3) given when they do."""
+    @model_validator(mode="after")
+    def _grafana_only(self) -> Self:
+        if self.format != "grafana":
+            for key in ("hmac_secret", "timestamp_header"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"{key} applies only to format grafana")
+        elif self.timestamp_header is not None and self.hmac_secret is None:
+            raise ValueError("timestamp_header needs hmac_secret")
+        return self
 
 
 _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})\Z")
@@ -96,9 +104,10 @@ class RouteTarget(_Strict):
         return channel
 
 
-class RouteConfig(RouteTarget):
-    match: dict[str, str] = Field(default_factory=dict)
-    """Label values (or category/source/severity/level) that must all be equal."""
+class RouteConfig(RouteExtras, RouteTarget):
+    match: dict[str, MatchValue] = Field(default_factory=dict)
+    """Label values (or category/source/severity/level/metric) that must all be equal; a list
+    of values: any of them."""
 
 
 class TeamConfig(_Strict):
@@ -153,7 +162,7 @@ class PolicyFile(_Strict):
     integrations: list[IntegrationConfig] = Field(min_length=1)
     """Where monitoring tools post."""
     grading: list[GradingRuleConfig] = Field(default_factory=list)
-    """Rules turning source words into levels; first match wins."""
+    """Rules turning source words and metric deviations into levels; first match wins."""
     routes: list[RouteConfig] = Field(default_factory=list)
     """Where alerts go; first match wins."""
     default_route: RouteTarget
@@ -207,6 +216,7 @@ class PolicyFile(_Strict):
                         problems.append(f'{at}.oncall: "{notify.oncall}" is not in rotations')
                     if notify.webhook is not None and notify.webhook not in self.webhooks:
                         problems.append(f'{at}.webhook: "{notify.webhook}" is not in webhooks')
+        problems += grading_problems(self.grading)
         for person in self.people:
             if not _SLACK_USER.match(person):
                 problems.append(f'people.{person}: "{person}" is not a Slack user id')
@@ -298,7 +308,7 @@ def _describe(error: Mapping[str, object]) -> str:
         value is not None
         and not isinstance(value, dict | list)
         and '"' not in msg
-        and not path.endswith("token")  # never echo a secret
+        and not path.endswith(("token", "secret"))  # never echo a secret
     ):
         msg = f'"{value}": {msg}'
     return f"{path}: {msg}" if path else msg

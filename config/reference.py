@@ -20,10 +20,9 @@ from config.escalation import (
     TierConfig,
     WebhookConfig,
 )
+from config.grading import BandConfig, GradingMatch, GradingRuleConfig
 from config.noise import FlappingConfig, GroupingConfig
 from config.policy import (
-    GradingMatch,
-    GradingRuleConfig,
     IntegrationConfig,
     LevelConfig,
     PersonConfig,
@@ -32,6 +31,7 @@ from config.policy import (
     RouteTarget,
     TeamConfig,
 )
+from config.routing import TimeWindowConfig
 
 SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("top level", PolicyFile),
@@ -39,7 +39,9 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("integrations[]", IntegrationConfig),
     ("grading[]", GradingRuleConfig),
     ("grading[].match", GradingMatch),
+    ("grading[].bands[]", BandConfig),
     ("routes[]", RouteConfig),
+    ("routes[].when[]", TimeWindowConfig),
     ("default_route", RouteTarget),
     ("teams.<id>", TeamConfig),
     ("people.<user id>", PersonConfig),
@@ -63,11 +65,14 @@ DURATION_FIELDS = {
     "group_window",
     "window",
 }
+PERCENT_FIELDS = {"from_", "to"}
 
 
 def _type_name(annotation: Any, field: str) -> str:
     if field in DURATION_FIELDS:
         return "duration"
+    if field in PERCENT_FIELDS:
+        return "percentage"
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
@@ -111,7 +116,8 @@ def policy_reference() -> str:
         parts.append("| key | type | default | meaning |\n|---|---|---|---|")
         for name, info in model.model_fields.items():
             kind = _type_name(info.annotation, name)
-            meaning = (info.description or "").replace("|", "\\|")
-            parts.append(f"| `{name}` | {kind} | {_default(info)} | {meaning} |")
+            meaning = " ".join((info.description or "").split()).replace("|", "\\|")
+            key = info.alias or name
+            parts.append(f"| `{key}` | {kind} | {_default(info)} | {meaning} |")
         parts.append("")
     return "\n".join(parts).rstrip() + "\n"

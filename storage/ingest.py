@@ -10,18 +10,22 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import col
 
-from escalation.grading import GradingRule, grade
+from escalation.grading import GradingRule, Noise, grade
 from escalation.model import AlertEvent, RouteDecision, SourceStatus
 from escalation.policy import EscalationPolicy
-from escalation.routing import Route, route
+from escalation.routing import Route, route_all
 from escalation.state import AlertRefired, ResolvedAtSource, transition
 from storage.alerts import find_open, policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
 from storage.group_store import after_resolved, shape_for_group
 from storage.inbox import DONE, InboxItem
+from storage.mirrors import add_mirrors
+from storage.noise import record_noise
 from storage.noise_ingest import NO_NOISE_RULES, NoiseRules, open_new
+from storage.regrading import regrade_open
 from storage.silences import current_silences
+from storage.source_updates import acknowledge_at_source, note_truncation, refresh_details
 from storage.tables import AlertEventRow, InboxRow
 
 Parser = Callable[[object], list[AlertEvent]]
@@ -40,6 +44,8 @@ class IngestRules:
     """The escalation policy of a name at a level (the level's deadlines merged in)."""
     noise: NoiseRules = NO_NOISE_RULES
     """Grouping and flapping (silences come from the database)."""
+    level_names: Mapping[int, str] = field(default_factory=dict)
+    """Level numbers → the operator's names, for re-grading notices."""
 
 
 @dataclass(slots=True)
@@ -48,6 +54,9 @@ class IngestOutcome:
     updated: list[int] = field(default_factory=list)
     resolved: list[int] = field(default_factory=list)
     ignored: int = 0
+    dropped: int = 0
+    """Metric events inside a noise band (counted in ``noise_drop``, not opened)."""
+    regraded: list[int] = field(default_factory=list)
 
 
 async def process(
@@ -72,15 +81,45 @@ async def process(
                 )
                 await after_resolved(session, existing, before=before, now=now)
                 outcome.resolved.append(_id(existing.id))
+            elif event.status is SourceStatus.ACKNOWLEDGED:
+                if existing is None or not await acknowledge_at_source(session, existing, now=now):
+                    outcome.ignored += 1
+                    continue
+                outcome.updated.append(_id(existing.id))
             elif existing is not None:
+                refresh_details(existing, event)
+                note_truncation(session, existing, event, now)
                 tr = transition(
                     state_of(existing), AlertRefired(), policy=policy_of(existing), now=now
                 )
                 await persist_transition(session, existing, tr, kind="refired", actor=None, now=now)
                 outcome.updated.append(_id(existing.id))
+                if await regrade_open(
+                    session,
+                    existing,
+                    event,
+                    grading=rules.grading,
+                    default_level=rules.default_level,
+                    routes=rules.routes,
+                    fallback=rules.fallback,
+                    policy_for=rules.policy_for,
+                    level_names=rules.level_names,
+                    now=now,
+                ):
+                    outcome.regraded.append(_id(existing.id))
             else:
                 level = grade(event, rules.grading, default_level=rules.default_level)
-                where = route(event, level.level, rules.routes, fallback=rules.fallback)
+                if isinstance(level, Noise):
+                    assert event.metric is not None  # only deviation bands find noise
+                    await record_noise(
+                        session, event, event.metric, level, integration=item.integration, now=now
+                    )
+                    outcome.dropped += 1
+                    continue
+                routing = route_all(
+                    event, level.level, rules.routes, fallback=rules.fallback, now=now
+                )
+                where = routing.primary
                 policy = rules.policy_for(where.policy, level.level)
                 row = await open_new(
                     session,
@@ -110,6 +149,8 @@ async def process(
                         f"routed to {where.channel} by {route_name}",
                     )
                 )
+                await add_mirrors(session, alert_id, routing.mirrors, now=now)
+                note_truncation(session, row, event, now)
                 outcome.opened.append(alert_id)
             await session.flush()
         await session.exec(

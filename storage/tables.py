@@ -220,3 +220,35 @@ class AlertGroupRow(SQLModel, table=True):
     resolved_at: datetime | None = _ts(nullable=True)
     list_channel_id: str | None = Field(default=None, max_length=64)
     list_ts: str | None = Field(default=None, max_length=64)
+
+
+class AlertMirrorRow(SQLModel, table=True):
+    """A copy of an alert's warning in another channel (a route with ``continue``), kept up
+    to date with it. ``ts`` is empty until the copy is posted."""
+
+    __tablename__ = "alert_mirror"
+    alert_id: int = Field(foreign_key="alert.id", primary_key=True)
+    channel: str = Field(max_length=255, primary_key=True)
+    route_index: int | None = None
+    channel_id: str | None = Field(default=None, max_length=64)
+    ts: str | None = Field(default=None, max_length=64)
+    posted_at: datetime | None = _ts(nullable=True)
+
+
+class NoiseDropRow(SQLModel, table=True):
+    """Metric alerts dropped as noise (inside a grading rule's noise band), counted per
+    fingerprint: nothing reaches people, but nothing is lost either."""
+
+    __tablename__ = "noise_drop"
+    fingerprint: str = Field(max_length=255, primary_key=True)
+    integration: str = Field(max_length=64)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    metric: str = Field(max_length=255)
+    category: str | None = Field(default=None, max_length=255)
+    count: int = 1
+    first_at: datetime = _ts()
+    last_at: datetime = _ts(index=True)
+    last_value: float
+    last_baseline: float | None = None
+    last_deviation: float
+    reason: str = Field(default="", max_length=255)

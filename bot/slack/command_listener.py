@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from bot.noise_text import noise_footer
 from bot.slack import ids
 from bot.slack.acting import Acting
 from bot.slack.commands import HELP, list_alerts, oncall_text, simulate_text
@@ -38,6 +39,7 @@ class CommandListener:
             return
         if verb == "list":
             text = await list_alerts(acting.db, acting.rules.levels)
+            text += await noise_footer(acting.db, now=acting.clock())
         elif verb == "oncall":
             text = oncall_text(acting.directory, now=acting.clock(), only=words[1:])
         elif verb == "escalate":

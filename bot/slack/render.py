@@ -29,6 +29,7 @@ from slack_sdk.models.views import View
 
 from bot.slack import ids
 from bot.slack.escape import cut, link, mention, mrkdwn, plain
+from bot.slack.render_metric import metric_line, mirror_line
 from bot.slack.render_noise import noise_lines, silence_menu, silenced_buttons, silenced_line
 from escalation.model import AlertView, Status
 
@@ -58,7 +59,8 @@ def _status_line(alert: AlertView) -> str:
             line += f" · root cause: *{mrkdwn(alert.root_cause, 100)}*"
         return line
     if alert.status is Status.ACKNOWLEDGED:
-        line = f":eyes: *Acknowledged* by {mention(alert.acknowledged_by)}"
+        who = mention(alert.acknowledged_by) if alert.acknowledged_by else "the source"
+        line = f":eyes: *Acknowledged* by {who}"
         if alert.acknowledged_at:
             line += f" {slack_date(alert.acknowledged_at)}"
         if alert.owner:
@@ -166,7 +168,8 @@ def _buttons(alert: AlertView) -> ActionsBlock | None:
     return ActionsBlock(block_id=f"{ids.ACTIONS_BLOCK_PREFIX}{alert.id}", elements=elements)
 
 
-def warning_blocks(alert: AlertView) -> list[dict[str, Any]]:
+def warning_blocks(alert: AlertView, *, mirror: bool = False) -> list[dict[str, Any]]:
+    """The warning; ``mirror``: the copy shown in a channel of a route with ``continue``."""
     level = alert.level
     header = f"{level.emoji} {level.name.upper()}: {alert.title}".strip()
     blocks: list[Block] = [
@@ -184,6 +187,9 @@ def warning_blocks(alert: AlertView) -> list[dict[str, Any]]:
         )
     if fields:
         blocks.append(SectionBlock(fields=fields))
+    measured = metric_line(alert)
+    if measured:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=measured)))
     if alert.status is Status.RESOLVED and alert.resolution_note:
         blocks.append(
             SectionBlock(
@@ -199,9 +205,17 @@ def warning_blocks(alert: AlertView) -> list[dict[str, Any]]:
     escalation = _escalation_line(alert)
     if escalation:
         context.append(escalation)
+    if mirror:
+        context.append(mirror_line(alert))
     links = [x for x in (link(lk.url, lk.title) for lk in alert.links[:5]) if x]
     if links:
         context.append(cut(" · ".join(links), 3000))
+    if alert.truncated_alerts > 0:
+        n = alert.truncated_alerts
+        context.append(
+            f":warning: The source truncated {n} alert{'s' if n != 1 else ''} "
+            "from its last notification; they are not shown in Tocsin"
+        )
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t) for t in context]))
     last = _last_time(alert)
     if last:
