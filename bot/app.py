@@ -14,29 +14,38 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock, system_clock
 from bot.deliveries import Deliveries
+from bot.digest import WeeklyDigest
 from bot.directory import PolicyDirectory
 from bot.escalation_engine import EscalationEngine
 from bot.faults import FaultPoints, FaultyWebClient
 from bot.handoffs import Handoffs
 from bot.inbox_worker import InboxWorker
-from bot.metrics import Metrics
+from bot.lanes import LaneGate
+from bot.metrics import CountingWebClient, Metrics
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
 from bot.posting import Poster
 from bot.request_id import RequestIdMiddleware
+from bot.review_web import build_review_web
 from bot.rules import Rules, build_rules
 from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.slack.acting import Acting
 from bot.slack.command_listener import CommandListener
 from bot.slack.escalation_listeners import EscalationListeners
 from bot.slack.listeners import Listeners
+from bot.slack.report_command import ReportCommand
+from bot.slack.storm_listener import StormListener
 from bot.slack_health import HealthReportingWebClient, SlackHealth
-from bot.slack_retries import slack_retry_handlers
 from bot.socket_mode import SocketModeRunner
+from bot.storm_control import StormControl, storm_rules
 from bot.wakeup import Fanout, Wakeup
 from bot.webhooks import webhook_router
 from config.policy import PolicyFile, load_policy
@@ -67,6 +76,7 @@ class Service:
     metrics: Metrics
     clock: Clock = system_clock
     world: SlackWorld | None = None
+    digest: WeeklyDigest | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -81,18 +91,17 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     rules = build_rules(policy)
     db = Database(settings.async_database_url())
     metrics = Metrics()
-    faults = FaultPoints(settings.fault_point)
-    health = SlackHealth(metrics=metrics, clock=clock)
-    slack = (FaultyWebClient if settings.fault_point else HealthReportingWebClient)(
+    slack = CountingWebClient(
         token=settings.bot_token(),
         base_url=slack_api_url(settings),
-        timeout=int(settings.slack_timeout_seconds),
-        retry_handlers=slack_retry_handlers(),
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        ],
     )
     slack.metrics = metrics
-    slack.health = health
-    if isinstance(slack, FaultyWebClient):
-        slack.faults = faults
+    faults = FaultPoints(settings.fault_point)
+    health = SlackHealth(metrics=metrics, clock=clock)
     bolt = AsyncApp(
         signing_secret=settings.signing_secret(),
         client=slack,
@@ -104,7 +113,8 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     acting = Acting(db=db, rules=rules, clock=clock, on_change=changed.set, directory=directory)
     Listeners(acting).register(bolt)
     EscalationListeners(acting).register(bolt)
-    CommandListener(acting).register(bolt)
+    CommandListener(acting, report=ReportCommand(db=db, policy=policy, clock=clock)).register(bolt)
+    StormListener(acting).register(bolt)
     inbox_worker = InboxWorker(
         db=db,
         rules=rules.ingest,
@@ -126,14 +136,36 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         )
         for name, hook in policy.webhooks.items()
     }
+    # Deliveries handle 429s per channel themselves (bot.lanes): no sleeping retry handler.
+    delivery_slack = (FaultyWebClient if settings.fault_point else HealthReportingWebClient)(
+        token=settings.bot_token(),
+        base_url=slack_api_url(settings),
+        timeout=int(settings.slack_timeout_seconds),
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2)],
+    )
+    delivery_slack.metrics = metrics
+    delivery_slack.health = health
+    if isinstance(delivery_slack, FaultyWebClient):
+        delivery_slack.faults = faults
+    gate = LaneGate(rate=settings.slack_channel_rate, burst=settings.slack_channel_burst)
+    storm_rules_, storm_display = storm_rules(policy.storm)
+    storm_control = StormControl(
+        db=db,
+        client=delivery_slack,
+        rules=storm_rules_,
+        display=storm_display,
+        levels=rules.levels,
+        gate=gate,
+        clock=clock,
+    )
     deliveries = Deliveries(
         db=db,
-        client=slack,
+        client=delivery_slack,
         levels=rules.levels,
         clock=clock,
         pager=OutboundPager(client=http),
         webhooks=webhooks,
-        poster=Poster(slack, metrics=metrics),
+        poster=Poster(delivery_slack, metrics=metrics),
     )
     sender = OutboxSender(
         db=db,
@@ -142,6 +174,8 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         wakeup=outbox_wakeup,
         poll_seconds=settings.outbox_poll_seconds,
         metrics=metrics,
+        gate=gate,
+        storms=storm_control,
         health=health,
         faults=faults,
         lease=timedelta(seconds=settings.claim_lease_seconds),
@@ -181,6 +215,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         metrics=metrics,
         clock=clock,
         world=SlackWorld(public_url=f"{settings.base_url()}/sandbox") if settings.sandbox else None,
+        digest=WeeklyDigest(db=db, policy=policy, client=slack, clock=clock),
     )
 
 
@@ -227,6 +262,8 @@ def build_http_app(
             service.tasks.append(asyncio.create_task(service.outbox_sender.run()))
             if run_engine:
                 service.tasks.append(asyncio.create_task(service.engine.run()))
+                if service.digest is not None:
+                    service.tasks.append(asyncio.create_task(service.digest.run()))
         log.info(
             "tocsin_started",
             url=settings.base_url(),
@@ -259,6 +296,8 @@ def build_http_app(
             metrics=service.metrics,
         )
     )
+    review = build_review_web(settings, db=service.db, policy=service.policy, clock=service.clock)
+    app.include_router(review.router())
     slack_handler = AsyncSlackRequestHandler(service.bolt)
 
     @app.post("/slack/events", include_in_schema=False)

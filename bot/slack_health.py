@@ -19,9 +19,10 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.clock import Clock, system_clock
 from bot.metrics import CountingWebClient, Metrics
-from bot.slack_retries import SHORT_RETRY_AFTER_SECONDS
 
 FAILURES_TO_DEGRADE = 3
+SHORT_RETRY_AFTER_SECONDS = 5
+"""A 429 asking to wait this long or less is a channel's own limit, not an outage."""
 PROBE_EVERY = timedelta(seconds=2)
 
 

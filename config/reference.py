@@ -31,7 +31,9 @@ from config.policy import (
     RouteTarget,
     TeamConfig,
 )
+from config.review import DigestConfig, ReviewConfig
 from config.routing import TimeWindowConfig
+from config.storm import StormConfig
 
 SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("top level", PolicyFile),
@@ -44,6 +46,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("routes[].when[]", TimeWindowConfig),
     ("default_route", RouteTarget),
     ("teams.<id>", TeamConfig),
+    ("teams.<id>.digest", DigestConfig),
     ("people.<user id>", PersonConfig),
     ("policies.<name>", EscalationPolicyConfig),
     ("policies.<name>.tiers[]", TierConfig),
@@ -51,6 +54,8 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("rotations.<name>", RotationConfig),
     ("rotations.<name>.overrides[]", OverrideConfig),
     ("webhooks.<name>", WebhookConfig),
+    ("review", ReviewConfig),
+    ("storm", StormConfig),
     ("grouping", GroupingConfig),
     ("flapping", FlappingConfig),
 )
@@ -62,6 +67,8 @@ DURATION_FIELDS = {
     "approval_timeout",
     "remind_every",
     "timeout",
+    "calm_for",
+    "summary_every",
     "group_window",
     "window",
 }
@@ -96,6 +103,8 @@ def _default(info: Any) -> str:
         return "**required**"
     if info.default_factory is not None:
         value = info.default_factory()
+        if isinstance(value, BaseModel):
+            return "see its section"
         if isinstance(value, dict) and value:
             return "`" + ", ".join(value) + "` (empty)"
         if isinstance(value, BaseModel):

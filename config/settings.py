@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     escalation_tick_seconds: float = Field(
         default=5.0, gt=0, alias="TOCSIN_ESCALATION_TICK_SECONDS"
     )
+    slack_channel_rate: float = Field(default=1.0, gt=0, alias="TOCSIN_SLACK_CHANNEL_RATE")
+    slack_channel_burst: int = Field(default=3, ge=1, alias="TOCSIN_SLACK_CHANNEL_BURST")
+
+    review_token: SecretStr | None = Field(default=None, alias="TOCSIN_REVIEW_TOKEN")
+    review_session_hours: float = Field(default=12.0, gt=0, alias="TOCSIN_REVIEW_SESSION_HOURS")
 
     claim_lease_seconds: float = Field(default=60.0, ge=5, alias="TOCSIN_CLAIM_LEASE_SECONDS")
     slack_timeout_seconds: float = Field(default=15.0, gt=0, alias="TOCSIN_SLACK_TIMEOUT_SECONDS")

@@ -3,21 +3,28 @@
 A claim moves ``next_attempt_at`` forward by the lease; a replica that dies while delivering
 leaves the row to be claimed again when the lease runs out. Only the oldest pending row of an
 alert is ever claimed, so each alert's deliveries happen in order.
+
+A claim also marks the row *in doubt* (``in_doubt``): until the attempt ends with a known
+outcome — delivered, or refused by the far side — a crash, a timeout or a 5xx leaves it
+set, and the next attempt is told (``Claimed.in_doubt``) to look for the effect before
+repeating it. The row's ``idempotency_key`` names the effect for that look.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, update
+from sqlalchemy import and_, case, exists, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
-from storage.tables import OutboxRow
+from storage.tables import AlertRow, OutboxRow
 
 PENDING, DONE = "pending", "done"
 
@@ -69,14 +76,29 @@ class Claimed:
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+    channel: str | None = None
+    """The alert's channel (as routed, e.g. ``#alerts``), where its warning is posted."""
     idempotency_key: str = ""
     in_doubt: bool = False
     """The previous attempt's outcome is unknown: it may have taken effect."""
 
 
+CHANNEL_KINDS = ("post_warning", "update_warning", "thread_note", "group_list")
+"""Kinds delivered to the alert's own channel (the rows a hold on that channel holds)."""
+
+
 async def claim_due(
-    db: Database, *, now: datetime, limit: int = 100, lease: timedelta = timedelta(seconds=60)
+    db: Database,
+    *,
+    now: datetime,
+    limit: int = 100,
+    lease: timedelta = timedelta(seconds=60),
+    last: Collection[str] = (),
 ) -> list[Claimed]:
+    """Lease up to ``limit`` due rows, oldest first, each the oldest pending row of its alert
+    (so each alert's deliveries happen in order). Rows of alerts in the channels ``last``
+    (channels in a storm, with thousands of rows) come after every other due row, so other
+    channels never queue behind a storm."""
     earlier = aliased(OutboxRow)
     blocked = exists().where(
         and_(
@@ -86,36 +108,83 @@ async def claim_due(
         )
     )
     query = (
-        select(OutboxRow)
-        .where(OutboxRow.status == PENDING, col(OutboxRow.next_attempt_at) <= now, ~blocked)
-        .order_by(col(OutboxRow.id))
+        sa_select(
+            col(OutboxRow.id),
+            col(OutboxRow.alert_id),
+            col(OutboxRow.kind),
+            col(OutboxRow.payload),
+            col(OutboxRow.attempts),
+            col(OutboxRow.created_at),
+            col(AlertRow.channel),
+            col(OutboxRow.idempotency_key),
+            col(OutboxRow.in_doubt),
+        )
+        .outerjoin(AlertRow, col(AlertRow.id) == col(OutboxRow.alert_id))
+        .where(col(OutboxRow.status) == PENDING, col(OutboxRow.next_attempt_at) <= now, ~blocked)
         .limit(limit)
     )
+    if last:
+        stormy = case((col(AlertRow.channel).in_(list(last)), 1), else_=0)
+        query = query.order_by(stormy, col(OutboxRow.id))
+    else:
+        query = query.order_by(col(OutboxRow.id))
     if not db.is_sqlite:
         query = query.with_for_update(skip_locked=True, of=OutboxRow)
     async with db.write() as session:
-        rows = list((await session.exec(query)).all())
-        claimed = []
-        for row in rows:
-            assert row.id is not None
-            was_in_doubt = row.in_doubt
-            row.next_attempt_at = now + lease
-            row.attempts += 1
-            row.in_doubt = True  # until this attempt's outcome is known
-            session.add(row)
-            claimed.append(
-                Claimed(
-                    row.id,
-                    row.alert_id,
-                    row.kind,
-                    dict(row.payload),
-                    row.attempts,
-                    row.created_at,
-                    row.idempotency_key,
-                    was_in_doubt,
-                )
+        rows = (await (await session.connection()).execute(query)).all()
+        if not rows:
+            return []
+        await session.exec(
+            update(OutboxRow)
+            .where(col(OutboxRow.id).in_([r[0] for r in rows]))
+            .values(
+                next_attempt_at=now + lease,
+                attempts=col(OutboxRow.attempts) + 1,
+                in_doubt=True,  # until this attempt's outcome is known
             )
-    return claimed
+        )
+    return [
+        Claimed(r[0], r[1], r[2], dict(r[3] or {}), r[4] + 1, r[5], r[6], r[7], bool(r[8]))
+        for r in rows
+    ]
+
+
+async def defer(
+    db: Database, ids: list[int], *, at: datetime, in_doubt: Collection[int] = ()
+) -> None:
+    """Put claimed rows back until ``at`` without counting the claim as an attempt (their
+    channel was busy: nothing was tried). Rows in ``in_doubt`` were in doubt before this
+    claim and stay so; the others were not tried, so they are not."""
+    if not ids:
+        return
+    async with db.write() as session:
+        await session.exec(
+            update(OutboxRow)
+            .where(col(OutboxRow.id).in_(ids), col(OutboxRow.status) == PENDING)
+            .values(
+                next_attempt_at=at,
+                attempts=col(OutboxRow.attempts) - 1,
+                in_doubt=col(OutboxRow.id).in_(list(in_doubt) or [-1]),
+            )
+        )
+
+
+async def hold_channel(db: Database, channel: str, *, until: datetime) -> int:
+    """Hold every pending row bound for ``channel`` (an alert channel, as routed) until
+    ``until`` — Slack said to wait — so claims skip them and other channels go on."""
+    of_channel = select(AlertRow.id).where(AlertRow.channel == channel)
+    async with db.write() as session:
+        result = await session.exec(
+            update(OutboxRow)
+            .where(
+                col(OutboxRow.status) == PENDING,
+                col(OutboxRow.kind).in_(CHANNEL_KINDS),
+                col(OutboxRow.next_attempt_at) < until,
+                col(OutboxRow.alert_id).in_(of_channel),
+            )
+            .values(next_attempt_at=until)
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def mark_done(db: Database, ids: list[int], *, now: datetime) -> None:
@@ -142,12 +211,23 @@ async def pending_update_ids(db: Database, alert_id: int, *, after_id: int) -> l
 
 
 async def reschedule(
-    db: Database, row_id: int, *, at: datetime, error: str, in_doubt: bool = False
+    db: Database,
+    row_id: int,
+    *,
+    at: datetime,
+    error: str,
+    attempt: bool = True,
+    in_doubt: bool = False,
 ) -> None:
-    """Try again at ``at``. ``in_doubt``: the failed attempt may still have taken effect."""
+    """Try again at ``at``, keeping the error; ``attempt=False`` (a 429: Slack only said
+    "not now") does not count the try, so the backoff of real failures does not grow.
+    ``in_doubt``: the failed attempt may still have taken effect."""
+    values: dict[str, Any] = {
+        "next_attempt_at": at,
+        "last_error": error[:2000],
+        "in_doubt": in_doubt,
+    }
+    if not attempt:
+        values["attempts"] = col(OutboxRow.attempts) - 1
     async with db.write() as session:
-        await session.exec(
-            update(OutboxRow)
-            .where(col(OutboxRow.id) == row_id)
-            .values(next_attempt_at=at, last_error=error[:2000], in_doubt=in_doubt)
-        )
+        await session.exec(update(OutboxRow).where(col(OutboxRow.id) == row_id).values(**values))

@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 
+from bot.sandbox.files import FileStore
 from bot.sandbox.interactions import ResponseUrls, Triggers, Views
 from bot.sandbox.models import (
     DEFAULT_USERS,
@@ -86,6 +87,7 @@ class SlackWorld:
             ack_timeout=socket_ack_timeout,
             clock=clock,
         )
+        self.files = FileStore()
         self._last_ts = 0
         self._changed = asyncio.Event()
         self.add_user(bot_user_id, bot_name, bot_name.capitalize(), bot_id=bot_id)
@@ -191,6 +193,7 @@ class SlackWorld:
         user: str | None = None,
         attachments: list[JSON] | None = None,
         metadata: JSON | None = None,
+        files: list[JSON] | None = None,
     ) -> Message:
         """Store a message (from the bot unless `user` is given); replies join their thread."""
         parent = self.messages.get((channel_id, thread_ts)) if thread_ts else None
@@ -206,6 +209,7 @@ class SlackWorld:
             thread_ts=parent.ts if parent is not None else thread_ts,
             attachments=list(attachments or []),
             metadata=metadata,
+            files=list(files or []),
         )
         self.messages[(channel_id, message.ts)] = message
         if parent is not None:

@@ -1,7 +1,7 @@
 """outbox rows whose last delivery attempt has an unknown outcome
 
 Revision ID: 0009
-Revises: 0005 (chained after main's 0005 at merge)
+Revises: 0006 (chained after main's head at merge)
 Create Date: 2026-11-22 10:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
