@@ -2,10 +2,11 @@
 ``tocsin_slack_degraded`` metric.
 
 Slack counts as *degraded* after a few calls in a row failed in a way that says Slack, not the
-request, is the problem (5xx, a 429 asking to wait longer than a channel's limit would,
-timeouts, connection errors); any answer from Slack clears it. While degraded the outbox
-sender stops sending each pending row into the outage: it probes Slack (``auth.test``) every
-few seconds and resumes as soon as a probe succeeds.
+request, is the problem (5xx, timeouts, connection errors), or at once when Slack asks to wait
+longer than a channel's limit ever would (a 429 with ``Retry-After`` over 5 s: the outbox
+then holds that channel, so no second failure would come); any answer from Slack clears it.
+While degraded the outbox sender stops sending each pending row into the outage: it probes
+Slack (``auth.test``) every few seconds and resumes as soon as a probe succeeds.
 """
 
 from __future__ import annotations
@@ -64,11 +65,12 @@ class SlackHealth:
         self.next_probe_at = None
         self._publish()
 
-    def failed(self, error: str) -> None:
+    def failed(self, error: str, *, at_once: bool = False) -> None:
+        """A call failed as in an outage; ``at_once``: Slack said so itself (a long 429)."""
         now = self.clock()
         self.failures += 1
         self.last_error = error
-        if self.failures >= FAILURES_TO_DEGRADE and self.degraded_since is None:
+        if (at_once or self.failures >= FAILURES_TO_DEGRADE) and self.degraded_since is None:
             self.degraded_since = now
             self.next_probe_at = now + PROBE_EVERY
         self._publish()
@@ -106,7 +108,10 @@ class HealthReportingWebClient(CountingWebClient):
         except Exception as exc:
             if self.health is not None:
                 if is_outage(exc):
-                    self.health.failed(f"{api_method}: {type(exc).__name__}: {exc}"[:300])
+                    self.health.failed(
+                        f"{api_method}: {type(exc).__name__}: {exc}"[:300],
+                        at_once=isinstance(exc, SlackApiError) and exc.response.status_code == 429,
+                    )
                 else:
                     self.health.answered()
             raise

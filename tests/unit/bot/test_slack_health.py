@@ -86,3 +86,9 @@ def test_only_a_clear_refusal_makes_the_outcome_known() -> None:
     assert outcome_unknown(TimeoutError())
     assert not outcome_unknown(error(429, retry_after="60"))
     assert not outcome_unknown(error(200, code="channel_not_found"))
+
+
+def test_a_long_rate_limit_degrades_at_once() -> None:
+    health = SlackHealth(clock=Clock())
+    health.failed("429, Retry-After: 120", at_once=True)
+    assert health.degraded
