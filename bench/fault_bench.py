@@ -48,6 +48,7 @@ levels:
   3: {name: minor}
 integrations:
   - {name: generic, format: generic, token: "${TOCSIN_WEBHOOK_TOKEN}"}
+storm: {enabled: false}  # one warning per alert, so each can be counted exactly once
 routes:
   - {match: {shard: "1"}, team: ops, channel: "#alerts-1", policy: page-alice}
   - {match: {shard: "2"}, team: ops, channel: "#alerts-2", policy: page-alice}

@@ -29,6 +29,7 @@ levels:
   3: {name: minor}
 integrations:
   - {name: generic, format: generic, token: "${TOCSIN_WEBHOOK_TOKEN}"}
+storm: {enabled: false}  # one warning per alert, so each can be counted exactly once
 default_route: {team: ops, channel: "#alerts", policy: two-tiers}
 policies:
   two-tiers:

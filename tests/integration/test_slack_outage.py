@@ -23,6 +23,7 @@ levels:
   3: {name: minor}
 integrations:
   - {name: generic, format: generic, token: "${TOCSIN_WEBHOOK_TOKEN}"}
+storm: {enabled: false}  # one warning per alert, so each can be counted exactly once
 routes:
   - {match: {team: other}, team: other, channel: "#other", policy: quiet}
 default_route: {team: ops, channel: "#alerts", policy: quiet}
