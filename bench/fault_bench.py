@@ -62,7 +62,9 @@ policies:
 CHANNELS = [f"#alerts-{n}" for n in range(4)]
 
 
-def service(workdir: Path, slack: FakeSlack, *, pages: bool = True) -> TocsinProcess:
+def service(
+    workdir: Path, slack: FakeSlack, *, pages: bool = True, fast_slack: bool = False
+) -> TocsinProcess:
     policy = POLICY if pages else POLICY.replace("page-alice}", "quiet}") + "  quiet: {tiers: []}\n"
     (workdir / "policy.yaml").write_text(policy)
     return TocsinProcess(
@@ -72,6 +74,9 @@ def service(workdir: Path, slack: FakeSlack, *, pages: bool = True) -> TocsinPro
             **slack.env(),
             "TOCSIN_DATABASE_URL": f"sqlite:///{workdir / 'tocsin.db'}",
             "TOCSIN_CONFIG": str(workdir / "policy.yaml"),
+            # kills: the fake Slack allows far more than Slack's 1/s per channel; pace to it
+            "TOCSIN_SLACK_CHANNEL_RATE": "50" if fast_slack else "1",
+            "TOCSIN_SLACK_CHANNEL_BURST": "50" if fast_slack else "3",
             "TOCSIN_ESCALATION_TICK_SECONDS": "1",
             "TOCSIN_LOG_LEVEL": "WARNING",
         },
@@ -100,7 +105,7 @@ async def settle(db: Path, *, seconds: float) -> None:
 async def kills(kills: int, workdir: Path) -> dict[str, Any]:
     rng = random.Random(kills)
     async with fake_slack(SlackWorld(rate_per_second=50, burst=50)) as slack:
-        tocsin = service(workdir, slack)
+        tocsin = service(workdir, slack, fast_slack=True)
         await tocsin.start()
         accepted: list[str] = []
         sent = 0

@@ -50,6 +50,9 @@ def service(tmp_path: Path, slack: FakeSlack, *, policy: str) -> TocsinProcess:
             **slack.env(),
             "TOCSIN_DATABASE_URL": f"sqlite:///{tmp_path / 'tocsin.db'}",
             "TOCSIN_CONFIG": str(tmp_path / "policy.yaml"),
+            # the fake Slack here allows far more than Slack's 1/s per channel; pace to it
+            "TOCSIN_SLACK_CHANNEL_RATE": "50",
+            "TOCSIN_SLACK_CHANNEL_BURST": "50",
             "TOCSIN_ESCALATION_TICK_SECONDS": "0.5",
             "TOCSIN_OUTBOX_POLL_SECONDS": "0.2",
             "TOCSIN_INBOX_POLL_SECONDS": "0.2",
