@@ -23,8 +23,12 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/hadolint Dockerfile
 
+# Four workers: most integration tests wait on Slack's pacing (1 message/s per channel in the
+# fake Slack), not on the CPU, so they overlap well even on two cores.
+TEST_WORKERS ?= 4
+
 test: lint
-	$(VENV)/bin/pytest -q -ra
+	$(VENV)/bin/pytest -q -ra -n $(TEST_WORKERS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

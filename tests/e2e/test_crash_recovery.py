@@ -19,6 +19,7 @@ import pytest
 
 from bot.sandbox import SlackWorld
 from bot.sandbox.models import Message
+from escalation.timeline import STEP_RULES
 from tests.support.harness import WEBHOOK_TOKEN
 from tests.support.tocsin_process import FakeSlack, TocsinProcess, fake_slack, wait_until
 
@@ -180,9 +181,8 @@ async def test_a_crash_at_a_fault_point_sends_each_warning_and_page_once(
         assert posts_of(pages, title) == 1, f"{title} paged twice"
         (warning,) = (m for m in warnings if posts_of([m], title))
         notes = [slack.world.messages[(warning.channel, ts)].text for ts in warning.replies]
-        assert len([n for n in notes if "Paging tier 1" in n]) == 1, notes
+        assert len([n for n in notes if "paged tier 1" in n]) == 1, notes
     with sqlite3.connect(db) as conn:
-        steps = conn.execute(
-            "SELECT alert_id, count(*) FROM alert_event WHERE kind = 'step' GROUP BY alert_id"
-        ).fetchall()
-    assert sorted(c for _, c in steps) == [1, 1, 1]
+        lines = conn.execute("SELECT alert_id, rule FROM alert_event").fetchall()
+    steps = Counter(alert_id for alert_id, rule in lines if rule in STEP_RULES)
+    assert sorted(steps.values()) == [1, 1, 1]

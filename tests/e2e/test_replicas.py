@@ -16,6 +16,7 @@ import pytest
 from bot.sandbox import SandboxDriver, SlackWorld
 from bot.sandbox.models import Message
 from bot.slack import ids
+from escalation.timeline import STEP_RULES
 from tests.support.databases import database
 from tests.support.harness import SIGNING_SECRET, WEBHOOK_TOKEN
 from tests.support.tocsin_process import FakeSlack, TocsinProcess, fake_slack, wait_until
@@ -140,7 +141,10 @@ async def run_scenario(slack: FakeSlack, replicas: list[TocsinProcess], url: str
     conn = await asyncpg.connect(url)
     try:
         per_title = await conn.fetch("SELECT title, count(*) AS n FROM alert GROUP BY title")
-        steps = await conn.fetch("SELECT alert_id, summary FROM alert_event WHERE kind = 'step'")
+        steps = await conn.fetch(
+            "SELECT alert_id, summary FROM alert_event WHERE rule = ANY($1::text[])",
+            sorted(STEP_RULES),
+        )
     finally:
         await conn.close()
     assert {r["title"]: r["n"] for r in per_title} == dict.fromkeys(titles, 1)
