@@ -29,12 +29,14 @@ from bot.inbox_worker import InboxWorker
 from bot.metrics import CountingWebClient, Metrics
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
+from bot.rate_limit import RateLimiter
 from bot.rules import Rules, build_rules
 from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.slack.acting import Acting
 from bot.slack.command_listener import CommandListener
 from bot.slack.escalation_listeners import EscalationListeners
 from bot.slack.listeners import Listeners
+from bot.slack.request_checks import SlackRequestChecks
 from bot.socket_mode import SocketModeRunner
 from bot.wakeup import Fanout, Wakeup
 from bot.webhooks import webhook_router
@@ -226,13 +228,27 @@ def build_http_app(
             clock=service.clock,
             on_stored=service.inbox_wakeup.set,
             metrics=service.metrics,
+            limiter=RateLimiter(
+                {
+                    i.name: i.rate_limit or service.policy.rate_limit
+                    for i in service.policy.integrations
+                }
+            ),
         )
     )
     slack_handler = AsyncSlackRequestHandler(service.bolt)
+    slack_checks = SlackRequestChecks(
+        signing_secret=settings.signing_secret(),
+        max_body_bytes=settings.max_body_bytes,
+        metrics=service.metrics,
+    )
 
     @app.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
-        return await slack_handler.handle(request)
+        admitted = await slack_checks.admit(request)
+        if isinstance(admitted, Response):
+            return admitted
+        return await slack_handler.handle(admitted)
 
     @app.middleware("http")
     async def request_context(

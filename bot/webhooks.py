@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Callable
 
 import structlog
@@ -11,8 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.body_checks import BodyRefused, check_content_type, decode_json
 from bot.clock import Clock
 from bot.metrics import Metrics
+from bot.rate_limit import RateLimiter
 from bot.rules import Rules
 from escalation.errors import PayloadError
 from storage import inbox
@@ -59,12 +60,15 @@ def webhook_router(
     clock: Clock,
     on_stored: Callable[[], None],
     metrics: Metrics | None = None,
+    limiter: RateLimiter | None = None,
 ) -> APIRouter:
     router = APIRouter(tags=["webhooks"])
 
-    def outcome(integration: str, name: str) -> None:
+    def outcome(integration: str, name: str, refused: str | None = None) -> None:
         if metrics is not None:
             metrics.webhooks.labels(integration=integration, outcome=name).inc()
+            if refused is not None:
+                metrics.refuse(refused)
 
     @router.post(
         "/webhooks/{integration}",
@@ -74,7 +78,9 @@ def webhook_router(
             401: {"description": "missing or wrong token"},
             404: {"description": "no such integration"},
             413: {"description": "body larger than TOCSIN_MAX_BODY_BYTES"},
-            400: {"description": "body is not JSON"},
+            400: {"description": "body is not valid JSON (the error says why)"},
+            415: {"description": "Content-Type is not JSON"},
+            429: {"description": "the integration's rate limit is exceeded; see Retry-After"},
             422: {"description": "body does not have the integration's format"},
             503: {"description": "could not store the body; retry"},
         },
@@ -82,32 +88,39 @@ def webhook_router(
     async def receive(integration: str, request: Request) -> JSONResponse:
         config = rules.integrations.get(integration)
         if config is None:
-            outcome("unknown", "not_found")
+            outcome("unknown", "not_found", "unknown_integration")
             return _error(404, f"no integration named {integration!r}")
         given = _token(request)
         if given is None or not hmac.compare_digest(given.encode(), config.token.encode()):
             log.warning("webhook_refused", integration=integration, reason="bad token")
-            outcome(integration, "unauthorized")
+            outcome(integration, "unauthorized", "bad_token")
             return _error(401, "missing or wrong token", **{"WWW-Authenticate": "Bearer"})
+        wait = limiter.retry_after(integration) if limiter is not None else 0
+        if wait:
+            outcome(integration, "rate_limited", "rate_limited")
+            return _error(
+                429,
+                f"integration {integration!r} is over its rate limit; retry in {wait} s",
+                **{"Retry-After": str(wait)},
+            )
+        try:
+            check_content_type(request.headers.get("content-type"))
+        except BodyRefused as refused:
+            outcome(integration, "bad_body", refused.reason)
+            return _error(refused.status, refused.message)
         body = await _read_capped(request, max_body_bytes)
         if body is None:
-            outcome(integration, "too_large")
+            outcome(integration, "too_large", "too_large")
             return _error(413, f"body larger than {max_body_bytes} bytes")
         try:
-            payload = json.loads(body)
-        except UnicodeDecodeError:
-            outcome(integration, "bad_body")
-            return _error(400, "body is not valid UTF-8")
-        except json.JSONDecodeError as exc:
-            outcome(integration, "bad_body")
-            return _error(400, f"body is not JSON: {exc.msg} at line {exc.lineno} col {exc.colno}")
-        except RecursionError:
-            outcome(integration, "bad_body")
-            return _error(400, "body is nested too deeply")
+            payload = decode_json(body)
+        except BodyRefused as refused:
+            outcome(integration, "bad_body", refused.reason)
+            return _error(refused.status, refused.message, field=refused.field)
         try:
             events = rules.ingest.parsers[config.format](payload)
         except PayloadError as exc:
-            outcome(integration, "invalid")
+            outcome(integration, "invalid", "invalid_payload")
             return _error(422, exc.problem, field=exc.field)
         try:
             inbox_id = await inbox.store(

@@ -24,6 +24,7 @@ from pydantic import (
 
 from config.durations import parse_duration
 from config.escalation import EscalationPolicyConfig, RotationConfig, WebhookConfig
+from config.limits import AccessConfig, RateLimitConfig
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 SourceFormat = Literal["alertmanager", "generic"]
@@ -54,6 +55,8 @@ class IntegrationConfig(_Strict):
     """Payload format: alertmanager or generic."""
     token: str = Field(min_length=8)
     """Bearer token the tool must send; literal or ${ENV_VAR}."""
+    rate_limit: RateLimitConfig | None = None
+    """Requests this integration may post (default: the top-level rate_limit)."""
 
 
 class GradingMatch(_Strict):
@@ -167,6 +170,10 @@ class PolicyFile(_Strict):
     """On-call rotations by name."""
     webhooks: dict[str, WebhookConfig] = Field(default_factory=dict)
     """Outbound webhooks a tier can page, by name."""
+    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
+    """Default webhook rate limit of each integration (per replica); over it: 429."""
+    access: AccessConfig = Field(default_factory=AccessConfig)
+    """Who may act on alerts."""
 
     @field_validator("levels")
     @classmethod

@@ -20,6 +20,7 @@ from config.escalation import (
     TierConfig,
     WebhookConfig,
 )
+from config.limits import AccessConfig, RateLimitConfig
 from config.policy import (
     GradingMatch,
     GradingRuleConfig,
@@ -48,6 +49,8 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("rotations.<name>", RotationConfig),
     ("rotations.<name>.overrides[]", OverrideConfig),
     ("webhooks.<name>", WebhookConfig),
+    ("rate_limit", RateLimitConfig),
+    ("access", AccessConfig),
 )
 DURATION_FIELDS = {
     "ack_within",
@@ -86,6 +89,8 @@ def _default(info: Any) -> str:
         return "**required**"
     if info.default_factory is not None:
         value = info.default_factory()
+        if isinstance(value, BaseModel):
+            return "see its section"
         if isinstance(value, dict) and value:
             return "`" + ", ".join(value) + "` (empty)"
         return f"`{value!r}`"
@@ -104,7 +109,7 @@ def policy_reference() -> str:
         parts.append("| key | type | default | meaning |\n|---|---|---|---|")
         for name, info in model.model_fields.items():
             kind = _type_name(info.annotation, name)
-            meaning = (info.description or "").replace("|", "\\|")
+            meaning = " ".join((info.description or "").split()).replace("|", "\\|")
             parts.append(f"| `{name}` | {kind} | {_default(info)} | {meaning} |")
         parts.append("")
     return "\n".join(parts).rstrip() + "\n"
