@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.access import AccessPolicy
 from bot.clock import Clock, system_clock
 from bot.deliveries import Deliveries
 from bot.directory import PolicyDirectory
@@ -97,7 +98,15 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     inbox_wakeup, outbox_wakeup, engine_wakeup = Wakeup(), Wakeup(), Wakeup()
     changed = Fanout(outbox_wakeup, engine_wakeup)
     directory = PolicyDirectory(policy)
-    acting = Acting(db=db, rules=rules, clock=clock, on_change=changed.set, directory=directory)
+    acting = Acting(
+        db=db,
+        rules=rules,
+        clock=clock,
+        on_change=changed.set,
+        directory=directory,
+        access=AccessPolicy(policy),
+        refused=metrics.refuse,
+    )
     Listeners(acting).register(bolt)
     EscalationListeners(acting).register(bolt)
     CommandListener(acting).register(bolt)

@@ -73,7 +73,7 @@ async def alert_policy(db: Database, alert_id: int) -> EscalationPolicy | None:
 
 
 async def record_refusal(
-    db: Database, *, alert_id: int, actor: str, what: str, now: datetime
+    db: Database, *, alert_id: int, actor: str, what: str, now: datetime, rule: str = "AUTH-1"
 ) -> None:
     """A person tried what they may not do: kept in the alert's timeline."""
     async with db.write() as session:
@@ -84,7 +84,7 @@ async def record_refusal(
                 alert_id=alert_id,
                 at=now,
                 kind="refused",
-                rule="AUTH-1",
+                rule=rule,
                 actor=actor,
                 summary=f"<@{actor}> may not {what}; refused",
             )

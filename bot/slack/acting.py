@@ -10,6 +10,7 @@ import structlog
 from slack_bolt.async_app import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.access import NOT_LISTED, AccessPolicy
 from bot.clock import Clock
 from bot.directory import PolicyDirectory
 from bot.rules import Rules
@@ -21,6 +22,17 @@ from storage.db import Database
 
 log = structlog.get_logger("tocsin.slack")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}\Z")
+_VERBS = {
+    "acknowledged": "acknowledge",
+    "claimed": "claim",
+    "unacknowledged": "unacknowledge",
+    "assigned": "assign",
+    "resolved": "resolve",
+    "snoozed": "snooze",
+    "escalation_requested": "escalate",
+    "approved": "approve",
+    "denied": "deny",
+}
 
 
 def alert_id_of(action: dict[str, Any]) -> int | None:
@@ -50,16 +62,36 @@ class Acting:
         clock: Clock,
         on_change: Callable[[], None],
         directory: PolicyDirectory,
+        access: AccessPolicy | None = None,
+        refused: Callable[[str], None] = lambda _reason: None,
     ) -> None:
         self.db = db
         self.rules = rules
         self.clock = clock
         self.on_change = on_change
         self.directory = directory
+        self.access = access
+        self.refused = refused
+
+    async def may_act(self, user: str, alert_id: int | None, what: str) -> bool:
+        """Whether ``user`` may act on alerts at all (``access.responders``); a refusal about
+        an alert is kept in its timeline (``AUTH-2``)."""
+        well_formed = USER_ID.match(user) is not None
+        if well_formed and (self.access is None or self.access.may_act(user)):
+            return True
+        self.refused("not_allowed")
+        log.warning("action_refused", alert_id=alert_id, user=user, what=what, why="not listed")
+        if alert_id is not None and well_formed:
+            await record_refusal(
+                self.db, alert_id=alert_id, actor=user, what=what, now=self.clock(), rule="AUTH-2"
+            )
+        return False
 
     async def apply(
         self, *, alert_id: int, user: str, event: Event, kind: str, request_key: str
     ) -> ActionResult:
+        if not await self.may_act(user, alert_id, f"{_VERBS.get(kind, kind)} this alert"):
+            return ActionResult(False, NOT_LISTED, "AUTH-2")
         result = await apply_action(
             self.db,
             alert_id=alert_id,
@@ -75,6 +107,10 @@ class Acting:
         )
         if result.ok:
             self.on_change()
+        elif result.duplicate:
+            self.refused("replayed")
+        else:
+            self.refused("unknown_alert" if result.rule is None else "not_now")
         return result
 
     async def may_approve(self, user: str, alert_id: int, what: str) -> bool:
@@ -97,8 +133,12 @@ class Acting:
         approvers = policy.approvers if policy is not None else ()
         if user in approvers or self.directory.has_role(user, "admin"):
             return True
+        self.refused("not_approver")
         log.warning("action_refused", alert_id=alert_id, user=user, what=what)
-        await record_refusal(self.db, alert_id=alert_id, actor=user, what=what, now=self.clock())
+        if USER_ID.match(user):
+            await record_refusal(
+                self.db, alert_id=alert_id, actor=user, what=what, now=self.clock()
+            )
         return False
 
     async def from_view(

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.access import NOT_LISTED
 from bot.slack import ids
 from bot.slack.acting import Acting, alert_id_of, seq_of, tell
 from bot.slack.render_pages import reason_modal
@@ -56,6 +57,9 @@ class EscalationListeners:
         alert_id = alert_id_of(body["actions"][0])
         if alert_id is None:
             await tell(respond, "This button does not name an alert.")
+            return
+        if not await self._acting.may_act(str(body["user"]["id"]), alert_id, "escalate this alert"):
+            await tell(respond, NOT_LISTED)
             return
         modal = reason_modal(
             callback_id=ids.ESCALATE_MODAL,

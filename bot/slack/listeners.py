@@ -9,6 +9,7 @@ from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond, AsyncSay
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.access import NOT_LISTED
 from bot.slack import ids
 from bot.slack.acting import USER_ID, Acting, alert_id_of, log, tell
 from bot.slack.commands import HELP
@@ -73,6 +74,10 @@ class Listeners:
         if not USER_ID.match(assignee):
             await tell(respond, "Pick a person to assign the alert to.")
             return
+        access = self._acting.access
+        if access is not None and not access.may_act(assignee):
+            await tell(respond, f"<@{assignee}> is not among the people who may own alerts.")
+            return
         await self._acting.from_button(
             body, respond, "assigned", lambda u: Assigned(actor=u, assignee=assignee)
         )
@@ -94,6 +99,9 @@ class Listeners:
             await tell(respond, "This alert is already resolved.")
             return
         user = str(body["user"]["id"])
+        if not await self._acting.may_act(user, alert_id, "resolve this alert"):
+            await tell(respond, NOT_LISTED)
+            return
         if not await self._acting.may_resolve(user, alert_id):
             await tell(respond, STAND_DOWN_REFUSED)
             return
