@@ -40,7 +40,7 @@ def _token(request: Request) -> str | None:
 async def _read_capped(request: Request, limit: int) -> bytes | None:
     """The body, or ``None`` if it is larger than ``limit`` bytes."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         return None
     chunks: list[bytes] = []
     size = 0

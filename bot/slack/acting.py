@@ -35,17 +35,26 @@ _VERBS = {
 }
 
 
+_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def number(text: str) -> int | None:
+    """A non-negative id as sent in a button, a modal or a command (ASCII digits that fit a
+    database integer), else ``None``."""
+    return int(text) if _NUMBER.fullmatch(text) else None
+
+
 def alert_id_of(action: dict[str, Any]) -> int | None:
     """The alert a button names: its value (``42`` or ``42:3``) or its block id."""
     raw = str(action.get("value") or "").split(":", 1)[0] or str(
         action.get("block_id", "")
     ).removeprefix(ids.ACTIONS_BLOCK_PREFIX)
-    return int(raw) if raw.isdigit() else None
+    return number(raw)
 
 
 def seq_of(action: dict[str, Any]) -> int | None:
     _, _, seq = str(action.get("value") or "").partition(":")
-    return int(seq) if seq.isdigit() else None
+    return number(seq)
 
 
 async def tell(respond: AsyncRespond, text: str) -> None:

@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import NOT_LISTED
 from bot.slack import ids
-from bot.slack.acting import Acting, alert_id_of, seq_of, tell
+from bot.slack.acting import Acting, alert_id_of, number, seq_of, tell
 from bot.slack.render_pages import reason_modal
 from escalation.events import EscalationApproved, EscalationDenied, EscalationRequested, Snoozed
 from escalation.snooze import snooze_until
@@ -73,8 +73,9 @@ class EscalationListeners:
     async def submit_escalate(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        reason, metadata = _reason(body), str(body["view"].get("private_metadata", ""))
-        if not reason or not metadata.isdigit():
+        reason = _reason(body)
+        alert_id = number(str(body["view"].get("private_metadata", "")))
+        if not reason or alert_id is None:
             await ack(response_action="errors", errors={ids.REASON_BLOCK: "Give a reason."})
             return
         await ack()
@@ -82,7 +83,7 @@ class EscalationListeners:
         await self._acting.from_view(
             body,
             client,
-            alert_id=int(metadata),
+            alert_id=alert_id,
             event=EscalationRequested(actor=user, reason=reason),
             kind="escalation_requested",
         )
@@ -127,11 +128,12 @@ class EscalationListeners:
     ) -> None:
         reason = _reason(body)
         alert_part, _, seq_part = str(body["view"].get("private_metadata", "")).partition(":")
-        if not reason or not alert_part.isdigit() or not seq_part.isdigit():
+        alert_id, seq = number(alert_part), number(seq_part)
+        if not reason or alert_id is None or seq is None:
             await ack(response_action="errors", errors={ids.REASON_BLOCK: "Give a reason."})
             return
         await ack()
-        user, alert_id, seq = str(body["user"]["id"]), int(alert_part), int(seq_part)
+        user = str(body["user"]["id"])
         if not await self._acting.may_approve(user, alert_id, "deny this escalation"):
             return
         await self._acting.from_view(

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import NOT_LISTED
 from bot.slack import ids
-from bot.slack.acting import USER_ID, Acting, alert_id_of, log, tell
+from bot.slack.acting import USER_ID, Acting, alert_id_of, log, number, tell
 from bot.slack.commands import HELP
 from bot.slack.render import resolve_modal
 from escalation.events import Acknowledged, Assigned, Claimed, Resolved, Unacknowledged
@@ -121,21 +121,21 @@ class Listeners:
             errors[ids.RESOLVE_NOTE_BLOCK] = "Say what was done."
         if cause not in self._acting.rules.root_causes:
             errors[ids.RESOLVE_CAUSE_BLOCK] = "Pick a root-cause category from the list."
-        metadata = str(body["view"].get("private_metadata", ""))
-        if not metadata.isdigit():
+        alert_id = number(str(body["view"].get("private_metadata", "")))
+        if alert_id is None:
             errors[ids.RESOLVE_NOTE_BLOCK] = "This form does not name an alert."
-        if errors:
+        if errors or alert_id is None:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
         user = str(body["user"]["id"])
-        if not await self._acting.may_resolve(user, int(metadata)):
+        if not await self._acting.may_resolve(user, alert_id):
             await client.chat_postMessage(channel=user, text=STAND_DOWN_REFUSED)
             return
         await self._acting.from_view(
             body,
             client,
-            alert_id=int(metadata),
+            alert_id=alert_id,
             event=Resolved(actor=user, note=note.strip(), root_cause=cause),
             kind="resolved",
         )

@@ -45,7 +45,7 @@ class SlackRequestChecks:
 
     async def _read(self, request: Request) -> bytes | None:
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self._max_body_bytes:
+        if declared.isascii() and declared.isdigit() and int(declared) > self._max_body_bytes:
             return None
         chunks: list[bytes] = []
         size = 0
@@ -61,7 +61,7 @@ class SlackRequestChecks:
         signature = request.headers.get("x-slack-signature", "")
         if not timestamp or not signature:
             return self._refuse(401, "bad_signature", "the request is not signed by Slack")
-        if not timestamp.isdigit():
+        if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
             return self._refuse(401, "bad_signature", "X-Slack-Request-Timestamp is not a number")
         if abs(self._wall_clock() - int(timestamp)) > MAX_AGE_SECONDS:
             return self._refuse(
