@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 from slack_bolt.async_app import AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import NOT_LISTED, AccessPolicy
@@ -60,6 +61,18 @@ def seq_of(action: dict[str, Any]) -> int | None:
 async def tell(respond: AsyncRespond, text: str) -> None:
     """A private answer to the person who pressed."""
     await respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+async def open_modal(
+    client: AsyncWebClient, respond: AsyncRespond, *, trigger_id: str, view: Any
+) -> None:
+    """Open a modal; if Slack refuses (a trigger expires after 3 s), say so privately."""
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", "") or exc.response.status_code)
+        log.warning("modal_not_opened", error=error)
+        await tell(respond, f"Slack would not open the form ({error}); press the button again.")
 
 
 class Acting:

@@ -9,7 +9,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import NOT_LISTED
 from bot.slack import ids
-from bot.slack.acting import Acting, alert_id_of, number, seq_of, tell
+from bot.slack.acting import Acting, alert_id_of, number, open_modal, seq_of, tell
+from bot.slack.payload import text_at
 from bot.slack.render_pages import reason_modal
 from escalation.events import EscalationApproved, EscalationDenied, EscalationRequested, Snoozed
 from escalation.snooze import snooze_until
@@ -31,7 +32,7 @@ class EscalationListeners:
     async def snooze(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         action = body["actions"][0]
-        choice = str((action.get("selected_option") or {}).get("value") or "")
+        choice = text_at(action, "selected_option", "value")
         alert_id = alert_id_of(action)
         if alert_id is None:
             await tell(respond, "This menu does not name an alert.")
@@ -68,13 +69,13 @@ class EscalationListeners:
             label="Why does this need the next tier now?",
             submit="Ask",
         )
-        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+        await open_modal(client, respond, trigger_id=body["trigger_id"], view=modal)
 
     async def submit_escalate(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         reason = _reason(body)
-        alert_id = number(str(body["view"].get("private_metadata", "")))
+        alert_id = number(text_at(body, "view", "private_metadata"))
         if not reason or alert_id is None:
             await ack(response_action="errors", errors={ids.REASON_BLOCK: "Give a reason."})
             return
@@ -121,13 +122,13 @@ class EscalationListeners:
             label="Why not? (the current tier keeps the alert)",
             submit="Deny",
         )
-        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+        await open_modal(client, respond, trigger_id=body["trigger_id"], view=modal)
 
     async def submit_deny(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         reason = _reason(body)
-        alert_part, _, seq_part = str(body["view"].get("private_metadata", "")).partition(":")
+        alert_part, _, seq_part = text_at(body, "view", "private_metadata").partition(":")
         alert_id, seq = number(alert_part), number(seq_part)
         if not reason or alert_id is None or seq is None:
             await ack(response_action="errors", errors={ids.REASON_BLOCK: "Give a reason."})
@@ -146,6 +147,6 @@ class EscalationListeners:
 
 
 def _reason(body: dict[str, Any]) -> str:
-    values = body["view"]["state"]["values"]
-    field = values.get(ids.REASON_BLOCK, {}).get(ids.REASON_ACTION) or {}
-    return str(field.get("value") or "").strip()
+    return text_at(
+        body, "view", "state", "values", ids.REASON_BLOCK, ids.REASON_ACTION, "value"
+    ).strip()

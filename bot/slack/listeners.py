@@ -7,12 +7,14 @@ from typing import Any
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond, AsyncSay
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import NOT_LISTED
 from bot.slack import ids
-from bot.slack.acting import USER_ID, Acting, alert_id_of, log, number, tell
+from bot.slack.acting import USER_ID, Acting, alert_id_of, log, number, open_modal, tell
 from bot.slack.commands import HELP
+from bot.slack.payload import dig, text_at
 from bot.slack.render import resolve_modal
 from escalation.events import Acknowledged, Assigned, Claimed, Resolved, Unacknowledged
 from storage.actions import first_time
@@ -52,7 +54,10 @@ class Listeners:
         return None
 
     async def mentioned(self, event: dict[str, Any], say: AsyncSay) -> None:
-        await say(text=HELP, thread_ts=event.get("thread_ts") or event.get("ts"))
+        try:
+            await say(text=HELP, thread_ts=event.get("thread_ts") or event.get("ts"))
+        except SlackApiError as exc:  # an answer to a mention is best effort
+            log.warning("mention_not_answered", error=str(exc.response.get("error", "")))
 
     async def acknowledge(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
@@ -70,7 +75,7 @@ class Listeners:
 
     async def assign(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        assignee = str(body["actions"][0].get("selected_user") or "")
+        assignee = text_at(body, "actions", 0, "selected_user")
         if not USER_ID.match(assignee):
             await tell(respond, "Pick a person to assign the alert to.")
             return
@@ -106,22 +111,22 @@ class Listeners:
             await tell(respond, STAND_DOWN_REFUSED)
             return
         modal = resolve_modal(view, root_causes=self._acting.rules.root_causes)
-        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+        await open_modal(client, respond, trigger_id=body["trigger_id"], view=modal)
 
     async def submit_resolve(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        values = body["view"]["state"]["values"]
-        note_field = values.get(ids.RESOLVE_NOTE_BLOCK, {}).get(ids.RESOLVE_NOTE_ACTION) or {}
-        cause_field = values.get(ids.RESOLVE_CAUSE_BLOCK, {}).get(ids.RESOLVE_CAUSE_ACTION) or {}
-        note = str(note_field.get("value") or "")
-        cause = str((cause_field.get("selected_option") or {}).get("value") or "")
+        values = dig(body, "view", "state", "values")
+        note = text_at(values, ids.RESOLVE_NOTE_BLOCK, ids.RESOLVE_NOTE_ACTION, "value")
+        cause = text_at(
+            values, ids.RESOLVE_CAUSE_BLOCK, ids.RESOLVE_CAUSE_ACTION, "selected_option", "value"
+        )
         errors = {}
         if not note.strip():
             errors[ids.RESOLVE_NOTE_BLOCK] = "Say what was done."
         if cause not in self._acting.rules.root_causes:
             errors[ids.RESOLVE_CAUSE_BLOCK] = "Pick a root-cause category from the list."
-        alert_id = number(str(body["view"].get("private_metadata", "")))
+        alert_id = number(text_at(body, "view", "private_metadata"))
         if alert_id is None:
             errors[ids.RESOLVE_NOTE_BLOCK] = "This form does not name an alert."
         if errors or alert_id is None:

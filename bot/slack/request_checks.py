@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from bot.metrics import Metrics
+from bot.slack.payload import envelope_problem
 
 log = structlog.get_logger("tocsin.slack")
 MAX_AGE_SECONDS = 5 * 60
@@ -72,9 +73,12 @@ class SlackRequestChecks:
         if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
             return self._refuse(401, "bad_signature", "the Slack signature does not match")
         try:
-            body.decode("utf-8")
+            text = body.decode("utf-8")
         except UnicodeDecodeError:
             return self._refuse(400, "not_utf8", "body is not valid UTF-8")
+        problem = envelope_problem(text, request.headers.get("content-type", ""))
+        if problem is not None:
+            return self._refuse(400, "bad_payload", f"not a Slack request: {problem}")
         return None
 
     def _refuse(self, status: int, reason: str, message: str) -> JSONResponse:
