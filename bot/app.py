@@ -28,6 +28,7 @@ from bot.escalation_engine import EscalationEngine
 from bot.handoffs import Handoffs
 from bot.inbox_worker import InboxWorker
 from bot.metrics import CountingWebClient, Metrics
+from bot.openapi import READY_RESPONSES, document
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
 from bot.rate_limit import RateLimiter
@@ -229,6 +230,7 @@ def build_http_app(
         version="0.1.0",
         lifespan=lifespan,
     )
+    document(app)
     app.include_router(
         webhook_router(
             db=service.db,
@@ -270,16 +272,25 @@ def build_http_app(
         response.headers["X-Request-ID"] = request_id
         return response
 
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics", tags=["health"], summary="Prometheus metrics", response_class=PlainTextResponse
+    )
     async def metrics() -> Response:
         body = await service.metrics.render(service.db, now=service.clock())
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    @app.get("/healthz", tags=["health"], summary="The process is up")
+    @app.get(
+        "/healthz", tags=["health"], summary="The process is up", response_class=PlainTextResponse
+    )
     async def healthz() -> PlainTextResponse:
         return PlainTextResponse("ok")
 
-    @app.get("/readyz", tags=["health"], summary="Database reachable, migrations applied")
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Database reachable, migrations applied",
+        responses=READY_RESPONSES,
+    )
     async def readyz() -> JSONResponse:
         try:
             current = await service.db.migrations_current()

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.body_checks import BodyRefused, check_content_type, decode_json
 from bot.clock import Clock
 from bot.metrics import Metrics
+from bot.openapi import WEBHOOK_REQUEST, WEBHOOK_RESPONSES
 from bot.rate_limit import RateLimiter
 from bot.rules import Rules
 from escalation.errors import PayloadError
@@ -74,16 +75,8 @@ def webhook_router(
         "/webhooks/{integration}",
         status_code=202,
         summary="Receive alerts from a monitoring tool",
-        responses={
-            401: {"description": "missing or wrong token"},
-            404: {"description": "no such integration"},
-            413: {"description": "body larger than TOCSIN_MAX_BODY_BYTES"},
-            400: {"description": "body is not valid JSON (the error says why)"},
-            415: {"description": "Content-Type is not JSON"},
-            429: {"description": "the integration's rate limit is exceeded; see Retry-After"},
-            422: {"description": "body does not have the integration's format"},
-            503: {"description": "could not store the body; retry"},
-        },
+        responses=WEBHOOK_RESPONSES,
+        openapi_extra=WEBHOOK_REQUEST,
     )
     async def receive(integration: str, request: Request) -> JSONResponse:
         config = rules.integrations.get(integration)

@@ -14,29 +14,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import col, select
 
-from config.settings import EXAMPLE_POLICY
 from storage.tables import InboxRow
 from tests.support.databases import database
 from tests.support.fuzz import fuzz, json_values, ran
 from tests.support.harness import WEBHOOK_TOKEN, Harness, running_tocsin
+from tests.support.policies import FUZZ_INTEGRATION, example_policy
 from tests.support.threads import OnLoop, in_thread
 
 NOISY = (
     '  - {name: noisy, format: generic, token: "${TOCSIN_WEBHOOK_TOKEN}",'
     " rate_limit: {per_minute: 6, burst: 3}}\n"
-    '  - {name: fuzz, format: generic, token: "${TOCSIN_WEBHOOK_TOKEN}",'
-    " rate_limit: {per_minute: 1000000, burst: 100000}}\n"
 )
 
 
 def policy_file(tmp_path: Path) -> Path:
     """The shipped example, plus an integration with a small rate limit and one (for the
     fuzzer) with a very large one."""
-    text = EXAMPLE_POLICY.read_text()
-    marker = "integrations:\n"
-    path = tmp_path / "policy.yaml"
-    path.write_text(text.replace(marker, marker + NOISY, 1))
-    return path
+    return example_policy(tmp_path, integrations=NOISY + FUZZ_INTEGRATION)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
