@@ -53,6 +53,13 @@ def _cell(column: str, value: Any) -> str:
     return str(value)
 
 
+def _one_line(text: str, *, markdown: bool) -> str:
+    """Names and titles come from alerts: on one line, and never a Markdown table cell
+    boundary."""
+    flat = " ".join(str(text).split())
+    return flat.replace("|", "\\|") if markdown else flat
+
+
 def _groups(data: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     rows = [("overall", "all", data["overall"])]
     for key in ("by_team", "by_level", "by_category", "by_source", "by_person"):
@@ -82,7 +89,8 @@ def render(review: Review, *, fmt: str, since: datetime, until: datetime) -> str
         lines.append("|---|---|" + "---|" * len(HEADERS))
     else:
         lines.append(f"{'group':<10} {'name':<16} " + " ".join(f"{h:>13}" for h in HEADERS))
-    for group, name, figures in _groups(data):
+    for group, raw_name, figures in _groups(data):
+        name = _one_line(raw_name, markdown=markdown)
         cells = [_cell(c, figures[c]) for c in COLUMNS]
         if markdown:
             lines.append(f"| {group} | {name} | " + " | ".join(cells) + " |")
@@ -92,6 +100,12 @@ def render(review: Review, *, fmt: str, since: datetime, until: datetime) -> str
         "",
         "Root causes: " + (", ".join(f"{k} {v}" for k, v in data["root_causes"].items()) or "—"),
     ]
-    noisy = ", ".join(f"{n['title']} (x{n['firings']})" for n in data["noisiest"]) or "—"
+    noisy = (
+        ", ".join(
+            f"{_one_line(n['title'], markdown=markdown)} (x{n['firings']})"
+            for n in data["noisiest"]
+        )
+        or "—"
+    )
     lines.append(f"Noisiest: {noisy}")
     return "\n".join(lines) + "\n"
