@@ -31,6 +31,7 @@ SourceFormat = Literal["alertmanager", "generic"]
 SOURCE_FORMATS: tuple[str, ...] = ("alertmanager", "generic")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}\Z")
+_SECRET_PLACE = re.compile(r"(token|secret|password|url)$")  # values an error must not quote
 
 
 class _Strict(BaseModel):
@@ -296,7 +297,7 @@ def _describe(error: Mapping[str, object]) -> str:
         value is not None
         and not isinstance(value, dict | list)
         and '"' not in msg
-        and not path.endswith("token")  # never echo a secret
+        and not _SECRET_PLACE.search(path)  # never echo a secret
     ):
         msg = f'"{value}": {msg}'
     return f"{path}: {msg}" if path else msg
