@@ -301,6 +301,36 @@ def export(
     console.print(f"exported {count} alert(s)")
 
 
+@app.command()
+def noise(
+    period: Annotated[str, typer.Argument(help="7d, 30d, 24h or YYYY-MM-DD..YYYY-MM-DD")] = "7d",
+) -> None:
+    """Metric alerts dropped as noise (inside a grading rule's noise band) and last dropped
+    in the period: when, how many times, the metric's last value and baseline."""
+    from bot.clock import system_clock
+    from bot.noise_text import noise_report
+    from escalation.period import parse_period
+
+    try:
+        since, _ = parse_period(period, now=system_clock())
+    except ValueError as exc:
+        console.print(f"[red]period: {exc}[/red]")
+        raise typer.Exit(2) from exc
+    settings = _settings()
+
+    async def run() -> list[str]:
+        db = _database(settings)
+        try:
+            return await noise_report(db, since=since)
+        finally:
+            await db.dispose()
+
+    lines = asyncio.run(run())
+    print("\n".join(["last dropped      times  metric  last value  alert", *lines]))
+    if not lines:
+        print("(nothing dropped as noise in the period)")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations up to the newest."""

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import structlog
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.outbound import OutboundPager, OutboundTarget, page_payload
 from bot.slack.render import notification_text, warning_blocks
+from bot.slack.render_noise import group_list_text
 from bot.slack.render_pages import approval_closed, approval_request, page_dm, reminder
 from escalation.model import AlertView, LevelSpec
 from storage import outbox
 from storage.alerts import load_view
 from storage.approvals import approval_messages, record_approval_message
 from storage.db import Database
+from storage.group_store import GROUP_LIST, record_list_message, warning_of
+from storage.group_store import summary as group_summary
 from storage.messages import find_message, record_posted
+from storage.mirrors import mirrors_of, record_mirror_posted
+from storage.tables import AlertGroupRow, AlertMirrorRow
 
 log = structlog.get_logger("tocsin.outbox")
 
@@ -45,6 +52,9 @@ class Deliveries:
             raise ValueError(f"outbox row {item.id} of kind {item.kind} has no alert")
         if item.kind in ("post_warning", "update_warning"):
             await self._draw(item)
+            return
+        if item.kind == GROUP_LIST:
+            await self._group_list(int(item.payload["group"]))
             return
         view = await self._view(item.alert_id)
         payload = item.payload
@@ -99,7 +109,9 @@ class Deliveries:
         return f"{channel}:{response['ts']}"
 
     async def _thread(self, alert_id: int, text: str) -> None:
-        message = await find_message(self._db, alert_id)
+        async with self._db.read() as session:
+            message_id, _, _ = await warning_of(session, alert_id)
+        message = await find_message(self._db, message_id)
         if message is None:
             raise LookupError(f"alert {alert_id} has no Slack message yet")
         await self._client.chat_postMessage(
@@ -151,26 +163,104 @@ class Deliveries:
             )
 
     async def _draw(self, item: outbox.Claimed) -> None:
+        """Post or redraw the warning from current state. A grouped alert redraws its group's
+        warning; only ``post_warning`` of the warning's own alert ever posts (an update of a
+        warning never posted — a silenced or grouped alert — has nothing to update)."""
         assert item.alert_id is not None
         redundant = await outbox.pending_update_ids(self._db, item.alert_id, after_id=item.id)
-        view = await self._view(item.alert_id)
+        async with self._db.read() as session:
+            message_id, view_id, group_id = await warning_of(session, item.alert_id)
+            group = await group_summary(session, group_id) if group_id is not None else None
+        view = await self._view(view_id)
+        if group is not None and len(group.members) > 1:
+            view = replace(view, group=group)
         text, blocks = notification_text(view), warning_blocks(view)
-        message = await find_message(self._db, item.alert_id)
+        message = await find_message(self._db, message_id)
         if message is None:
-            response = await self._client.chat_postMessage(
-                channel=view.channel, text=text, blocks=blocks, unfurl_links=False
-            )
-            await record_posted(
-                self._db,
-                alert_id=item.alert_id,
-                channel_id=str(response["channel"]),
-                ts=str(response["ts"]),
-                now=self._clock(),
-            )
-            log.info("warning_posted", alert_id=item.alert_id, channel=view.channel)
+            if item.kind != "post_warning" or message_id != item.alert_id:
+                log.info("warning_not_shown", alert_id=item.alert_id, status=view.status.value)
+                # Nor are its copies (routes with ``continue``): a silenced alert shows nowhere.
+                await outbox.mark_done(self._db, redundant, now=self._clock())
+                return
+            else:
+                response = await self._client.chat_postMessage(
+                    channel=view.channel, text=text, blocks=blocks, unfurl_links=False
+                )
+                await record_posted(
+                    self._db,
+                    alert_id=item.alert_id,
+                    channel_id=str(response["channel"]),
+                    ts=str(response["ts"]),
+                    now=self._clock(),
+                )
+                log.info("warning_posted", alert_id=item.alert_id, channel=view.channel)
         else:
             await self._client.chat_update(
                 channel=message.channel_id, ts=message.ts, text=text, blocks=blocks
             )
             log.info("warning_updated", alert_id=item.alert_id, status=view.status.value)
+        await self._draw_mirrors(view, text)
         await outbox.mark_done(self._db, redundant, now=self._clock())
+
+    async def _group_list(self, group_id: int) -> None:
+        """The thread message listing a group's members (resolved ones struck through)."""
+        async with self._db.read() as session:
+            group = await session.get(AlertGroupRow, group_id)
+            found = await group_summary(session, group_id)
+        if group is None or found is None:
+            return
+        message = await find_message(self._db, group.anchor_id)
+        if message is None:
+            raise LookupError(f"group {group_id} has no warning yet")
+        text = group_list_text(found)
+        if group.list_ts is None:
+            response = await self._client.chat_postMessage(
+                channel=message.channel_id, thread_ts=message.ts, text=text, unfurl_links=False
+            )
+            async with self._db.write() as session:
+                await record_list_message(
+                    session, group_id, channel_id=str(response["channel"]), ts=str(response["ts"])
+                )
+        else:
+            await self._client.chat_update(
+                channel=group.list_channel_id or message.channel_id, ts=group.list_ts, text=text
+            )
+
+    async def _draw_mirrors(self, view: AlertView, text: str) -> None:
+        """Post or redraw the copies in the channels of routes matched with ``continue``."""
+        mirrors = await mirrors_of(self._db, view.id)
+        if not mirrors:
+            return
+        blocks = warning_blocks(view, mirror=True)
+        for mirror in mirrors:
+            try:
+                await self._draw_mirror(view.id, mirror, text, blocks)
+            except SlackApiError as exc:
+                # A copy must never hold up the alert's own deliveries (pages come after this
+                # row in the alert's outbox order); the next redraw tries it again.
+                log.warning(
+                    "mirror_failed",
+                    alert_id=view.id,
+                    channel=mirror.channel,
+                    error=str(exc.response.get("error", exc)),
+                )
+
+    async def _draw_mirror(
+        self, alert_id: int, mirror: AlertMirrorRow, text: str, blocks: list[dict[str, Any]]
+    ) -> None:
+        if mirror.ts is None or mirror.channel_id is None:
+            response = await self._client.chat_postMessage(
+                channel=mirror.channel, text=text, blocks=blocks, unfurl_links=False
+            )
+            await record_mirror_posted(
+                self._db,
+                alert_id=alert_id,
+                channel=mirror.channel,
+                channel_id=str(response["channel"]),
+                ts=str(response["ts"]),
+                now=self._clock(),
+            )
+        else:
+            await self._client.chat_update(
+                channel=mirror.channel_id, ts=mirror.ts, text=text, blocks=blocks
+            )

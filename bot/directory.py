@@ -36,6 +36,11 @@ class PolicyDirectory:
         }
         self._roles = {user: set(p.roles) for user, p in policy.people.items()}
         self._names = {user: p.name for user, p in policy.people.items()}
+        self.teams_defined = bool(policy.teams)
+        self._teams: dict[str, set[str]] = {}
+        for team, config in policy.teams.items():
+            for member in config.members:
+                self._teams.setdefault(member, set()).add(team)
 
     def on_call(self, rotation: str, *, at: datetime) -> str | None:
         found = self.rotations.get(rotation)
@@ -47,6 +52,9 @@ class PolicyDirectory:
 
     def has_role(self, user: str, role: str) -> bool:
         return role in self._roles.get(user, set())
+
+    def teams_of(self, user: str) -> frozenset[str]:
+        return frozenset(self._teams.get(user, ()))
 
     def name(self, user: str) -> str:
         return self._names.get(user, user)

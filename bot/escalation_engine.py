@@ -17,6 +17,7 @@ from bot.handoffs import Handoffs
 from bot.metrics import Metrics
 from bot.wakeup import Wakeup, run_until_cancelled
 from escalation.ports import Directory
+from storage import silences
 from storage.db import Database
 from storage.escalations import next_due_at, step_due
 
@@ -95,7 +96,9 @@ class EscalationEngine:
 
     async def drain(self) -> int:
         """Step everything due now (in batches); then arm the timer for the next due time."""
-        total = 0
+        total = await silences.run_due(self._db, now=self._clock())
+        if total:
+            self._on_stepped.set()
         while True:
             now = self._clock()
             stepped = await step_due(
@@ -115,7 +118,10 @@ class EscalationEngine:
     async def _arm(self) -> None:
         if self._scheduler is None:
             return
-        due = await next_due_at(self._db)
+        due = min(
+            (t for t in (await next_due_at(self._db), await silences.next_start_at(self._db)) if t),
+            default=None,
+        )
         if due is None:
             job = self._scheduler.get_job(NEXT_DUE_JOB)
             if job is not None:

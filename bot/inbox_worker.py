@@ -72,6 +72,10 @@ class InboxWorker:
             if self._metrics is not None:
                 waited = (self._clock() - item.received_at).total_seconds()
                 self._metrics.ingest_latency.observe(max(waited, 0.0))
+                if outcome.dropped:
+                    noise = self._metrics.noise_dropped.labels(integration=item.integration)
+                    noise.inc(outcome.dropped)
+                self._metrics.regraded.inc(len(outcome.regraded))
             log.info(
                 "inbox_processed",
                 inbox_id=item.id,
@@ -80,5 +84,7 @@ class InboxWorker:
                 updated=outcome.updated,
                 resolved=outcome.resolved,
                 ignored=outcome.ignored,
+                dropped=outcome.dropped,
+                regraded=outcome.regraded,
             )
             return

@@ -37,6 +37,15 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.noise_dropped = Counter(
+            "tocsin_noise_dropped",
+            "Metric events dropped as noise (inside a grading rule's noise band)",
+            ["integration"],
+            registry=r,
+        )
+        self.regraded = Counter(
+            "tocsin_alerts_regraded", "Open alerts re-graded to a more severe level", registry=r
+        )
         self.slack_calls = Counter(
             "tocsin_slack_calls",
             "Slack Web API calls by method and outcome",

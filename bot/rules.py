@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.routing_rules import grading_rules, route_rules
 from config.escalation import EscalationPolicyConfig
 from config.policy import IntegrationConfig, PolicyFile
-from escalation.grading import GradingRule
+from escalation.flapping import FlapRule
+from escalation.grouping import GroupRule
 from escalation.model import LevelSpec, RouteDecision
 from escalation.policy import EscalationPolicy, OnTimeout, Target, TargetKind, Tier
-from escalation.routing import Route
 from escalation.sources import PARSERS
 from storage.ingest import IngestRules
+from storage.noise_ingest import NoiseRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,24 @@ def escalation_policy(
     )
 
 
+def noise_rules(policy: PolicyFile) -> NoiseRules:
+    """Grouping per route (its own group_by/group_window, else the defaults) and flapping."""
+    groupings = [
+        GroupRule(
+            group_by=tuple(route.group_by),
+            window_seconds=policy.grouping.window
+            if route.group_window is None
+            else route.group_window,
+        )
+        for route in (*policy.routes, policy.default_route)
+    ]
+    flapping = policy.flapping
+    return NoiseRules(
+        group_rule=lambda index: groupings[-1 if index is None else index],
+        flapping=FlapRule(flapping.fires, flapping.window) if flapping is not None else None,
+    )
+
+
 def build_rules(policy: PolicyFile) -> Rules:
     levels: dict[int, LevelSpec] = {
         int(number): LevelSpec(
@@ -69,19 +89,8 @@ def build_rules(policy: PolicyFile) -> Rules:
         )
         for number, spec in policy.levels.items()
     }
-    grading = [
-        GradingRule(
-            level=rule.level,
-            severities=frozenset(s.lower() for s in rule.match.severity),
-            labels=dict(rule.match.labels),
-            categories=frozenset(c.lower() for c in rule.match.category),
-        )
-        for rule in policy.grading
-    ]
-    routes = [
-        Route(team=r.team, channel=r.channel, policy=r.policy, match=dict(r.match))
-        for r in policy.routes
-    ]
+    grading = grading_rules(policy)
+    routes = route_rules(policy)
     fallback = RouteDecision(
         team=policy.default_route.team,
         channel=policy.default_route.channel,
@@ -100,6 +109,8 @@ def build_rules(policy: PolicyFile) -> Rules:
         routes=routes,
         fallback=fallback,
         policy_for=policy_for,
+        noise=noise_rules(policy),
+        level_names={number: spec.name for number, spec in levels.items()},
     )
     return Rules(
         ingest=ingest,

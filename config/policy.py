@@ -24,7 +24,11 @@ from pydantic import (
 
 from config.durations import parse_duration
 from config.escalation import EscalationPolicyConfig, RotationConfig, WebhookConfig
+from config.grading import GradingRuleConfig, grading_problems
 from config.limits import AccessConfig, RateLimitConfig
+from config.matching import MatchValue
+from config.noise import LABEL_NAME, FlappingConfig, GroupingConfig
+from config.routing import RouteExtras
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 SourceFormat = Literal["alertmanager", "generic"]
@@ -60,22 +64,6 @@ class IntegrationConfig(_Strict):
     """Requests this integration may post (default: the top-level rate_limit)."""
 
 
-class GradingMatch(_Strict):
-    severity: list[str] = Field(default_factory=list)
-    """Source severity words (any of them, case-insensitive)."""
-    labels: dict[str, str] = Field(default_factory=dict)
-    """Labels that must all be equal."""
-    category: list[str] = Field(default_factory=list)
-    """Categories (any of them)."""
-
-
-class GradingRuleConfig(_Strict):
-    match: GradingMatch
-    """Conditions that must all hold."""
-    level: Annotated[int, Field(ge=1, le=3)]
-    """The level (1 to 3) given when they do."""
-
-
 _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})\Z")
 
 
@@ -86,6 +74,10 @@ class RouteTarget(_Strict):
     """Channel for the warning: #name or a channel id."""
     policy: str = "default"
     """Escalation policy (a key of policies)."""
+    group_by: list[Annotated[str, Field(pattern=LABEL_NAME)]] = Field(default_factory=list)
+    """Labels whose values form the group key (default: the source's, e.g. groupKey)."""
+    group_window: Duration | None = None
+    """How long after a group's first alert others join it (default: grouping.window)."""
 
     @field_validator("channel")
     @classmethod
@@ -95,9 +87,10 @@ class RouteTarget(_Strict):
         return channel
 
 
-class RouteConfig(RouteTarget):
-    match: dict[str, str] = Field(default_factory=dict)
-    """Label values (or category/source/severity/level) that must all be equal."""
+class RouteConfig(RouteExtras, RouteTarget):
+    match: dict[str, MatchValue] = Field(default_factory=dict)
+    """Label values (or category/source/severity/level/metric) that must all be equal; a list
+    of values: any of them."""
 
 
 class TeamConfig(_Strict):
@@ -152,7 +145,7 @@ class PolicyFile(_Strict):
     integrations: list[IntegrationConfig] = Field(min_length=1)
     """Where monitoring tools post."""
     grading: list[GradingRuleConfig] = Field(default_factory=list)
-    """Rules turning source words into levels; first match wins."""
+    """Rules turning source words and metric deviations into levels; first match wins."""
     routes: list[RouteConfig] = Field(default_factory=list)
     """Where alerts go; first match wins."""
     default_route: RouteTarget
@@ -175,6 +168,10 @@ class PolicyFile(_Strict):
     """Default webhook rate limit of each integration (per replica); over it: 429."""
     access: AccessConfig = Field(default_factory=AccessConfig)
     """Who may act on alerts."""
+    grouping: GroupingConfig = Field(default_factory=GroupingConfig)
+    """Defaults for grouping alerts into one warning."""
+    flapping: FlappingConfig | None = Field(default_factory=FlappingConfig)
+    """Flapping detection (null turns it off)."""
 
     @field_validator("levels")
     @classmethod
@@ -206,6 +203,7 @@ class PolicyFile(_Strict):
                         problems.append(f'{at}.oncall: "{notify.oncall}" is not in rotations')
                     if notify.webhook is not None and notify.webhook not in self.webhooks:
                         problems.append(f'{at}.webhook: "{notify.webhook}" is not in webhooks')
+        problems += grading_problems(self.grading)
         for person in self.people:
             if not _SLACK_USER.match(person):
                 problems.append(f'people.{person}: "{person}" is not a Slack user id')

@@ -20,10 +20,10 @@ from config.escalation import (
     TierConfig,
     WebhookConfig,
 )
+from config.grading import BandConfig, GradingMatch, GradingRuleConfig
 from config.limits import AccessConfig, RateLimitConfig
+from config.noise import FlappingConfig, GroupingConfig
 from config.policy import (
-    GradingMatch,
-    GradingRuleConfig,
     IntegrationConfig,
     LevelConfig,
     PersonConfig,
@@ -32,6 +32,7 @@ from config.policy import (
     RouteTarget,
     TeamConfig,
 )
+from config.routing import TimeWindowConfig
 
 SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("top level", PolicyFile),
@@ -39,7 +40,9 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("integrations[]", IntegrationConfig),
     ("grading[]", GradingRuleConfig),
     ("grading[].match", GradingMatch),
+    ("grading[].bands[]", BandConfig),
     ("routes[]", RouteConfig),
+    ("routes[].when[]", TimeWindowConfig),
     ("default_route", RouteTarget),
     ("teams.<id>", TeamConfig),
     ("people.<user id>", PersonConfig),
@@ -51,6 +54,8 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("webhooks.<name>", WebhookConfig),
     ("rate_limit", RateLimitConfig),
     ("access", AccessConfig),
+    ("grouping", GroupingConfig),
+    ("flapping", FlappingConfig),
 )
 DURATION_FIELDS = {
     "ack_within",
@@ -60,12 +65,17 @@ DURATION_FIELDS = {
     "approval_timeout",
     "remind_every",
     "timeout",
+    "group_window",
+    "window",
 }
+PERCENT_FIELDS = {"from_", "to"}
 
 
 def _type_name(annotation: Any, field: str) -> str:
     if field in DURATION_FIELDS:
         return "duration"
+    if field in PERCENT_FIELDS:
+        return "percentage"
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
@@ -89,10 +99,10 @@ def _default(info: Any) -> str:
         return "**required**"
     if info.default_factory is not None:
         value = info.default_factory()
-        if isinstance(value, BaseModel):
-            return "see its section"
         if isinstance(value, dict) and value:
             return "`" + ", ".join(value) + "` (empty)"
+        if isinstance(value, BaseModel):
+            return "see below"
         return f"`{value!r}`"
     if info.default is None or info.default is PydanticUndefined:
         return "—"
@@ -110,6 +120,7 @@ def policy_reference() -> str:
         for name, info in model.model_fields.items():
             kind = _type_name(info.annotation, name)
             meaning = " ".join((info.description or "").split()).replace("|", "\\|")
-            parts.append(f"| `{name}` | {kind} | {_default(info)} | {meaning} |")
+            key = info.alias or name
+            parts.append(f"| `{key}` | {kind} | {_default(info)} | {meaning} |")
         parts.append("")
     return "\n".join(parts).rstrip() + "\n"

@@ -43,6 +43,9 @@ class AlertState:
     approval_reason: str | None = None
     approval_requested_by: str | None = None
     approver_index: int = 0
+    # silences (see escalation.silencing)
+    silence_id: int | None = None
+    silenced_until: datetime | None = None
 
 
 # --- events ---------------------------------------------------------------------------------

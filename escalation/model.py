@@ -23,6 +23,8 @@ class Status(StrEnum):
     SNOOZED = "snoozed"
     AWAITING_APPROVAL = "awaiting_approval"
     RESOLVED = "resolved"
+    SILENCED = "silenced"
+    """Muted by a silence: stored and counted, not shown, not escalated."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,3 +182,37 @@ class AlertView:
     snoozed_until: datetime | None = None
     approval_tier: int | None = None
     approval_requested_by: str | None = None
+    silence_id: int | None = None
+    silenced_until: datetime | None = None
+    group: GroupSummary | None = None
+    flapping: Flapping | None = None
+    metric: Metric | None = None
+    """The latest measurement of a metric alert (value, baseline, deviation)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMember:
+    id: int
+    title: str
+    status: Status
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSummary:
+    """The alerts sharing one warning (grouping)."""
+
+    id: int
+    key: str
+    members: tuple[GroupMember, ...]
+
+    @property
+    def open_count(self) -> int:
+        return sum(1 for m in self.members if m.status is not Status.RESOLVED)
+
+
+@dataclass(frozen=True, slots=True)
+class Flapping:
+    """An alert that fired ``fires`` times within ``window_seconds`` (flapping)."""
+
+    fires: int
+    window_seconds: int

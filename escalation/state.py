@@ -40,6 +40,7 @@ from escalation.events import (
 )
 from escalation.model import Status
 from escalation.policy import EscalationPolicy, OnTimeout
+from escalation.silencing import on_silenced
 from escalation.steps import (
     advance,
     ask_approval,
@@ -104,6 +105,8 @@ def transition(
     """Apply ``event`` to ``state`` at time ``now`` under the alert's policy snapshot."""
     if state.status is Status.RESOLVED:
         raise IllegalTransition("CLOSED-1", _closed_message(state))
+    if state.status is Status.SILENCED:
+        return on_silenced(state, event, policy=policy, now=now)
     match event:
         case AlertRefired():
             new = replace(state, count=state.count + 1, last_seen_at=now)

@@ -101,11 +101,12 @@ def page(
     cycle: int,
     rule: str,
 ) -> Step:
-    paged = replace(state, tier=tier, cycle=cycle)
-    if state.escalating:
-        paged = replace(
-            paged, next_action_at=due_after_page(policy, tier=tier, cycle=cycle, now=now)
-        )
+    due = (
+        due_after_page(policy, tier=tier, cycle=cycle, now=now)
+        if state.escalating
+        else state.next_action_at
+    )
+    paged = replace(state, tier=tier, cycle=cycle, next_action_at=due)
     targets = policy.tiers[tier].targets
     effect = Page(tier=tier, cycle=cycle, targets=targets, rule=rule)
     who = ", ".join(t.describe() for t in targets) or "nobody (no targets)"

@@ -8,12 +8,14 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from escalation.model import Status
 from escalation.policy import EscalationPolicy
 from escalation.ports import Directory
 from escalation.state import Event, IllegalTransition, transition
 from storage.alerts import policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
+from storage.group_store import after_resolved, shape_for_group
 from storage.tables import AlertEventRow, AlertRow, ProcessedRequestRow
 
 
@@ -39,18 +41,22 @@ async def apply_action(
     """Apply a person's ``event`` to an alert. A request key seen before does nothing."""
     try:
         async with db.write() as session:
-            session.add(ProcessedRequestRow(key=_key(request_key), received_at=now))
+            session.add(ProcessedRequestRow(key=fit_key(request_key), received_at=now))
             await session.flush()
             row = await session.get(AlertRow, alert_id, with_for_update=not db.is_sqlite)
             if row is None:
                 return ActionResult(False, f"Alert #{alert_id} does not exist.")
+            before = state_of(row)
             try:
-                tr = transition(state_of(row), event, policy=policy_of(row), now=now)
+                tr = transition(before, event, policy=policy_of(row), now=now)
             except IllegalTransition as refused:
                 return ActionResult(False, refused.message, refused.rule)
+            tr = await shape_for_group(session, row, tr)
             await persist_transition(
                 session, row, tr, kind=kind, actor=actor, now=now, directory=directory
             )
+            if tr.state.status is Status.RESOLVED:
+                await after_resolved(session, row, before=before, now=now)
             return ActionResult(True, tr.summary, tr.rule)
     except IntegrityError:
         return ActionResult(False, "This request was already handled.", duplicate=True)
@@ -60,13 +66,13 @@ async def first_time(db: Database, *, key: str, now: datetime) -> bool:
     """Record a Slack request key; ``False`` if it was seen before (a retry or a replay)."""
     try:
         async with db.write() as session:
-            session.add(ProcessedRequestRow(key=_key(key), received_at=now))
+            session.add(ProcessedRequestRow(key=fit_key(key), received_at=now))
     except IntegrityError:
         return False
     return True
 
 
-def _key(key: str) -> str:
+def fit_key(key: str) -> str:
     """Keys fit the column: a long one (Slack ids are short; a forged one may not be) is
     replaced by its digest, which is as unique."""
     if len(key) <= 200:

@@ -12,6 +12,7 @@ from escalation.events import AlertState
 from escalation.model import (
     AlertEvent,
     AlertView,
+    Flapping,
     LastResolution,
     LevelSpec,
     Link,
@@ -172,4 +173,8 @@ async def load_view(
         snoozed_until=row.snoozed_until,
         approval_tier=row.approval_tier,
         approval_requested_by=row.approval_requested_by,
+        silence_id=row.silence_id,
+        silenced_until=row.silenced_until,
+        flapping=Flapping(row.flap_fires, row.flap_window_s or 0) if row.flap_fires else None,
+        metric=metric_of(row),
     )

@@ -33,7 +33,11 @@ async def step_due(db: Database, *, now: datetime, directory: Directory, limit: 
     table = _ALERT_TABLE
     query = (
         select(*_CLAIM_COLUMNS)
-        .where(table.c.next_action_at <= now, table.c.status != Status.RESOLVED.value)
+        .where(
+            table.c.next_action_at <= now,
+            # silenced alerts are released by storage.silences.run_due (it knows the silences)
+            table.c.status.notin_((Status.RESOLVED.value, Status.SILENCED.value)),
+        )
         .order_by(table.c.next_action_at)
         .limit(limit)
     )

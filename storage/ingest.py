@@ -10,15 +10,21 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import col
 
-from escalation.grading import GradingRule, grade
+from escalation.grading import GradingRule, Noise, grade
 from escalation.model import AlertEvent, RouteDecision, SourceStatus
 from escalation.policy import EscalationPolicy
-from escalation.routing import Route, route
-from escalation.state import AlertRefired, ResolvedAtSource, open_alert, transition
-from storage.alerts import find_open, new_row, policy_of, state_of
+from escalation.routing import Route, route_all
+from escalation.state import AlertRefired, ResolvedAtSource, transition
+from storage.alerts import find_open, policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
+from storage.group_store import after_resolved, shape_for_group
 from storage.inbox import DONE, InboxItem
+from storage.mirrors import add_mirrors
+from storage.noise import record_noise
+from storage.noise_ingest import NO_NOISE_RULES, NoiseRules, open_new
+from storage.regrading import regrade_open
+from storage.silences import current_silences
 from storage.tables import AlertEventRow, InboxRow
 
 Parser = Callable[[object], list[AlertEvent]]
@@ -35,6 +41,10 @@ class IngestRules:
     fallback: RouteDecision
     policy_for: Callable[[str, int], EscalationPolicy]
     """The escalation policy of a name at a level (the level's deadlines merged in)."""
+    noise: NoiseRules = NO_NOISE_RULES
+    """Grouping and flapping (silences come from the database)."""
+    level_names: Mapping[int, str] = field(default_factory=dict)
+    """Level numbers → the operator's names, for re-grading notices."""
 
 
 @dataclass(slots=True)
@@ -43,6 +53,9 @@ class IngestOutcome:
     updated: list[int] = field(default_factory=list)
     resolved: list[int] = field(default_factory=list)
     ignored: int = 0
+    dropped: int = 0
+    """Metric events inside a noise band (counted in ``noise_drop``, not opened)."""
+    regraded: list[int] = field(default_factory=list)
 
 
 async def process(
@@ -52,18 +65,20 @@ async def process(
     events = rules.parsers[item.source_format](json.loads(item.body))
     outcome = IngestOutcome()
     async with db.write() as session:
+        silences = await current_silences(session, now=now)
         for event in events:
             existing = await find_open(session, event.fingerprint)
             if event.status is SourceStatus.RESOLVED:
                 if existing is None:
                     outcome.ignored += 1
                     continue
-                tr = transition(
-                    state_of(existing), ResolvedAtSource(), policy=policy_of(existing), now=now
-                )
+                before = state_of(existing)
+                tr = transition(before, ResolvedAtSource(), policy=policy_of(existing), now=now)
+                tr = await shape_for_group(session, existing, tr)
                 await persist_transition(
                     session, existing, tr, kind="resolved", actor=None, now=now
                 )
+                await after_resolved(session, existing, before=before, now=now)
                 outcome.resolved.append(_id(existing.id))
             elif existing is not None:
                 tr = transition(
@@ -71,22 +86,45 @@ async def process(
                 )
                 await persist_transition(session, existing, tr, kind="refired", actor=None, now=now)
                 outcome.updated.append(_id(existing.id))
+                if await regrade_open(
+                    session,
+                    existing,
+                    event,
+                    grading=rules.grading,
+                    default_level=rules.default_level,
+                    routes=rules.routes,
+                    fallback=rules.fallback,
+                    policy_for=rules.policy_for,
+                    level_names=rules.level_names,
+                    now=now,
+                ):
+                    outcome.regraded.append(_id(existing.id))
             else:
                 level = grade(event, rules.grading, default_level=rules.default_level)
-                where = route(event, level.level, rules.routes, fallback=rules.fallback)
+                if isinstance(level, Noise):
+                    assert event.metric is not None  # only deviation bands find noise
+                    await record_noise(
+                        session, event, event.metric, level, integration=item.integration, now=now
+                    )
+                    outcome.dropped += 1
+                    continue
+                routing = route_all(
+                    event, level.level, rules.routes, fallback=rules.fallback, now=now
+                )
+                where = routing.primary
                 policy = rules.policy_for(where.policy, level.level)
-                tr = open_alert(fired_at=min(event.starts_at or now, now), policy=policy, now=now)
-                row = new_row(
+                row = await open_new(
+                    session,
                     event,
-                    tr.state,
                     integration=item.integration,
                     level=level.level,
                     grade_reason=level.reason,
-                    team=where.team,
-                    channel=where.channel,
+                    where=where,
                     policy=policy,
+                    silences=silences,
+                    noise=rules.noise,
+                    now=now,
                 )
-                await persist_transition(session, row, tr, kind="fired", actor=None, now=now)
                 alert_id = _id(row.id)
                 route_name = (
                     "the default route"
@@ -103,6 +141,7 @@ async def process(
                         f"routed to {where.channel} by {route_name}",
                     )
                 )
+                await add_mirrors(session, alert_id, routing.mirrors, now=now)
                 outcome.opened.append(alert_id)
             await session.flush()
         await session.exec(

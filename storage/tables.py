@@ -98,6 +98,12 @@ class AlertRow(SQLModel, table=True):
     approval_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     approval_requested_by: str | None = Field(default=None, max_length=64)
     approver_index: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # noise control: silences, grouping, flapping
+    silence_id: int | None = None
+    silenced_until: datetime | None = _ts(nullable=True)
+    group_id: int | None = Field(default=None, index=True)
+    flap_fires: int | None = None
+    flap_window_s: int | None = None
 
 
 class AlertEventRow(SQLModel, table=True):
@@ -179,3 +185,68 @@ class ResolutionRow(SQLModel, table=True):
     owner: str | None = Field(default=None, max_length=64)
     time_to_acknowledge_s: float | None = None
     time_to_resolve_s: float | None = None
+
+
+class SilenceRow(SQLModel, table=True):
+    """A silence or maintenance window: alerts its matchers select are kept, not shown."""
+
+    __tablename__ = "silence"
+    id: int | None = Field(default=None, primary_key=True)
+    matchers: list[dict[str, str]] = Field(sa_column=Column(JSON, nullable=False))
+    team: str | None = Field(default=None, max_length=255)
+    starts_at: datetime = _ts(index=True)
+    ends_at: datetime = _ts(index=True)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _ts()
+    comment: str = Field(sa_column=Column(Text, nullable=False))
+    ended_at: datetime | None = _ts(nullable=True)
+    ended_by: str | None = Field(default=None, max_length=64)
+    started: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    """Open alerts it covers have been silenced (done when it starts)."""
+
+
+class AlertGroupRow(SQLModel, table=True):
+    """Alerts sharing one warning: the anchor's message; the lead carries the escalation."""
+
+    __tablename__ = "alert_group"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(Text, nullable=False, index=True))
+    anchor_id: int = Field(foreign_key="alert.id")
+    lead_id: int = Field(foreign_key="alert.id")
+    opened_at: datetime = _ts()
+    closes_at: datetime = _ts()
+    resolved_at: datetime | None = _ts(nullable=True)
+    list_channel_id: str | None = Field(default=None, max_length=64)
+    list_ts: str | None = Field(default=None, max_length=64)
+
+
+class AlertMirrorRow(SQLModel, table=True):
+    """A copy of an alert's warning in another channel (a route with ``continue``), kept up
+    to date with it. ``ts`` is empty until the copy is posted."""
+
+    __tablename__ = "alert_mirror"
+    alert_id: int = Field(foreign_key="alert.id", primary_key=True)
+    channel: str = Field(max_length=255, primary_key=True)
+    route_index: int | None = None
+    channel_id: str | None = Field(default=None, max_length=64)
+    ts: str | None = Field(default=None, max_length=64)
+    posted_at: datetime | None = _ts(nullable=True)
+
+
+class NoiseDropRow(SQLModel, table=True):
+    """Metric alerts dropped as noise (inside a grading rule's noise band), counted per
+    fingerprint: nothing reaches people, but nothing is lost either."""
+
+    __tablename__ = "noise_drop"
+    fingerprint: str = Field(max_length=255, primary_key=True)
+    integration: str = Field(max_length=64)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    metric: str = Field(max_length=255)
+    category: str | None = Field(default=None, max_length=255)
+    count: int = 1
+    first_at: datetime = _ts()
+    last_at: datetime = _ts(index=True)
+    last_value: float
+    last_baseline: float | None = None
+    last_deviation: float
+    reason: str = Field(default="", max_length=255)

@@ -20,6 +20,7 @@ from escalation.events import Event
 from escalation.policy import EscalationPolicy
 from storage.actions import ActionResult, alert_policy, apply_action, record_refusal
 from storage.db import Database
+from storage.group_actions import apply_to_group, group_lead
 
 log = structlog.get_logger("tocsin.slack")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}\Z")
@@ -114,7 +115,7 @@ class Acting:
     ) -> ActionResult:
         if not await self.may_act(user, alert_id, f"{_VERBS.get(kind, kind)} this alert"):
             return ActionResult(False, NOT_LISTED, "AUTH-2")
-        result = await apply_action(
+        grouped = await apply_to_group(
             self.db,
             alert_id=alert_id,
             event=event,
@@ -124,6 +125,21 @@ class Acting:
             now=self.clock(),
             directory=self.directory,
         )
+        if grouped is not None:
+            result = grouped
+        else:
+            # escalation of a group is its lead's: Snooze / Escalate… on its warning act there
+            alert_id = await group_lead(self.db, alert_id) or alert_id
+            result = await apply_action(
+                self.db,
+                alert_id=alert_id,
+                event=event,
+                kind=kind,
+                actor=user,
+                request_key=request_key,
+                now=self.clock(),
+                directory=self.directory,
+            )
         log.info(
             "alert_action", alert_id=alert_id, user=user, kind=kind, ok=result.ok, rule=result.rule
         )

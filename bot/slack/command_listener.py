@@ -6,19 +6,24 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from bot.noise_text import noise_footer
 from bot.slack import ids
 from bot.slack.acting import Acting, number
 from bot.slack.commands import HELP, list_alerts, oncall_text, simulate_text
 from bot.slack.escape import mrkdwn
+from bot.slack.silence_listeners import VERBS as SILENCE_VERBS
+from bot.slack.silence_listeners import SilenceListeners
 from escalation.events import EscalationRequested
 
 
 class CommandListener:
     def __init__(self, acting: Acting) -> None:
         self._acting = acting
+        self._silences = SilenceListeners(acting)
 
     def register(self, app: AsyncApp) -> None:
         app.command(ids.SLASH_COMMAND)(self.command)
+        self._silences.register(app)
 
     async def command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
@@ -26,8 +31,15 @@ class CommandListener:
         verb = words[0].lower() if words else "help"
         user = str(command.get("user_id", ""))
         acting = self._acting
+        if verb in SILENCE_VERBS:
+            _, _, args = str(command.get("text", "")).strip().partition(" ")
+            key = f"command:{command.get('trigger_id')}"
+            text, blocks = await self._silences.command(verb, args, user, key)
+            await respond(text=text, blocks=blocks, response_type="ephemeral")
+            return
         if verb == "list":
             text = await list_alerts(acting.db, acting.rules.levels)
+            text += await noise_footer(acting.db, now=acting.clock())
         elif verb == "oncall":
             text = oncall_text(acting.directory, now=acting.clock(), only=words[1:])
         elif verb == "escalate":

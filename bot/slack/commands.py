@@ -20,6 +20,9 @@ HELP = """*Tocsin* — alert dispatch and escalation
 • `/tocsin list` — open alerts, most severe first
 • `/tocsin oncall [rotation]` — who is on call now and next
 • `/tocsin escalate <alert id> <reason>` — ask for the next tier now
+• `/tocsin silence <matchers> <duration> [starting <when>] <comment>` — mute matching \
+alerts, e.g. `service=db,env=~prod.* 2h upgrading`
+• `/tocsin silences` — silences in force or scheduled · `/tocsin unsilence <id>` — end one
 • `/tocsin policy simulate <policy> <level>` — who would be paged when (approvers)
 • `/tocsin help` — this help
 Alerts arrive by webhook; act on them with the buttons on each warning."""

@@ -34,3 +34,7 @@ ALERT_ACTIONS: Final = (ACKNOWLEDGE, CLAIM, ASSIGN, UNACKNOWLEDGE, RESOLVE, SNOO
 # Snooze menu values: minutes, or "tomorrow" (09:00 next day in the team's time zone).
 SNOOZE_CHOICES: Final = (("15", "15 minutes"), ("60", "1 hour"), ("240", "4 hours"))
 SNOOZE_TOMORROW: Final = "tomorrow"
+
+# Noise control: the Silence menu on a warning (values as SNOOZE_CHOICES), ending a silence
+SILENCE: Final = "tocsin.silence"
+END_SILENCE: Final = "tocsin.end_silence"

@@ -29,6 +29,8 @@ from slack_sdk.models.views import View
 
 from bot.slack import ids
 from bot.slack.escape import cut, link, mention, mrkdwn, plain
+from bot.slack.render_metric import metric_line, mirror_line
+from bot.slack.render_noise import noise_lines, silence_menu, silenced_buttons, silenced_line
 from escalation.model import AlertView, Status
 
 MAX_LABELS = 8
@@ -47,6 +49,8 @@ def notification_text(alert: AlertView) -> str:
 
 
 def _status_line(alert: AlertView) -> str:
+    if alert.status is Status.SILENCED:
+        return silenced_line(alert)
     if alert.status is Status.RESOLVED:
         who = "the source" if alert.resolved_by_source else mention(alert.resolved_by)
         when = slack_date(alert.resolved_at) if alert.resolved_at else ""
@@ -129,6 +133,8 @@ def _last_time(alert: AlertView) -> str | None:
 def _buttons(alert: AlertView) -> ActionsBlock | None:
     if alert.status is Status.RESOLVED:
         return None
+    if alert.status is Status.SILENCED:
+        return silenced_buttons(alert)
     value = str(alert.id)
     elements: list[Any] = []
     if alert.status in (Status.FIRING, Status.SNOOZED, Status.AWAITING_APPROVAL):
@@ -154,13 +160,15 @@ def _buttons(alert: AlertView) -> ActionsBlock | None:
         )
         if alert.tier_count and alert.tier + 1 < alert.tier_count:
             elements.append(ButtonElement(text="Escalate…", action_id=ids.ESCALATE, value=value))
+        elements.append(silence_menu())
     elements.append(
         ButtonElement(text="Resolve…", action_id=ids.RESOLVE, value=value, style="danger")
     )
     return ActionsBlock(block_id=f"{ids.ACTIONS_BLOCK_PREFIX}{alert.id}", elements=elements)
 
 
-def warning_blocks(alert: AlertView) -> list[dict[str, Any]]:
+def warning_blocks(alert: AlertView, *, mirror: bool = False) -> list[dict[str, Any]]:
+    """The warning; ``mirror``: the copy shown in a channel of a route with ``continue``."""
     level = alert.level
     header = f"{level.emoji} {level.name.upper()}: {alert.title}".strip()
     blocks: list[Block] = [
@@ -178,6 +186,9 @@ def warning_blocks(alert: AlertView) -> list[dict[str, Any]]:
         )
     if fields:
         blocks.append(SectionBlock(fields=fields))
+    measured = metric_line(alert)
+    if measured:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=measured)))
     if alert.status is Status.RESOLVED and alert.resolution_note:
         blocks.append(
             SectionBlock(
@@ -186,13 +197,15 @@ def warning_blocks(alert: AlertView) -> list[dict[str, Any]]:
                 )
             )
         )
-    context = [_meta_line(alert)]
+    context = [_meta_line(alert), *noise_lines(alert)]
     repeat = _repeat_line(alert)
     if repeat:
         context.append(repeat)
     escalation = _escalation_line(alert)
     if escalation:
         context.append(escalation)
+    if mirror:
+        context.append(mirror_line(alert))
     links = [x for x in (link(lk.url, lk.title) for lk in alert.links[:5]) if x]
     if links:
         context.append(cut(" · ".join(links), 3000))

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from escalation.errors import PayloadError
 from escalation.fingerprint import derive_fingerprint
-from escalation.model import AlertEvent, Link, SourceStatus
+from escalation.model import AlertEvent, Link, Metric, SourceStatus
 from escalation.sources._validate import (
     MAX_FINGERPRINT_CHARS,
     child,
@@ -117,6 +117,35 @@ def _parse_alert(alert: Mapping[str, object], *, path: str) -> AlertEvent:
         ends_at=optional_timestamp(alert, "ends_at", path=path),
         group_key=optional_str(alert, "group_key", path=path),
         details={key: value for key, value in alert.items() if key not in KNOWN_FIELDS},
+        metric=_metric(alert, path=path),
+    )
+
+
+def _metric(alert: Mapping[str, object], *, path: str) -> Metric | None:
+    """Minimal metric form (``metric``, ``value``, ``baseline``/``threshold``, ``unit``,
+    ``window``) for deviation grading; the intake work owns the full form."""
+    name = optional_str(alert, "metric", path=path, max_chars=200, non_empty=True)
+    if name is None:
+        return None
+
+    def number(key: str) -> float | None:
+        value = alert.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise wrong_type(child(path, key), "a number", value)
+        return float(value)
+
+    value = number("value")
+    if value is None:
+        raise PayloadError(child(path, "value"), "is required with metric")
+    return Metric(
+        name=name.strip(),
+        value=value,
+        baseline=number("baseline"),
+        threshold=number("threshold"),
+        unit=optional_str(alert, "unit", path=path, max_chars=40),
+        window=optional_str(alert, "window", path=path, max_chars=40),
     )
 
 

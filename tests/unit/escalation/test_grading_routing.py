@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 
@@ -131,6 +132,7 @@ def test_rule_without_conditions_matches_everything() -> None:
 
 # --- routing --------------------------------------------------------------------------------
 
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 FALLBACK = RouteDecision(team="ops", channel="#alerts", policy="default", route_index=None)
 
 ROUTES = [
@@ -196,31 +198,33 @@ ROUTE_CASES = [
 
 @pytest.mark.parametrize("case", ROUTE_CASES, ids=lambda c: c.name)
 def test_route_table(case: RouteCase) -> None:
-    decision = route(case.event, case.level, ROUTES, fallback=FALLBACK)
+    decision = route(case.event, case.level, ROUTES, fallback=FALLBACK, now=NOW)
 
     assert decision.team == case.team
     assert decision.route_index == case.index
 
 
 def test_route_decision_carries_channel_and_policy_of_the_matching_route() -> None:
-    decision = route(_event(severity="critical"), 3, ROUTES, fallback=FALLBACK)
+    decision = route(_event(severity="critical"), 3, ROUTES, fallback=FALLBACK, now=NOW)
 
     assert decision == RouteDecision("sev", "#pages", "page", 5)
 
 
 def test_route_falls_back_to_the_fallback_decision_itself() -> None:
-    assert route(_event(), 3, ROUTES, fallback=FALLBACK) is FALLBACK
+    assert route(_event(), 3, ROUTES, fallback=FALLBACK, now=NOW) is FALLBACK
 
 
 def test_route_with_no_routes_falls_back() -> None:
-    assert route(_event(labels={"service": "postgres"}), 1, [], fallback=FALLBACK) is FALLBACK
+    assert (
+        route(_event(labels={"service": "postgres"}), 1, [], fallback=FALLBACK, now=NOW) is FALLBACK
+    )
 
 
 def test_route_with_empty_match_catches_everything() -> None:
     routes = [Route(team="all", channel="#all", policy="default")]
 
-    assert route(_event(), 3, routes, fallback=FALLBACK).route_index == 0
+    assert route(_event(), 3, routes, fallback=FALLBACK, now=NOW).route_index == 0
 
 
-def test_special_keys_are_category_source_severity_level() -> None:
-    assert set(SPECIAL_KEYS) == {"category", "source", "severity", "level"}
+def test_special_keys_are_category_source_severity_level_metric() -> None:
+    assert set(SPECIAL_KEYS) == {"category", "source", "severity", "level", "metric"}

@@ -17,6 +17,7 @@ import pytest
 
 from escalation.model import Status
 from escalation.policy import EscalationPolicy, OnTimeout, Target, TargetKind, Tier
+from escalation.silencing import silence
 from escalation.state import (
     Acknowledged,
     AlertRefired,
@@ -109,6 +110,8 @@ AWAITING = drive(FIRING, (StepDue(), at(12, 6)), (StepDue(), at(12, 16)))
 AWAITING_OWNED = drive(OWNED, (EscalationRequested(BOB, "need the DBA"), at(12, 10)))
 RESOLVED = drive(ACKED, (Resolved(ALICE, "restarted", "capacity"), at(12, 5)))
 RESOLVED_AT_SOURCE = drive(FIRING, (ResolvedAtSource(), at(12, 5)))
+# 12:05 silence #7 covers it until 12:40: escalation stops.
+SILENCED = silence(FIRING, silence_id=7, until=at(12, 40), actor=ALICE).state
 
 STATES: dict[str, AlertState] = {
     "firing": FIRING,
@@ -119,6 +122,7 @@ STATES: dict[str, AlertState] = {
     "awaiting_approval_acknowledged": AWAITING_OWNED,
     "resolved": RESOLVED,
     "resolved_at_source": RESOLVED_AT_SOURCE,
+    "silenced": SILENCED,
 }
 
 
@@ -138,7 +142,9 @@ def test_the_table_states_are_what_their_names_say() -> None:
     assert AWAITING_OWNED.resume_status is Status.ACKNOWLEDGED
     assert AWAITING_OWNED.next_action_at == at(12, 25)
     assert RESOLVED.status is RESOLVED_AT_SOURCE.status is Status.RESOLVED
-    not_yet_due = (ACKED, OWNED, SNOOZED, AWAITING, AWAITING_OWNED)
+    assert (SILENCED.status, SILENCED.silence_id) == (Status.SILENCED, 7)
+    assert (SILENCED.next_action_at, SILENCED.escalating) == (at(12, 40), False)
+    not_yet_due = (ACKED, OWNED, SNOOZED, AWAITING, AWAITING_OWNED, SILENCED)
     assert all(s.next_action_at and s.next_action_at > NOW for s in not_yet_due)
 
 
@@ -802,6 +808,53 @@ CELLS: list[Cell] = [
         "awaiting_approval_acknowledged",
         ResolvedAtSource(),
         Legal(RES, "RESOLVE-2", (UpdateWarning(), RecordResolution(), WITHDRAWN), CLOSED),
+    ),
+    # --- silenced by silence #7 until 12:40: counted, never shown, not escalated ----------
+    Cell(
+        "silenced",
+        AlertRefired(),
+        Legal(Status.SILENCED, "REFIRE-1", UPDATE, {"count": 2, "next_action_at": at(12, 40)}),
+    ),
+    *(
+        Cell("silenced", event, Illegal("SILENCED-1"))
+        for event in (
+            Acknowledged(BOB),
+            Claimed(BOB),
+            Assigned(BOB, CAROL),
+            Unacknowledged(BOB),
+            Snoozed(BOB, SNOOZE_UNTIL),
+            EscalationRequested(BOB, "help"),
+            EscalationApproved(MGR1, 1),
+            EscalationDenied(MGR1, 1, "no"),
+        )
+    ),
+    Cell(
+        "silenced",
+        StepDue(),
+        Legal(
+            FIRE,
+            "SILENCE-END",
+            (PostWarning(),),
+            {
+                "tier": -1,
+                "escalating": True,
+                "next_action_at": at(12, 41),
+                "silence_id": None,
+                "silenced_until": None,
+            },
+        ),
+        when=at(12, 40),
+    ),
+    Cell("silenced", StepDue(), Illegal("STEP-EARLY")),
+    Cell(
+        "silenced",
+        Resolved(BOB, "fixed", "config"),
+        Legal(RES, "RESOLVE-1", RESOLVE_EFFECTS, {**CLOSED, "resolved_by": BOB}),
+    ),
+    Cell(
+        "silenced",
+        ResolvedAtSource(),
+        Legal(RES, "RESOLVE-2", RESOLVE_EFFECTS, {**CLOSED, "resolved_by_source": True}),
     ),
     # --- resolved (by a person, and at the source): nothing applies any more ---------------
     *closed_cells("resolved"),

@@ -18,7 +18,7 @@ import pytest
 
 from bot.slack import ids
 from bot.slack.render import notification_text, resolve_modal, warning_blocks
-from escalation.model import AlertView, LastResolution, LevelSpec, Link, Status
+from escalation.model import AlertView, LastResolution, LevelSpec, Link, Metric, Status
 
 GOLDEN = Path(__file__).with_name("golden")
 UPDATE = os.environ.get("TOCSIN_UPDATE_GOLDEN") == "1"
@@ -180,7 +180,21 @@ AWAITING_APPROVAL = replace(
     next_action_at=T0 + timedelta(minutes=15),
 )
 
+METRIC = replace(
+    FIRING,
+    id=44,
+    title="Checkout conversion dropped",
+    description="",
+    impact="",
+    suggested_actions="",
+    labels={},
+    links=(),
+    category="financial",
+    metric=Metric("checkout_conversion", value=2.31, baseline=3.0, unit="%", window="15m"),
+)
+
 VIEWS: dict[str, AlertView] = {
+    "metric": METRIC,
     "firing": FIRING,
     "escalating": ESCALATING,
     "snoozed": SNOOZED,
@@ -233,13 +247,19 @@ def _action_ids(blocks: list[dict[str, Any]]) -> list[str]:
 @pytest.mark.parametrize(
     ("view", "expected"),
     [
-        (FIRING, [ids.ACKNOWLEDGE, ids.CLAIM, ids.ASSIGN, ids.SNOOZE, ids.RESOLVE]),
+        (FIRING, [ids.ACKNOWLEDGE, ids.CLAIM, ids.ASSIGN, ids.SNOOZE, ids.SILENCE, ids.RESOLVE]),
         (
             ESCALATING,
-            [ids.ACKNOWLEDGE, ids.CLAIM, ids.ASSIGN, ids.SNOOZE, ids.ESCALATE, ids.RESOLVE],
+            [
+                *(ids.ACKNOWLEDGE, ids.CLAIM, ids.ASSIGN, ids.SNOOZE),
+                *(ids.ESCALATE, ids.SILENCE, ids.RESOLVE),
+            ],
         ),
         (AWAITING_APPROVAL, [ids.ACKNOWLEDGE, ids.CLAIM, ids.ASSIGN, ids.RESOLVE]),
-        (ACKNOWLEDGED, [ids.CLAIM, ids.ASSIGN, ids.UNACKNOWLEDGE, ids.SNOOZE, ids.RESOLVE]),
+        (
+            ACKNOWLEDGED,
+            [ids.CLAIM, ids.ASSIGN, ids.UNACKNOWLEDGE, ids.SNOOZE, ids.SILENCE, ids.RESOLVE],
+        ),
         (RESOLVED_BY_PERSON, []),
         (RESOLVED_AT_SOURCE, []),
     ],
@@ -445,3 +465,43 @@ def test_resolve_modal_for_hostile_alert_is_defused_and_within_limits() -> None:
     assert "<@U999HACK>" not in serialised
     assert modal["private_metadata"] == "666"
     assert all(len(text) <= 3000 for _, text in _texts(modal["blocks"]))
+
+
+# --- metric alerts and mirrors --------------------------------------------------------------
+
+
+def test_metric_warning_shows_value_baseline_and_deviation() -> None:
+    text = json.dumps(warning_blocks(METRIC))
+
+    assert "value *2.31* %" in text
+    assert "baseline 3 %" in text
+    assert "deviation *23% below*" in text
+    assert "over 15m" in text
+
+
+def test_metric_without_baseline_shows_the_threshold_it_crossed() -> None:
+    view = replace(METRIC, metric=Metric("latency_p99", value=150.0, threshold=100.0, unit="ms"))
+    text = json.dumps(warning_blocks(view))
+
+    assert "threshold 100 ms" in text
+    assert "deviation *50% above*" in text
+
+
+def test_metric_fields_from_the_source_are_escaped() -> None:
+    view = replace(METRIC, metric=Metric(EVIL, value=1.0, baseline=2.0, unit=EVIL, window=EVIL))
+    text = json.dumps(warning_blocks(view))
+
+    assert "<!channel>" not in text
+    assert "<@U999HACK>" not in text
+
+
+def test_alert_without_metric_has_no_metric_line() -> None:
+    assert "*Metric*" not in json.dumps(warning_blocks(FIRING))
+
+
+def test_mirrored_copy_names_the_alerts_own_channel_and_keeps_its_buttons() -> None:
+    blocks = warning_blocks(FIRING, mirror=True)
+
+    assert "Copy of the warning in #alerts" in json.dumps(blocks)
+    assert _action_ids(blocks) == _action_ids(warning_blocks(FIRING))
+    assert "Copy of the warning" not in json.dumps(warning_blocks(FIRING))
