@@ -22,7 +22,7 @@ import pytest
 
 from bot.sandbox import SandboxDriver, SlackWorld, build_sandbox_app
 from bot.slack import ids
-from tests.support.databases import postgres_url
+from tests.support.databases import database, postgres_url
 from tests.support.process import serve_process
 from tests.support.secrets import SECRETS, leaks
 from tests.support.servers import free_port, serving
@@ -83,15 +83,15 @@ def env_for(tmp_path: Path, database_url: str) -> dict[str, str]:
     }
 
 
-def database_url(tmp_path: Path) -> str:
-    """PostgreSQL with a password in the URL when available (trust auth accepts any)."""
-    base = postgres_url()
-    if base is None:
-        return f"sqlite:///{tmp_path / 'tocsin.db'}"
-    scheme, _, rest = base.partition("://")
-    user_host = rest.split("@", 1)[-1]
-    user = rest.split("@", 1)[0].split(":")[0] if "@" in rest else "postgres"
-    return f"{scheme}://{user}:{SECRETS['DB_PASSWORD']}@{user_host}"
+def with_password(url: str) -> str:
+    """A PostgreSQL URL with the known password in it (trust auth accepts any); SQLite has
+    none to leak."""
+    if not url.startswith("postgres"):
+        return url
+    scheme, _, rest = url.partition("://")
+    userinfo, _, host = rest.rpartition("@")
+    user = userinfo.split(":")[0] or "postgres"
+    return f"{scheme}://{user}:{SECRETS['DB_PASSWORD']}@{host or rest}"
 
 
 def cli(args: list[str], env: dict[str, str], cwd: Path) -> str:
@@ -113,7 +113,18 @@ async def test_no_secret_appears_in_any_output(tmp_path: Path) -> None:
     slack_port = free_port()
     slack_url = f"http://127.0.0.1:{slack_port}"
     world = SlackWorld(public_url=slack_url)
-    env = env_for(tmp_path, database_url(tmp_path))
+    kind = "postgres" if postgres_url() else "sqlite"
+    async with database(kind, tmp_path) as url:
+        await run_and_collect(tmp_path, out, world, slack_port, with_password(url))
+    found = {where: leaks(text) for where, text in out.seen.items()}
+    assert {where: names for where, names in found.items() if names} == {}
+
+
+async def run_and_collect(
+    tmp_path: Path, out: Outputs, world: SlackWorld, slack_port: int, database_url: str
+) -> None:
+    slack_url = f"http://127.0.0.1:{slack_port}"
+    env = env_for(tmp_path, database_url)
     env["TOCSIN_SLACK_API_URL"] = f"{slack_url}/api/"
     token = SECRETS["TOCSIN_WEBHOOK_TOKEN"]
     auth = {"Authorization": f"Bearer {token}"}
@@ -176,8 +187,6 @@ async def test_no_secret_appears_in_any_output(tmp_path: Path) -> None:
 
     assert "outbound" in out.seen["service log"]  # the outbound page failed, and was logged
     assert len(out.seen) >= 20
-    found = {where: leaks(text) for where, text in out.seen.items()}
-    assert {where: names for where, names in found.items() if names} == {}
 
 
 async def drive(
