@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -32,6 +31,7 @@ from bot.openapi import READY_RESPONSES, document
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
 from bot.rate_limit import RateLimiter
+from bot.request_id import RequestIdMiddleware
 from bot.rules import Rules, build_rules
 from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.slack.acting import Acting
@@ -45,6 +45,7 @@ from bot.webhooks import webhook_router
 from config.policy import PolicyFile, load_policy
 from config.settings import DEFAULT_SLACK_API_URL, Settings
 from storage.db import Database
+from storage.inbox import InboxWriter
 
 log = structlog.get_logger("tocsin")
 
@@ -233,11 +234,12 @@ def build_http_app(
     document(app)
     app.include_router(
         webhook_router(
-            db=service.db,
             rules=service.rules,
+            inbox=InboxWriter(service.db),
             max_body_bytes=settings.max_body_bytes,
             clock=service.clock,
             on_stored=service.inbox_wakeup.set,
+            public_url=settings.base_url(),
             metrics=service.metrics,
             limiter=RateLimiter(
                 {
@@ -261,16 +263,7 @@ def build_http_app(
             return admitted
         return await slack_handler.handle(admitted)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Every log line of a request carries its id (``X-Request-ID``, or a new one)."""
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            response = await call_next(request)
-        response.headers["X-Request-ID"] = request_id
-        return response
+    app.add_middleware(RequestIdMiddleware)
 
     @app.get(
         "/metrics", tags=["health"], summary="Prometheus metrics", response_class=PlainTextResponse

@@ -47,4 +47,36 @@ def samples(*, now: datetime, run: str) -> dict[str, dict[str, Any]]:
             "fingerprint": f"send-test-generic-{run}",
             "starts_at": stamp,
         },
+        "grafana": {
+            "version": "1",
+            "status": "firing",
+            "state": "alerting",
+            "title": "[FIRING:1] TocsinSendTest",
+            "groupKey": '{}:{alertname="TocsinSendTest"}',
+            "truncatedAlerts": 0,
+            "alerts": [
+                {
+                    "status": "firing",
+                    "labels": {"alertname": "TocsinSendTest", "severity": "warning"},
+                    "annotations": {
+                        "summary": "Test alert from `tocsin send-test` (Grafana format)",
+                        "description": "Safe to resolve: it only checks the path to Slack.",
+                    },
+                    "startsAt": stamp,
+                    "endsAt": "0001-01-01T00:00:00Z",
+                    "values": {"A": 1},
+                    "fingerprint": f"send-test-grafana-{run}",
+                }
+            ],
+        },
+        "pagerduty": {
+            "event_action": "trigger",
+            "dedup_key": f"send-test-pagerduty-{run}",
+            "payload": {
+                "summary": "Test alert from `tocsin send-test` (PagerDuty Events v2 format)",
+                "source": "send-test",
+                "severity": "warning",
+                "custom_details": {"note": "Safe to resolve: it only checks the path to Slack."},
+            },
+        },
     }

@@ -1,33 +1,41 @@
-"""``POST /webhooks/{integration}``: check, validate, store in the inbox, then answer 2xx."""
+"""``POST /webhooks/{integration}``: check, validate, store in the inbox, then answer 2xx.
+
+Also ``POST /v2/enqueue`` (PagerDuty's own path, for senders whose PagerDuty URL can only be
+pointed at another host: the ``routing_key`` picks the integration) and ``GET /webhooks``
+(the configured integrations, for whoever holds one of their tokens).
+"""
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import webhook_docs
 from bot.body_checks import BodyRefused, check_content_type, decode_json
 from bot.clock import Clock
 from bot.metrics import Metrics
-from bot.openapi import WEBHOOK_REQUEST, WEBHOOK_RESPONSES
+from bot.openapi import ABUSE_RESPONSES, WEBHOOK_SECURITY
 from bot.rate_limit import RateLimiter
 from bot.rules import Rules
+from bot.webhook_formats import (
+    accepted,
+    body_token,
+    invalid,
+    is_pagerduty,
+    refused,
+    signature_problem,
+    token_matches,
+)
+from config.policy import IntegrationConfig
 from escalation.errors import PayloadError
-from storage import inbox
-from storage.db import Database
+from storage.inbox import InboxWriter
 
 log = structlog.get_logger("tocsin.webhooks")
-
-
-def _error(status: int, message: str, *, field: str | None = None, **headers: str) -> JSONResponse:
-    body: dict[str, str] = {"error": message}
-    if field is not None:
-        body["field"] = field
-    return JSONResponse(body, status_code=status, headers=headers or None)
 
 
 def _token(request: Request) -> str | None:
@@ -53,81 +61,181 @@ async def _read_capped(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+def _decode(body: bytes) -> tuple[Any, str | None]:
+    """The decoded JSON body, or the reason it is not JSON (bot.body_checks)."""
+    try:
+        return decode_json(body), None
+    except BodyRefused as refusal:
+        return None, refusal.message
+
+
 def webhook_router(
     *,
-    db: Database,
     rules: Rules,
+    inbox: InboxWriter,
     max_body_bytes: int,
     clock: Clock,
     on_stored: Callable[[], None],
+    public_url: str,
     metrics: Metrics | None = None,
     limiter: RateLimiter | None = None,
 ) -> APIRouter:
     router = APIRouter(tags=["webhooks"])
+    pagerduty = [c for c in rules.integrations.values() if is_pagerduty(c)]
 
-    def outcome(integration: str, name: str, refused: str | None = None) -> None:
+    def outcome(integration: str, name: str, reason: str | None = None) -> None:
         if metrics is not None:
             metrics.webhooks.labels(integration=integration, outcome=name).inc()
-            if refused is not None:
-                metrics.refuse(refused)
+            if reason is not None:
+                metrics.refuse(reason)
+
+    def unauthorized(
+        config: IntegrationConfig, why: str, reason: str = "bad_token"
+    ) -> JSONResponse:
+        log.warning("webhook_refused", integration=config.name, reason=why)
+        outcome(config.name, "unauthorized", reason)
+        return refused(config, 401, why, headers={"WWW-Authenticate": "Bearer"})
+
+    def over_limit(config: IntegrationConfig) -> JSONResponse | None:
+        wait = limiter.retry_after(config.name) if limiter is not None else 0
+        if not wait:
+            return None
+        outcome(config.name, "rate_limited", "rate_limited")
+        message = f"integration {config.name!r} is over its rate limit; retry in {wait} s"
+        return refused(config, 429, message, headers={"Retry-After": str(wait)})
+
+    async def handle(
+        config: IntegrationConfig, request: Request, *, token_checked: bool, body: bytes | None
+    ) -> Any:
+        name = config.name
+        given = _token(request)
+        if not token_checked and given is not None and not token_matches(given, config):
+            return unauthorized(config, "wrong token")
+        if given is None and not token_checked and not is_pagerduty(config):
+            return unauthorized(config, "missing token")
+        routing_key_ok = token_checked or given is not None
+        limited = over_limit(config) if routing_key_ok else None  # before reading the body
+        if limited is not None:
+            return limited
+        try:
+            check_content_type(request.headers.get("content-type"))
+        except BodyRefused as refusal:
+            outcome(name, "bad_body", refusal.reason)
+            return refused(config, refusal.status, refusal.message)
+        if body is None:
+            body = await _read_capped(request, max_body_bytes)
+        if body is None:
+            outcome(name, "too_large", "too_large")
+            return refused(config, 413, f"body larger than {max_body_bytes} bytes")
+        bad_signature = signature_problem(config, request.headers, body, now=clock())
+        if bad_signature is not None:
+            return unauthorized(config, bad_signature, "bad_signature")
+        try:
+            payload = decode_json(body)
+        except BodyRefused as refusal:
+            outcome(name, "bad_body", refusal.reason)
+            return refused(config, refusal.status, refusal.message, field=refusal.field)
+        if not routing_key_ok:
+            if not token_matches(body_token(config, payload), config):
+                return unauthorized(config, "missing or wrong token (or routing_key)")
+            limited = over_limit(config)
+            if limited is not None:
+                return limited
+        try:
+            events = rules.ingest.parsers[config.format](payload)
+        except PayloadError as exc:
+            outcome(name, "invalid", "invalid_payload")
+            return invalid(config, exc)
+        try:
+            inbox_id = await inbox.store(
+                integration=name, source_format=config.format, body=body, now=clock()
+            )
+        except SQLAlchemyError as exc:
+            log.error("inbox_store_failed", integration=name, error=type(exc).__name__)
+            outcome(name, "unavailable")
+            return refused(
+                config, 503, "could not store the alert; retry", headers={"Retry-After": "5"}
+            )
+        on_stored()
+        outcome(name, "accepted")
+        log.info("webhook_accepted", integration=name, inbox_id=inbox_id, alerts=len(events))
+        dedup_key = events[0].fingerprint if is_pagerduty(config) and events else None
+        return accepted(config, inbox_id=inbox_id, events=len(events), dedup_key=dedup_key)
 
     @router.post(
         "/webhooks/{integration}",
         status_code=202,
         summary="Receive alerts from a monitoring tool",
-        responses=WEBHOOK_RESPONSES,
-        openapi_extra=WEBHOOK_REQUEST,
+        description=webhook_docs.POST_DESCRIPTION,
+        responses={**webhook_docs.POST_RESPONSES, **ABUSE_RESPONSES},
+        openapi_extra={**webhook_docs.request_body(), **WEBHOOK_SECURITY},
     )
-    async def receive(integration: str, request: Request) -> JSONResponse:
+    async def receive(integration: str, request: Request) -> Any:
         config = rules.integrations.get(integration)
         if config is None:
             outcome("unknown", "not_found", "unknown_integration")
-            return _error(404, f"no integration named {integration!r}")
-        given = _token(request)
-        if given is None or not hmac.compare_digest(given.encode(), config.token.encode()):
-            log.warning("webhook_refused", integration=integration, reason="bad token")
-            outcome(integration, "unauthorized", "bad_token")
-            return _error(401, "missing or wrong token", **{"WWW-Authenticate": "Bearer"})
-        wait = limiter.retry_after(integration) if limiter is not None else 0
-        if wait:
-            outcome(integration, "rate_limited", "rate_limited")
-            return _error(
-                429,
-                f"integration {integration!r} is over its rate limit; retry in {wait} s",
-                **{"Retry-After": str(wait)},
-            )
-        try:
-            check_content_type(request.headers.get("content-type"))
-        except BodyRefused as refused:
-            outcome(integration, "bad_body", refused.reason)
-            return _error(refused.status, refused.message)
+            return refused(None, 404, f"no integration named {integration!r}")
+        return await handle(config, request, token_checked=False, body=None)
+
+    @router.post(
+        "/v2/enqueue",
+        status_code=202,
+        summary="PagerDuty Events API v2 path (routing_key picks the integration)",
+        description=webhook_docs.ENQUEUE_DESCRIPTION,
+        responses={**webhook_docs.POST_RESPONSES, **ABUSE_RESPONSES},
+        openapi_extra=webhook_docs.request_body(only="pagerduty"),
+    )
+    async def enqueue(request: Request) -> Any:
         body = await _read_capped(request, max_body_bytes)
         if body is None:
-            outcome(integration, "too_large", "too_large")
-            return _error(413, f"body larger than {max_body_bytes} bytes")
-        try:
-            payload = decode_json(body)
-        except BodyRefused as refused:
-            outcome(integration, "bad_body", refused.reason)
-            return _error(refused.status, refused.message, field=refused.field)
-        try:
-            events = rules.ingest.parsers[config.format](payload)
-        except PayloadError as exc:
-            outcome(integration, "invalid", "invalid_payload")
-            return _error(422, exc.problem, field=exc.field)
-        try:
-            inbox_id = await inbox.store(
-                db, integration=integration, source_format=config.format, body=body, now=clock()
+            outcome("unknown", "too_large", "too_large")
+            return refused(None, 413, f"body larger than {max_body_bytes} bytes")
+        payload, _ = _decode(body)
+        key = _token(request) or (payload.get("routing_key") if isinstance(payload, dict) else None)
+        key = key if isinstance(key, str) else None
+        matching = [c for c in pagerduty if token_matches(key, c)]  # every one: constant time
+        if not matching:
+            outcome("unknown", "unauthorized", "bad_token")
+            errors = ["routing_key does not belong to a pagerduty integration"]
+            return JSONResponse(
+                {"status": "unauthorized", "message": "Invalid routing key", "errors": errors},
+                status_code=401,
             )
-        except SQLAlchemyError as exc:
-            log.error("inbox_store_failed", integration=integration, error=type(exc).__name__)
-            outcome(integration, "unavailable")
-            return _error(503, "could not store the alert; retry", **{"Retry-After": "5"})
-        on_stored()
-        outcome(integration, "accepted")
-        log.info("webhook_accepted", integration=integration, inbox_id=inbox_id, alerts=len(events))
-        return JSONResponse(
-            {"status": "accepted", "inbox_id": inbox_id, "alerts": len(events)}, status_code=202
-        )
+        return await handle(matching[0], request, token_checked=True, body=body)
+
+    @router.get(
+        "/webhooks",
+        summary="The configured integrations and their formats",
+        description=webhook_docs.LIST_DESCRIPTION,
+        responses={401: {"description": "no token, or not the token of any integration"}},
+    )
+    async def integrations(request: Request) -> JSONResponse:
+        given = _token(request)
+        if not any([token_matches(given, c) for c in rules.integrations.values()]):
+            return JSONResponse(
+                {"error": "send the token of one of the integrations"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        base = public_url.rstrip("/")
+        listing = [
+            {
+                "name": c.name,
+                "format": c.format,
+                "url": f"{base}/webhooks/{c.name}",
+                "auth": _auth_methods(c),
+            }
+            for c in rules.integrations.values()
+        ]
+        return JSONResponse({"integrations": listing})
 
     return router
+
+
+def _auth_methods(config: IntegrationConfig) -> list[str]:
+    methods = ["bearer", "query"]
+    if is_pagerduty(config):
+        methods.append("routing_key")
+    if config.hmac_secret is not None:
+        methods.append(f"hmac:{config.signature_header}")
+    return methods

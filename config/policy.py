@@ -31,8 +31,8 @@ from config.noise import LABEL_NAME, FlappingConfig, GroupingConfig
 from config.routing import RouteExtras
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
-SourceFormat = Literal["alertmanager", "generic"]
-SOURCE_FORMATS: tuple[str, ...] = ("alertmanager", "generic")
+SourceFormat = Literal["alertmanager", "generic", "grafana", "pagerduty"]
+SOURCE_FORMATS: tuple[str, ...] = ("alertmanager", "generic", "grafana", "pagerduty")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}\Z")
 _SECRET_PLACE = re.compile(r"(token|secret|password|url)$")  # values an error must not quote
@@ -57,11 +57,32 @@ class IntegrationConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     """The path: monitoring tools post to /webhooks/<name>."""
     format: SourceFormat
-    """Payload format: alertmanager or generic."""
+    """Payload format: alertmanager, generic, grafana or pagerduty."""
     token: str = Field(min_length=8)
-    """Bearer token the tool must send; literal or ${ENV_VAR}."""
+    """Bearer token the tool must send; literal or ${ENV_VAR}. PagerDuty senders may send it
+    as the body's routing_key instead."""
     rate_limit: RateLimitConfig | None = None
     """Requests this integration may post (default: the top-level rate_limit)."""
+    hmac_secret: str | None = Field(default=None, min_length=8)
+    """Grafana only: the contact point's HMAC secret; every request must then carry a valid
+    signature."""
+    signature_header: str = Field(
+        default="X-Grafana-Alerting-Signature", pattern=r"^[A-Za-z0-9-]{1,64}$"
+    )
+    """Grafana only: the header holding the signature (hex HMAC-SHA256 of the body)."""
+    timestamp_header: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+    """Grafana only: the contact point's timestamp header; the signature then covers
+    "timestamp:body" and requests more than 5 minutes off are refused."""
+
+    @model_validator(mode="after")
+    def _grafana_only(self) -> Self:
+        if self.format != "grafana":
+            for key in ("hmac_secret", "timestamp_header"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"{key} applies only to format grafana")
+        elif self.timestamp_header is not None and self.hmac_secret is None:
+            raise ValueError("timestamp_header needs hmac_secret")
+        return self
 
 
 _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})\Z")

@@ -119,6 +119,16 @@ class ResolvedAtSource:
     """The monitoring tool says the alert recovered."""
 
 
+@dataclass(frozen=True, slots=True)
+class AcknowledgedAtSource:
+    """The sending tool says someone took the alert there (a PagerDuty ``acknowledge``).
+
+    The alert is then acknowledged with ``acknowledged_by`` left empty: no person in Slack
+    has it, so nobody is reminded, but escalation stops as for a person's acknowledgement
+    and resumes if the level's resolve deadline passes.
+    """
+
+
 Event = (
     AlertRefired
     | Acknowledged
@@ -132,6 +142,7 @@ Event = (
     | StepDue
     | Resolved
     | ResolvedAtSource
+    | AcknowledgedAtSource
 )
 
 

@@ -13,6 +13,8 @@ class SourceStatus(StrEnum):
 
     FIRING = "firing"
     RESOLVED = "resolved"
+    ACKNOWLEDGED = "acknowledged"
+    """Someone took it in the source's own tool (a PagerDuty ``acknowledge`` event)."""
 
 
 class Status(StrEnum):
@@ -188,6 +190,9 @@ class AlertView:
     flapping: Flapping | None = None
     metric: Metric | None = None
     """The latest measurement of a metric alert (value, baseline, deviation)."""
+    truncated_alerts: int = 0
+    """Alerts the source left out of the latest notification of this alert (Alertmanager's
+    ``truncatedAlerts``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from escalation.events import (
     Acknowledged,
+    AcknowledgedAtSource,
     AlertRefired,
     AlertState,
     Assigned,
@@ -139,6 +140,7 @@ def on_silenced(
             return release(state, policy=policy, now=now, why="ended")
         case (
             Acknowledged()
+            | AcknowledgedAtSource()  # the source's acknowledgement of a muted alert: ignored
             | Claimed()
             | Assigned()
             | Unacknowledged()

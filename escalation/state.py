@@ -13,6 +13,7 @@ from typing import assert_never
 
 from escalation.events import (
     Acknowledged,
+    AcknowledgedAtSource,
     AlertRefired,
     AlertState,
     Assigned,
@@ -55,6 +56,7 @@ from escalation.steps import (
 
 __all__ = [
     "Acknowledged",
+    "AcknowledgedAtSource",
     "AlertRefired",
     "AlertState",
     "Assigned",
@@ -135,6 +137,8 @@ def transition(
             return _resolve(state, now, actor=actor, note=note, root_cause=root_cause)
         case ResolvedAtSource():
             return _resolve(state, now, actor=None, note=None, root_cause=None)
+        case AcknowledgedAtSource():
+            return _acknowledge_at_source(state, policy, now)
         case _:
             assert_never(event)
 
@@ -162,9 +166,10 @@ def _withdraw(state: AlertState) -> tuple[AlertState, tuple[Effect, ...]]:
 def _acknowledge(
     state: AlertState, policy: EscalationPolicy, actor: str, now: datetime
 ) -> Transition:
-    if state.status in _OPEN_WITH_SOMEONE or (
+    taken = state.status in _OPEN_WITH_SOMEONE or (
         state.status is Status.AWAITING_APPROVAL and state.resume_status is Status.ACKNOWLEDGED
-    ):
+    )
+    if taken and state.acknowledged_by is not None:  # a person, not only the source
         raise IllegalTransition(
             "ACK-2", f"Already acknowledged by <@{state.acknowledged_by}>; nothing to do."
         )
@@ -179,6 +184,26 @@ def _acknowledge(
     )
     new = owner_schedule(new, policy, now, new_owner=True)
     return Transition(new, (UpdateWarning(), *extra), "ACK-1", f"acknowledged by <@{actor}>")
+
+
+def _acknowledge_at_source(
+    state: AlertState, policy: EscalationPolicy, now: datetime
+) -> Transition:
+    """ACK-SRC-1: as a person's acknowledgement, with no one in Slack to remind."""
+    if _effective_status(state) is Status.ACKNOWLEDGED:
+        raise IllegalTransition("ACK-SRC-2", "Already acknowledged; nothing to do.")
+    state, extra = _withdraw(state)
+    new = replace(
+        state,
+        status=Status.ACKNOWLEDGED,
+        acknowledged_by=None,
+        acknowledged_at=now,
+        first_acknowledged_at=state.first_acknowledged_at or now,
+        snoozed_until=None,
+    )
+    new = owner_schedule(new, policy, now, new_owner=True)
+    new = replace(new, next_action_at=new.owner_deadline_at)  # no reminders: nobody to remind
+    return Transition(new, (UpdateWarning(), *extra), "ACK-SRC-1", "acknowledged by the source")
 
 
 def _take(
@@ -381,7 +406,8 @@ def _step(state: AlertState, policy: EscalationPolicy, now: datetime) -> Transit
             late = replace(state, escalating=True)
             new, effects, _, summary = advance(late, policy, now, rule="OWNER-LATE-1")
             who = state.owner or state.acknowledged_by
-            note = PostThreadNote(f"<@{who}> missed the resolve deadline; escalation resumes.")
+            late_one = f"<@{who}>" if who else "The source's acknowledgement"
+            note = PostThreadNote(f"{late_one} missed the resolve deadline; escalation resumes.")
             return Transition(new, (note, *effects), "OWNER-LATE-1", f"deadline missed; {summary}")
         new, effects, rule, summary = remind(state, policy, now)
         return Transition(new, effects, rule, summary)

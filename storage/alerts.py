@@ -177,4 +177,10 @@ async def load_view(
         silenced_until=row.silenced_until,
         flapping=Flapping(row.flap_fires, row.flap_window_s or 0) if row.flap_fires else None,
         metric=metric_of(row),
+        truncated_alerts=_truncated(row.details),
     )
+
+
+def _truncated(details: Mapping[str, object]) -> int:
+    value = details.get("truncatedAlerts") if isinstance(details, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

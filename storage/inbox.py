@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -26,6 +30,84 @@ async def store(
         await session.flush()
         assert row.id is not None
         return row.id
+
+
+_INSERT = insert(InboxRow)
+_NEXT_IDS_SQLITE = text("SELECT coalesce(max(id), 0) FROM inbox")
+_NEXT_IDS_POSTGRES = text(
+    "SELECT nextval(pg_get_serial_sequence('inbox', 'id')) FROM generate_series(1, :n)"
+)
+
+
+async def _new_ids(conn: AsyncConnection, count: int, *, sqlite: bool) -> list[int]:
+    """Ids for ``count`` new rows, taken before the insert so it needs no ``RETURNING``
+    (SQLAlchemy's ordered ``RETURNING`` for many rows costs ~0.3 ms a row on SQLite).
+
+    PostgreSQL: from the table's own sequence. SQLite: after the largest id, as SQLite itself
+    numbers rows; the write transaction makes this safe (another writer that committed in
+    between makes the insert fail, it never reuses an id)."""
+    if sqlite:
+        top = int((await conn.execute(_NEXT_IDS_SQLITE)).scalar_one())
+        return list(range(top + 1, top + 1 + count))
+    return [int(i) for i in (await conn.execute(_NEXT_IDS_POSTGRES, {"n": count})).scalars()]
+
+
+class InboxWriter:
+    """Group commit: bodies stored by concurrent requests share one transaction.
+
+    Each :meth:`store` returns only once the transaction holding its row has committed, so
+    the 2xx still follows durability; but a burst of requests costs one commit (one fsync,
+    one trip through SQLite's single writer) instead of one each. A lone request is written
+    at once (a batch of one): nothing waits for company.
+    """
+
+    def __init__(self, db: Database, *, max_batch: int = 500) -> None:
+        self._db = db
+        self._max_batch = max_batch
+        self._queue: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def store(
+        self, *, integration: str, source_format: str, body: bytes, now: datetime
+    ) -> int:
+        """Write one accepted body durably; returns its inbox id."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        values = {
+            "integration": integration,
+            "source_format": source_format,
+            "body": body,
+            "received_at": now,
+            "status": PENDING,
+            "attempts": 0,
+        }
+        self._queue.append((values, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush())
+        return await asyncio.shield(future)
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+            try:
+                async with self._db.write() as session:
+                    conn = await session.connection()
+                    ids = await _new_ids(conn, len(batch), sqlite=self._db.is_sqlite)
+                    rows = [{**values, "id": i} for (values, _), i in zip(batch, ids, strict=True)]
+                    await conn.execute(_INSERT, rows)
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), inbox_id in zip(batch, ids, strict=True):
+                if not future.done():
+                    future.set_result(inbox_id)
+
+    async def close(self) -> None:
+        """Wait for what is queued to be written."""
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await self._task
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from storage.noise import record_noise
 from storage.noise_ingest import NO_NOISE_RULES, NoiseRules, open_new
 from storage.regrading import regrade_open
 from storage.silences import current_silences
+from storage.source_updates import acknowledge_at_source, note_truncation, refresh_details
 from storage.tables import AlertEventRow, InboxRow
 
 Parser = Callable[[object], list[AlertEvent]]
@@ -80,7 +81,14 @@ async def process(
                 )
                 await after_resolved(session, existing, before=before, now=now)
                 outcome.resolved.append(_id(existing.id))
+            elif event.status is SourceStatus.ACKNOWLEDGED:
+                if existing is None or not await acknowledge_at_source(session, existing, now=now):
+                    outcome.ignored += 1
+                    continue
+                outcome.updated.append(_id(existing.id))
             elif existing is not None:
+                refresh_details(existing, event)
+                note_truncation(session, existing, event, now)
                 tr = transition(
                     state_of(existing), AlertRefired(), policy=policy_of(existing), now=now
                 )
@@ -142,6 +150,7 @@ async def process(
                     )
                 )
                 await add_mirrors(session, alert_id, routing.mirrors, now=now)
+                note_truncation(session, row, event, now)
                 outcome.opened.append(alert_id)
             await session.flush()
         await session.exec(

@@ -59,7 +59,8 @@ def _status_line(alert: AlertView) -> str:
             line += f" · root cause: *{mrkdwn(alert.root_cause, 100)}*"
         return line
     if alert.status is Status.ACKNOWLEDGED:
-        line = f":eyes: *Acknowledged* by {mention(alert.acknowledged_by)}"
+        who = mention(alert.acknowledged_by) if alert.acknowledged_by else "the source"
+        line = f":eyes: *Acknowledged* by {who}"
         if alert.acknowledged_at:
             line += f" {slack_date(alert.acknowledged_at)}"
         if alert.owner:
@@ -209,6 +210,12 @@ def warning_blocks(alert: AlertView, *, mirror: bool = False) -> list[dict[str, 
     links = [x for x in (link(lk.url, lk.title) for lk in alert.links[:5]) if x]
     if links:
         context.append(cut(" · ".join(links), 3000))
+    if alert.truncated_alerts > 0:
+        n = alert.truncated_alerts
+        context.append(
+            f":warning: The source truncated {n} alert{'s' if n != 1 else ''} "
+            "from its last notification; they are not shown in Tocsin"
+        )
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t) for t in context]))
     last = _last_time(alert)
     if last:

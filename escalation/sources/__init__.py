@@ -11,14 +11,26 @@ from collections.abc import Callable
 from escalation.model import AlertEvent
 from escalation.sources.alertmanager import parse_alertmanager
 from escalation.sources.generic import parse_generic
+from escalation.sources.grafana import parse_grafana
+from escalation.sources.pagerduty import parse_pagerduty
 
 Parser = Callable[[object], list[AlertEvent]]
 
 PARSERS: dict[str, Parser] = {
     "alertmanager": parse_alertmanager,
     "generic": parse_generic,
+    "grafana": parse_grafana,
+    "pagerduty": parse_pagerduty,
 }
 
 FORMATS: tuple[str, ...] = tuple(PARSERS)
 
-__all__ = ["FORMATS", "PARSERS", "Parser", "parse_alertmanager", "parse_generic"]
+__all__ = [
+    "FORMATS",
+    "PARSERS",
+    "Parser",
+    "parse_alertmanager",
+    "parse_generic",
+    "parse_grafana",
+    "parse_pagerduty",
+]

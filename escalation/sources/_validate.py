@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from escalation.errors import PayloadError
+from escalation.errors import MissingFieldsError, PayloadError
 from escalation.model import SourceStatus
 
 MAX_ALERTS = 1000
@@ -78,6 +78,27 @@ def require(obj: Mapping[str, object], key: str, *, path: str) -> object:
     if value is None:
         raise PayloadError(child(path, key), "is required")
     return value
+
+
+def absent(obj: Mapping[str, object], keys: tuple[str, ...], *, path: str) -> list[str]:
+    """The paths of the ``keys`` that ``obj`` lacks (absent or null), in the order given."""
+    return [child(path, key) for key in keys if obj.get(key) is None]
+
+
+def raise_missing(paths: list[str]) -> None:
+    """Raise one :class:`MissingFieldsError` naming every path, if there are any."""
+    if paths:
+        raise MissingFieldsError(tuple(paths))
+
+
+def expect_number(value: object, *, field: str) -> float:
+    """A finite JSON number (not a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise wrong_type(field, "a number", value)
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise PayloadError(field, "must be a finite number")
+    return number
 
 
 def expect_object(value: object, *, field: str) -> Mapping[str, object]:
@@ -199,6 +220,15 @@ def parse_rfc3339(text: str, *, field: str) -> datetime:
         return moment.astimezone(UTC)
     except (ValueError, OverflowError):
         raise PayloadError(field, "is not an RFC 3339 timestamp") from None
+
+
+_COMPACT_OFFSET = re.compile(r"([+-]\d{2})(\d{2})\Z", re.ASCII)
+
+
+def parse_iso8601(text: str, *, field: str) -> datetime:
+    """Like :func:`parse_rfc3339`, also taking offsets without a colon (``+0000``), as
+    PagerDuty's own examples write them."""
+    return parse_rfc3339(_COMPACT_OFFSET.sub(r"\1:\2", text.strip()), field=field)
 
 
 def optional_timestamp(obj: Mapping[str, object], key: str, *, path: str) -> datetime | None:

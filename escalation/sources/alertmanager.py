@@ -15,6 +15,7 @@ from escalation.fingerprint import derive_fingerprint
 from escalation.model import AlertEvent, Link
 from escalation.sources._validate import (
     MAX_FINGERPRINT_CHARS,
+    absent,
     child,
     expect_alert_list,
     expect_object,
@@ -24,6 +25,7 @@ from escalation.sources._validate import (
     item,
     optional_str,
     optional_timestamp,
+    raise_missing,
     require,
     show,
 )
@@ -60,6 +62,8 @@ def parse_alertmanager(payload: object) -> list[AlertEvent]:
     if version is not None and version != "4":
         raise PayloadError("version", f'must be "4", got {show(version)}')
     alerts = expect_alert_list(require(body, "alerts", path=""), field="alerts")
+    objects = [expect_object(raw, field=item("alerts", i)) for i, raw in enumerate(alerts)]
+    raise_missing([path for i, alert in enumerate(objects) for path in _missing(alert, i)])
     group = _Group(
         group_key=optional_str(body, "groupKey", path=""),
         receiver=optional_str(body, "receiver", path="") or "",
@@ -67,11 +71,18 @@ def parse_alertmanager(payload: object) -> list[AlertEvent]:
         truncated_alerts=_truncated_alerts(body.get("truncatedAlerts")),
     )
     return [
-        _parse_alert(
-            expect_object(raw, field=item("alerts", i)), path=item("alerts", i), group=group
-        )
-        for i, raw in enumerate(alerts)
+        _parse_alert(alert, path=item("alerts", i), group=group) for i, alert in enumerate(objects)
     ]
+
+
+def _missing(alert: Mapping[str, object], index: int) -> list[str]:
+    """Every required field alert ``index`` lacks."""
+    path = item("alerts", index)
+    missing = absent(alert, ("status", "labels"), path=path)
+    labels = alert.get("labels")
+    if isinstance(labels, Mapping) and labels.get("alertname") is None:
+        missing.append(child(child(path, "labels"), "alertname"))
+    return missing
 
 
 def _truncated_alerts(value: object) -> int:

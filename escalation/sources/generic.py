@@ -14,9 +14,11 @@ from escalation.fingerprint import derive_fingerprint
 from escalation.model import AlertEvent, Link, Metric, SourceStatus
 from escalation.sources._validate import (
     MAX_FINGERPRINT_CHARS,
+    absent,
     child,
     expect_alert_list,
     expect_list,
+    expect_number,
     expect_object,
     expect_status,
     expect_str,
@@ -26,6 +28,7 @@ from escalation.sources._validate import (
     optional_str,
     optional_timestamp,
     parse_level,
+    raise_missing,
     require,
     wrong_type,
 )
@@ -36,6 +39,9 @@ MAX_SOURCE_CHARS = 100
 MAX_LINKS = 20
 MAX_LINK_TITLE_CHARS = 200
 MAX_URL_CHARS = 4096
+
+METRIC_FIELDS = ("metric", "value", "baseline", "threshold", "unit", "window")
+MAX_METRIC_NAME_CHARS = 200
 
 KNOWN_FIELDS = frozenset(
     {
@@ -55,6 +61,7 @@ KNOWN_FIELDS = frozenset(
         "starts_at",
         "ends_at",
         "group_key",
+        "metric",
     }
 )
 
@@ -67,29 +74,51 @@ def parse_generic(payload: object) -> list[AlertEvent]:
     """
     body = expect_object(payload, field="")
     if "alerts" not in body:
+        raise_missing(_missing(body, path=""))
         return [_parse_alert(body, path="")]
     others = sorted(key for key in body if key != "alerts")
     if others:
         raise PayloadError(others[0], 'is not allowed next to "alerts"; put it in each alert')
     alerts = expect_alert_list(body["alerts"], field="alerts")
-    return [
-        _parse_alert(expect_object(raw, field=item("alerts", i)), path=item("alerts", i))
-        for i, raw in enumerate(alerts)
-    ]
+    objects = [expect_object(raw, field=item("alerts", i)) for i, raw in enumerate(alerts)]
+    raise_missing(
+        [
+            path
+            for i, alert in enumerate(objects)
+            for path in _missing(alert, path=item("alerts", i))
+        ]
+    )
+    return [_parse_alert(alert, path=item("alerts", i)) for i, alert in enumerate(objects)]
+
+
+def _missing(alert: Mapping[str, object], *, path: str) -> list[str]:
+    """Every required field the alert lacks: ``title``, or in the metric form ``value`` and
+    one of ``baseline``/``threshold`` (the title is then optional)."""
+    if alert.get("metric") is None:
+        return absent(alert, ("title",), path=path)
+    missing = absent(alert, ("value",), path=path)
+    if alert.get("baseline") is None and alert.get("threshold") is None:
+        missing.append(child(path, "baseline"))
+    return missing
 
 
 def _parse_alert(alert: Mapping[str, object], *, path: str) -> AlertEvent:
     def text(key: str) -> str:
         return optional_str(alert, key, path=path) or ""
 
-    title = expect_str(
-        require(alert, "title", path=path),
-        field=child(path, "title"),
-        max_chars=MAX_TITLE_CHARS,
-        non_empty=True,
-    ).strip()
     raw_labels = alert.get("labels")
     labels = {} if raw_labels is None else expect_str_map(raw_labels, field=child(path, "labels"))
+    metric = _metric(alert, path=path)
+    raw_title = alert.get("title")
+    if raw_title is None and metric is not None:
+        title = metric_title(metric)
+    else:
+        title = expect_str(
+            require(alert, "title", path=path),
+            field=child(path, "title"),
+            max_chars=MAX_TITLE_CHARS,
+            non_empty=True,
+        ).strip()
     raw_status = alert.get("status")
     status = (
         SourceStatus.FIRING
@@ -98,7 +127,9 @@ def _parse_alert(alert: Mapping[str, object], *, path: str) -> AlertEvent:
     )
     raw_level = alert.get("level")
     category = text("category").strip().lower()
-    fingerprint = _fingerprint(alert, path=path) or derive_fingerprint(title=title, labels=labels)
+    fingerprint = _fingerprint(alert, path=path) or derive_fingerprint(
+        title=title if metric is None else f"metric:{metric.name}", labels=labels
+    )
     source = optional_str(alert, "source", path=path, max_chars=MAX_SOURCE_CHARS, non_empty=True)
     return AlertEvent(
         fingerprint=fingerprint,
@@ -116,37 +147,57 @@ def _parse_alert(alert: Mapping[str, object], *, path: str) -> AlertEvent:
         starts_at=optional_timestamp(alert, "starts_at", path=path),
         ends_at=optional_timestamp(alert, "ends_at", path=path),
         group_key=optional_str(alert, "group_key", path=path),
-        details={key: value for key, value in alert.items() if key not in KNOWN_FIELDS},
-        metric=_metric(alert, path=path),
+        details={
+            key: value
+            for key, value in alert.items()
+            if key not in KNOWN_FIELDS and (metric is None or key not in METRIC_FIELDS)
+        },
+        metric=metric,
     )
 
 
 def _metric(alert: Mapping[str, object], *, path: str) -> Metric | None:
-    """Minimal metric form (``metric``, ``value``, ``baseline``/``threshold``, ``unit``,
-    ``window``) for deviation grading; the intake work owns the full form."""
-    name = optional_str(alert, "metric", path=path, max_chars=200, non_empty=True)
+    """The metric form's measurement, or ``None`` when the alert has no ``metric``."""
+    name = optional_str(alert, "metric", path=path, max_chars=MAX_METRIC_NAME_CHARS, non_empty=True)
     if name is None:
-        return None
+        return None  # without "metric", value/baseline/… are ordinary extra fields
 
     def number(key: str) -> float | None:
-        value = alert.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise wrong_type(child(path, key), "a number", value)
-        return float(value)
+        raw = alert.get(key)
+        return None if raw is None else expect_number(raw, field=child(path, key))
 
     value = number("value")
-    if value is None:
-        raise PayloadError(child(path, "value"), "is required with metric")
+    assert value is not None  # checked by _missing
     return Metric(
         name=name.strip(),
         value=value,
         baseline=number("baseline"),
         threshold=number("threshold"),
-        unit=optional_str(alert, "unit", path=path, max_chars=40),
-        window=optional_str(alert, "window", path=path, max_chars=40),
+        unit=(optional_str(alert, "unit", path=path, max_chars=40) or "").strip() or None,
+        window=(optional_str(alert, "window", path=path, max_chars=40) or "").strip() or None,
     )
+
+
+def metric_title(metric: Metric) -> str:
+    """The title of a metric alert sent without one: name, value and how far it is off."""
+    unit = f" {metric.unit}" if metric.unit else ""
+    text = f"{metric.name} at {_num(metric.value)}{unit}"
+    reference = metric.baseline if metric.baseline is not None else metric.threshold
+    word = "baseline" if metric.baseline is not None else "threshold"
+    if reference is not None:
+        text += f" ({word} {_num(reference)}{unit}"
+        deviation = metric.deviation()
+        if deviation is not None and deviation != float("inf"):
+            sign = "+" if metric.value >= reference else "-"
+            text += f", {sign}{deviation * 100:.1f}%"
+        text += ")"
+    if metric.window:
+        text += f" over {metric.window}"
+    return text[:MAX_TITLE_CHARS]
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:g}"
 
 
 def _fingerprint(alert: Mapping[str, object], *, path: str) -> str | None:

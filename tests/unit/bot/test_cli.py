@@ -27,7 +27,7 @@ def test_check_config_accepts_the_shipped_example() -> None:
     result = runner.invoke(app, ["check-config"])
     assert result.exit_code == 0, result.output
     assert "OK" in result.output
-    assert "2 integration(s)" in result.output
+    assert "4 integration(s)" in result.output
 
 
 def test_check_config_names_the_place_of_each_problem(tmp_path: Path) -> None:

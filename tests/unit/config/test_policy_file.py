@@ -48,7 +48,12 @@ def test_shipped_example_loads() -> None:
     assert policy.levels[1].ack_within == 300
     assert policy.levels[1].resolve_within == 4 * 3600
     assert policy.levels[3].resolve_within is None
-    assert [i.name for i in policy.integrations] == ["alertmanager", "generic"]
+    assert [i.name for i in policy.integrations] == [
+        "alertmanager",
+        "generic",
+        "grafana",
+        "pagerduty",
+    ]
     assert all(i.token == ENV["TOCSIN_WEBHOOK_TOKEN"] for i in policy.integrations)
     assert policy.default_route.channel == "#alerts"
     assert "ops" in policy.teams
@@ -63,6 +68,8 @@ def test_shipped_example_needs_the_webhook_token_variable() -> None:
     assert caught.value.problems == [
         "integrations[0].token: environment variable TOCSIN_WEBHOOK_TOKEN is not set",
         "integrations[1].token: environment variable TOCSIN_WEBHOOK_TOKEN is not set",
+        "integrations[2].token: environment variable TOCSIN_WEBHOOK_TOKEN is not set",
+        "integrations[3].token: environment variable TOCSIN_WEBHOOK_TOKEN is not set",
     ]
 
 
@@ -443,3 +450,59 @@ def test_duration_text_round_trips(text: str) -> None:
 @pytest.mark.parametrize("seconds", [0, 1, 59, 60, 61, 3599, 3600, 86399, 86400, 1_000_000])
 def test_duration_seconds_round_trip(seconds: int) -> None:
     assert parse_duration(format_duration(seconds)) == seconds
+
+
+# --- integrations: Grafana signature knobs ----------------------------------------------------
+
+
+def _with_integration(line: str) -> str:
+    return EXAMPLE_TEXT.replace("integrations:\n", f"integrations:\n{line}\n", 1)
+
+
+def test_grafana_integration_takes_an_hmac_secret_and_a_timestamp_header() -> None:
+    text = _with_integration(
+        "  - {name: gf, format: grafana, token: tok-123456, hmac_secret: s3cret-value,"
+        " timestamp_header: X-Grafana-Alerting-Timestamp}"
+    )
+
+    policy = parse_policy(text, env=ENV)
+
+    gf = policy.integrations[0]
+    assert (gf.hmac_secret, gf.signature_header, gf.timestamp_header) == (
+        "s3cret-value",
+        "X-Grafana-Alerting-Signature",
+        "X-Grafana-Alerting-Timestamp",
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        (
+            "  - {name: am, format: alertmanager, token: tok-123456, hmac_secret: s3cret-value}",
+            "integrations[0]: hmac_secret applies only to format grafana",
+        ),
+        (
+            "  - {name: gf, format: grafana, token: tok-123456, timestamp_header: X-Ts}",
+            "integrations[0]: timestamp_header needs hmac_secret",
+        ),
+    ],
+)
+def test_signature_knobs_outside_grafana_are_refused_without_quoting_the_secret(
+    line: str, problem: str
+) -> None:
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(_with_integration(line), env=ENV)
+
+    assert caught.value.problems == [problem]
+    assert "s3cret-value" not in str(caught.value)
+
+
+def test_a_short_hmac_secret_is_named_but_never_quoted() -> None:
+    line = "  - {name: gf, format: grafana, token: tok-123456, hmac_secret: abc}"
+
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(_with_integration(line), env=ENV)
+
+    assert caught.value.problems[0].startswith("integrations[0].hmac_secret: ")
+    assert '"abc"' not in str(caught.value)

@@ -20,6 +20,7 @@ from escalation.policy import EscalationPolicy, OnTimeout, Target, TargetKind, T
 from escalation.silencing import silence
 from escalation.state import (
     Acknowledged,
+    AcknowledgedAtSource,
     AlertRefired,
     AlertState,
     Assigned,
@@ -223,8 +224,41 @@ def closed_cells(state: str) -> list[Cell]:
             StepDue(),
             Resolved(BOB, "again", "unknown"),
             ResolvedAtSource(),
+            AcknowledgedAtSource(),
         )
     ]
+
+
+# The source's acknowledgement (a PagerDuty "acknowledge"): like a person's, but nobody to
+# remind, so the only thing due is the level's resolve deadline (13:20).
+BY_SOURCE: Fields = {
+    "acknowledged_by": None,
+    "acknowledged_at": NOW,
+    "escalating": False,
+    "next_action_at": at(13, 20),
+    "owner_deadline_at": at(13, 20),
+}
+SOURCE_ACK_CELLS = [
+    Cell("firing", AcknowledgedAtSource(), Legal(ACK, "ACK-SRC-1", UPDATE, BY_SOURCE)),
+    Cell(
+        "snoozed",
+        AcknowledgedAtSource(),
+        Legal(ACK, "ACK-SRC-1", UPDATE, {**BY_SOURCE, "snoozed_until": None}),
+    ),
+    Cell(
+        "awaiting_approval",
+        AcknowledgedAtSource(),
+        Legal(
+            ACK,
+            "ACK-SRC-1",
+            (UpdateWarning(), WITHDRAWN),
+            {**BY_SOURCE, "approval_tier": None, "resume_status": None},
+        ),
+    ),
+    Cell("acknowledged", AcknowledgedAtSource(), Illegal("ACK-SRC-2")),
+    Cell("acknowledged_with_owner", AcknowledgedAtSource(), Illegal("ACK-SRC-2")),
+    Cell("awaiting_approval_acknowledged", AcknowledgedAtSource(), Illegal("ACK-SRC-2")),
+]
 
 
 CELLS: list[Cell] = [
@@ -826,6 +860,7 @@ CELLS: list[Cell] = [
             EscalationRequested(BOB, "help"),
             EscalationApproved(MGR1, 1),
             EscalationDenied(MGR1, 1, "no"),
+            AcknowledgedAtSource(),
         )
     ),
     Cell(
@@ -859,6 +894,7 @@ CELLS: list[Cell] = [
     # --- resolved (by a person, and at the source): nothing applies any more ---------------
     *closed_cells("resolved"),
     *closed_cells("resolved_at_source"),
+    *SOURCE_ACK_CELLS,
 ]
 
 LEGAL = [c for c in CELLS if isinstance(c.expect, Legal)]
@@ -889,7 +925,7 @@ def _effect_shape(
 
 def test_table_covers_every_event_type_in_every_status() -> None:
     event_types = set(typing.get_args(Event))
-    assert len(event_types) == 12
+    assert len(event_types) == 13
     for state_name in STATES:
         covered = {type(c.event) for c in CELLS if c.state == state_name}
         missing = sorted(t.__name__ for t in event_types - covered)
@@ -962,8 +998,8 @@ def test_legal_transition_leaves_a_consistent_state(cell: Cell) -> None:
         assert state.resume_status in (Status.FIRING, Status.ACKNOWLEDGED)
     else:
         assert (state.approval_tier, state.resume_status) == (None, None)
-    if state.status is Status.ACKNOWLEDGED:
-        assert state.acknowledged_by is not None
+    if state.status is Status.ACKNOWLEDGED:  # by a person, or (ACK-SRC-1) by the source
+        assert state.acknowledged_by is not None or state.acknowledged_at is not None
     if state.status is Status.FIRING:
         assert state.acknowledged_by is None
     if state.next_action_at not in (None, STATES[cell.state].next_action_at):

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from escalation.errors import PayloadError
+from escalation.errors import MissingFieldsError, PayloadError
 from escalation.fingerprint import derive_fingerprint
 from escalation.model import Link, SourceStatus
 from escalation.sources.alertmanager import parse_alertmanager
@@ -405,3 +405,22 @@ def test_malformed_payload_is_rejected_naming_the_field(
         parse_alertmanager(payload)
 
     assert (caught.value.field, caught.value.problem) == (field, problem)
+
+
+def test_every_missing_required_field_of_every_alert_is_named() -> None:
+    payload = webhook([alert(status=None), alert(labels={"instance": "x"}), alert(labels=None)])
+
+    with pytest.raises(MissingFieldsError) as error:
+        parse_alertmanager(payload)
+
+    assert error.value.fields == (
+        "alerts[0].status",
+        "alerts[1].labels.alertname",
+        "alerts[2].labels",
+    )
+
+
+def test_group_key_reaches_every_event() -> None:
+    events = parse_alertmanager(load("truncated.json"))
+
+    assert {e.group_key for e in events} == {'{}:{alertname="TargetMissing"}'}

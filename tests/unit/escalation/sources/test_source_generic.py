@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from escalation.errors import PayloadError
+from escalation.errors import MissingFieldsError, PayloadError
 from escalation.fingerprint import derive_fingerprint
-from escalation.model import Link, SourceStatus
+from escalation.model import Link, Metric, SourceStatus
 from escalation.sources.generic import parse_generic
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "generic"
@@ -320,3 +320,65 @@ def test_malformed_payload_is_rejected_naming_the_exact_path(
 def test_error_message_starts_with_the_field_path() -> None:
     with pytest.raises(PayloadError, match=r"^alerts\[0\]\.level: must be 1, 2 or 3, got 0$"):
         parse_generic({"alerts": [{"title": "T", "level": 0}]})
+
+
+# --- the metric form --------------------------------------------------------------------------
+
+
+def test_metric_form_fills_the_metric_and_derives_a_title() -> None:
+    (event,) = parse_generic(load("metric.json"))
+
+    assert event.metric == Metric(
+        "orders_per_hour", value=410.0, baseline=520.0, unit="orders", window="1h"
+    )
+    assert event.title == "orders_per_hour at 410 orders (baseline 520 orders, -21.2%) over 1h"
+    assert event.category == "customer"
+    assert event.details == {"owner_team": "sales-ops"}
+
+
+def test_metric_fingerprint_ignores_the_value_so_a_new_reading_updates_the_same_alert() -> None:
+    (first,) = parse_generic(load("metric.json"))
+    later = load("metric.json")
+    later["value"] = 300
+    (second,) = parse_generic(later)
+
+    assert first.fingerprint == second.fingerprint
+    assert first.title != second.title
+
+
+def test_metric_with_a_threshold_and_an_own_title_keeps_the_title() -> None:
+    (event,) = parse_generic(
+        {"metric": "latency_ms", "value": 150, "threshold": 100, "title": "Checkout is slow"}
+    )
+
+    assert event.title == "Checkout is slow"
+    assert event.metric is not None
+    assert event.metric.deviation() == 0.5
+
+
+def test_metric_form_names_every_missing_field_of_every_alert() -> None:
+    with pytest.raises(MissingFieldsError) as error:
+        parse_generic(load("metric_missing.json"))
+
+    assert error.value.fields == ("alerts[0].value", "alerts[0].baseline", "alerts[1].title")
+
+
+def test_metric_value_of_the_wrong_type_is_named() -> None:
+    with pytest.raises(PayloadError) as error:
+        parse_generic(load("metric_wrong_type.json"))
+
+    assert (error.value.field, error.value.problem) == ("value", "must be a number, got string")
+
+
+def test_value_without_metric_stays_an_ordinary_extra_field() -> None:
+    (event,) = parse_generic({"title": "T", "value": 3, "unit": "x"})
+
+    assert event.metric is None
+    assert event.details == {"value": 3, "unit": "x"}
+
+
+def test_a_non_finite_metric_value_is_refused() -> None:
+    with pytest.raises(PayloadError) as error:
+        parse_generic({"metric": "m", "value": float("nan"), "baseline": 1})
+
+    assert (error.value.field, error.value.problem) == ("value", "must be a finite number")

@@ -1,0 +1,195 @@
+"""PagerDuty Events API v2 (``POST /v2/enqueue``) events, so any tool that can page PagerDuty
+can page Tocsin.
+
+One event per request: ``event_action`` is ``trigger`` (firing), ``acknowledge`` (someone took
+it in the sending tool) or ``resolve``. ``dedup_key`` is the fingerprint; a trigger without
+one gets a key derived from its summary, source, component, group and class (so the same
+trigger repeated updates one alert), which the webhook answers with, as PagerDuty does.
+See https://developer.pagerduty.com/docs/events-api-v2/trigger-events/
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+
+from escalation.errors import PayloadError
+from escalation.fingerprint import derive_fingerprint
+from escalation.model import AlertEvent, Link, SourceStatus
+from escalation.sources._validate import (
+    absent,
+    child,
+    expect_list,
+    expect_object,
+    expect_str,
+    is_http_url,
+    item,
+    optional_str,
+    parse_iso8601,
+    raise_missing,
+    show,
+)
+
+SOURCE = "pagerduty"
+ACTIONS: Mapping[str, SourceStatus] = {
+    "trigger": SourceStatus.FIRING,
+    "acknowledge": SourceStatus.ACKNOWLEDGED,
+    "resolve": SourceStatus.RESOLVED,
+}
+SEVERITIES = ("critical", "error", "warning", "info")
+MAX_DEDUP_KEY_CHARS = 255
+MAX_SUMMARY_CHARS = 1024
+MAX_LINKS = 20
+_LABEL_FIELDS = ("source", "component", "group", "class")
+_KNOWN_FIELDS = frozenset(
+    {"routing_key", "event_action", "dedup_key", "payload", "images", "links", "client"}
+    | {"client_url"}
+)
+_KNOWN_PAYLOAD_FIELDS = frozenset(
+    {"summary", "severity", "timestamp", "custom_details", *_LABEL_FIELDS}
+)
+
+
+def parse_pagerduty(payload: object) -> list[AlertEvent]:
+    """The one event in a PagerDuty Events API v2 body (the value ``json.loads`` returned).
+
+    Raises :class:`MissingFieldsError` naming every required field that is absent, or
+    :class:`PayloadError` naming the first field that is wrong.
+    """
+    body = expect_object(payload, field="")
+    action = _action(body)
+    details = {key: value for key, value in body.items() if key not in _KNOWN_FIELDS}
+    dedup_key = optional_str(
+        body, "dedup_key", path="", max_chars=MAX_DEDUP_KEY_CHARS, non_empty=True
+    )
+    optional_str(body, "routing_key", path="")
+    if action is not SourceStatus.FIRING:
+        raise_missing(absent(body, ("dedup_key",), path=""))
+        assert dedup_key is not None
+        raw = body.get("payload")
+        summary = None
+        if raw is not None:
+            summary = optional_str(expect_object(raw, field="payload"), "summary", path="payload")
+        title = (summary or "").strip() or f"PagerDuty event {dedup_key}"
+        return [
+            AlertEvent(
+                fingerprint=dedup_key, status=action, title=title, source=SOURCE, details=details
+            )
+        ]
+    event = _trigger(body, details)
+    if dedup_key is not None:
+        return [_with_fingerprint(event, dedup_key)]
+    return [_with_fingerprint(event, dedup_key_for(event))]
+
+
+def dedup_key_for(event: AlertEvent) -> str:
+    """The key given to a trigger that has none: the same trigger always gets the same key."""
+    return derive_fingerprint(title=event.title, labels=event.labels)
+
+
+def dedup_key_of(events: list[AlertEvent]) -> str:
+    """The ``dedup_key`` to answer with (the fingerprint of the body's one event)."""
+    return events[0].fingerprint
+
+
+def _action(body: Mapping[str, object]) -> SourceStatus:
+    missing = absent(body, ("event_action",), path="")
+    if body.get("event_action") == "trigger":
+        raw = body.get("payload")
+        if raw is None:
+            missing.append("payload")
+        elif isinstance(raw, Mapping):
+            missing += absent(raw, ("summary", "source", "severity"), path="payload")
+    raise_missing(missing)
+    value = body["event_action"]
+    if not isinstance(value, str) or value not in ACTIONS:
+        raise PayloadError(
+            "event_action", f'must be "trigger", "acknowledge" or "resolve", got {show(value)}'
+        )
+    return ACTIONS[value]
+
+
+def _trigger(body: Mapping[str, object], details: dict[str, object]) -> AlertEvent:
+    pd = expect_object(body["payload"], field="payload")
+    summary = expect_str(
+        pd["summary"], field="payload.summary", max_chars=MAX_SUMMARY_CHARS, non_empty=True
+    ).strip()
+    severity = expect_str(pd["severity"], field="payload.severity")
+    if severity not in SEVERITIES:
+        raise PayloadError(
+            "payload.severity",
+            f'must be "critical", "error", "warning" or "info", got {show(severity)}',
+        )
+    labels: dict[str, str] = {}
+    for key in _LABEL_FIELDS:
+        value = optional_str(pd, key, path="payload", max_chars=1024)
+        if value is not None and value.strip():
+            labels[key] = value.strip()
+    if "source" not in labels:
+        raise PayloadError("payload.source", "must not be empty")
+    timestamp = optional_str(pd, "timestamp", path="payload")
+    custom = pd.get("custom_details")
+    extra = {key: value for key, value in pd.items() if key not in _KNOWN_PAYLOAD_FIELDS}
+    if custom is not None:
+        details["custom_details"] = custom
+    if extra:
+        details["payload"] = extra
+    client = optional_str(body, "client", path="")
+    if client:
+        details["client"] = client
+    return AlertEvent(
+        fingerprint="",
+        status=SourceStatus.FIRING,
+        title=summary,
+        source=SOURCE,
+        description=_describe(custom),
+        severity=severity,
+        labels=labels,
+        links=_links(body, client),
+        starts_at=None
+        if timestamp is None
+        else parse_iso8601(timestamp, field="payload.timestamp"),
+        details=details,
+    )
+
+
+def _with_fingerprint(event: AlertEvent, fingerprint: str) -> AlertEvent:
+    return replace(event, fingerprint=fingerprint)
+
+
+def _describe(custom: object) -> str:
+    """``custom_details`` shown on the warning: a string as is, an object as key: value lines."""
+    if custom is None:
+        return ""
+    if isinstance(custom, str):
+        return custom
+    if isinstance(custom, Mapping):
+        return "\n".join(
+            f"{key}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+            for key, value in custom.items()
+        )
+    return json.dumps(custom, ensure_ascii=False)
+
+
+def _links(body: Mapping[str, object], client: str | None) -> tuple[Link, ...]:
+    found: list[Link] = []
+    client_url = optional_str(body, "client_url", path="")
+    if client_url and is_http_url(client_url):
+        found.append(Link(client or "Source", client_url.strip()))
+    for key, url_key, title_key, default in (
+        ("links", "href", "text", "Link"),
+        ("images", "href", "alt", "Image"),
+    ):
+        raw = body.get(key)
+        if raw is None:
+            continue
+        for i, entry in enumerate(expect_list(raw, field=key, max_items=MAX_LINKS)):
+            obj = expect_object(entry, field=item(key, i))
+            url = optional_str(obj, url_key, path=item(key, i))
+            title = optional_str(obj, title_key, path=item(key, i))
+            if key == "links" and url is None:
+                raise PayloadError(child(item(key, i), url_key), "is required")
+            if url and is_http_url(url):
+                found.append(Link((title or "").strip() or default, url.strip()))
+    return tuple(found[:MAX_LINKS])

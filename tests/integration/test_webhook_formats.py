@@ -1,0 +1,430 @@
+"""Every webhook format through the real HTTP endpoint into (fake) Slack: Grafana with its
+signature, PagerDuty Events v2 with its answers and its acknowledge, the metric form, the
+Alertmanager group key and truncation — on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import col, select
+
+from bot.webhook_docs import EXAMPLES
+from config.settings import EXAMPLE_POLICY
+from escalation.model import Status
+from storage.alerts import metric_of
+from storage.tables import AlertEventRow, AlertRow, InboxRow
+from tests.support.databases import database
+from tests.support.harness import WEBHOOK_TOKEN, Harness, running_tocsin
+
+GRAFANA_SECRET = "grafana-hmac-secret"
+FIXTURES = Path(__file__).parents[1] / "unit" / "fixtures"
+
+
+def policy_file(tmp_path: Path) -> Path:
+    """The shipped example, plus Grafana integrations that require a signature."""
+    text = EXAMPLE_POLICY.read_text(encoding="utf-8").replace(
+        "integrations:\n",
+        "integrations:\n"
+        f"  - {{name: grafana-signed, format: grafana, token: '${{TOCSIN_WEBHOOK_TOKEN}}',"
+        f" hmac_secret: {GRAFANA_SECRET}}}\n"
+        f"  - {{name: grafana-stamped, format: grafana, token: '${{TOCSIN_WEBHOOK_TOKEN}}',"
+        f" hmac_secret: {GRAFANA_SECRET}, timestamp_header: X-Grafana-Alerting-Timestamp}}\n",
+        1,
+    )
+    path = tmp_path / "policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def tocsin(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    async with (
+        database(request.param, tmp_path) as url,
+        running_tocsin(database_url=url, config_path=policy_file(tmp_path)) as harness,
+    ):
+        yield harness
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def text_of(message: Any) -> str:
+    return json.dumps(message.blocks) + message.text
+
+
+async def alert_row(tocsin: Harness, fingerprint: str) -> AlertRow:
+    async with tocsin.service.db.read() as session:
+        query = select(AlertRow).where(AlertRow.fingerprint == fingerprint)
+        row = (await session.exec(query.order_by(col(AlertRow.id).desc()))).first()
+    assert row is not None, fingerprint
+    return row
+
+
+async def timeline(tocsin: Harness, alert_id: int) -> list[AlertEventRow]:
+    async with tocsin.service.db.read() as session:
+        query = select(AlertEventRow).where(AlertEventRow.alert_id == alert_id)
+        return list((await session.exec(query.order_by(col(AlertEventRow.id)))).all())
+
+
+async def wait_for_row(tocsin: Harness, fingerprint: str, **expected: object) -> AlertRow:
+    found: list[AlertRow] = []
+
+    async def check() -> bool:
+        async with tocsin.service.db.read() as session:
+            row = (
+                await session.exec(select(AlertRow).where(AlertRow.fingerprint == fingerprint))
+            ).first()
+        if row is None or any(getattr(row, k) != v for k, v in expected.items()):
+            return False
+        found.append(row)
+        return True
+
+    await tocsin.until(check, what=f"alert {fingerprint} with {expected}")
+    return found[-1]
+
+
+async def wait_for_text(tocsin: Harness, needle: str) -> Any:
+    def there() -> bool:
+        return any(needle in text_of(m) for m in tocsin.channel_messages())
+
+    await tocsin.world.wait_for(there, timeout=10)
+    return next(m for m in tocsin.channel_messages() if needle in text_of(m))
+
+
+def signed(body: bytes, *, timestamp: str | None = None) -> dict[str, str]:
+    message = body if timestamp is None else timestamp.encode() + b":" + body
+    digest = hmac.new(GRAFANA_SECRET.encode(), message, hashlib.sha256).hexdigest()
+    headers = {"X-Grafana-Alerting-Signature": digest}
+    if timestamp is not None:
+        headers["X-Grafana-Alerting-Timestamp"] = timestamp
+    return headers
+
+
+async def post_raw(
+    tocsin: Harness, path: str, body: bytes, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    return await tocsin.http.post(
+        f"{tocsin.base_url}{path}",
+        content=body,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+# --- Grafana ---------------------------------------------------------------------------------
+
+
+async def test_grafana_alert_is_posted_with_its_values_and_links_then_resolved(
+    tocsin: Harness,
+) -> None:
+    response = await tocsin.webhook("grafana", fixture("grafana/firing.json"))
+    assert response.status_code == 202, response.text
+
+    message = await wait_for_text(tocsin, "API p99 latency is 2.4 s")
+    assert "Values: B=2.4, C=1" in text_of(message)
+    assert "viewPanel=2" in text_of(message)
+    row = await alert_row(tocsin, "a1b2c3d4e5f60718")
+    assert row.group_key == '{}/{alertname="HighLatency"}:{alertname="HighLatency"}'
+
+    response = await tocsin.webhook("grafana", fixture("grafana/resolved.json"))
+    assert response.status_code == 202
+    await wait_for_row(tocsin, "a1b2c3d4e5f60718", status="resolved", resolved_by_source=True)
+
+
+async def test_grafana_signature_is_checked_when_the_integration_has_a_secret(
+    tocsin: Harness,
+) -> None:
+    body = json.dumps(fixture("grafana/firing.json")).encode()
+    auth = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+
+    missing = await post_raw(tocsin, "/webhooks/grafana-signed", body, auth)
+    wrong = await post_raw(
+        tocsin,
+        "/webhooks/grafana-signed",
+        body,
+        {**auth, "X-Grafana-Alerting-Signature": "0" * 64},
+    )
+    tampered = await post_raw(
+        tocsin, "/webhooks/grafana-signed", body + b" ", {**auth, **signed(body)}
+    )
+    right = await post_raw(tocsin, "/webhooks/grafana-signed", body, {**auth, **signed(body)})
+
+    assert missing.status_code == 401
+    assert missing.json()["error"] == "missing X-Grafana-Alerting-Signature header"
+    assert wrong.status_code == tampered.status_code == 401
+    assert "wrong X-Grafana-Alerting-Signature header" in wrong.json()["error"]
+    assert right.status_code == 202, right.text
+
+
+async def test_grafana_signature_with_a_timestamp_covers_it_and_refuses_old_ones(
+    tocsin: Harness,
+) -> None:
+    body = json.dumps(fixture("grafana/firing.json")).encode()
+    auth = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+    now = str(int(time.time()))
+    old = str(int(time.time()) - 3600)
+
+    fresh = await post_raw(
+        tocsin, "/webhooks/grafana-stamped", body, {**auth, **signed(body, timestamp=now)}
+    )
+    stale = await post_raw(
+        tocsin, "/webhooks/grafana-stamped", body, {**auth, **signed(body, timestamp=old)}
+    )
+    body_only = await post_raw(tocsin, "/webhooks/grafana-stamped", body, {**auth, **signed(body)})
+
+    assert fresh.status_code == 202, fresh.text
+    assert stale.status_code == 401
+    assert "more than 5 minutes" in stale.json()["error"]
+    assert body_only.status_code == 401
+
+
+# --- PagerDuty -------------------------------------------------------------------------------
+
+
+def pd_trigger(**overrides: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "routing_key": WEBHOOK_TOKEN,
+        "event_action": "trigger",
+        "dedup_key": "checkout-5xx",
+        "payload": {
+            "summary": "Checkout 5xx rate above 8%",
+            "source": "checkout-1.prod",
+            "severity": "critical",
+        },
+    }
+    event.update(overrides)
+    return event
+
+
+async def test_pagerduty_trigger_with_routing_key_alone_is_answered_like_pagerduty(
+    tocsin: Harness,
+) -> None:
+    response = await tocsin.http.post(f"{tocsin.base_url}/webhooks/pagerduty", json=pd_trigger())
+
+    assert response.status_code == 202
+    assert response.json() == {
+        "status": "success",
+        "message": "Event processed",
+        "dedup_key": "checkout-5xx",
+    }
+    await wait_for_text(tocsin, "Checkout 5xx rate above 8%")
+
+
+async def test_pagerduty_trigger_without_dedup_key_answers_the_key_that_resolves_it(
+    tocsin: Harness,
+) -> None:
+    first = await tocsin.http.post(
+        f"{tocsin.base_url}/webhooks/pagerduty", json=pd_trigger(dedup_key=None)
+    )
+    key = first.json()["dedup_key"]
+    await wait_for_row(tocsin, key, status="firing")
+
+    resolve = {"routing_key": WEBHOOK_TOKEN, "event_action": "resolve", "dedup_key": key}
+    second = await tocsin.http.post(f"{tocsin.base_url}/webhooks/pagerduty", json=resolve)
+
+    assert second.status_code == 202
+    assert second.json()["dedup_key"] == key
+    await wait_for_row(tocsin, key, status="resolved")
+
+
+async def test_pagerduty_acknowledge_acknowledges_the_alert_and_stops_escalation(
+    tocsin: Harness,
+) -> None:
+    await tocsin.webhook("pagerduty", pd_trigger())
+    await wait_for_row(tocsin, "checkout-5xx", status="firing", tier=0)  # tier 1 paged
+    await wait_for_text(tocsin, "Checkout 5xx rate above 8%")
+
+    ack = {"routing_key": WEBHOOK_TOKEN, "event_action": "acknowledge", "dedup_key": "checkout-5xx"}
+    response = await tocsin.http.post(f"{tocsin.base_url}/webhooks/pagerduty", json=ack)
+
+    assert response.status_code == 202
+    row = await wait_for_row(tocsin, "checkout-5xx", status=Status.ACKNOWLEDGED.value)
+    assert row.acknowledged_by is None
+    assert not row.escalating
+    assert row.acknowledged_at is not None
+    assert row.next_action_at == row.owner_deadline_at  # no reminders, only the deadline
+    assert row.owner_deadline_at == row.acknowledged_at + timedelta(hours=4)  # level 1
+    assert row.tier == 0  # tier 2 (due 15 min after tier 1) is no longer due
+    lines = [(e.rule, e.summary) for e in await timeline(tocsin, row.id or 0)]
+    assert ("ACK-SRC-1", "acknowledged by the source") in lines
+    await wait_for_text(tocsin, "*Acknowledged* by the source")
+
+
+async def test_pagerduty_acknowledge_for_an_unknown_key_is_accepted_and_ignored(
+    tocsin: Harness,
+) -> None:
+    ack = {"routing_key": WEBHOOK_TOKEN, "event_action": "acknowledge", "dedup_key": "nope"}
+    response = await tocsin.http.post(f"{tocsin.base_url}/webhooks/pagerduty", json=ack)
+
+    assert response.status_code == 202
+
+    async def processed() -> bool:
+        async with tocsin.service.db.read() as session:
+            rows = (await session.exec(select(InboxRow))).all()
+        return bool(rows) and all(r.status == "done" for r in rows)
+
+    await tocsin.until(processed, what="the acknowledge processed")
+    async with tocsin.service.db.read() as session:
+        assert not (await session.exec(select(AlertRow))).all()
+
+
+async def test_pagerduty_invalid_event_is_400_listing_every_error(tocsin: Harness) -> None:
+    event = pd_trigger(payload={"severity": "critical"})
+
+    response = await tocsin.http.post(f"{tocsin.base_url}/webhooks/pagerduty", json=event)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "invalid event",
+        "message": "Event object is invalid",
+        "errors": ["payload.summary is required", "payload.source is required"],
+    }
+
+
+async def test_pagerduty_wrong_routing_key_is_401_and_stores_nothing(tocsin: Harness) -> None:
+    response = await tocsin.http.post(
+        f"{tocsin.base_url}/webhooks/pagerduty", json=pd_trigger(routing_key="not-the-key")
+    )
+
+    assert response.status_code == 401
+    assert response.json()["status"] == "unauthorized"
+    async with tocsin.service.db.read() as session:
+        assert not (await session.exec(select(InboxRow))).all()
+
+
+async def test_pagerduty_own_path_picks_the_integration_by_routing_key(tocsin: Harness) -> None:
+    good = await tocsin.http.post(f"{tocsin.base_url}/v2/enqueue", json=pd_trigger())
+    bad = await tocsin.http.post(
+        f"{tocsin.base_url}/v2/enqueue", json=pd_trigger(routing_key="other")
+    )
+
+    assert good.status_code == 202
+    assert good.json()["dedup_key"] == "checkout-5xx"
+    assert bad.status_code == 401
+    row = await wait_for_row(tocsin, "checkout-5xx", status="firing")
+    assert row.integration == "pagerduty"
+
+
+# --- generic: metric form, missing fields ----------------------------------------------------
+
+
+async def test_metric_refire_updates_the_stored_metric(tocsin: Harness) -> None:
+    first = fixture("generic/metric.json")
+    await tocsin.webhook("generic", first)
+    row = await wait_for_row(tocsin, _fingerprint_of(first), status="firing")
+    metric = metric_of(row)
+    assert metric is not None
+    assert metric.value == 410.0
+
+    await tocsin.webhook("generic", {**first, "value": 300})
+    row = await wait_for_row(tocsin, _fingerprint_of(first), count=2)
+
+    metric = metric_of(row)
+    assert metric is not None
+    assert (metric.value, metric.baseline, metric.unit) == (300.0, 520.0, "orders")
+    assert row.details["owner_team"] == "sales-ops"
+
+
+def _fingerprint_of(payload: dict[str, Any]) -> str:
+    from escalation.sources.generic import parse_generic
+
+    return parse_generic(payload)[0].fingerprint
+
+
+async def test_missing_fields_are_422_naming_all_of_them(tocsin: Harness) -> None:
+    response = await tocsin.webhook("generic", fixture("generic/metric_missing.json"))
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": "missing required fields: alerts[0].value, alerts[0].baseline, alerts[1].title",
+        "field": "alerts[0].value",
+        "missing": ["alerts[0].value", "alerts[0].baseline", "alerts[1].title"],
+    }
+
+
+# --- Alertmanager ----------------------------------------------------------------------------
+
+
+async def test_truncated_alerts_are_said_on_the_warning_and_in_the_timeline(
+    tocsin: Harness,
+) -> None:
+    response = await tocsin.webhook("alertmanager", fixture("alertmanager/truncated.json"))
+    assert response.status_code == 202
+
+    row = await wait_for_row(tocsin, "1111111111111111", status="firing")
+    assert row.group_key == '{}:{alertname="TargetMissing"}'
+    lines = [e.summary for e in await timeline(tocsin, row.id or 0)]
+    assert (
+        "Alertmanager truncated 3 alerts from this notification (max_alerts); "
+        "they are not in Tocsin" in lines
+    )
+    message = await wait_for_text(tocsin, "truncated 3 alerts")
+    assert "TargetMissing" in text_of(message)
+
+
+# --- listing, OpenAPI, durability -------------------------------------------------------------
+
+
+async def test_listing_needs_a_token_and_never_shows_tokens(tocsin: Harness) -> None:
+    anonymous = await tocsin.http.get(f"{tocsin.base_url}/webhooks")
+    listing = await tocsin.http.get(
+        f"{tocsin.base_url}/webhooks", headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+    )
+
+    assert anonymous.status_code == 401
+    assert listing.status_code == 200
+    found = {i["name"]: i for i in listing.json()["integrations"]}
+    assert {n: i["format"] for n, i in found.items()} == {
+        "grafana-signed": "grafana",
+        "grafana-stamped": "grafana",
+        "alertmanager": "alertmanager",
+        "generic": "generic",
+        "grafana": "grafana",
+        "pagerduty": "pagerduty",
+    }
+    assert found["pagerduty"]["url"] == f"{tocsin.base_url}/webhooks/pagerduty"
+    assert "routing_key" in found["pagerduty"]["auth"]
+    assert "hmac:X-Grafana-Alerting-Signature" in found["grafana-signed"]["auth"]
+    assert WEBHOOK_TOKEN not in listing.text
+    assert GRAFANA_SECRET not in listing.text
+
+
+async def test_every_openapi_example_is_accepted_by_its_format(tocsin: Harness) -> None:
+    document = (await tocsin.http.get(f"{tocsin.base_url}/openapi.json")).json()
+    operation = document["paths"]["/webhooks/{integration}"]["post"]
+    examples = operation["requestBody"]["content"]["application/json"]["examples"]
+
+    assert set(examples) == set(EXAMPLES)
+    assert set(operation["responses"]) >= {"202", "400", "401", "404", "413", "422", "503"}
+    for name, (fmt, _) in EXAMPLES.items():
+        payload = examples[name]["value"]
+        response = await tocsin.webhook(fmt, payload)
+        assert response.status_code == 202, (name, response.text)
+
+
+async def test_concurrent_webhooks_share_commits_and_each_202_is_a_stored_row(
+    tocsin: Harness,
+) -> None:
+    bodies = [{"title": f"burst {i}", "fingerprint": f"burst-{i}"} for i in range(60)]
+
+    responses = await asyncio.gather(*(tocsin.webhook("generic", b) for b in bodies))
+
+    assert [r.status_code for r in responses] == [202] * 60
+    ids = {r.json()["inbox_id"] for r in responses}
+    assert len(ids) == 60
+    async with tocsin.service.db.read() as session:
+        rows = (await session.exec(select(InboxRow).where(col(InboxRow.id).in_(ids)))).all()
+    stored = {json.loads(r.body)["fingerprint"]: r.id for r in rows}
+    assert stored == {
+        b["fingerprint"]: r.json()["inbox_id"] for b, r in zip(bodies, responses, strict=True)
+    }
