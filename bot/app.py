@@ -22,24 +22,30 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.access import AccessPolicy
 from bot.clock import Clock, system_clock
 from bot.deliveries import Deliveries
+from bot.digest import WeeklyDigest
 from bot.directory import PolicyDirectory
 from bot.escalation_engine import EscalationEngine
 from bot.handoffs import Handoffs
 from bot.inbox_worker import InboxWorker
+from bot.lanes import LaneGate
 from bot.metrics import CountingWebClient, Metrics
 from bot.openapi import READY_RESPONSES, document
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
 from bot.rate_limit import RateLimiter
 from bot.request_id import RequestIdMiddleware
+from bot.review_web import build_review_web
 from bot.rules import Rules, build_rules
 from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.slack.acting import Acting
 from bot.slack.command_listener import CommandListener
 from bot.slack.escalation_listeners import EscalationListeners
 from bot.slack.listeners import Listeners
+from bot.slack.report_command import ReportCommand
 from bot.slack.request_checks import SlackRequestChecks
+from bot.slack.storm_listener import StormListener
 from bot.socket_mode import SocketModeRunner
+from bot.storm_control import StormControl, storm_rules
 from bot.wakeup import Fanout, Wakeup
 from bot.webhooks import webhook_router
 from config.policy import PolicyFile, load_policy
@@ -69,6 +75,7 @@ class Service:
     metrics: Metrics
     clock: Clock = system_clock
     world: SlackWorld | None = None
+    digest: WeeklyDigest | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -111,7 +118,8 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     )
     Listeners(acting).register(bolt)
     EscalationListeners(acting).register(bolt)
-    CommandListener(acting).register(bolt)
+    CommandListener(acting, report=ReportCommand(db=db, policy=policy, clock=clock)).register(bolt)
+    StormListener(acting).register(bolt)
     inbox_worker = InboxWorker(
         db=db,
         rules=rules.ingest,
@@ -132,9 +140,27 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         )
         for name, hook in policy.webhooks.items()
     }
+    # Deliveries handle 429s per channel themselves (bot.lanes): no sleeping retry handler.
+    delivery_slack = CountingWebClient(
+        token=settings.bot_token(),
+        base_url=slack_api_url(settings),
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2)],
+    )
+    delivery_slack.metrics = metrics
+    gate = LaneGate(rate=settings.slack_channel_rate, burst=settings.slack_channel_burst)
+    storm_rules_, storm_display = storm_rules(policy.storm)
+    storm_control = StormControl(
+        db=db,
+        client=delivery_slack,
+        rules=storm_rules_,
+        display=storm_display,
+        levels=rules.levels,
+        gate=gate,
+        clock=clock,
+    )
     deliveries = Deliveries(
         db=db,
-        client=slack,
+        client=delivery_slack,
         levels=rules.levels,
         clock=clock,
         pager=OutboundPager(client=http),
@@ -147,6 +173,8 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         wakeup=outbox_wakeup,
         poll_seconds=settings.outbox_poll_seconds,
         metrics=metrics,
+        gate=gate,
+        storms=storm_control,
     )
     engine = EscalationEngine(
         db=db,
@@ -182,6 +210,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         metrics=metrics,
         clock=clock,
         world=SlackWorld(public_url=f"{settings.base_url()}/sandbox") if settings.sandbox else None,
+        digest=WeeklyDigest(db=db, policy=policy, client=slack, clock=clock),
     )
 
 
@@ -205,6 +234,8 @@ def build_http_app(
             service.tasks.append(asyncio.create_task(service.outbox_sender.run()))
             if run_engine:
                 service.tasks.append(asyncio.create_task(service.engine.run()))
+                if service.digest is not None:
+                    service.tasks.append(asyncio.create_task(service.digest.run()))
         log.info(
             "tocsin_started",
             url=settings.base_url(),
@@ -249,6 +280,8 @@ def build_http_app(
             ),
         )
     )
+    review = build_review_web(settings, db=service.db, policy=service.policy, clock=service.clock)
+    app.include_router(review.router())
     slack_handler = AsyncSlackRequestHandler(service.bolt)
     slack_checks = SlackRequestChecks(
         signing_secret=settings.signing_secret(),

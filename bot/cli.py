@@ -196,41 +196,58 @@ def report(
     team: Annotated[str | None, typer.Option(help="Only this team")] = None,
     fmt: Annotated[str, typer.Option("--format", help="text, markdown, csv or json")] = "text",
 ) -> None:
-    """Review figures for a period: alerts, MTTA/MTTR (median, p90), acknowledged in time,
-    by team, level, category, source and person; root causes; noisiest alerts."""
-    from rich.progress import Progress
+    """Review figures for a period: alerts, pages, escalations, approvals, MTTA/MTTR (median,
+    p90), acknowledged in time — overall and by team, level, category, route, source and
+    person; night/weekend pages; root causes; noisiest and flapping alerts."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from bot.clock import system_clock
-    from bot.report_format import render
+    from bot.report_format import FORMATS, render
+    from bot.reports import make_review, report_zone
     from escalation.period import parse_period
-    from escalation.review import Review
-    from storage.review import alert_facts, count_alerts
+    from storage.review import ReviewFilter, count_alerts
 
-    if fmt not in ("text", "markdown", "csv", "json"):
-        console.print(f"[red]--format: {fmt!r} is not one of text, markdown, csv, json[/red]")
+    if fmt not in FORMATS:
+        console.print(f"[red]--format: {fmt!r} is not one of {', '.join(FORMATS)}[/red]")
+        raise typer.Exit(2)
+    settings = _settings()
+    loaded = _policy(settings)
+    if team is not None and loaded.teams and team not in loaded.teams:
+        console.print(f"[red]--team: no team {team!r}; known: {', '.join(loaded.teams)}[/red]")
         raise typer.Exit(2)
     try:
-        since, until = parse_period(period, now=system_clock())
+        since, until = parse_period(period, now=system_clock(), zone=report_zone(loaded, team))
     except ValueError as exc:
         console.print(f"[red]period: {exc}[/red]")
         raise typer.Exit(2) from exc
-    settings = _settings()
+    spec = ReviewFilter(since=since, until=until, team=team)
 
-    async def run() -> Review:
+    async def run() -> dict[str, Any]:
         db = _database(settings)
-        result = Review()
         try:
-            total = await count_alerts(db, since=since, until=until, team=team)
-            with Progress(console=console, transient=True) as progress:
-                task = progress.add_task("reading alerts", total=total or 1)
-                async for facts in alert_facts(db, since=since, until=until, team=team):
-                    result.add(facts)
-                    progress.advance(task)
+            total = await count_alerts(db, spec)
+            columns = (*Progress.get_default_columns()[:2], BarColumn(), MofNCompleteColumn())
+            with Progress(
+                *columns, TimeElapsedColumn(), console=console, transient=True
+            ) as progress:
+                task = progress.add_task("reading alerts", total=total)
+                review = await make_review(
+                    db, loaded, spec, progress=lambda n: progress.advance(task, n)
+                )
+                progress.update(task, description="done")
         finally:
             await db.dispose()
-        return result
+        return review.as_dict()
 
-    print(render(asyncio.run(run()), fmt=fmt, since=since, until=until), end="")
+    print(render(asyncio.run(run()), fmt=fmt), end="")
+
+
+def _policy(settings: Settings) -> Any:
+    try:
+        return load_policy(settings.config_path, env=settings.policy_environment())
+    except PolicyError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
 
 
 @app.command()
@@ -244,12 +261,11 @@ def export(
     ] = None,
 ) -> None:
     """Every alert with its timeline and resolution, as JSON lines or CSV."""
-    import csv
-    import json
     import sys
     from datetime import UTC, datetime
 
-    from storage.export import FIELDS, export_alerts
+    from bot.export_format import csv_header, csv_line, jsonl_line
+    from storage.export import export_alerts
 
     if fmt not in ("jsonl", "csv"):
         console.print(f"[red]--format: {fmt!r} is not one of jsonl, csv[/red]")
@@ -268,26 +284,11 @@ def export(
     async def run() -> int:
         db = _database(settings)
         written = 0
-        writer = csv.writer(out) if fmt == "csv" else None
-        if writer is not None:
-            writer.writerow((*FIELDS, "time_to_acknowledge_s", "time_to_resolve_s", "timeline"))
+        if fmt == "csv":
+            out.write(csv_header())
         try:
             async for record in export_alerts(db, since=start):
-                if writer is None:
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                else:
-                    timeline = json.dumps(record["timeline"], ensure_ascii=False)
-                    writer.writerow(
-                        (
-                            *(
-                                json.dumps(record[f]) if f == "labels" else record[f]
-                                for f in FIELDS
-                            ),
-                            record["time_to_acknowledge_s"],
-                            record["time_to_resolve_s"],
-                            timeline,
-                        )
-                    )
+                out.write(csv_line(record) if fmt == "csv" else jsonl_line(record))
                 written += 1
         finally:
             await db.dispose()

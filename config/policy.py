@@ -28,7 +28,9 @@ from config.grading import GradingRuleConfig, grading_problems
 from config.limits import AccessConfig, RateLimitConfig
 from config.matching import MatchValue
 from config.noise import LABEL_NAME, FlappingConfig, GroupingConfig
+from config.review import DigestConfig, ReviewConfig
 from config.routing import RouteExtras
+from config.storm import StormConfig
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 SourceFormat = Literal["alertmanager", "generic", "grafana", "pagerduty"]
@@ -123,6 +125,8 @@ class TeamConfig(_Strict):
     """IANA time zone (snooze until tomorrow 09:00, reports)."""
     members: list[str] = Field(default_factory=list)
     """Slack user ids."""
+    digest: DigestConfig | None = None
+    """Weekly review digest posted to the team's channel (off when not set)."""
 
     @field_validator("members")
     @classmethod
@@ -189,6 +193,10 @@ class PolicyFile(_Strict):
     """Default webhook rate limit of each integration (per replica); over it: 429."""
     access: AccessConfig = Field(default_factory=AccessConfig)
     """Who may act on alerts."""
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+    """Reports and the review page: night, weekend, flapping."""
+    storm: StormConfig = Field(default_factory=StormConfig)
+    """When a flood of alerts in one channel is rolled up into one storm summary."""
     grouping: GroupingConfig = Field(default_factory=GroupingConfig)
     """Defaults for grouping alerts into one warning."""
     flapping: FlappingConfig | None = Field(default_factory=FlappingConfig)
@@ -224,6 +232,9 @@ class PolicyFile(_Strict):
                         problems.append(f'{at}.oncall: "{notify.oncall}" is not in rotations')
                     if notify.webhook is not None and notify.webhook not in self.webhooks:
                         problems.append(f'{at}.webhook: "{notify.webhook}" is not in webhooks')
+        for name, team in self.teams.items():
+            if team.digest is not None and (team.digest.channel or team.channel) is None:
+                problems.append(f"teams.{name}.digest.channel: is required (the team has none)")
         problems += grading_problems(self.grading)
         for person in self.people:
             if not _SLACK_USER.match(person):

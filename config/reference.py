@@ -32,7 +32,9 @@ from config.policy import (
     RouteTarget,
     TeamConfig,
 )
+from config.review import DigestConfig, ReviewConfig
 from config.routing import TimeWindowConfig
+from config.storm import StormConfig
 
 SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("top level", PolicyFile),
@@ -45,6 +47,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("routes[].when[]", TimeWindowConfig),
     ("default_route", RouteTarget),
     ("teams.<id>", TeamConfig),
+    ("teams.<id>.digest", DigestConfig),
     ("people.<user id>", PersonConfig),
     ("policies.<name>", EscalationPolicyConfig),
     ("policies.<name>.tiers[]", TierConfig),
@@ -54,6 +57,8 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("webhooks.<name>", WebhookConfig),
     ("rate_limit", RateLimitConfig),
     ("access", AccessConfig),
+    ("review", ReviewConfig),
+    ("storm", StormConfig),
     ("grouping", GroupingConfig),
     ("flapping", FlappingConfig),
 )
@@ -65,6 +70,8 @@ DURATION_FIELDS = {
     "approval_timeout",
     "remind_every",
     "timeout",
+    "calm_for",
+    "summary_every",
     "group_window",
     "window",
 }
@@ -99,6 +106,8 @@ def _default(info: Any) -> str:
         return "**required**"
     if info.default_factory is not None:
         value = info.default_factory()
+        if isinstance(value, BaseModel):
+            return "see its section"
         if isinstance(value, dict) and value:
             return "`" + ", ".join(value) + "` (empty)"
         if isinstance(value, BaseModel):

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     escalation_tick_seconds: float = Field(
         default=5.0, gt=0, alias="TOCSIN_ESCALATION_TICK_SECONDS"
     )
+    slack_channel_rate: float = Field(default=1.0, gt=0, alias="TOCSIN_SLACK_CHANNEL_RATE")
+    slack_channel_burst: int = Field(default=3, ge=1, alias="TOCSIN_SLACK_CHANNEL_BURST")
+
+    review_token: SecretStr | None = Field(default=None, alias="TOCSIN_REVIEW_TOKEN")
+    review_session_hours: float = Field(default=12.0, gt=0, alias="TOCSIN_REVIEW_SESSION_HOURS")
 
     _socket_only_secret: str | None = PrivateAttr(default=None)
 

@@ -1,16 +1,17 @@
-"""Report periods: ``7d``, ``30d``, ``24h``, or ``2026-11-01..2026-11-08`` (UTC dates)."""
+"""Report periods: ``7d``, ``30d``, ``24h``, or ``2026-11-01..2026-11-08`` (whole days)."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 _RELATIVE = re.compile(r"^(\d+)([hdw])$")
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 
 
-def parse_period(text: str, *, now: datetime) -> tuple[datetime, datetime]:
-    """[since, until) for ``text``; ``ValueError`` naming the problem otherwise."""
+def parse_period(text: str, *, now: datetime, zone: tzinfo = UTC) -> tuple[datetime, datetime]:
+    """[since, until) for ``text``; ``ValueError`` naming the problem otherwise. Dates are
+    whole days in ``zone`` (a team's time zone for a team's report)."""
     text = text.strip()
     relative = _RELATIVE.match(text)
     if relative:
@@ -26,7 +27,7 @@ def parse_period(text: str, *, now: datetime) -> tuple[datetime, datetime]:
             raise ValueError(f'"{text}": write dates as YYYY-MM-DD..YYYY-MM-DD') from None
         if end < start:
             raise ValueError(f'"{text}": the end comes before the start')
-        since = datetime.combine(start, time(0), tzinfo=UTC)
-        until = datetime.combine(end + timedelta(days=1), time(0), tzinfo=UTC)
+        since = datetime.combine(start, time(0), tzinfo=zone).astimezone(UTC)
+        until = datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
         return since, until
     raise ValueError(f'"{text}" is not a period: use 7d, 30d, 24h or YYYY-MM-DD..YYYY-MM-DD')

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from storage.db import Database
+from storage.review import ReviewFilter
 from storage.tables import AlertEventRow, AlertRow, ResolutionRow
 
 BATCH = 500
@@ -48,21 +49,37 @@ def _plain(value: Any) -> Any:
 
 
 async def export_alerts(
-    db: Database, *, since: datetime | None = None, until: datetime | None = None
+    db: Database,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    spec: ReviewFilter | None = None,
+    newest_first: bool = False,
+    limit: int | None = None,
 ) -> AsyncIterator[dict[str, Any]]:
-    """Alerts fired in [since, until), oldest first, each with ``timeline`` and ``resolution``.
+    """Alerts fired in [since, until) (or matching ``spec``), oldest first (or newest first),
+    each with ``timeline`` and the durations of its resolution; at most ``limit``.
 
     Read in batches by id, so memory stays flat however many alerts there are.
     """
-    last_id = 0
-    while True:
-        query = select(AlertRow).where(col(AlertRow.id) > last_id)
+    last_id = None
+    left = limit
+    while left is None or left > 0:
+        query = select(AlertRow)
+        if last_id is not None:
+            query = query.where(
+                col(AlertRow.id) < last_id if newest_first else col(AlertRow.id) > last_id
+            )
         if since is not None:
             query = query.where(col(AlertRow.fired_at) >= since)
         if until is not None:
             query = query.where(col(AlertRow.fired_at) < until)
+        if spec is not None:
+            query = spec.apply(query)
+        order = col(AlertRow.id).desc() if newest_first else col(AlertRow.id)
+        size = BATCH if left is None else min(BATCH, left)
         async with db.read() as session:
-            rows = list((await session.exec(query.order_by(col(AlertRow.id)).limit(BATCH))).all())
+            rows = list((await session.exec(query.order_by(order).limit(size))).all())
             if not rows:
                 return
             ids = [row.id for row in rows]
@@ -101,3 +118,5 @@ async def export_alerts(
             record["timeline"] = timelines.get(row.id, [])
             yield record
             last_id = row.id
+        if left is not None:
+            left -= len(rows)

@@ -41,6 +41,8 @@ class AlertRow(SQLModel, table=True):
             sqlite_where=text("status != 'resolved'"),
             postgresql_where=text("status != 'resolved'"),
         ),
+        Index("ix_alert_fired_at", "fired_at"),  # the review scans a period
+        Index("ix_alert_team_fired_at", "team", "fired_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     fingerprint: str = Field(max_length=255, index=True)
@@ -110,6 +112,7 @@ class AlertEventRow(SQLModel, table=True):
     """The append-only timeline of an alert."""
 
     __tablename__ = "alert_event"
+    __table_args__ = (Index("ix_alert_event_at", "at"),)
     id: int | None = Field(default=None, primary_key=True)
     alert_id: int = Field(foreign_key="alert.id", index=True)
     at: datetime = _ts()
@@ -123,7 +126,10 @@ class OutboxRow(SQLModel, table=True):
     """Something to deliver outside the database, written with the state that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "next_attempt_at"),
+        Index("ix_outbox_kind_created_at", "kind", "created_at"),  # pages in a period
+    )
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=255, unique=True)
     alert_id: int | None = Field(default=None, foreign_key="alert.id", index=True)
@@ -185,6 +191,65 @@ class ResolutionRow(SQLModel, table=True):
     owner: str | None = Field(default=None, max_length=64)
     time_to_acknowledge_s: float | None = None
     time_to_resolve_s: float | None = None
+
+
+class StormRow(SQLModel, table=True):
+    """A flood of alerts in one channel, rolled up into one summary message."""
+
+    __tablename__ = "storm"
+    __table_args__ = (
+        Index(
+            "ux_storm_open_channel",
+            "channel",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=255)
+    status: str = Field(default="open", max_length=16, index=True)
+    started_at: datetime = _ts()
+    ended_at: datetime | None = _ts(nullable=True)
+    version: int = 1
+    drawn_version: int = 0
+    drawn_at: datetime | None = _ts(nullable=True)
+    summary_channel_id: str | None = Field(default=None, max_length=64)
+    summary_ts: str | None = Field(default=None, max_length=64)
+    finished: bool = False
+
+
+class StormMemberRow(SQLModel, table=True):
+    """An alert rolled into a storm: listed in the summary's thread instead of posted."""
+
+    __tablename__ = "storm_member"
+    __table_args__ = (Index("ix_storm_member_listing", "storm_id", "listed_ts"),)
+    alert_id: int = Field(foreign_key="alert.id", primary_key=True)
+    storm_id: int = Field(foreign_key="storm.id")
+    level: int
+    name: str = Field(max_length=255)
+    joined_at: datetime = _ts()
+    listed_ts: str | None = Field(default=None, max_length=64)
+
+
+class StormPageRow(SQLModel, table=True):
+    """One page per person (or channel) per storm, standing for its alerts' pages."""
+
+    __tablename__ = "storm_page"
+    __table_args__ = (Index("ux_storm_page_target", "storm_id", "target", unique=True),)
+    id: int | None = Field(default=None, primary_key=True)
+    storm_id: int = Field(foreign_key="storm.id")
+    target: str = Field(max_length=255)
+    """A Slack user id (a DM) or ``#channel`` / channel id (a post in that channel)."""
+    pages: int = 0
+    top_level: int = 3
+    tier: int = 0
+    rule: str = Field(default="", max_length=32)
+    version: int = 1
+    drawn_version: int = 0
+    drawn_at: datetime | None = _ts(nullable=True)
+    channel_id: str | None = Field(default=None, max_length=64)
+    ts: str | None = Field(default=None, max_length=64)
 
 
 class SilenceRow(SQLModel, table=True):
@@ -250,3 +315,17 @@ class NoiseDropRow(SQLModel, table=True):
     last_baseline: float | None = None
     last_deviation: float
     reason: str = Field(default="", max_length=255)
+
+
+class ReviewDigestRow(SQLModel, table=True):
+    """One weekly digest of one team: the key makes it posted once, whatever the replicas."""
+
+    __tablename__ = "review_digest"
+    key: str = Field(primary_key=True, max_length=255)
+    team: str = Field(max_length=255)
+    slot: datetime = _ts()
+    claimed_at: datetime = _ts()
+    claimed_by: str = Field(max_length=64)
+    sent_at: datetime | None = _ts(nullable=True)
+    attempts: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

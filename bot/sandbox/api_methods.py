@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.sandbox.blocks import assign_ids
+from bot.sandbox.files import complete_upload, get_upload_url
 from bot.sandbox.limits import check_message, check_view
 from bot.sandbox.models import JSON, ApiError, Message
 from bot.sandbox.world import SlackWorld
@@ -240,6 +241,8 @@ METHODS: dict[str, Callable[[SlackWorld, Args], JSON]] = {
     "chat.update": chat_update,
     "chat.postEphemeral": chat_post_ephemeral,
     "chat.getPermalink": chat_get_permalink,
+    "files.getUploadURLExternal": get_upload_url,
+    "files.completeUploadExternal": complete_upload,
     "conversations.open": conversations_open,
     "conversations.info": conversations_info,
     "conversations.history": conversations_history,

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.sandbox.api_methods import APP_TOKEN_METHODS, METHODS, Args
@@ -104,6 +104,15 @@ class FakeSlackApi:
         except ApiError as error:
             return _error_response(error)
 
+    async def upload(self, request: Request) -> Response:
+        """Step 2 of an external upload: the bytes, POSTed to the URL step 1 gave out."""
+        try:
+            self.world.files.receive(str(request.path_params["ticket"]), await request.body())
+        except ApiError as error:
+            return PlainTextResponse(error.error, status_code=error.status)
+        self.world.touch()
+        return PlainTextResponse("OK")
+
     async def respond(self, request: Request) -> JSONResponse:
         """Take what the bot sends to a response_url (bolt's `respond()`)."""
         try:
@@ -136,5 +145,6 @@ def api_routes(api: FakeSlackApi) -> list[BaseRoute]:
     return [
         Route("/api/{method:str}", api.call, methods=["GET", "POST"]),
         Route("/response/{token:str}", api.respond, methods=["POST"]),
+        Route("/upload/v1/{ticket:str}", api.upload, methods=["POST"]),
         *api.world.socket_mode.routes(),
     ]

@@ -111,6 +111,7 @@ class Message:
     bot_id: str | None = None
     thread_ts: str | None = None
     attachments: list[JSON] = field(default_factory=list)
+    files: list[JSON] = field(default_factory=list)  # shared by files.completeUploadExternal
     edited: int = 0
     history: list[JSON] = field(default_factory=list)  # earlier versions, oldest first
     replies: list[str] = field(default_factory=list)  # ts of thread replies (parents only)
@@ -127,6 +128,8 @@ class Message:
         }
         if self.attachments:
             data["attachments"] = self.attachments
+        if self.files:
+            data["files"] = self.files
         if self.bot_id is not None:
             data.update({"bot_id": self.bot_id, "app_id": app_id})
         if self.thread_ts is not None:

@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 
+from bot.sandbox.files import FileStore
 from bot.sandbox.interactions import ResponseUrls, Triggers, Views
 from bot.sandbox.models import (
     DEFAULT_USERS,
@@ -85,6 +86,7 @@ class SlackWorld:
             ack_timeout=socket_ack_timeout,
             clock=clock,
         )
+        self.files = FileStore()
         self._last_ts = 0
         self._changed = asyncio.Event()
         self.add_user(bot_user_id, bot_name, bot_name.capitalize(), bot_id=bot_id)
@@ -189,6 +191,7 @@ class SlackWorld:
         thread_ts: str | None = None,
         user: str | None = None,
         attachments: list[JSON] | None = None,
+        files: list[JSON] | None = None,
     ) -> Message:
         """Store a message (from the bot unless `user` is given); replies join their thread."""
         parent = self.messages.get((channel_id, thread_ts)) if thread_ts else None
@@ -203,6 +206,7 @@ class SlackWorld:
             bot_id=self.bot_id if user in (None, self.bot_user_id) else None,
             thread_ts=parent.ts if parent is not None else thread_ts,
             attachments=list(attachments or []),
+            files=list(files or []),
         )
         self.messages[(channel_id, message.ts)] = message
         if parent is not None:

@@ -5,32 +5,44 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.noise_text import noise_footer
 from bot.slack import ids
 from bot.slack.acting import Acting, number
 from bot.slack.commands import HELP, list_alerts, oncall_text, simulate_text
 from bot.slack.escape import mrkdwn
+from bot.slack.report_command import ReportCommand
 from bot.slack.silence_listeners import VERBS as SILENCE_VERBS
 from bot.slack.silence_listeners import SilenceListeners
 from escalation.events import EscalationRequested
 
 
 class CommandListener:
-    def __init__(self, acting: Acting) -> None:
+    def __init__(self, acting: Acting, *, report: ReportCommand | None = None) -> None:
         self._acting = acting
+        self._report = report
         self._silences = SilenceListeners(acting)
 
     def register(self, app: AsyncApp) -> None:
         app.command(ids.SLASH_COMMAND)(self.command)
         self._silences.register(app)
 
-    async def command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def command(
+        self,
+        ack: AsyncAck,
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
         await ack()
         words = str(command.get("text", "")).split()
         verb = words[0].lower() if words else "help"
         user = str(command.get("user_id", ""))
         acting = self._acting
+        if verb == "report" and self._report is not None:
+            await self._report(words[1:], user=user, respond=respond, client=client)
+            return
         if verb in SILENCE_VERBS:
             _, _, args = str(command.get("text", "")).strip().partition(" ")
             key = f"command:{command.get('trigger_id')}"

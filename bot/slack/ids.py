@@ -14,6 +14,7 @@ SNOOZE: Final = "tocsin.snooze"
 ESCALATE: Final = "tocsin.escalate"
 APPROVE: Final = "tocsin.approve"
 DENY: Final = "tocsin.deny"
+STORM_ACKNOWLEDGE: Final = "tocsin.storm_acknowledge"  # value: the storm id
 
 RESOLVE_MODAL: Final = "tocsin.resolve_modal"
 RESOLVE_NOTE_BLOCK: Final = "resolution"

@@ -74,6 +74,7 @@ def env_for(tmp_path: Path, database_url: str) -> dict[str, str]:
         "SLACK_BOT_TOKEN": SECRETS["SLACK_BOT_TOKEN"],
         "SLACK_SIGNING_SECRET": SECRETS["SLACK_SIGNING_SECRET"],
         "TOCSIN_WEBHOOK_TOKEN": SECRETS["TOCSIN_WEBHOOK_TOKEN"],
+        "TOCSIN_REVIEW_TOKEN": SECRETS["TOCSIN_REVIEW_TOKEN"],
         "OUTBOUND_TOKEN": SECRETS["OUTBOUND_TOKEN"],
         "OUTBOUND_HMAC": SECRETS["OUTBOUND_HMAC"],
         "OUTBOUND_URL_KEY": SECRETS["OUTBOUND_URL_KEY"],
@@ -254,6 +255,13 @@ async def drive(
             },
         ),
     )
+    review = SECRETS["TOCSIN_REVIEW_TOKEN"]
+    r("review wrong token", await http.post("/review/login", data={"token": review + "x"}))
+    r("review api wrong", await http.get("/api/reports", headers={"Authorization": "Bearer no"}))
+    r("review api", await http.get("/api/reports", headers={"Authorization": f"Bearer {review}"}))
+    r("review login", await http.post("/review/login", data={"token": review}))
+    for path in ("/review", "/review/export.csv", "/review?team=<script>&level=x"):
+        r(f"GET {path} signed in", await http.get(path))
     document: dict[str, Any] = (await http.get("/openapi.json")).json()
     paths = [p for p, ops in document["paths"].items() if "get" in ops and "{" not in p]
     for path in [*paths, "/openapi.json", "/docs", "/review", "/sandbox/", f"/nope?token={token}"]:

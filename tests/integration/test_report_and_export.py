@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
+from bot.export_format import CSV_COLUMNS
 from bot.slack import ids
-from storage.tables import AlertEventRow, AlertRow
+from storage.export import FIELDS
+from storage.tables import AlertEventRow, AlertRow, OutboxRow, ResolutionRow
 from tests.support.databases import database
 from tests.support.harness import Harness, running_tocsin
 
@@ -68,28 +73,97 @@ async def test_report_json_counts_alerts_and_acknowledgements(tocsin: Harness) -
 async def test_report_text_and_csv_show_the_same_groups(tocsin: Harness) -> None:
     await two_alerts_one_resolved(tocsin)
     text = await invoke("report", "7d")
-    assert "overall" in text
-    assert "Root causes: by the source 1" in text
+    assert "2 alerts (1 open)" in text
+    assert "By person" in text
+    assert "Root causes" in text
+    assert "by the source: 1" in text
     csv_out = await invoke("report", "7d", "--format", "csv")
     assert csv_out.splitlines()[0].startswith("group,name,alerts")
     assert any(line.startswith("team,ops,2,") for line in csv_out.splitlines())
 
 
-async def test_export_reads_back_equal_to_the_database(tocsin: Harness, tmp_path: Path) -> None:
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+async def settle(tocsin: Harness, alerts: int) -> None:
+    """Wait until every warning is posted and recorded, and nothing is left to deliver."""
+
+    async def quiet() -> bool:
+        async with tocsin.service.db.read() as session:
+            pending = (
+                await session.exec(select(OutboxRow).where(OutboxRow.status != "done"))
+            ).all()
+            posted = (
+                await session.exec(select(AlertEventRow).where(AlertEventRow.kind == "posted"))
+            ).all()
+        return not pending and len(posted) == alerts
+
+    await tocsin.until(quiet, what="deliveries to finish")
+
+
+async def database_records(tocsin: Harness) -> list[dict[str, Any]]:
+    """Every alert as the database holds it, with its timeline and resolution figures."""
+    async with tocsin.service.db.read() as session:
+        alerts = (await session.exec(select(AlertRow).order_by(col(AlertRow.id)))).all()
+        events = (await session.exec(select(AlertEventRow).order_by(col(AlertEventRow.id)))).all()
+        resolutions = {r.alert_id: r for r in (await session.exec(select(ResolutionRow))).all()}
+    records = []
+    for alert in alerts:
+        record = {name: _plain(getattr(alert, name)) for name in FIELDS}
+        resolution = resolutions.get(alert.id or 0)
+        record["time_to_acknowledge_s"] = resolution.time_to_acknowledge_s if resolution else None
+        record["time_to_resolve_s"] = resolution.time_to_resolve_s if resolution else None
+        record["timeline"] = [
+            {
+                "at": e.at.isoformat(),
+                "kind": e.kind,
+                "rule": e.rule,
+                "actor": e.actor,
+                "summary": e.summary,
+            }
+            for e in events
+            if e.alert_id == alert.id
+        ]
+        records.append(record)
+    return records
+
+
+async def test_jsonl_export_reads_back_equal_to_the_database(
+    tocsin: Harness, tmp_path: Path
+) -> None:
     await two_alerts_one_resolved(tocsin)
+    await tocsin.webhook(
+        "generic", {"title": 'Quotes " and, commas\nnewline', "labels": {"k": "é"}}
+    )
+    await settle(tocsin, 3)
     out = tmp_path / "export.jsonl"
     await invoke("export", "--output", str(out))
-    records = [json.loads(line) for line in out.read_text().splitlines()]
-    async with tocsin.service.db.read() as session:
-        alerts = (await session.exec(select(AlertRow).order_by(AlertRow.id))).all()
-        events = (await session.exec(select(AlertEventRow))).all()
-    assert [r["id"] for r in records] == [a.id for a in alerts]
-    for record, alert in zip(records, alerts, strict=True):
-        assert record["title"] == alert.title
-        assert record["status"] == alert.status
-        assert record["fired_at"] == alert.fired_at.isoformat()
-        expected = [e.summary for e in events if e.alert_id == alert.id]
-        assert [t["summary"] for t in record["timeline"]] == expected
-    csv_out = tmp_path / "export.csv"
-    await invoke("export", "--format", "csv", "--output", str(csv_out))
-    assert len(csv_out.read_text().splitlines()) == 1 + len(alerts)
+    exported = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    expected = await database_records(tocsin)
+    assert len(expected) == 3
+    assert exported == expected
+
+
+async def test_csv_export_reads_back_equal_to_the_database(tocsin: Harness, tmp_path: Path) -> None:
+    await two_alerts_one_resolved(tocsin)
+    await tocsin.webhook(
+        "generic", {"title": 'Quotes " and, commas\nnewline', "labels": {"k": "é"}}
+    )
+    await settle(tocsin, 3)
+    out = tmp_path / "export.csv"
+    await invoke("export", "--format", "csv", "--output", str(out))
+    with out.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    expected = await database_records(tocsin)
+    assert len(rows) == len(expected) == 3
+    for row, record in zip(rows, expected, strict=True):
+        assert list(row) == list(CSV_COLUMNS)
+        for name in CSV_COLUMNS:
+            value = record[name]
+            if name in ("labels", "timeline"):
+                assert json.loads(row[name]) == value, name
+            elif value is None:
+                assert row[name] == "", name
+            else:
+                assert row[name] == str(value), name

@@ -121,6 +121,7 @@ async def running_tocsin(
     config_path: Path | None = None,
     world: SlackWorld | None = None,
     clock: Callable[[], datetime] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> AsyncIterator[Harness]:
     slack_port, bot_port = free_port(), free_port()
     slack_base = f"http://127.0.0.1:{slack_port}"
@@ -137,6 +138,7 @@ async def running_tocsin(
     extra: dict[str, Any] = {}
     if config_path is not None:
         extra["TOCSIN_CONFIG"] = config_path
+    extra.update(settings or {})
     settings = settings_for(database_url=database_url, slack_url=slack_base, port=bot_port, **extra)
     service = build_service(settings, clock=clock) if clock else build_service(settings)
     async with (

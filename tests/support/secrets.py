@@ -17,6 +17,7 @@ SECRETS = {
     "OUTBOUND_HMAC": "sEcReThMaC0005dd",
     "OUTBOUND_URL_KEY": "sEcReTuRlKeY0006ee",
     "DB_PASSWORD": "sEcReTdBpAsS0007ff",
+    "TOCSIN_REVIEW_TOKEN": "sEcReTrEvIeW0008gg",
 }
 
 

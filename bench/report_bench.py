@@ -1,0 +1,297 @@
+"""Review benchmark: a 30-day report over 1,000,000 stored alerts (time and peak RSS), and the
+review page's first paint in headless Chromium — on SQLite and PostgreSQL.
+
+    .venv/bin/python -m bench.report_bench [--db sqlite|postgres|both] [--alerts 1000000]
+                                           [--days 365] [--no-browser]
+
+Alerts are spread evenly over ``--days`` days ending now (ids in firing order), in 40 teams,
+levels 1-3, with acknowledgements, resolutions (by people and by the source), root causes, a
+first-tier page for each alert and a second-tier page (an escalation) for one in five. Rows are
+built from one ``new_row`` template and inserted with core ``INSERT … executemany`` in batches.
+
+The report runs in a fresh process (spawn) on the real code path (``bot.reports.make_review``:
+the SQL of ``storage.review`` and the arithmetic of ``escalation.review``), so its peak RSS
+(``VmHWM``) is the report's own. The page is served by ``tocsin serve`` as a process; Chromium
+signs in and loads ``/review`` (the last 7 days) and ``/review?period=30d``; first paint is
+the browser's ``first-contentful-paint``, and the full page its ``loadEventEnd``. Figures are
+printed, never asserted; timing on a shared machine is indicative.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.instance import peak_rss_mb
+from bench.seed import settle, temporary_database
+from escalation.model import AlertEvent, SourceStatus
+from escalation.policy import NO_POLICY
+from escalation.state import open_alert
+from storage.alerts import new_row
+from storage.db import Database
+from storage.tables import AlertEventRow, AlertRow, OutboxRow
+
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+TEAMS = 40
+BATCH = 10_000
+TOKEN = "bench-review-token-0123456789"  # noqa: S105 - a throw-away instance
+CAUSES = ("capacity", "software change", "third party", "hardware", None)
+_T0 = time.monotonic()
+
+
+def say(text: str) -> None:
+    print(f"[{time.monotonic() - _T0:7.1f}s] {text}", flush=True)
+
+
+def _template() -> dict[str, Any]:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    event = AlertEvent(
+        fingerprint="t",
+        status=SourceStatus.FIRING,
+        title="t",
+        source="prometheus",
+        description="The 5xx ratio of the checkout service has been above 2% for 5 minutes.",
+        impact="Customers may fail to pay for their orders.",
+        suggested_actions="Check the latest deploy; roll back if it correlates.",
+        labels={"alertname": "HighErrorRate", "env": "prod"},
+    )
+    tr = open_alert(fired_at=now, policy=NO_POLICY, now=now)
+    row = new_row(event, tr.state, integration="prometheus", level=2, grade_reason="bench",
+                  team="team-0", channel="#alerts-0", policy=NO_POLICY)  # fmt: skip
+    columns = [c.key for c in AlertRow.__table__.columns]  # type: ignore[attr-defined]
+    return {name: getattr(row, name) for name in columns if name != "id"}
+
+
+def _rows(
+    first_id: int, count: int, *, total: int, start: datetime, span: float, rng: random.Random
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    base = _template()
+    alerts, events, outbox = [], [], []
+    for alert_id in range(first_id, first_id + count):
+        # ids follow firing time, as they do when alerts arrive one after another
+        fired = start + timedelta(seconds=span * (alert_id - 1 + rng.random()) / total)
+        team = alert_id % TEAMS
+        level = rng.choice((1, 2, 2, 3, 3, 3))
+        service = alert_id % 500
+        acked = fired + timedelta(seconds=rng.expovariate(1 / 400)) if rng.random() < 0.8 else None
+        resolved = (
+            fired + timedelta(seconds=rng.expovariate(1 / 5400)) if rng.random() < 0.97 else None
+        )
+        by_source = resolved is not None and rng.random() < 0.4
+        user = f"U{team:03d}{alert_id % 5:05d}X"
+        row = dict(base)
+        row.update(
+            id=alert_id,
+            # one open alert per fingerprint (the database's rule); resolved ones recur
+            fingerprint=f"svc-{service}-{level}" if resolved else f"open-{alert_id}",
+            title=f"High error rate on checkout-{service}",
+            level=level,
+            team=f"team-{team}",
+            channel=f"#alerts-{team}",
+            category=("availability", "latency", "data", None)[alert_id % 4],
+            fired_at=fired,
+            last_seen_at=fired,
+            count=1 + (alert_id % 7 == 0) * 3,
+            status="resolved" if resolved else ("acknowledged" if acked else "firing"),
+            acknowledged_by=user if acked else None,
+            acknowledged_at=acked,
+            first_acknowledged_at=acked,
+            resolved_at=resolved,
+            resolved_by=None if by_source or resolved is None else user,
+            resolved_by_source=by_source,
+            root_cause=None if by_source or resolved is None else rng.choice(CAUSES),
+            policy_snapshot={"ack_within": (300, 1800, 14400)[level - 1]},
+            next_action_at=None,
+        )
+        alerts.append(row)
+        events.append({"alert_id": alert_id, "at": fired, "kind": "fired", "rule": "FIRE-1",
+                       "actor": None, "summary": "fired"})  # fmt: skip
+        events.append({"alert_id": alert_id, "at": fired, "kind": "step", "rule": "STEP-1",
+                       "actor": None, "summary": f"paged tier 1: user {user}"})  # fmt: skip
+        outbox.append({"idempotency_key": f"p1:{alert_id}", "alert_id": alert_id,
+                       "kind": "page_dm", "payload": {"user": user, "tier": 0},
+                       "status": "done", "created_at": fired, "next_attempt_at": fired,
+                       "attempts": 1, "done_at": fired})  # fmt: skip
+        if alert_id % 5 == 0:
+            later = fired + timedelta(minutes=15)
+            events.append({"alert_id": alert_id, "at": later, "kind": "step", "rule": "STEP-1",
+                           "actor": None, "summary": "paged tier 2: user U0BOSS"})  # fmt: skip
+            outbox.append({"idempotency_key": f"p2:{alert_id}", "alert_id": alert_id,
+                           "kind": "page_dm", "payload": {"user": "U0BOSS", "tier": 1},
+                           "status": "done", "created_at": later, "next_attempt_at": later,
+                           "attempts": 1, "done_at": later})  # fmt: skip
+    return alerts, events, outbox
+
+
+async def seed(url: str, *, alerts: int, days: int, now: datetime) -> None:
+    db = Database(url)
+    await db.upgrade()
+    rng = random.Random(7)
+    start, span = now - timedelta(days=days), days * 86400.0
+    try:
+        for first in range(1, alerts + 1, BATCH):
+            count = min(BATCH, alerts - first + 1)
+            a, e, o = _rows(first, count, total=alerts, start=start, span=span, rng=rng)
+            async with db.write() as session:
+                conn = await session.connection()
+                await conn.execute(AlertRow.__table__.insert(), a)  # type: ignore[attr-defined]
+                await conn.execute(AlertEventRow.__table__.insert(), e)  # type: ignore[attr-defined]
+                await conn.execute(OutboxRow.__table__.insert(), o)  # type: ignore[attr-defined]
+            if (first // BATCH) % 20 == 0:
+                say(f"seeded {first + count - 1:,} alerts")
+        if not db.is_sqlite:
+            async with db.write() as session:
+                conn = await session.connection()
+                await conn.exec_driver_sql(f"SELECT setval('alert_id_seq', {alerts})")
+        await settle(db)
+    finally:
+        await db.dispose()
+
+
+def _measure(url: str, days: int, team: str | None, out: mp.Queue[dict[str, Any]]) -> None:
+    """In a fresh process: one report over the last ``days`` days; time and peak RSS."""
+    from bot.reports import make_review
+    from config.policy import load_policy
+    from config.settings import EXAMPLE_POLICY
+    from storage.review import ReviewFilter
+
+    policy = load_policy(EXAMPLE_POLICY, env={"TOCSIN_WEBHOOK_TOKEN": "x" * 10})
+    before = peak_rss_mb()
+
+    async def run() -> dict[str, Any]:
+        db = Database(url)
+        now = datetime.now(UTC)
+        spec = ReviewFilter(since=now - timedelta(days=days), until=now, team=team)
+        started = time.perf_counter()
+        review = await make_review(db, policy, spec)
+        data = review.as_dict()
+        elapsed = time.perf_counter() - started
+        await db.dispose()
+        return {"seconds": elapsed, "alerts": data["overall"]["alerts"],  # type: ignore[index]
+                "pages": data["overall"]["pages"]}  # type: ignore[index]  # fmt: skip
+
+    result = asyncio.run(run())
+    result.update(rss_before_mb=before, peak_rss_mb=peak_rss_mb())
+    out.put(result)
+
+
+def measure(url: str, days: int, team: str | None = None) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    queue: mp.Queue[dict[str, Any]] = ctx.Queue()
+    process = ctx.Process(target=_measure, args=(url, days, team, queue))
+    process.start()
+    result = queue.get(timeout=600)
+    process.join()
+    return result
+
+
+def page_paint(url: str, workdir: Path) -> dict[str, Any]:
+    """``tocsin serve`` on the database; Chromium signs in and loads the review page."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.test_sandbox_browser import CHROMIUM_ARGS, find_chromium
+    from tests.support.servers import free_port
+
+    chromium = find_chromium()
+    if chromium is None:
+        return {"skipped": "no chromium"}
+    port = free_port()
+    plain = url.replace("sqlite+aiosqlite", "sqlite").replace("postgresql+asyncpg", "postgresql")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TOCSIN_"))}
+    env.update(TOCSIN_PORT=str(port), TOCSIN_DATABASE_URL=plain, TOCSIN_REVIEW_TOKEN=TOKEN,
+               TOCSIN_LOG_FORMAT="json", TOCSIN_LOG_LEVEL="WARNING")  # fmt: skip
+    log = (workdir / "serve.log").open("wb")
+    server = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, stdout=log,
+                              stderr=log)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    figures: dict[str, Any] = {}
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.set_default_timeout(120_000)
+            page.goto(f"{base}/review/login")
+            page.get_by_label("Review token").fill(TOKEN)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{base}/review")
+            for name, path in (("7d", "/review"), ("30d", "/review?period=30d")):
+                page.goto(f"{base}{path}", wait_until="load")
+                timing = page.evaluate(
+                    """() => {
+                    const nav = performance.getEntriesByType('navigation')[0];
+                    const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+                    return {fcp: fcp ? fcp.startTime : null, load: nav.loadEventEnd,
+                            response_start: nav.responseStart};
+                    }"""
+                )
+                figures[name] = {k: v / 1000 if v is not None else None for k, v in timing.items()}
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+    return figures
+
+
+async def _main(args: argparse.Namespace) -> dict[str, Any]:
+    kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
+    results: dict[str, Any] = {}
+    for kind in kinds:
+        async with temporary_database(kind, args.postgres_url) as url:
+            say(f"{kind}: seeding {args.alerts:,} alerts over {args.days} days")
+            started = time.perf_counter()
+            await seed(url, alerts=args.alerts, days=args.days, now=datetime.now(UTC))
+            figures: dict[str, Any] = {"seed_seconds": time.perf_counter() - started}
+            say(f"{kind}: seeded in {figures['seed_seconds']:.0f} s")
+            figures["report_30d"] = measure(url, 30)
+            say(f"{kind}: 30-day report {figures['report_30d']}")
+            figures["report_30d_again"] = measure(url, 30)
+            say(f"{kind}: 30-day report again {figures['report_30d_again']}")
+            figures["report_7d_one_team"] = measure(url, 7, "team-3")
+            say(f"{kind}: 7-day report of one team {figures['report_7d_one_team']}")
+            if not args.no_browser:
+                with tempfile.TemporaryDirectory() as tmp:
+                    figures["page"] = await asyncio.to_thread(page_paint, url, Path(tmp))
+                say(f"{kind}: review page {figures['page']}")
+            results[kind] = figures
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--alerts", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+    load_before = os.getloadavg()
+    results = asyncio.run(_main(args))
+    print(json.dumps({"alerts": args.alerts, "days": args.days, "results": results,
+                      "cpus": os.cpu_count(), "load_before": load_before,
+                      "load_after": os.getloadavg()}, default=str))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
