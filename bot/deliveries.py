@@ -12,19 +12,23 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.outbound import OutboundPager, OutboundTarget, page_payload
+from bot.posting import Poster
 from bot.slack.render import notification_text, warning_blocks
 from bot.slack.render_noise import group_list_text
 from bot.slack.render_pages import approval_closed, approval_request, page_dm, reminder
-from escalation.model import AlertView, LevelSpec
+from bot.slack.render_record import follow_up_reminder, thread_message
+from escalation.model import AlertView, LevelSpec, Status
 from storage import outbox
 from storage.alerts import load_view
 from storage.approvals import approval_messages, record_approval_message
 from storage.db import Database
+from storage.follow_ups import FOLLOW_UP_REMINDER, get_follow_up
 from storage.group_store import GROUP_LIST, record_list_message, warning_of
 from storage.group_store import summary as group_summary
 from storage.messages import find_message, record_posted
 from storage.mirrors import mirrors_of, record_mirror_posted
 from storage.tables import AlertGroupRow, AlertMirrorRow
+from storage.timeline import THREAD_LINES, pending_thread_lines, set_thread_count
 
 log = structlog.get_logger("tocsin.outbox")
 
@@ -39,13 +43,21 @@ class Deliveries:
         clock: Clock,
         pager: OutboundPager | None = None,
         webhooks: Mapping[str, OutboundTarget] | None = None,
+        recent_days: int = 30,
+        poster: Poster | None = None,
     ) -> None:
+        self._recent_days = recent_days
         self._db = db
         self._client = client
+        self._poster = poster or Poster(client)
         self._levels = levels
         self._clock = clock
         self._pager = pager
         self._webhooks = webhooks or {}
+
+    async def probe(self) -> None:
+        """One cheap Slack call: does Slack answer again?"""
+        await self._client.auth_test()
 
     async def deliver(self, item: outbox.Claimed) -> None:
         if item.alert_id is None:
@@ -53,14 +65,20 @@ class Deliveries:
         if item.kind in ("post_warning", "update_warning"):
             await self._draw(item)
             return
+        if item.kind == THREAD_LINES:
+            await self._thread_lines(item)
+            return
+        if item.kind == FOLLOW_UP_REMINDER:
+            await self._follow_up_reminder(item)
+            return
         if item.kind == GROUP_LIST:
-            await self._group_list(int(item.payload["group"]))
+            await self._group_list(item, int(item.payload["group"]))
             return
         view = await self._view(item.alert_id)
         payload = item.payload
         match item.kind:
             case "thread_note":
-                await self._thread(item.alert_id, str(payload.get("text", "")))
+                await self._thread(item, item.alert_id, str(payload.get("text", "")))
             case "page_dm":
                 text, blocks = page_dm(
                     view,
@@ -69,7 +87,7 @@ class Deliveries:
                     rotation=payload.get("rotation"),
                     link=None,
                 )
-                await self._dm(str(payload["user"]), text, blocks)
+                await self._dm(item, str(payload["user"]), text, blocks)
             case "page_channel":
                 text, blocks = page_dm(
                     view,
@@ -78,43 +96,50 @@ class Deliveries:
                     rotation=None,
                     link=None,
                 )
-                await self._client.chat_postMessage(
-                    channel=str(payload["channel"]), text=text, blocks=blocks, unfurl_links=False
+                await self._poster.post(
+                    item,
+                    channel=str(payload["channel"]),
+                    text=text,
+                    blocks=blocks,
+                    unfurl_links=False,
                 )
             case "page_webhook":
                 await self._webhook(item, view)
             case "approval_request":
-                await self._ask(view, payload)
+                await self._ask(item, view, payload)
             case "approval_close":
                 await self._close_approval(view, payload)
             case "reminder":
                 deadline = view.owner_deadline_at
-                await self._dm(str(payload["user"]), reminder(view, deadline=deadline), None)
+                await self._dm(item, str(payload["user"]), reminder(view, deadline=deadline), None)
             case _:
                 raise ValueError(f"unknown outbox kind {item.kind!r}")
 
     async def _view(self, alert_id: int) -> AlertView:
         async with self._db.read() as session:
-            view = await load_view(session, alert_id, self._levels)
+            view = await load_view(session, alert_id, self._levels, recent_days=self._recent_days)
         if view is None:
             raise LookupError(f"alert {alert_id} does not exist")
         return view
 
-    async def _dm(self, user: str, text: str, blocks: list[dict[str, Any]] | None) -> str:
+    async def _dm(
+        self, item: outbox.Claimed, user: str, text: str, blocks: list[dict[str, Any]] | None
+    ) -> str:
         opened = await self._client.conversations_open(users=user)
         channel = str(opened["channel"]["id"])
-        response = await self._client.chat_postMessage(
-            channel=channel, text=text, blocks=blocks, unfurl_links=False
+        posted = await self._poster.post(
+            item, channel=channel, text=text, blocks=blocks, unfurl_links=False
         )
-        return f"{channel}:{response['ts']}"
+        return f"{channel}:{posted.ts}"
 
-    async def _thread(self, alert_id: int, text: str) -> None:
+    async def _thread(self, item: outbox.Claimed, alert_id: int, text: str) -> None:
         async with self._db.read() as session:
             message_id, _, _ = await warning_of(session, alert_id)
         message = await find_message(self._db, message_id)
         if message is None:
             raise LookupError(f"alert {alert_id} has no Slack message yet")
-        await self._client.chat_postMessage(
+        await self._poster.post(
+            item,
             channel=message.channel_id,
             thread_ts=message.ts,
             text=text,
@@ -139,7 +164,7 @@ class Deliveries:
         )
         await self._pager.send(target, payload=body, idempotency_key=f"tocsin-outbox-{item.id}")
 
-    async def _ask(self, view: AlertView, payload: Mapping[str, Any]) -> None:
+    async def _ask(self, item: outbox.Claimed, view: AlertView, payload: Mapping[str, Any]) -> None:
         approver, seq = str(payload["approver"]), int(payload["seq"])
         text, blocks = approval_request(
             view,
@@ -148,7 +173,7 @@ class Deliveries:
             reason=str(payload.get("reason") or ""),
             requested_by=payload.get("by"),
         )
-        where = await self._dm(approver, text, blocks)
+        where = await self._dm(item, approver, text, blocks)
         channel_id, ts = where.split(":", 1)
         await record_approval_message(
             self._db, alert_id=view.id, seq=seq, approver=approver, channel_id=channel_id, ts=ts
@@ -183,14 +208,18 @@ class Deliveries:
                 await outbox.mark_done(self._db, redundant, now=self._clock())
                 return
             else:
-                response = await self._client.chat_postMessage(
-                    channel=view.channel, text=text, blocks=blocks, unfurl_links=False
+                posted = await self._poster.post(
+                    item, channel=view.channel, text=text, blocks=blocks, unfurl_links=False
                 )
+                if posted.found:  # an earlier attempt posted it; show the current state
+                    await self._client.chat_update(
+                        channel=posted.channel_id, ts=posted.ts, text=text, blocks=blocks
+                    )
                 await record_posted(
                     self._db,
                     alert_id=item.alert_id,
-                    channel_id=str(response["channel"]),
-                    ts=str(response["ts"]),
+                    channel_id=posted.channel_id,
+                    ts=posted.ts,
                     now=self._clock(),
                 )
                 log.info("warning_posted", alert_id=item.alert_id, channel=view.channel)
@@ -202,7 +231,46 @@ class Deliveries:
         await self._draw_mirrors(view, text)
         await outbox.mark_done(self._db, redundant, now=self._clock())
 
-    async def _group_list(self, group_id: int) -> None:
+    async def _thread_lines(self, item: outbox.Claimed) -> None:
+        """Every timeline line pending for the alert, in one reply in its warning's thread.
+
+        Lines of an alert shown on another's warning (a group member: the group's member
+        list in that thread says how it stands) or never shown (silenced) stay in the
+        timeline only."""
+        assert item.alert_id is not None
+        later = await pending_thread_lines(self._db, item.alert_id, after_id=item.id)
+        async with self._db.read() as session:
+            message_id, _, _ = await warning_of(session, item.alert_id)
+        message = await find_message(self._db, message_id)
+        view = await self._view(item.alert_id)
+        if message_id != item.alert_id or (message is None and view.status is Status.SILENCED):
+            log.info("thread_lines_not_shown", alert_id=item.alert_id)
+            await outbox.mark_done(self._db, [i for i, _ in later], now=self._clock())
+            return
+        if message is None:
+            raise LookupError(f"alert {item.alert_id} has no Slack message yet")
+        payloads = [item.payload, *(payload for _, payload in later)]
+        text = thread_message(payloads, shown=message.thread_count, count=view.count)
+        await self._poster.post(
+            item,
+            channel=message.channel_id,
+            thread_ts=message.ts,
+            text=text,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        if view.count != message.thread_count:
+            await set_thread_count(self._db, item.alert_id, view.count)
+        await outbox.mark_done(self._db, [row_id for row_id, _ in later], now=self._clock())
+
+    async def _follow_up_reminder(self, item: outbox.Claimed) -> None:
+        found = await get_follow_up(self._db, int(item.payload["follow_up_id"]))
+        if found is None or found.done_at is not None:
+            return  # done since the reminder was queued: nothing to say
+        text, blocks = follow_up_reminder(found, now=self._clock())
+        await self._dm(item, found.owner, text, blocks)
+
+    async def _group_list(self, item: outbox.Claimed, group_id: int) -> None:
         """The thread message listing a group's members (resolved ones struck through)."""
         async with self._db.read() as session:
             group = await session.get(AlertGroupRow, group_id)
@@ -214,12 +282,16 @@ class Deliveries:
             raise LookupError(f"group {group_id} has no warning yet")
         text = group_list_text(found)
         if group.list_ts is None:
-            response = await self._client.chat_postMessage(
-                channel=message.channel_id, thread_ts=message.ts, text=text, unfurl_links=False
+            posted = await self._poster.post(
+                item,
+                channel=message.channel_id,
+                thread_ts=message.ts,
+                text=text,
+                unfurl_links=False,
             )
             async with self._db.write() as session:
                 await record_list_message(
-                    session, group_id, channel_id=str(response["channel"]), ts=str(response["ts"])
+                    session, group_id, channel_id=posted.channel_id, ts=posted.ts
                 )
         else:
             await self._client.chat_update(

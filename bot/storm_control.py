@@ -39,7 +39,9 @@ from storage.outbox import Claimed
 log = structlog.get_logger("tocsin.storm")
 
 RETRY_FAILED = timedelta(seconds=5)
-FOLDED_KINDS = frozenset({"update_warning", "thread_note", "group_list", "page_dm", "page_channel"})
+FOLDED_KINDS = frozenset(
+    {"update_warning", "thread_note", "thread_lines", "group_list", "page_dm", "page_channel"}
+)
 """Rows of a storm's member alerts that the storm stands for (others are delivered)."""
 
 

@@ -28,6 +28,7 @@ from config.grading import GradingRuleConfig, grading_problems
 from config.limits import AccessConfig, RateLimitConfig
 from config.matching import MatchValue
 from config.noise import LABEL_NAME, FlappingConfig, GroupingConfig
+from config.record import FollowUpConfig, LastTimeConfig
 from config.review import DigestConfig, ReviewConfig
 from config.routing import RouteExtras
 from config.storm import StormConfig
@@ -193,6 +194,10 @@ class PolicyFile(_Strict):
     """Default webhook rate limit of each integration (per replica); over it: 429."""
     access: AccessConfig = Field(default_factory=AccessConfig)
     """Who may act on alerts."""
+    last_time: LastTimeConfig = Field(default_factory=LastTimeConfig)
+    """How the warning finds earlier firings of the same problem ("last time")."""
+    follow_ups: FollowUpConfig = Field(default_factory=FollowUpConfig)
+    """When follow-ups taken on at resolution are due and how often their owners are reminded."""
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     """Reports and the review page: night, weekend, flapping."""
     storm: StormConfig = Field(default_factory=StormConfig)

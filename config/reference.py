@@ -32,6 +32,7 @@ from config.policy import (
     RouteTarget,
     TeamConfig,
 )
+from config.record import FollowUpConfig, LastTimeConfig
 from config.review import DigestConfig, ReviewConfig
 from config.routing import TimeWindowConfig
 from config.storm import StormConfig
@@ -57,6 +58,8 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("webhooks.<name>", WebhookConfig),
     ("rate_limit", RateLimitConfig),
     ("access", AccessConfig),
+    ("last_time", LastTimeConfig),
+    ("follow_ups", FollowUpConfig),
     ("review", ReviewConfig),
     ("storm", StormConfig),
     ("grouping", GroupingConfig),

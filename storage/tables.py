@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, text
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, false, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -41,6 +41,9 @@ class AlertRow(SQLModel, table=True):
             sqlite_where=text("status != 'resolved'"),
             postgresql_where=text("status != 'resolved'"),
         ),
+        # "last time" and "fired N times in 30 days": by fingerprint or by recurrence key
+        Index("ix_alert_fingerprint_fired_at", "fingerprint", "fired_at"),
+        Index("ix_alert_recurrence_key_fired_at", "recurrence_key", "fired_at"),
         Index("ix_alert_fired_at", "fired_at"),  # the review scans a period
         Index("ix_alert_team_fired_at", "team", "fired_at"),
     )
@@ -100,6 +103,8 @@ class AlertRow(SQLModel, table=True):
     approval_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     approval_requested_by: str | None = Field(default=None, max_length=64)
     approver_index: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    recurrence_key: str | None = Field(default=None, max_length=64)
+    """The alert's name and key labels, hashed (escalation.recurrence)."""
     # noise control: silences, grouping, flapping
     silence_id: int | None = None
     silenced_until: datetime | None = _ts(nullable=True)
@@ -141,6 +146,8 @@ class OutboxRow(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     done_at: datetime | None = _ts(nullable=True)
+    in_doubt: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    """The last attempt may have taken effect (crash, timeout, 5xx): look before repeating."""
 
 
 class SlackMessageRow(SQLModel, table=True):
@@ -151,6 +158,8 @@ class SlackMessageRow(SQLModel, table=True):
     channel_id: str = Field(max_length=64)
     ts: str = Field(max_length=64)
     posted_at: datetime = _ts()
+    thread_count: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    """The alert's fire count as its thread last reported it (repeats are summed up)."""
 
 
 class ApprovalMessageRow(SQLModel, table=True):
@@ -191,6 +200,24 @@ class ResolutionRow(SQLModel, table=True):
     owner: str | None = Field(default=None, max_length=64)
     time_to_acknowledge_s: float | None = None
     time_to_resolve_s: float | None = None
+
+
+class FollowUpRow(SQLModel, table=True):
+    """Work still owed after an alert was resolved: an owner, a due time, reminders."""
+
+    __tablename__ = "follow_up"
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    owner: str = Field(max_length=64, index=True)
+    due_at: datetime = _ts()
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _ts()
+    done_at: datetime | None = _ts(nullable=True)
+    done_by: str | None = Field(default=None, max_length=64)
+    next_remind_at: datetime | None = _ts(nullable=True, index=True)
+    """When the owner is reminded next; ``None`` once done."""
+    reminders: int = 0
 
 
 class StormRow(SQLModel, table=True):

@@ -18,7 +18,7 @@ from bot.rules import Rules
 from bot.slack import ids
 from escalation.events import Event
 from escalation.policy import EscalationPolicy
-from storage.actions import ActionResult, alert_policy, apply_action, record_refusal
+from storage.actions import ActionResult, Also, alert_policy, apply_action, record_refusal
 from storage.db import Database
 from storage.group_actions import apply_to_group, group_lead
 
@@ -111,7 +111,14 @@ class Acting:
         return False
 
     async def apply(
-        self, *, alert_id: int, user: str, event: Event, kind: str, request_key: str
+        self,
+        *,
+        alert_id: int,
+        user: str,
+        event: Event,
+        kind: str,
+        request_key: str,
+        also: Also | None = None,
     ) -> ActionResult:
         if not await self.may_act(user, alert_id, f"{_VERBS.get(kind, kind)} this alert"):
             return ActionResult(False, NOT_LISTED, "AUTH-2")
@@ -124,6 +131,7 @@ class Acting:
             request_key=request_key,
             now=self.clock(),
             directory=self.directory,
+            also=also,
         )
         if grouped is not None:
             result = grouped
@@ -139,6 +147,7 @@ class Acting:
                 request_key=request_key,
                 now=self.clock(),
                 directory=self.directory,
+                also=also,
             )
         log.info(
             "alert_action", alert_id=alert_id, user=user, kind=kind, ok=result.ok, rule=result.rule
@@ -187,6 +196,7 @@ class Acting:
         alert_id: int,
         event: Event,
         kind: str,
+        also: Also | None = None,
     ) -> None:
         """Apply the event a submitted modal stands for (acted on once per view); a refusal
         goes to the person by DM, as the modal is already closed."""
@@ -197,6 +207,7 @@ class Acting:
             event=event,
             kind=kind,
             request_key=f"view:{body['view']['id']}",
+            also=also,
         )
         if not result.ok and not result.duplicate:
             await client.chat_postMessage(channel=user, text=result.message)

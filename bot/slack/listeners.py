@@ -15,7 +15,9 @@ from bot.slack import ids
 from bot.slack.acting import USER_ID, Acting, alert_id_of, log, number, open_modal, tell
 from bot.slack.commands import HELP
 from bot.slack.payload import dig, text_at
+from bot.slack.record_listeners import alert_team, resolution_extras
 from bot.slack.render import resolve_modal
+from bot.slack.resolve_form import ResolveForm, read_resolve_form
 from escalation.events import Acknowledged, Assigned, Claimed, Resolved, Unacknowledged
 from storage.actions import first_time
 from storage.alerts import load_view
@@ -116,31 +118,32 @@ class Listeners:
     async def submit_resolve(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        values = dig(body, "view", "state", "values")
-        note = text_at(values, ids.RESOLVE_NOTE_BLOCK, ids.RESOLVE_NOTE_ACTION, "value")
-        cause = text_at(
-            values, ids.RESOLVE_CAUSE_BLOCK, ids.RESOLVE_CAUSE_ACTION, "selected_option", "value"
-        )
-        errors = {}
-        if not note.strip():
-            errors[ids.RESOLVE_NOTE_BLOCK] = "Say what was done."
-        if cause not in self._acting.rules.root_causes:
-            errors[ids.RESOLVE_CAUSE_BLOCK] = "Pick a root-cause category from the list."
+        acting = self._acting
         alert_id = number(text_at(body, "view", "private_metadata"))
-        if alert_id is None:
-            errors[ids.RESOLVE_NOTE_BLOCK] = "This form does not name an alert."
-        if errors or alert_id is None:
-            await ack(response_action="errors", errors=errors)
+        team = await alert_team(acting.db, alert_id) if alert_id is not None else None
+        values = dig(body, "view", "state", "values")
+        form = read_resolve_form(
+            values if isinstance(values, dict) else {},
+            root_causes=acting.rules.root_causes,
+            timezone=acting.rules.timezone_of(team or ""),
+            due_time=acting.rules.follow_up_due_time,
+            now=acting.clock(),
+        )
+        if alert_id is None or team is None:
+            form = {ids.RESOLVE_NOTE_BLOCK: "This form does not name an alert."}
+        if not isinstance(form, ResolveForm) or alert_id is None:
+            await ack(response_action="errors", errors=form if isinstance(form, dict) else {})
             return
         await ack()
         user = str(body["user"]["id"])
-        if not await self._acting.may_resolve(user, alert_id):
+        if not await acting.may_resolve(user, alert_id):
             await client.chat_postMessage(channel=user, text=STAND_DOWN_REFUSED)
             return
-        await self._acting.from_view(
+        await acting.from_view(
             body,
             client,
             alert_id=alert_id,
-            event=Resolved(actor=user, note=note.strip(), root_cause=cause),
+            event=Resolved(actor=user, note=form.note, root_cause=form.root_cause),
             kind="resolved",
+            also=resolution_extras(form, user=user, now=acting.clock()),
         )
