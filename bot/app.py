@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.access import AccessPolicy
 from bot.clock import Clock, system_clock
 from bot.deliveries import Deliveries
 from bot.digest import WeeklyDigest
@@ -31,9 +32,11 @@ from bot.handoffs import Handoffs
 from bot.inbox_worker import InboxWorker
 from bot.lanes import LaneGate
 from bot.metrics import CountingWebClient, Metrics
+from bot.openapi import READY_RESPONSES, document
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
 from bot.posting import Poster
+from bot.rate_limit import RateLimiter
 from bot.request_id import RequestIdMiddleware
 from bot.retention import InboxRetention
 from bot.review_web import build_review_web
@@ -45,6 +48,7 @@ from bot.slack.escalation_listeners import EscalationListeners
 from bot.slack.listeners import Listeners
 from bot.slack.record_listeners import RecordListeners
 from bot.slack.report_command import ReportCommand
+from bot.slack.request_checks import SlackRequestChecks
 from bot.slack.storm_listener import StormListener
 from bot.slack_health import HealthReportingWebClient, SlackHealth
 from bot.socket_mode import SocketModeRunner
@@ -115,7 +119,15 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     inbox_wakeup, outbox_wakeup, engine_wakeup = Wakeup(), Wakeup(), Wakeup()
     changed = Fanout(outbox_wakeup, engine_wakeup)
     directory = PolicyDirectory(policy)
-    acting = Acting(db=db, rules=rules, clock=clock, on_change=changed.set, directory=directory)
+    acting = Acting(
+        db=db,
+        rules=rules,
+        clock=clock,
+        on_change=changed.set,
+        directory=directory,
+        access=AccessPolicy(policy),
+        refused=metrics.refuse,
+    )
     Listeners(acting).register(bolt)
     EscalationListeners(acting).register(bolt)
     CommandListener(acting, report=ReportCommand(db=db, policy=policy, clock=clock)).register(bolt)
@@ -299,6 +311,7 @@ def build_http_app(
         version="0.1.0",
         lifespan=lifespan,
     )
+    document(app)
     app.include_router(
         webhook_router(
             rules=service.rules,
@@ -308,28 +321,51 @@ def build_http_app(
             on_stored=service.inbox_wakeup.set,
             public_url=settings.base_url(),
             metrics=service.metrics,
+            limiter=RateLimiter(
+                {
+                    i.name: i.rate_limit or service.policy.rate_limit
+                    for i in service.policy.integrations
+                }
+            ),
         )
     )
     review = build_review_web(settings, db=service.db, policy=service.policy, clock=service.clock)
     app.include_router(review.router())
     slack_handler = AsyncSlackRequestHandler(service.bolt)
+    slack_checks = SlackRequestChecks(
+        signing_secret=settings.signing_secret(),
+        max_body_bytes=settings.max_body_bytes,
+        metrics=service.metrics,
+    )
 
     @app.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
-        return await slack_handler.handle(request)
+        admitted = await slack_checks.admit(request)
+        if isinstance(admitted, Response):
+            return admitted
+        return await slack_handler.handle(admitted)
 
     app.add_middleware(RequestIdMiddleware)
 
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics", tags=["health"], summary="Prometheus metrics", response_class=PlainTextResponse
+    )
     async def metrics() -> Response:
         body = await service.metrics.render(service.db, now=service.clock())
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    @app.get("/healthz", tags=["health"], summary="The process is up")
+    @app.get(
+        "/healthz", tags=["health"], summary="The process is up", response_class=PlainTextResponse
+    )
     async def healthz() -> PlainTextResponse:
         return PlainTextResponse("ok")
 
-    @app.get("/readyz", tags=["health"], summary="Database reachable, migrations applied")
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Database reachable, migrations applied",
+        responses=READY_RESPONSES,
+    )
     async def readyz() -> JSONResponse:
         try:
             current = await service.db.migrations_current()

@@ -31,6 +31,12 @@ class Metrics:
             ["integration", "outcome"],
             registry=r,
         )
+        self.refused = Counter(
+            "tocsin_requests_refused",
+            "Webhook and Slack requests refused, by the check that refused them",
+            ["reason"],
+            registry=r,
+        )
         self.noise_dropped = Counter(
             "tocsin_noise_dropped",
             "Metric events dropped as noise (inside a grading rule's noise band)",
@@ -100,6 +106,9 @@ class Metrics:
             "Open alerts whose next step is overdue by more than 30 seconds",
             registry=r,
         )
+
+    def refuse(self, reason: str) -> None:
+        self.refused.labels(reason=reason).inc()
 
     async def render(self, db: Database, *, now: datetime) -> bytes:
         figures = await database_figures(db, now=now, late_after=timedelta(seconds=30))

@@ -68,6 +68,22 @@ def _templates() -> Environment:
     return env
 
 
+_ERROR_JSON: dict[str, Any] = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
+        }
+    }
+}
+REPORT_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a bad filter; `field` names it", "content": _ERROR_JSON},
+    401: {"description": "no or wrong review token", "content": _ERROR_JSON},
+    404: {"description": "the review is off (no TOCSIN_REVIEW_TOKEN)", "content": _ERROR_JSON},
+}
+
+
 class ReviewWeb:
     def __init__(
         self,
@@ -103,7 +119,8 @@ class ReviewWeb:
     def router(self) -> APIRouter:
         router = APIRouter()
         router.add_api_route("/api/reports", self.api_reports, methods=["GET"], tags=["review"],
-                             summary="Review figures for a period (JSON)")  # fmt: skip
+                             summary="Review figures for a period (JSON)",
+                             responses=REPORT_ERRORS)  # fmt: skip
         router.add_api_route("/review", self.page, methods=["GET"], include_in_schema=False)
         router.add_api_route("/review/login", self.login_form, methods=["GET"],
                              include_in_schema=False)  # fmt: skip

@@ -311,6 +311,7 @@ alerts may see where and how to post them."""
 
 _ERROR = {
     "type": "object",
+    "required": ["error"],  # so an answer matches exactly one of the two error shapes
     "properties": {
         "error": _STR,
         "field": _STR,
@@ -319,15 +320,22 @@ _ERROR = {
 }
 _PD_ERROR = {
     "type": "object",
+    "required": ["status", "message", "errors"],
     "properties": {"status": _STR, "message": _STR, "errors": {"type": "array", "items": _STR}},
 }
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {
+def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {
         "description": description,
         "content": {"application/json": {"schema": {"oneOf": [_ERROR, _PD_ERROR]}}},
     }
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+error_response = _error  # for answers documented elsewhere (bot/openapi.py)
 
 
 POST_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -7,7 +7,6 @@ pointed at another host: the ``routing_key`` picks the integration) and ``GET /w
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,8 +16,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import webhook_docs
+from bot.body_checks import BodyRefused, check_content_type, decode_json
 from bot.clock import Clock
 from bot.metrics import Metrics
+from bot.openapi import ABUSE_RESPONSES, WEBHOOK_SECURITY
+from bot.rate_limit import RateLimiter
 from bot.rules import Rules
 from bot.webhook_formats import (
     accepted,
@@ -47,7 +49,7 @@ def _token(request: Request) -> str | None:
 async def _read_capped(request: Request, limit: int) -> bytes | None:
     """The body, or ``None`` if it is larger than ``limit`` bytes."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         return None
     chunks: list[bytes] = []
     size = 0
@@ -60,15 +62,11 @@ async def _read_capped(request: Request, limit: int) -> bytes | None:
 
 
 def _decode(body: bytes) -> tuple[Any, str | None]:
-    """The decoded JSON body, or the reason it is not JSON."""
+    """The decoded JSON body, or the reason it is not JSON (bot.body_checks)."""
     try:
-        return json.loads(body), None
-    except UnicodeDecodeError:
-        return None, "body is not valid UTF-8"
-    except json.JSONDecodeError as exc:
-        return None, f"body is not JSON: {exc.msg} at line {exc.lineno} col {exc.colno}"
-    except RecursionError:
-        return None, "body is nested too deeply"
+        return decode_json(body), None
+    except BodyRefused as refusal:
+        return None, refusal.message
 
 
 def webhook_router(
@@ -80,18 +78,31 @@ def webhook_router(
     on_stored: Callable[[], None],
     public_url: str,
     metrics: Metrics | None = None,
+    limiter: RateLimiter | None = None,
 ) -> APIRouter:
     router = APIRouter(tags=["webhooks"])
     pagerduty = [c for c in rules.integrations.values() if is_pagerduty(c)]
 
-    def outcome(integration: str, name: str) -> None:
+    def outcome(integration: str, name: str, reason: str | None = None) -> None:
         if metrics is not None:
             metrics.webhooks.labels(integration=integration, outcome=name).inc()
+            if reason is not None:
+                metrics.refuse(reason)
 
-    def unauthorized(config: IntegrationConfig, why: str) -> JSONResponse:
+    def unauthorized(
+        config: IntegrationConfig, why: str, reason: str = "bad_token"
+    ) -> JSONResponse:
         log.warning("webhook_refused", integration=config.name, reason=why)
-        outcome(config.name, "unauthorized")
+        outcome(config.name, "unauthorized", reason)
         return refused(config, 401, why, headers={"WWW-Authenticate": "Bearer"})
+
+    def over_limit(config: IntegrationConfig) -> JSONResponse | None:
+        wait = limiter.retry_after(config.name) if limiter is not None else 0
+        if not wait:
+            return None
+        outcome(config.name, "rate_limited", "rate_limited")
+        message = f"integration {config.name!r} is over its rate limit; retry in {wait} s"
+        return refused(config, 429, message, headers={"Retry-After": str(wait)})
 
     async def handle(
         config: IntegrationConfig, request: Request, *, token_checked: bool, body: bytes | None
@@ -102,25 +113,38 @@ def webhook_router(
             return unauthorized(config, "wrong token")
         if given is None and not token_checked and not is_pagerduty(config):
             return unauthorized(config, "missing token")
+        routing_key_ok = token_checked or given is not None
+        limited = over_limit(config) if routing_key_ok else None  # before reading the body
+        if limited is not None:
+            return limited
+        try:
+            check_content_type(request.headers.get("content-type"))
+        except BodyRefused as refusal:
+            outcome(name, "bad_body", refusal.reason)
+            return refused(config, refusal.status, refusal.message)
         if body is None:
             body = await _read_capped(request, max_body_bytes)
         if body is None:
-            outcome(name, "too_large")
+            outcome(name, "too_large", "too_large")
             return refused(config, 413, f"body larger than {max_body_bytes} bytes")
         bad_signature = signature_problem(config, request.headers, body, now=clock())
         if bad_signature is not None:
-            return unauthorized(config, bad_signature)
-        payload, not_json = _decode(body)
-        if not_json is not None:
-            outcome(name, "bad_body")
-            return refused(config, 400, not_json)
-        routing_key_ok = token_checked or given is not None
-        if not routing_key_ok and not token_matches(body_token(config, payload), config):
-            return unauthorized(config, "missing or wrong token (or routing_key)")
+            return unauthorized(config, bad_signature, "bad_signature")
+        try:
+            payload = decode_json(body)
+        except BodyRefused as refusal:
+            outcome(name, "bad_body", refusal.reason)
+            return refused(config, refusal.status, refusal.message, field=refusal.field)
+        if not routing_key_ok:
+            if not token_matches(body_token(config, payload), config):
+                return unauthorized(config, "missing or wrong token (or routing_key)")
+            limited = over_limit(config)
+            if limited is not None:
+                return limited
         try:
             events = rules.ingest.parsers[config.format](payload)
         except PayloadError as exc:
-            outcome(name, "invalid")
+            outcome(name, "invalid", "invalid_payload")
             return invalid(config, exc)
         try:
             inbox_id = await inbox.store(
@@ -145,13 +169,13 @@ def webhook_router(
         status_code=202,
         summary="Receive alerts from a monitoring tool",
         description=webhook_docs.POST_DESCRIPTION,
-        responses=webhook_docs.POST_RESPONSES,
-        openapi_extra=webhook_docs.request_body(),
+        responses={**webhook_docs.POST_RESPONSES, **ABUSE_RESPONSES},
+        openapi_extra={**webhook_docs.request_body(), **WEBHOOK_SECURITY},
     )
     async def receive(integration: str, request: Request) -> Any:
         config = rules.integrations.get(integration)
         if config is None:
-            outcome("unknown", "not_found")
+            outcome("unknown", "not_found", "unknown_integration")
             return refused(None, 404, f"no integration named {integration!r}")
         return await handle(config, request, token_checked=False, body=None)
 
@@ -160,19 +184,20 @@ def webhook_router(
         status_code=202,
         summary="PagerDuty Events API v2 path (routing_key picks the integration)",
         description=webhook_docs.ENQUEUE_DESCRIPTION,
-        responses=webhook_docs.POST_RESPONSES,
+        responses={**webhook_docs.POST_RESPONSES, **ABUSE_RESPONSES},
         openapi_extra=webhook_docs.request_body(only="pagerduty"),
     )
     async def enqueue(request: Request) -> Any:
         body = await _read_capped(request, max_body_bytes)
         if body is None:
+            outcome("unknown", "too_large", "too_large")
             return refused(None, 413, f"body larger than {max_body_bytes} bytes")
         payload, _ = _decode(body)
         key = _token(request) or (payload.get("routing_key") if isinstance(payload, dict) else None)
         key = key if isinstance(key, str) else None
         matching = [c for c in pagerduty if token_matches(key, c)]  # every one: constant time
         if not matching:
-            outcome("unknown", "unauthorized")
+            outcome("unknown", "unauthorized", "bad_token")
             errors = ["routing_key does not belong to a pagerduty integration"]
             return JSONResponse(
                 {"status": "unauthorized", "message": "Invalid routing key", "errors": errors},

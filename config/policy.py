@@ -25,6 +25,7 @@ from pydantic import (
 from config.durations import parse_duration
 from config.escalation import EscalationPolicyConfig, RotationConfig, WebhookConfig
 from config.grading import GradingRuleConfig, grading_problems
+from config.limits import AccessConfig, RateLimitConfig
 from config.matching import MatchValue
 from config.noise import LABEL_NAME, FlappingConfig, GroupingConfig
 from config.record import FollowUpConfig, LastTimeConfig
@@ -37,6 +38,7 @@ SourceFormat = Literal["alertmanager", "generic", "grafana", "pagerduty"]
 SOURCE_FORMATS: tuple[str, ...] = ("alertmanager", "generic", "grafana", "pagerduty")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}\Z")
+_SECRET_PLACE = re.compile(r"(token|secret|password|url)$")  # values an error must not quote
 
 
 class _Strict(BaseModel):
@@ -62,6 +64,8 @@ class IntegrationConfig(_Strict):
     token: str = Field(min_length=8)
     """Bearer token the tool must send; literal or ${ENV_VAR}. PagerDuty senders may send it
     as the body's routing_key instead."""
+    rate_limit: RateLimitConfig | None = None
+    """Requests this integration may post (default: the top-level rate_limit)."""
     hmac_secret: str | None = Field(default=None, min_length=8)
     """Grafana only: the contact point's HMAC secret; every request must then carry a valid
     signature."""
@@ -186,6 +190,10 @@ class PolicyFile(_Strict):
     """On-call rotations by name."""
     webhooks: dict[str, WebhookConfig] = Field(default_factory=dict)
     """Outbound webhooks a tier can page, by name."""
+    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
+    """Default webhook rate limit of each integration (per replica); over it: 429."""
+    access: AccessConfig = Field(default_factory=AccessConfig)
+    """Who may act on alerts."""
     last_time: LastTimeConfig = Field(default_factory=LastTimeConfig)
     """How the warning finds earlier firings of the same problem ("last time")."""
     follow_ups: FollowUpConfig = Field(default_factory=FollowUpConfig)
@@ -324,7 +332,7 @@ def _describe(error: Mapping[str, object]) -> str:
         value is not None
         and not isinstance(value, dict | list)
         and '"' not in msg
-        and not path.endswith(("token", "secret"))  # never echo a secret
+        and not _SECRET_PLACE.search(path)  # never echo a secret
     ):
         msg = f'"{value}": {msg}'
     return f"{path}: {msg}" if path else msg

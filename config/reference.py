@@ -21,6 +21,7 @@ from config.escalation import (
     WebhookConfig,
 )
 from config.grading import BandConfig, GradingMatch, GradingRuleConfig
+from config.limits import AccessConfig, RateLimitConfig
 from config.noise import FlappingConfig, GroupingConfig
 from config.policy import (
     IntegrationConfig,
@@ -55,6 +56,8 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("rotations.<name>", RotationConfig),
     ("rotations.<name>.overrides[]", OverrideConfig),
     ("webhooks.<name>", WebhookConfig),
+    ("rate_limit", RateLimitConfig),
+    ("access", AccessConfig),
     ("last_time", LastTimeConfig),
     ("follow_ups", FollowUpConfig),
     ("review", ReviewConfig),

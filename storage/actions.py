@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,7 +48,7 @@ async def apply_action(
     ``also`` writes more of the record (a follow-up, a note) in the same transaction."""
     try:
         async with db.write() as session:
-            session.add(ProcessedRequestRow(key=request_key, received_at=now))
+            session.add(ProcessedRequestRow(key=fit_key(request_key), received_at=now))
             await session.flush()
             row = await session.get(AlertRow, alert_id, with_for_update=not db.is_sqlite)
             if row is None:
@@ -74,10 +75,18 @@ async def first_time(db: Database, *, key: str, now: datetime) -> bool:
     """Record a Slack request key; ``False`` if it was seen before (a retry or a replay)."""
     try:
         async with db.write() as session:
-            session.add(ProcessedRequestRow(key=key, received_at=now))
+            session.add(ProcessedRequestRow(key=fit_key(key), received_at=now))
     except IntegrityError:
         return False
     return True
+
+
+def fit_key(key: str) -> str:
+    """Keys fit the column: a long one (Slack ids are short; a forged one may not be) is
+    replaced by its digest, which is as unique."""
+    if len(key) <= 200:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 async def alert_policy(db: Database, alert_id: int) -> EscalationPolicy | None:
@@ -88,7 +97,7 @@ async def alert_policy(db: Database, alert_id: int) -> EscalationPolicy | None:
 
 
 async def record_refusal(
-    db: Database, *, alert_id: int, actor: str, what: str, now: datetime
+    db: Database, *, alert_id: int, actor: str, what: str, now: datetime, rule: str = "AUTH-1"
 ) -> None:
     """A person tried what they may not do: kept in the alert's timeline."""
     async with db.write() as session:
@@ -99,7 +108,7 @@ async def record_refusal(
                 alert_id=alert_id,
                 at=now,
                 kind="refused",
-                rule="AUTH-1",
+                rule=rule,
                 actor=actor,
                 summary=f"<@{actor}> may not {what}; refused",
             )

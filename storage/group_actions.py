@@ -22,7 +22,7 @@ from escalation.grouping import as_member
 from escalation.model import Status
 from escalation.ports import Directory
 from escalation.state import transition
-from storage.actions import ActionResult, Also
+from storage.actions import ActionResult, Also, fit_key
 from storage.alerts import policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
@@ -73,7 +73,7 @@ async def apply_to_group(
             targets = list((await session.exec(query.order_by(col(AlertRow.id)))).all())
             if group is None or len(targets) < 2:
                 return None
-            session.add(ProcessedRequestRow(key=request_key, received_at=now))
+            session.add(ProcessedRequestRow(key=fit_key(request_key), received_at=now))
             await session.flush()
             # the lead last: when every member resolves, no hand-over happens on the way
             targets.sort(key=lambda r: r.id == group.lead_id)

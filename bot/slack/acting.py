@@ -8,8 +8,10 @@ from typing import Any
 
 import structlog
 from slack_bolt.async_app import AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.access import NOT_LISTED, AccessPolicy
 from bot.clock import Clock
 from bot.directory import PolicyDirectory
 from bot.rules import Rules
@@ -22,6 +24,26 @@ from storage.group_actions import apply_to_group, group_lead
 
 log = structlog.get_logger("tocsin.slack")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}\Z")
+_VERBS = {
+    "acknowledged": "acknowledge",
+    "claimed": "claim",
+    "unacknowledged": "unacknowledge",
+    "assigned": "assign",
+    "resolved": "resolve",
+    "snoozed": "snooze",
+    "escalation_requested": "escalate",
+    "approved": "approve",
+    "denied": "deny",
+}
+
+
+_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def number(text: str) -> int | None:
+    """A non-negative id as sent in a button, a modal or a command (ASCII digits that fit a
+    database integer), else ``None``."""
+    return int(text) if _NUMBER.fullmatch(text) else None
 
 
 def alert_id_of(action: dict[str, Any]) -> int | None:
@@ -29,17 +51,29 @@ def alert_id_of(action: dict[str, Any]) -> int | None:
     raw = str(action.get("value") or "").split(":", 1)[0] or str(
         action.get("block_id", "")
     ).removeprefix(ids.ACTIONS_BLOCK_PREFIX)
-    return int(raw) if raw.isdigit() else None
+    return number(raw)
 
 
 def seq_of(action: dict[str, Any]) -> int | None:
     _, _, seq = str(action.get("value") or "").partition(":")
-    return int(seq) if seq.isdigit() else None
+    return number(seq)
 
 
 async def tell(respond: AsyncRespond, text: str) -> None:
     """A private answer to the person who pressed."""
     await respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+async def open_modal(
+    client: AsyncWebClient, respond: AsyncRespond, *, trigger_id: str, view: Any
+) -> None:
+    """Open a modal; if Slack refuses (a trigger expires after 3 s), say so privately."""
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", "") or exc.response.status_code)
+        log.warning("modal_not_opened", error=error)
+        await tell(respond, f"Slack would not open the form ({error}); press the button again.")
 
 
 class Acting:
@@ -51,12 +85,30 @@ class Acting:
         clock: Clock,
         on_change: Callable[[], None],
         directory: PolicyDirectory,
+        access: AccessPolicy | None = None,
+        refused: Callable[[str], None] = lambda _reason: None,
     ) -> None:
         self.db = db
         self.rules = rules
         self.clock = clock
         self.on_change = on_change
         self.directory = directory
+        self.access = access
+        self.refused = refused
+
+    async def may_act(self, user: str, alert_id: int | None, what: str) -> bool:
+        """Whether ``user`` may act on alerts at all (``access.responders``); a refusal about
+        an alert is kept in its timeline (``AUTH-2``)."""
+        well_formed = USER_ID.match(user) is not None
+        if well_formed and (self.access is None or self.access.may_act(user)):
+            return True
+        self.refused("not_allowed")
+        log.warning("action_refused", alert_id=alert_id, user=user, what=what, why="not listed")
+        if alert_id is not None and well_formed:
+            await record_refusal(
+                self.db, alert_id=alert_id, actor=user, what=what, now=self.clock(), rule="AUTH-2"
+            )
+        return False
 
     async def apply(
         self,
@@ -68,6 +120,8 @@ class Acting:
         request_key: str,
         also: Also | None = None,
     ) -> ActionResult:
+        if not await self.may_act(user, alert_id, f"{_VERBS.get(kind, kind)} this alert"):
+            return ActionResult(False, NOT_LISTED, "AUTH-2")
         grouped = await apply_to_group(
             self.db,
             alert_id=alert_id,
@@ -100,6 +154,10 @@ class Acting:
         )
         if result.ok:
             self.on_change()
+        elif result.duplicate:
+            self.refused("replayed")
+        else:
+            self.refused("unknown_alert" if result.rule is None else "not_now")
         return result
 
     async def may_approve(self, user: str, alert_id: int, what: str) -> bool:
@@ -122,8 +180,12 @@ class Acting:
         approvers = policy.approvers if policy is not None else ()
         if user in approvers or self.directory.has_role(user, "admin"):
             return True
+        self.refused("not_approver")
         log.warning("action_refused", alert_id=alert_id, user=user, what=what)
-        await record_refusal(self.db, alert_id=alert_id, actor=user, what=what, now=self.clock())
+        if USER_ID.match(user):
+            await record_refusal(
+                self.db, alert_id=alert_id, actor=user, what=what, now=self.clock()
+            )
         return False
 
     async def from_view(

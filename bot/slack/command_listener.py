@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.noise_text import noise_footer
 from bot.slack import ids, record_commands
-from bot.slack.acting import Acting
+from bot.slack.acting import Acting, number
 from bot.slack.commands import HELP, list_alerts, oncall_text, simulate_text
 from bot.slack.escape import mrkdwn
 from bot.slack.report_command import ReportCommand
@@ -79,13 +79,14 @@ class CommandListener:
         await respond(text=text, response_type="ephemeral")
 
     async def _escalate(self, args: list[str], user: str, command: dict[str, Any]) -> str:
-        if len(args) < 2 or not args[0].lstrip("#").isdigit():
+        alert_id = number(args[0].lstrip("#")) if args else None
+        if len(args) < 2 or alert_id is None:
             return "Usage: `/tocsin escalate <alert id> <reason>`"
         result = await self._acting.apply(
-            alert_id=int(args[0].lstrip("#")),
+            alert_id=alert_id,
             user=user,
             event=EscalationRequested(actor=user, reason=" ".join(args[1:])),
             kind="escalation_requested",
             request_key=f"command:{command.get('trigger_id')}",
         )
-        return f"Alert #{args[0].lstrip('#')}: {result.message}"
+        return f"Alert #{alert_id}: {result.message}"

@@ -7,8 +7,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.access import NOT_LISTED
 from bot.slack import ids
-from bot.slack.acting import Acting, alert_id_of, seq_of, tell
+from bot.slack.acting import Acting, alert_id_of, number, open_modal, seq_of, tell
+from bot.slack.payload import text_at
 from bot.slack.render_pages import reason_modal
 from escalation.events import EscalationApproved, EscalationDenied, EscalationRequested, Snoozed
 from escalation.snooze import snooze_until
@@ -30,7 +32,7 @@ class EscalationListeners:
     async def snooze(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         action = body["actions"][0]
-        choice = str((action.get("selected_option") or {}).get("value") or "")
+        choice = text_at(action, "selected_option", "value")
         alert_id = alert_id_of(action)
         if alert_id is None:
             await tell(respond, "This menu does not name an alert.")
@@ -57,6 +59,9 @@ class EscalationListeners:
         if alert_id is None:
             await tell(respond, "This button does not name an alert.")
             return
+        if not await self._acting.may_act(str(body["user"]["id"]), alert_id, "escalate this alert"):
+            await tell(respond, NOT_LISTED)
+            return
         modal = reason_modal(
             callback_id=ids.ESCALATE_MODAL,
             metadata=str(alert_id),
@@ -64,13 +69,14 @@ class EscalationListeners:
             label="Why does this need the next tier now?",
             submit="Ask",
         )
-        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+        await open_modal(client, respond, trigger_id=body["trigger_id"], view=modal)
 
     async def submit_escalate(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        reason, metadata = _reason(body), str(body["view"].get("private_metadata", ""))
-        if not reason or not metadata.isdigit():
+        reason = _reason(body)
+        alert_id = number(text_at(body, "view", "private_metadata"))
+        if not reason or alert_id is None:
             await ack(response_action="errors", errors={ids.REASON_BLOCK: "Give a reason."})
             return
         await ack()
@@ -78,7 +84,7 @@ class EscalationListeners:
         await self._acting.from_view(
             body,
             client,
-            alert_id=int(metadata),
+            alert_id=alert_id,
             event=EscalationRequested(actor=user, reason=reason),
             kind="escalation_requested",
         )
@@ -116,18 +122,19 @@ class EscalationListeners:
             label="Why not? (the current tier keeps the alert)",
             submit="Deny",
         )
-        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+        await open_modal(client, respond, trigger_id=body["trigger_id"], view=modal)
 
     async def submit_deny(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         reason = _reason(body)
-        alert_part, _, seq_part = str(body["view"].get("private_metadata", "")).partition(":")
-        if not reason or not alert_part.isdigit() or not seq_part.isdigit():
+        alert_part, _, seq_part = text_at(body, "view", "private_metadata").partition(":")
+        alert_id, seq = number(alert_part), number(seq_part)
+        if not reason or alert_id is None or seq is None:
             await ack(response_action="errors", errors={ids.REASON_BLOCK: "Give a reason."})
             return
         await ack()
-        user, alert_id, seq = str(body["user"]["id"]), int(alert_part), int(seq_part)
+        user = str(body["user"]["id"])
         if not await self._acting.may_approve(user, alert_id, "deny this escalation"):
             return
         await self._acting.from_view(
@@ -140,6 +147,6 @@ class EscalationListeners:
 
 
 def _reason(body: dict[str, Any]) -> str:
-    values = body["view"]["state"]["values"]
-    field = values.get(ids.REASON_BLOCK, {}).get(ids.REASON_ACTION) or {}
-    return str(field.get("value") or "").strip()
+    return text_at(
+        body, "view", "state", "values", ids.REASON_BLOCK, ids.REASON_ACTION, "value"
+    ).strip()

@@ -7,11 +7,14 @@ from typing import Any
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond, AsyncSay
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.access import NOT_LISTED
 from bot.slack import ids
-from bot.slack.acting import USER_ID, Acting, alert_id_of, log, tell
+from bot.slack.acting import USER_ID, Acting, alert_id_of, log, number, open_modal, tell
 from bot.slack.commands import HELP
+from bot.slack.payload import dig, text_at
 from bot.slack.record_listeners import alert_team, resolution_extras
 from bot.slack.render import resolve_modal
 from bot.slack.resolve_form import ResolveForm, read_resolve_form
@@ -53,7 +56,10 @@ class Listeners:
         return None
 
     async def mentioned(self, event: dict[str, Any], say: AsyncSay) -> None:
-        await say(text=HELP, thread_ts=event.get("thread_ts") or event.get("ts"))
+        try:
+            await say(text=HELP, thread_ts=event.get("thread_ts") or event.get("ts"))
+        except SlackApiError as exc:  # an answer to a mention is best effort
+            log.warning("mention_not_answered", error=str(exc.response.get("error", "")))
 
     async def acknowledge(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
@@ -71,9 +77,13 @@ class Listeners:
 
     async def assign(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        assignee = str(body["actions"][0].get("selected_user") or "")
+        assignee = text_at(body, "actions", 0, "selected_user")
         if not USER_ID.match(assignee):
             await tell(respond, "Pick a person to assign the alert to.")
+            return
+        access = self._acting.access
+        if access is not None and not access.may_act(assignee):
+            await tell(respond, f"<@{assignee}> is not among the people who may own alerts.")
             return
         await self._acting.from_button(
             body, respond, "assigned", lambda u: Assigned(actor=u, assignee=assignee)
@@ -96,39 +106,43 @@ class Listeners:
             await tell(respond, "This alert is already resolved.")
             return
         user = str(body["user"]["id"])
+        if not await self._acting.may_act(user, alert_id, "resolve this alert"):
+            await tell(respond, NOT_LISTED)
+            return
         if not await self._acting.may_resolve(user, alert_id):
             await tell(respond, STAND_DOWN_REFUSED)
             return
         modal = resolve_modal(view, root_causes=self._acting.rules.root_causes)
-        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+        await open_modal(client, respond, trigger_id=body["trigger_id"], view=modal)
 
     async def submit_resolve(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         acting = self._acting
-        metadata = str(body["view"].get("private_metadata", ""))
-        team = await alert_team(acting.db, int(metadata)) if metadata.isdigit() else None
+        alert_id = number(text_at(body, "view", "private_metadata"))
+        team = await alert_team(acting.db, alert_id) if alert_id is not None else None
+        values = dig(body, "view", "state", "values")
         form = read_resolve_form(
-            body["view"]["state"]["values"],
+            values if isinstance(values, dict) else {},
             root_causes=acting.rules.root_causes,
             timezone=acting.rules.timezone_of(team or ""),
             due_time=acting.rules.follow_up_due_time,
             now=acting.clock(),
         )
-        if not metadata.isdigit() or team is None:
+        if alert_id is None or team is None:
             form = {ids.RESOLVE_NOTE_BLOCK: "This form does not name an alert."}
-        if not isinstance(form, ResolveForm):
-            await ack(response_action="errors", errors=form)
+        if not isinstance(form, ResolveForm) or alert_id is None:
+            await ack(response_action="errors", errors=form if isinstance(form, dict) else {})
             return
         await ack()
         user = str(body["user"]["id"])
-        if not await acting.may_resolve(user, int(metadata)):
+        if not await acting.may_resolve(user, alert_id):
             await client.chat_postMessage(channel=user, text=STAND_DOWN_REFUSED)
             return
         await acting.from_view(
             body,
             client,
-            alert_id=int(metadata),
+            alert_id=alert_id,
             event=Resolved(actor=user, note=form.note, root_cause=form.root_cause),
             kind="resolved",
             also=resolution_extras(form, user=user, now=acting.clock()),

@@ -25,8 +25,9 @@ def serve_process(tmp_path: Path, **env_extra: str) -> Iterator[tuple[str, Path]
         TOCSIN_PORT=str(port),
         TOCSIN_DATABASE_URL=f"sqlite:///{tmp_path / 'tocsin.db'}",
         TOCSIN_LOG_FORMAT="json",
-        **env_extra,
     )
+    env.update(env_extra)  # may replace the defaults above (but not the port)
+    env["TOCSIN_PORT"] = str(port)
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

@@ -1,0 +1,35 @@
+"""Who may act on alerts at all, from the policy file's ``access.responders``.
+
+``listed`` (the default) admits the people the policy file names as able to act: people with
+at least one role, team members, rotation members (and their cover), policies' approvers and
+user targets. ``anyone`` admits every member of the Slack workspace. Approving stays with the
+policy's approvers and admins either way.
+"""
+
+from __future__ import annotations
+
+from config.policy import PolicyFile
+
+NOT_LISTED = (
+    "You are not among the people this Tocsin lets act on alerts. Ask an admin to add you to "
+    "the policy file (people, a team or a rotation)."
+)
+
+
+class AccessPolicy:
+    def __init__(self, policy: PolicyFile) -> None:
+        self.anyone = policy.access.responders == "anyone"
+        known = {user for user, person in policy.people.items() if person.roles}
+        for team in policy.teams.values():
+            known.update(team.members)
+        for rotation in policy.rotations.values():
+            known.update(rotation.members)
+            known.update(o.user for o in rotation.overrides)
+        for escalation in policy.policies.values():
+            known.update(escalation.approvers)
+            for tier in escalation.tiers:
+                known.update(t.user for t in tier.notify if t.user is not None)
+        self.listed = frozenset(known)
+
+    def may_act(self, user: str) -> bool:
+        return self.anyone or user in self.listed
