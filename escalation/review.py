@@ -243,6 +243,10 @@ class Review:
             found = self._leaves[(where, person)] = Tally()
         return found
 
+    def leaf(self, where: Where, person: str | None) -> Tally:
+        """The tally of one (group, person), for facts added in bulk (review_rows)."""
+        return self._leaf(where, person)
+
     def _merge(self) -> tuple[Tally, dict[str, dict[str, Tally]]]:
         if self._merged is None:
             overall = Tally()

@@ -102,12 +102,11 @@ async def count_alerts(db: Database, spec: ReviewFilter) -> int:
         return int((await conn.execute(query)).scalar_one())
 
 
-async def alert_facts(
-    db: Database, spec: ReviewFilter, *, progress: Callable[[int], None] | None = None
-) -> AsyncIterator[AlertFacts]:
-    """The period's alerts as facts, streamed from one query in partitions."""
+def alert_query(db: Database, spec: ReviewFilter) -> Select[Any]:
+    """One row per alert of the period: its groups and person, count, status, source flag, root
+    cause, firing time and the unrounded durations (seconds), the acknowledgement deadline."""
     fired = _epoch(db, ALERT.c.fired_at)
-    query = spec.apply(
+    return spec.apply(
         select(
             *_WHERE_COLUMNS,
             ALERT.c.count,
@@ -121,6 +120,13 @@ async def alert_facts(
             ALERT.c.policy_snapshot["ack_within"].as_float(),
         )
     )
+
+
+async def alert_facts(
+    db: Database, spec: ReviewFilter, *, progress: Callable[[int], None] | None = None
+) -> AsyncIterator[AlertFacts]:
+    """The period's alerts as facts, streamed from one query in partitions."""
+    query = alert_query(db, spec)
     resolved = Status.RESOLVED.value
     groups: dict[tuple[Any, ...], Where] = {}
     async with db.engine.connect() as conn:
