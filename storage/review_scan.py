@@ -1,8 +1,9 @@
 """The review's fast path: the same facts as :mod:`storage.review`, with the per-row work done
 by the database or in one tight loop.
 
-- Alerts: the same query as :func:`storage.review.alert_query`, streamed in partitions into
-  :class:`escalation.review_rows.AlertRows` (plain rows, no object per alert).
+- Alerts: the same query as :func:`storage.review.alert_query`, read in batches straight from
+  the driver's cursor (:mod:`storage.driver_rows`) into
+  :class:`escalation.review_rows.AlertRows` (plain tuples, no object per alert).
 - Pages: the database classifies each page's minute as night and/or weekend in its team's
   time zone — local seconds are UTC seconds plus the zone's offset, which changes only at the
   transitions listed by :func:`escalation.zone_spans.zone_spans` — and counts pages per group,
@@ -17,6 +18,7 @@ in the order :func:`storage.review.build_review` adds them, so the review is the
 from __future__ import annotations
 
 import asyncio
+from contextlib import aclosing
 from collections.abc import Callable, Sequence
 from datetime import time
 from typing import Any
@@ -42,6 +44,7 @@ from escalation.review_rows import (
 from escalation.zone_spans import ZoneSpans, zone_spans
 from storage import review as plain
 from storage.db import Database
+from storage.driver_rows import driver_batches
 from storage.review import ALERT, EVENT, OUTBOX, PAGE_KINDS, PARTITION, ReviewFilter
 
 DAY_S = 86400
@@ -206,10 +209,11 @@ async def build_review(
     )
     try:
         alerts = AlertRows(review)
-        async with db.engine.connect() as conn:
-            query = plain.alert_query(db, spec).execution_options(yield_per=PARTITION)
-            result = await conn.stream(query)
-            async for rows in result.partitions(PARTITION):
+        async with (
+            db.engine.connect() as conn,
+            aclosing(driver_batches(conn, plain.alert_query(db, spec), size=PARTITION)) as batches,
+        ):
+            async for rows in batches:
                 alerts.add(rows)
                 if progress is not None:
                     progress(len(rows))
