@@ -8,7 +8,7 @@ columns must be plain numbers, strings, booleans and NULLs that need no conversi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from sqlalchemy import Select
@@ -32,7 +32,7 @@ def driver_statement(conn: AsyncConnection, query: Select[Any]) -> tuple[str, li
 
 async def driver_batches(
     conn: AsyncConnection, query: Select[Any], *, size: int
-) -> AsyncIterator[Sequence[Sequence[Any]]]:
+) -> AsyncGenerator[Sequence[Sequence[Any]], None]:
     """The query's rows, ``size`` at a time (aiosqlite or asyncpg)."""
     sql, params = driver_statement(conn, query)
     raw = await conn.get_raw_connection()

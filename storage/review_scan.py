@@ -18,8 +18,8 @@ in the order :func:`storage.review.build_review` adds them, so the review is the
 from __future__ import annotations
 
 import asyncio
-from contextlib import aclosing
 from collections.abc import Callable, Sequence
+from contextlib import aclosing
 from datetime import time
 from typing import Any
 
@@ -113,16 +113,20 @@ def _weekend(hours: OffHours, local: ColumnElement[int]) -> ColumnElement[int]:
 async def page_rows(db: Database, spec: ReviewFilter, review: Review) -> Sequence[Any]:
     """Pages sent in the period, counted per group, person and class. Each page's local time
     is computed once, in a subquery the databases keep as is (``OFFSET 0``)."""
-    minute = cast(func.floor(plain._epoch(db, OUTBOX.c.created_at) / 60.0), BigInteger)
+    minute = cast(func.floor(plain.epoch_seconds(db, OUTBOX.c.created_at) / 60.0), BigInteger)
     person = OUTBOX.c.payload["user"].as_string().label("person")
     local = (minute * 60 + team_offset(review, minute * 60)).label("local")
-    pages = spec.apply(
-        select(*plain._WHERE_COLUMNS, person, local)
-        .select_from(OUTBOX.join(ALERT, ALERT.c.id == OUTBOX.c.alert_id))
-        .where(OUTBOX.c.kind.in_(PAGE_KINDS)),
-        time_column=OUTBOX.c.created_at,
-    ).offset(0).subquery()
-    groups = [pages.c[column.key] for column in plain._WHERE_COLUMNS]
+    pages = (
+        spec.apply(
+            select(*plain.WHERE_COLUMNS, person, local)
+            .select_from(OUTBOX.join(ALERT, ALERT.c.id == OUTBOX.c.alert_id))
+            .where(OUTBOX.c.kind.in_(PAGE_KINDS)),
+            time_column=OUTBOX.c.created_at,
+        )
+        .offset(0)
+        .subquery()
+    )
+    groups = [pages.c[column.key] for column in plain.WHERE_COLUMNS]
     classes = page_classes(review.off_hours, pages.c.local)
     query = select(*groups, pages.c.person, classes, func.count()).group_by(
         *groups, pages.c.person, classes
@@ -153,10 +157,10 @@ async def activity_rows(db: Database, spec: ReviewFilter) -> Sequence[Any]:
     )
     actor = case((decided, EVENT.c.actor), else_=literal(None))
     query = spec.apply(
-        select(*plain._WHERE_COLUMNS, actor, classes, func.count())
+        select(*plain.WHERE_COLUMNS, actor, classes, func.count())
         .select_from(EVENT.join(ALERT, ALERT.c.id == EVENT.c.alert_id))
         .where(or_(paged, asked, rule.in_((*plain.APPROVED, *plain.DENIED, *plain.TIMED_OUT))))
-        .group_by(*plain._WHERE_COLUMNS, actor, classes),
+        .group_by(*plain.WHERE_COLUMNS, actor, classes),
         time_column=EVENT.c.at,
     )
     async with db.engine.connect() as conn:
@@ -204,9 +208,7 @@ async def build_review(
     """Fill ``review`` from the database: the figures of :func:`storage.review.build_review`."""
     pages = asyncio.ensure_future(page_rows(db, spec, review))
     activity = asyncio.ensure_future(activity_rows(db, spec))
-    noisy = asyncio.ensure_future(
-        noisy_alerts(db, spec, top=10, min_cycles=review.flapping_cycles)
-    )
+    noisy = asyncio.ensure_future(noisy_alerts(db, spec, top=10, min_cycles=review.flapping_cycles))
     try:
         alerts = AlertRows(review)
         async with (
