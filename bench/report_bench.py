@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import multiprocessing as mp
@@ -33,12 +34,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
 from bench.instance import peak_rss_mb
 from bench.seed import settle, temporary_database
+from config.settings import async_url
 from escalation.model import AlertEvent, SourceStatus
 from escalation.policy import NO_POLICY
 from escalation.state import open_alert
@@ -274,17 +279,46 @@ def page_paint(url: str, workdir: Path) -> dict[str, Any]:
     return figures
 
 
+@contextlib.asynccontextmanager
+async def _database(kind: str, args: argparse.Namespace) -> AsyncIterator[tuple[str, datetime]]:
+    """The database to measure and the end of its history: ``--url`` seeded once and kept
+    (seeding is skipped when it already holds alerts), or a throw-away one seeded now."""
+    if args.url is not None:
+        url = async_url(args.url)
+        db = Database(url)
+        await db.upgrade()
+        async with db.engine.connect() as conn:
+            last = (await conn.execute(select(func.max(AlertRow.fired_at)))).scalar_one()
+        await db.dispose()
+        if last is None:
+            now = datetime.now(UTC)
+            await _seed_timed(kind, url, args, now)
+        else:
+            now = last if last.tzinfo else last.replace(tzinfo=UTC)
+            say(f"{kind}: measuring the alerts already in {args.url} (up to {now:%Y-%m-%d %H:%M})")
+        yield url, now
+        return
+    async with temporary_database(kind, args.postgres_url) as url:
+        now = datetime.now(UTC)
+        await _seed_timed(kind, url, args, now)
+        yield url, now
+
+
+async def _seed_timed(kind: str, url: str, args: argparse.Namespace, now: datetime) -> None:
+    say(f"{kind}: seeding {args.alerts:,} alerts over {args.days} days")
+    started = time.perf_counter()
+    await seed(url, alerts=args.alerts, days=args.days, now=now)
+    say(f"{kind}: seeded in {time.perf_counter() - started:.0f} s")
+
+
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
     kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
+    if args.url is not None:
+        kinds = ("sqlite" if args.url.startswith("sqlite") else "postgres",)
     results: dict[str, Any] = {}
     for kind in kinds:
-        async with temporary_database(kind, args.postgres_url) as url:
-            say(f"{kind}: seeding {args.alerts:,} alerts over {args.days} days")
-            started = time.perf_counter()
-            now = datetime.now(UTC)
-            await seed(url, alerts=args.alerts, days=args.days, now=now)
-            figures: dict[str, Any] = {"seed_seconds": time.perf_counter() - started}
-            say(f"{kind}: seeded in {figures['seed_seconds']:.0f} s")
+        async with _database(kind, args) as (url, now):
+            figures: dict[str, Any] = {}
             figures["report_30d"] = measure(url, now, 30)
             say(f"{kind}: 30-day report {figures['report_30d']}")
             figures["report_30d_again"] = measure(url, now, 30)
@@ -313,6 +347,11 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument(
+        "--url",
+        help="a database to keep: seeded when empty, else measured as it is (seed once, "
+        "measure often); sqlite:///path or postgresql://…",
+    )
     parser.add_argument(
         "--compare",
         action="store_true",

@@ -18,12 +18,13 @@ in the order :func:`storage.review.build_review` adds them, so the review is the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from contextlib import aclosing
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import aclosing, asynccontextmanager
 from datetime import time
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from escalation.offhours import OffHours
@@ -47,10 +48,30 @@ from storage.db import Database
 from storage.driver_rows import driver_batches
 from storage.review import ALERT, EVENT, OUTBOX, PAGE_KINDS, PARTITION, ReviewFilter
 
+SCAN_CACHE_KIB = 8192
+"""SQLite page cache of a connection while it scans for the review (storage.db gives each
+connection 64 MiB for the escalation steps' random access; a scan reads each page once, and
+four scanning connections at 64 MiB each would double the report's peak memory)."""
 DAY_S = 86400
 WEEK_DAYS = 7
 THURSDAY = 3
 """1970-01-01, day 0 of UTC seconds, was a Thursday (Monday is 0)."""
+
+
+@asynccontextmanager
+async def scan_connection(db: Database) -> AsyncIterator[AsyncConnection]:
+    """A connection for one of the review's scans; on SQLite with a small page cache while it
+    scans, given back as it was afterwards."""
+    async with db.engine.connect() as conn:
+        if not db.is_sqlite:
+            yield conn
+            return
+        previous = int((await conn.exec_driver_sql("PRAGMA cache_size")).scalar_one())
+        await conn.exec_driver_sql(f"PRAGMA cache_size=-{SCAN_CACHE_KIB}")
+        try:
+            yield conn
+        finally:
+            await conn.exec_driver_sql(f"PRAGMA cache_size={previous}")
 
 
 def _offset(spans: ZoneSpans, seconds: ColumnElement[int]) -> ColumnElement[int]:
@@ -131,7 +152,7 @@ async def page_rows(db: Database, spec: ReviewFilter, review: Review) -> Sequenc
     query = select(*groups, pages.c.person, classes, func.count()).group_by(
         *groups, pages.c.person, classes
     )
-    async with db.engine.connect() as conn:
+    async with scan_connection(db) as conn:
         return (await conn.execute(query)).all()
 
 
@@ -163,7 +184,7 @@ async def activity_rows(db: Database, spec: ReviewFilter) -> Sequence[Any]:
         .group_by(*plain.WHERE_COLUMNS, actor, classes),
         time_column=EVENT.c.at,
     )
-    async with db.engine.connect() as conn:
+    async with scan_connection(db) as conn:
         return (await conn.execute(query)).all()
 
 
@@ -193,7 +214,7 @@ async def noisy_alerts(
     query = select(g.fingerprint, g.title, g.firings, g.cycles, g.marked).where(
         or_(g.by_firings <= top, and_(g.flapping == 1, g.by_cycles <= top))
     )
-    async with db.engine.connect() as conn:
+    async with scan_connection(db) as conn:
         rows = (await conn.execute(query)).all()
     return [NoisyAlert(r[0], r[1], int(r[2]), int(r[3]), marked=r[4] is not None) for r in rows]
 
@@ -206,23 +227,27 @@ async def build_review(
     progress: Callable[[int], None] | None = None,
 ) -> Review:
     """Fill ``review`` from the database: the figures of :func:`storage.review.build_review`."""
-    pages = asyncio.ensure_future(page_rows(db, spec, review))
-    activity = asyncio.ensure_future(activity_rows(db, spec))
-    noisy = asyncio.ensure_future(noisy_alerts(db, spec, top=10, min_cycles=review.flapping_cycles))
+    small = asyncio.gather(
+        page_rows(db, spec, review),
+        activity_rows(db, spec),
+        noisy_alerts(db, spec, top=10, min_cycles=review.flapping_cycles),
+    )
     try:
         alerts = AlertRows(review)
         async with (
-            db.engine.connect() as conn,
+            scan_connection(db) as conn,
             aclosing(driver_batches(conn, plain.alert_query(db, spec), size=PARTITION)) as batches,
         ):
             async for rows in batches:
                 alerts.add(rows)
                 if progress is not None:
                     progress(len(rows))
-        add_page_counts(review, await pages)
-        add_activity_counts(review, await activity)
-        review.set_noisy(await noisy)
-    finally:
-        for task in (pages, activity, noisy):
-            task.cancel()
+        pages, activity, noisy = await small
+    except BaseException:
+        small.cancel()  # the alert scan failed: stop the others and collect their outcome
+        await asyncio.gather(small, return_exceptions=True)
+        raise
+    add_page_counts(review, pages)
+    add_activity_counts(review, activity)
+    review.set_noisy(noisy)
     return review
