@@ -89,12 +89,15 @@ def _clock_s(at: time) -> float:
     return at.hour * 3600 + at.minute * 60 + at.second + at.microsecond / 1e6
 
 
-def team_offset(review: Review, seconds: ColumnElement[int]) -> ColumnElement[int]:
+def team_offset(
+    review: Review, spec: ReviewFilter, seconds: ColumnElement[int]
+) -> ColumnElement[int]:
     """The UTC offset of the alert's team zone at ``seconds`` (whole UTC seconds), as SQL; a
     team not in the policy file is on UTC, as in :meth:`Review.add_pages`."""
+    since, until = min(spec.since, review.since), max(spec.until, review.until)
     zones: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[ZoneSpans, list[str]]] = {}
     for team, zone in sorted(review.team_zones.items()):
-        spans = zone_spans(zone, review.since, review.until)
+        spans = zone_spans(zone, since, until)
         if spans.offsets == (0,):
             continue
         zones.setdefault((spans.starts, spans.offsets), (spans, []))[1].append(team)
@@ -136,7 +139,7 @@ async def page_rows(db: Database, spec: ReviewFilter, review: Review) -> Sequenc
     is computed once, in a subquery the databases keep as is (``OFFSET 0``)."""
     minute = cast(func.floor(plain.epoch_seconds(db, OUTBOX.c.created_at) / 60.0), BigInteger)
     person = OUTBOX.c.payload["user"].as_string().label("person")
-    local = (minute * 60 + team_offset(review, minute * 60)).label("local")
+    local = (minute * 60 + team_offset(review, spec, minute * 60)).label("local")
     pages = (
         spec.apply(
             select(*plain.WHERE_COLUMNS, person, local)
