@@ -18,14 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 def driver_statement(conn: AsyncConnection, query: Select[Any]) -> tuple[str, list[Any]]:
     """The SQL text in the driver's paramstyle and its positional parameters."""
     dialect = conn.dialect
-    compiled = query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    compiled = query.compile(dialect=dialect)
     if not dialect.positional or compiled.positiontup is None:
         raise ValueError(f"{dialect.name}: the driver's parameters are not positional")
     values = compiled.construct_params()
     params: list[Any] = []
     for name in compiled.positiontup:
+        bind = compiled.binds[name]
+        if bind.expanding:
+            raise ValueError(f"{name}: IN lists of parameters are not supported here")
         value = values[name]
-        processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
         params.append(value if processor is None else processor(value))
     return str(compiled), params
 
@@ -47,6 +50,11 @@ async def driver_batches(
         return
     if conn.dialect.driver != "asyncpg":
         raise ValueError(f"no driver cursor for {conn.dialect.name}+{conn.dialect.driver}")
+    if driver.is_in_transaction():  # a cursor lives in a transaction: the caller's, or ours
+        cursor = await driver.cursor(sql, *params)
+        while rows := await cursor.fetch(size):
+            yield rows
+        return
     async with driver.transaction(readonly=True):
         cursor = await driver.cursor(sql, *params)
         while rows := await cursor.fetch(size):

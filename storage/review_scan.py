@@ -52,6 +52,11 @@ SCAN_CACHE_KIB = 8192
 """SQLite page cache of a connection while it scans for the review (storage.db gives each
 connection 64 MiB for the escalation steps' random access; a scan reads each page once, and
 four scanning connections at 64 MiB each would double the report's peak memory)."""
+RANDOM_PAGE_COST = 1.1
+"""PostgreSQL's planner cost of a random page read while the review scans (the default, 4,
+is for spinning disks). With it the page and timeline joins look each alert up by its key
+(~100,000 lookups) instead of hashing a sequential scan of the whole alert table: 0.97 → 0.36 s
+and 0.67 → 0.29 s over 1,000,000 stored alerts."""
 DAY_S = 86400
 WEEK_DAYS = 7
 THURSDAY = 3
@@ -60,10 +65,13 @@ THURSDAY = 3
 
 @asynccontextmanager
 async def scan_connection(db: Database) -> AsyncIterator[AsyncConnection]:
-    """A connection for one of the review's scans; on SQLite with a small page cache while it
-    scans, given back as it was afterwards."""
+    """A connection for one of the review's scans: on SQLite with a small page cache while it
+    scans (given back as it was afterwards), on PostgreSQL in a transaction that plans for
+    cached data."""
     async with db.engine.connect() as conn:
         if not db.is_sqlite:
+            # for this transaction only: see RANDOM_PAGE_COST
+            await conn.exec_driver_sql(f"SET LOCAL random_page_cost = {RANDOM_PAGE_COST}")
             yield conn
             return
         previous = int((await conn.exec_driver_sql("PRAGMA cache_size")).scalar_one())
