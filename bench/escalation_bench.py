@@ -30,10 +30,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bench.instance import InstanceSpec, StepLog, peak_rss_mb, run_instance
 from bench.seed import Planned, fix_sequences, insert, settle, spread, temporary_database
+from escalation.timeline import STEP_RULES
 from storage.db import Database
 from storage.tables import AlertEventRow, AlertRow
 
@@ -139,7 +140,9 @@ def commit_times(logs: Sequence[StepLog]) -> dict[datetime, datetime]:
 
 async def step_rows(db: Database) -> list[tuple[int, datetime]]:
     async with db.read() as session:
-        query = select(AlertEventRow.alert_id, AlertEventRow.at).where(AlertEventRow.kind == "step")
+        query = select(AlertEventRow.alert_id, AlertEventRow.at).where(
+            col(AlertEventRow.rule).in_(STEP_RULES)
+        )
         return [(int(a), at) for a, at in (await session.exec(query)).all()]
 
 
@@ -148,7 +151,7 @@ async def count_steps(db: Database, first_id: int) -> int:
         query = (
             select(func.count())
             .select_from(AlertEventRow)
-            .where(AlertEventRow.kind == "step", AlertEventRow.alert_id >= first_id)
+            .where(col(AlertEventRow.rule).in_(STEP_RULES), AlertEventRow.alert_id >= first_id)
         )
         return int((await session.exec(query)).one())
 

@@ -24,12 +24,15 @@ from bot.deliveries import Deliveries
 from bot.digest import WeeklyDigest
 from bot.directory import PolicyDirectory
 from bot.escalation_engine import EscalationEngine
+from bot.follow_up_reminders import FollowUpReminders
 from bot.handoffs import Handoffs
 from bot.inbox_worker import InboxWorker
+from bot.lanes import LaneGate
 from bot.metrics import CountingWebClient, Metrics
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
 from bot.request_id import RequestIdMiddleware
+from bot.retention import InboxRetention
 from bot.review_web import build_review_web
 from bot.rules import Rules, build_rules
 from bot.sandbox import SlackWorld, build_sandbox_app
@@ -37,8 +40,11 @@ from bot.slack.acting import Acting
 from bot.slack.command_listener import CommandListener
 from bot.slack.escalation_listeners import EscalationListeners
 from bot.slack.listeners import Listeners
+from bot.slack.record_listeners import RecordListeners
 from bot.slack.report_command import ReportCommand
+from bot.slack.storm_listener import StormListener
 from bot.socket_mode import SocketModeRunner
+from bot.storm_control import StormControl, storm_rules
 from bot.wakeup import Fanout, Wakeup
 from bot.webhooks import webhook_router
 from config.policy import PolicyFile, load_policy
@@ -68,6 +74,8 @@ class Service:
     metrics: Metrics
     clock: Clock = system_clock
     world: SlackWorld | None = None
+    follow_ups: FollowUpReminders | None = None
+    retention: InboxRetention | None = None
     digest: WeeklyDigest | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -104,6 +112,8 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     Listeners(acting).register(bolt)
     EscalationListeners(acting).register(bolt)
     CommandListener(acting, report=ReportCommand(db=db, policy=policy, clock=clock)).register(bolt)
+    RecordListeners(acting).register(bolt)
+    StormListener(acting).register(bolt)
     inbox_worker = InboxWorker(
         db=db,
         rules=rules.ingest,
@@ -124,13 +134,32 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         )
         for name, hook in policy.webhooks.items()
     }
+    # Deliveries handle 429s per channel themselves (bot.lanes): no sleeping retry handler.
+    delivery_slack = CountingWebClient(
+        token=settings.bot_token(),
+        base_url=slack_api_url(settings),
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2)],
+    )
+    delivery_slack.metrics = metrics
+    gate = LaneGate(rate=settings.slack_channel_rate, burst=settings.slack_channel_burst)
+    storm_rules_, storm_display = storm_rules(policy.storm)
+    storm_control = StormControl(
+        db=db,
+        client=delivery_slack,
+        rules=storm_rules_,
+        display=storm_display,
+        levels=rules.levels,
+        gate=gate,
+        clock=clock,
+    )
     deliveries = Deliveries(
         db=db,
-        client=slack,
+        client=delivery_slack,
         levels=rules.levels,
         clock=clock,
         pager=OutboundPager(client=http),
         webhooks=webhooks,
+        recent_days=rules.last_time_days,
     )
     sender = OutboxSender(
         db=db,
@@ -139,6 +168,8 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         wakeup=outbox_wakeup,
         poll_seconds=settings.outbox_poll_seconds,
         metrics=metrics,
+        gate=gate,
+        storms=storm_control,
     )
     engine = EscalationEngine(
         db=db,
@@ -174,6 +205,10 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         metrics=metrics,
         clock=clock,
         world=SlackWorld(public_url=f"{settings.base_url()}/sandbox") if settings.sandbox else None,
+        follow_ups=FollowUpReminders(
+            db=db, clock=clock, every_seconds=rules.follow_up_every_seconds, on_queued=outbox_wakeup
+        ),
+        retention=InboxRetention(db=db, clock=clock, days=settings.inbox_retention_days),
         digest=WeeklyDigest(db=db, policy=policy, client=slack, clock=clock),
     )
 
@@ -198,6 +233,9 @@ def build_http_app(
             service.tasks.append(asyncio.create_task(service.outbox_sender.run()))
             if run_engine:
                 service.tasks.append(asyncio.create_task(service.engine.run()))
+                for timer in (service.follow_ups, service.retention):
+                    if timer is not None:
+                        service.tasks.append(asyncio.create_task(timer.run()))
                 if service.digest is not None:
                     service.tasks.append(asyncio.create_task(service.digest.run()))
         log.info(

@@ -15,16 +15,19 @@ from bot.outbound import OutboundPager, OutboundTarget, page_payload
 from bot.slack.render import notification_text, warning_blocks
 from bot.slack.render_noise import group_list_text
 from bot.slack.render_pages import approval_closed, approval_request, page_dm, reminder
-from escalation.model import AlertView, LevelSpec
+from bot.slack.render_record import follow_up_reminder, thread_message
+from escalation.model import AlertView, LevelSpec, Status
 from storage import outbox
 from storage.alerts import load_view
 from storage.approvals import approval_messages, record_approval_message
 from storage.db import Database
+from storage.follow_ups import FOLLOW_UP_REMINDER, get_follow_up
 from storage.group_store import GROUP_LIST, record_list_message, warning_of
 from storage.group_store import summary as group_summary
 from storage.messages import find_message, record_posted
 from storage.mirrors import mirrors_of, record_mirror_posted
 from storage.tables import AlertGroupRow, AlertMirrorRow
+from storage.timeline import THREAD_LINES, pending_thread_lines, set_thread_count
 
 log = structlog.get_logger("tocsin.outbox")
 
@@ -39,7 +42,9 @@ class Deliveries:
         clock: Clock,
         pager: OutboundPager | None = None,
         webhooks: Mapping[str, OutboundTarget] | None = None,
+        recent_days: int = 30,
     ) -> None:
+        self._recent_days = recent_days
         self._db = db
         self._client = client
         self._levels = levels
@@ -52,6 +57,12 @@ class Deliveries:
             raise ValueError(f"outbox row {item.id} of kind {item.kind} has no alert")
         if item.kind in ("post_warning", "update_warning"):
             await self._draw(item)
+            return
+        if item.kind == THREAD_LINES:
+            await self._thread_lines(item)
+            return
+        if item.kind == FOLLOW_UP_REMINDER:
+            await self._follow_up_reminder(item)
             return
         if item.kind == GROUP_LIST:
             await self._group_list(int(item.payload["group"]))
@@ -95,7 +106,7 @@ class Deliveries:
 
     async def _view(self, alert_id: int) -> AlertView:
         async with self._db.read() as session:
-            view = await load_view(session, alert_id, self._levels)
+            view = await load_view(session, alert_id, self._levels, recent_days=self._recent_days)
         if view is None:
             raise LookupError(f"alert {alert_id} does not exist")
         return view
@@ -201,6 +212,44 @@ class Deliveries:
             log.info("warning_updated", alert_id=item.alert_id, status=view.status.value)
         await self._draw_mirrors(view, text)
         await outbox.mark_done(self._db, redundant, now=self._clock())
+
+    async def _thread_lines(self, item: outbox.Claimed) -> None:
+        """Every timeline line pending for the alert, in one reply in its warning's thread.
+
+        Lines of an alert shown on another's warning (a group member: the group's member
+        list in that thread says how it stands) or never shown (silenced) stay in the
+        timeline only."""
+        assert item.alert_id is not None
+        later = await pending_thread_lines(self._db, item.alert_id, after_id=item.id)
+        async with self._db.read() as session:
+            message_id, _, _ = await warning_of(session, item.alert_id)
+        message = await find_message(self._db, message_id)
+        view = await self._view(item.alert_id)
+        if message_id != item.alert_id or (message is None and view.status is Status.SILENCED):
+            log.info("thread_lines_not_shown", alert_id=item.alert_id)
+            await outbox.mark_done(self._db, [i for i, _ in later], now=self._clock())
+            return
+        if message is None:
+            raise LookupError(f"alert {item.alert_id} has no Slack message yet")
+        payloads = [item.payload, *(payload for _, payload in later)]
+        text = thread_message(payloads, shown=message.thread_count, count=view.count)
+        await self._client.chat_postMessage(
+            channel=message.channel_id,
+            thread_ts=message.ts,
+            text=text,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        if view.count != message.thread_count:
+            await set_thread_count(self._db, item.alert_id, view.count)
+        await outbox.mark_done(self._db, [row_id for row_id, _ in later], now=self._clock())
+
+    async def _follow_up_reminder(self, item: outbox.Claimed) -> None:
+        found = await get_follow_up(self._db, int(item.payload["follow_up_id"]))
+        if found is None or found.done_at is not None:
+            return  # done since the reminder was queued: nothing to say
+        text, blocks = follow_up_reminder(found, now=self._clock())
+        await self._dm(found.owner, text, blocks)
 
     async def _group_list(self, group_id: int) -> None:
         """The thread message listing a group's members (resolved ones struck through)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.routing_rules import grading_rules, route_rules
 from config.escalation import EscalationPolicyConfig
@@ -24,6 +24,11 @@ class Rules:
     root_causes: tuple[str, ...]
     policies: dict[str, EscalationPolicyConfig]
     team_timezones: dict[str, str]
+    follow_up_due_time: str = "09:00"
+    follow_up_every_seconds: int = 86400
+    last_time_days: int = 30
+    team_members: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Teams that list their members; anyone may add notes to other teams' alerts."""
 
     def timezone_of(self, team: str) -> str:
         return self.team_timezones.get(team, "UTC")
@@ -109,6 +114,7 @@ def build_rules(policy: PolicyFile) -> Rules:
         routes=routes,
         fallback=fallback,
         policy_for=policy_for,
+        key_labels=tuple(policy.last_time.key_labels),
         noise=noise_rules(policy),
         level_names={number: spec.name for number, spec in levels.items()},
     )
@@ -119,4 +125,10 @@ def build_rules(policy: PolicyFile) -> Rules:
         root_causes=tuple(policy.root_causes),
         policies=policies,
         team_timezones={name: team.timezone for name, team in policy.teams.items()},
+        follow_up_due_time=policy.follow_ups.due_time,
+        follow_up_every_seconds=policy.follow_ups.remind_every,
+        last_time_days=max(policy.last_time.window // 86400, 1),
+        team_members={
+            name: frozenset(team.members) for name, team in policy.teams.items() if team.members
+        },
     )

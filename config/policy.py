@@ -27,8 +27,10 @@ from config.escalation import EscalationPolicyConfig, RotationConfig, WebhookCon
 from config.grading import GradingRuleConfig, grading_problems
 from config.matching import MatchValue
 from config.noise import LABEL_NAME, FlappingConfig, GroupingConfig
+from config.record import FollowUpConfig, LastTimeConfig
 from config.review import DigestConfig, ReviewConfig
 from config.routing import RouteExtras
+from config.storm import StormConfig
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 SourceFormat = Literal["alertmanager", "generic", "grafana", "pagerduty"]
@@ -184,8 +186,14 @@ class PolicyFile(_Strict):
     """On-call rotations by name."""
     webhooks: dict[str, WebhookConfig] = Field(default_factory=dict)
     """Outbound webhooks a tier can page, by name."""
+    last_time: LastTimeConfig = Field(default_factory=LastTimeConfig)
+    """How the warning finds earlier firings of the same problem ("last time")."""
+    follow_ups: FollowUpConfig = Field(default_factory=FollowUpConfig)
+    """When follow-ups taken on at resolution are due and how often their owners are reminded."""
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     """Reports and the review page: night, weekend, flapping."""
+    storm: StormConfig = Field(default_factory=StormConfig)
+    """When a flood of alerts in one channel is rolled up into one storm summary."""
     grouping: GroupingConfig = Field(default_factory=GroupingConfig)
     """Defaults for grouping alerts into one warning."""
     flapping: FlappingConfig | None = Field(default_factory=FlappingConfig)

@@ -31,8 +31,10 @@ from config.policy import (
     RouteTarget,
     TeamConfig,
 )
+from config.record import FollowUpConfig, LastTimeConfig
 from config.review import DigestConfig, ReviewConfig
 from config.routing import TimeWindowConfig
+from config.storm import StormConfig
 
 SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("top level", PolicyFile),
@@ -53,7 +55,10 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("rotations.<name>", RotationConfig),
     ("rotations.<name>.overrides[]", OverrideConfig),
     ("webhooks.<name>", WebhookConfig),
+    ("last_time", LastTimeConfig),
+    ("follow_ups", FollowUpConfig),
     ("review", ReviewConfig),
+    ("storm", StormConfig),
     ("grouping", GroupingConfig),
     ("flapping", FlappingConfig),
 )
@@ -65,6 +70,8 @@ DURATION_FIELDS = {
     "approval_timeout",
     "remind_every",
     "timeout",
+    "calm_for",
+    "summary_every",
     "group_window",
     "window",
 }

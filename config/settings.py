@@ -44,7 +44,11 @@ class Settings(BaseSettings):
     escalation_tick_seconds: float = Field(
         default=5.0, gt=0, alias="TOCSIN_ESCALATION_TICK_SECONDS"
     )
+    slack_channel_rate: float = Field(default=1.0, gt=0, alias="TOCSIN_SLACK_CHANNEL_RATE")
+    slack_channel_burst: int = Field(default=3, ge=1, alias="TOCSIN_SLACK_CHANNEL_BURST")
 
+    inbox_retention_days: int = Field(default=30, ge=0, alias="TOCSIN_INBOX_RETENTION_DAYS")
+    """Processed webhook bodies older than this are deleted from the inbox (0: keep them)."""
     review_token: SecretStr | None = Field(default=None, alias="TOCSIN_REVIEW_TOKEN")
     review_session_hours: float = Field(default=12.0, gt=0, alias="TOCSIN_REVIEW_SESSION_HOURS")
 

@@ -141,6 +141,8 @@ class LastResolution:
     by_source: bool
     root_cause: str | None
     note: str | None
+    alert_id: int | None = None
+    """The earlier alert this resolution closed (``/tocsin show`` it for the whole story)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +186,10 @@ class AlertView:
     snoozed_until: datetime | None = None
     approval_tier: int | None = None
     approval_requested_by: str | None = None
+    recent_firings: int = 0
+    """How often the same problem fired in the ``recent_days`` up to this alert (this one
+    included): alerts with the same fingerprint or recurrence key."""
+    recent_days: int = 30
     silence_id: int | None = None
     silenced_until: datetime | None = None
     group: GroupSummary | None = None

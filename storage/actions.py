@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from escalation.model import Status
 from escalation.policy import EscalationPolicy
@@ -16,6 +18,9 @@ from storage.db import Database
 from storage.effects import persist_transition
 from storage.group_store import after_resolved, shape_for_group
 from storage.tables import AlertEventRow, AlertRow, ProcessedRequestRow
+
+Also = Callable[[AsyncSession, int], Awaitable[None]]
+"""More to write with an action, given the session and the alert id."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +41,10 @@ async def apply_action(
     request_key: str,
     now: datetime,
     directory: Directory | None = None,
+    also: Also | None = None,
 ) -> ActionResult:
-    """Apply a person's ``event`` to an alert. A request key seen before does nothing."""
+    """Apply a person's ``event`` to an alert. A request key seen before does nothing.
+    ``also`` writes more of the record (a follow-up, a note) in the same transaction."""
     try:
         async with db.write() as session:
             session.add(ProcessedRequestRow(key=request_key, received_at=now))
@@ -56,6 +63,8 @@ async def apply_action(
             )
             if tr.state.status is Status.RESOLVED:
                 await after_resolved(session, row, before=before, now=now)
+            if also is not None:
+                await also(session, alert_id)
             return ActionResult(True, tr.summary, tr.rule)
     except IntegrityError:
         return ActionResult(False, "This request was already handled.", duplicate=True)

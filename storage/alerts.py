@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import fields
+from typing import Any
 
+from sqlalchemy import func, union
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,7 +23,8 @@ from escalation.model import (
     Status,
 )
 from escalation.policy import EscalationPolicy
-from storage.tables import AlertRow, ResolutionRow
+from escalation.recurrence import window_start
+from storage.tables import AlertRow
 
 _STATE_FIELDS = tuple(f.name for f in fields(AlertState))
 
@@ -106,23 +110,76 @@ async def find_open(session: AsyncSession, fingerprint: str) -> AlertRow | None:
     return (await session.exec(query)).first()
 
 
+def _same_problem(row: AlertRow) -> list[Any]:
+    """Conditions naming the same problem as ``row``: its fingerprint, its recurrence key."""
+    found: list[Any] = [col(AlertRow.fingerprint) == row.fingerprint]
+    if row.recurrence_key:
+        found.append(col(AlertRow.recurrence_key) == row.recurrence_key)
+    return found
+
+
 async def last_resolution(session: AsyncSession, row: AlertRow) -> LastResolution | None:
-    query = (
-        select(ResolutionRow)
-        .where(ResolutionRow.fingerprint == row.fingerprint, ResolutionRow.alert_id != row.id)
-        .order_by(col(ResolutionRow.resolved_at).desc())
-        .limit(1)
-    )
-    found = (await session.exec(query)).first()
-    if found is None:
+    """The most recent earlier alert of the same problem that was resolved (each lookup is
+    one backward scan of an index on ``(fingerprint | recurrence_key, fired_at)``)."""
+    best: Any = None
+    for same in _same_problem(row):
+        query = (
+            sa_select(*_LAST_COLUMNS)
+            # resolved_at, not status: the planner must walk the (…, fired_at) index, never
+            # the status index (every old alert is resolved)
+            .where(
+                same,
+                col(AlertRow.fired_at) <= row.fired_at,
+                col(AlertRow.resolved_at).is_not(None),
+                col(AlertRow.id) < row.id,
+            )
+            .order_by(col(AlertRow.fired_at).desc(), col(AlertRow.id).desc())
+            .limit(1)
+        )
+        found = (await (await session.connection()).execute(query)).first()
+        if found is not None and (
+            best is None or (found.fired_at, found.id) > (best.fired_at, best.id)
+        ):
+            best = found
+    if best is None or best.resolved_at is None:
         return None
     return LastResolution(
-        resolved_at=found.resolved_at,
-        resolved_by=found.resolved_by,
-        by_source=found.by_source,
-        root_cause=found.root_cause,
-        note=found.note,
+        resolved_at=best.resolved_at,
+        resolved_by=best.resolved_by,
+        by_source=best.resolved_by_source,
+        root_cause=best.root_cause,
+        note=best.resolution_note,
+        alert_id=best.id,
     )
+
+
+_LAST_COLUMNS = tuple(
+    col(getattr(AlertRow, name))
+    for name in (
+        "id",
+        "fired_at",
+        "resolved_at",
+        "resolved_by",
+        "resolved_by_source",
+        "root_cause",
+        "resolution_note",
+    )
+)
+
+
+async def recent_firings(session: AsyncSession, row: AlertRow, *, days: int) -> int:
+    """Alerts of the same problem that fired in the ``days`` up to ``row`` (it included)."""
+    start = window_start(row.fired_at, days=days)
+    parts = [
+        sa_select(col(AlertRow.id)).where(
+            same, col(AlertRow.fired_at) > start, col(AlertRow.fired_at) <= row.fired_at
+        )
+        for same in _same_problem(row)
+    ]
+    query = union(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    counted = sa_select(func.count()).select_from(query)
+    count = (await (await session.connection()).execute(counted)).scalar_one()
+    return int(count)
 
 
 def fallback_level(number: int) -> LevelSpec:
@@ -130,7 +187,7 @@ def fallback_level(number: int) -> LevelSpec:
 
 
 async def load_view(
-    session: AsyncSession, alert_id: int, levels: Mapping[int, LevelSpec]
+    session: AsyncSession, alert_id: int, levels: Mapping[int, LevelSpec], *, recent_days: int = 30
 ) -> AlertView | None:
     row = await session.get(AlertRow, alert_id)
     if row is None or row.id is None:
@@ -173,6 +230,8 @@ async def load_view(
         snoozed_until=row.snoozed_until,
         approval_tier=row.approval_tier,
         approval_requested_by=row.approval_requested_by,
+        recent_firings=await recent_firings(session, row, days=recent_days),
+        recent_days=recent_days,
         silence_id=row.silence_id,
         silenced_until=row.silenced_until,
         flapping=Flapping(row.flap_fires, row.flap_window_s or 0) if row.flap_fires else None,

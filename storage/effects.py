@@ -33,9 +33,11 @@ from escalation.model import Status
 from escalation.policy import TargetKind
 from escalation.ports import Directory
 from escalation.state import time_to_acknowledge, time_to_resolve
+from escalation.timeline import shown_in_thread, timeline_kind
 from storage.alerts import apply_state
 from storage.outbox import enqueue, outbox_values
 from storage.tables import AlertEventRow, AlertRow, OutboxRow, ResolutionRow
+from storage.timeline import THREAD_DELAY, THREAD_LINES, line_values, thread_payload
 
 
 class _NoRotations:
@@ -61,8 +63,9 @@ async def persist_transition(
         apply_state(row, tr.state)
         session.add(row)
     assert row.id is not None
-    session.add(AlertEventRow(**_timeline_values(row.id, tr, kind=kind, actor=actor, now=now)))
-    rows, resolution = _effect_rows(tr, now=now, directory=directory)
+    decided = _decide(tr, kind=kind, now=now, directory=directory)
+    session.add(AlertEventRow(**decided.line(row.id, actor=actor, now=now)))
+    rows, resolution = decided.rows, decided.resolution
     if resolution:
         session.add(ResolutionRow(**_resolution_values(_AlertKey.of(row), tr)))
     for index, (outbox_kind, payload) in enumerate(rows):
@@ -73,6 +76,7 @@ async def persist_transition(
             kind=outbox_kind,
             payload=payload,
             now=now,
+            delay=THREAD_DELAY if outbox_kind == THREAD_LINES else None,
         )
 
 
@@ -124,20 +128,22 @@ async def persist_transitions(
                 changed.append(name)
                 params[f"b_{name}"] = _column_value(new)
         updates.setdefault(tuple(changed), []).append(params)
-        timeline.append(_timeline_values(item.alert_id, item.tr, kind=kind, actor=actor, now=now))
-        rows, resolution = _effect_rows(item.tr, now=now, directory=directory)
+        decided = _decide(item.tr, kind=kind, now=now, directory=directory)
+        timeline.append(decided.line(item.alert_id, actor=actor, now=now))
+        rows, resolution = decided.rows, decided.resolution
         if resolution:
             resolutions.append(_resolution_values(_AlertKey.of(item), item.tr))
-        outbox.extend(
-            outbox_values(
+        for index, (outbox_kind, payload) in enumerate(rows):
+            values = outbox_values(
                 key=f"alert:{item.alert_id}:v{version}:{index}",
                 alert_id=item.alert_id,
                 kind=outbox_kind,
                 payload=payload,
                 now=now,
             )
-            for index, (outbox_kind, payload) in enumerate(rows)
-        )
+            if outbox_kind == THREAD_LINES:
+                values["next_attempt_at"] = now + THREAD_DELAY
+            outbox.append(values)
     conn = await session.connection()
     for columns, batch in updates.items():
         batch.sort(key=_by_id)  # an ORM flush, too, updates rows in primary key order
@@ -245,32 +251,51 @@ def _prepare(
     return _Prepared(compiled.string, values, tuple(processed))
 
 
-def _timeline_values(
-    alert_id: int, tr: Transition, *, kind: str, actor: str | None, now: datetime
-) -> dict[str, Any]:
-    return {
-        "alert_id": alert_id,
-        "at": now,
-        "kind": kind,
-        "rule": tr.rule,
-        "actor": actor,
-        "summary": tr.summary,
-    }
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    """What a transition writes besides the new state."""
+
+    kind: str
+    rule: str
+    summary: str
+    """The transition's summary, with whoever a page actually reached."""
+    rows: list[tuple[str, dict[str, Any]]]
+    """Outbox rows (kind, payload) in delivery order; the thread line comes last."""
+    resolution: bool
+
+    def line(self, alert_id: int, *, actor: str | None, now: datetime) -> dict[str, Any]:
+        return line_values(
+            alert_id, kind=self.kind, rule=self.rule, actor=actor, summary=self.summary, now=now
+        )
 
 
-def _effect_rows(
-    tr: Transition, *, now: datetime, directory: Directory | None
-) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
-    """The outbox rows (kind, payload) of a transition's effects, in order, and whether it
-    records a resolution."""
+def _decide(tr: Transition, *, kind: str, now: datetime, directory: Directory | None) -> _Decided:
+    """The outbox rows of a transition's effects, in order, and its timeline line.
+
+    Thread notes and the people a page reached go into one ``thread_lines`` row with the
+    timeline line (one thread reply per transition, merged further at delivery)."""
     rows: list[tuple[str, dict[str, Any]]] = []
+    notes: list[str] = []
+    reached: list[str] = []
     resolution = False
     for effect in tr.effects:
         if isinstance(effect, RecordResolution):
             resolution = True
+        elif isinstance(effect, PostThreadNote):
+            notes.append(effect.text)
+        elif isinstance(effect, Page):
+            page_rows, who = _page_rows(effect, now=now, directory=directory or _NoRotations())
+            rows.extend(page_rows)
+            reached.extend(who)
         else:
             rows.extend(_outbox_rows(effect, now=now, directory=directory or _NoRotations()))
-    return rows, resolution
+    summary = tr.summary + (f" → reached {', '.join(reached)}" if reached else "")
+    line_kind = timeline_kind(tr.rule, default=kind)
+    if shown_in_thread(line_kind):
+        rows.append(
+            (THREAD_LINES, thread_payload(rule=tr.rule, text=summary, now=now, notes=notes))
+        )
+    return _Decided(line_kind, tr.rule, summary, rows, resolution)
 
 
 def _outbox_rows(
@@ -284,7 +309,7 @@ def _outbox_rows(
         case PostThreadNote(text=text):
             return [("thread_note", {"text": text})]
         case Page():
-            return _page_rows(effect, now=now, directory=directory)
+            return _page_rows(effect, now=now, directory=directory)[0]
         case RequestApproval(seq=seq, tier=tier, approvers=approvers, reason=reason):
             base = {"seq": seq, "tier": tier, "reason": reason, "by": effect.requested_by}
             return [("approval_request", {**base, "approver": who}) for who in approvers]
@@ -299,7 +324,8 @@ def _outbox_rows(
 
 def _page_rows(
     page: Page, *, now: datetime, directory: Directory
-) -> list[tuple[str, dict[str, Any]]]:
+) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    """The page's deliveries, and who it reached (mentions, for the thread and timeline)."""
     why = {"tier": page.tier, "cycle": page.cycle, "rule": page.rule}
     rows: list[tuple[str, dict[str, Any]]] = []
     mentions: list[str] = []
@@ -322,8 +348,7 @@ def _page_rows(
         else:
             rows.append(("page_webhook", {**why, "webhook": target.ref}))
             mentions.append(f"webhook {target.ref}")
-    line = f":mega: Paging tier {page.tier + 1} ({page.rule}): " + (", ".join(mentions) or "—")
-    return [("thread_note", {"text": line}), *rows]
+    return rows, mentions or ["nobody"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from escalation.grouping import as_member
 from escalation.model import Status
 from escalation.ports import Directory
 from escalation.state import transition
-from storage.actions import ActionResult
+from storage.actions import ActionResult, Also
 from storage.alerts import policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
@@ -52,9 +52,11 @@ async def apply_to_group(
     request_key: str,
     now: datetime,
     directory: Directory | None = None,
+    also: Also | None = None,
 ) -> ActionResult | None:
     """Apply ``event`` to the open members of ``alert_id``'s group, once per request key;
-    ``None`` when the alert is in no group of several alerts (apply it to the alert alone)."""
+    ``None`` when the alert is in no group of several alerts (apply it to the alert alone).
+    ``also`` (a follow-up, notes) is written once, for ``alert_id``."""
     if not isinstance(event, FOR_EVERY_MEMBER):
         return None
     try:
@@ -94,6 +96,8 @@ async def apply_to_group(
             if not done:
                 assert refusal is not None
                 return ActionResult(False, refusal.message, refusal.rule)
+            if also is not None:
+                await also(session, alert_id)
             await enqueue_list(session, group, now=now)
             return ActionResult(True, f"applied to {len(done)} alerts of the group", "GROUP-2")
     except IntegrityError:

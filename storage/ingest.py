@@ -13,6 +13,7 @@ from sqlmodel import col
 from escalation.grading import GradingRule, Noise, grade
 from escalation.model import AlertEvent, RouteDecision, SourceStatus
 from escalation.policy import EscalationPolicy
+from escalation.recurrence import DEFAULT_KEY_LABELS, recurrence_key
 from escalation.routing import Route, route_all
 from escalation.state import AlertRefired, ResolvedAtSource, transition
 from storage.alerts import find_open, policy_of, state_of
@@ -42,6 +43,8 @@ class IngestRules:
     fallback: RouteDecision
     policy_for: Callable[[str, int], EscalationPolicy]
     """The escalation policy of a name at a level (the level's deadlines merged in)."""
+    key_labels: Sequence[str] = DEFAULT_KEY_LABELS
+    """With the alert's name, what makes two alerts the same problem ("last time")."""
     noise: NoiseRules = NO_NOISE_RULES
     """Grouping and flapping (silences come from the database)."""
     level_names: Mapping[int, str] = field(default_factory=dict)
@@ -133,6 +136,8 @@ async def process(
                     noise=rules.noise,
                     now=now,
                 )
+                row.recurrence_key = recurrence_key(event.title, event.labels, rules.key_labels)
+                session.add(row)
                 alert_id = _id(row.id)
                 route_name = (
                     "the default route"
@@ -143,10 +148,19 @@ async def process(
                     AlertEventRow(
                         alert_id=alert_id,
                         at=now,
+                        kind="graded",
+                        rule="GRADE-1",
+                        summary=f"graded level {level.level} ({level.reason})",
+                    )
+                )
+                session.add(
+                    AlertEventRow(
+                        alert_id=alert_id,
+                        at=now,
                         kind="routed",
                         rule="ROUTE-1",
-                        summary=f"graded level {level.level} ({level.reason}); "
-                        f"routed to {where.channel} by {route_name}",
+                        summary=f"routed to {where.channel} (team {where.team}, "
+                        f"policy {where.policy}) by {route_name}",
                     )
                 )
                 await add_mirrors(session, alert_id, routing.mirrors, now=now)

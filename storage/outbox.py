@@ -7,19 +7,24 @@ alert is ever claimed, so each alert's deliveries happen in order.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, update
+from sqlalchemy import and_, case, exists, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
-from storage.tables import OutboxRow
+from storage.tables import AlertRow, OutboxRow
 
 PENDING, DONE = "pending", "done"
+AFTERTHOUGHT = "thread_lines"
+"""The one kind that blocks no later row of its alert (storage.timeline's thread lines):
+a page or a warning update never waits behind a line in the thread."""
 
 
 async def enqueue(
@@ -30,10 +35,12 @@ async def enqueue(
     now: datetime,
     alert_id: int | None = None,
     payload: dict[str, Any] | None = None,
+    delay: timedelta | None = None,
 ) -> None:
-    session.add(
-        OutboxRow(**outbox_values(key=key, kind=kind, now=now, alert_id=alert_id, payload=payload))
-    )
+    values = outbox_values(key=key, kind=kind, now=now, alert_id=alert_id, payload=payload)
+    if delay is not None:
+        values["next_attempt_at"] = now + delay
+    session.add(OutboxRow(**values))
 
 
 def outbox_values(
@@ -68,41 +75,98 @@ class Claimed:
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+    channel: str | None = None
+    """The alert's channel (as routed, e.g. ``#alerts``), where its warning is posted."""
+
+
+CHANNEL_KINDS = ("post_warning", "update_warning", "thread_note", AFTERTHOUGHT, "group_list")
+"""Kinds delivered to the alert's own channel (the rows a hold on that channel holds)."""
 
 
 async def claim_due(
-    db: Database, *, now: datetime, limit: int = 100, lease: timedelta = timedelta(seconds=60)
+    db: Database,
+    *,
+    now: datetime,
+    limit: int = 100,
+    lease: timedelta = timedelta(seconds=60),
+    last: Collection[str] = (),
 ) -> list[Claimed]:
+    """Lease up to ``limit`` due rows, oldest first, each the oldest pending row of its alert
+    (so each alert's deliveries happen in order). Rows of alerts in the channels ``last``
+    (channels in a storm, with thousands of rows) come after every other due row, so other
+    channels never queue behind a storm."""
     earlier = aliased(OutboxRow)
     blocked = exists().where(
         and_(
             col(earlier.alert_id) == col(OutboxRow.alert_id),
             col(earlier.status) == PENDING,
             col(earlier.id) < OutboxRow.id,
+            # thread lines wait for what came before them, but never hold up the rest
+            or_(col(earlier.kind) != AFTERTHOUGHT, col(OutboxRow.kind) == AFTERTHOUGHT),
         )
     )
     query = (
-        select(OutboxRow)
-        .where(OutboxRow.status == PENDING, col(OutboxRow.next_attempt_at) <= now, ~blocked)
-        .order_by(col(OutboxRow.id))
+        sa_select(
+            col(OutboxRow.id),
+            col(OutboxRow.alert_id),
+            col(OutboxRow.kind),
+            col(OutboxRow.payload),
+            col(OutboxRow.attempts),
+            col(OutboxRow.created_at),
+            col(AlertRow.channel),
+        )
+        .outerjoin(AlertRow, col(AlertRow.id) == col(OutboxRow.alert_id))
+        .where(col(OutboxRow.status) == PENDING, col(OutboxRow.next_attempt_at) <= now, ~blocked)
         .limit(limit)
     )
+    if last:
+        stormy = case((col(AlertRow.channel).in_(list(last)), 1), else_=0)
+        query = query.order_by(stormy, col(OutboxRow.id))
+    else:
+        query = query.order_by(col(OutboxRow.id))
     if not db.is_sqlite:
         query = query.with_for_update(skip_locked=True, of=OutboxRow)
     async with db.write() as session:
-        rows = list((await session.exec(query)).all())
-        claimed = []
-        for row in rows:
-            assert row.id is not None
-            row.next_attempt_at = now + lease
-            row.attempts += 1
-            session.add(row)
-            claimed.append(
-                Claimed(
-                    row.id, row.alert_id, row.kind, dict(row.payload), row.attempts, row.created_at
-                )
+        rows = (await (await session.connection()).execute(query)).all()
+        if not rows:
+            return []
+        await session.exec(
+            update(OutboxRow)
+            .where(col(OutboxRow.id).in_([r[0] for r in rows]))
+            .values(next_attempt_at=now + lease, attempts=col(OutboxRow.attempts) + 1)
+        )
+    return [Claimed(r[0], r[1], r[2], dict(r[3] or {}), r[4] + 1, r[5], r[6]) for r in rows]
+
+
+async def defer(db: Database, ids: list[int], *, at: datetime) -> None:
+    """Put claimed rows back until ``at`` without counting the claim as an attempt (their
+    channel was busy: nothing was tried)."""
+    if not ids:
+        return
+    async with db.write() as session:
+        await session.exec(
+            update(OutboxRow)
+            .where(col(OutboxRow.id).in_(ids), col(OutboxRow.status) == PENDING)
+            .values(next_attempt_at=at, attempts=col(OutboxRow.attempts) - 1)
+        )
+
+
+async def hold_channel(db: Database, channel: str, *, until: datetime) -> int:
+    """Hold every pending row bound for ``channel`` (an alert channel, as routed) until
+    ``until`` — Slack said to wait — so claims skip them and other channels go on."""
+    of_channel = select(AlertRow.id).where(AlertRow.channel == channel)
+    async with db.write() as session:
+        result = await session.exec(
+            update(OutboxRow)
+            .where(
+                col(OutboxRow.status) == PENDING,
+                col(OutboxRow.kind).in_(CHANNEL_KINDS),
+                col(OutboxRow.next_attempt_at) < until,
+                col(OutboxRow.alert_id).in_(of_channel),
             )
-    return claimed
+            .values(next_attempt_at=until)
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def mark_done(db: Database, ids: list[int], *, now: datetime) -> None:
@@ -128,10 +192,13 @@ async def pending_update_ids(db: Database, alert_id: int, *, after_id: int) -> l
         return [i for i in (await session.exec(query)).all() if i is not None]
 
 
-async def reschedule(db: Database, row_id: int, *, at: datetime, error: str) -> None:
+async def reschedule(
+    db: Database, row_id: int, *, at: datetime, error: str, attempt: bool = True
+) -> None:
+    """Try again at ``at``, keeping the error; ``attempt=False`` (a 429: Slack only said
+    "not now") does not count the try, so the backoff of real failures does not grow."""
+    values: dict[str, Any] = {"next_attempt_at": at, "last_error": error[:2000]}
+    if not attempt:
+        values["attempts"] = col(OutboxRow.attempts) - 1
     async with db.write() as session:
-        await session.exec(
-            update(OutboxRow)
-            .where(col(OutboxRow.id) == row_id)
-            .values(next_attempt_at=at, last_error=error[:2000])
-        )
+        await session.exec(update(OutboxRow).where(col(OutboxRow.id) == row_id).values(**values))

@@ -41,6 +41,9 @@ class AlertRow(SQLModel, table=True):
             sqlite_where=text("status != 'resolved'"),
             postgresql_where=text("status != 'resolved'"),
         ),
+        # "last time" and "fired N times in 30 days": by fingerprint or by recurrence key
+        Index("ix_alert_fingerprint_fired_at", "fingerprint", "fired_at"),
+        Index("ix_alert_recurrence_key_fired_at", "recurrence_key", "fired_at"),
         Index("ix_alert_fired_at", "fired_at"),  # the review scans a period
         Index("ix_alert_team_fired_at", "team", "fired_at"),
     )
@@ -100,6 +103,8 @@ class AlertRow(SQLModel, table=True):
     approval_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     approval_requested_by: str | None = Field(default=None, max_length=64)
     approver_index: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    recurrence_key: str | None = Field(default=None, max_length=64)
+    """The alert's name and key labels, hashed (escalation.recurrence)."""
     # noise control: silences, grouping, flapping
     silence_id: int | None = None
     silenced_until: datetime | None = _ts(nullable=True)
@@ -151,6 +156,8 @@ class SlackMessageRow(SQLModel, table=True):
     channel_id: str = Field(max_length=64)
     ts: str = Field(max_length=64)
     posted_at: datetime = _ts()
+    thread_count: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    """The alert's fire count as its thread last reported it (repeats are summed up)."""
 
 
 class ApprovalMessageRow(SQLModel, table=True):
@@ -191,6 +198,83 @@ class ResolutionRow(SQLModel, table=True):
     owner: str | None = Field(default=None, max_length=64)
     time_to_acknowledge_s: float | None = None
     time_to_resolve_s: float | None = None
+
+
+class FollowUpRow(SQLModel, table=True):
+    """Work still owed after an alert was resolved: an owner, a due time, reminders."""
+
+    __tablename__ = "follow_up"
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    owner: str = Field(max_length=64, index=True)
+    due_at: datetime = _ts()
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _ts()
+    done_at: datetime | None = _ts(nullable=True)
+    done_by: str | None = Field(default=None, max_length=64)
+    next_remind_at: datetime | None = _ts(nullable=True, index=True)
+    """When the owner is reminded next; ``None`` once done."""
+    reminders: int = 0
+
+
+class StormRow(SQLModel, table=True):
+    """A flood of alerts in one channel, rolled up into one summary message."""
+
+    __tablename__ = "storm"
+    __table_args__ = (
+        Index(
+            "ux_storm_open_channel",
+            "channel",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=255)
+    status: str = Field(default="open", max_length=16, index=True)
+    started_at: datetime = _ts()
+    ended_at: datetime | None = _ts(nullable=True)
+    version: int = 1
+    drawn_version: int = 0
+    drawn_at: datetime | None = _ts(nullable=True)
+    summary_channel_id: str | None = Field(default=None, max_length=64)
+    summary_ts: str | None = Field(default=None, max_length=64)
+    finished: bool = False
+
+
+class StormMemberRow(SQLModel, table=True):
+    """An alert rolled into a storm: listed in the summary's thread instead of posted."""
+
+    __tablename__ = "storm_member"
+    __table_args__ = (Index("ix_storm_member_listing", "storm_id", "listed_ts"),)
+    alert_id: int = Field(foreign_key="alert.id", primary_key=True)
+    storm_id: int = Field(foreign_key="storm.id")
+    level: int
+    name: str = Field(max_length=255)
+    joined_at: datetime = _ts()
+    listed_ts: str | None = Field(default=None, max_length=64)
+
+
+class StormPageRow(SQLModel, table=True):
+    """One page per person (or channel) per storm, standing for its alerts' pages."""
+
+    __tablename__ = "storm_page"
+    __table_args__ = (Index("ux_storm_page_target", "storm_id", "target", unique=True),)
+    id: int | None = Field(default=None, primary_key=True)
+    storm_id: int = Field(foreign_key="storm.id")
+    target: str = Field(max_length=255)
+    """A Slack user id (a DM) or ``#channel`` / channel id (a post in that channel)."""
+    pages: int = 0
+    top_level: int = 3
+    tier: int = 0
+    rule: str = Field(default="", max_length=32)
+    version: int = 1
+    drawn_version: int = 0
+    drawn_at: datetime | None = _ts(nullable=True)
+    channel_id: str | None = Field(default=None, max_length=64)
+    ts: str | None = Field(default=None, max_length=64)
 
 
 class SilenceRow(SQLModel, table=True):

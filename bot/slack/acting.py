@@ -16,7 +16,7 @@ from bot.rules import Rules
 from bot.slack import ids
 from escalation.events import Event
 from escalation.policy import EscalationPolicy
-from storage.actions import ActionResult, alert_policy, apply_action, record_refusal
+from storage.actions import ActionResult, Also, alert_policy, apply_action, record_refusal
 from storage.db import Database
 from storage.group_actions import apply_to_group, group_lead
 
@@ -59,7 +59,14 @@ class Acting:
         self.directory = directory
 
     async def apply(
-        self, *, alert_id: int, user: str, event: Event, kind: str, request_key: str
+        self,
+        *,
+        alert_id: int,
+        user: str,
+        event: Event,
+        kind: str,
+        request_key: str,
+        also: Also | None = None,
     ) -> ActionResult:
         grouped = await apply_to_group(
             self.db,
@@ -70,6 +77,7 @@ class Acting:
             request_key=request_key,
             now=self.clock(),
             directory=self.directory,
+            also=also,
         )
         if grouped is not None:
             result = grouped
@@ -85,6 +93,7 @@ class Acting:
                 request_key=request_key,
                 now=self.clock(),
                 directory=self.directory,
+                also=also,
             )
         log.info(
             "alert_action", alert_id=alert_id, user=user, kind=kind, ok=result.ok, rule=result.rule
@@ -125,6 +134,7 @@ class Acting:
         alert_id: int,
         event: Event,
         kind: str,
+        also: Also | None = None,
     ) -> None:
         """Apply the event a submitted modal stands for (acted on once per view); a refusal
         goes to the person by DM, as the modal is already closed."""
@@ -135,6 +145,7 @@ class Acting:
             event=event,
             kind=kind,
             request_key=f"view:{body['view']['id']}",
+            also=also,
         )
         if not result.ok and not result.duplicate:
             await client.chat_postMessage(channel=user, text=result.message)

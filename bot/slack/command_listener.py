@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.noise_text import noise_footer
-from bot.slack import ids
+from bot.slack import ids, record_commands
 from bot.slack.acting import Acting
 from bot.slack.commands import HELP, list_alerts, oncall_text, simulate_text
 from bot.slack.escape import mrkdwn
@@ -40,6 +40,10 @@ class CommandListener:
         verb = words[0].lower() if words else "help"
         user = str(command.get("user_id", ""))
         acting = self._acting
+        if verb == "show":
+            text, blocks = await record_commands.show(acting.db, acting.rules, words[1:])
+            await respond(text=text, blocks=blocks, response_type="ephemeral")
+            return
         if verb == "report" and self._report is not None:
             await self._report(words[1:], user=user, respond=respond, client=client)
             return
@@ -49,7 +53,11 @@ class CommandListener:
             text, blocks = await self._silences.command(verb, args, user, key)
             await respond(text=text, blocks=blocks, response_type="ephemeral")
             return
-        if verb == "list":
+        if verb == "followups":
+            text = await record_commands.follow_ups(
+                acting.db, words[1:], user=user, now=acting.clock()
+            )
+        elif verb == "list":
             text = await list_alerts(acting.db, acting.rules.levels)
             text += await noise_footer(acting.db, now=acting.clock())
         elif verb == "oncall":

@@ -18,6 +18,8 @@ from storage.tables import AlertRow
 
 HELP = """*Tocsin* — alert dispatch and escalation
 • `/tocsin list` — open alerts, most severe first
+• `/tocsin show <alert id>` — the warning and its whole timeline
+• `/tocsin followups [mine]` — open follow-ups, earliest due first
 • `/tocsin oncall [rotation]` — who is on call now and next
 • `/tocsin escalate <alert id> <reason>` — ask for the next tier now
 • `/tocsin silence <matchers> <duration> [starting <when>] <comment>` — mute matching \

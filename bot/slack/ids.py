@@ -14,6 +14,7 @@ SNOOZE: Final = "tocsin.snooze"
 ESCALATE: Final = "tocsin.escalate"
 APPROVE: Final = "tocsin.approve"
 DENY: Final = "tocsin.deny"
+STORM_ACKNOWLEDGE: Final = "tocsin.storm_acknowledge"  # value: the storm id
 
 RESOLVE_MODAL: Final = "tocsin.resolve_modal"
 RESOLVE_NOTE_BLOCK: Final = "resolution"
@@ -35,6 +36,22 @@ ALERT_ACTIONS: Final = (ACKNOWLEDGE, CLAIM, ASSIGN, UNACKNOWLEDGE, RESOLVE, SNOO
 SNOOZE_CHOICES: Final = (("15", "15 minutes"), ("60", "1 hour"), ("240", "4 hours"))
 SNOOZE_TOMORROW: Final = "tomorrow"
 
+# The record (notes, follow-ups); the resolve modal's optional follow-up and notes inputs.
+ADD_NOTE: Final = "tocsin.add_note"
+NOTE_MODAL: Final = "tocsin.note_modal"
+NOTE_BLOCK: Final = "note"
+NOTE_ACTION: Final = "text"
+NOTE_CAUSE_BLOCK: Final = "note_root_cause"
+NOTE_CAUSE_ACTION: Final = "category"
+FOLLOW_UP_DONE: Final = "tocsin.follow_up_done"
+RESOLVE_FOLLOW_UP_BLOCK: Final = "follow_up"
+RESOLVE_FOLLOW_UP_ACTION: Final = "text"
+RESOLVE_FOLLOW_UP_OWNER_BLOCK: Final = "follow_up_owner"
+RESOLVE_FOLLOW_UP_OWNER_ACTION: Final = "user"
+RESOLVE_FOLLOW_UP_DUE_BLOCK: Final = "follow_up_due"
+RESOLVE_FOLLOW_UP_DUE_ACTION: Final = "date"
+RESOLVE_NOTES_BLOCK: Final = "notes"
+RESOLVE_NOTES_ACTION: Final = "text"
 # Noise control: the Silence menu on a warning (values as SNOOZE_CHOICES), ending a silence
 SILENCE: Final = "tocsin.silence"
 END_SILENCE: Final = "tocsin.end_silence"

@@ -12,7 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack import ids
 from bot.slack.acting import USER_ID, Acting, alert_id_of, log, tell
 from bot.slack.commands import HELP
+from bot.slack.record_listeners import alert_team, resolution_extras
 from bot.slack.render import resolve_modal
+from bot.slack.resolve_form import ResolveForm, read_resolve_form
 from escalation.events import Acknowledged, Assigned, Claimed, Resolved, Unacknowledged
 from storage.actions import first_time
 from storage.alerts import load_view
@@ -103,31 +105,31 @@ class Listeners:
     async def submit_resolve(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        values = body["view"]["state"]["values"]
-        note_field = values.get(ids.RESOLVE_NOTE_BLOCK, {}).get(ids.RESOLVE_NOTE_ACTION) or {}
-        cause_field = values.get(ids.RESOLVE_CAUSE_BLOCK, {}).get(ids.RESOLVE_CAUSE_ACTION) or {}
-        note = str(note_field.get("value") or "")
-        cause = str((cause_field.get("selected_option") or {}).get("value") or "")
-        errors = {}
-        if not note.strip():
-            errors[ids.RESOLVE_NOTE_BLOCK] = "Say what was done."
-        if cause not in self._acting.rules.root_causes:
-            errors[ids.RESOLVE_CAUSE_BLOCK] = "Pick a root-cause category from the list."
+        acting = self._acting
         metadata = str(body["view"].get("private_metadata", ""))
-        if not metadata.isdigit():
-            errors[ids.RESOLVE_NOTE_BLOCK] = "This form does not name an alert."
-        if errors:
-            await ack(response_action="errors", errors=errors)
+        team = await alert_team(acting.db, int(metadata)) if metadata.isdigit() else None
+        form = read_resolve_form(
+            body["view"]["state"]["values"],
+            root_causes=acting.rules.root_causes,
+            timezone=acting.rules.timezone_of(team or ""),
+            due_time=acting.rules.follow_up_due_time,
+            now=acting.clock(),
+        )
+        if not metadata.isdigit() or team is None:
+            form = {ids.RESOLVE_NOTE_BLOCK: "This form does not name an alert."}
+        if not isinstance(form, ResolveForm):
+            await ack(response_action="errors", errors=form)
             return
         await ack()
         user = str(body["user"]["id"])
-        if not await self._acting.may_resolve(user, int(metadata)):
+        if not await acting.may_resolve(user, int(metadata)):
             await client.chat_postMessage(channel=user, text=STAND_DOWN_REFUSED)
             return
-        await self._acting.from_view(
+        await acting.from_view(
             body,
             client,
             alert_id=int(metadata),
-            event=Resolved(actor=user, note=note.strip(), root_cause=cause),
+            event=Resolved(actor=user, note=form.note, root_cause=form.root_cause),
             kind="resolved",
+            also=resolution_extras(form, user=user, now=acting.clock()),
         )

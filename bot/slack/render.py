@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
+    DatePickerElement,
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
@@ -118,25 +119,36 @@ def _meta_line(alert: AlertView) -> str:
     return cut(" · ".join(parts), 3000)
 
 
-def _last_time(alert: AlertView) -> str | None:
+def last_time_line(alert: AlertView) -> str | None:
+    """How often the same problem fired lately, and what was done the last time."""
+    parts = []
+    if alert.recent_firings > 1:
+        parts.append(
+            f":repeat: *Fired {alert.recent_firings} times* in the last {alert.recent_days} days"
+        )
     last = alert.last_resolution
-    if last is None:
-        return None
-    who = "the source" if last.by_source else mention(last.resolved_by)
-    line = f":repeat: *Last time* ({slack_date(last.resolved_at)}) resolved by {who}"
-    if last.root_cause:
-        line += f" · root cause: {mrkdwn(last.root_cause, 100)}"
-    if last.note:
-        line += f" · “{mrkdwn(last.note, 500)}”"
-    return line
+    if last is not None:
+        who = "the source" if last.by_source else mention(last.resolved_by)
+        line = f"*Last time* ({slack_date(last.resolved_at)}) resolved by {who}"
+        if not parts:
+            line = ":repeat: " + line
+        if last.root_cause:
+            line += f" · root cause: {mrkdwn(last.root_cause, 100)}"
+        if last.note:
+            line += f" · “{mrkdwn(last.note, 500)}”"
+        if last.alert_id is not None:
+            line += f" · `/tocsin show {last.alert_id}`"
+        parts.append(line)
+    return " · ".join(parts) if parts else None
 
 
 def _buttons(alert: AlertView) -> ActionsBlock | None:
-    if alert.status is Status.RESOLVED:
-        return None
     if alert.status is Status.SILENCED:
         return silenced_buttons(alert)
     value = str(alert.id)
+    if alert.status is Status.RESOLVED:
+        note = ButtonElement(text="Add note…", action_id=ids.ADD_NOTE, value=value)
+        return ActionsBlock(block_id=f"{ids.ACTIONS_BLOCK_PREFIX}{alert.id}", elements=[note])
     elements: list[Any] = []
     if alert.status in (Status.FIRING, Status.SNOOZED, Status.AWAITING_APPROVAL):
         elements.append(
@@ -217,7 +229,7 @@ def warning_blocks(alert: AlertView, *, mirror: bool = False) -> list[dict[str, 
             "from its last notification; they are not shown in Tocsin"
         )
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t) for t in context]))
-    last = _last_time(alert)
+    last = last_time_line(alert)
     if last:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut(last, 3000))]))
     buttons = _buttons(alert)
@@ -254,6 +266,46 @@ def resolve_modal(alert: AlertView, *, root_causes: Sequence[str]) -> dict[str, 
                     ],
                 ),
             ),
+            *_follow_up_inputs(),
         ],
     )
     return view.to_dict()
+
+
+def _follow_up_inputs() -> list[Block]:
+    """The resolve modal's optional part: a follow-up (what, who, by when) and notes."""
+    return [
+        InputBlock(
+            block_id=ids.RESOLVE_FOLLOW_UP_BLOCK,
+            label=PlainTextObject(text="Follow-up needed?"),
+            hint=PlainTextObject(text="What still needs doing; give an owner and a due date."),
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=ids.RESOLVE_FOLLOW_UP_ACTION, multiline=True, max_length=1000
+            ),
+        ),
+        InputBlock(
+            block_id=ids.RESOLVE_FOLLOW_UP_OWNER_BLOCK,
+            label=PlainTextObject(text="Follow-up owner"),
+            optional=True,
+            element=UserSelectElement(
+                action_id=ids.RESOLVE_FOLLOW_UP_OWNER_ACTION, placeholder="Who does it?"
+            ),
+        ),
+        InputBlock(
+            block_id=ids.RESOLVE_FOLLOW_UP_DUE_BLOCK,
+            label=PlainTextObject(text="Follow-up due"),
+            optional=True,
+            element=DatePickerElement(
+                action_id=ids.RESOLVE_FOLLOW_UP_DUE_ACTION, placeholder="By when?"
+            ),
+        ),
+        InputBlock(
+            block_id=ids.RESOLVE_NOTES_BLOCK,
+            label=PlainTextObject(text="Notes"),
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=ids.RESOLVE_NOTES_ACTION, multiline=True, max_length=3000
+            ),
+        ),
+    ]

@@ -121,11 +121,11 @@ def test_overdue_steps_run_exactly_once_after_sigkill(service: Service) -> None:
     service.start()
 
     def all_paged_twice() -> bool:
-        rows = service.query("SELECT count(*) FROM alert_event WHERE kind = 'step'")
+        rows = service.query("SELECT count(*) FROM alert_event WHERE kind = 'paged'")
         return rows[0][0] >= 2 * alerts
 
     service.wait("both tiers paged for every alert", all_paged_twice, seconds=30)
-    steps = service.query("SELECT alert_id, summary FROM alert_event WHERE kind = 'step'")
+    steps = service.query("SELECT alert_id, summary FROM alert_event WHERE kind = 'paged'")
     per_step = Counter((alert_id, str(summary).split(":")[0]) for alert_id, summary in steps)
     assert len(per_step) == 2 * alerts
     assert set(per_step.values()) == {1}, "a step ran twice"

@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.clock import system_clock
 from bot.escalation_engine import EscalationEngine
@@ -17,6 +17,7 @@ from bot.wakeup import Wakeup
 from escalation.model import AlertEvent, SourceStatus
 from escalation.policy import EscalationPolicy, Target, TargetKind, Tier
 from escalation.state import open_alert
+from escalation.timeline import STEP_RULES
 from storage.alerts import new_row
 from storage.db import Database
 from storage.tables import AlertEventRow
@@ -63,7 +64,9 @@ async def test_a_step_due_soon_runs_long_before_the_safety_interval(tmp_path: Pa
         while True:
             async with db.read() as session:
                 steps = (
-                    await session.exec(select(AlertEventRow).where(AlertEventRow.kind == "step"))
+                    await session.exec(
+                        select(AlertEventRow).where(col(AlertEventRow.rule).in_(STEP_RULES))
+                    )
                 ).all()
             if steps:
                 break

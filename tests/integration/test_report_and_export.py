@@ -55,6 +55,13 @@ async def two_alerts_one_resolved(tocsin: Harness) -> None:
 
     await tocsin.until(resolved, what="the first alert to be resolved")
 
+    async def delivered() -> bool:  # the CLI shares stdout with the service's log lines
+        async with tocsin.service.db.read() as session:
+            rows = await session.exec(select(OutboxRow).where(OutboxRow.status == "pending"))
+            return not rows.all()
+
+    await tocsin.until(delivered, what="every Slack delivery to be done")
+
 
 async def test_report_json_counts_alerts_and_acknowledgements(tocsin: Harness) -> None:
     await two_alerts_one_resolved(tocsin)

@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from config.settings import async_url
 from escalation.model import AlertEvent, SourceStatus
 from escalation.policy import EscalationPolicy, Target, TargetKind, Tier
 from escalation.state import open_alert
+from escalation.timeline import STEP_RULES
 from storage.alerts import new_row
 from storage.db import Database
 from storage.escalations import next_due_at, step_due
@@ -65,7 +66,9 @@ async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[s
 
 async def step_counts(db: Database) -> Counter[int]:
     async with db.read() as session:
-        rows = (await session.exec(select(AlertEventRow).where(AlertEventRow.kind == "step"))).all()
+        rows = (
+            await session.exec(select(AlertEventRow).where(col(AlertEventRow.rule).in_(STEP_RULES)))
+        ).all()
     return Counter(row.alert_id for row in rows)
 
 

@@ -260,8 +260,8 @@ def _action_ids(blocks: list[dict[str, Any]]) -> list[str]:
             ACKNOWLEDGED,
             [ids.CLAIM, ids.ASSIGN, ids.UNACKNOWLEDGE, ids.SNOOZE, ids.SILENCE, ids.RESOLVE],
         ),
-        (RESOLVED_BY_PERSON, []),
-        (RESOLVED_AT_SOURCE, []),
+        (RESOLVED_BY_PERSON, [ids.ADD_NOTE]),
+        (RESOLVED_AT_SOURCE, [ids.ADD_NOTE]),
     ],
     ids=[
         "firing",

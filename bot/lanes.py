@@ -1,0 +1,102 @@
+"""Deliveries scheduled per Slack conversation ("lane"): paced like Slack's limit of about one
+message per second per channel, and held on their own after a 429.
+
+A lane is the conversation a delivery writes to: the alert's channel for its warning, its
+updates and thread notes; ``dm:<user>`` for a page, reminder or approval request; the
+paged channel for a channel page. Outbound webhooks and approval closings are not paced.
+A 429 holds only its lane; other lanes go on. The pacing is per process (each replica keeps
+its own); Slack's 429 with ``Retry-After`` is the authority, and holds are honoured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from storage.outbox import CHANNEL_KINDS, Claimed
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    key: str
+    paced: bool
+    channel: str | None = None
+    """For the alert's own channel: its name as routed (a hold also holds its stored rows)."""
+
+
+def lane_of(item: Claimed) -> Lane:
+    payload = item.payload
+    if item.kind in CHANNEL_KINDS:
+        channel = item.channel or f"alert:{item.alert_id}"
+        return Lane(channel, paced=True, channel=item.channel)
+    if item.kind in ("page_dm", "reminder"):
+        return Lane(f"dm:{payload.get('user')}", paced=True)
+    if item.kind == "approval_request":
+        return Lane(f"dm:{payload.get('approver')}", paced=True)
+    if item.kind == "page_channel":
+        return Lane(str(payload.get("channel")), paced=True)
+    if item.kind == "page_webhook":
+        return Lane(f"webhook:{payload.get('webhook')}", paced=False)
+    return Lane(f"row:{item.id}", paced=False)
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: datetime
+    held_until: datetime | None = None
+
+
+class LaneGate:
+    """A token bucket per lane (``rate`` writes a second, up to ``burst`` at once) and the
+    holds Slack asked for with ``Retry-After``."""
+
+    def __init__(self, *, rate: float = 1.0, burst: int = 3) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be > 0 and burst >= 1")
+        self.rate = rate
+        self.burst = burst
+        self._lanes: dict[str, _Bucket] = {}
+
+    def _bucket(self, lane: str, now: datetime) -> _Bucket:
+        bucket = self._lanes.get(lane)
+        if bucket is None:
+            bucket = self._lanes[lane] = _Bucket(tokens=float(self.burst), at=now)
+        elapsed = max((now - bucket.at).total_seconds(), 0.0)
+        bucket.tokens = min(float(self.burst), bucket.tokens + elapsed * self.rate)
+        bucket.at = now
+        return bucket
+
+    def free_at(self, lane: str, now: datetime) -> datetime:
+        """When the lane may take its next write (``now`` if it may now)."""
+        bucket = self._bucket(lane, now)
+        at = now
+        if bucket.tokens < 1.0:
+            at = now + timedelta(seconds=(1.0 - bucket.tokens) / self.rate)
+        if bucket.held_until is not None and bucket.held_until > at:
+            at = bucket.held_until
+        return at
+
+    def take(self, lane: str, now: datetime) -> bool:
+        """Use a write slot of ``lane`` if one is free now."""
+        if self.free_at(lane, now) > now:
+            return False
+        self._lanes[lane].tokens -= 1.0
+        return True
+
+    def hold(self, lane: str, *, until: datetime, now: datetime) -> None:
+        """Slack answered 429: no write to ``lane`` before ``until``."""
+        bucket = self._bucket(lane, now)
+        bucket.tokens = min(bucket.tokens, 0.0)
+        if bucket.held_until is None or until > bucket.held_until:
+            bucket.held_until = until
+
+    def forget_idle(self, now: datetime) -> None:
+        """Drop lanes whose bucket is full and not held (keeps memory bounded)."""
+        for lane in [k for k, b in self._lanes.items() if self._idle(b, now)]:
+            del self._lanes[lane]
+
+    def _idle(self, bucket: _Bucket, now: datetime) -> bool:
+        elapsed = max((now - bucket.at).total_seconds(), 0.0)
+        full = bucket.tokens + elapsed * self.rate >= self.burst
+        return full and (bucket.held_until is None or bucket.held_until <= now)

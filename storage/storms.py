@@ -1,0 +1,527 @@
+"""Storms in storage: which alerts a storm rolled up, what its summary and thread show, and
+the one page per person that stands for its alerts' pages.
+
+Folding a storm's outbox rows (its alerts' warnings, their updates and thread notes, their
+pages) and recording what they become happen in one transaction: a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, or_, type_coerce, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from escalation.events import Acknowledged
+from escalation.model import Status
+from escalation.ports import Directory
+from escalation.state import IllegalTransition, transition
+from storage.actions import first_time
+from storage.alerts import policy_of, state_of
+from storage.db import Database
+from storage.effects import persist_transition
+from storage.outbox import DONE, PENDING, Claimed
+from storage.tables import AlertRow, OutboxRow, StormMemberRow, StormPageRow, StormRow
+from storage.types import UTCDateTime
+
+OPEN, ENDED = "open", "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class StormRef:
+    id: int
+    channel: str
+    started_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StormWork:
+    """A storm with something left to show in Slack."""
+
+    id: int
+    channel: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    version: int
+    drawn_version: int
+    drawn_at: datetime | None
+    summary_channel_id: str | None
+    summary_ts: str | None
+    unlisted: int
+    oldest_unlisted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    alert_id: int
+    level: int
+    name: str
+    title: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    alerts: int
+    by_level: dict[int, int]
+    by_status: dict[str, int]
+    top_names: list[tuple[str, int]]
+    top_items: list[Item]
+    listed: int
+
+
+@dataclass(frozen=True, slots=True)
+class PageWork:
+    id: int
+    storm_id: int
+    channel: str
+    target: str
+    pages: int
+    top_level: int
+    tier: int
+    rule: str
+    version: int
+    drawn_at: datetime | None
+    channel_id: str | None
+    ts: str | None
+
+
+async def open_storm(db: Database, channel: str, *, now: datetime) -> StormRef:
+    """The open storm of ``channel``, started now unless one is already open (another
+    replica may have opened it: the database keeps one open storm per channel)."""
+    found = await _open_of(db, channel)
+    if found is not None:
+        return found
+    try:
+        async with db.write() as session:
+            row = StormRow(channel=channel, status=OPEN, started_at=now)
+            session.add(row)
+            await session.flush()
+            assert row.id is not None
+            return StormRef(row.id, channel, now)
+    except IntegrityError:
+        found = await _open_of(db, channel)
+        assert found is not None
+        return found
+
+
+async def _open_of(db: Database, channel: str) -> StormRef | None:
+    async with db.read() as session:
+        row = (
+            await session.exec(
+                select(StormRow).where(StormRow.channel == channel, StormRow.status == OPEN)
+            )
+        ).first()
+    return None if row is None or row.id is None else StormRef(row.id, row.channel, row.started_at)
+
+
+async def open_storms(db: Database) -> list[StormRef]:
+    async with db.read() as session:
+        rows = (await session.exec(select(StormRow).where(StormRow.status == OPEN))).all()
+    return [StormRef(r.id, r.channel, r.started_at) for r in rows if r.id is not None]
+
+
+async def end_storm(db: Database, storm_id: int, *, now: datetime) -> None:
+    async with db.write() as session:
+        await session.exec(
+            update(StormRow)
+            .where(col(StormRow.id) == storm_id, col(StormRow.status) == OPEN)
+            .values(status=ENDED, ended_at=now, version=col(StormRow.version) + 1)
+        )
+
+
+async def storms_of(db: Database, alert_ids: Iterable[int]) -> dict[int, int]:
+    """Alert id → storm id, for those of ``alert_ids`` that a storm rolled up."""
+    ids = list(set(alert_ids))
+    if not ids:
+        return {}
+    async with db.read() as session:
+        rows = (
+            await (await session.connection()).execute(
+                sa_select(col(StormMemberRow.alert_id), col(StormMemberRow.storm_id)).where(
+                    col(StormMemberRow.alert_id).in_(ids)
+                )
+            )
+        ).all()
+    return {int(a): int(s) for a, s in rows}
+
+
+def alert_name(title: str, labels: Mapping[str, str]) -> str:
+    """What a storm counts alerts by: the alert name label, else the title."""
+    return (labels.get("alertname") or title)[:255]
+
+
+async def fold(
+    db: Database,
+    *,
+    joining: Sequence[tuple[Claimed, int]],
+    folded: Sequence[tuple[Claimed, int]],
+    now: datetime,
+) -> None:
+    """Roll outbox rows into storms, in one transaction.
+
+    ``joining``: warnings (``post_warning`` rows) whose alerts become members of the storm
+    instead of being posted. ``folded``: later rows of members — updates and thread notes
+    (shown by the summary's counts) and pages (one page per person per storm). Every row
+    given is marked done; the storms touched are marked changed.
+    """
+    if not joining and not folded:
+        return
+    touched: set[int] = set()
+    async with db.write() as session:
+        ids = [c.alert_id for c, _ in joining if c.alert_id is not None]
+        alerts = {}
+        if ids:
+            rows = await (await session.connection()).execute(
+                sa_select(
+                    col(AlertRow.id), col(AlertRow.level), col(AlertRow.title), col(AlertRow.labels)
+                ).where(col(AlertRow.id).in_(ids))
+            )
+            alerts = {int(r[0] or 0): (int(r[1]), alert_name(r[2], r[3] or {})) for r in rows}
+        members = []
+        for claimed, storm_id in joining:
+            if claimed.alert_id is None or claimed.alert_id not in alerts:
+                continue
+            level, name = alerts[claimed.alert_id]
+            members.append(
+                {
+                    "alert_id": claimed.alert_id,
+                    "storm_id": storm_id,
+                    "level": level,
+                    "name": name,
+                    "joined_at": now,
+                    "listed_ts": None,
+                }
+            )
+            touched.add(storm_id)
+        if members:
+            await (await session.connection()).execute(insert(StormMemberRow), members)
+        pages = [(c, s) for c, s in folded if c.kind in ("page_dm", "page_channel")]
+        if pages:
+            await _add_pages(session, pages)
+        touched.update(s for _, s in folded)
+        if touched:
+            await session.exec(
+                update(StormRow)
+                .where(col(StormRow.id).in_(touched))
+                .values(version=col(StormRow.version) + 1)
+            )
+        await session.exec(
+            update(OutboxRow)
+            .where(
+                col(OutboxRow.id).in_([c.id for c, _ in (*joining, *folded)]),
+                col(OutboxRow.status) == PENDING,
+            )
+            .values(status=DONE, done_at=now, last_error=None)
+        )
+
+
+async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]) -> None:
+    ids = {c.alert_id for c, _ in pages if c.alert_id is not None}
+    levels = {}
+    if ids:
+        rows = await (await session.connection()).execute(
+            sa_select(col(StormMemberRow.alert_id), col(StormMemberRow.level)).where(
+                col(StormMemberRow.alert_id).in_(ids)
+            )
+        )
+        levels = {int(a): int(level) for a, level in rows}
+    grouped: dict[tuple[int, str], list[Claimed]] = {}
+    for claimed, storm_id in pages:
+        target = str(claimed.payload.get("user") or claimed.payload.get("channel") or "")
+        if target:
+            grouped.setdefault((storm_id, target), []).append(claimed)
+    for (storm_id, target), items in grouped.items():
+        row = (
+            await session.exec(
+                select(StormPageRow).where(
+                    StormPageRow.storm_id == storm_id, StormPageRow.target == target
+                )
+            )
+        ).first()
+        if row is None:
+            row = StormPageRow(storm_id=storm_id, target=target, version=0)
+        row.pages += len(items)
+        row.top_level = min([row.top_level, *(levels.get(c.alert_id or 0, 3) for c in items)])
+        last = items[-1].payload
+        tier = int(last.get("tier", 0))
+        if tier > row.tier and row.ts is not None:
+            row.channel_id = row.ts = None  # paged at a higher tier: a new message, not an edit
+        if tier >= row.tier:
+            row.tier, row.rule = tier, str(last.get("rule", ""))[:32]
+        row.version += 1
+        session.add(row)
+
+
+async def work(db: Database) -> list[StormWork]:
+    """Storms with something to show: how many of their alerts are still to be listed."""
+    async with db.read() as session:
+        # unfinished, or finished but changed since (members acknowledged or resolved later)
+        unfinished = col(StormRow.finished).is_(False)
+        redraw = col(StormRow.version) > col(StormRow.drawn_version)
+        storms = (await session.exec(select(StormRow).where(or_(unfinished, redraw)))).all()
+        found = []
+        for s in storms:
+            assert s.id is not None
+            unlisted, oldest = (
+                await (await session.connection()).execute(
+                    sa_select(
+                        func.count(),
+                        type_coerce(func.min(col(StormMemberRow.joined_at)), UTCDateTime()),
+                    ).where(
+                        col(StormMemberRow.storm_id) == s.id,
+                        col(StormMemberRow.listed_ts).is_(None),
+                    )
+                )
+            ).one()
+            found.append(
+                StormWork(
+                    s.id,
+                    s.channel,
+                    s.status,
+                    s.started_at,
+                    s.ended_at,
+                    s.version,
+                    s.drawn_version,
+                    s.drawn_at,
+                    s.summary_channel_id,
+                    s.summary_ts,
+                    int(unlisted),
+                    oldest,
+                )
+            )
+    return found
+
+
+async def summary(db: Database, storm_id: int, *, top: int) -> Summary:
+    member = col(StormMemberRow.storm_id) == storm_id
+    async with db.read() as session:
+        by_level = {
+            int(level): int(n)
+            for level, n in (
+                await (await session.connection()).execute(
+                    sa_select(col(StormMemberRow.level), func.count())
+                    .where(member)
+                    .group_by(col(StormMemberRow.level))
+                )
+            ).all()
+        }
+        by_status = {
+            str(status): int(n)
+            for status, n in (
+                await (await session.connection()).execute(
+                    sa_select(col(AlertRow.status), func.count())
+                    .join(StormMemberRow, col(StormMemberRow.alert_id) == col(AlertRow.id))
+                    .where(member)
+                    .group_by(col(AlertRow.status))
+                )
+            ).all()
+        }
+        names = (
+            await (await session.connection()).execute(
+                sa_select(col(StormMemberRow.name), func.count().label("n"))
+                .where(member)
+                .group_by(col(StormMemberRow.name))
+                .order_by(func.count().desc(), col(StormMemberRow.name))
+                .limit(top)
+            )
+        ).all()
+        open_first = col(AlertRow.status) == Status.RESOLVED.value
+        items = (
+            await session.exec(
+                _items_query()
+                .where(member)
+                .order_by(open_first, col(StormMemberRow.level), col(StormMemberRow.alert_id))
+                .limit(top)
+            )
+        ).all()
+        listed = (
+            await (await session.connection()).execute(
+                sa_select(func.count()).where(member, col(StormMemberRow.listed_ts).is_not(None))
+            )
+        ).scalar_one()
+    return Summary(
+        alerts=sum(by_level.values()),
+        by_level=by_level,
+        by_status=by_status,
+        top_names=[(str(n), int(c)) for n, c in names],
+        top_items=[_item(r) for r in items],
+        listed=int(listed),
+    )
+
+
+def _items_query() -> Any:
+    return sa_select(
+        col(StormMemberRow.alert_id),
+        col(StormMemberRow.level),
+        col(StormMemberRow.name),
+        col(AlertRow.title),
+        col(AlertRow.status),
+    ).join(AlertRow, col(AlertRow.id) == col(StormMemberRow.alert_id))
+
+
+def _item(row: Any) -> Item:
+    a, level, name, title, status = row
+    return Item(int(a), int(level), str(name), str(title), str(status))
+
+
+async def unlisted(db: Database, storm_id: int, *, limit: int) -> list[Item]:
+    """The next alerts of the storm to list in its thread, in the order they joined."""
+    async with db.read() as session:
+        rows = (
+            await session.exec(
+                _items_query()
+                .where(
+                    col(StormMemberRow.storm_id) == storm_id,
+                    col(StormMemberRow.listed_ts).is_(None),
+                )
+                .order_by(col(StormMemberRow.alert_id))
+                .limit(limit)
+            )
+        ).all()
+    return [_item(r) for r in rows]
+
+
+async def mark_listed(db: Database, alert_ids: Sequence[int], *, ts: str) -> None:
+    async with db.write() as session:
+        await session.exec(
+            update(StormMemberRow)
+            .where(col(StormMemberRow.alert_id).in_(alert_ids))
+            .values(listed_ts=ts)
+        )
+
+
+async def mark_drawn(
+    db: Database,
+    storm_id: int,
+    *,
+    version: int,
+    now: datetime,
+    channel_id: str | None = None,
+    ts: str | None = None,
+    finished: bool = False,
+) -> None:
+    values: dict[str, object] = {"drawn_version": version, "drawn_at": now}
+    if channel_id is not None and ts is not None:
+        values.update(summary_channel_id=channel_id, summary_ts=ts)
+    if finished:
+        values["finished"] = True
+    async with db.write() as session:
+        await session.exec(update(StormRow).where(col(StormRow.id) == storm_id).values(**values))
+
+
+async def pages_due(db: Database) -> list[PageWork]:
+    """Storm pages whose message is not yet sent or shows an older count."""
+    async with db.read() as session:
+        rows = (
+            await session.exec(
+                select(StormPageRow, StormRow.channel)
+                .join(StormRow, col(StormRow.id) == col(StormPageRow.storm_id))
+                .where(col(StormPageRow.version) > col(StormPageRow.drawn_version))
+                .order_by(col(StormPageRow.id))
+            )
+        ).all()
+    found = []
+    for page, channel in rows:
+        assert page.id is not None
+        found.append(
+            PageWork(
+                page.id,
+                page.storm_id,
+                str(channel),
+                page.target,
+                page.pages,
+                page.top_level,
+                page.tier,
+                page.rule,
+                page.version,
+                page.drawn_at,
+                page.channel_id,
+                page.ts,
+            )
+        )
+    return found
+
+
+async def mark_page_drawn(
+    db: Database, page_id: int, *, version: int, now: datetime, channel_id: str, ts: str
+) -> None:
+    async with db.write() as session:
+        await session.exec(
+            update(StormPageRow)
+            .where(col(StormPageRow.id) == page_id)
+            .values(drawn_version=version, drawn_at=now, channel_id=channel_id, ts=ts)
+        )
+
+
+async def listed_count(db: Database, storm_id: int) -> int:
+    async with db.read() as session:
+        found = await (await session.connection()).execute(
+            sa_select(func.count()).where(
+                col(StormMemberRow.storm_id) == storm_id,
+                col(StormMemberRow.listed_ts).is_not(None),
+            )
+        )
+    return int(found.scalar_one())
+
+
+async def is_ended(db: Database, storm_id: int) -> bool:
+    async with db.read() as session:
+        row = await session.get(StormRow, storm_id)
+    return row is not None and row.status == ENDED
+
+
+async def acknowledge_members(
+    db: Database,
+    storm_id: int,
+    *,
+    actor: str,
+    request_key: str,
+    now: datetime,
+    directory: Directory | None = None,
+    chunk: int = 200,
+) -> int | None:
+    """``actor`` acknowledges every firing alert of the storm (each one a labelled transition
+    in its own timeline, a few hundred per transaction); returns how many. ``None`` when the
+    request was handled before (a retry)."""
+    if not await first_time(db, key=request_key, now=now):
+        return None
+    done, after = 0, 0
+    while True:
+        query = (
+            select(AlertRow)
+            .join(StormMemberRow, col(StormMemberRow.alert_id) == col(AlertRow.id))
+            .where(
+                col(StormMemberRow.storm_id) == storm_id,
+                col(AlertRow.status) == Status.FIRING.value,
+                col(AlertRow.id) > after,
+            )
+            .order_by(col(AlertRow.id))
+            .limit(chunk)
+        )
+        if not db.is_sqlite:
+            query = query.with_for_update(of=AlertRow, skip_locked=True)
+        async with db.write() as session:
+            rows = (await session.exec(query)).all()
+            for row in rows:
+                assert row.id is not None
+                after = row.id
+                try:
+                    tr = transition(
+                        state_of(row), Acknowledged(actor), policy=policy_of(row), now=now
+                    )
+                except IllegalTransition:
+                    continue
+                await persist_transition(
+                    session, row, tr, kind="acknowledged", actor=actor, now=now, directory=directory
+                )
+                done += 1
+        if len(rows) < chunk:
+            return done

@@ -1,0 +1,348 @@
+"""Storm control over real HTTP against the fake Slack, which answers 429 past one message
+per second per channel (burst 3): a flood of alerts into one channel becomes one summary
+edited in place with every alert listed in its thread, one page per person, other channels
+untouched — and when it ends, one warning per alert again."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bot.sandbox import SlackWorld
+from bot.sandbox.models import Message
+from bot.sandbox.ratelimit import ChannelRateLimiter
+from bot.slack import ids
+from storage.tables import (
+    AlertEventRow,
+    AlertRow,
+    OutboxRow,
+    SlackMessageRow,
+    StormMemberRow,
+    StormRow,
+)
+from tests.support.databases import database
+from tests.support.harness import FakeClock, Harness, running_tocsin
+
+POLICY = """
+levels:
+  1: {name: critical, emoji: ":red_circle:"}
+  2: {name: major, emoji: ":large_orange_circle:"}
+  3: {name: minor, emoji: ":large_blue_circle:"}
+integrations:
+  - {name: generic, format: generic, token: "${TOCSIN_WEBHOOK_TOKEN}"}
+routes:
+  - {match: {team: db}, team: db, channel: "#db-alerts", policy: default}
+default_route: {team: ops, channel: "#alerts", policy: default}
+people:
+  U0ALICE: {name: Alice}
+policies:
+  default:
+    tiers:
+      - {notify: [{user: U0ALICE}], after: 0m}
+storm:
+  window: 10s
+  start_above: 10
+  calm_at_most: 2
+  calm_for: 4s
+  summary_every: 3s
+"""
+ALERT_ID = re.compile(r"`#(\d+)`")
+NAMES = ("DiskFull", "HighLatency", "ErrorRate", "QueueBacklog")
+
+
+class CountingLimiter(ChannelRateLimiter):
+    """The fake Slack's own limiter, counting the 429s it answers per channel."""
+
+    def __init__(self) -> None:
+        super().__init__(rate=1.0, burst=3, clock=time.monotonic)
+        self.refused: dict[str, int] = {}
+
+    def try_acquire(self, channel: str) -> int | None:
+        wait = super().try_acquire(channel)
+        if wait is not None:
+            self.refused[channel] = self.refused.get(channel, 0) + 1
+        return wait
+
+
+@pytest.fixture(params=["sqlite"])
+async def tocsin(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    world = SlackWorld()
+    world.limiter = CountingLimiter()
+    async with (
+        database(request.param, tmp_path) as url,
+        running_tocsin(database_url=url, config_path=policy, world=world) as harness,
+    ):
+        yield harness
+
+
+def alert(n: int, *, team: str = "ops") -> dict[str, Any]:
+    level = 1 if n % 1000 == 7 else 2 if n % 50 == 3 else 3
+    name = NAMES[n % len(NAMES)]
+    return {
+        "title": f"{name} on host-{n}",
+        "level": level,
+        "fingerprint": f"storm-{team}-{n}",
+        "labels": {"team": team, "alertname": name, "host": f"host-{n}"},
+    }
+
+
+def text_of(message: Message) -> str:
+    return message.text + json.dumps(message.blocks)
+
+
+async def flood(tocsin: Harness, *, total: int, seconds: float, per_body: int) -> None:
+    """Post ``total`` alerts to #alerts evenly over ``seconds`` (the load's own schedule)."""
+    bodies = total // per_body
+    start = time.monotonic()
+    for b in range(bodies):
+        await asyncio.sleep(max(0.0, start + b * seconds / bodies - time.monotonic()))
+        batch = [alert(b * per_body + i) for i in range(per_body)]
+        response = await tocsin.webhook("generic", {"alerts": batch})
+        assert response.status_code == 202, response.text
+
+
+async def count(tocsin: Harness, query: Any) -> int:
+    async with tocsin.service.db.read() as session:
+        return int((await session.exec(query)).one())
+
+
+async def test_a_flood_in_one_channel_becomes_one_summary_listing_every_alert_in_its_thread(
+    tocsin: Harness,
+) -> None:
+    total = 5000
+    load = asyncio.create_task(flood(tocsin, total=total, seconds=30, per_body=25))
+
+    # meanwhile another channel's alert gets its own warning promptly: once it is stored,
+    # its delivery does not queue behind the storm channel's
+    await tocsin.world.wait_for(lambda: bool(tocsin.channel_messages("#alerts")), timeout=30)
+    response = await tocsin.webhook("generic", alert(1, team="db"))
+    assert response.status_code == 202
+    [db_warning] = await tocsin.wait_for_messages(1, channel="#db-alerts", seconds=60)
+    assert "host-1" in text_of(db_warning)
+    assert not load.done(), "the flood must still be going on for this to prove anything"
+    of_db = (
+        select(OutboxRow)
+        .join(AlertRow, col(AlertRow.id) == col(OutboxRow.alert_id))
+        .where(AlertRow.channel == "#db-alerts", OutboxRow.kind == "post_warning")
+    )
+
+    async def delivered() -> bool:
+        async with tocsin.service.db.read() as session:
+            return (await session.exec(of_db)).one().status == "done"
+
+    await tocsin.until(delivered, what="the warning marked delivered")
+    async with tocsin.service.db.read() as session:
+        post = (await session.exec(of_db)).one()
+    assert post.done_at is not None
+    waited = (post.done_at - post.created_at).total_seconds()
+    assert waited < 3, f"#db-alerts' warning waited {waited:.1f}s behind the storm"
+
+    await load
+    storm_done = select(func.count()).select_from(StormRow).where(col(StormRow.finished))
+    await tocsin.until(lambda: _at_least(tocsin, storm_done, 1), what="storm over", seconds=90)
+
+    db = tocsin.service.db
+    async with db.read() as session:
+        [storm] = (await session.exec(select(StormRow))).all()
+        members = set((await session.exec(select(StormMemberRow.alert_id))).all())
+        own = set((await session.exec(select(SlackMessageRow.alert_id))).all())
+        flood_ids = set(
+            (await session.exec(select(AlertRow.id).where(AlertRow.channel == "#alerts"))).all()
+        )
+        pending = (await session.exec(select(OutboxRow).where(OutboxRow.status != "done"))).all()
+    assert storm.status == "ended"
+    assert len(flood_ids) == total
+
+    # no alert lost: each has its own warning or is a storm member listed in the thread
+    summary = next(m for m in tocsin.channel_messages("#alerts") if m.ts == storm.summary_ts)
+    listed = [int(i) for m in tocsin.thread(summary) for i in ALERT_ID.findall(text_of(m))]
+    assert len(listed) == len(set(listed)), "an alert was listed twice"
+    assert set(listed) == members
+    assert members | (own & flood_ids) == flood_ids
+    assert not members & own
+    assert len(own & flood_ids) <= 10, "a storm starts past 10 alerts in a window"
+
+    # the summary says the storm ended, with its totals
+    assert "ended" in summary.text
+    assert f"{len(members):,}" in text_of(summary)
+    assert summary.edited >= 3  # edited in place as the storm grew, not re-posted
+
+    # every 429 was handled: nothing left in the outbox
+    assert pending == []
+    # Slack writes to the storm channel: at most Slack's rate after the first burst
+    channel = tocsin.world.find_channel("#alerts")
+    assert channel is not None
+    writes = tocsin.world.write_log.writes(channel.id)
+    for window in (1.0, 5.0, 10.0):
+        assert tocsin.world.write_log.max_per_window(channel.id, window=window) <= window + 3
+    assert len(writes) < total / 30, f"{len(writes)} writes for {total} alerts"
+    limiter = tocsin.world.limiter
+    assert isinstance(limiter, CountingLimiter)
+    refused = limiter.refused.get(channel.id, 0)
+    assert refused <= len(writes) // 10, f"{refused} 429s: deliveries should pace themselves"
+
+    # one page for the whole storm, not one per alert (plus pages of alerts posted on their own)
+    storm_pages = [m for m in tocsin.dms("U0ALICE") if "Storm in" in m.text]
+    assert len(storm_pages) == 1
+    assert f"{len(members):,} alerts" in storm_pages[0].text
+    assert len(tocsin.dms("U0ALICE")) <= 1 + len(own)
+
+    # after the storm: one warning per alert again
+    before = len(tocsin.channel_messages("#alerts"))
+    response = await tocsin.webhook("generic", {"title": "After the storm", "fingerprint": "after"})
+    assert response.status_code == 202
+    messages = await tocsin.wait_for_messages(before + 1, channel="#alerts", seconds=10)
+    assert "After the storm" in text_of(messages[-1])
+
+
+async def _at_least(tocsin: Harness, query: Any, n: int) -> bool:
+    return await count(tocsin, query) >= n
+
+
+class HeldChannel(ChannelRateLimiter):
+    """The fake Slack's limiter, answering 429 (Retry-After 30 s) to every write to the
+    channels in ``held`` — as Slack does to a channel that has been flooded."""
+
+    def __init__(self) -> None:
+        super().__init__(rate=1.0, burst=3, clock=time.monotonic)
+        self.held: set[str] = set()
+        self.refused = 0
+
+    def try_acquire(self, channel: str) -> int | None:
+        if channel in self.held:
+            self.refused += 1
+            return 30
+        return super().try_acquire(channel)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def held(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    world = SlackWorld()
+    world.limiter = HeldChannel()
+    async with (
+        database(request.param, tmp_path) as url,
+        running_tocsin(
+            database_url=url, config_path=policy, world=world, clock=FakeClock()
+        ) as harness,
+    ):
+        yield harness
+
+
+async def test_a_429_on_one_channel_holds_only_that_channel_and_its_rows_wait_for_retry_after(
+    held: Harness,
+) -> None:
+    limiter = held.world.limiter
+    assert isinstance(limiter, HeldChannel)
+    limiter.held.add(held.world.channel_id_for("#alerts"))
+    clock = held.service.clock
+    assert isinstance(clock, FakeClock)
+
+    assert (await held.webhook("generic", alert(1))).status_code == 202
+    await held.world.wait_for(lambda: limiter.refused >= 1, timeout=10)
+    assert (await held.webhook("generic", alert(2))).status_code == 202
+    assert (await held.webhook("generic", alert(3, team="db"))).status_code == 202
+
+    # the other channel is posted at once, though #alerts is held for 30 s
+    [db_warning] = await held.wait_for_messages(1, channel="#db-alerts", seconds=10)
+    assert "host-3" in text_of(db_warning)
+    async with held.service.db.read() as session:
+        waiting = (
+            await session.exec(
+                select(OutboxRow)
+                .join(AlertRow, col(AlertRow.id) == col(OutboxRow.alert_id))
+                .where(AlertRow.channel == "#alerts")
+                .order_by(col(OutboxRow.id))
+            )
+        ).all()
+    assert [row.status for row in waiting] == ["pending", "pending"]
+    for row in waiting:  # both held until Retry-After, the second without being tried
+        assert (row.next_attempt_at - clock()).total_seconds() > 20
+        assert row.attempts == 0
+    assert waiting[0].last_error == "slack: ratelimited"
+    assert limiter.refused == 1, "no retry before Retry-After, no sleeping retry in a call"
+
+    # once Slack lets writes through again and Retry-After has passed, both are posted
+    limiter.held.clear()
+    clock.advance(seconds=31)
+    held.service.outbox_wakeup.set()
+    messages = await held.wait_for_messages(2, channel="#alerts", seconds=10)
+    shown = " ".join(text_of(m) for m in messages)
+    assert "on host-1" in shown
+    assert "on host-2" in shown
+
+
+async def test_a_small_storm_is_summarised_listed_and_ends_after_calm(
+    held: Harness,
+) -> None:
+    clock = held.service.clock
+    assert isinstance(clock, FakeClock)
+    body = {"alerts": [alert(n) for n in range(40)]}
+    assert (await held.webhook("generic", body)).status_code == 202
+
+    async def listed_all() -> bool:
+        query = (
+            select(func.count())
+            .select_from(StormMemberRow)
+            .where(col(StormMemberRow.listed_ts).is_not(None))
+        )
+        return await count(held, query) == 40
+
+    await held.until(listed_all, what="40 alerts listed", seconds=20)
+    [summary] = held.channel_messages("#alerts")
+    assert "Alert storm in #alerts (in progress): 40 alerts, 1 at level 1" in summary.text
+    [lines] = held.thread(summary)
+    assert sorted(int(i) for i in ALERT_ID.findall(text_of(lines))) == list(range(1, 41))
+
+    # one button acknowledges every firing alert of the storm (their escalation stops)
+    response = await held.driver.press_button(
+        channel="#alerts", ts=summary.ts, action_id=ids.STORM_ACKNOWLEDGE, user="U0BOB"
+    )
+    assert response.status_code == 200
+    firing = select(func.count()).select_from(AlertRow).where(AlertRow.status == "firing")
+    acked = (
+        select(func.count())
+        .select_from(AlertEventRow)
+        .where(AlertEventRow.kind == "acknowledged", AlertEventRow.actor == "U0BOB")
+    )
+    await held.world.wait_for(lambda: bool(held.world.ephemerals), timeout=10)
+    assert await count(held, firing) == 0
+    assert await count(held, acked) == 40
+    [note] = held.world.ephemerals
+    assert "You acknowledged 40 firing alert(s)" in note.text
+    await held.world.wait_for(
+        lambda: "acknowledged 40" in text_of(held.channel_messages("#alerts")[0]), timeout=10
+    )
+
+    clock.advance(seconds=15)  # window (10 s) + calm_for (4 s) + 1 s
+    held.service.outbox_wakeup.set()
+    await held.world.wait_for(
+        lambda: "ended" in held.channel_messages("#alerts")[0].text, timeout=10
+    )
+    ended = held.channel_messages("#alerts")[0]
+    assert "40 in all" in text_of(ended)
+
+    # a storm alert resolved later still shows on the ended storm's summary
+    resolved = {**alert(5), "status": "resolved"}
+    assert (await held.webhook("generic", resolved)).status_code == 202
+    clock.advance(seconds=6)  # past summary_every
+    held.service.outbox_wakeup.set()
+    await held.world.wait_for(
+        lambda: "resolved 1" in text_of(held.channel_messages("#alerts")[0]), timeout=10
+    )
+
+    assert (await held.webhook("generic", alert(100))).status_code == 202
+    messages = await held.wait_for_messages(2, channel="#alerts", seconds=10)
+    assert "host-100" in text_of(messages[-1])
