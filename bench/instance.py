@@ -17,6 +17,7 @@ import logging
 import resource
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.queues import Queue
@@ -56,9 +57,16 @@ def install_probe() -> StepLog:
     real = engine_module.step_due
 
     async def timed_step_due(
-        db: Database, *, now: datetime, directory: Directory, limit: int = 500
+        db: Database,
+        *,
+        now: datetime,
+        directory: Directory,
+        limit: int = 500,
+        before_commit: Callable[[], None] | None = None,
     ) -> int:
-        stepped = await real(db, now=now, directory=directory, limit=limit)
+        stepped = await real(
+            db, now=now, directory=directory, limit=limit, before_commit=before_commit
+        )
         log.append((now, datetime.now(UTC), stepped))
         return stepped
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 import structlog
@@ -24,6 +25,7 @@ from bot.deliveries import Deliveries
 from bot.digest import WeeklyDigest
 from bot.directory import PolicyDirectory
 from bot.escalation_engine import EscalationEngine
+from bot.faults import FaultPoints, FaultyWebClient
 from bot.follow_up_reminders import FollowUpReminders
 from bot.handoffs import Handoffs
 from bot.inbox_worker import InboxWorker
@@ -31,6 +33,7 @@ from bot.lanes import LaneGate
 from bot.metrics import CountingWebClient, Metrics
 from bot.outbound import OutboundPager, OutboundTarget
 from bot.outbox_sender import OutboxSender
+from bot.posting import Poster
 from bot.request_id import RequestIdMiddleware
 from bot.retention import InboxRetention
 from bot.review_web import build_review_web
@@ -43,6 +46,7 @@ from bot.slack.listeners import Listeners
 from bot.slack.record_listeners import RecordListeners
 from bot.slack.report_command import ReportCommand
 from bot.slack.storm_listener import StormListener
+from bot.slack_health import HealthReportingWebClient, SlackHealth
 from bot.socket_mode import SocketModeRunner
 from bot.storm_control import StormControl, storm_rules
 from bot.wakeup import Fanout, Wakeup
@@ -51,6 +55,7 @@ from config.policy import PolicyFile, load_policy
 from config.settings import DEFAULT_SLACK_API_URL, Settings
 from storage.db import Database
 from storage.inbox import InboxWriter
+from storage.recovery import release_claims
 
 log = structlog.get_logger("tocsin")
 
@@ -100,6 +105,8 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         ],
     )
     slack.metrics = metrics
+    faults = FaultPoints(settings.fault_point)
+    health = SlackHealth(metrics=metrics, clock=clock)
     bolt = AsyncApp(
         signing_secret=settings.signing_secret(),
         client=slack,
@@ -122,6 +129,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         on_processed=changed,
         poll_seconds=settings.inbox_poll_seconds,
         metrics=metrics,
+        lease=timedelta(seconds=settings.claim_lease_seconds),
     )
     http = httpx.AsyncClient()
     webhooks = {
@@ -135,12 +143,16 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         for name, hook in policy.webhooks.items()
     }
     # Deliveries handle 429s per channel themselves (bot.lanes): no sleeping retry handler.
-    delivery_slack = CountingWebClient(
+    delivery_slack = (FaultyWebClient if settings.fault_point else HealthReportingWebClient)(
         token=settings.bot_token(),
         base_url=slack_api_url(settings),
+        timeout=int(settings.slack_timeout_seconds),
         retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2)],
     )
     delivery_slack.metrics = metrics
+    delivery_slack.health = health
+    if isinstance(delivery_slack, FaultyWebClient):
+        delivery_slack.faults = faults
     gate = LaneGate(rate=settings.slack_channel_rate, burst=settings.slack_channel_burst)
     storm_rules_, storm_display = storm_rules(policy.storm)
     storm_control = StormControl(
@@ -160,6 +172,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         pager=OutboundPager(client=http),
         webhooks=webhooks,
         recent_days=rules.last_time_days,
+        poster=Poster(delivery_slack, metrics=metrics),
     )
     sender = OutboxSender(
         db=db,
@@ -170,6 +183,9 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         metrics=metrics,
         gate=gate,
         storms=storm_control,
+        health=health,
+        faults=faults,
+        lease=timedelta(seconds=settings.claim_lease_seconds),
     )
     engine = EscalationEngine(
         db=db,
@@ -186,6 +202,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
             clock=clock,
         ),
         metrics=metrics,
+        faults=faults,
     )
     return Service(
         settings=settings,
@@ -213,6 +230,25 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     )
 
 
+WORKER_STOP_SECONDS = 3.0
+
+
+async def stop_workers(service: Service) -> None:
+    """Graceful stop: each worker finishes the item it holds and returns; whatever is still
+    running after WORKER_STOP_SECONDS is cancelled (its rows are picked up again later)."""
+    for wakeup in (service.inbox_wakeup, service.outbox_wakeup, service.engine_wakeup):
+        wakeup.stop()
+    if service.tasks:
+        _, late = await asyncio.wait(service.tasks, timeout=WORKER_STOP_SECONDS)
+        for task in late:
+            task.cancel()
+        for task in service.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    service.tasks.clear()
+    log.info("workers_stopped")
+
+
 def build_http_app(
     service: Service, *, run_workers: bool = True, run_engine: bool = True
 ) -> FastAPI:
@@ -222,6 +258,10 @@ def build_http_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await service.db.upgrade()
+        if service.db.is_sqlite:  # the only instance: claims left in the database are stale
+            released = await release_claims(service.db, now=service.clock())
+            if any(released):
+                log.info("stale_claims_released", inbox=released[0], outbox=released[1])
         socket_mode: SocketModeRunner | None = None
         if settings.slack_app_token is not None and not settings.sandbox:
             socket_mode = SocketModeRunner(
@@ -249,12 +289,7 @@ def build_http_app(
         finally:
             if socket_mode is not None:
                 await socket_mode.stop()
-            for task in service.tasks:
-                task.cancel()
-            for task in service.tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            service.tasks.clear()
+            await stop_workers(service)
             await service.http.aclose()
             await service.db.dispose()
 
@@ -304,7 +339,10 @@ def build_http_app(
             )
         if not current:
             return JSONResponse({"ready": False, "database": "migrations pending"}, status_code=503)
-        return JSONResponse({"ready": True, "database": "ok"})
+        # Slack being down does not make this instance unready (webhooks are still stored),
+        # but it is shown: deliveries wait until Slack answers again.
+        slack = service.outbox_sender.health.report(service.clock())
+        return JSONResponse({"ready": True, "database": "ok", "slack": slack})
 
     if service.world is not None:
         base = settings.base_url()

@@ -66,7 +66,7 @@ def serve() -> None:
         port=settings.port,
         log_config=None,
         access_log=False,
-        timeout_graceful_shutdown=8,
+        timeout_graceful_shutdown=5,  # + up to 3 s for the workers: out within 10 s
     )
     uvicorn.Server(config).run()
 

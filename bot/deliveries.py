@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.outbound import OutboundPager, OutboundTarget, page_payload
+from bot.posting import Poster
 from bot.slack.render import notification_text, warning_blocks
 from bot.slack.render_noise import group_list_text
 from bot.slack.render_pages import approval_closed, approval_request, page_dm, reminder
@@ -43,14 +44,20 @@ class Deliveries:
         pager: OutboundPager | None = None,
         webhooks: Mapping[str, OutboundTarget] | None = None,
         recent_days: int = 30,
+        poster: Poster | None = None,
     ) -> None:
         self._recent_days = recent_days
         self._db = db
         self._client = client
+        self._poster = poster or Poster(client)
         self._levels = levels
         self._clock = clock
         self._pager = pager
         self._webhooks = webhooks or {}
+
+    async def probe(self) -> None:
+        """One cheap Slack call: does Slack answer again?"""
+        await self._client.auth_test()
 
     async def deliver(self, item: outbox.Claimed) -> None:
         if item.alert_id is None:
@@ -65,13 +72,13 @@ class Deliveries:
             await self._follow_up_reminder(item)
             return
         if item.kind == GROUP_LIST:
-            await self._group_list(int(item.payload["group"]))
+            await self._group_list(item, int(item.payload["group"]))
             return
         view = await self._view(item.alert_id)
         payload = item.payload
         match item.kind:
             case "thread_note":
-                await self._thread(item.alert_id, str(payload.get("text", "")))
+                await self._thread(item, item.alert_id, str(payload.get("text", "")))
             case "page_dm":
                 text, blocks = page_dm(
                     view,
@@ -80,7 +87,7 @@ class Deliveries:
                     rotation=payload.get("rotation"),
                     link=None,
                 )
-                await self._dm(str(payload["user"]), text, blocks)
+                await self._dm(item, str(payload["user"]), text, blocks)
             case "page_channel":
                 text, blocks = page_dm(
                     view,
@@ -89,18 +96,22 @@ class Deliveries:
                     rotation=None,
                     link=None,
                 )
-                await self._client.chat_postMessage(
-                    channel=str(payload["channel"]), text=text, blocks=blocks, unfurl_links=False
+                await self._poster.post(
+                    item,
+                    channel=str(payload["channel"]),
+                    text=text,
+                    blocks=blocks,
+                    unfurl_links=False,
                 )
             case "page_webhook":
                 await self._webhook(item, view)
             case "approval_request":
-                await self._ask(view, payload)
+                await self._ask(item, view, payload)
             case "approval_close":
                 await self._close_approval(view, payload)
             case "reminder":
                 deadline = view.owner_deadline_at
-                await self._dm(str(payload["user"]), reminder(view, deadline=deadline), None)
+                await self._dm(item, str(payload["user"]), reminder(view, deadline=deadline), None)
             case _:
                 raise ValueError(f"unknown outbox kind {item.kind!r}")
 
@@ -111,21 +122,24 @@ class Deliveries:
             raise LookupError(f"alert {alert_id} does not exist")
         return view
 
-    async def _dm(self, user: str, text: str, blocks: list[dict[str, Any]] | None) -> str:
+    async def _dm(
+        self, item: outbox.Claimed, user: str, text: str, blocks: list[dict[str, Any]] | None
+    ) -> str:
         opened = await self._client.conversations_open(users=user)
         channel = str(opened["channel"]["id"])
-        response = await self._client.chat_postMessage(
-            channel=channel, text=text, blocks=blocks, unfurl_links=False
+        posted = await self._poster.post(
+            item, channel=channel, text=text, blocks=blocks, unfurl_links=False
         )
-        return f"{channel}:{response['ts']}"
+        return f"{channel}:{posted.ts}"
 
-    async def _thread(self, alert_id: int, text: str) -> None:
+    async def _thread(self, item: outbox.Claimed, alert_id: int, text: str) -> None:
         async with self._db.read() as session:
             message_id, _, _ = await warning_of(session, alert_id)
         message = await find_message(self._db, message_id)
         if message is None:
             raise LookupError(f"alert {alert_id} has no Slack message yet")
-        await self._client.chat_postMessage(
+        await self._poster.post(
+            item,
             channel=message.channel_id,
             thread_ts=message.ts,
             text=text,
@@ -150,7 +164,7 @@ class Deliveries:
         )
         await self._pager.send(target, payload=body, idempotency_key=f"tocsin-outbox-{item.id}")
 
-    async def _ask(self, view: AlertView, payload: Mapping[str, Any]) -> None:
+    async def _ask(self, item: outbox.Claimed, view: AlertView, payload: Mapping[str, Any]) -> None:
         approver, seq = str(payload["approver"]), int(payload["seq"])
         text, blocks = approval_request(
             view,
@@ -159,7 +173,7 @@ class Deliveries:
             reason=str(payload.get("reason") or ""),
             requested_by=payload.get("by"),
         )
-        where = await self._dm(approver, text, blocks)
+        where = await self._dm(item, approver, text, blocks)
         channel_id, ts = where.split(":", 1)
         await record_approval_message(
             self._db, alert_id=view.id, seq=seq, approver=approver, channel_id=channel_id, ts=ts
@@ -194,14 +208,18 @@ class Deliveries:
                 await outbox.mark_done(self._db, redundant, now=self._clock())
                 return
             else:
-                response = await self._client.chat_postMessage(
-                    channel=view.channel, text=text, blocks=blocks, unfurl_links=False
+                posted = await self._poster.post(
+                    item, channel=view.channel, text=text, blocks=blocks, unfurl_links=False
                 )
+                if posted.found:  # an earlier attempt posted it; show the current state
+                    await self._client.chat_update(
+                        channel=posted.channel_id, ts=posted.ts, text=text, blocks=blocks
+                    )
                 await record_posted(
                     self._db,
                     alert_id=item.alert_id,
-                    channel_id=str(response["channel"]),
-                    ts=str(response["ts"]),
+                    channel_id=posted.channel_id,
+                    ts=posted.ts,
                     now=self._clock(),
                 )
                 log.info("warning_posted", alert_id=item.alert_id, channel=view.channel)
@@ -233,7 +251,8 @@ class Deliveries:
             raise LookupError(f"alert {item.alert_id} has no Slack message yet")
         payloads = [item.payload, *(payload for _, payload in later)]
         text = thread_message(payloads, shown=message.thread_count, count=view.count)
-        await self._client.chat_postMessage(
+        await self._poster.post(
+            item,
             channel=message.channel_id,
             thread_ts=message.ts,
             text=text,
@@ -249,9 +268,9 @@ class Deliveries:
         if found is None or found.done_at is not None:
             return  # done since the reminder was queued: nothing to say
         text, blocks = follow_up_reminder(found, now=self._clock())
-        await self._dm(found.owner, text, blocks)
+        await self._dm(item, found.owner, text, blocks)
 
-    async def _group_list(self, group_id: int) -> None:
+    async def _group_list(self, item: outbox.Claimed, group_id: int) -> None:
         """The thread message listing a group's members (resolved ones struck through)."""
         async with self._db.read() as session:
             group = await session.get(AlertGroupRow, group_id)
@@ -263,12 +282,16 @@ class Deliveries:
             raise LookupError(f"group {group_id} has no warning yet")
         text = group_list_text(found)
         if group.list_ts is None:
-            response = await self._client.chat_postMessage(
-                channel=message.channel_id, thread_ts=message.ts, text=text, unfurl_links=False
+            posted = await self._poster.post(
+                item,
+                channel=message.channel_id,
+                thread_ts=message.ts,
+                text=text,
+                unfurl_links=False,
             )
             async with self._db.write() as session:
                 await record_list_message(
-                    session, group_id, channel_id=str(response["channel"]), ts=str(response["ts"])
+                    session, group_id, channel_id=posted.channel_id, ts=posted.ts
                 )
         else:
             await self._client.chat_update(

@@ -13,6 +13,7 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
+from bot.faults import NO_FAULTS, FaultPoints
 from bot.handoffs import Handoffs
 from bot.metrics import Metrics
 from bot.wakeup import Wakeup, run_until_cancelled
@@ -38,7 +39,9 @@ class EscalationEngine:
         batch: int = 500,
         handoffs: Handoffs | None = None,
         metrics: Metrics | None = None,
+        faults: FaultPoints = NO_FAULTS,
     ) -> None:
+        self._faults = faults
         self._metrics = metrics
         self._db = db
         self._directory = directory
@@ -102,15 +105,20 @@ class EscalationEngine:
         while True:
             now = self._clock()
             stepped = await step_due(
-                self._db, now=now, directory=self._directory, limit=self._batch
+                self._db,
+                now=now,
+                directory=self._directory,
+                limit=self._batch,
+                before_commit=lambda: self._faults.reached("escalation_before_commit"),
             )
             total += stepped
             if stepped:
+                self._faults.reached("escalation_after_commit")
                 self._on_stepped.set()
                 if self._metrics is not None:
                     self._metrics.escalation_steps.inc(stepped)
                 log.info("escalations_stepped", count=stepped)
-            if stepped < self._batch:
+            if stepped < self._batch or self._wakeup.stopping:
                 break
         await self._arm()
         return total

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import structlog
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.metrics import Metrics
-from bot.wakeup import Signal, Wakeup, run_until_cancelled
+from bot.wakeup import Signal, Wakeup, run_until_cancelled, unavailable
 from storage import inbox
 from storage.db import Database
 from storage.ingest import IngestRules, process
+from storage.recovery import release_inbox
 
 log = structlog.get_logger("tocsin.inbox")
 
@@ -28,7 +30,9 @@ class InboxWorker:
         on_processed: Signal,
         poll_seconds: float,
         metrics: Metrics | None = None,
+        lease: timedelta = timedelta(seconds=60),
     ) -> None:
+        self._lease = lease
         self._metrics = metrics
         self._db = db
         self._rules = rules
@@ -36,6 +40,9 @@ class InboxWorker:
         self._wakeup = wakeup
         self._on_processed = on_processed
         self._poll = poll_seconds
+        self._unfinished: set[int] = set()
+        """Claimed but not processed when a drain was cut short (the database went away):
+        handed back as soon as it answers again, not when their lease runs out."""
 
     async def run(self) -> None:
         await run_until_cancelled(
@@ -44,10 +51,17 @@ class InboxWorker:
 
     async def drain(self) -> int:
         """Process everything pending now; returns how many bodies were handled."""
+        if self._unfinished:
+            await release_inbox(self._db, sorted(self._unfinished))
+            self._unfinished.clear()
         total = 0
-        while items := await inbox.claim(self._db, now=self._clock()):
+        while not self._wakeup.stopping and (
+            items := await inbox.claim(self._db, now=self._clock(), lease=self._lease)
+        ):
+            self._unfinished.update(item.id for item in items)
             for item in items:
                 await self._process(item)
+                self._unfinished.discard(item.id)
                 total += 1
             self._on_processed.set()
         return total
@@ -64,6 +78,8 @@ class InboxWorker:
                 await asyncio.sleep(0)
                 continue
             except Exception as exc:
+                if unavailable(exc):
+                    raise  # the database is away, not the body at fault: try it again
                 log.exception("inbox_item_failed", inbox_id=item.id)
                 await inbox.mark_failed(
                     self._db, item.id, now=self._clock(), error=f"{type(exc).__name__}: {exc}"

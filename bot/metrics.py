@@ -84,6 +84,17 @@ class Metrics:
         self.escalations_due = Gauge(
             "tocsin_escalations_due", "Open alerts whose next escalation step is due", registry=r
         )
+        self.in_doubt_lookups = Counter(
+            "tocsin_outbox_in_doubt_lookups",
+            "Deliveries whose earlier attempt had an unknown outcome, by whether Slack had it",
+            ["result"],
+            registry=r,
+        )
+        self.slack_degraded = Gauge(
+            "tocsin_slack_degraded",
+            "1 while Slack calls fail (5xx, 429, timeouts) and deliveries wait, else 0",
+            registry=r,
+        )
         self.escalations_late = Gauge(
             "tocsin_escalations_late",
             "Open alerts whose next step is overdue by more than 30 seconds",

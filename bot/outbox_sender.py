@@ -21,12 +21,15 @@ from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
 from bot.deliveries import Deliveries
+from bot.faults import NO_FAULTS, FaultPoints
 from bot.lanes import Lane, LaneGate, lane_of
 from bot.metrics import Metrics
+from bot.slack_health import SlackHealth, outcome_unknown
 from bot.storm_control import StormControl, retry_after
 from bot.wakeup import Wakeup, run_until_cancelled
 from storage import outbox
 from storage.db import Database
+from storage.recovery import release_outbox
 
 log = structlog.get_logger("tocsin.outbox")
 MAX_BACKOFF_SECONDS = 600
@@ -48,7 +51,16 @@ class OutboxSender:
         gate: LaneGate | None = None,
         storms: StormControl | None = None,
         batch: int = 500,
+        health: SlackHealth | None = None,
+        faults: FaultPoints = NO_FAULTS,
+        lease: timedelta = timedelta(seconds=60),
     ) -> None:
+        self.health = health or SlackHealth(metrics=metrics)
+        self._faults = faults
+        self._lease = lease
+        self._unfinished: set[int] = set()
+        """Claimed rows whose attempt was cut short (the database went away): handed back as
+        soon as it answers again, not when their lease runs out."""
         self._metrics = metrics
         self._db = db
         self._deliveries = deliveries
@@ -74,13 +86,23 @@ class OutboxSender:
         by side, each lane's rows one after the other, paced by the lane gate; a 429 holds
         only its lane. Storm control first folds what a storm stands for.
         """
+        if self.health.degraded and not await self._probe():
+            return 0  # Slack is down: rows wait in the outbox, untouched, until a probe passes
+        if self._unfinished:
+            await release_outbox(self._db, sorted(self._unfinished), now=self._clock())
+            self._unfinished.clear()
         total = 0
-        while claimed := await outbox.claim_due(
-            self._db,
-            now=self._clock(),
-            limit=self._batch,
-            last=self._storms.storming() if self._storms else (),
+        while not self._wakeup.stopping and (
+            claimed := await outbox.claim_due(
+                self._db,
+                now=self._clock(),
+                limit=self._batch,
+                last=self._storms.storming() if self._storms else (),
+                lease=self._lease,
+            )
         ):
+            self._unfinished.update(item.id for item in claimed)
+            self._faults.reached("outbox_after_claim")
             total += len(claimed)
             rest = list(claimed)
             if self._storms is not None:
@@ -90,6 +112,7 @@ class OutboxSender:
                 lane = lane_of(item)
                 by_lane.setdefault(lane.key, (lane, []))[1].append(item)
             await asyncio.gather(*(self._run_lane(lane, items) for lane, items in by_lane.values()))
+            self._unfinished.difference_update(item.id for item in claimed)
             if self._next_tick is None or self._clock() >= self._next_tick:
                 await self._tick_storms()  # between batches only when due: rows come first
         await self._tick_storms()
@@ -126,14 +149,24 @@ class OutboxSender:
                 now = self._clock()
                 if lane.paced and not self._gate.take(lane.key, now):
                     at = self._gate.free_at(lane.key, now)
-                    await outbox.defer(self._db, [i.id for i in items[index:]], at=at)
+                    await outbox.defer(
+                        self._db,
+                        [i.id for i in items[index:]],
+                        at=at,
+                        in_doubt=[i.id for i in items[index:] if i.in_doubt],
+                    )
                     self._wake_at(at)
                     return
                 held = await self._deliver(item)
                 if held is not None:
                     until = self._clock() + timedelta(seconds=held)
                     self._gate.hold(lane.key, until=until, now=self._clock())
-                    await outbox.defer(self._db, [i.id for i in items[index + 1 :]], at=until)
+                    await outbox.defer(
+                        self._db,
+                        [i.id for i in items[index + 1 :]],
+                        at=until,
+                        in_doubt=[i.id for i in items[index + 1 :] if i.in_doubt],
+                    )
                     if lane.channel is not None:
                         await outbox.hold_channel(self._db, lane.channel, until=until)
                     self._wake_at(until)
@@ -152,11 +185,11 @@ class OutboxSender:
                 await self._retry_later(item, f"slack: {error}", seconds, attempt=False)
                 self._count(item, "rate_limited")
                 return seconds
-            await self._retry_later(item, f"slack: {error}", None)
+            await self._retry_later(item, f"slack: {error}", None, in_doubt=outcome_unknown(exc))
             self._count(item, "failed")
             return None
         except Exception as exc:
-            await self._retry_later(item, f"{type(exc).__name__}: {exc}", None)
+            await self._retry_later(item, f"{type(exc).__name__}: {exc}", None, in_doubt=True)
             self._count(item, "failed")
             return None
         await outbox.mark_done(self._db, [item.id], now=self._clock())
@@ -181,7 +214,13 @@ class OutboxSender:
             metrics.approvals.labels(event=decided or "closed").inc()
 
     async def _retry_later(
-        self, item: outbox.Claimed, error: str, delay: float | None, *, attempt: bool = True
+        self,
+        item: outbox.Claimed,
+        error: str,
+        delay: float | None,
+        *,
+        attempt: bool = True,
+        in_doubt: bool = False,
     ) -> None:
         seconds = delay if delay is not None else min(2**item.attempts, MAX_BACKOFF_SECONDS)
         log.warning(
@@ -192,9 +231,27 @@ class OutboxSender:
             attempts=item.attempts,
             error=error,
             retry_in_s=seconds,
+            in_doubt=in_doubt,
         )
         at = self._clock() + timedelta(seconds=seconds)
-        await outbox.reschedule(self._db, item.id, at=at, error=error, attempt=attempt)
+        await outbox.reschedule(
+            self._db, item.id, at=at, error=error, attempt=attempt, in_doubt=in_doubt
+        )
+
+    async def _probe(self) -> bool:
+        """While Slack is degraded: one cheap call every few seconds; True once it passes."""
+        now = self._clock()
+        if not self.health.probe_due(now):
+            return False
+        since = self.health.degraded_since
+        try:
+            await self._deliveries.probe()  # the client reports the outcome to the health
+        except Exception:
+            self.health.not_yet(now)
+            log.warning("slack_still_degraded", error=self.health.last_error)
+            return False
+        log.info("slack_recovered", degraded_since=str(since))
+        return True
 
     async def _send(self, item: outbox.Claimed) -> None:
         await self._deliveries.deliver(item)

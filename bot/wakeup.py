@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import structlog
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 log = structlog.get_logger("tocsin.worker")
 
@@ -19,8 +20,14 @@ class Signal(Protocol):
 class Wakeup:
     def __init__(self) -> None:
         self._event = asyncio.Event()
+        self.stopping = False
 
     def set(self) -> None:
+        self._event.set()
+
+    def stop(self) -> None:
+        """Ask the loop to finish what it holds and return (graceful shutdown)."""
+        self.stopping = True
         self._event.set()
 
     async def wait(self, seconds: float) -> None:
@@ -40,16 +47,38 @@ class Fanout:
             wakeup.set()
 
 
+MAX_ERROR_BACKOFF_SECONDS = 10.0
+
+
+def unavailable(exc: BaseException) -> bool:
+    """The database (or the network) is away: expected in an outage, logged without a
+    traceback; anything else is a bug and gets one."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError))
+    return isinstance(exc, (OSError, TimeoutError))
+
+
 async def run_until_cancelled(
     drain: Callable[[], Awaitable[int]], *, wakeup: Wakeup, poll_seconds: float, name: str
 ) -> None:
     """Call ``drain`` again and again; when it found nothing, wait to be woken (or for the
-    safety interval). An error is logged and the loop goes on."""
-    while True:
+    safety interval). An error (the database gone, say) is logged and the loop goes on,
+    waiting longer after each error in a row (up to 10 s) and as usual after a success.
+    Returns once ``wakeup.stop()`` was called and the current drain is over."""
+    errors = 0
+    while not wakeup.stopping:
         try:
             done = await drain()
-        except Exception:
-            log.exception("worker_error", worker=name)
-            done = 0
-        if done == 0:
+        except Exception as exc:
+            errors += 1
+            if errors == 1 and not unavailable(exc):
+                log.exception("worker_error", worker=name)
+            else:
+                log.warning("worker_error", worker=name, error=repr(exc)[:300], in_a_row=errors)
+            await wakeup.wait(min(poll_seconds * 2 ** (errors - 1), MAX_ERROR_BACKOFF_SECONDS))
+            continue
+        if errors:
+            log.info("worker_recovered", worker=name, after_errors=errors)
+            errors = 0
+        if done == 0 and not wakeup.stopping:
             await wakeup.wait(poll_seconds)

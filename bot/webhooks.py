@@ -126,7 +126,9 @@ def webhook_router(
             inbox_id = await inbox.store(
                 integration=name, source_format=config.format, body=body, now=clock()
             )
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            # not stored (the database is away: a driver error, a reset connection, a
+            # timeout): 503 so the tool retries, never a 2xx
             log.error("inbox_store_failed", integration=name, error=type(exc).__name__)
             outcome(name, "unavailable")
             return refused(

@@ -8,10 +8,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PrivateAttr, SecretStr, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+FaultPoint = Literal[
+    "escalation_before_commit",
+    "escalation_after_commit",
+    "outbox_after_claim",
+    "slack_after_post",
+]
+"""Where ``TOCSIN_FAULT_POINT`` makes the process SIGKILL itself (tests only, see bot.faults)."""
 EXAMPLE_POLICY = Path(__file__).with_name("example.yaml")
 SANDBOX_BOT_TOKEN = "xoxb-sandbox-token"  # noqa: S105 - the sandbox's own fake token
 SANDBOX_SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105
@@ -52,6 +59,10 @@ class Settings(BaseSettings):
     review_token: SecretStr | None = Field(default=None, alias="TOCSIN_REVIEW_TOKEN")
     review_session_hours: float = Field(default=12.0, gt=0, alias="TOCSIN_REVIEW_SESSION_HOURS")
 
+    claim_lease_seconds: float = Field(default=60.0, ge=5, alias="TOCSIN_CLAIM_LEASE_SECONDS")
+    slack_timeout_seconds: float = Field(default=15.0, gt=0, alias="TOCSIN_SLACK_TIMEOUT_SECONDS")
+    fault_point: FaultPoint | None = Field(default=None, alias="TOCSIN_FAULT_POINT")
+
     _socket_only_secret: str | None = PrivateAttr(default=None)
 
     @field_validator("database_url")
@@ -59,6 +70,19 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         async_url(value)  # raises on an unknown scheme
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_delivery(self) -> Settings:
+        # A delivery may take three Slack timeouts (slack_sdk retries a dropped connection
+        # twice) plus two short rate-limit waits; a lease running out sooner would let
+        # another replica start the same delivery.
+        longest = 3 * self.slack_timeout_seconds + 10
+        if self.claim_lease_seconds < longest:
+            raise ValueError(
+                f"TOCSIN_CLAIM_LEASE_SECONDS ({self.claim_lease_seconds:g}) must be at least "
+                f"3 x TOCSIN_SLACK_TIMEOUT_SECONDS + 10 ({longest:g})"
+            )
+        return self
 
     @property
     def sandbox(self) -> bool:

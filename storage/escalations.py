@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -28,8 +28,16 @@ from storage.effects import Stepped, persist_transitions
 from storage.tables import AlertRow
 
 
-async def step_due(db: Database, *, now: datetime, directory: Directory, limit: int = 500) -> int:
-    """Apply ``StepDue`` to up to ``limit`` due alerts; returns how many were stepped."""
+async def step_due(
+    db: Database,
+    *,
+    now: datetime,
+    directory: Directory,
+    limit: int = 500,
+    before_commit: Callable[[], None] | None = None,
+) -> int:
+    """Apply ``StepDue`` to up to ``limit`` due alerts; returns how many were stepped.
+    ``before_commit`` runs when steps are written but not yet committed (fault tests)."""
     table = _ALERT_TABLE
     query = (
         select(*_CLAIM_COLUMNS)
@@ -60,6 +68,9 @@ async def step_due(db: Database, *, now: datetime, directory: Directory, limit: 
         await persist_transitions(
             session, steps, kind="step", actor=None, now=now, directory=directory
         )
+        if steps and before_commit is not None:
+            await session.flush()
+            before_commit()
     return len(steps)
 
 

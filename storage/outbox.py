@@ -3,6 +3,11 @@
 A claim moves ``next_attempt_at`` forward by the lease; a replica that dies while delivering
 leaves the row to be claimed again when the lease runs out. Only the oldest pending row of an
 alert is ever claimed, so each alert's deliveries happen in order.
+
+A claim also marks the row *in doubt* (``in_doubt``): until the attempt ends with a known
+outcome — delivered, or refused by the far side — a crash, a timeout or a 5xx leaves it
+set, and the next attempt is told (``Claimed.in_doubt``) to look for the effect before
+repeating it. The row's ``idempotency_key`` names the effect for that look.
 """
 
 from __future__ import annotations
@@ -64,6 +69,7 @@ def outbox_values(
         "attempts": 0,
         "last_error": None,
         "done_at": None,
+        "in_doubt": False,
     }
 
 
@@ -77,6 +83,9 @@ class Claimed:
     created_at: datetime
     channel: str | None = None
     """The alert's channel (as routed, e.g. ``#alerts``), where its warning is posted."""
+    idempotency_key: str = ""
+    in_doubt: bool = False
+    """The previous attempt's outcome is unknown: it may have taken effect."""
 
 
 CHANNEL_KINDS = ("post_warning", "update_warning", "thread_note", AFTERTHOUGHT, "group_list")
@@ -114,6 +123,8 @@ async def claim_due(
             col(OutboxRow.attempts),
             col(OutboxRow.created_at),
             col(AlertRow.channel),
+            col(OutboxRow.idempotency_key),
+            col(OutboxRow.in_doubt),
         )
         .outerjoin(AlertRow, col(AlertRow.id) == col(OutboxRow.alert_id))
         .where(col(OutboxRow.status) == PENDING, col(OutboxRow.next_attempt_at) <= now, ~blocked)
@@ -133,21 +144,35 @@ async def claim_due(
         await session.exec(
             update(OutboxRow)
             .where(col(OutboxRow.id).in_([r[0] for r in rows]))
-            .values(next_attempt_at=now + lease, attempts=col(OutboxRow.attempts) + 1)
+            .values(
+                next_attempt_at=now + lease,
+                attempts=col(OutboxRow.attempts) + 1,
+                in_doubt=True,  # until this attempt's outcome is known
+            )
         )
-    return [Claimed(r[0], r[1], r[2], dict(r[3] or {}), r[4] + 1, r[5], r[6]) for r in rows]
+    return [
+        Claimed(r[0], r[1], r[2], dict(r[3] or {}), r[4] + 1, r[5], r[6], r[7], bool(r[8]))
+        for r in rows
+    ]
 
 
-async def defer(db: Database, ids: list[int], *, at: datetime) -> None:
+async def defer(
+    db: Database, ids: list[int], *, at: datetime, in_doubt: Collection[int] = ()
+) -> None:
     """Put claimed rows back until ``at`` without counting the claim as an attempt (their
-    channel was busy: nothing was tried)."""
+    channel was busy: nothing was tried). Rows in ``in_doubt`` were in doubt before this
+    claim and stay so; the others were not tried, so they are not."""
     if not ids:
         return
     async with db.write() as session:
         await session.exec(
             update(OutboxRow)
             .where(col(OutboxRow.id).in_(ids), col(OutboxRow.status) == PENDING)
-            .values(next_attempt_at=at, attempts=col(OutboxRow.attempts) - 1)
+            .values(
+                next_attempt_at=at,
+                attempts=col(OutboxRow.attempts) - 1,
+                in_doubt=col(OutboxRow.id).in_(list(in_doubt) or [-1]),
+            )
         )
 
 
@@ -176,7 +201,7 @@ async def mark_done(db: Database, ids: list[int], *, now: datetime) -> None:
         await session.exec(
             update(OutboxRow)
             .where(col(OutboxRow.id).in_(ids))
-            .values(status=DONE, done_at=now, last_error=None)
+            .values(status=DONE, done_at=now, last_error=None, in_doubt=False)
         )
 
 
@@ -193,11 +218,22 @@ async def pending_update_ids(db: Database, alert_id: int, *, after_id: int) -> l
 
 
 async def reschedule(
-    db: Database, row_id: int, *, at: datetime, error: str, attempt: bool = True
+    db: Database,
+    row_id: int,
+    *,
+    at: datetime,
+    error: str,
+    attempt: bool = True,
+    in_doubt: bool = False,
 ) -> None:
     """Try again at ``at``, keeping the error; ``attempt=False`` (a 429: Slack only said
-    "not now") does not count the try, so the backoff of real failures does not grow."""
-    values: dict[str, Any] = {"next_attempt_at": at, "last_error": error[:2000]}
+    "not now") does not count the try, so the backoff of real failures does not grow.
+    ``in_doubt``: the failed attempt may still have taken effect."""
+    values: dict[str, Any] = {
+        "next_attempt_at": at,
+        "last_error": error[:2000],
+        "in_doubt": in_doubt,
+    }
     if not attempt:
         values["attempts"] = col(OutboxRow.attempts) - 1
     async with db.write() as session:

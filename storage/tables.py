@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, text
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, false, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -146,6 +146,8 @@ class OutboxRow(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     done_at: datetime | None = _ts(nullable=True)
+    in_doubt: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    """The last attempt may have taken effect (crash, timeout, 5xx): look before repeating."""
 
 
 class SlackMessageRow(SQLModel, table=True):

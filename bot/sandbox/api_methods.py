@@ -51,8 +51,23 @@ class Args:
             raise ApiError("invalid_arguments", messages=[f"{name} must be an integer"]) from None
 
 
-def _message(world: SlackWorld, message: Message) -> JSON:
-    return message.to_api(team_id=world.team_id, app_id=world.app_id)
+def _message(world: SlackWorld, message: Message, *, with_metadata: bool = False) -> JSON:
+    return message.to_api(team_id=world.team_id, app_id=world.app_id, with_metadata=with_metadata)
+
+
+def _metadata(args: Args) -> JSON | None:
+    """chat.postMessage's `metadata`: `{"event_type": str, "event_payload": object}`."""
+    metadata = args.json("metadata")
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        raise ApiError("invalid_metadata_format", messages=["metadata must be an object"])
+    event_type, payload = metadata.get("event_type"), metadata.get("event_payload")
+    if not isinstance(event_type, str) or not event_type or len(event_type) > 255:
+        raise ApiError("invalid_metadata_schema", messages=["metadata.event_type is required"])
+    if not isinstance(payload, dict):
+        raise ApiError("invalid_metadata_schema", messages=["metadata.event_payload: object"])
+    return {"event_type": event_type, "event_payload": payload}
 
 
 def _take_write_slot(world: SlackWorld, channel_id: str) -> None:
@@ -83,6 +98,7 @@ def chat_post_message(world: SlackWorld, args: Args) -> JSON:
     channel = world.resolve_for_post(args.req("channel", error="channel_not_found"))
     text, blocks, attachments = args.opt("text"), args.json("blocks"), args.json("attachments")
     check_message(text=text, blocks=blocks, attachments=attachments)
+    metadata = _metadata(args)
     _take_write_slot(world, channel.id)
     message = world.post_message(
         channel.id,
@@ -90,9 +106,11 @@ def chat_post_message(world: SlackWorld, args: Args) -> JSON:
         blocks=assign_ids(blocks),
         thread_ts=args.opt("thread_ts"),
         attachments=attachments,
+        metadata=metadata,
     )
     world.record_write(channel.id, "chat.postMessage", message.ts)
-    return {"channel": channel.id, "ts": message.ts, "message": _message(world, message)}
+    posted = _message(world, message, with_metadata=True)
+    return {"channel": channel.id, "ts": message.ts, "message": posted}
 
 
 def chat_update(world: SlackWorld, args: Args) -> JSON:
@@ -147,6 +165,23 @@ def conversations_open(world: SlackWorld, args: Args) -> JSON:
     return {"no_op": False, "already_open": False, "channel": channel.to_api()}
 
 
+def conversations_list(world: SlackWorld, args: Args) -> JSON:
+    """Channels of the given `types` (public_channel by default), paginated by cursor."""
+    types = set((args.opt("types") or "public_channel").split(","))
+    found = [
+        c.to_api()
+        for c in sorted(world.channels.values(), key=lambda c: c.id)
+        if ("im" if c.is_im else "public_channel") in types
+    ]
+    start = args.integer("cursor", 0) if args.opt("cursor") else 0
+    limit = max(1, min(args.integer("limit", 100), 1000))
+    more = start + limit < len(found)
+    return {
+        "channels": found[start : start + limit],
+        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+    }
+
+
 def conversations_info(world: SlackWorld, args: Args) -> JSON:
     return {"channel": world.channel_by_id(args.req("channel", error="channel_not_found")).to_api()}
 
@@ -167,8 +202,9 @@ def _page(world: SlackWorld, args: Args, messages: list[Message]) -> JSON:
     limit = max(1, min(args.integer("limit", 100), 999))
     page = kept[start : start + limit]
     has_more = start + limit < len(kept)
+    with_metadata = args.opt("include_all_metadata") in ("true", "1", "True")
     return {
-        "messages": [_message(world, m) for m in page],
+        "messages": [_message(world, m, with_metadata=with_metadata) for m in page],
         "has_more": has_more,
         "response_metadata": {"next_cursor": str(start + limit) if has_more else ""},
     }
@@ -245,6 +281,7 @@ METHODS: dict[str, Callable[[SlackWorld, Args], JSON]] = {
     "files.completeUploadExternal": complete_upload,
     "conversations.open": conversations_open,
     "conversations.info": conversations_info,
+    "conversations.list": conversations_list,
     "conversations.history": conversations_history,
     "conversations.replies": conversations_replies,
     "views.open": views_open,

@@ -9,6 +9,7 @@ may also come in the query string (slack_sdk sends all three, depending on the m
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from urllib.parse import parse_qsl
@@ -19,7 +20,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.sandbox.api_methods import APP_TOKEN_METHODS, METHODS, Args
-from bot.sandbox.models import JSON, ApiError
+from bot.sandbox.models import JSON, ApiError, Outage
 from bot.sandbox.responses import apply_response
 from bot.sandbox.world import SlackWorld
 
@@ -92,6 +93,9 @@ class FakeSlackApi:
             handler = METHODS.get(method)
             if handler is None:
                 raise ApiError("unknown_method")
+            outage = self.world.faults.current_outage(self.world.clock())
+            if outage is not None and method not in APP_TOKEN_METHODS:
+                return await self._down(outage, method, Args(args))
             fault = self.world.faults.take(method)
             if fault is not None:
                 retry_after = fault.retry_after
@@ -103,6 +107,23 @@ class FakeSlackApi:
             return JSONResponse(body)
         except ApiError as error:
             return _error_response(error)
+
+    async def _down(self, outage: Outage, method: str, args: Args) -> JSONResponse:
+        """Answer as Slack does while it is down (see `SlackWorld.start_outage`)."""
+        applied: JSON | None = None
+        if outage.apply:
+            applied = {"ok": True}
+            applied.update(METHODS[method](self.world, args))
+        if outage.hang > 0:
+            await asyncio.sleep(outage.hang)
+        if applied is not None:
+            return JSONResponse(applied)  # too late for a client that timed out
+        retry_after = outage.retry_after
+        if outage.status == 429 and retry_after is None:
+            retry_after = 1
+        return _error_response(
+            ApiError(outage.error_code, status=outage.status, retry_after=retry_after)
+        )
 
     async def upload(self, request: Request) -> Response:
         """Step 2 of an external upload: the bytes, POSTed to the URL step 1 gave out."""

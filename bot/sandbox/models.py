@@ -115,9 +115,11 @@ class Message:
     edited: int = 0
     history: list[JSON] = field(default_factory=list)  # earlier versions, oldest first
     replies: list[str] = field(default_factory=list)  # ts of thread replies (parents only)
+    metadata: JSON | None = None  # message metadata: {"event_type": …, "event_payload": {…}}
 
-    def to_api(self, *, team_id: str, app_id: str) -> JSON:
-        """The message as chat.postMessage / conversations.history return it."""
+    def to_api(self, *, team_id: str, app_id: str, with_metadata: bool = False) -> JSON:
+        """The message as chat.postMessage / conversations.history return it (the history
+        methods show `metadata` only when asked with `include_all_metadata`)."""
         data: JSON = {
             "type": "message",
             "user": self.user,
@@ -141,6 +143,8 @@ class Message:
             )
         if self.edited:
             data["edited"] = {"user": self.user, "ts": self.history[-1]["replaced_at"]}
+        if with_metadata and self.metadata is not None:
+            data["metadata"] = self.metadata
         return data
 
 
@@ -245,3 +249,25 @@ class ResponseUrl:
     is_ephemeral: bool
     issued_at: float
     uses: int = 0
+
+
+@dataclass
+class Outage:
+    """Slack down: every Web API call fails the same way until `until` (the world's clock) or
+    until the outage is ended by hand.
+
+    `status` 500/503 answers `{"ok": false}` with that status; 429 answers `ratelimited` with
+    `Retry-After: retry_after`. `hang` holds each answer that many seconds first (a client
+    with a shorter timeout sees no answer at all); with `apply` the call takes effect before
+    the answer is held — the case where the caller cannot know whether it happened.
+    """
+
+    status: int = 503
+    retry_after: int | None = None
+    hang: float = 0.0
+    apply: bool = False
+    until: float | None = None
+
+    @property
+    def error_code(self) -> str:
+        return Fault("*", self.status, 1).error_code

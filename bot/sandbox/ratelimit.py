@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.sandbox.models import Fault
+from bot.sandbox.models import Fault, Outage
 
 
 @dataclass
@@ -80,6 +80,14 @@ class FaultPlan:
 
     def __init__(self) -> None:
         self._pending: list[Fault] = []
+        self.outage: Outage | None = None
+
+    def current_outage(self, now: float) -> Outage | None:
+        """The outage in force at `now` (the world's clock), if any; a lapsed one is cleared."""
+        outage = self.outage
+        if outage is not None and outage.until is not None and now >= outage.until:
+            self.outage = outage = None
+        return outage
 
     def add(self, fault: Fault) -> None:
         if fault.count < 1:

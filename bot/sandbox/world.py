@@ -18,6 +18,7 @@ from bot.sandbox.models import (
     Ephemeral,
     Fault,
     Message,
+    Outage,
     SandboxError,
     User,
     View,
@@ -191,6 +192,7 @@ class SlackWorld:
         thread_ts: str | None = None,
         user: str | None = None,
         attachments: list[JSON] | None = None,
+        metadata: JSON | None = None,
         files: list[JSON] | None = None,
     ) -> Message:
         """Store a message (from the bot unless `user` is given); replies join their thread."""
@@ -206,6 +208,7 @@ class SlackWorld:
             bot_id=self.bot_id if user in (None, self.bot_user_id) else None,
             thread_ts=parent.ts if parent is not None else thread_ts,
             attachments=list(attachments or []),
+            metadata=metadata,
             files=list(files or []),
         )
         self.messages[(channel_id, message.ts)] = message
@@ -304,6 +307,25 @@ class SlackWorld:
     ) -> None:
         """Make the next `count` calls of Web API `method` fail with HTTP `status`."""
         self.faults.add(Fault(method, status, count, retry_after, error))
+
+    def start_outage(
+        self,
+        *,
+        status: int = 503,
+        seconds: float | None = None,
+        retry_after: int | None = None,
+        hang: float = 0.0,
+        apply: bool = False,
+    ) -> Outage:
+        """Take the whole Web API down (see `Outage`) for `seconds`, or until `end_outage`."""
+        until = None if seconds is None else self.clock() + seconds
+        self.faults.outage = Outage(status, retry_after, hang, apply, until)
+        self.touch()
+        return self.faults.outage
+
+    def end_outage(self) -> None:
+        self.faults.outage = None
+        self.touch()
 
     def issue_trigger(self, user: str) -> str:
         """A trigger_id for `user`, as Slack sends with an interaction (see `trigger_ttl`)."""

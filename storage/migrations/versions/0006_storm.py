@@ -1,7 +1,7 @@
 """storm control: storms, their member alerts, one page per person per storm
 
 Revision ID: 0006
-Revises: 0008 (0002 on the branch; re-chained after merging main, which brought 0005 and 0008)
+Revises: 0005
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0006"
-down_revision: str | None = "0008"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

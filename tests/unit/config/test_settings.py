@@ -221,3 +221,15 @@ def test_secrets_never_show_in_repr_or_str(monkeypatch: pytest.MonkeyPatch) -> N
             assert secret not in shown
     assert settings.slack_app_token is not None
     assert settings.slack_app_token.get_secret_value() == "xapp-app-token-3456"
+
+
+def test_a_claim_lease_shorter_than_a_delivery_can_take_is_refused() -> None:
+    with pytest.raises(ValidationError, match="TOCSIN_CLAIM_LEASE_SECONDS"):
+        Settings(TOCSIN_CLAIM_LEASE_SECONDS=20, TOCSIN_SLACK_TIMEOUT_SECONDS=10)
+    assert Settings(TOCSIN_CLAIM_LEASE_SECONDS=40, TOCSIN_SLACK_TIMEOUT_SECONDS=10)
+
+
+def test_the_fault_point_accepts_only_known_points() -> None:
+    assert Settings(TOCSIN_FAULT_POINT="slack_after_post").fault_point == "slack_after_post"
+    with pytest.raises(ValidationError, match="TOCSIN_FAULT_POINT"):
+        Settings(TOCSIN_FAULT_POINT="somewhere")

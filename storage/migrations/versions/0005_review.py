@@ -1,7 +1,7 @@
 """review: indexes for period scans, and the weekly digest's dedupe table
 
-Revision ID: 0008
-Revises: 0005
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-22 10:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0008"
-down_revision: str | None = "0005"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """grading and routing: mirrors of warnings in other channels, metric alerts dropped as noise
 
-Revision ID: 0004
+Revision ID: 0003
 Revises: 0002
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0004"
+revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
