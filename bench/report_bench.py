@@ -2,7 +2,7 @@
 review page's first paint in headless Chromium — on SQLite and PostgreSQL.
 
     .venv/bin/python -m bench.report_bench [--db sqlite|postgres|both] [--alerts 1000000]
-                                           [--days 365] [--no-browser]
+                                           [--days 365] [--no-browser] [--compare]
 
 Alerts are spread evenly over ``--days`` days ending now (ids in firing order), in 40 teams,
 levels 1-3, with acknowledgements, resolutions (by people and by the source), root causes, a
@@ -10,8 +10,11 @@ first-tier page for each alert and a second-tier page (an escalation) for one in
 built from one ``new_row`` template and inserted with core ``INSERT … executemany`` in batches.
 
 The report runs in a fresh process (spawn) on the real code path (``bot.reports.make_review``:
-the SQL of ``storage.review`` and the arithmetic of ``escalation.review``), so its peak RSS
-(``VmHWM``) is the report's own. The page is served by ``tocsin serve`` as a process; Chromium
+the fast path of ``storage.review_scan`` and ``escalation.review_rows``), so its peak RSS
+(``VmHWM``) is the report's own; wall and CPU time (all threads: the SQLite driver's work runs
+in its own) are printed with the load average when it started. ``--compare`` also runs the
+straightforward path (``storage.review.build_review``) and compares a hash of the figures.
+The page is served by ``tocsin serve`` as a process; Chromium
 signs in and loads ``/review`` (the last 7 days) and ``/review?period=30d``; first paint is
 the browser's ``first-contentful-paint``, and the full page its ``loadEventEnd``. Figures are
 printed, never asserted; timing on a shared machine is indicative.
@@ -21,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -29,12 +34,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
 from bench.instance import peak_rss_mb
 from bench.seed import settle, temporary_database
+from config.settings import async_url
 from escalation.model import AlertEvent, SourceStatus
 from escalation.policy import NO_POLICY
 from escalation.state import open_alert
@@ -159,11 +168,17 @@ async def seed(url: str, *, alerts: int, days: int, now: datetime) -> None:
         await db.dispose()
 
 
-def _measure(url: str, days: int, team: str | None, out: mp.Queue[dict[str, Any]]) -> None:
-    """In a fresh process: one report over the last ``days`` days; time and peak RSS."""
-    from bot.reports import make_review
+def _measure(
+    url: str, now: datetime, days: int, team: str | None, path: str, out: mp.Queue[dict[str, Any]]
+) -> None:
+    """In a fresh process: one report over the last ``days`` days; time and peak RSS.
+
+    ``path`` is "fast" (``bot.reports.make_review``, what the product runs) or "plain" (the
+    straightforward ``storage.review.build_review``, kept as the reference)."""
+    from bot.reports import empty_review, make_review
     from config.policy import load_policy
     from config.settings import EXAMPLE_POLICY
+    from storage import review as plain
     from storage.review import ReviewFilter
 
     policy = load_policy(EXAMPLE_POLICY, env={"TOCSIN_WEBHOOK_TOKEN": "x" * 10})
@@ -171,27 +186,37 @@ def _measure(url: str, days: int, team: str | None, out: mp.Queue[dict[str, Any]
 
     async def run() -> dict[str, Any]:
         db = Database(url)
-        now = datetime.now(UTC)
         spec = ReviewFilter(since=now - timedelta(days=days), until=now, team=team)
-        started = time.perf_counter()
-        review = await make_review(db, policy, spec)
+        load = os.getloadavg()[0]
+        started, cpu = time.perf_counter(), time.process_time()
+        if path == "fast":
+            review = await make_review(db, policy, spec)
+        else:
+            review = await plain.build_review(db, spec, empty_review(policy, spec))
         data = review.as_dict()
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         await db.dispose()
-        return {"seconds": elapsed, "alerts": data["overall"]["alerts"],  # type: ignore[index]
-                "pages": data["overall"]["pages"]}  # type: ignore[index]  # fmt: skip
+        # the figures without the clock-dependent period, to compare the two paths
+        figures = {k: v for k, v in data.items() if k not in ("since", "until", "days")}
+        digest = hashlib.sha256(json.dumps(figures).encode()).hexdigest()[:16]
+        return {"path": path, "seconds": round(elapsed, 3), "cpu_seconds": round(cpu, 3),
+                "load_1m": load, "alerts": data["overall"]["alerts"],  # type: ignore[index]
+                "pages": data["overall"]["pages"], "figures_sha256": digest}  # type: ignore[index]  # fmt: skip
 
     result = asyncio.run(run())
     result.update(rss_before_mb=before, peak_rss_mb=peak_rss_mb())
     out.put(result)
 
 
-def measure(url: str, days: int, team: str | None = None) -> dict[str, Any]:
+def measure(
+    url: str, now: datetime, days: int, team: str | None = None, path: str = "fast"
+) -> dict[str, Any]:
+    """One report over the ``days`` up to ``now`` (the same period for every run)."""
     ctx = mp.get_context("spawn")
     queue: mp.Queue[dict[str, Any]] = ctx.Queue()
-    process = ctx.Process(target=_measure, args=(url, days, team, queue))
+    process = ctx.Process(target=_measure, args=(url, now, days, team, path, queue))
     process.start()
-    result = queue.get(timeout=600)
+    result = queue.get(timeout=900)
     process.join()
     return result
 
@@ -254,22 +279,59 @@ def page_paint(url: str, workdir: Path) -> dict[str, Any]:
     return figures
 
 
+@contextlib.asynccontextmanager
+async def _database(kind: str, args: argparse.Namespace) -> AsyncIterator[tuple[str, datetime]]:
+    """The database to measure and the end of its history: ``--url`` seeded once and kept
+    (seeding is skipped when it already holds alerts), or a throw-away one seeded now."""
+    if args.url is not None:
+        url = async_url(args.url)
+        db = Database(url)
+        await db.upgrade()
+        async with db.engine.connect() as conn:
+            last = (await conn.execute(select(func.max(AlertRow.fired_at)))).scalar_one()
+        await db.dispose()
+        if last is None:
+            now = datetime.now(UTC)
+            await _seed_timed(kind, url, args, now)
+        else:
+            now = last if last.tzinfo else last.replace(tzinfo=UTC)
+            say(f"{kind}: measuring the alerts already in {args.url} (up to {now:%Y-%m-%d %H:%M})")
+        yield url, now
+        return
+    async with temporary_database(kind, args.postgres_url) as url:
+        now = datetime.now(UTC)
+        await _seed_timed(kind, url, args, now)
+        yield url, now
+
+
+async def _seed_timed(kind: str, url: str, args: argparse.Namespace, now: datetime) -> None:
+    say(f"{kind}: seeding {args.alerts:,} alerts over {args.days} days")
+    started = time.perf_counter()
+    await seed(url, alerts=args.alerts, days=args.days, now=now)
+    say(f"{kind}: seeded in {time.perf_counter() - started:.0f} s")
+
+
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
     kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
+    if args.url is not None:
+        kinds = ("sqlite" if args.url.startswith("sqlite") else "postgres",)
     results: dict[str, Any] = {}
     for kind in kinds:
-        async with temporary_database(kind, args.postgres_url) as url:
-            say(f"{kind}: seeding {args.alerts:,} alerts over {args.days} days")
-            started = time.perf_counter()
-            await seed(url, alerts=args.alerts, days=args.days, now=datetime.now(UTC))
-            figures: dict[str, Any] = {"seed_seconds": time.perf_counter() - started}
-            say(f"{kind}: seeded in {figures['seed_seconds']:.0f} s")
-            figures["report_30d"] = measure(url, 30)
+        async with _database(kind, args) as (url, now):
+            figures: dict[str, Any] = {}
+            figures["report_30d"] = measure(url, now, 30)
             say(f"{kind}: 30-day report {figures['report_30d']}")
-            figures["report_30d_again"] = measure(url, 30)
+            figures["report_30d_again"] = measure(url, now, 30)
             say(f"{kind}: 30-day report again {figures['report_30d_again']}")
-            figures["report_7d_one_team"] = measure(url, 7, "team-3")
+            figures["report_7d_one_team"] = measure(url, now, 7, "team-3")
             say(f"{kind}: 7-day report of one team {figures['report_7d_one_team']}")
+            if args.compare:
+                figures["report_30d_plain"] = measure(url, now, 30, path="plain")
+                say(f"{kind}: 30-day report, straightforward path {figures['report_30d_plain']}")
+                same = (figures["report_30d_plain"]["figures_sha256"]
+                        == figures["report_30d_again"]["figures_sha256"])  # fmt: skip
+                figures["same_figures_both_paths"] = same
+                say(f"{kind}: same figures on both paths: {same}")
             if not args.no_browser:
                 with tempfile.TemporaryDirectory() as tmp:
                     figures["page"] = await asyncio.to_thread(page_paint, url, Path(tmp))
@@ -285,6 +347,16 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument(
+        "--url",
+        help="a database to keep: seeded when empty, else measured as it is (seed once, "
+        "measure often); sqlite:///path or postgresql://…",
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also run the straightforward path and say whether its figures are the same",
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()
     results = asyncio.run(_main(args))

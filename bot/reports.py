@@ -11,7 +11,8 @@ from config.policy import PolicyFile
 from escalation.offhours import WEEKDAYS, OffHours
 from escalation.review import Review
 from storage.db import Database
-from storage.review import ReviewFilter, build_review
+from storage.review import ReviewFilter
+from storage.review_scan import build_review
 
 
 def off_hours(policy: PolicyFile) -> OffHours:

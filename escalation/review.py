@@ -180,6 +180,7 @@ class Tally:
 
     def summary(self) -> dict[str, float | int | None]:
         share = self.within_deadline / self.with_deadline if self.with_deadline else None
+        tta, ttr = sorted(self.tta), sorted(self.ttr)  # once: sorting sorted data is linear
         return {
             "alerts": self.alerts,
             "firings": self.firings,
@@ -187,10 +188,10 @@ class Tally:
             "resolved": self.resolved,
             "resolved_by_source": self.resolved_by_source,
             "open": self.alerts - self.resolved,
-            "mtta_median_s": _median(self.tta),
-            "mtta_p90_s": percentile(self.tta, 0.9),
-            "mttr_median_s": _median(self.ttr),
-            "mttr_p90_s": percentile(self.ttr, 0.9),
+            "mtta_median_s": _median(tta),
+            "mtta_p90_s": percentile(tta, 0.9),
+            "mttr_median_s": _median(ttr),
+            "mttr_p90_s": percentile(ttr, 0.9),
             "acked_within_deadline_share": share,
             "pages": self.pages,
             "night_pages": self.night_pages,
@@ -242,6 +243,10 @@ class Review:
         if found is None:
             found = self._leaves[(where, person)] = Tally()
         return found
+
+    def leaf(self, where: Where, person: str | None) -> Tally:
+        """The tally of one (group, person), for facts added in bulk (review_rows)."""
+        return self._leaf(where, person)
 
     def _merge(self) -> tuple[Tally, dict[str, dict[str, Tally]]]:
         if self._merged is None:

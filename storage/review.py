@@ -75,14 +75,14 @@ class ReviewFilter:
         return query
 
 
-def _epoch(db: Database, column: Any) -> ColumnElement[float]:
+def epoch_seconds(db: Database, column: Any) -> ColumnElement[float]:
     """Seconds since 1970 as a float, computed by the database."""
     if db.is_sqlite:
         return (func.julianday(column) - 2440587.5) * 86400.0
     return func.extract("epoch", column).cast(Float)
 
 
-_WHERE_COLUMNS = (ALERT.c.team, ALERT.c.level, ALERT.c.category, ALERT.c.channel, ALERT.c.source)
+WHERE_COLUMNS = (ALERT.c.team, ALERT.c.level, ALERT.c.category, ALERT.c.channel, ALERT.c.source)
 
 
 def _where(row: Any, cache: dict[tuple[Any, ...], Where]) -> Where:
@@ -102,25 +102,31 @@ async def count_alerts(db: Database, spec: ReviewFilter) -> int:
         return int((await conn.execute(query)).scalar_one())
 
 
-async def alert_facts(
-    db: Database, spec: ReviewFilter, *, progress: Callable[[int], None] | None = None
-) -> AsyncIterator[AlertFacts]:
-    """The period's alerts as facts, streamed from one query in partitions."""
-    fired = _epoch(db, ALERT.c.fired_at)
-    query = spec.apply(
+def alert_query(db: Database, spec: ReviewFilter) -> Select[Any]:
+    """One row per alert of the period: its groups and person, count, status, source flag, root
+    cause, firing time and the unrounded durations (seconds), the acknowledgement deadline."""
+    fired = epoch_seconds(db, ALERT.c.fired_at)
+    return spec.apply(
         select(
-            *_WHERE_COLUMNS,
+            *WHERE_COLUMNS,
             ALERT.c.count,
             ALERT.c.status,
             ALERT.c.resolved_by_source,
             ALERT.c.acknowledged_by,
             ALERT.c.root_cause,
             fired,
-            _epoch(db, ALERT.c.first_acknowledged_at) - fired,
-            _epoch(db, ALERT.c.resolved_at) - fired,
+            epoch_seconds(db, ALERT.c.first_acknowledged_at) - fired,
+            epoch_seconds(db, ALERT.c.resolved_at) - fired,
             ALERT.c.policy_snapshot["ack_within"].as_float(),
         )
     )
+
+
+async def alert_facts(
+    db: Database, spec: ReviewFilter, *, progress: Callable[[int], None] | None = None
+) -> AsyncIterator[AlertFacts]:
+    """The period's alerts as facts, streamed from one query in partitions."""
+    query = alert_query(db, spec)
     resolved = Status.RESOLVED.value
     groups: dict[tuple[Any, ...], Where] = {}
     async with db.engine.connect() as conn:
@@ -146,13 +152,13 @@ async def alert_facts(
 async def page_facts(db: Database, spec: ReviewFilter) -> AsyncIterator[PageFacts]:
     """Pages sent in the period (a DM to a person, a channel or webhook page), counted per
     alert group, target person and minute."""
-    minute = func.floor(_epoch(db, OUTBOX.c.created_at) / 60.0)
+    minute = func.floor(epoch_seconds(db, OUTBOX.c.created_at) / 60.0)
     person = OUTBOX.c.payload["user"].as_string()
     query = spec.apply(
-        select(*_WHERE_COLUMNS, person, minute, func.count())
+        select(*WHERE_COLUMNS, person, minute, func.count())
         .select_from(OUTBOX.join(ALERT, ALERT.c.id == OUTBOX.c.alert_id))
         .where(OUTBOX.c.kind.in_(PAGE_KINDS))
-        .group_by(*_WHERE_COLUMNS, person, minute),
+        .group_by(*WHERE_COLUMNS, person, minute),
         time_column=OUTBOX.c.created_at,
     )
     groups: dict[tuple[Any, ...], Where] = {}
@@ -178,7 +184,7 @@ async def activity_facts(db: Database, spec: ReviewFilter) -> AsyncIterator[Acti
     asked = summary.like(APPROVAL_ASKED)
     query = spec.apply(
         select(
-            *_WHERE_COLUMNS,
+            *WHERE_COLUMNS,
             actor,
             _count_if(and_(paged, ~summary.like(FIRST_TIER))),
             _count_if(asked),
@@ -188,7 +194,7 @@ async def activity_facts(db: Database, spec: ReviewFilter) -> AsyncIterator[Acti
         )
         .select_from(EVENT.join(ALERT, ALERT.c.id == EVENT.c.alert_id))
         .where(or_(paged, asked, rule.in_((*APPROVED, *DENIED, *TIMED_OUT))))
-        .group_by(*_WHERE_COLUMNS, actor),
+        .group_by(*WHERE_COLUMNS, actor),
         time_column=EVENT.c.at,
     )
     groups: dict[tuple[Any, ...], Where] = {}
