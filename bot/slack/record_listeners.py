@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.slack import ids
 from bot.slack.acting import Acting, alert_id_of, log, tell
 from bot.slack.render_record import follow_up_done, note_modal
-from bot.slack.resolve_form import ResolveForm
+from bot.slack.resolve_form import ResolveForm, input_text, selected_value
 from storage.actions import Also, record_refusal
 from storage.alerts import load_view
 from storage.db import Database
@@ -99,9 +99,8 @@ class RecordListeners:
     ) -> None:
         acting = self._acting
         values = body["view"]["state"]["values"]
-        text = str((values.get(ids.NOTE_BLOCK, {}).get(ids.NOTE_ACTION) or {}).get("value") or "")
-        cause_field = values.get(ids.NOTE_CAUSE_BLOCK, {}).get(ids.NOTE_CAUSE_ACTION) or {}
-        cause = str((cause_field.get("selected_option") or {}).get("value") or "") or None
+        text = input_text(values, ids.NOTE_BLOCK, ids.NOTE_ACTION)
+        cause = selected_value(values, ids.NOTE_CAUSE_BLOCK, ids.NOTE_CAUSE_ACTION) or None
         metadata = str(body["view"].get("private_metadata", ""))
         errors = {}
         if not text.strip():

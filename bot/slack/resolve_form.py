@@ -23,13 +23,21 @@ class ResolveForm:
     notes: str
 
 
-def _field(values: Mapping[str, Any], block: str, action: str) -> Mapping[str, Any]:
-    found = values.get(block, {}).get(action)
+def input_state(values: Mapping[str, Any], block: str, action: str) -> Mapping[str, Any]:
+    """One input's state; ``{}`` when Slack (or a forger) sent something else in its place."""
+    inputs = values.get(block)
+    found = inputs.get(action) if isinstance(inputs, Mapping) else None
     return found if isinstance(found, Mapping) else {}
 
 
-def _text(values: Mapping[str, Any], block: str, action: str) -> str:
-    return str(_field(values, block, action).get("value") or "").strip()
+def input_text(values: Mapping[str, Any], block: str, action: str) -> str:
+    return str(input_state(values, block, action).get("value") or "").strip()
+
+
+def selected_value(values: Mapping[str, Any], block: str, action: str) -> str:
+    """The value of a select's chosen option, or ``""``."""
+    option = input_state(values, block, action).get("selected_option")
+    return str(option.get("value") or "") if isinstance(option, Mapping) else ""
 
 
 def read_resolve_form(
@@ -42,19 +50,20 @@ def read_resolve_form(
 ) -> ResolveForm | dict[str, str]:
     """The form's answers, or ``{block_id: error}`` to show on the modal."""
     errors: dict[str, str] = {}
-    note = _text(values, ids.RESOLVE_NOTE_BLOCK, ids.RESOLVE_NOTE_ACTION)
-    cause_field = _field(values, ids.RESOLVE_CAUSE_BLOCK, ids.RESOLVE_CAUSE_ACTION)
-    cause = str((cause_field.get("selected_option") or {}).get("value") or "")
+    note = input_text(values, ids.RESOLVE_NOTE_BLOCK, ids.RESOLVE_NOTE_ACTION)
+    cause = selected_value(values, ids.RESOLVE_CAUSE_BLOCK, ids.RESOLVE_CAUSE_ACTION)
     if not note:
         errors[ids.RESOLVE_NOTE_BLOCK] = "Say what was done."
     if cause not in root_causes:
         errors[ids.RESOLVE_CAUSE_BLOCK] = "Pick a root-cause category from the list."
-    what = _text(values, ids.RESOLVE_FOLLOW_UP_BLOCK, ids.RESOLVE_FOLLOW_UP_ACTION)
-    owner_field = _field(
+    what = input_text(values, ids.RESOLVE_FOLLOW_UP_BLOCK, ids.RESOLVE_FOLLOW_UP_ACTION)
+    owner_field = input_state(
         values, ids.RESOLVE_FOLLOW_UP_OWNER_BLOCK, ids.RESOLVE_FOLLOW_UP_OWNER_ACTION
     )
     owner = str(owner_field.get("selected_user") or "")
-    due_field = _field(values, ids.RESOLVE_FOLLOW_UP_DUE_BLOCK, ids.RESOLVE_FOLLOW_UP_DUE_ACTION)
+    due_field = input_state(
+        values, ids.RESOLVE_FOLLOW_UP_DUE_BLOCK, ids.RESOLVE_FOLLOW_UP_DUE_ACTION
+    )
     due_text = str(due_field.get("selected_date") or "")
     follow_up = None
     if what or owner or due_text:
@@ -79,5 +88,5 @@ def read_resolve_form(
                     follow_up = NewFollowUp(text=what, owner=owner, due_at=when)
     if errors:
         return errors
-    notes = _text(values, ids.RESOLVE_NOTES_BLOCK, ids.RESOLVE_NOTES_ACTION)
+    notes = input_text(values, ids.RESOLVE_NOTES_BLOCK, ids.RESOLVE_NOTES_ACTION)
     return ResolveForm(note=note, root_cause=cause, follow_up=follow_up, notes=notes)

@@ -28,6 +28,7 @@ levels:
 integrations:
   - {name: generic, format: generic, token: "${TOCSIN_WEBHOOK_TOKEN}"}
 storm: {enabled: false}  # one warning per alert, so each can be counted exactly once
+rate_limit: {per_minute: 100000, burst: 10000}  # the load here is the test, not abuse
 default_route: {team: ops, channel: "#alerts", policy: quiet}
 policies:
   quiet: {tiers: []}
