@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import statistics
 import subprocess
@@ -32,6 +31,7 @@ from typing import Any
 import httpx
 
 from bot.sandbox.signing import sign_request
+from config.environment import child_environment
 from tests.support.harness import SIGNING_SECRET, WEBHOOK_TOKEN, Harness, running_tocsin
 from tests.support.policies import example_policy
 
@@ -134,7 +134,7 @@ def fuzz(profile: str) -> dict[str, int]:
     ]
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
-        env={**os.environ, "TOCSIN_FUZZ_PROFILE": profile},
+        env=child_environment({"TOCSIN_FUZZ_PROFILE": profile}),
         capture_output=True,
         text=True,
         check=False,

@@ -45,6 +45,7 @@ import asyncpg
 import httpx
 from sqlalchemy import text
 
+from config.environment import child_environment
 from storage.db import Database
 
 TOKEN = "bench-webhook-token"  # noqa: S105 - the benchmark's own throwaway token
@@ -205,16 +206,17 @@ def cpu_seconds(pid: int) -> float:
 @contextlib.contextmanager
 def service(database_url: str, *, workers: bool) -> Iterator[tuple[str, int]]:
     port = free_port()
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": "xoxb-bench",
-        "SLACK_SIGNING_SECRET": "bench-signing-secret",
-        "TOCSIN_SLACK_API_URL": "http://127.0.0.1:9/api/",
-        "TOCSIN_DATABASE_URL": database_url,
-        "TOCSIN_PORT": str(port),
-        "TOCSIN_WEBHOOK_TOKEN": TOKEN,
-        "TOCSIN_LOG_FORMAT": "json",
-    }
+    env = child_environment(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "SLACK_SIGNING_SECRET": "bench-signing-secret",
+            "TOCSIN_SLACK_API_URL": "http://127.0.0.1:9/api/",
+            "TOCSIN_DATABASE_URL": database_url,
+            "TOCSIN_PORT": str(port),
+            "TOCSIN_WEBHOOK_TOKEN": TOKEN,
+            "TOCSIN_LOG_FORMAT": "json",
+        }
+    )
     args = [sys.executable, "-m", "bench.ingest_server"] + ([] if workers else ["--no-workers"])
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

@@ -43,6 +43,7 @@ from sqlalchemy import func, select
 
 from bench.instance import peak_rss_mb
 from bench.seed import settle, temporary_database
+from config.environment import child_environment
 from config.settings import async_url
 from escalation.model import AlertEvent, SourceStatus
 from escalation.policy import NO_POLICY
@@ -233,9 +234,16 @@ def page_paint(url: str, workdir: Path) -> dict[str, Any]:
         return {"skipped": "no chromium"}
     port = free_port()
     plain = url.replace("sqlite+aiosqlite", "sqlite").replace("postgresql+asyncpg", "postgresql")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TOCSIN_"))}
-    env.update(TOCSIN_PORT=str(port), TOCSIN_DATABASE_URL=plain, TOCSIN_REVIEW_TOKEN=TOKEN,
-               TOCSIN_LOG_FORMAT="json", TOCSIN_LOG_LEVEL="WARNING")  # fmt: skip
+    env = child_environment(
+        dict(
+            TOCSIN_PORT=str(port),
+            TOCSIN_DATABASE_URL=plain,
+            TOCSIN_REVIEW_TOKEN=TOKEN,
+            TOCSIN_LOG_FORMAT="json",
+            TOCSIN_LOG_LEVEL="WARNING",
+        ),
+        clean=True,
+    )
     log = (workdir / "serve.log").open("wb")
     server = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, stdout=log,
                               stderr=log)  # fmt: skip

@@ -45,6 +45,7 @@ import uvicorn
 
 from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.sandbox.ratelimit import ChannelRateLimiter
+from config.environment import child_environment
 
 BOT_TOKEN = "xoxb-bench-token"  # noqa: S105 - the fake's token
 SIGNING_SECRET = "bench-signing-secret"  # noqa: S105
@@ -148,17 +149,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         events_url=f"{tocsin_url}/slack/events",
         public_url=slack_url,
     )
-    env = dict(
-        os.environ,
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        TOCSIN_SLACK_API_URL=f"{slack_url}/api/",
-        TOCSIN_DATABASE_URL=f"sqlite:///{db_path}",
-        TOCSIN_CONFIG=str(workdir / "policy.yaml"),
-        TOCSIN_PORT=str(tocsin_port),
-        TOCSIN_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
-        TOCSIN_LOG_LEVEL="WARNING",
-        TOCSIN_LOG_FORMAT="json",
+    env = child_environment(
+        dict(
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            TOCSIN_SLACK_API_URL=f"{slack_url}/api/",
+            TOCSIN_DATABASE_URL=f"sqlite:///{db_path}",
+            TOCSIN_CONFIG=str(workdir / "policy.yaml"),
+            TOCSIN_PORT=str(tocsin_port),
+            TOCSIN_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
+            TOCSIN_LOG_LEVEL="WARNING",
+            TOCSIN_LOG_FORMAT="json",
+        )
     )
     headers = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
     async with _serve(fake, slack_port), httpx.AsyncClient(timeout=120) as http:
