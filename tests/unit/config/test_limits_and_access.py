@@ -22,11 +22,11 @@ def problems(doc: object) -> list[str]:
     return caught.value.problems
 
 
-def test_defaults_are_600_per_minute_bursts_of_60_and_listed_responders() -> None:
+def test_defaults_are_60000_per_minute_bursts_of_5000_and_listed_responders() -> None:
     doc = copy.deepcopy(EXAMPLE)
     del doc["rate_limit"], doc["access"]
     policy = parse_policy(yaml.safe_dump(doc), env=ENV)
-    assert (policy.rate_limit.per_minute, policy.rate_limit.burst) == (600, 60)
+    assert (policy.rate_limit.per_minute, policy.rate_limit.burst) == (60_000, 5_000)
     assert policy.access.responders == "listed"
     assert all(i.rate_limit is None for i in policy.integrations)
 
