@@ -54,7 +54,7 @@ from bot.slack_health import HealthReportingWebClient, SlackHealth
 from bot.socket_mode import SocketModeRunner
 from bot.storm_control import StormControl, storm_rules
 from bot.wakeup import Fanout, Wakeup
-from bot.webhooks import webhook_router
+from bot.webhooks import WebhookFastPath, webhook_router
 from config.policy import PolicyFile, load_policy
 from config.settings import DEFAULT_SLACK_API_URL, Settings
 from storage.db import Database
@@ -312,23 +312,19 @@ def build_http_app(
         lifespan=lifespan,
     )
     document(app)
-    app.include_router(
-        webhook_router(
-            rules=service.rules,
-            inbox=InboxWriter(service.db),
-            max_body_bytes=settings.max_body_bytes,
-            clock=service.clock,
-            on_stored=service.inbox_wakeup.set,
-            public_url=settings.base_url(),
-            metrics=service.metrics,
-            limiter=RateLimiter(
-                {
-                    i.name: i.rate_limit or service.policy.rate_limit
-                    for i in service.policy.integrations
-                }
-            ),
-        )
+    webhooks = webhook_router(
+        rules=service.rules,
+        inbox=InboxWriter(service.db),
+        max_body_bytes=settings.max_body_bytes,
+        clock=service.clock,
+        on_stored=service.inbox_wakeup.set,
+        public_url=settings.base_url(),
+        metrics=service.metrics,
+        limiter=RateLimiter(
+            {i.name: i.rate_limit or service.policy.rate_limit for i in service.policy.integrations}
+        ),
     )
+    app.include_router(webhooks.router)
     review = build_review_web(settings, db=service.db, policy=service.policy, clock=service.clock)
     app.include_router(review.router())
     slack_handler = AsyncSlackRequestHandler(service.bolt)
@@ -345,7 +341,8 @@ def build_http_app(
             return admitted
         return await slack_handler.handle(admitted)
 
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(WebhookFastPath, webhooks=webhooks)
+    app.add_middleware(RequestIdMiddleware)  # outside the fast path: webhooks get ids too
 
     @app.get(
         "/metrics", tags=["health"], summary="Prometheus metrics", response_class=PlainTextResponse

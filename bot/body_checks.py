@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 
 MAX_DEPTH = 32
 JSON_TYPES = ("application/json", "text/plain")
@@ -87,8 +88,54 @@ def decode_json(body: bytes) -> object:
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         problem = str(exc).split(":", 1)[0]
         raise BodyRefused(400, "bad_value", f"body has an unusable number ({problem})") from None
-    check_values(value)
+    # A NUL or a lone surrogate can only come from a \u escape: strict JSON refuses raw
+    # control characters and the UTF-8 decoder refuses encoded surrogates.
+    if not _plainly_fine(value, strings=b"\\u" in body):
+        check_values(value)  # finds the problem and names its place
     return value
+
+
+def _plainly_fine(value: object, *, strings: bool) -> bool:
+    """Whether ``value`` passes :func:`check_values`, without building a path for every node
+    (the common case, several times faster); ``strings=False`` skips the string checks.
+
+    Level by level: ``level`` holds the containers ``depth`` levels down."""
+    if isinstance(value, str):
+        return not strings or _text_ok(value)
+    level: list[object] = [value]
+    depth = 0
+    while level:
+        deeper: list[object] = []
+        for node in level:
+            if isinstance(node, dict):
+                if strings and not all(map(_text_ok, node)):
+                    return False
+                members: Iterable[object] = node.values()
+            elif isinstance(node, list):
+                members = node
+            else:
+                continue
+            if depth == MAX_DEPTH and node:  # its members, scalars too, are one level deeper
+                return False
+            for member in members:
+                kind = type(member)
+                if kind is dict or kind is list:
+                    deeper.append(member)
+                elif strings and isinstance(member, str) and not _text_ok(member):
+                    return False
+        level = deeper
+        depth += 1
+    return True
+
+
+def _text_ok(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_values(value: object) -> None:
@@ -133,11 +180,13 @@ def _printable(path: str) -> str:
 
 
 def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    result: dict[str, object] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(key)
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
     return result
 
 

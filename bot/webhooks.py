@@ -7,13 +7,16 @@ pointed at another host: the ``routing_key`` picks the integration) and ``GET /w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot import webhook_docs
 from bot.body_checks import BodyRefused, check_content_type, decode_json
@@ -69,6 +72,47 @@ def _decode(body: bytes) -> tuple[Any, str | None]:
         return None, refusal.message
 
 
+@dataclass(frozen=True)
+class Webhooks:
+    """The webhook routes (for the app and its OpenAPI document), and the two POST handlers
+    for :class:`WebhookFastPath`."""
+
+    router: APIRouter
+    receive: Callable[[str, Request], Awaitable[Response]]
+    enqueue: Callable[[Request], Awaitable[Response]]
+
+
+class WebhookFastPath:
+    """ASGI middleware: ``POST /webhooks/{integration}`` and ``POST /v2/enqueue`` go straight
+    to their handlers; every other request goes on to the app.
+
+    The handlers are the very functions behind the documented routes, so answers are the
+    same; what is skipped is FastAPI's routing, dependency solving (query string and cookie
+    parsing) and its inner middleware, which together cost more CPU than storing the alert
+    (``bench/ingest_bench.py``). Added as the outermost user middleware, it still runs inside
+    Starlette's error middleware: an unexpected exception is a 500 as on every route.
+    """
+
+    def __init__(self, app: ASGIApp, *, webhooks: Webhooks) -> None:
+        self.app = app
+        self.webhooks = webhooks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path: str = scope["path"]
+            response: Response | None = None
+            if path.startswith("/webhooks/"):
+                name = path[len("/webhooks/") :]
+                if name and "/" not in name:
+                    response = await self.webhooks.receive(name, Request(scope, receive))
+            elif path == "/v2/enqueue":
+                response = await self.webhooks.enqueue(Request(scope, receive))
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def webhook_router(
     *,
     rules: Rules,
@@ -79,7 +123,7 @@ def webhook_router(
     public_url: str,
     metrics: Metrics | None = None,
     limiter: RateLimiter | None = None,
-) -> APIRouter:
+) -> Webhooks:
     router = APIRouter(tags=["webhooks"])
     pagerduty = [c for c in rules.integrations.values() if is_pagerduty(c)]
 
@@ -106,7 +150,7 @@ def webhook_router(
 
     async def handle(
         config: IntegrationConfig, request: Request, *, token_checked: bool, body: bytes | None
-    ) -> Any:
+    ) -> Response:
         name = config.name
         given = _token(request)
         if not token_checked and given is not None and not token_matches(given, config):
@@ -172,7 +216,7 @@ def webhook_router(
         responses={**webhook_docs.POST_RESPONSES, **ABUSE_RESPONSES},
         openapi_extra={**webhook_docs.request_body(), **WEBHOOK_SECURITY},
     )
-    async def receive(integration: str, request: Request) -> Any:
+    async def receive(integration: str, request: Request) -> Response:
         config = rules.integrations.get(integration)
         if config is None:
             outcome("unknown", "not_found", "unknown_integration")
@@ -187,7 +231,7 @@ def webhook_router(
         responses={**webhook_docs.POST_RESPONSES, **ABUSE_RESPONSES},
         openapi_extra=webhook_docs.request_body(only="pagerduty"),
     )
-    async def enqueue(request: Request) -> Any:
+    async def enqueue(request: Request) -> Response:
         body = await _read_capped(request, max_body_bytes)
         if body is None:
             outcome("unknown", "too_large", "too_large")
@@ -231,7 +275,7 @@ def webhook_router(
         ]
         return JSONResponse({"integrations": listing})
 
-    return router
+    return Webhooks(router=router, receive=receive, enqueue=enqueue)
 
 
 def _auth_methods(config: IntegrationConfig) -> list[str]:

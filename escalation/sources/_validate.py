@@ -11,6 +11,8 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
+from itertools import repeat
 from urllib.parse import urlsplit
 
 from escalation.errors import MissingFieldsError, PayloadError
@@ -102,7 +104,7 @@ def expect_number(value: object, *, field: str) -> float:
 
 
 def expect_object(value: object, *, field: str) -> Mapping[str, object]:
-    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+    if not isinstance(value, Mapping) or not all(map(isinstance, value, repeat(str))):
         raise wrong_type(field, "an object", value)
     return value
 
@@ -151,6 +153,8 @@ def optional_str(
     value = obj.get(key)
     if value is None:
         return None
+    if type(value) is str and max_chars is None and not non_empty:
+        return value  # the common case, without building the field's path
     return expect_str(value, field=child(path, key), max_chars=max_chars, non_empty=non_empty)
 
 
@@ -166,6 +170,13 @@ def expect_str_map(
     obj = expect_object(value, field=field)
     if len(obj) > max_entries:
         raise PayloadError(field, f"has {len(obj)} entries; at most {max_entries} are accepted")
+    values = obj.values()
+    if (
+        all(map(isinstance, values, repeat(str)))
+        and (max_key_chars is None or max(map(len, obj), default=0) <= max_key_chars)
+        and (max_value_chars is None or max(map(len, values), default=0) <= max_value_chars)  # type: ignore[arg-type]
+    ):
+        return dict(obj)  # type: ignore[arg-type]  # all values are str, checked above
     result: dict[str, str] = {}
     for key, raw in obj.items():
         if max_key_chars is not None and len(key) > max_key_chars:
@@ -200,9 +211,20 @@ def parse_rfc3339(text: str, *, field: str) -> datetime:
     Fractional seconds may have any number of digits (Go writes up to nine); digits beyond
     microseconds are dropped.
     """
+    # only short texts are cached: a sender must not be able to fill memory with long ones
+    moment = _rfc3339(text) if len(text) <= 64 else _rfc3339.__wrapped__(text)
+    if moment is None:
+        raise PayloadError(field, "is not an RFC 3339 timestamp")
+    return moment
+
+
+@lru_cache(maxsize=4096)
+def _rfc3339(text: str) -> datetime | None:
+    """Cached: the alerts of one payload mostly share their timestamps (a group's start,
+    Go's zero time for "not ended")."""
     match = _RFC3339.fullmatch(text)
     if match is None:
-        raise PayloadError(field, "is not an RFC 3339 timestamp")
+        return None
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     micros = int((fraction or "0")[:6].ljust(6, "0"))
     try:
@@ -219,7 +241,7 @@ def parse_rfc3339(text: str, *, field: str) -> datetime:
         )
         return moment.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise PayloadError(field, "is not an RFC 3339 timestamp") from None
+        return None
 
 
 _COMPACT_OFFSET = re.compile(r"([+-]\d{2})(\d{2})\Z", re.ASCII)

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.body_checks import MAX_DEPTH, BodyRefused, check_content_type, decode_json
+from bot.body_checks import (
+    MAX_DEPTH,
+    BodyRefused,
+    check_content_type,
+    check_values,
+    decode_json,
+)
 from tests.support.fuzz import fuzz, json_values, ran
 
 
@@ -125,3 +131,32 @@ def test_any_json_value_within_the_limits_decodes_to_itself(value: object) -> No
         assert decode_json(encoded) == value
     else:  # only strings no database stores (NUL, lone surrogates)
         assert refused.reason == "bad_value"
+
+
+def _nested(depth: int, leaf: object) -> object:
+    value = leaf
+    for level in range(depth):
+        value = [value] if level % 2 else {"k": value}
+    return value
+
+
+_tricky_text = st.sampled_from(["plain", "nul \x00 inside", "lone \ud800 surrogate", "\U0001f600"])
+_tricky_values = st.builds(
+    _nested, st.integers(0, MAX_DEPTH + 2), st.one_of(_tricky_text, st.integers(), st.none())
+) | st.dictionaries(_tricky_text, _tricky_text, max_size=3)
+
+
+@fuzz(300)
+@given(_tricky_values)
+def test_the_quick_check_refuses_exactly_what_the_full_walk_refuses(value: object) -> None:
+    """decode_json skips the path-building walk when a quick pass finds nothing; both must
+    agree on every value, at the depth limit and with every kind of bad string."""
+    ran("body_checks: quick check against the full walk")
+    encoded = json.dumps(value).encode()
+    try:
+        check_values(value)
+        expected = None
+    except BodyRefused as refused:
+        expected = (refused.reason, refused.field)
+    got = outcome(encoded)
+    assert (None if got is None else (got.reason, got.field)) == expected
