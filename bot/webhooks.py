@@ -83,14 +83,14 @@ class Webhooks:
 
 
 class WebhookFastPath:
-    """ASGI middleware: ``POST /webhooks/{integration}`` and ``POST /v2/enqueue`` go straight
-    to their handlers; every other request goes on to the app.
+    """ASGI wrapper around the app: ``POST /webhooks/{integration}`` and ``POST /v2/enqueue``
+    go straight to their handlers; every other request goes on to the app.
 
     The handlers are the very functions behind the documented routes, so answers are the
-    same; what is skipped is FastAPI's routing, dependency solving (query string and cookie
-    parsing) and its inner middleware, which together cost more CPU than storing the alert
-    (``bench/ingest_bench.py``). Added as the outermost user middleware, it still runs inside
-    Starlette's error middleware: an unexpected exception is a 500 as on every route.
+    same; what is skipped is FastAPI's middleware stack, routing and dependency solving
+    (query string and cookie parsing), which together cost more CPU than storing the alert
+    (``bench/ingest_bench.py``). An unexpected exception is logged and answered with a 500,
+    as Starlette's error middleware does on the other routes.
     """
 
     def __init__(self, app: ASGIApp, *, webhooks: Webhooks) -> None:
@@ -98,19 +98,23 @@ class WebhookFastPath:
         self.webhooks = webhooks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handling: Awaitable[Response] | None = None
         if scope["type"] == "http" and scope["method"] == "POST":
             path: str = scope["path"]
-            response: Response | None = None
-            if path.startswith("/webhooks/"):
-                name = path[len("/webhooks/") :]
-                if name and "/" not in name:
-                    response = await self.webhooks.receive(name, Request(scope, receive))
+            name = path[len("/webhooks/") :] if path.startswith("/webhooks/") else ""
+            if name and "/" not in name:
+                handling = self.webhooks.receive(name, Request(scope, receive))
             elif path == "/v2/enqueue":
-                response = await self.webhooks.enqueue(Request(scope, receive))
-            if response is not None:
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+                handling = self.webhooks.enqueue(Request(scope, receive))
+        if handling is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            response = await handling
+        except Exception:
+            log.exception("webhook_failed", path=scope["path"])
+            response = JSONResponse({"error": "internal error"}, status_code=500)
+        await response(scope, receive, send)
 
 
 def webhook_router(
