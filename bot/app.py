@@ -267,6 +267,7 @@ def build_http_app(
     service: Service, *, run_workers: bool = True, run_engine: bool = True
 ) -> ASGIApp:
     settings = service.settings
+    inbox = InboxWriter(service.db)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -309,6 +310,7 @@ def build_http_app(
             if socket_mode is not None:
                 await socket_mode.stop()
             await stop_workers(service)
+            await inbox.close()
             await service.http.aclose()
             await service.db.dispose()
 
@@ -321,7 +323,7 @@ def build_http_app(
     document(app)
     webhooks = webhook_router(
         rules=service.rules,
-        inbox=InboxWriter(service.db),
+        inbox=inbox,
         max_body_bytes=settings.max_body_bytes,
         clock=service.clock,
         on_stored=service.inbox_wakeup.set,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,6 +60,10 @@ class InboxWriter:
     the 2xx still follows durability; but a burst of requests costs one commit (one fsync,
     one trip through SQLite's single writer) instead of one each. A lone request is written
     at once (a batch of one): nothing waits for company.
+
+    On a SQLite file a batch is written whole in one worker thread on a synchronous
+    connection of its own (taking the single writer's turn like every other write): one
+    hand-off between threads instead of one per statement.
     """
 
     def __init__(self, db: Database, *, max_batch: int = 500) -> None:
@@ -66,6 +71,12 @@ class InboxWriter:
         self._max_batch = max_batch
         self._queue: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
         self._task: asyncio.Task[None] | None = None
+        self._sync = db.sqlite_sync_engine()
+        self._thread = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="tocsin-inbox")
+            if self._sync is not None
+            else None
+        )
 
     async def store(
         self, *, integration: str, source_format: str, body: bytes, now: datetime
@@ -88,12 +99,9 @@ class InboxWriter:
     async def _flush(self) -> None:
         while self._queue:
             batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+            values = [v for v, _ in batch]
             try:
-                async with self._db.write() as session:
-                    conn = await session.connection()
-                    ids = await _new_ids(conn, len(batch), sqlite=self._db.is_sqlite)
-                    rows = [{**values, "id": i} for (values, _), i in zip(batch, ids, strict=True)]
-                    await conn.execute(_INSERT, rows)
+                ids = await self._write(values)
             except Exception as exc:
                 for _, future in batch:
                     if not future.done():
@@ -103,11 +111,39 @@ class InboxWriter:
                 if not future.done():
                     future.set_result(inbox_id)
 
+    async def _write(self, values: list[dict[str, Any]]) -> list[int]:
+        if self._sync is not None and self._thread is not None:
+            async with self._db.sqlite_writer():
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(self._thread, self._write_sqlite, values)
+        async with self._db.write() as session:
+            conn = await session.connection()
+            ids = await _new_ids(conn, len(values), sqlite=self._db.is_sqlite)
+            await conn.execute(_INSERT, _with_ids(values, ids))
+        return ids
+
+    def _write_sqlite(self, values: list[dict[str, Any]]) -> list[int]:
+        """In the writer thread: ids after the largest, the rows, the commit."""
+        assert self._sync is not None
+        with self._sync.begin() as conn:
+            top = int(conn.execute(_NEXT_IDS_SQLITE).scalar_one())
+            ids = list(range(top + 1, top + 1 + len(values)))
+            conn.execute(_INSERT, _with_ids(values, ids))
+        return ids
+
     async def close(self) -> None:
-        """Wait for what is queued to be written."""
+        """Wait for what is queued to be written, then let go of the writer thread."""
         if self._task is not None:
             with contextlib.suppress(Exception):
                 await self._task
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+        if self._sync is not None:
+            self._sync.dispose()
+
+
+def _with_ids(values: list[dict[str, Any]], ids: list[int]) -> list[dict[str, Any]]:
+    return [{**row, "id": i} for row, i in zip(values, ids, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)
