@@ -104,7 +104,9 @@ def expect_number(value: object, *, field: str) -> float:
 
 
 def expect_object(value: object, *, field: str) -> Mapping[str, object]:
-    if not isinstance(value, Mapping) or not all(map(isinstance, value, repeat(str))):
+    if not (type(value) is dict or isinstance(value, Mapping)) or not all(
+        map(isinstance, value, repeat(str))
+    ):
         raise wrong_type(field, "an object", value)
     return value
 
@@ -261,6 +263,12 @@ def optional_timestamp(obj: Mapping[str, object], key: str, *, path: str) -> dat
 
 def is_http_url(text: str) -> bool:
     """Whether ``text`` is an absolute http:// or https:// URL with a host."""
+    # the alerts of one payload mostly share their links; only short texts are cached
+    return _is_http_url(text) if len(text) <= 512 else _is_http_url.__wrapped__(text)
+
+
+@lru_cache(maxsize=1024)
+def _is_http_url(text: str) -> bool:
     try:
         parts = urlsplit(text.strip())
     except ValueError:

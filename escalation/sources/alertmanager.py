@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from escalation.errors import PayloadError
 from escalation.fingerprint import derive_fingerprint
@@ -166,11 +167,20 @@ def _level(labels: Mapping[str, str], annotations: Mapping[str, str]) -> int | N
 def _links(
     alert: Mapping[str, object], annotations: Mapping[str, str], *, path: str
 ) -> tuple[Link, ...]:
-    candidates = (
-        ("Source", optional_str(alert, "generatorURL", path=path)),
-        ("Runbook", annotations.get("runbook_url")),
-        ("Dashboard", annotations.get("dashboard_url")),
+    urls = (
+        optional_str(alert, "generatorURL", path=path),
+        annotations.get("runbook_url"),
+        annotations.get("dashboard_url"),
     )
+    if sum(len(url) for url in urls if url) > 1024:  # only short ones are cached
+        return _links_of.__wrapped__(*urls)
+    return _links_of(*urls)
+
+
+@lru_cache(maxsize=1024)
+def _links_of(source: str | None, runbook: str | None, dashboard: str | None) -> tuple[Link, ...]:
+    """Cached: the alerts of one payload mostly share their links."""
+    candidates = (("Source", source), ("Runbook", runbook), ("Dashboard", dashboard))
     return tuple(Link(title, url.strip()) for title, url in candidates if url and is_http_url(url))
 
 
