@@ -5,7 +5,6 @@ environment, run the migration command, start its CMD with its ENV, and run its 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import shutil
@@ -17,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from config.environment import child_environment
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.e2e
@@ -79,7 +79,7 @@ def test_dockerfile_install_and_start_commands_work_in_a_fresh_venv(tmp_path: Pa
     port = free_port()
     data = tmp_path / "data"
     data.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TOCSIN_"))}
+    env = child_environment({}, clean=True)
     env.update(runtime_env(text))
     env.update(
         PATH=f"{venv / 'bin'}:{env.get('PATH', '')}",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from config.environment import child_environment
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.e2e
@@ -41,7 +41,7 @@ class Service:
         self.db = tmp / "tocsin.db"
         self.log = tmp / "serve.log"
         (tmp / "policy.yaml").write_text(POLICY)
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TOCSIN_"))}
+        self.env = child_environment({}, clean=True)
         self.env.update(
             TOCSIN_PORT=str(self.port),
             TOCSIN_DATABASE_URL=f"sqlite:///{self.db}",

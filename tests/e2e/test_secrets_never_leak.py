@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import pytest
 
 from bot.sandbox import SandboxDriver, SlackWorld, build_sandbox_app
 from bot.slack import ids
+from config.environment import child_environment
 from tests.support.databases import database, postgres_url
 from tests.support.process import serve_process
 from tests.support.secrets import SECRETS, leaks
@@ -96,7 +96,7 @@ def with_password(url: str) -> str:
 
 
 def cli(args: list[str], env: dict[str, str], cwd: Path) -> str:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TOCSIN_"))}
+    clean = child_environment({}, clean=True)
     done = subprocess.run(
         [sys.executable, "-m", "bot", *args],
         env={**clean, **env},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from config.environment import child_environment
 from tests.support.servers import free_port
 
 
@@ -20,7 +20,7 @@ def serve_process(tmp_path: Path, **env_extra: str) -> Iterator[tuple[str, Path]
     """Start ``python -m bot serve`` in sandbox mode (no SLACK_* or TOCSIN_* from outside) on a
     free port with a fresh SQLite file; wait until ready; yield (base URL, log file)."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TOCSIN_"))}
+    env = child_environment({}, clean=True)
     env.update(
         TOCSIN_PORT=str(port),
         TOCSIN_DATABASE_URL=f"sqlite:///{tmp_path / 'tocsin.db'}",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import httpx
 
 from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.sandbox.models import Message
+from config.environment import child_environment
 from tests.support.harness import BOT_TOKEN, SIGNING_SECRET, WEBHOOK_TOKEN
 from tests.support.servers import free_port, serving
 
@@ -29,7 +29,7 @@ class TocsinProcess:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"{name}.log"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TOCSIN_"))}
+        self.env = child_environment({}, clean=True)
         self.env.update(env, TOCSIN_PORT=str(self.port), TOCSIN_LOG_FORMAT="json")
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
