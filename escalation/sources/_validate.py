@@ -155,7 +155,7 @@ def optional_str(
     value = obj.get(key)
     if value is None:
         return None
-    if type(value) is str and max_chars is None and not non_empty:
+    if type(value) is str and (max_chars is None or len(value) <= max_chars) and not non_empty:
         return value  # the common case, without building the field's path
     return expect_str(value, field=child(path, key), max_chars=max_chars, non_empty=non_empty)
 

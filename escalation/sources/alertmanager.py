@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from escalation.errors import PayloadError
 from escalation.fingerprint import derive_fingerprint
-from escalation.model import AlertEvent, Link
+from escalation.model import AlertEvent, Link, SourceStatus
 from escalation.sources._validate import (
     MAX_FINGERPRINT_CHARS,
     absent,
@@ -40,6 +40,7 @@ _KNOWN_ALERT_FIELDS = frozenset(
     {"status", "labels", "annotations", "startsAt", "endsAt", "generatorURL", "fingerprint"}
 )
 _LEVELS = ("1", "2", "3")
+_STATUSES = {status.value: status for status in (SourceStatus.FIRING, SourceStatus.RESOLVED)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,13 @@ def parse_alertmanager(payload: object) -> list[AlertEvent]:
 
 def _missing(alert: Mapping[str, object], index: int) -> list[str]:
     """Every required field alert ``index`` lacks."""
+    labels = alert.get("labels")
+    if (
+        alert.get("status") is not None
+        and isinstance(labels, dict)
+        and labels.get("alertname") is not None
+    ):
+        return []  # the common case, without building paths
     path = item("alerts", index)
     missing = absent(alert, ("status", "labels"), path=path)
     labels = alert.get("labels")
@@ -95,7 +103,10 @@ def _truncated_alerts(value: object) -> int:
 
 
 def _parse_alert(alert: Mapping[str, object], *, path: str, group: _Group) -> AlertEvent:
-    status = expect_status(require(alert, "status", path=path), field=child(path, "status"))
+    raw_status = require(alert, "status", path=path)
+    status = _STATUSES.get(raw_status) if type(raw_status) is str else None
+    if status is None:
+        status = expect_status(raw_status, field=child(path, "status"))
     labels = _labels(alert, path=path)
     annotations = _annotations(alert, path=path)
     alertname = labels["alertname"]
