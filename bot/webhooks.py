@@ -36,7 +36,7 @@ from bot.webhook_formats import (
 )
 from config.policy import IntegrationConfig
 from escalation.errors import PayloadError
-from storage.inbox import InboxWriter
+from storage.inbox import InboxUnavailable, InboxWriter
 
 log = structlog.get_logger("tocsin.webhooks")
 
@@ -198,7 +198,7 @@ def webhook_router(
             inbox_id = await inbox.store(
                 integration=name, source_format=config.format, body=body, now=clock()
             )
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        except (InboxUnavailable, SQLAlchemyError, OSError, TimeoutError) as exc:
             # not stored (the database is away: a driver error, a reset connection, a
             # timeout): 503 so the tool retries, never a 2xx
             log.error("inbox_store_failed", integration=name, error=type(exc).__name__)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 from sqlalchemy import insert, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
@@ -35,22 +36,66 @@ async def store(
 
 _INSERT = insert(InboxRow)
 _NEXT_IDS_SQLITE = text("SELECT coalesce(max(id), 0) FROM inbox")
-_NEXT_IDS_POSTGRES = text(
-    "SELECT nextval(pg_get_serial_sequence('inbox', 'id')) FROM generate_series(1, :n)"
+
+
+async def _new_sqlite_ids(conn: AsyncConnection, count: int) -> list[int]:
+    """Ids for ``count`` new rows, taken before the insert so it needs no ``RETURNING``
+    (SQLAlchemy's ordered ``RETURNING`` for many rows costs ~0.3 ms a row on SQLite): after
+    the largest id, as SQLite itself numbers rows. The write transaction makes this safe
+    (another writer that committed in between makes the insert fail, it never reuses an id).
+    On PostgreSQL ids come from the table's own sequence (:class:`_PostgresAppender`)."""
+    top = int((await conn.execute(_NEXT_IDS_SQLITE)).scalar_one())
+    return list(range(top + 1, top + 1 + count))
+
+
+class InboxUnavailable(Exception):
+    """The inbox could not be written (the database is away): the sender should retry."""
+
+
+_PG_NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('inbox', 'id')) FROM generate_series(1, $1)"
+_PG_INSERT = (
+    "INSERT INTO inbox (id, integration, source_format, body, received_at, status, attempts) "
+    "SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], "
+    "$5::timestamptz[], $6::text[], $7::int[])"
 )
 
 
-async def _new_ids(conn: AsyncConnection, count: int, *, sqlite: bool) -> list[int]:
-    """Ids for ``count`` new rows, taken before the insert so it needs no ``RETURNING``
-    (SQLAlchemy's ordered ``RETURNING`` for many rows costs ~0.3 ms a row on SQLite).
+class _PostgresAppender:
+    """A PostgreSQL connection of the inbox writer's own, in autocommit: a batch is two
+    statements (ids from the table's sequence, then every row through ``unnest``), each
+    committed before it returns. Through the async engine a batch also costs a pool
+    checkout with its ping, BEGIN, COMMIT and the pool's reset: ~1.3 ms of CPU and six round
+    trips for a lone webhook. A failed write drops the connection; the next one reconnects.
+    """
 
-    PostgreSQL: from the table's own sequence. SQLite: after the largest id, as SQLite itself
-    numbers rows; the write transaction makes this safe (another writer that committed in
-    between makes the insert fail, it never reuses an id)."""
-    if sqlite:
-        top = int((await conn.execute(_NEXT_IDS_SQLITE)).scalar_one())
-        return list(range(top + 1, top + 1 + count))
-    return [int(i) for i in (await conn.execute(_NEXT_IDS_POSTGRES, {"n": count})).scalars()]
+    def __init__(self, db: Database) -> None:
+        args, kwargs = db.engine.dialect.create_connect_args(db.engine.url)
+        self._args: list[Any] = list(args)
+        self._kwargs: dict[str, Any] = {**kwargs, "timeout": 10}
+        self._conn: asyncpg.Connection | None = None
+
+    async def write(self, values: list[dict[str, Any]]) -> list[int]:
+        try:
+            if self._conn is None or self._conn.is_closed():
+                self._conn = await asyncpg.connect(*self._args, **self._kwargs)
+            ids = [int(r[0]) for r in await self._conn.fetch(_PG_NEXT_IDS, len(values))]
+            await self._conn.execute(
+                _PG_INSERT,
+                ids,
+                *([row[key] for row in values] for key in _COLUMNS),
+            )
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+            await self.close()
+            raise InboxUnavailable(type(exc).__name__) from exc
+        return ids
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            conn.terminate()
+
+
+_COLUMNS = ("integration", "source_format", "body", "received_at", "status", "attempts")
 
 
 class InboxWriter:
@@ -72,6 +117,7 @@ class InboxWriter:
         self._queue: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
         self._task: asyncio.Task[None] | None = None
         self._sync = db.sqlite_sync_engine()
+        self._postgres = None if db.is_sqlite else _PostgresAppender(db)
         self._thread = (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="tocsin-inbox")
             if self._sync is not None
@@ -116,9 +162,11 @@ class InboxWriter:
             async with self._db.sqlite_writer():
                 loop = asyncio.get_running_loop()
                 return await loop.run_in_executor(self._thread, self._write_sqlite, values)
-        async with self._db.write() as session:
+        if self._postgres is not None:
+            return await self._postgres.write(values)
+        async with self._db.write() as session:  # in-memory SQLite
             conn = await session.connection()
-            ids = await _new_ids(conn, len(values), sqlite=self._db.is_sqlite)
+            ids = await _new_sqlite_ids(conn, len(values))
             await conn.execute(_INSERT, _with_ids(values, ids))
         return ids
 
@@ -140,6 +188,8 @@ class InboxWriter:
             self._thread.shutdown(wait=True)
         if self._sync is not None:
             self._sync.dispose()
+        if self._postgres is not None:
+            await self._postgres.close()
 
 
 def _with_ids(values: list[dict[str, Any]], ids: list[int]) -> list[dict[str, Any]]:
