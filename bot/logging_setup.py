@@ -20,6 +20,18 @@ def _dumps(value: Any, **kwargs: Any) -> str:
         return json.dumps(value, **kwargs)
 
 
+NOISY_LOGGERS = (
+    "uvicorn.access",
+    "slack_bolt",
+    "slack_sdk",
+    "aiosqlite",
+    "httpx",
+    "alembic",
+    "apscheduler",
+)
+"""Libraries whose INFO lines are routine: shown from WARNING up (or at TOCSIN_LOG_LEVEL)."""
+
+
 def configure_logging(*, fmt: str, level: str) -> None:
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     renderer: structlog.types.Processor = (
@@ -29,7 +41,8 @@ def configure_logging(*, fmt: str, level: str) -> None:
     )
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     logging.basicConfig(stream=sys.stderr, level=numeric, format="%(message)s", force=True)
-    for noisy in ("uvicorn.access", "slack_bolt", "slack_sdk", "aiosqlite", "httpx", "alembic"):
+    # apscheduler logs two lines per timer wake-up (every few seconds) at INFO
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     structlog.configure(
         processors=[
