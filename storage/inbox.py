@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from storage.db import Database
 from storage.tables import InboxRow
+from storage.types import sqlite_timestamp
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
@@ -35,7 +36,12 @@ async def store(
 
 
 _INSERT = insert(InboxRow)
-_NEXT_IDS_SQLITE = text("SELECT coalesce(max(id), 0) FROM inbox")
+_SQLITE_TOP = "SELECT coalesce(max(id), 0) FROM inbox"
+_NEXT_IDS_SQLITE = text(_SQLITE_TOP)
+_SQLITE_INSERT = (
+    "INSERT INTO inbox (id, integration, source_format, body, received_at, status, attempts) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 async def _new_sqlite_ids(conn: AsyncConnection, count: int) -> list[int]:
@@ -171,12 +177,30 @@ class InboxWriter:
         return ids
 
     def _write_sqlite(self, values: list[dict[str, Any]]) -> list[int]:
-        """In the writer thread: ids after the largest, the rows, the commit."""
+        """In the writer thread: ids after the largest, the rows, the commit. The rows go
+        through the driver's own ``executemany`` (C, without the GIL while SQLite works), with
+        ``received_at`` in the text form SQLAlchemy writes for :class:`UTCDateTime` on SQLite
+        (naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``), so the event loop keeps serving."""
         assert self._sync is not None
         with self._sync.begin() as conn:
-            top = int(conn.execute(_NEXT_IDS_SQLITE).scalar_one())
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            top = int(cursor.execute(_SQLITE_TOP).fetchone()[0])
             ids = list(range(top + 1, top + 1 + len(values)))
-            conn.execute(_INSERT, _with_ids(values, ids))
+            cursor.executemany(
+                _SQLITE_INSERT,
+                [
+                    (
+                        inbox_id,
+                        row["integration"],
+                        row["source_format"],
+                        row["body"],
+                        sqlite_timestamp(row["received_at"]),
+                        row["status"],
+                        row["attempts"],
+                    )
+                    for inbox_id, row in zip(ids, values, strict=True)
+                ],
+            )
         return ids
 
     async def close(self) -> None:

@@ -10,6 +10,14 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 
+def sqlite_timestamp(value: datetime) -> str:
+    """What :class:`UTCDateTime` stores on SQLite for ``value`` (for writes that bypass
+    SQLAlchemy's bind processing): naive UTC in SQLAlchemy's SQLite ``DATETIME`` text form."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given; Tocsin stores timezone-aware UTC only")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores UTC; always returns an aware ``datetime`` (SQLite forgets the zone)."""
 

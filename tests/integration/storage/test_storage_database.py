@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -162,3 +163,37 @@ async def test_rescheduled_outbox_row_waits_and_keeps_its_error(db: Database) ->
     assert stored is not None
     assert stored.last_error == "slack: ratelimited"
     assert stored.status == "pending"
+
+
+async def test_the_inbox_writer_stores_rows_as_the_orm_does_and_numbers_them_in_order(
+    db: Database,
+) -> None:
+    """The writer's own fast paths (raw executemany on SQLite, unnest on PostgreSQL) must
+    store exactly what the ORM would: same timestamp form, same ids sequence, same bodies."""
+    first = await inbox.store(
+        db, integration="generic", source_format="generic", body=b"{}", now=NOW
+    )
+    writer = inbox.InboxWriter(db)
+    moments = [NOW + timedelta(microseconds=n * 250_001) for n in range(20)]
+    try:
+        ids = await asyncio.gather(
+            *(
+                writer.store(
+                    integration="am", source_format="alertmanager", body=b"%d" % n, now=moment
+                )
+                for n, moment in enumerate(moments)
+            )
+        )
+    finally:
+        await writer.close()
+    assert ids == list(range(first + 1, first + 21))
+    claimed = await inbox.claim(db, now=NOW + timedelta(minutes=1), limit=100)
+    assert [(c.id, c.body, c.received_at) for c in claimed] == [
+        (first, b"{}", NOW),
+        *((i, b"%d" % n, m) for n, (i, m) in enumerate(zip(ids, moments, strict=True))),
+    ]
+    if db.is_sqlite:  # stored in the same text form, so ORDER BY and range queries agree
+        async with db.read() as session:
+            query = text("SELECT received_at FROM inbox ORDER BY id")
+            stored = (await session.execute(query)).all()
+        assert {len(row[0]) for row in stored} == {len("2026-11-21 12:00:00.000000")}
