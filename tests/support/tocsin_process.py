@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -87,6 +89,18 @@ class TocsinProcess:
 
     def tail(self, chars: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+    def logged(self, event: str) -> list[dict[str, Any]]:
+        """The JSON log lines (TOCSIN_LOG_FORMAT=json) of ``event``, in order."""
+        lines = self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
+        found = []
+        for line in lines:
+            if line.startswith("{"):
+                with contextlib.suppress(ValueError):
+                    record = json.loads(line)
+                    if isinstance(record, dict) and record.get("event") == event:
+                        found.append(record)
+        return found
 
 
 class FakeSlack:
