@@ -114,7 +114,7 @@ async def persist_transitions(
     timeline: list[dict[str, Any]] = []
     outbox: list[dict[str, Any]] = []
     resolutions: list[dict[str, Any]] = []
-    thread_at = now + THREAD_DELAY  # one object for the batch: converted once
+    written: dict[object, _Written] = {}
     for item in items:
         version = item.version + 1
         before, after = _state_values(item.before), _state_values(item.tr.state)
@@ -124,21 +124,13 @@ async def persist_transitions(
                 params[name] = new.value if isinstance(new, Status) else new
         params["version"] = version
         updates.setdefault(tuple(params), []).append(params)
-        decided = _decide(item.tr, kind=kind, now=now, directory=directory)
-        timeline.append(decided.line(item.alert_id, actor=actor, now=now))
-        if decided.resolution:
+        rows = _write_once(written, item.tr, kind=kind, actor=actor, now=now, directory=directory)
+        timeline.append({**rows.line, "alert_id": item.alert_id})
+        if rows.resolution:
             resolutions.append(_resolution_values(_AlertKey.of(item), item.tr))
-        for index, (outbox_kind, payload) in enumerate(decided.rows):
-            values = outbox_values(
-                key=f"alert:{item.alert_id}:v{version}:{index}",
-                alert_id=item.alert_id,
-                kind=outbox_kind,
-                payload=payload,
-                now=now,
-            )
-            if outbox_kind == THREAD_LINES:
-                values["next_attempt_at"] = thread_at
-            outbox.append(values)
+        for index, values in enumerate(rows.outbox):
+            key = f"alert:{item.alert_id}:v{version}:{index}"
+            outbox.append({**values, "idempotency_key": key, "alert_id": item.alert_id})
     conn = await session.connection()
     for batch in updates.values():
         batch.sort(key=_by_id)  # an ORM flush, too, updates rows in primary key order
@@ -146,6 +138,49 @@ async def persist_transitions(
     await insert_many(conn, _EVENT_TABLE, timeline)
     await insert_many(conn, _RESOLUTION_TABLE, resolutions)
     await insert_many(conn, _OUTBOX_TABLE, outbox)
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """The rows a transition writes besides its state, as column values, but for the
+    alert's keys (``alert_id``; the outbox rows' ``idempotency_key``)."""
+
+    line: dict[str, Any]
+    outbox: tuple[dict[str, Any], ...]
+    resolution: bool
+
+
+def _write_once(
+    written: dict[object, _Written],
+    tr: Transition,
+    *,
+    kind: str,
+    actor: str | None,
+    now: datetime,
+    directory: Directory | None,
+) -> _Written:
+    """What the transitions of a batch write, worked out once for all those with the same
+    rule, summary and effects: their rows are the same (at the same ``now``) but for the
+    alert's keys. Alerts stepped together often are (one tier of one policy), and rows they
+    share are also serialised once (``storage.batch`` converts an object given twice once)."""
+    try:
+        key = (tr.rule, tr.summary, tr.effects)
+        found = written.get(key)
+    except TypeError:  # an effect that is not a value (not hashable): worked out on its own
+        key, found = None, None
+    if found is None:
+        decided = _decide(tr, kind=kind, now=now, directory=directory)
+        thread_at = now + THREAD_DELAY
+        outbox = []
+        for outbox_kind, payload in decided.rows:
+            values = outbox_values(key="", kind=outbox_kind, payload=payload, now=now)
+            if outbox_kind == THREAD_LINES:
+                values["next_attempt_at"] = thread_at
+            outbox.append(values)
+        found = _Written(decided.line(0, actor=actor, now=now), tuple(outbox), decided.resolution)
+        if key is not None:
+            written[key] = found
+    return found
 
 
 _ALERT_TABLE: Table = AlertRow.__table__  # type: ignore[attr-defined]
