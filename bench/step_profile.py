@@ -50,6 +50,7 @@ from bench.escalation_bench import DEFAULT_POSTGRES
 from bench.instance import NoRotations
 from bench.seed import Planned, fix_sequences, insert, settle, temporary_database
 from bot.escalation_engine import EscalationEngine
+from bot.heap import freeze_startup_objects
 from bot.logging_setup import configure_logging
 from bot.wakeup import Wakeup
 from escalation.timeline import STEP_RULES
@@ -119,6 +120,7 @@ async def profile(args: argparse.Namespace) -> int:
         await fix_sequences(db)
         await settle(db)
         print(f"{args.db}: {args.pending:,} open alerts seeded; load average {_load()}")
+        freeze_startup_objects()  # as ``tocsin serve`` does once the service is built
 
         rounds: list[Round] = []
         next_id = args.pending + 1
