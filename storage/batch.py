@@ -15,7 +15,7 @@ import functools
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, type_coerce, update
@@ -136,18 +136,23 @@ class _Statement:
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
+    mode: str
+    """How the rows go: ``unnest`` (PostgreSQL: one array parameter per column, expanded by
+    ``unnest``), ``values`` (SQLite: many rows per statement, ``VALUES (…), (…)``), or
+    ``executemany`` (one execution of :attr:`sql` per row)."""
     sql: str
-    """For an ``executemany``: the statement, one positional parameter per value."""
+    """The statement as SQLAlchemy compiles it, one positional parameter per value."""
     names: tuple[str, ...]
     """The row keys whose values are the statement's parameters, in order."""
     processed: tuple[tuple[int, Convert], ...]
     """(position, bind processor) of the parameters the driver cannot take as they are."""
-    arrays: bool
-    """Instead: one parameter per column holding every row's value, expanded by
-    PostgreSQL's ``unnest`` (:func:`_unnest_sql`)."""
 
 
 _PREPARED: dict[tuple[_Statement, str, str], _Prepared | None] = {}
+ROWS_PER_STATEMENT = 200
+"""SQLite: rows per ``INSERT … VALUES`` or ``UPDATE … FROM (VALUES …)`` (fewer where the
+columns would pass the driver's limit of parameters): most statements of a batch are then
+the same text, parsed once."""
 
 
 async def _execute(
@@ -165,15 +170,26 @@ async def _execute(
     columns: list[Sequence[Any]] = [[row[name] for row in rows] for name in names]
     for at, process in prepared.processed:
         columns[at] = convert_column(columns[at], process)
-    if not prepared.arrays:
-        await conn.exec_driver_sql(prepared.sql, list(zip(*columns, strict=True)))
+    if prepared.mode == "unnest":
+        # A column holding one object in every row (the batch's ``now``, a status, NULL) goes
+        # as one value: the driver encodes each element of an array, at a cost per element.
+        single = [_one_object(column) for column in columns]
+        single[0] = False  # the rows are the elements of the arrays: at least one is needed
+        params = tuple(c[0] if one else list(c) for c, one in zip(columns, single, strict=True))
+        await conn.exec_driver_sql(_unnest_sql(statement, dialect, tuple(single)), params)
         return
-    # A column holding one object in every row (the batch's ``now``, a status, NULL) goes as
-    # one value: the driver encodes each element of an array, at a cost per element.
-    single = [_one_object(column) for column in columns]
-    single[0] = False  # the rows are the elements of the arrays: at least one is needed
-    params = tuple(c[0] if one else list(c) for c, one in zip(columns, single, strict=True))
-    await conn.exec_driver_sql(_unnest_sql(statement, dialect, tuple(single)), params)
+    values = list(zip(*columns, strict=True))
+    if prepared.mode == "executemany":
+        await conn.exec_driver_sql(prepared.sql, values)
+        return
+    # SQLite binds a statement's parameters and runs its program once per statement, not
+    # once per row as in an executemany (~30% of the cost of an outbox row)
+    limit = getattr(dialect, "insertmanyvalues_max_parameters", 999)
+    count = max(min(ROWS_PER_STATEMENT, limit // len(names)), 1)
+    for start in range(0, len(values), count):
+        chunk = values[start : start + count]
+        sql = _values_sql(statement, dialect, len(chunk))
+        await conn.exec_driver_sql(sql, tuple(chain.from_iterable(chunk)))
 
 
 def _prepare(statement: _Statement, dialect: Dialect) -> _Prepared | None:
@@ -185,19 +201,52 @@ def _prepare(statement: _Statement, dialect: Dialect) -> _Prepared | None:
     compiled = sa_statement.compile(dialect=dialect, column_keys=keys)
     params = compiled.positiontup
     given = statement.given
-    expected = {f"b_{name}" for name in given} if statement.verb == "update" else set(given)
+    is_update = statement.verb == "update"
+    expected = {f"b_{name}" for name in given} if is_update else set(given)
     if not compiled.positional or not params or set(params) != expected:
         return None
-    arrays = dialect.name == "postgresql" and dialect.paramstyle == "numeric_dollar"
-    prefixed = statement.verb == "update"  # b_<column>
-    names = given if arrays else tuple(p[2:] if prefixed else p for p in params)
+    if dialect.name == "postgresql" and dialect.paramstyle == "numeric_dollar":
+        mode = "unnest"
+    elif (
+        dialect.name == "sqlite"
+        and dialect.paramstyle == "qmark"
+        # UPDATE … FROM: SQLite 3.33
+        and (not is_update or (dialect.server_version_info or (0,)) >= (3, 33))
+    ):
+        mode = "values"
+    else:
+        mode = "executemany"
+    # an executemany binds as SQLAlchemy compiled it (b_<column> in an update)
+    unprefixed = tuple(p[2:] if is_update else p for p in params)
+    names = unprefixed if mode == "executemany" else given
     processed = []
     for at, name in enumerate(names):
         type_ = table.c[name].type
         process = type_.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             processed.append((at, process))
-    return _Prepared(compiled.string, names, tuple(processed), arrays)
+    return _Prepared(mode, compiled.string, names, tuple(processed))
+
+
+@functools.lru_cache(maxsize=256)
+def _values_sql(statement: _Statement, dialect: Dialect, count: int) -> str:
+    """The statement for ``count`` rows of :attr:`_Statement.given`, a ``?`` per value
+    (SQLite): ``INSERT … VALUES`` in the rows' order (so ids are given in that order), or
+    ``UPDATE … FROM (VALUES …)`` joined by the key."""
+    table = statement.table
+    quote = dialect.identifier_preparer.quote
+    row = f"({', '.join('?' * len(statement.given))})"
+    rows = ", ".join([row] * count)
+    # every name comes from the table's metadata (quoted), every value is a parameter
+    target = quote(table.name)
+    if statement.verb == "insert":
+        columns = ", ".join(quote(name) for name in statement.given)
+        return f"INSERT INTO {target} ({columns}) VALUES {rows}"  # noqa: S608
+    sets = ", ".join(
+        f"{quote(name)} = v.column{at}" for at, name in enumerate(statement.columns, start=1)
+    )
+    match = f"{target}.{quote(statement.key)} = v.column{len(statement.given)}"
+    return f"UPDATE {target} SET {sets} FROM (VALUES {rows}) AS v WHERE {match}"  # noqa: S608
 
 
 @functools.lru_cache(maxsize=256)
