@@ -15,6 +15,7 @@ import functools
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import chain, repeat
 from typing import Any
 
@@ -29,18 +30,21 @@ Convert = Callable[[Any], Any]
 
 
 def convert_column(values: Sequence[Any], process: Convert) -> list[Any]:
-    """``process`` applied to each value but ``None``; an object given more than once (by
-    identity, so never two equal values of different types) is converted once."""
+    """``process`` applied to each value but ``None``, once per distinct value: an object
+    given more than once (the batch's ``now``), or equal ``datetime`` objects with the same
+    ``tzinfo`` object and ``fold`` (the next due time of the alerts of one tier: ``now`` +
+    the tier's delay) — never two values a processor could tell apart."""
     if _one_object(values):  # the batch's ``now``, a status, NULL…
         value = values[0]
         return [None if value is None else process(value)] * len(values)
-    done: dict[int, Any] = {}
+    done: dict[object, Any] = {}
     out: list[Any] = []
     for value in values:
         if value is None:
             out.append(None)
             continue
-        key = id(value)  # ``values`` holds every value: no id is reused while this runs
+        # ``values`` holds every value: no id is reused while this runs
+        key = (value, id(value.tzinfo), value.fold) if value.__class__ is datetime else id(value)
         if key not in done:
             done[key] = process(value)
         out.append(done[key])
