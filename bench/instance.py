@@ -27,6 +27,7 @@ from typing import Any
 import bot.escalation_engine as engine_module
 from bot.clock import system_clock
 from bot.escalation_engine import EscalationEngine
+from bot.heap import freeze_startup_objects
 from bot.logging_setup import configure_logging
 from bot.wakeup import Wakeup
 from escalation.ports import Directory
@@ -146,6 +147,7 @@ async def _main(
         on_stepped=Wakeup(),
         safety_seconds=spec.safety_seconds,
     )
+    freeze_startup_objects()  # as ``tocsin serve`` does once the service is built
     ready.put(spec.index)
     result: dict[str, Any] = {"index": spec.index, "mode": spec.mode}
     try:

@@ -3,8 +3,10 @@ it asks for (as data), and the labelled result of a transition."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import operator
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from escalation.model import Status
 from escalation.policy import Target
@@ -46,6 +48,57 @@ class AlertState:
     # silences (see escalation.silencing)
     silence_id: int | None = None
     silenced_until: datetime | None = None
+
+
+class StateChanges(TypedDict, total=False):
+    """Any of :class:`AlertState`'s fields, as keyword arguments of :func:`evolve`."""
+
+    status: Status
+    fired_at: datetime
+    last_seen_at: datetime
+    count: int
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    first_acknowledged_at: datetime | None
+    owner: str | None
+    owner_since: datetime | None
+    assigned_by: str | None
+    resolved_by: str | None
+    resolved_at: datetime | None
+    resolved_by_source: bool
+    resolution_note: str | None
+    root_cause: str | None
+    tier: int
+    cycle: int
+    escalating: bool
+    next_action_at: datetime | None
+    owner_deadline_at: datetime | None
+    snoozed_until: datetime | None
+    resume_status: Status | None
+    approval_seq: int
+    approval_tier: int | None
+    approval_reason: str | None
+    approval_requested_by: str | None
+    approver_index: int
+    silence_id: int | None
+    silenced_until: datetime | None
+
+
+_STATE_FIELDS = tuple(f.name for f in fields(AlertState))
+_state_values = operator.attrgetter(*_STATE_FIELDS)
+_FIELD_AT = {name: at for at, name in enumerate(_STATE_FIELDS)}
+
+
+def evolve(state: AlertState, /, **changes: Unpack[StateChanges]) -> AlertState:
+    """``dataclasses.replace(state, **changes)``, in about half the time: every escalation
+    step makes a new state, and ``replace`` looks each of the 28 fields up by name."""
+    values = list(_state_values(state))
+    for name, value in changes.items():
+        at = _FIELD_AT.get(name)
+        if at is None:
+            raise TypeError(f"AlertState has no field {name!r}")
+        values[at] = value
+    return AlertState(*values)
 
 
 # --- events ---------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ Pure helpers for :mod:`escalation.state`; each returns the new state and its eff
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from escalation.events import (
@@ -16,6 +15,7 @@ from escalation.events import (
     Remind,
     RequestApproval,
     UpdateWarning,
+    evolve,
 )
 from escalation.model import Status
 from escalation.policy import EscalationPolicy
@@ -46,7 +46,7 @@ def due_after_page(
 
 def restart(state: AlertState, policy: EscalationPolicy, now: datetime) -> AlertState:
     """The chain from the beginning: tier 0 after its delay."""
-    return replace(
+    return evolve(
         state,
         tier=-1,
         cycle=0,
@@ -66,7 +66,7 @@ def owner_schedule(
         deadline = _after(seconds, now) if seconds else None
     reminder = _after(policy.remind_every_seconds, now) if policy.remind_every_seconds else None
     due = min((t for t in (reminder, deadline) if t is not None), default=None)
-    return replace(state, escalating=False, owner_deadline_at=deadline, next_action_at=due)
+    return evolve(state, escalating=False, owner_deadline_at=deadline, next_action_at=due)
 
 
 def advance(state: AlertState, policy: EscalationPolicy, now: datetime, *, rule: str) -> Step:
@@ -76,7 +76,7 @@ def advance(state: AlertState, policy: EscalationPolicy, now: datetime, *, rule:
         if policy.tiers and cycle < policy.repeat:
             tier, cycle, rule = 0, cycle + 1, "REPEAT-1"
         else:
-            done = replace(state, next_action_at=None)
+            done = evolve(state, next_action_at=None)
             text = "every tier has been paged; the escalation chain is done"
             return done, (PostThreadNote(text),), "STEP-END", text
     if policy.tiers[tier].requires_approval and policy.approvers:
@@ -106,7 +106,7 @@ def page(
         if state.escalating
         else state.next_action_at
     )
-    paged = replace(state, tier=tier, cycle=cycle, next_action_at=due)
+    paged = evolve(state, tier=tier, cycle=cycle, next_action_at=due)
     targets = policy.tiers[tier].targets
     effect = Page(tier=tier, cycle=cycle, targets=targets, rule=rule)
     who = ", ".join(t.describe() for t in targets) or "nobody (no targets)"
@@ -126,7 +126,7 @@ def ask_approval(
 ) -> Step:
     seq = state.approval_seq + 1
     approvers = _asked(policy, 0)
-    waiting = replace(
+    waiting = evolve(
         state,
         status=Status.AWAITING_APPROVAL,
         resume_status=state.status,
@@ -155,7 +155,7 @@ def next_approver(state: AlertState, policy: EscalationPolicy, now: datetime) ->
     index = state.approver_index + 1
     if index >= len(policy.approvers):
         return None
-    asked = replace(
+    asked = evolve(
         state, approver_index=index, next_action_at=_after(policy.approval_timeout_seconds, now)
     )
     tier = state.approval_tier if state.approval_tier is not None else state.tier + 1
@@ -171,7 +171,7 @@ def next_approver(state: AlertState, policy: EscalationPolicy, now: datetime) ->
 
 
 def close_approval(state: AlertState) -> AlertState:
-    return replace(
+    return evolve(
         state,
         status=state.resume_status or Status.FIRING,
         resume_status=None,

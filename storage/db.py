@@ -120,6 +120,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # rows in due order, not id order, and with 100k open alerts the default cache thrashed
     # (bench/escalation_bench.py catch-up: 1.8k → 2.8k steps/s on a loaded machine).
     cursor.execute("PRAGMA cache_size=-65536")
+    # Checkpoint the write-ahead log every 10,000 pages (40 MiB) instead of every 1,000. The
+    # writer whose commit crosses the mark runs the checkpoint (copies the log into the
+    # database file, two fsyncs). A batch of 500 escalation steps taken in due order dirties
+    # ~1,500 pages (alert rows; index pages hit at random), so each of its commits ran a
+    # checkpoint of its own; now one serves ~6 commits and copies a page they all dirtied
+    # once (bench/step_profile.py, a catch-up of 20,000 among 120,000 open alerts: commits
+    # ~72 → ~43 µs per step, the step ~250 → ~210 µs).
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
 
 

@@ -3,17 +3,13 @@ all in the caller's transaction."""
 
 from __future__ import annotations
 
-import functools
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.dml import Insert, Update
+from sqlalchemy import Table
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from escalation.events import (
@@ -35,6 +31,7 @@ from escalation.ports import Directory
 from escalation.state import time_to_acknowledge, time_to_resolve
 from escalation.timeline import shown_in_thread, timeline_kind
 from storage.alerts import apply_state
+from storage.batch import insert_many, update_many
 from storage.outbox import enqueue, outbox_values
 from storage.tables import AlertEventRow, AlertRow, OutboxRow, ResolutionRow
 from storage.timeline import THREAD_DELAY, THREAD_LINES, line_values, thread_payload
@@ -105,7 +102,7 @@ async def persist_transitions(
     directory: Directory | None = None,
 ) -> None:
     """What :func:`persist_transition` does for each item, for many existing alerts at once:
-    the same rows, written with a few ``executemany`` statements instead of ORM objects.
+    the same rows, written with a few statements (``storage.batch``) instead of ORM objects.
 
     As in an ORM flush, only the state columns that changed are updated (one statement per set
     of changed columns, rows in id order); timeline, outbox and resolution rows are inserted
@@ -117,138 +114,82 @@ async def persist_transitions(
     timeline: list[dict[str, Any]] = []
     outbox: list[dict[str, Any]] = []
     resolutions: list[dict[str, Any]] = []
+    written: dict[object, _Written] = {}
     for item in items:
         version = item.version + 1
-        params: dict[str, Any] = {"b_id": item.alert_id, "b_version": version}
-        changed = []
-        for name, old, new in zip(
-            _STATE_FIELDS, _state_values(item.before), _state_values(item.tr.state), strict=True
-        ):
+        before, after = _state_values(item.before), _state_values(item.tr.state)
+        params: dict[str, Any] = {"id": item.alert_id}
+        for name, old, new in zip(_STATE_FIELDS, before, after, strict=True):
             if old != new:
-                changed.append(name)
-                params[f"b_{name}"] = _column_value(new)
-        updates.setdefault(tuple(changed), []).append(params)
-        decided = _decide(item.tr, kind=kind, now=now, directory=directory)
-        timeline.append(decided.line(item.alert_id, actor=actor, now=now))
-        rows, resolution = decided.rows, decided.resolution
-        if resolution:
+                params[name] = new.value if isinstance(new, Status) else new
+        params["version"] = version
+        updates.setdefault(tuple(params), []).append(params)
+        rows = _write_once(written, item.tr, kind=kind, actor=actor, now=now, directory=directory)
+        timeline.append({**rows.line, "alert_id": item.alert_id})
+        if rows.resolution:
             resolutions.append(_resolution_values(_AlertKey.of(item), item.tr))
-        for index, (outbox_kind, payload) in enumerate(rows):
-            values = outbox_values(
-                key=f"alert:{item.alert_id}:v{version}:{index}",
-                alert_id=item.alert_id,
-                kind=outbox_kind,
-                payload=payload,
-                now=now,
-            )
-            if outbox_kind == THREAD_LINES:
-                values["next_attempt_at"] = now + THREAD_DELAY
-            outbox.append(values)
+        for index, values in enumerate(rows.outbox):
+            key = f"alert:{item.alert_id}:v{version}:{index}"
+            outbox.append({**values, "idempotency_key": key, "alert_id": item.alert_id})
     conn = await session.connection()
-    for columns, batch in updates.items():
+    for batch in updates.values():
         batch.sort(key=_by_id)  # an ORM flush, too, updates rows in primary key order
-        await _executemany(conn, _update_statement(columns), batch)
-    await _executemany(conn, _EVENT_INSERT, timeline)
-    await _executemany(conn, _RESOLUTION_INSERT, resolutions)
-    await _executemany(conn, _OUTBOX_INSERT, outbox)
-
-
-_ALERT_TABLE: Table = AlertRow.__table__  # type: ignore[attr-defined]
-_EVENT_INSERT = AlertEventRow.__table__.insert()  # type: ignore[attr-defined]
-_RESOLUTION_INSERT = ResolutionRow.__table__.insert()  # type: ignore[attr-defined]
-_OUTBOX_INSERT = OutboxRow.__table__.insert()  # type: ignore[attr-defined]
-_STATE_FIELDS = tuple(f.name for f in fields(AlertState))
-_state_values = operator.attrgetter(*_STATE_FIELDS)
-_by_id = operator.itemgetter("b_id")
-
-
-def _column_value(value: object) -> object:
-    return value.value if isinstance(value, Status) else value
-
-
-@functools.cache
-def _update_statement(changed: tuple[str, ...]) -> Update:
-    """``UPDATE alert SET <changed>, version WHERE id`` with bound parameters ``b_<name>``."""
-    table = _ALERT_TABLE
-    values = {
-        name: bindparam(f"b_{name}", type_=table.c[name].type) for name in (*changed, "version")
-    }
-    return update(table).where(table.c.id == bindparam("b_id")).values(values)
+        await update_many(conn, _ALERT_TABLE, batch)
+    await insert_many(conn, _EVENT_TABLE, timeline)
+    await insert_many(conn, _RESOLUTION_TABLE, resolutions)
+    await insert_many(conn, _OUTBOX_TABLE, outbox)
 
 
 @dataclass(frozen=True, slots=True)
-class _Prepared:
-    sql: str
-    """The statement compiled for the dialect, with positional parameters."""
-    values: Callable[[dict[str, Any]], tuple[Any, ...]]
-    """A row's parameter values in order."""
-    processed: tuple[tuple[int, Callable[[Any], Any], int], ...]
-    """(position, bind processor, type number) of the parameters the driver cannot take
-    as they are. Parameters of equal types (the same number) convert a value alike."""
+class _Written:
+    """The rows a transition writes besides its state, as column values, but for the
+    alert's keys (``alert_id``; the outbox rows' ``idempotency_key``)."""
+
+    line: dict[str, Any]
+    outbox: tuple[dict[str, Any], ...]
+    resolution: bool
 
 
-_PREPARED: dict[tuple[int, str, tuple[str, ...]], _Prepared | None] = {}
+def _write_once(
+    written: dict[object, _Written],
+    tr: Transition,
+    *,
+    kind: str,
+    actor: str | None,
+    now: datetime,
+    directory: Directory | None,
+) -> _Written:
+    """What the transitions of a batch write, worked out once for all those with the same
+    rule, summary and effects: their rows are the same (at the same ``now``) but for the
+    alert's keys. Alerts stepped together often are (one tier of one policy), and rows they
+    share are also serialised once (``storage.batch`` converts an object given twice once)."""
+    try:
+        key = (tr.rule, tr.summary, tr.effects)
+        found = written.get(key)
+    except TypeError:  # an effect that is not a value (not hashable): worked out on its own
+        key, found = None, None
+    if found is None:
+        decided = _decide(tr, kind=kind, now=now, directory=directory)
+        thread_at = now + THREAD_DELAY
+        outbox = []
+        for outbox_kind, payload in decided.rows:
+            values = outbox_values(key="", kind=outbox_kind, payload=payload, now=now)
+            if outbox_kind == THREAD_LINES:
+                values["next_attempt_at"] = thread_at
+            outbox.append(values)
+        found = _Written(decided.line(0, actor=actor, now=now), tuple(outbox), decided.resolution)
+        if key is not None:
+            written[key] = found
+    return found
 
 
-async def _executemany(
-    conn: AsyncConnection, statement: Insert | Update, rows: Sequence[dict[str, Any]]
-) -> None:
-    """``conn.execute(statement, rows)``: one ``executemany``, every value converted by its
-    column type's own bind processor, as SQLAlchemy does — but a ``datetime`` object that
-    recurs (the batch's ``now`` is in most rows) is converted once, and the rows go to the
-    driver as tuples, without SQLAlchemy's per-row parameter handling (on SQLite that
-    handling cost more than the database's own work). ``statement`` must be long-lived."""
-    if not rows:
-        return
-    key = (id(statement), conn.dialect.name, tuple(rows[0]))
-    if key not in _PREPARED:
-        _PREPARED[key] = _prepare(statement, conn.dialect, key[2])
-    prepared = _PREPARED[key]
-    if prepared is None:
-        await conn.execute(statement, list(rows))
-        return
-    seen: dict[tuple[int, int], tuple[datetime, Any]] = {}
-    params: list[Sequence[Any]] = []
-    for row in rows:
-        values = prepared.values(row)
-        if prepared.processed:
-            converted = list(values)
-            for at, process, kind in prepared.processed:
-                value = converted[at]
-                if value is None:
-                    continue
-                if isinstance(value, datetime):
-                    found = seen.get((kind, id(value)))
-                    if found is None:  # ``found`` holds ``value``: its id is not reused
-                        found = seen[kind, id(value)] = (value, process(value))
-                    converted[at] = found[1]
-                else:
-                    converted[at] = process(value)
-            values = tuple(converted)
-        params.append(values)
-    await conn.exec_driver_sql(prepared.sql, params)
-
-
-def _prepare(
-    statement: Insert | Update, dialect: Dialect, keys: tuple[str, ...]
-) -> _Prepared | None:
-    """``None`` where the rows do not give every parameter (a column default or ``onupdate``
-    SQLAlchemy would fill in) or the paramstyle is not positional: SQLAlchemy then does it."""
-    column_keys = list(keys) if isinstance(statement, Insert) else None
-    compiled = statement.compile(dialect=dialect, column_keys=column_keys)
-    names = compiled.positiontup
-    if not compiled.positional or not names or not set(names) <= set(keys):
-        return None
-    kinds: dict[str, int] = {}
-    processed = []
-    for at, name in enumerate(names):
-        type_ = compiled.binds[name].type
-        process = type_.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
-            processed.append((at, process, kinds.setdefault(repr(type_), len(kinds))))
-    getter = operator.itemgetter(*names)
-    values = getter if len(names) > 1 else lambda row: (getter(row),)
-    return _Prepared(compiled.string, values, tuple(processed))
+_ALERT_TABLE: Table = AlertRow.__table__  # type: ignore[attr-defined]
+_EVENT_TABLE: Table = AlertEventRow.__table__  # type: ignore[attr-defined]
+_RESOLUTION_TABLE: Table = ResolutionRow.__table__  # type: ignore[attr-defined]
+_OUTBOX_TABLE: Table = OutboxRow.__table__  # type: ignore[attr-defined]
+_STATE_FIELDS = tuple(f.name for f in fields(AlertState))
+_state_values = operator.attrgetter(*_STATE_FIELDS)
+_by_id = operator.itemgetter("id")
 
 
 @dataclass(frozen=True, slots=True)

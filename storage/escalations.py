@@ -23,6 +23,7 @@ from escalation.model import Status
 from escalation.policy import EscalationPolicy
 from escalation.ports import Directory
 from escalation.state import transition
+from storage.batch import Reader
 from storage.db import Database
 from storage.effects import Stepped, persist_transitions
 from storage.tables import AlertRow
@@ -40,7 +41,7 @@ async def step_due(
     ``before_commit`` runs when steps are written but not yet committed (fault tests)."""
     table = _ALERT_TABLE
     query = (
-        select(*_CLAIM_COLUMNS)
+        select(*_CLAIM.columns)
         .where(
             table.c.next_action_at <= now,
             # silenced alerts are released by storage.silences.run_due (it knows the silences)
@@ -57,11 +58,12 @@ async def step_due(
     async with db.write() as session:
         conn = await session.connection()
         steps: list[Stepped] = []
-        for row in (await conn.execute(query)).all():
+        due = StepDue()
+        for row in _CLAIM.decode(conn.dialect, (await conn.execute(query)).all()):
             alert_id, version, fingerprint, level, team = row[:_STATE_AT]
             state = _state(row[_STATE_AT:_POLICY_AT])
             try:
-                tr = transition(state, StepDue(), policy=_policy(row[_POLICY_AT]), now=now)
+                tr = transition(state, due, policy=_policy(row[_POLICY_AT]), now=now)
             except IllegalTransition:
                 continue
             steps.append(Stepped(alert_id, version, fingerprint, level, team, state, tr))
@@ -77,9 +79,11 @@ async def step_due(
 _ALERT_TABLE: Table = AlertRow.__table__  # type: ignore[attr-defined]
 _STATE_FIELDS = tuple(f.name for f in fields(AlertState))
 _KEY_FIELDS = ("id", "version", "fingerprint", "level", "team")
-_CLAIM_COLUMNS = (
-    *(_ALERT_TABLE.c[name] for name in (*_KEY_FIELDS, *_STATE_FIELDS)),
-    cast(_ALERT_TABLE.c.policy_snapshot, Text).label("policy_snapshot"),
+_CLAIM = Reader(
+    (
+        *(_ALERT_TABLE.c[name] for name in (*_KEY_FIELDS, *_STATE_FIELDS)),
+        cast(_ALERT_TABLE.c.policy_snapshot, Text).label("policy_snapshot"),
+    )
 )
 """What stepping needs of a due alert: the columns the timeline, outbox and resolution rows
 take, its state, its policy snapshot (as JSON text) — not its labels, links, details…"""
@@ -96,11 +100,14 @@ def _policy(snapshot: str) -> EscalationPolicy:
     return EscalationPolicy.from_snapshot(json.loads(snapshot))
 
 
+_STATUSES = {status.value: status for status in Status}
+
+
 def _state(values: Sequence[Any]) -> AlertState:
     """As :func:`storage.alerts.state_of`, from the state columns (in field order)."""
     state = list(values)
-    state[_STATUS_AT] = Status(state[_STATUS_AT])
-    state[_RESUME_AT] = Status(state[_RESUME_AT]) if state[_RESUME_AT] else None
+    state[_STATUS_AT] = _STATUSES[state[_STATUS_AT]]
+    state[_RESUME_AT] = _STATUSES[state[_RESUME_AT]] if state[_RESUME_AT] else None
     return AlertState(*state)
 
 

@@ -62,7 +62,7 @@ def outbox_values(
         "idempotency_key": key,
         "alert_id": alert_id,
         "kind": kind,
-        "payload": payload or {},
+        "payload": {} if payload is None else payload,
         "status": PENDING,
         "created_at": now,
         "next_attempt_at": now,
