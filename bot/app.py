@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -31,6 +30,7 @@ from bot.escalation_engine import EscalationEngine
 from bot.faults import FaultPoints, FaultyWebClient
 from bot.follow_up_reminders import FollowUpReminders
 from bot.handoffs import Handoffs
+from bot.heap import freeze_startup_objects
 from bot.inbox_worker import InboxWorker
 from bot.lanes import LaneGate
 from bot.metrics import CountingWebClient, Metrics
@@ -293,11 +293,9 @@ def build_http_app(
                         service.tasks.append(asyncio.create_task(timer.run()))
                 if service.digest is not None:
                     service.tasks.append(asyncio.create_task(service.digest.run()))
-        # Everything built at start-up lives as long as the process: keep it out of the
-        # garbage collector's full passes, which otherwise walk it every few thousand requests
-        # (~10% of a webhook's CPU under load, bench/ingest_bench.py).
-        gc.collect()
-        gc.freeze()
+        # what start-up built stays: out of the GC's full passes (~10% of a webhook's CPU
+        # under load, ~15% of an escalation step's; see bot.heap)
+        freeze_startup_objects()
         log.info(
             "tocsin_started",
             url=settings.base_url(),

@@ -48,7 +48,6 @@ def _settings() -> Settings:
 def serve() -> None:
     """Run the service: webhooks, Slack endpoints, workers (and the sandbox without Slack)."""
     from bot.app import build_http_app, build_service
-    from bot.heap import freeze_startup_objects
     from bot.logging_setup import configure_logging
 
     settings = _settings()
@@ -61,7 +60,6 @@ def serve() -> None:
     http_app = build_http_app(service)
     if settings.sandbox:
         _sandbox_banner(settings)
-    freeze_startup_objects()
     config = uvicorn.Config(
         http_app,
         host=settings.host,
