@@ -20,7 +20,7 @@ from bot.wakeup import Wakeup, run_until_cancelled
 from escalation.ports import Directory
 from storage import silences
 from storage.db import Database
-from storage.escalations import next_due_at, step_due
+from storage.escalations import next_wake_at, step_due
 
 log = structlog.get_logger("tocsin.escalation")
 NEXT_DUE_JOB = "tocsin-next-due"
@@ -126,10 +126,7 @@ class EscalationEngine:
     async def _arm(self) -> None:
         if self._scheduler is None:
             return
-        due = min(
-            (t for t in (await next_due_at(self._db), await silences.next_start_at(self._db)) if t),
-            default=None,
-        )
+        due = await next_wake_at(self._db)
         if due is None:
             job = self._scheduler.get_job(NEXT_DUE_JOB)
             if job is not None:

@@ -26,7 +26,7 @@ from escalation.state import transition
 from storage.batch import Reader
 from storage.db import Database
 from storage.effects import Stepped, persist_transitions
-from storage.tables import AlertRow
+from storage.tables import AlertRow, SilenceRow
 
 
 async def step_due(
@@ -77,6 +77,7 @@ async def step_due(
 
 
 _ALERT_TABLE: Table = AlertRow.__table__  # type: ignore[attr-defined]
+_SILENCE_TABLE: Table = SilenceRow.__table__  # type: ignore[attr-defined]
 _STATE_FIELDS = tuple(f.name for f in fields(AlertState))
 _KEY_FIELDS = ("id", "version", "fingerprint", "level", "team")
 _CLAIM = Reader(
@@ -109,6 +110,21 @@ def _state(values: Sequence[Any]) -> AlertState:
     state[_STATUS_AT] = _STATUSES[state[_STATUS_AT]]
     state[_RESUME_AT] = _STATUSES[state[_RESUME_AT]] if state[_RESUME_AT] else None
     return AlertState(*state)
+
+
+async def next_wake_at(db: Database) -> datetime | None:
+    """When the escalation engine has something to do next: :func:`next_due_at`, or the
+    start of a scheduled silence if that is earlier (``storage.silences.run_due`` starts it)
+    — in one read, as the engine asks after every wake-up."""
+    alert, silence = _ALERT_TABLE, _SILENCE_TABLE
+    due = select(func.min(alert.c.next_action_at)).where(alert.c.status != Status.RESOLVED.value)
+    starts = select(func.min(silence.c.starts_at)).where(
+        silence.c.started.is_(False), silence.c.ended_at.is_(None)
+    )
+    async with db.read() as session:
+        conn = await session.connection()
+        found = (await conn.execute(select(due.scalar_subquery(), starts.scalar_subquery()))).one()
+    return min((t for t in found if isinstance(t, datetime)), default=None)
 
 
 async def next_due_at(db: Database) -> datetime | None:

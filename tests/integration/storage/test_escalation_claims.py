@@ -12,13 +12,15 @@ import pytest
 from sqlmodel import col, select
 
 from config.settings import async_url
+from escalation.label_matchers import parse_matchers
 from escalation.model import AlertEvent, SourceStatus
 from escalation.policy import EscalationPolicy, Target, TargetKind, Tier
 from escalation.state import open_alert
 from escalation.timeline import STEP_RULES
+from storage import silences
 from storage.alerts import new_row
 from storage.db import Database
-from storage.escalations import next_due_at, step_due
+from storage.escalations import next_due_at, next_wake_at, step_due
 from storage.tables import AlertEventRow, OutboxRow
 from tests.support.databases import database
 
@@ -117,3 +119,35 @@ async def test_three_engines_racing_on_postgres_page_each_step_exactly_once(
     finally:
         for db in engines:
             await db.dispose()
+
+
+async def test_the_engine_wakes_at_the_next_step_or_the_next_silence_start(url: str) -> None:
+    db = Database(url)
+    await db.upgrade()
+    try:
+        assert await next_wake_at(db) is None
+        await seed(db, 3)
+        assert await next_wake_at(db) == NOW
+        assert await step_due(db, now=NOW, directory=NoRotations()) == 3
+        assert await next_wake_at(db) == NOW + timedelta(seconds=600)
+
+        start, end = NOW + timedelta(seconds=300), NOW + timedelta(seconds=900)
+        await silences.create_silence(
+            db,
+            matchers=parse_matchers("fingerprint=~fp-.*"),
+            starts_at=start,
+            ends_at=end,
+            team=None,
+            created_by="U0ALICE",
+            comment="maintenance",
+            now=NOW,
+        )
+        assert await next_wake_at(db) == start
+        assert await silences.run_due(db, now=start - timedelta(seconds=1)) == 0
+        assert await silences.run_due(db, now=start) == 1 + 3  # started, muted all three
+        assert await next_wake_at(db) == end  # the silenced alerts are released then
+        assert await silences.run_due(db, now=end - timedelta(seconds=1)) == 0
+        assert await silences.run_due(db, now=end) == 3
+        assert await next_wake_at(db) == end  # released: due again at once
+    finally:
+        await db.dispose()
