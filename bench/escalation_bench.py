@@ -311,6 +311,9 @@ async def bench_database(kind: str, sizes: Sizes, admin_url: str) -> dict[str, A
         "stray_steps": stray,
         "unmatched_steps": unmatched,
         "steps_per_instance": shares,
+        "empty_wakeups_per_instance": [
+            sum(1 for *_, n in r["steps"] if n == 0) for r in engine_results
+        ],
         "skipped_wakeups": sum(r["skipped_wakeups"] for r in engine_results),
     }
     say(label, "done")
@@ -333,6 +336,7 @@ ROWS = [
     ("missing", "due alerts never stepped"),
     ("stray_steps", "steps of alerts not due"),
     ("steps_per_instance", "steps per instance (engine run)"),
+    ("empty_wakeups_per_instance", "claims that found nothing, per instance"),
     ("skipped_wakeups", "timer wake-ups APScheduler skipped"),
 ]
 

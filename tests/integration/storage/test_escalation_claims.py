@@ -151,3 +151,29 @@ async def test_the_engine_wakes_at_the_next_step_or_the_next_silence_start(url: 
         assert await next_wake_at(db) == end  # released: due again at once
     finally:
         await db.dispose()
+
+
+async def test_the_wake_up_check_for_silenced_alerts_stays_on_its_index_when_reused(
+    url: str,
+) -> None:
+    """asyncpg prepares statements; after five runs PostgreSQL may plan one generically,
+    without its values. "Is a silenced alert due?" then scanned every alert at each engine
+    wake-up (storage.db.POSTGRES_SETTINGS)."""
+    if url.startswith("sqlite"):
+        pytest.skip("prepared statements and generic plans are PostgreSQL's")
+    db = Database(url)
+    await db.upgrade()
+    try:
+        await seed(db, 2000)
+        async with db.engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.exec_driver_sql("ANALYZE alert")
+        scans = "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'alert'"
+        async with db.read() as session:
+            conn = await session.connection()
+            before = (await conn.exec_driver_sql(scans)).scalar_one()
+            for _ in range(8):  # the same prepared statement, on the same connection
+                assert (await conn.execute(silences._anything_due(NOW))).scalar() is False
+            assert (await conn.exec_driver_sql(scans)).scalar_one() == before
+    finally:
+        await db.dispose()
