@@ -31,6 +31,7 @@ from bot.heap import freeze_startup_objects
 from bot.logging_setup import configure_logging
 from bot.wakeup import Wakeup
 from escalation.ports import Directory
+from storage.checkpoints import WalCheckpointer
 from storage.db import Database
 
 StepLog = list[tuple[datetime, datetime, int]]
@@ -147,6 +148,10 @@ async def _main(
         on_stepped=Wakeup(),
         safety_seconds=spec.safety_seconds,
     )
+    wal = db.sqlite_sync_engine()  # as ``tocsin serve``: the log checkpointed beside writers
+    checkpointer = WalCheckpointer(wal) if wal is not None else None
+    if checkpointer is not None:
+        checkpointer.start()
     freeze_startup_objects()  # as ``tocsin serve`` does once the service is built
     ready.put(spec.index)
     result: dict[str, Any] = {"index": spec.index, "mode": spec.mode}
@@ -167,6 +172,8 @@ async def _main(
             result["drained"] = await engine.drain()
             result["ended"] = datetime.now(UTC)
     finally:
+        if checkpointer is not None:
+            await checkpointer.stop()
         await db.dispose()
     result["steps"] = log
     result["skipped_wakeups"] = skipped.count

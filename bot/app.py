@@ -59,6 +59,7 @@ from bot.wakeup import Fanout, Wakeup
 from bot.webhooks import WebhookFastPath, webhook_router
 from config.policy import PolicyFile, load_policy
 from config.settings import DEFAULT_SLACK_API_URL, Settings
+from storage.checkpoints import WalCheckpointer
 from storage.db import Database
 from storage.inbox import InboxWriter
 from storage.recovery import release_claims
@@ -283,6 +284,10 @@ def build_http_app(
                 bolt=service.bolt, app_token=settings.slack_app_token.get_secret_value()
             )
             await socket_mode.start()  # SocketModeError stops start-up with a clear message
+        wal = service.db.sqlite_sync_engine()
+        checkpointer = WalCheckpointer(wal) if wal is not None else None
+        if checkpointer is not None:
+            checkpointer.start()
         if run_workers:
             service.tasks.append(asyncio.create_task(service.inbox_worker.run()))
             service.tasks.append(asyncio.create_task(service.outbox_sender.run()))
@@ -309,6 +314,8 @@ def build_http_app(
                 await socket_mode.stop()
             await stop_workers(service)
             await inbox.close()
+            if checkpointer is not None:
+                await checkpointer.stop()
             await service.http.aclose()
             await service.db.dispose()
 
