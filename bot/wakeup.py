@@ -59,12 +59,20 @@ def unavailable(exc: BaseException) -> bool:
 
 
 async def run_until_cancelled(
-    drain: Callable[[], Awaitable[int]], *, wakeup: Wakeup, poll_seconds: float, name: str
+    drain: Callable[[], Awaitable[int]],
+    *,
+    wakeup: Wakeup,
+    poll_seconds: float,
+    name: str,
+    again_after_work: bool = True,
 ) -> None:
     """Call ``drain`` again and again; when it found nothing, wait to be woken (or for the
     safety interval). An error (the database gone, say) is logged and the loop goes on,
     waiting longer after each error in a row (up to 10 s) and as usual after a success.
-    Returns once ``wakeup.stop()`` was called and the current drain is over."""
+    Returns once ``wakeup.stop()`` was called and the current drain is over.
+
+    ``again_after_work=False``: wait to be woken even after a drain that did something — for
+    a drain that itself works until nothing is left and arms a timer for what comes next."""
     errors = 0
     while not wakeup.stopping:
         try:
@@ -80,5 +88,5 @@ async def run_until_cancelled(
         if errors:
             log.info("worker_recovered", worker=name, after_errors=errors)
             errors = 0
-        if done == 0 and not wakeup.stopping:
+        if (done == 0 or not again_after_work) and not wakeup.stopping:
             await wakeup.wait(poll_seconds)
