@@ -195,5 +195,6 @@ async def test_the_inbox_writer_stores_rows_as_the_orm_does_and_numbers_them_in_
     if db.is_sqlite:  # stored in the same text form, so ORDER BY and range queries agree
         async with db.read() as session:
             query = text("SELECT received_at FROM inbox ORDER BY id")
-            stored = (await session.execute(query)).all()
+            conn = await session.connection()
+            stored = (await conn.execute(query)).all()
         assert {len(row[0]) for row in stored} == {len("2026-11-21 12:00:00.000000")}
