@@ -17,6 +17,7 @@ from bot.slack.render import notification_text, warning_blocks
 from bot.slack.render_noise import group_list_text
 from bot.slack.render_pages import approval_closed, approval_request, page_dm, reminder
 from bot.slack.render_record import follow_up_reminder, thread_message
+from bot.slack_health import outcome_unknown
 from escalation.model import AlertView, LevelSpec, Status
 from storage import outbox
 from storage.alerts import load_view
@@ -228,7 +229,7 @@ class Deliveries:
                 channel=message.channel_id, ts=message.ts, text=text, blocks=blocks
             )
             log.info("warning_updated", alert_id=item.alert_id, status=view.status.value)
-        await self._draw_mirrors(view, text)
+        await self._draw_mirrors(item, view, text)
         await outbox.mark_done(self._db, redundant, now=self._clock())
 
     async def _thread_lines(self, item: outbox.Claimed) -> None:
@@ -298,7 +299,7 @@ class Deliveries:
                 channel=group.list_channel_id or message.channel_id, ts=group.list_ts, text=text
             )
 
-    async def _draw_mirrors(self, view: AlertView, text: str) -> None:
+    async def _draw_mirrors(self, item: outbox.Claimed, view: AlertView, text: str) -> None:
         """Post or redraw the copies in the channels of routes matched with ``continue``."""
         mirrors = await mirrors_of(self._db, view.id)
         if not mirrors:
@@ -306,10 +307,15 @@ class Deliveries:
         blocks = warning_blocks(view, mirror=True)
         for mirror in mirrors:
             try:
-                await self._draw_mirror(view.id, mirror, text, blocks)
+                await self._draw_mirror(item, view.id, mirror, text, blocks)
             except SlackApiError as exc:
-                # A copy must never hold up the alert's own deliveries (pages come after this
-                # row in the alert's outbox order); the next redraw tries it again.
+                if outcome_unknown(exc):
+                    # Slack may have posted the copy: the row is retried in doubt, and the
+                    # retry looks for the copy before posting it (a few seconds' wait for
+                    # the alert's pages, against a copy posted twice)
+                    raise
+                # A copy Slack refuses must never hold up the alert's own deliveries (pages
+                # come after this row in the alert's outbox order); the next redraw tries it.
                 log.warning(
                     "mirror_failed",
                     alert_id=view.id,
@@ -318,18 +324,31 @@ class Deliveries:
                 )
 
     async def _draw_mirror(
-        self, alert_id: int, mirror: AlertMirrorRow, text: str, blocks: list[dict[str, Any]]
+        self,
+        item: outbox.Claimed,
+        alert_id: int,
+        mirror: AlertMirrorRow,
+        text: str,
+        blocks: list[dict[str, Any]],
     ) -> None:
         if mirror.ts is None or mirror.channel_id is None:
-            response = await self._client.chat_postMessage(
-                channel=mirror.channel, text=text, blocks=blocks, unfurl_links=False
+            # The copy carries a key of its own, derived from the row drawing it: when that
+            # row's attempt is in doubt (it may have posted the copy before the process died
+            # or the answer was lost), the copy is looked for before it is posted again.
+            copy = replace(item, idempotency_key=f"{item.idempotency_key}:copy:{mirror.channel}")
+            posted = await self._poster.post(
+                copy, channel=mirror.channel, text=text, blocks=blocks, unfurl_links=False
             )
+            if posted.found:  # an earlier attempt posted it; show the current state
+                await self._client.chat_update(
+                    channel=posted.channel_id, ts=posted.ts, text=text, blocks=blocks
+                )
             await record_mirror_posted(
                 self._db,
                 alert_id=alert_id,
                 channel=mirror.channel,
-                channel_id=str(response["channel"]),
-                ts=str(response["ts"]),
+                channel_id=posted.channel_id,
+                ts=posted.ts,
                 now=self._clock(),
             )
         else:

@@ -96,8 +96,10 @@ class FakeSlackApi:
             outage = self.world.faults.current_outage(self.world.clock())
             if outage is not None and method not in APP_TOKEN_METHODS:
                 return await self._down(outage, method, Args(args))
-            fault = self.world.faults.take(method)
+            fault = self.world.faults.take(method, args.get("channel"))
             if fault is not None:
+                if fault.apply:
+                    handler(self.world, Args(args))
                 retry_after = fault.retry_after
                 if fault.status == 429 and retry_after is None:
                     retry_after = 1

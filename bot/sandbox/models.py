@@ -226,6 +226,10 @@ class Fault:
     count: int
     retry_after: int | None = None
     error: str | None = None
+    channel: str | None = None
+    """Only calls whose ``channel`` argument is this (as the caller wrote it: a name or id)."""
+    apply: bool = False
+    """Slack carries the call out, then answers with the error (its outcome looks unknown)."""
 
     @property
     def error_code(self) -> str:

@@ -94,9 +94,9 @@ class FaultPlan:
             raise ValueError("count must be >= 1")
         self._pending.append(fault)
 
-    def take(self, method: str) -> Fault | None:
+    def take(self, method: str, channel: object = None) -> Fault | None:
         for fault in self._pending:
-            if fault.method == method:
+            if fault.method == method and fault.channel in (None, channel):
                 fault.count -= 1
                 if fault.count == 0:
                     self._pending.remove(fault)

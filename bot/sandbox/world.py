@@ -304,9 +304,12 @@ class SlackWorld:
         count: int = 1,
         retry_after: int | None = None,
         error: str | None = None,
+        channel: str | None = None,
+        apply: bool = False,
     ) -> None:
-        """Make the next `count` calls of Web API `method` fail with HTTP `status`."""
-        self.faults.add(Fault(method, status, count, retry_after, error))
+        """Make the next `count` calls of Web API `method` (to `channel` only, if given) fail
+        with HTTP `status`; with `apply`, Slack carries each call out before failing it."""
+        self.faults.add(Fault(method, status, count, retry_after, error, channel, apply))
 
     def start_outage(
         self,

@@ -180,3 +180,22 @@ async def test_a_mirror_slack_refuses_never_holds_up_the_alerts_own_messages(
     assert [(d.kind, d.attempts, d.last_error) for d in draws if d.kind == "post_warning"] == [
         ("post_warning", 1, None)
     ]
+
+
+async def test_a_copy_slack_took_without_answering_is_found_not_posted_twice(
+    tocsin: Harness,
+) -> None:
+    # Slack posts the copy in #growth but answers 503: the outcome looks unknown
+    tocsin.world.fail_next("chat.postMessage", status=503, channel="#growth", apply=True)
+    await tocsin.webhook("generic", orders(93))
+    [copy] = await tocsin.wait_for_messages(1, channel="#growth")
+
+    async def recorded() -> bool:
+        async with tocsin.service.db.read() as session:
+            mirrors = (await session.exec(select(AlertMirrorRow))).all()
+        return [m.ts for m in mirrors] == [copy.ts]
+
+    await tocsin.until(recorded, what="the copy found and recorded", seconds=30)
+    await tocsin.webhook("generic", orders(91))  # a redraw: the copy is updated, not posted
+    await until_text(tocsin, "#growth", "Fired 2 times")
+    assert [m.ts for m in tocsin.channel_messages("#growth")] == [copy.ts]
