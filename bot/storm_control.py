@@ -32,7 +32,7 @@ from bot.slack.render_storm import storm_page, summary_blocks, summary_text, thr
 from config.storm import StormConfig
 from escalation.model import LevelSpec
 from escalation.storm import Change, StormRules, Traffic, calm_at, observe, resumed
-from storage import storms
+from storage import storm_display, storms
 from storage.db import Database
 from storage.outbox import Claimed
 
@@ -179,7 +179,7 @@ class StormControl:
         now = self._clock()
         await self.sync(now=now)
         wanted: list[datetime] = []
-        for work in await storms.work(self._db):
+        for work in await storm_display.work(self._db):
             try:
                 when = await self._advance(work, now)
             except RateLimited as limited:
@@ -189,7 +189,7 @@ class StormControl:
                 when = now + RETRY_FAILED
             if when is not None:
                 wanted.append(when)
-        for page in await storms.pages_due(self._db):
+        for page in await storm_display.pages_due(self._db):
             try:
                 when = await self._page(page, now)
             except RateLimited as limited:
@@ -208,7 +208,7 @@ class StormControl:
         log.info("storm_write_rate_limited", lane=limited.lane, retry_after_s=limited.seconds)
         return until
 
-    async def _advance(self, work: storms.StormWork, now: datetime) -> datetime | None:
+    async def _advance(self, work: storm_display.StormWork, now: datetime) -> datetime | None:
         every = self._display.summary_every
         lane = work.channel
         ended = work.status == storms.ENDED
@@ -232,7 +232,9 @@ class StormControl:
                 await self._list(work)
             return now
         if ended and not stale and work.unlisted == 0:
-            await storms.mark_drawn(self._db, work.id, version=work.version, now=now, finished=True)
+            await storm_display.mark_drawn(
+                self._db, work.id, version=work.version, now=now, finished=True
+            )
             return None
         later = []
         if stale and work.drawn_at is not None:
@@ -241,8 +243,10 @@ class StormControl:
             later.append(work.oldest_unlisted_at + every)
         return min(later) if later else None
 
-    async def _draw_summary(self, work: storms.StormWork, now: datetime, *, post: bool) -> None:
-        summary = await storms.summary(self._db, work.id, top=self._display.top_items)
+    async def _draw_summary(
+        self, work: storm_display.StormWork, now: datetime, *, post: bool
+    ) -> None:
+        summary = await storm_display.summary(self._db, work.id, top=self._display.top_items)
         ended = work.status == storms.ENDED
         text = summary_text(work.channel, summary, levels=self._levels, ended=ended)
         blocks = summary_blocks(
@@ -269,16 +273,16 @@ class StormControl:
                 work.channel,
                 self._client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks),
             )
-        await storms.mark_drawn(
+        await storm_display.mark_drawn(
             self._db, work.id, version=work.version, now=now, channel_id=channel_id, ts=ts
         )
         log.info("storm_summary_drawn", storm_id=work.id, alerts=summary.alerts, posted=post)
 
-    async def _list(self, work: storms.StormWork) -> None:
+    async def _list(self, work: storm_display.StormWork) -> None:
         assert work.summary_channel_id is not None
         assert work.summary_ts is not None
-        items = await storms.unlisted(self._db, work.id, limit=self._display.thread_batch)
-        listed = await storms.listed_count(self._db, work.id)
+        items = await storm_display.unlisted(self._db, work.id, limit=self._display.thread_batch)
+        listed = await storm_display.listed_count(self._db, work.id)
         text, blocks, used = thread_message(items, self._levels, first=listed + 1)
         response = await self._call(
             work.channel,
@@ -292,11 +296,11 @@ class StormControl:
             ),
         )
         # the lines are in Slack: record it (a crash right here would list these again)
-        await storms.mark_listed(
+        await storm_display.mark_listed(
             self._db, [i.alert_id for i in items[:used]], ts=str(response["ts"])
         )
 
-    async def _page(self, page: storms.PageWork, now: datetime) -> datetime | None:
+    async def _page(self, page: storm_display.PageWork, now: datetime) -> datetime | None:
         is_user = page.target[:1] in ("U", "W")
         lane = f"dm:{page.target}" if is_user else page.target
         if page.ts is not None and page.drawn_at is not None:
@@ -305,8 +309,8 @@ class StormControl:
                 return due
         if not self._gate.take(lane, now):
             return self._gate.free_at(lane, now)
-        summary = await storms.summary(self._db, page.storm_id, top=self._display.top_items)
-        ended = await storms.is_ended(self._db, page.storm_id)
+        summary = await storm_display.summary(self._db, page.storm_id, top=self._display.top_items)
+        ended = await storm_display.is_ended(self._db, page.storm_id)
         text, blocks = storm_page(
             page.channel,
             summary,
@@ -336,7 +340,7 @@ class StormControl:
             await self._call(
                 lane, self._client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks)
             )
-        await storms.mark_page_drawn(
+        await storm_display.mark_page_drawn(
             self._db, page.id, version=page.version, now=now, channel_id=channel_id, ts=ts
         )
         return None

@@ -23,7 +23,7 @@ from bot.slack import ids
 from bot.slack.escape import cut, mrkdwn
 from bot.slack.render import slack_date
 from escalation.model import LevelSpec
-from storage.storms import Item, Summary
+from storage.storm_display import Item, Summary
 
 SECTION_MAX = 3000
 THREAD_TEXT_MAX = 36_000

@@ -13,7 +13,7 @@ from bot.slack.render_storm import (
     thread_message,
 )
 from escalation.model import LevelSpec
-from storage.storms import Item, Summary
+from storage.storm_display import Item, Summary
 
 LEVELS = {
     1: LevelSpec(1, "critical", ":red_circle:"),
