@@ -169,6 +169,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     if isinstance(delivery_slack, FaultyWebClient):
         delivery_slack.faults = faults
     gate = LaneGate(rate=settings.slack_channel_rate, burst=settings.slack_channel_burst)
+    poster = Poster(delivery_slack, metrics=metrics)
     storm_rules_, storm_display = storm_rules(policy.storm)
     storm_control = StormControl(
         db=db,
@@ -178,6 +179,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         levels=rules.levels,
         gate=gate,
         clock=clock,
+        poster=poster,
     )
     deliveries = Deliveries(
         db=db,
@@ -187,7 +189,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         pager=OutboundPager(client=http),
         webhooks=webhooks,
         recent_days=rules.last_time_days,
-        poster=Poster(delivery_slack, metrics=metrics),
+        poster=poster,
     )
     sender = OutboxSender(
         db=db,

@@ -11,7 +11,7 @@ was written. Found: that message is the delivery. Not found: post.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -92,10 +92,19 @@ class Poster:
         self, item: Claimed, *, channel: str, thread_ts: str | None = None
     ) -> Posted | None:
         """The message an earlier attempt of ``item`` posted, if there is one."""
+        return await self.find_key(
+            item.idempotency_key, channel=channel, since=item.created_at, thread_ts=thread_ts
+        )
+
+    async def find_key(
+        self, key: str, *, channel: str, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        """A message carrying ``key`` (see :func:`delivery_metadata`) posted to ``channel`` (or
+        to the thread ``thread_ts`` there) since ``since``, if there is one."""
         channel_id = await self.channel_id(channel)
         if channel_id is None:
             return None  # no such channel visible: nothing was posted there
-        oldest = f"{(item.created_at - CLOCK_MARGIN).timestamp():.6f}"
+        oldest = f"{(since - CLOCK_MARGIN).timestamp():.6f}"
         cursor: str | None = None
         for _ in range(MAX_PAGES):
             args: dict[str, Any] = {
@@ -111,12 +120,12 @@ class Poster:
             else:
                 response = await self._client.conversations_replies(ts=thread_ts, **args)
             for message in response.get("messages") or []:
-                if carries_key(message, item.idempotency_key):
+                if carries_key(message, key):
                     return Posted(channel_id, str(message["ts"]), found=True)
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if cursor is None:
                 return None
-        log.warning("delivery_lookup_incomplete", outbox_id=item.id, channel=channel_id)
+        log.warning("delivery_lookup_incomplete", key=key, channel=channel_id)
         return None  # a duplicate is better than a page never sent
 
     async def channel_id(self, channel: str) -> str | None:

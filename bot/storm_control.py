@@ -17,9 +17,10 @@ every step; only what reaches Slack is rolled up.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from slack_sdk.errors import SlackApiError
@@ -28,6 +29,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.clock import Clock
 from bot.lanes import LaneGate
+from bot.posting import Poster, delivery_metadata
 from bot.slack.render_storm import storm_page, summary_blocks, summary_text, thread_message
 from config.storm import StormConfig
 from escalation.model import LevelSpec
@@ -87,9 +89,11 @@ class StormControl:
         levels: Mapping[int, LevelSpec],
         gate: LaneGate,
         clock: Clock,
+        poster: Poster | None = None,
     ) -> None:
         self._db = db
         self._client = client
+        self._poster = poster or Poster(client)
         self._rules = rules
         self._display = display
         self._levels = levels
@@ -258,13 +262,15 @@ class StormControl:
             storm_id=work.id,
         )
         if post:
-            response = await self._call(
+            channel_id, ts = await self._post_once(
                 work.channel,
-                self._client.chat_postMessage(
-                    channel=work.channel, text=text, blocks=blocks, unfurl_links=False
-                ),
+                key=f"storm:{work.id}:summary",
+                attempted_at=work.posting_at,
+                note_attempt=lambda: storm_display.mark_posting(self._db, work.id, now=now),
+                channel=work.channel,
+                text=text,
+                blocks=blocks,
             )
-            channel_id, ts = str(response["channel"]), str(response["ts"])
         else:
             assert work.summary_channel_id is not None
             assert work.summary_ts is not None
@@ -327,13 +333,15 @@ class StormControl:
                 channel_id = str(opened["channel"]["id"])
             else:
                 channel_id = page.target
-            response = await self._call(
+            channel_id, ts = await self._post_once(
                 lane,
-                self._client.chat_postMessage(
-                    channel=channel_id, text=text, blocks=blocks, unfurl_links=False
-                ),
+                key=f"storm:{page.storm_id}:page:{page.id}:{page.tier}",
+                attempted_at=page.posting_at,
+                note_attempt=lambda: storm_display.mark_page_posting(self._db, page.id, now=now),
+                channel=channel_id,
+                text=text,
+                blocks=blocks,
             )
-            channel_id, ts = str(response["channel"]), str(response["ts"])
             log.info("storm_page_sent", storm_id=page.storm_id, target=page.target)
         else:
             channel_id, ts = page.channel_id, page.ts
@@ -344,6 +352,46 @@ class StormControl:
             self._db, page.id, version=page.version, now=now, channel_id=channel_id, ts=ts
         )
         return None
+
+    async def _post_once(
+        self,
+        lane: str,
+        *,
+        key: str,
+        attempted_at: datetime | None,
+        note_attempt: Callable[[], Awaitable[None]],
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+    ) -> tuple[str, str]:
+        """Post a storm's message at most once: the attempt is noted before the call, and when
+        an earlier attempt was noted (it may have posted: the process died, the answer was
+        lost) the channel is searched for the message carrying ``key`` first. Returns the
+        message's channel id and ts."""
+        if attempted_at is None:
+            await note_attempt()
+        else:
+            found = await self._poster.find_key(key, channel=channel, since=attempted_at)
+            if found is not None:  # an earlier attempt posted it: show the current state
+                log.info("storm_message_already_posted", key=key, ts=found.ts)
+                await self._call(
+                    lane,
+                    self._client.chat_update(
+                        channel=found.channel_id, ts=found.ts, text=text, blocks=blocks
+                    ),
+                )
+                return found.channel_id, found.ts
+        response = await self._call(
+            lane,
+            self._client.chat_postMessage(
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+                metadata=delivery_metadata(key),
+            ),
+        )
+        return str(response["channel"]), str(response["ts"])
 
     async def _call(self, lane: str, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
         try:

@@ -37,6 +37,8 @@ class StormWork:
     summary_ts: str | None
     unlisted: int
     oldest_unlisted_at: datetime | None
+    posting_at: datetime | None = None
+    """When posting the summary was first attempted (see ``StormRow.posting_at``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,8 @@ class PageWork:
     drawn_at: datetime | None
     channel_id: str | None
     ts: str | None
+    posting_at: datetime | None = None
+    """When posting the page's message was first attempted (see ``StormPageRow.posting_at``)."""
 
 
 async def work(db: Database) -> list[StormWork]:
@@ -109,6 +113,7 @@ async def work(db: Database) -> list[StormWork]:
                     s.summary_ts,
                     int(unlisted),
                     oldest,
+                    s.posting_at,
                 )
             )
     return found
@@ -259,6 +264,7 @@ async def pages_due(db: Database) -> list[PageWork]:
                 page.drawn_at,
                 page.channel_id,
                 page.ts,
+                page.posting_at,
             )
         )
     return found
@@ -290,3 +296,23 @@ async def is_ended(db: Database, storm_id: int) -> bool:
     async with db.read() as session:
         row = await session.get(StormRow, storm_id)
     return row is not None and row.status == ENDED
+
+
+async def mark_posting(db: Database, storm_id: int, *, now: datetime) -> None:
+    """Note that posting the storm's summary is being attempted (kept if already noted)."""
+    async with db.write() as session:
+        await session.exec(
+            update(StormRow)
+            .where(col(StormRow.id) == storm_id, col(StormRow.posting_at).is_(None))
+            .values(posting_at=now)
+        )
+
+
+async def mark_page_posting(db: Database, page_id: int, *, now: datetime) -> None:
+    """Note that posting a storm page's message is being attempted (kept if already noted)."""
+    async with db.write() as session:
+        await session.exec(
+            update(StormPageRow)
+            .where(col(StormPageRow.id) == page_id, col(StormPageRow.posting_at).is_(None))
+            .values(posting_at=now)
+        )

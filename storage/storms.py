@@ -199,7 +199,8 @@ async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]
         last = items[-1].payload
         tier = int(last.get("tier", 0))
         if tier > row.tier and row.ts is not None:
-            row.channel_id = row.ts = None  # paged at a higher tier: a new message, not an edit
+            # paged at a higher tier: a new message, not an edit
+            row.channel_id = row.ts = row.posting_at = None
         if tier >= row.tier:
             row.tier, row.rule = tier, str(last.get("rule", ""))[:32]
         row.version += 1

@@ -243,6 +243,9 @@ class StormRow(SQLModel, table=True):
     drawn_at: datetime | None = _ts(nullable=True)
     summary_channel_id: str | None = Field(default=None, max_length=64)
     summary_ts: str | None = Field(default=None, max_length=64)
+    posting_at: datetime | None = _ts(nullable=True)
+    """When posting the summary was first attempted: set, with no ``summary_ts``, an attempt
+    may have posted it (the process died, the answer was lost), so look before posting."""
     finished: bool = False
 
 
@@ -277,6 +280,8 @@ class StormPageRow(SQLModel, table=True):
     drawn_at: datetime | None = _ts(nullable=True)
     channel_id: str | None = Field(default=None, max_length=64)
     ts: str | None = Field(default=None, max_length=64)
+    posting_at: datetime | None = _ts(nullable=True)
+    """When posting this page's message was first attempted (as ``StormRow.posting_at``)."""
 
 
 class SilenceRow(SQLModel, table=True):

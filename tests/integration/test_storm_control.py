@@ -27,6 +27,7 @@ from storage.tables import (
     OutboxRow,
     SlackMessageRow,
     StormMemberRow,
+    StormPageRow,
     StormRow,
 )
 from tests.support.databases import database
@@ -346,3 +347,29 @@ async def test_a_small_storm_is_summarised_listed_and_ends_after_calm(
     assert (await held.webhook("generic", alert(100))).status_code == 202
     messages = await held.wait_for_messages(2, channel="#alerts", seconds=10)
     assert "host-100" in text_of(messages[-1])
+
+
+async def test_a_summary_and_a_page_slack_took_without_answering_are_found_not_posted_twice(
+    tocsin: Harness,
+) -> None:
+    # Slack posts the storm's summary and its page to Alice, but answers both with a 503
+    dm = tocsin.world.open_dm("U0ALICE").id
+    for channel in ("#alerts", dm):
+        tocsin.world.fail_next("chat.postMessage", status=503, channel=channel, apply=True)
+    body = {"alerts": [alert(n) for n in range(40)]}
+    assert (await tocsin.webhook("generic", body)).status_code == 202
+
+    async def recorded() -> bool:
+        async with tocsin.service.db.read() as session:
+            storm = (await session.exec(select(StormRow))).one_or_none()
+            page = (await session.exec(select(StormPageRow))).one_or_none()
+        return bool(storm and storm.summary_ts and page and page.ts)
+
+    await tocsin.until(recorded, what="the summary and the page recorded", seconds=30)
+    async with tocsin.service.db.read() as session:
+        storm = (await session.exec(select(StormRow))).one()
+        page = (await session.exec(select(StormPageRow))).one()
+    [summary] = tocsin.channel_messages("#alerts")
+    [paged] = tocsin.world.channel_messages(dm)
+    assert (storm.summary_ts, page.ts) == (summary.ts, paged.ts)
+    assert "Alert storm in #alerts" in summary.text
