@@ -27,6 +27,9 @@ from storage.db import Database
 from storage.tables import AlertRow, OutboxRow
 
 PENDING, DONE = "pending", "done"
+FOLDED = "folded"
+"""A page rolled into a storm's one page per person and not sent on its own (the row that
+started that storm page stays ``done``: the review counts pages people received)."""
 AFTERTHOUGHT = "thread_lines"
 """The one kind that blocks no later row of its alert (storage.timeline's thread lines):
 a page or a warning update never waits behind a line in the thread."""

@@ -30,6 +30,7 @@ from escalation.review import (
     Where,
 )
 from storage.db import Database
+from storage.outbox import FOLDED
 from storage.tables import AlertEventRow, AlertRow, OutboxRow
 
 ALERT = AlertRow.__table__  # type: ignore[attr-defined]
@@ -157,7 +158,7 @@ async def page_facts(db: Database, spec: ReviewFilter) -> AsyncIterator[PageFact
     query = spec.apply(
         select(*WHERE_COLUMNS, person, minute, func.count())
         .select_from(OUTBOX.join(ALERT, ALERT.c.id == OUTBOX.c.alert_id))
-        .where(OUTBOX.c.kind.in_(PAGE_KINDS))
+        .where(OUTBOX.c.kind.in_(PAGE_KINDS), OUTBOX.c.status != FOLDED)
         .group_by(*WHERE_COLUMNS, person, minute),
         time_column=OUTBOX.c.created_at,
     )

@@ -26,7 +26,7 @@ from storage.actions import first_time
 from storage.alerts import policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
-from storage.outbox import DONE, PENDING, Claimed
+from storage.outbox import DONE, FOLDED, PENDING, Claimed
 from storage.tables import AlertRow, OutboxRow, StormMemberRow, StormPageRow, StormRow
 
 OPEN, ENDED = "open", "ended"
@@ -150,8 +150,7 @@ async def fold(
         if members:
             await (await session.connection()).execute(insert(StormMemberRow), members)
         pages = [(c, s) for c, s in folded if c.kind in ("page_dm", "page_channel")]
-        if pages:
-            await _add_pages(session, pages)
+        standing = await _add_pages(session, pages) if pages else set()
         touched.update(s for _, s in folded)
         if touched:
             await session.exec(
@@ -159,17 +158,23 @@ async def fold(
                 .where(col(StormRow.id).in_(touched))
                 .values(version=col(StormRow.version) + 1)
             )
-        await session.exec(
-            update(OutboxRow)
-            .where(
-                col(OutboxRow.id).in_([c.id for c, _ in (*joining, *folded)]),
-                col(OutboxRow.status) == PENDING,
-            )
-            .values(status=DONE, done_at=now, last_error=None)
-        )
+        rolled = {c.id for c, _ in pages} - standing
+        for status, ids in (
+            (DONE, [c.id for c, _ in (*joining, *folded) if c.id not in rolled]),
+            (FOLDED, sorted(rolled)),
+        ):
+            if ids:
+                await session.exec(
+                    update(OutboxRow)
+                    .where(col(OutboxRow.id).in_(ids), col(OutboxRow.status) == PENDING)
+                    .values(status=status, done_at=now, last_error=None)
+                )
 
 
-async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]) -> None:
+async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]) -> set[int]:
+    """Fold page rows into the storm pages of their targets; returns the ids of the rows that
+    start a storm page's message (a target's first page of the storm, or its first at a
+    higher tier once a message was sent): they stand for the page the person receives."""
     ids = {c.alert_id for c, _ in pages if c.alert_id is not None}
     levels = {}
     if ids:
@@ -179,6 +184,7 @@ async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]
             )
         )
         levels = {int(a): int(level) for a, level in rows}
+    standing: set[int] = set()
     grouped: dict[tuple[int, str], list[Claimed]] = {}
     for claimed, storm_id in pages:
         target = str(claimed.payload.get("user") or claimed.payload.get("channel") or "")
@@ -194,6 +200,7 @@ async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]
         ).first()
         if row is None:
             row = StormPageRow(storm_id=storm_id, target=target, version=0)
+            standing.add(items[0].id)
         row.pages += len(items)
         row.top_level = min([row.top_level, *(levels.get(c.alert_id or 0, 3) for c in items)])
         last = items[-1].payload
@@ -201,10 +208,12 @@ async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]
         if tier > row.tier and row.ts is not None:
             # paged at a higher tier: a new message, not an edit
             row.channel_id = row.ts = row.posting_at = None
+            standing.add(items[-1].id)
         if tier >= row.tier:
             row.tier, row.rule = tier, str(last.get("rule", ""))[:32]
         row.version += 1
         session.add(row)
+    return standing
 
 
 async def acknowledge_members(

@@ -10,6 +10,7 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ from bot.sandbox import SlackWorld
 from bot.sandbox.models import Message
 from bot.sandbox.ratelimit import ChannelRateLimiter
 from bot.slack import ids
+from escalation.review import Review
+from storage.review import ReviewFilter
+from storage.review_scan import build_review
 from storage.tables import (
     AlertEventRow,
     AlertRow,
@@ -161,7 +165,7 @@ async def test_a_flood_in_one_channel_becomes_one_summary_listing_every_alert_in
         flood_ids = set(
             (await session.exec(select(AlertRow.id).where(AlertRow.channel == "#alerts"))).all()
         )
-        pending = (await session.exec(select(OutboxRow).where(OutboxRow.status != "done"))).all()
+        pending = (await session.exec(select(OutboxRow).where(OutboxRow.status == "pending"))).all()
     assert storm.status == "ended"
     assert len(flood_ids) == total
 
@@ -373,3 +377,11 @@ async def test_a_summary_and_a_page_slack_took_without_answering_are_found_not_p
     [paged] = tocsin.world.channel_messages(dm)
     assert (storm.summary_ts, page.ts) == (summary.ts, paged.ts)
     assert "Alert storm in #alerts" in summary.text
+
+    # the review counts the one page Alice received, not one per alert the storm rolled up
+    since, until = datetime.now(UTC) - timedelta(days=1), datetime.now(UTC) + timedelta(days=1)
+    review = await build_review(
+        tocsin.service.db, ReviewFilter(since=since, until=until), Review(since=since, until=until)
+    )
+    assert page.pages == 40
+    assert review.groups["person"]["U0ALICE"].summary()["pages"] == 1
