@@ -99,7 +99,7 @@ async def settle(tocsin: Harness, alerts: int) -> None:
     async def quiet() -> bool:
         async with tocsin.service.db.read() as session:
             pending = (
-                await session.exec(select(OutboxRow).where(OutboxRow.status != "done"))
+                await session.exec(select(OutboxRow).where(OutboxRow.status == "pending"))
             ).all()
             posted = (
                 await session.exec(select(AlertEventRow).where(AlertEventRow.kind == "posted"))
