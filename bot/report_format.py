@@ -29,6 +29,8 @@ COLUMNS = (
     "acked_within_deadline_share",
     "night_pages",
     "weekend_pages",
+    "follow_ups",
+    "follow_ups_open",
 )
 HEADERS = (
     "alerts",
@@ -48,6 +50,8 @@ HEADERS = (
     "acked in time",
     "night pages",
     "weekend pages",
+    "follow-ups",
+    "open follow-ups",
 )
 SHORT = ("alerts", "pages", "escalations", "mtta_median_s", "mtta_p90_s", "mttr_median_s",
          "mttr_p90_s", "acked_within_deadline_share")  # fmt: skip
@@ -134,7 +138,8 @@ def _document(data: dict[str, Any], *, markdown: bool) -> str:
         f"{overall['alerts']} alerts ({overall['open']} open), {overall['pages']} pages, "
         f"{overall['escalations']} escalations; approvals: {overall['approvals_asked']} asked, "
         f"{overall['approvals_approved']} approved, {overall['approvals_denied']} denied, "
-        f"{overall['approvals_timed_out']} timed out."
+        f"{overall['approvals_timed_out']} timed out; follow-ups: {overall['follow_ups']} "
+        f"({overall['follow_ups_open']} open)."
     )
     lines.append(
         f"MTTA {duration(overall['mtta_median_s'])} (p90 {duration(overall['mtta_p90_s'])}), "
@@ -171,6 +176,15 @@ def _document(data: dict[str, Any], *, markdown: bool) -> str:
         _table(("person", "pages", "night", "weekend"), load, markdown=markdown)
         if load
         else ["No pages to people."]
+    )
+    owed = [
+        [name, str(f["follow_ups_open"]), str(f["follow_ups"])]
+        for name, f in data["by_person"].items()
+        if f["follow_ups"]
+    ]
+    lines += ["", heading("Follow-ups by owner (of the period's alerts)")]
+    lines += (
+        _table(("owner", "open", "in all"), owed, markdown=markdown) if owed else ["No follow-ups."]
     )
     lines += ["", heading("Root causes")]
     causes = data["root_causes"]

@@ -1,7 +1,8 @@
 """The review's arithmetic: per period, overall and by team, level, category, route, source and
 person — alerts, pages, escalations, approvals, MTTA/MTTR (median, p90), the share
-acknowledged within the level's deadline, root causes, noisiest and flapping alerts, night and
-weekend pages, and a per-day series for the charts.
+acknowledged within the level's deadline, root causes, follow-ups (and how many are still
+open), noisiest and flapping alerts, night and weekend pages, and a per-day series for the
+charts.
 
 Pure. The shell streams facts in (one alert, one group of pages, one group of timeline
 activity at a time), so a long period is never held in memory as rows: a group keeps only
@@ -23,7 +24,8 @@ from escalation.offhours import OffHours
 
 DIMENSIONS = ("team", "level", "category", "route", "source", "person")
 """The breakdowns, in the order reports show them. ``route`` is the channel an alert was
-routed to; ``person`` is who acknowledged an alert, who was paged, who decided an approval."""
+routed to; ``person`` is who acknowledged an alert, who was paged, who decided an approval,
+who owns a follow-up."""
 
 NO_CATEGORY = "none"
 
@@ -96,6 +98,17 @@ class ActivityFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowUpFacts:
+    """Follow-ups of one group's alerts owned by one person: how many, and how many are not
+    done yet."""
+
+    where: Where
+    owner: str
+    count: int
+    open: int
+
+
+@dataclass(frozen=True, slots=True)
 class NoisyAlert:
     fingerprint: str
     title: str
@@ -142,6 +155,8 @@ class Tally:
     approved: int = 0
     denied: int = 0
     approvals_timed_out: int = 0
+    follow_ups: int = 0
+    follow_ups_open: int = 0
 
     def add(self, facts: AlertFacts) -> None:
         self.alerts += 1
@@ -171,6 +186,10 @@ class Tally:
         self.approved += facts.approved
         self.denied += facts.denied
         self.approvals_timed_out += facts.timed_out
+
+    def add_follow_ups(self, facts: FollowUpFacts) -> None:
+        self.follow_ups += facts.count
+        self.follow_ups_open += facts.open
 
     def merge(self, other: Tally) -> None:
         for name in _COUNTERS:
@@ -202,6 +221,8 @@ class Tally:
             "approvals_approved": self.approved,
             "approvals_denied": self.denied,
             "approvals_timed_out": self.approvals_timed_out,
+            "follow_ups": self.follow_ups,
+            "follow_ups_open": self.follow_ups_open,
         }
 
 
@@ -293,6 +314,10 @@ class Review:
 
     def add_activity(self, facts: ActivityFacts) -> None:
         self._leaf(facts.where, facts.actor).add_activity(facts)
+
+    def add_follow_ups(self, facts: FollowUpFacts) -> None:
+        """Follow-ups count under their alert's groups and, by person, under their owner."""
+        self._leaf(facts.where, facts.owner).add_follow_ups(facts)
 
     def set_noisy(self, alerts: Iterable[NoisyAlert], *, top: int = 10) -> None:
         """The alerts of the period with their firings and cycles (any order)."""

@@ -24,6 +24,7 @@ from escalation.model import Status
 from escalation.review import (
     ActivityFacts,
     AlertFacts,
+    FollowUpFacts,
     NoisyAlert,
     PageFacts,
     Review,
@@ -31,11 +32,12 @@ from escalation.review import (
 )
 from storage.db import Database
 from storage.outbox import FOLDED
-from storage.tables import AlertEventRow, AlertRow, OutboxRow
+from storage.tables import AlertEventRow, AlertRow, FollowUpRow, OutboxRow
 
 ALERT = AlertRow.__table__  # type: ignore[attr-defined]
 EVENT = AlertEventRow.__table__  # type: ignore[attr-defined]
 OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
+FOLLOW_UP = FollowUpRow.__table__  # type: ignore[attr-defined]
 PAGE_KINDS = ("page_dm", "page_channel", "page_webhook")
 PAGED = "%paged tier %"
 """Every transition that pages a tier says so in its timeline summary (escalation.steps.page);
@@ -171,6 +173,30 @@ async def page_facts(db: Database, spec: ReviewFilter) -> AsyncIterator[PageFact
                 yield PageFacts(where=_where(row, groups), person=row[5], at=at, count=int(row[7]))
 
 
+async def follow_up_facts(db: Database, spec: ReviewFilter) -> list[FollowUpFacts]:
+    """Follow-ups of the alerts fired in the period, per alert group and owner: how many, and
+    how many are not done yet (as the database stands now)."""
+    query = spec.apply(
+        select(
+            *WHERE_COLUMNS,
+            FOLLOW_UP.c.owner,
+            func.count(),
+            _count_if(FOLLOW_UP.c.done_at.is_(None)),
+        )
+        .select_from(FOLLOW_UP.join(ALERT, ALERT.c.id == FOLLOW_UP.c.alert_id))
+        .group_by(*WHERE_COLUMNS, FOLLOW_UP.c.owner)
+    )
+    groups: dict[tuple[Any, ...], Where] = {}
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [
+        FollowUpFacts(
+            where=_where(row, groups), owner=str(row[5]), count=int(row[6]), open=int(row[7] or 0)
+        )
+        for row in rows
+    ]
+
+
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
@@ -254,5 +280,7 @@ async def build_review(
         review.add_pages(pages)
     async for activity in activity_facts(db, spec):
         review.add_activity(activity)
+    for follow_ups in await follow_up_facts(db, spec):
+        review.add_follow_ups(follow_ups)
     review.set_noisy(await noisy_alerts(db, spec, top=10, min_cycles=review.flapping_cycles))
     return review

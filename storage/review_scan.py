@@ -243,6 +243,7 @@ async def build_review(
         page_rows(db, spec, review),
         activity_rows(db, spec),
         noisy_alerts(db, spec, top=10, min_cycles=review.flapping_cycles),
+        plain.follow_up_facts(db, spec),
     )
     try:
         alerts = AlertRows(review)
@@ -254,7 +255,7 @@ async def build_review(
                 alerts.add(rows)
                 if progress is not None:
                     progress(len(rows))
-        pages, activity, noisy = await small
+        pages, activity, noisy, follow_ups = await small
     except BaseException:
         small.cancel()  # the alert scan failed: stop the others and collect their outcome
         await asyncio.gather(small, return_exceptions=True)
@@ -262,4 +263,6 @@ async def build_review(
     add_page_counts(review, pages)
     add_activity_counts(review, activity)
     review.set_noisy(noisy)
+    for facts in follow_ups:
+        review.add_follow_ups(facts)
     return review

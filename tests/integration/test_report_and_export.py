@@ -6,7 +6,7 @@ import asyncio
 import csv
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from bot.cli import app as cli
 from bot.export_format import CSV_COLUMNS
 from bot.slack import ids
 from storage.export import FIELDS
-from storage.tables import AlertEventRow, AlertRow, OutboxRow, ResolutionRow
+from storage.tables import AlertEventRow, AlertRow, FollowUpRow, OutboxRow, ResolutionRow
 from tests.support.databases import database
 from tests.support.harness import Harness, running_tocsin
 
@@ -79,13 +79,26 @@ async def test_report_json_counts_alerts_and_acknowledgements(tocsin: Harness) -
 
 async def test_report_text_and_csv_show_the_same_groups(tocsin: Harness) -> None:
     await two_alerts_one_resolved(tocsin)
+    async with tocsin.service.db.write() as session:
+        disk = (await session.exec(select(AlertRow).where(AlertRow.status == "resolved"))).one()
+        now = datetime.now(UTC)
+        assert disk.id is not None
+        session.add(
+            FollowUpRow(
+                alert_id=disk.id, text="more disk", owner="U0ALICE", due_at=now,
+                created_by="U0ALICE", created_at=now,
+            )
+        )  # fmt: skip
     text = await invoke("report", "7d")
     assert "2 alerts (1 open)" in text
+    assert "follow-ups: 1 (1 open)" in text
+    assert "Follow-ups by owner" in text
     assert "By person" in text
     assert "Root causes" in text
     assert "by the source: 1" in text
     csv_out = await invoke("report", "7d", "--format", "csv")
     assert csv_out.splitlines()[0].startswith("group,name,alerts")
+    assert csv_out.splitlines()[0].endswith(",follow_ups,follow_ups_open")
     assert any(line.startswith("team,ops,2,") for line in csv_out.splitlines())
 
 

@@ -21,7 +21,7 @@ from storage import review_scan
 from storage.alerts import new_row
 from storage.db import Database
 from storage.review import FIRST_TIER, PAGED, ReviewFilter, build_review
-from storage.tables import AlertEventRow, AlertRow, OutboxRow
+from storage.tables import AlertEventRow, AlertRow, FollowUpRow, OutboxRow
 from tests.support.databases import database
 
 SINCE = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # Monday
@@ -194,6 +194,31 @@ async def test_figures_from_the_database_match_the_hand_computed_ones(
                 next_attempt_at=UNTIL,
             )
         )
+        # a page rolled into a storm's one page: not a page anybody received on its own
+        session.add(
+            OutboxRow(
+                idempotency_key="folded",
+                alert_id=a,
+                kind="page_dm",
+                payload={"user": "U0ALICE", "tier": 0},
+                status="folded",
+                created_at=t,
+                next_attempt_at=t,
+            )
+        )
+        # follow-ups: Alice still owes hers (alert a), Bob did his (alert b, team db)
+        session.add(
+            FollowUpRow(
+                alert_id=a, text="more disk", owner="U0ALICE", due_at=t, created_by="U0ALICE",
+                created_at=t,
+            )
+        )  # fmt: skip
+        session.add(
+            FollowUpRow(
+                alert_id=b, text="tune vacuum", owner="U0BOB", due_at=t, created_by="U0BOB",
+                created_at=t, done_at=t, done_by="U0BOB",
+            )
+        )  # fmt: skip
         for rule, summary, actor, alert_id in [
             ("STEP-1", "paged tier 1: user U0ALICE", None, a),
             ("STEP-1", "paged tier 2: user U0BOB", None, d),
@@ -229,8 +254,10 @@ async def test_figures_from_the_database_match_the_hand_computed_ones(
     assert o["escalations"] == 3
     assert (o["approvals_asked"], o["approvals_approved"], o["approvals_denied"]) == (2, 1, 1)
     assert o["approvals_timed_out"] == 1
+    assert (o["follow_ups"], o["follow_ups_open"]) == (2, 1)
     alice = review.groups["person"]["U0ALICE"].summary()
     assert (alice["alerts"], alice["pages"], alice["night_pages"]) == (1, 2, 1)
+    assert (alice["follow_ups"], alice["follow_ups_open"]) == (1, 1)
     dave = review.groups["person"]["U0DAVE"].summary()
     assert (dave["approvals_approved"], dave["approvals_denied"]) == (1, 1)
     assert review.groups["route"]["#db-alerts"].alerts == 1
@@ -245,6 +272,7 @@ async def test_figures_from_the_database_match_the_hand_computed_ones(
     )
     assert only_db.overall.alerts == 1
     assert only_db.overall.summary()["approvals_denied"] == 1
+    assert (only_db.overall.follow_ups, only_db.overall.follow_ups_open) == (1, 0)
     level_3 = await build(
         db, ReviewFilter(since=SINCE, until=UNTIL, level=3), Review(since=SINCE, until=UNTIL)
     )

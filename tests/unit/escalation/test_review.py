@@ -12,6 +12,7 @@ from escalation.period import parse_period
 from escalation.review import (
     ActivityFacts,
     AlertFacts,
+    FollowUpFacts,
     NoisyAlert,
     PageFacts,
     Review,
@@ -183,6 +184,19 @@ def test_escalations_and_approvals_add_up_by_group_and_by_deciding_person() -> N
     dave = result.groups["person"]["U0DAVE"].summary()
     assert (dave["approvals_approved"], dave["approvals_denied"]) == (1, 1)
     assert result.groups["team"]["db"].summary()["approvals_denied"] == 1
+
+
+def test_follow_ups_count_under_their_alerts_groups_and_by_owner_with_the_open_ones() -> None:
+    result = review_of([])
+    result.add_follow_ups(FollowUpFacts(where=OPS, owner="U0ALICE", count=3, open=2))
+    result.add_follow_ups(FollowUpFacts(where=where("db"), owner="U0ALICE", count=1, open=0))
+    result.add_follow_ups(FollowUpFacts(where=where("db"), owner="U0BOB", count=2, open=1))
+    overall = result.overall.summary()
+    assert (overall["follow_ups"], overall["follow_ups_open"]) == (6, 3)
+    alice = result.groups["person"]["U0ALICE"].summary()
+    assert (alice["follow_ups"], alice["follow_ups_open"]) == (4, 2)
+    db = result.groups["team"]["db"].summary()
+    assert (db["follow_ups"], db["follow_ups_open"]) == (3, 1)
 
 
 def test_noisiest_rank_by_firings_and_flapping_by_cycles() -> None:
