@@ -157,6 +157,13 @@ async def kills(kills: int, workdir: Path) -> dict[str, Any]:
         }
 
 
+def _p50_max(values: list[float]) -> list[float]:
+    """[median, max] of ``values`` in seconds (``[0, 0]`` when empty)."""
+    if not values:
+        return [0.0, 0.0]
+    return [round(statistics.median(values), 3), round(max(values), 3)]
+
+
 async def outage(
     seconds: float, kind: str, interval: float, workdir: Path, *, pages: bool
 ) -> dict[str, Any]:
@@ -231,6 +238,12 @@ async def outage(
             "lost": sum(1 for t in fired if posted[t] == 0),
             "warnings_doubled": sum(1 for c in posted.values() if c > 1),
             "longest_delay_after_recovery_s": round(max(after_up, default=0.0), 2),
+            "delay_before_outage_p50_max_s": _p50_max(
+                [posted_at[t] - fired[t] for t in fired if t in posted_at and fired[t] < down_at]
+            ),
+            "delay_after_recovery_arrivals_p50_max_s": _p50_max(
+                [posted_at[t] - fired[t] for t in fired if t in posted_at and fired[t] >= up_at]
+            ),
             "delay_p50_s_outside_outage": round(
                 statistics.median(
                     [posted_at[t] - fired[t] for t in fired if t in posted_at and t not in waited]
