@@ -221,7 +221,9 @@ async def _wait_finished(db_path: Path, *, timeout: float) -> bool:  # noqa: ASY
     while time.monotonic() < deadline:
         with contextlib.closing(sqlite3.connect(db_path)) as conn:
             row = conn.execute("SELECT count(*), sum(finished) FROM storm").fetchone()
-            pending = conn.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()
+            pending = conn.execute(
+                "SELECT count(*) FROM outbox WHERE status = 'pending'"
+            ).fetchone()
             inbox = conn.execute("SELECT count(*) FROM inbox WHERE status != 'done'").fetchone()
         if row[0] and row[0] == row[1] and pending[0] == 0 and inbox[0] == 0:
             return True
