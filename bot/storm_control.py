@@ -37,6 +37,7 @@ from escalation.storm import Change, StormRules, Traffic, calm_at, observe, resu
 from storage import storm_display, storms
 from storage.db import Database
 from storage.outbox import Claimed
+from storage.tables import StormPageRow, StormRow
 
 log = structlog.get_logger("tocsin.storm")
 
@@ -266,7 +267,9 @@ class StormControl:
                 work.channel,
                 key=f"storm:{work.id}:summary",
                 attempted_at=work.posting_at,
-                note_attempt=lambda: storm_display.mark_posting(self._db, work.id, now=now),
+                note_attempt=lambda: storm_display.mark_posting(
+                    self._db, StormRow, work.id, now=now
+                ),
                 channel=work.channel,
                 text=text,
                 blocks=blocks,
@@ -337,7 +340,9 @@ class StormControl:
                 lane,
                 key=f"storm:{page.storm_id}:page:{page.id}:{page.tier}",
                 attempted_at=page.posting_at,
-                note_attempt=lambda: storm_display.mark_page_posting(self._db, page.id, now=now),
+                note_attempt=lambda: storm_display.mark_posting(
+                    self._db, StormPageRow, page.id, now=now
+                ),
                 channel=channel_id,
                 text=text,
                 blocks=blocks,

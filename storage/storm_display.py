@@ -298,21 +298,14 @@ async def is_ended(db: Database, storm_id: int) -> bool:
     return row is not None and row.status == ENDED
 
 
-async def mark_posting(db: Database, storm_id: int, *, now: datetime) -> None:
-    """Note that posting the storm's summary is being attempted (kept if already noted)."""
+async def mark_posting(
+    db: Database, table: type[StormRow] | type[StormPageRow], row_id: int, *, now: datetime
+) -> None:
+    """Note that posting the message of a storm (its summary) or of a storm page is being
+    attempted (the first attempt's time is kept)."""
     async with db.write() as session:
         await session.exec(
-            update(StormRow)
-            .where(col(StormRow.id) == storm_id, col(StormRow.posting_at).is_(None))
-            .values(posting_at=now)
-        )
-
-
-async def mark_page_posting(db: Database, page_id: int, *, now: datetime) -> None:
-    """Note that posting a storm page's message is being attempted (kept if already noted)."""
-    async with db.write() as session:
-        await session.exec(
-            update(StormPageRow)
-            .where(col(StormPageRow.id) == page_id, col(StormPageRow.posting_at).is_(None))
+            update(table)
+            .where(col(table.id) == row_id, col(table.posting_at).is_(None))
             .values(posting_at=now)
         )
