@@ -148,10 +148,8 @@ async def _main(
         on_stepped=Wakeup(),
         safety_seconds=spec.safety_seconds,
     )
-    wal = db.sqlite_sync_engine()  # as ``tocsin serve``: the log checkpointed beside writers
-    checkpointer = WalCheckpointer(wal) if wal is not None else None
-    if checkpointer is not None:
-        checkpointer.start()
+    # as ``tocsin serve``: the SQLite log checkpointed beside the writers
+    checkpointer = WalCheckpointer.started_for(db)
     freeze_startup_objects()  # as ``tocsin serve`` does once the service is built
     ready.put(spec.index)
     result: dict[str, Any] = {"index": spec.index, "mode": spec.mode}

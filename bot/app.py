@@ -286,10 +286,7 @@ def build_http_app(
                 bolt=service.bolt, app_token=settings.slack_app_token.get_secret_value()
             )
             await socket_mode.start()  # SocketModeError stops start-up with a clear message
-        wal = service.db.sqlite_sync_engine()
-        checkpointer = WalCheckpointer(wal) if wal is not None else None
-        if checkpointer is not None:
-            checkpointer.start()
+        checkpointer = WalCheckpointer.started_for(service.db)
         if run_workers:
             service.tasks.append(asyncio.create_task(service.inbox_worker.run()))
             service.tasks.append(asyncio.create_task(service.outbox_sender.run()))

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.outbound import OutboundPager, OutboundTarget, page_payload
-from bot.posting import Poster
+from bot.posting import Posted, Poster
 from bot.slack.render import notification_text, warning_blocks
 from bot.slack.render_noise import group_list_text
 from bot.slack.render_pages import approval_closed, approval_request, page_dm, reminder
@@ -209,13 +209,7 @@ class Deliveries:
                 await outbox.mark_done(self._db, redundant, now=self._clock())
                 return
             else:
-                posted = await self._poster.post(
-                    item, channel=view.channel, text=text, blocks=blocks, unfurl_links=False
-                )
-                if posted.found:  # an earlier attempt posted it; show the current state
-                    await self._client.chat_update(
-                        channel=posted.channel_id, ts=posted.ts, text=text, blocks=blocks
-                    )
+                posted = await self._post_current(item, view.channel, text, blocks)
                 await record_posted(
                     self._db,
                     alert_id=item.alert_id,
@@ -299,6 +293,20 @@ class Deliveries:
                 channel=group.list_channel_id or message.channel_id, ts=group.list_ts, text=text
             )
 
+    async def _post_current(
+        self, item: outbox.Claimed, channel: str, text: str, blocks: list[dict[str, Any]]
+    ) -> Posted:
+        """Post a warning (or its copy) drawn from the current state; when an earlier attempt
+        of ``item`` turns out to have posted it, redraw that message instead."""
+        posted = await self._poster.post(
+            item, channel=channel, text=text, blocks=blocks, unfurl_links=False
+        )
+        if posted.found:
+            await self._client.chat_update(
+                channel=posted.channel_id, ts=posted.ts, text=text, blocks=blocks
+            )
+        return posted
+
     async def _draw_mirrors(self, item: outbox.Claimed, view: AlertView, text: str) -> None:
         """Post or redraw the copies in the channels of routes matched with ``continue``."""
         mirrors = await mirrors_of(self._db, view.id)
@@ -336,13 +344,7 @@ class Deliveries:
             # row's attempt is in doubt (it may have posted the copy before the process died
             # or the answer was lost), the copy is looked for before it is posted again.
             copy = replace(item, idempotency_key=f"{item.idempotency_key}:copy:{mirror.channel}")
-            posted = await self._poster.post(
-                copy, channel=mirror.channel, text=text, blocks=blocks, unfurl_links=False
-            )
-            if posted.found:  # an earlier attempt posted it; show the current state
-                await self._client.chat_update(
-                    channel=posted.channel_id, ts=posted.ts, text=text, blocks=blocks
-                )
+            posted = await self._post_current(copy, mirror.channel, text, blocks)
             await record_mirror_posted(
                 self._db,
                 alert_id=alert_id,

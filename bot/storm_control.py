@@ -17,7 +17,7 @@ every step; only what reaches Slack is rolled up.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -266,10 +266,9 @@ class StormControl:
             channel_id, ts = await self._post_once(
                 work.channel,
                 key=f"storm:{work.id}:summary",
+                row=(StormRow, work.id),
                 attempted_at=work.posting_at,
-                note_attempt=lambda: storm_display.mark_posting(
-                    self._db, StormRow, work.id, now=now
-                ),
+                now=now,
                 channel=work.channel,
                 text=text,
                 blocks=blocks,
@@ -339,10 +338,9 @@ class StormControl:
             channel_id, ts = await self._post_once(
                 lane,
                 key=f"storm:{page.storm_id}:page:{page.id}:{page.tier}",
+                row=(StormPageRow, page.id),
                 attempted_at=page.posting_at,
-                note_attempt=lambda: storm_display.mark_posting(
-                    self._db, StormPageRow, page.id, now=now
-                ),
+                now=now,
                 channel=channel_id,
                 text=text,
                 blocks=blocks,
@@ -363,18 +361,19 @@ class StormControl:
         lane: str,
         *,
         key: str,
+        row: tuple[type[StormRow] | type[StormPageRow], int],
         attempted_at: datetime | None,
-        note_attempt: Callable[[], Awaitable[None]],
+        now: datetime,
         channel: str,
         text: str,
         blocks: list[dict[str, Any]],
     ) -> tuple[str, str]:
-        """Post a storm's message at most once: the attempt is noted before the call, and when
-        an earlier attempt was noted (it may have posted: the process died, the answer was
-        lost) the channel is searched for the message carrying ``key`` first. Returns the
-        message's channel id and ts."""
+        """Post a storm's message at most once: the attempt is noted on ``row`` (its table and
+        id) before the call, and when an earlier attempt was noted (it may have posted: the
+        process died, the answer was lost) the channel is searched for the message carrying
+        ``key`` first. Returns the message's channel id and ts."""
         if attempted_at is None:
-            await note_attempt()
+            await storm_display.mark_posting(self._db, *row, now=now)
         else:
             found = await self._poster.find_key(key, channel=channel, since=attempted_at)
             if found is not None:  # an earlier attempt posted it: show the current state

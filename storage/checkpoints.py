@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import structlog
 from sqlalchemy.engine import Engine
 
+from storage.db import Database
+
 log = structlog.get_logger("tocsin.storage")
 
 DEFAULT_INTERVAL_SECONDS = 1.0
@@ -57,6 +59,17 @@ class WalCheckpointer:
         """The last checkpoint's answer."""
         self.failures = 0
         """Checkpoints failed in a row (logged at the first; 0 again after a success)."""
+
+    @classmethod
+    def started_for(cls, db: Database) -> WalCheckpointer | None:
+        """A running checkpointer for ``db``'s SQLite file, or ``None`` where there is none to
+        keep (PostgreSQL, an in-memory database)."""
+        engine = db.sqlite_sync_engine()
+        if engine is None:
+            return None
+        checkpointer = cls(engine)
+        checkpointer.start()
+        return checkpointer
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())

@@ -113,9 +113,10 @@ def _state(values: Sequence[Any]) -> AlertState:
 
 
 async def next_wake_at(db: Database) -> datetime | None:
-    """When the escalation engine has something to do next: :func:`next_due_at`, or the
-    start of a scheduled silence if that is earlier (``storage.silences.run_due`` starts it)
-    — in one read, as the engine asks after every wake-up."""
+    """When the escalation engine has something to do next: the earliest pending action of
+    any open alert, or the start of a scheduled silence if that is earlier
+    (``storage.silences.run_due`` starts it) — in one read, as the engine asks after every
+    wake-up."""
     alert, silence = _ALERT_TABLE, _SILENCE_TABLE
     due = select(func.min(alert.c.next_action_at)).where(alert.c.status != Status.RESOLVED.value)
     starts = select(func.min(silence.c.starts_at)).where(
@@ -125,13 +126,3 @@ async def next_wake_at(db: Database) -> datetime | None:
         conn = await session.connection()
         found = (await conn.execute(select(due.scalar_subquery(), starts.scalar_subquery()))).one()
     return min((t for t in found if isinstance(t, datetime)), default=None)
-
-
-async def next_due_at(db: Database) -> datetime | None:
-    """The earliest pending action of any open alert."""
-    async with db.read() as session:
-        query = select(func.min(AlertRow.next_action_at)).where(
-            AlertRow.status != Status.RESOLVED.value
-        )
-        value = (await session.exec(query)).one()
-    return value if isinstance(value, datetime) else None

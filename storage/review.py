@@ -39,6 +39,8 @@ EVENT = AlertEventRow.__table__  # type: ignore[attr-defined]
 OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
 FOLLOW_UP = FollowUpRow.__table__  # type: ignore[attr-defined]
 PAGE_KINDS = ("page_dm", "page_channel", "page_webhook")
+SENT_PAGE = and_(OUTBOX.c.kind.in_(PAGE_KINDS), OUTBOX.c.status != FOLDED)
+"""An outbox row that is a page somebody received (not one folded into a storm's page)."""
 PAGED = "%paged tier %"
 """Every transition that pages a tier says so in its timeline summary (escalation.steps.page);
 a test keeps the two in step. "paged tier 1:" is an alert's first tier; anything else is an
@@ -160,7 +162,7 @@ async def page_facts(db: Database, spec: ReviewFilter) -> AsyncIterator[PageFact
     query = spec.apply(
         select(*WHERE_COLUMNS, person, minute, func.count())
         .select_from(OUTBOX.join(ALERT, ALERT.c.id == OUTBOX.c.alert_id))
-        .where(OUTBOX.c.kind.in_(PAGE_KINDS), OUTBOX.c.status != FOLDED)
+        .where(SENT_PAGE)
         .group_by(*WHERE_COLUMNS, person, minute),
         time_column=OUTBOX.c.created_at,
     )

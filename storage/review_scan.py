@@ -46,8 +46,7 @@ from escalation.zone_spans import ZoneSpans, zone_spans
 from storage import review as plain
 from storage.db import Database
 from storage.driver_rows import driver_batches
-from storage.outbox import FOLDED
-from storage.review import ALERT, EVENT, OUTBOX, PAGE_KINDS, PARTITION, ReviewFilter
+from storage.review import ALERT, EVENT, OUTBOX, PARTITION, ReviewFilter
 
 SCAN_CACHE_KIB = 8192
 """SQLite page cache of a connection while it scans for the review (storage.db gives each
@@ -153,7 +152,7 @@ async def page_rows(db: Database, spec: ReviewFilter, review: Review) -> Sequenc
         spec.apply(
             select(*plain.WHERE_COLUMNS, person, local)
             .select_from(OUTBOX.join(ALERT, ALERT.c.id == OUTBOX.c.alert_id))
-            .where(OUTBOX.c.kind.in_(PAGE_KINDS), OUTBOX.c.status != FOLDED),
+            .where(plain.SENT_PAGE),
             time_column=OUTBOX.c.created_at,
         )
         .offset(0)

@@ -20,7 +20,7 @@ from escalation.timeline import STEP_RULES
 from storage import silences
 from storage.alerts import new_row
 from storage.db import Database
-from storage.escalations import next_due_at, next_wake_at, step_due
+from storage.escalations import next_wake_at, step_due
 from storage.tables import AlertEventRow, OutboxRow
 from tests.support.databases import database
 
@@ -83,7 +83,7 @@ async def test_one_engine_steps_each_due_alert_once_and_arms_the_next_tier(url: 
         assert await step_due(db, now=NOW, directory=NoRotations()) == 30
         assert await step_due(db, now=NOW, directory=NoRotations()) == 0
         assert set((await step_counts(db)).values()) == {1}
-        assert await next_due_at(db) == NOW + timedelta(seconds=600)
+        assert await next_wake_at(db) == NOW + timedelta(seconds=600)
         async with db.read() as session:
             pages = (await session.exec(select(OutboxRow).where(OutboxRow.kind == "page_dm"))).all()
         assert len(pages) == 50
