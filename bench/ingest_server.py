@@ -13,7 +13,7 @@ import argparse
 import uvicorn
 
 from bot.app import build_http_app, build_service
-from bot.logging_setup import configure_logging
+from bot.runtime.logging_setup import configure_logging
 from config.settings import Settings
 
 

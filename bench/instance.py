@@ -4,7 +4,7 @@ It builds what the service builds for escalation — its own ``Database`` and an
 ``EscalationEngine`` on the system clock — and then either runs the engine (APScheduler timer
 and all) until told to stop, or, as after a restart, calls ``drain()`` once.
 
-The only instrumentation: ``bot.escalation_engine.step_due`` is wrapped to note, for every
+The only instrumentation: ``bot.workers.escalation_engine.step_due`` is wrapped to note, for every
 call, the ``now`` it was given (which is the ``at`` of the timeline rows it writes), the
 wall-clock time it returned (its transaction is committed by then) and how many it stepped.
 """
@@ -24,15 +24,15 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from typing import Any
 
-import bot.escalation_engine as engine_module
-from bot.clock import system_clock
-from bot.escalation_engine import EscalationEngine
-from bot.heap import freeze_startup_objects
-from bot.logging_setup import configure_logging
-from bot.wakeup import Wakeup
+import bot.workers.escalation_engine as engine_module
+from bot.runtime.clock import system_clock
+from bot.runtime.heap import freeze_startup_objects
+from bot.runtime.logging_setup import configure_logging
+from bot.runtime.wakeup import Wakeup
+from bot.workers.escalation_engine import EscalationEngine
 from escalation.ports import Directory
-from storage.checkpoints import WalCheckpointer
 from storage.db import Database
+from storage.upkeep.checkpoints import WalCheckpointer
 
 StepLog = list[tuple[datetime, datetime, int]]
 """(``now`` given to step_due, when it returned, how many it stepped)."""

@@ -9,11 +9,12 @@ levels 1-3, with acknowledgements, resolutions (by people and by the source), ro
 first-tier page for each alert and a second-tier page (an escalation) for one in five. Rows are
 built from one ``new_row`` template and inserted with core ``INSERT … executemany`` in batches.
 
-The report runs in a fresh process (spawn) on the real code path (``bot.reports.make_review``:
-the fast path of ``storage.review_scan`` and ``escalation.review_rows``), so its peak RSS
+The report runs in a fresh process (spawn) on the real code path (
+``bot.review.reports.make_review``:
+the fast path of ``storage.review.scan`` and ``escalation.review.rows``), so its peak RSS
 (``VmHWM``) is the report's own; wall and CPU time (all threads: the SQLite driver's work runs
 in its own) are printed with the load average when it started. ``--compare`` also runs the
-straightforward path (``storage.review.build_review``) and compares a hash of the figures.
+straightforward path (``storage.review.facts.build_review``) and compares a hash of the figures.
 The page is served by ``tocsin serve`` as a process; Chromium
 signs in and loads ``/review`` (the last 7 days) and ``/review?period=30d``; first paint is
 the browser's ``first-contentful-paint``, and the full page its ``loadEventEnd``. Figures are
@@ -174,13 +175,13 @@ def _measure(
 ) -> None:
     """In a fresh process: one report over the last ``days`` days; time and peak RSS.
 
-    ``path`` is "fast" (``bot.reports.make_review``, what the product runs) or "plain" (the
-    straightforward ``storage.review.build_review``, kept as the reference)."""
-    from bot.reports import empty_review, make_review
+    ``path`` is "fast" (``bot.review.reports.make_review``, what the product runs) or "plain" (the
+    straightforward ``storage.review.facts.build_review``, kept as the reference)."""
+    from bot.review.reports import empty_review, make_review
     from config.policy import load_policy
     from config.settings import EXAMPLE_POLICY
-    from storage import review as plain
-    from storage.review import ReviewFilter
+    from storage.review import facts as plain
+    from storage.review.facts import ReviewFilter
 
     policy = load_policy(EXAMPLE_POLICY, env={"TOCSIN_WEBHOOK_TOKEN": "x" * 10})
     before = peak_rss_mb()

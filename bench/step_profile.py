@@ -49,10 +49,10 @@ from sqlmodel import col, select
 from bench.escalation_bench import DEFAULT_POSTGRES
 from bench.instance import NoRotations
 from bench.seed import Planned, fix_sequences, insert, settle, temporary_database
-from bot.escalation_engine import EscalationEngine
-from bot.heap import freeze_startup_objects
-from bot.logging_setup import configure_logging
-from bot.wakeup import Wakeup
+from bot.runtime.heap import freeze_startup_objects
+from bot.runtime.logging_setup import configure_logging
+from bot.runtime.wakeup import Wakeup
+from bot.workers.escalation_engine import EscalationEngine
 from escalation.timeline import STEP_RULES
 from storage.db import Database
 from storage.tables import AlertEventRow

@@ -21,48 +21,48 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.types import ASGIApp
 
-from bot.access import AccessPolicy
-from bot.clock import Clock, system_clock
-from bot.deliveries import Deliveries
-from bot.digest import WeeklyDigest
-from bot.directory import PolicyDirectory
-from bot.escalation_engine import EscalationEngine
-from bot.faults import FaultPoints, FaultyWebClient
-from bot.follow_up_reminders import FollowUpReminders
-from bot.handoffs import Handoffs
-from bot.heap import freeze_startup_objects
-from bot.inbox_worker import InboxWorker
-from bot.lanes import LaneGate
-from bot.metrics import CountingWebClient, Metrics
-from bot.openapi import READY_RESPONSES, document
-from bot.outbound import OutboundPager, OutboundTarget
-from bot.outbox_sender import OutboxSender
-from bot.posting import Poster
-from bot.rate_limit import RateLimiter
-from bot.request_id import RequestIdMiddleware
-from bot.retention import InboxRetention
-from bot.review_web import build_review_web
-from bot.rules import Rules, build_rules
+from bot.delivery.deliveries import Deliveries
+from bot.delivery.lanes import LaneGate
+from bot.delivery.outbound import OutboundPager, OutboundTarget
+from bot.delivery.outbox_sender import OutboxSender
+from bot.delivery.posting import Poster
+from bot.delivery.slack_health import HealthReportingWebClient, SlackHealth
+from bot.delivery.storm_control import StormControl, storm_rules
+from bot.http.openapi import READY_RESPONSES, document
+from bot.http.rate_limit import RateLimiter
+from bot.http.request_id import RequestIdMiddleware
+from bot.http.webhooks import WebhookFastPath, webhook_router
+from bot.policy.access import AccessPolicy
+from bot.policy.directory import PolicyDirectory
+from bot.policy.rules import Rules, build_rules
+from bot.review.web import build_review_web
+from bot.runtime.clock import Clock, system_clock
+from bot.runtime.faults import FaultPoints, FaultyWebClient
+from bot.runtime.heap import freeze_startup_objects
+from bot.runtime.metrics import CountingWebClient, Metrics
+from bot.runtime.wakeup import Fanout, Wakeup
 from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.slack.acting import Acting
-from bot.slack.command_listener import CommandListener
-from bot.slack.escalation_listeners import EscalationListeners
-from bot.slack.listeners import Listeners
-from bot.slack.record_listeners import RecordListeners
-from bot.slack.report_command import ReportCommand
+from bot.slack.listeners.buttons import Listeners
+from bot.slack.listeners.command import CommandListener
+from bot.slack.listeners.escalation import EscalationListeners
+from bot.slack.listeners.record import RecordListeners
+from bot.slack.listeners.report_command import ReportCommand
+from bot.slack.listeners.storm import StormListener
 from bot.slack.request_checks import SlackRequestChecks
-from bot.slack.storm_listener import StormListener
-from bot.slack_health import HealthReportingWebClient, SlackHealth
-from bot.socket_mode import SocketModeRunner
-from bot.storm_control import StormControl, storm_rules
-from bot.wakeup import Fanout, Wakeup
-from bot.webhooks import WebhookFastPath, webhook_router
+from bot.slack.socket_mode import SocketModeRunner
+from bot.workers.digest import WeeklyDigest
+from bot.workers.escalation_engine import EscalationEngine
+from bot.workers.follow_up_reminders import FollowUpReminders
+from bot.workers.handoffs import Handoffs
+from bot.workers.inbox_worker import InboxWorker
+from bot.workers.retention import InboxRetention
 from config.policy import PolicyFile, load_policy
 from config.settings import DEFAULT_SLACK_API_URL, Settings
-from storage.checkpoints import WalCheckpointer
 from storage.db import Database
-from storage.inbox import InboxWriter
-from storage.recovery import release_claims
+from storage.intake.inbox import InboxWriter
+from storage.upkeep.checkpoints import WalCheckpointer
+from storage.upkeep.recovery import release_claims
 
 log = structlog.get_logger("tocsin")
 
@@ -157,7 +157,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         )
         for name, hook in policy.webhooks.items()
     }
-    # Deliveries handle 429s per channel themselves (bot.lanes): no sleeping retry handler.
+    # Deliveries handle 429s per channel themselves (bot.delivery.lanes): no sleeping retry handler.
     delivery_slack = (FaultyWebClient if settings.fault_point else HealthReportingWebClient)(
         token=settings.bot_token(),
         base_url=slack_api_url(settings),
@@ -298,7 +298,7 @@ def build_http_app(
                 if service.digest is not None:
                     service.tasks.append(asyncio.create_task(service.digest.run()))
         # what start-up built stays: out of the GC's full passes (~10% of a webhook's CPU
-        # under load, ~15% of an escalation step's; see bot.heap)
+        # under load, ~15% of an escalation step's; see bot.runtime.heap)
         freeze_startup_objects()
         log.info(
             "tocsin_started",

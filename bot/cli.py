@@ -48,7 +48,7 @@ def _settings() -> Settings:
 def serve() -> None:
     """Run the service: webhooks, Slack endpoints, workers (and the sandbox without Slack)."""
     from bot.app import build_http_app, build_service
-    from bot.logging_setup import configure_logging
+    from bot.runtime.logging_setup import configure_logging
 
     settings = _settings()
     configure_logging(fmt=settings.log_format, level=settings.log_level)
@@ -119,10 +119,10 @@ def policy_simulate(
     level: Annotated[int, typer.Option(min=1, max=3, help="Alert level (1 = most severe)")] = 1,
 ) -> None:
     """Print who would be paged when, if nobody acts, with the real state machine."""
-    from bot.clock import system_clock
-    from bot.directory import PolicyDirectory
-    from bot.rules import build_rules
-    from bot.slack.commands import simulate_lines
+    from bot.policy.directory import PolicyDirectory
+    from bot.policy.rules import build_rules
+    from bot.runtime.clock import system_clock
+    from bot.slack.listeners.commands import simulate_lines
 
     settings = _settings()
     try:
@@ -157,8 +157,8 @@ def send_test(
 
     import httpx
 
-    from bot.clock import system_clock
-    from bot.samples import samples
+    from bot.http.samples import samples
+    from bot.runtime.clock import system_clock
 
     settings = _settings()
     base = (url or settings.base_url()).rstrip("/")
@@ -201,11 +201,11 @@ def report(
     person; night/weekend pages; root causes; noisiest and flapping alerts."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from bot.clock import system_clock
-    from bot.report_format import FORMATS, render
-    from bot.reports import make_review, report_zone
-    from escalation.period import parse_period
-    from storage.review import ReviewFilter, count_alerts
+    from bot.review.report_format import FORMATS, render
+    from bot.review.reports import make_review, report_zone
+    from bot.runtime.clock import system_clock
+    from escalation.review.period import parse_period
+    from storage.review.facts import ReviewFilter, count_alerts
 
     if fmt not in FORMATS:
         console.print(f"[red]--format: {fmt!r} is not one of {', '.join(FORMATS)}[/red]")
@@ -264,8 +264,8 @@ def export(
     import sys
     from datetime import UTC, datetime
 
-    from bot.export_format import csv_header, csv_line, jsonl_line
-    from storage.export import export_alerts
+    from bot.review.export_format import csv_header, csv_line, jsonl_line
+    from storage.review.export import export_alerts
 
     if fmt not in ("jsonl", "csv"):
         console.print(f"[red]--format: {fmt!r} is not one of jsonl, csv[/red]")
@@ -308,9 +308,9 @@ def noise(
 ) -> None:
     """Metric alerts dropped as noise (inside a grading rule's noise band) and last dropped
     in the period: when, how many times, the metric's last value and baseline."""
-    from bot.clock import system_clock
-    from bot.noise_text import noise_report
-    from escalation.period import parse_period
+    from bot.runtime.clock import system_clock
+    from bot.slack.blocks.noise_text import noise_report
+    from escalation.review.period import parse_period
 
     try:
         since, _ = parse_period(period, now=system_clock())

@@ -18,7 +18,8 @@ FaultPoint = Literal[
     "outbox_after_claim",
     "slack_after_post",
 ]
-"""Where ``TOCSIN_FAULT_POINT`` makes the process SIGKILL itself (tests only, see bot.faults)."""
+"""Where ``TOCSIN_FAULT_POINT`` makes the process SIGKILL itself (tests only,
+    see bot.runtime.faults)."""
 EXAMPLE_POLICY = Path(__file__).with_name("example.yaml")
 SANDBOX_BOT_TOKEN = "xoxb-sandbox-token"  # noqa: S105 - the sandbox's own fake token
 SANDBOX_SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105

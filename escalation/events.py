@@ -45,7 +45,7 @@ class AlertState:
     approval_reason: str | None = None
     approval_requested_by: str | None = None
     approver_index: int = 0
-    # silences (see escalation.silencing)
+    # silences (see escalation.noise.silencing)
     silence_id: int | None = None
     silenced_until: datetime | None = None
 

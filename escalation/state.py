@@ -40,8 +40,8 @@ from escalation.events import (
     UpdateWarning,
 )
 from escalation.model import Status
+from escalation.noise.silencing import on_silenced
 from escalation.policy import EscalationPolicy, OnTimeout
-from escalation.silencing import on_silenced
 from escalation.steps import (
     advance,
     ask_approval,

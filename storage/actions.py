@@ -17,7 +17,7 @@ from escalation.state import Event, IllegalTransition, transition
 from storage.alerts import policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
-from storage.group_store import after_resolved, shape_for_group
+from storage.noise.group_store import after_resolved, shape_for_group
 from storage.tables import AlertEventRow, AlertRow, ProcessedRequestRow
 
 Also = Callable[[AsyncSession, int], Awaitable[None]]

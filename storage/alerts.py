@@ -23,7 +23,7 @@ from escalation.model import (
     Status,
 )
 from escalation.policy import EscalationPolicy
-from escalation.recurrence import window_start
+from escalation.record.recurrence import window_start
 from storage.tables import AlertRow
 
 _STATE_FIELDS = tuple(f.name for f in fields(AlertState))

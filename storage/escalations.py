@@ -44,7 +44,7 @@ async def step_due(
         select(*_CLAIM.columns)
         .where(
             table.c.next_action_at <= now,
-            # silenced alerts are released by storage.silences.run_due (it knows the silences)
+            # silenced alerts are released by storage.noise.silences.run_due (it knows the silences)
             table.c.status.notin_((Status.RESOLVED.value, Status.SILENCED.value)),
         )
         .order_by(table.c.next_action_at)
@@ -115,7 +115,7 @@ def _state(values: Sequence[Any]) -> AlertState:
 async def next_wake_at(db: Database) -> datetime | None:
     """When the escalation engine has something to do next: the earliest pending action of
     any open alert, or the start of a scheduled silence if that is earlier
-    (``storage.silences.run_due`` starts it) — in one read, as the engine asks after every
+    (``storage.noise.silences.run_due`` starts it) — in one read, as the engine asks after every
     wake-up."""
     alert, silence = _ALERT_TABLE, _SILENCE_TABLE
     due = select(func.min(alert.c.next_action_at)).where(alert.c.status != Status.RESOLVED.value)

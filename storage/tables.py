@@ -104,7 +104,7 @@ class AlertRow(SQLModel, table=True):
     approval_requested_by: str | None = Field(default=None, max_length=64)
     approver_index: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     recurrence_key: str | None = Field(default=None, max_length=64)
-    """The alert's name and key labels, hashed (escalation.recurrence)."""
+    """The alert's name and key labels, hashed (escalation.record.recurrence)."""
     # noise control: silences, grouping, flapping
     silence_id: int | None = None
     silenced_until: datetime | None = _ts(nullable=True)

@@ -11,16 +11,16 @@ from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.access import NOT_LISTED, AccessPolicy
-from bot.clock import Clock
-from bot.directory import PolicyDirectory
-from bot.rules import Rules
+from bot.policy.access import NOT_LISTED, AccessPolicy
+from bot.policy.directory import PolicyDirectory
+from bot.policy.rules import Rules
+from bot.runtime.clock import Clock
 from bot.slack import ids
 from escalation.events import Event
 from escalation.policy import EscalationPolicy
 from storage.actions import ActionResult, Also, alert_policy, apply_action, record_refusal
 from storage.db import Database
-from storage.group_actions import apply_to_group, group_lead
+from storage.noise.group_actions import apply_to_group, group_lead
 
 log = structlog.get_logger("tocsin.slack")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}\Z")

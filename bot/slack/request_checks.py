@@ -16,7 +16,7 @@ import structlog
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from bot.metrics import Metrics
+from bot.runtime.metrics import Metrics
 from bot.slack.payload import envelope_problem
 
 log = structlog.get_logger("tocsin.slack")

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from bot.slack import ids
 from bot.slack.acting import USER_ID
-from escalation.follow_ups import FollowUpError, due_at, parse_due_date
-from storage.follow_ups import NewFollowUp
+from escalation.record.follow_ups import FollowUpError, due_at, parse_due_date
+from storage.record.follow_ups import NewFollowUp
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import col, select
 
-from bot.access import NOT_LISTED
+from bot.policy.access import NOT_LISTED
 from bot.sandbox.signing import sign_request
 from bot.slack import ids
 from config.settings import EXAMPLE_POLICY

@@ -16,9 +16,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.digest import WeeklyDigest
+from bot.workers.digest import WeeklyDigest
 from config.settings import EXAMPLE_POLICY
-from storage import digests
+from storage.review import digests
 from tests.support.databases import database
 from tests.support.harness import BOT_TOKEN, FakeClock, Harness, running_tocsin
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from bot.clock import system_clock
-from bot.escalation_engine import EscalationEngine
-from bot.wakeup import Wakeup
+from bot.runtime.clock import system_clock
+from bot.runtime.wakeup import Wakeup
+from bot.workers.escalation_engine import EscalationEngine
 from escalation.model import AlertEvent, SourceStatus
 from escalation.policy import EscalationPolicy, Target, TargetKind, Tier
 from escalation.state import open_alert

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.handoffs import Handoffs
+from bot.workers.handoffs import Handoffs
 from tests.support.databases import database
 from tests.support.harness import FakeClock, Harness, running_tocsin
 

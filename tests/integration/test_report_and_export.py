@@ -15,9 +15,9 @@ from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
-from bot.export_format import CSV_COLUMNS
+from bot.review.export_format import CSV_COLUMNS
 from bot.slack import ids
-from storage.export import FIELDS
+from storage.review.export import FIELDS
 from storage.tables import AlertEventRow, AlertRow, FollowUpRow, OutboxRow, ResolutionRow
 from tests.support.databases import database
 from tests.support.harness import Harness, running_tocsin

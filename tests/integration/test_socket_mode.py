@@ -23,7 +23,7 @@ from bot.sandbox import SandboxDriver, SandboxError, SlackWorld, build_sandbox_a
 from bot.sandbox.models import Message
 from bot.sandbox.signing import sign_request
 from bot.slack import ids
-from bot.socket_mode import SocketModeError, SocketModeRunner
+from bot.slack.socket_mode import SocketModeError, SocketModeRunner
 from storage.tables import ResolutionRow
 from tests.support.harness import BOT_TOKEN, SIGNING_SECRET, WEBHOOK_TOKEN, settings_for
 from tests.support.servers import free_port, serving

@@ -22,9 +22,9 @@ from bot.sandbox import SlackWorld
 from bot.sandbox.models import Message
 from bot.sandbox.ratelimit import ChannelRateLimiter
 from bot.slack import ids
-from escalation.review import Review
-from storage.review import ReviewFilter
-from storage.review_scan import build_review
+from escalation.review.figures import Review
+from storage.review.facts import ReviewFilter
+from storage.review.scan import build_review
 from storage.tables import (
     AlertEventRow,
     AlertRow,

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from bot.webhook_docs import EXAMPLES
+from bot.http.webhook_docs import EXAMPLES
 from config.settings import EXAMPLE_POLICY
 from escalation.model import Status
 from storage.alerts import metric_of

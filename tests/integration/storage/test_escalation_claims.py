@@ -12,15 +12,15 @@ import pytest
 from sqlmodel import col, select
 
 from config.settings import async_url
-from escalation.label_matchers import parse_matchers
 from escalation.model import AlertEvent, SourceStatus
+from escalation.noise.label_matchers import parse_matchers
 from escalation.policy import EscalationPolicy, Target, TargetKind, Tier
 from escalation.state import open_alert
 from escalation.timeline import STEP_RULES
-from storage import silences
 from storage.alerts import new_row
 from storage.db import Database
 from storage.escalations import next_wake_at, step_due
+from storage.noise import silences
 from storage.tables import AlertEventRow, OutboxRow
 from tests.support.databases import database
 

@@ -14,12 +14,12 @@ from config.settings import async_url
 from escalation.model import AlertEvent, SourceStatus, Status
 from escalation.policy import NO_POLICY
 from escalation.state import open_alert
-from storage import inbox
 from storage.alerts import last_resolution, new_row, recent_firings
 from storage.db import Database
-from storage.follow_ups import NewFollowUp, add_follow_up, complete, remind_due
-from storage.retention import prune_inbox
+from storage.intake import inbox
+from storage.record.follow_ups import NewFollowUp, add_follow_up, complete, remind_due
 from storage.tables import AlertEventRow, AlertRow, InboxRow, OutboxRow
+from storage.upkeep.retention import prune_inbox
 from tests.support.databases import database
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

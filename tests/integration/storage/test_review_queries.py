@@ -14,13 +14,13 @@ from config.settings import async_url
 from escalation.events import AlertState
 from escalation.model import AlertEvent, SourceStatus
 from escalation.policy import NO_POLICY, EscalationPolicy, Target, TargetKind, Tier
-from escalation.review import Review
+from escalation.review.figures import Review
 from escalation.state import open_alert
 from escalation.steps import page
-from storage import review_scan
 from storage.alerts import new_row
 from storage.db import Database
-from storage.review import FIRST_TIER, PAGED, ReviewFilter, build_review
+from storage.review import scan as review_scan
+from storage.review.facts import FIRST_TIER, PAGED, ReviewFilter, build_review
 from storage.tables import AlertEventRow, AlertRow, FollowUpRow, OutboxRow
 from tests.support.databases import database
 
@@ -45,7 +45,8 @@ BuildReview = Callable[[Database, ReviewFilter, Review], Awaitable[Review]]
 
 @pytest.fixture(params=["straightforward", "fast"])
 def build(request: pytest.FixtureRequest) -> BuildReview:
-    """Both paths must give the hand-computed figures: storage.review and storage.review_scan."""
+    """Both paths must give the hand-computed figures:
+    storage.review.facts and storage.review.scan."""
     chosen: BuildReview = (
         build_review if request.param == "straightforward" else review_scan.build_review
     )

@@ -1,5 +1,5 @@
-"""The review's fast path (storage.review_scan: night/weekend classified by the database, rows
-through a tight loop) gives the very report of the straightforward path (storage.review: one
+"""The review's fast path (storage.review.scan: night/weekend classified by the database, rows
+through a tight loop) gives the very report of the straightforward path (storage.review.facts: one
 object per alert and per page), on real SQLite and PostgreSQL, over data chosen to sit on the
 edges: teams in zones with a daylight-saving change in the period and a half-hour offset,
 pages on the minute the night starts and ends, around local midnight of Friday and Sunday."""
@@ -18,15 +18,15 @@ import pytest
 
 from config.settings import async_url
 from escalation.model import AlertEvent, SourceStatus
-from escalation.offhours import OffHours
 from escalation.policy import NO_POLICY
-from escalation.review import Review
+from escalation.review.figures import Review
+from escalation.review.offhours import OffHours
 from escalation.state import open_alert
-from storage import review as plain
-from storage import review_scan as fast
 from storage.alerts import new_row
 from storage.db import Database
-from storage.review import ReviewFilter
+from storage.review import facts as plain
+from storage.review import scan as fast
+from storage.review.facts import ReviewFilter
 from storage.tables import AlertEventRow, AlertRow, OutboxRow
 from tests.support.databases import database
 

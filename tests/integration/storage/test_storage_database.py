@@ -18,9 +18,10 @@ from config.settings import async_url
 from escalation.model import AlertEvent, SourceStatus
 from escalation.policy import NO_POLICY
 from escalation.state import open_alert
-from storage import inbox, outbox
+from storage import outbox
 from storage.alerts import new_row
 from storage.db import Database
+from storage.intake import inbox
 from storage.tables import AlertRow, OutboxRow
 from tests.support.databases import database
 

@@ -1,4 +1,4 @@
-"""SQLite's write-ahead log is checkpointed beside the writers (storage.checkpoints), not by
+"""SQLite's write-ahead log is checkpointed beside the writers (storage.upkeep.checkpoints), not by
 the writer whose commit crosses the autocheckpoint mark."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import create_engine
 from structlog.testing import capture_logs
 
-from storage.checkpoints import Checkpoint, WalCheckpointer, checkpoint
 from storage.db import Database
-from storage.inbox import InboxWriter
+from storage.intake.inbox import InboxWriter
+from storage.upkeep.checkpoints import Checkpoint, WalCheckpointer, checkpoint
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 

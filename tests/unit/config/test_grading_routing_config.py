@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.rules import build_rules
+from bot.policy.rules import build_rules
 from config.policy import PolicyError, parse_policy
 from config.settings import EXAMPLE_POLICY
-from escalation.grading import Grade, Noise, grade
 from escalation.model import AlertEvent, Metric, SourceStatus
-from escalation.routing import route_all
+from escalation.triage.grading import Grade, Noise, grade
+from escalation.triage.routing import route_all
 
 ENV = {"TOCSIN_WEBHOOK_TOKEN": "example-token-0123"}
 EXAMPLE: dict[str, Any] = yaml.safe_load(EXAMPLE_POLICY.read_text(encoding="utf-8"))

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.rules import build_rules
+from bot.policy.rules import build_rules
 from config.policy import PolicyError, parse_policy
 from config.settings import EXAMPLE_POLICY
-from escalation.flapping import FlapRule
-from escalation.grouping import GroupRule
+from escalation.noise.flapping import FlapRule
+from escalation.noise.grouping import GroupRule
 
 ENV = {"TOCSIN_WEBHOOK_TOKEN": "example-token-0123"}
 EXAMPLE: dict[str, Any] = yaml.safe_load(EXAMPLE_POLICY.read_text(encoding="utf-8"))

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from escalation.model import Status
+from escalation.noise.silencing import silence
 from escalation.policy import EscalationPolicy, OnTimeout, Target, TargetKind, Tier
-from escalation.silencing import silence
 from escalation.state import (
     Acknowledged,
     AcknowledgedAtSource,

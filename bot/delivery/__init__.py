@@ -1,0 +1,3 @@
+"""Getting effects out: the outbox sender, deliveries, posting once, lanes, storm control, Slack
+health, outbound webhooks.
+"""

@@ -1,0 +1,359 @@
+"""What each kind of outbox row does in Slack (or at an outbound webhook)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import structlog
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.delivery.outbound import OutboundPager, OutboundTarget, page_payload
+from bot.delivery.posting import Posted, Poster
+from bot.delivery.slack_health import outcome_unknown
+from bot.runtime.clock import Clock
+from bot.slack.blocks.render import notification_text, warning_blocks
+from bot.slack.blocks.render_noise import group_list_text
+from bot.slack.blocks.render_pages import approval_closed, approval_request, page_dm, reminder
+from bot.slack.blocks.render_record import follow_up_reminder, thread_message
+from escalation.model import AlertView, LevelSpec, Status
+from storage import outbox
+from storage.alerts import load_view
+from storage.db import Database
+from storage.intake.mirrors import mirrors_of, record_mirror_posted
+from storage.messages import find_message, record_posted
+from storage.noise.group_store import GROUP_LIST, record_list_message, warning_of
+from storage.noise.group_store import summary as group_summary
+from storage.record.approvals import approval_messages, record_approval_message
+from storage.record.follow_ups import FOLLOW_UP_REMINDER, get_follow_up
+from storage.tables import AlertGroupRow, AlertMirrorRow
+from storage.timeline import THREAD_LINES, pending_thread_lines, set_thread_count
+
+log = structlog.get_logger("tocsin.outbox")
+
+
+class Deliveries:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        client: AsyncWebClient,
+        levels: Mapping[int, LevelSpec],
+        clock: Clock,
+        pager: OutboundPager | None = None,
+        webhooks: Mapping[str, OutboundTarget] | None = None,
+        recent_days: int = 30,
+        poster: Poster | None = None,
+    ) -> None:
+        self._recent_days = recent_days
+        self._db = db
+        self._client = client
+        self._poster = poster or Poster(client)
+        self._levels = levels
+        self._clock = clock
+        self._pager = pager
+        self._webhooks = webhooks or {}
+
+    async def probe(self) -> None:
+        """One cheap Slack call: does Slack answer again?"""
+        await self._client.auth_test()
+
+    async def deliver(self, item: outbox.Claimed) -> None:
+        if item.alert_id is None:
+            raise ValueError(f"outbox row {item.id} of kind {item.kind} has no alert")
+        if item.kind in ("post_warning", "update_warning"):
+            await self._draw(item)
+            return
+        if item.kind == THREAD_LINES:
+            await self._thread_lines(item)
+            return
+        if item.kind == FOLLOW_UP_REMINDER:
+            await self._follow_up_reminder(item)
+            return
+        if item.kind == GROUP_LIST:
+            await self._group_list(item, int(item.payload["group"]))
+            return
+        view = await self._view(item.alert_id)
+        payload = item.payload
+        match item.kind:
+            case "thread_note":
+                await self._thread(item, item.alert_id, str(payload.get("text", "")))
+            case "page_dm":
+                text, blocks = page_dm(
+                    view,
+                    tier=int(payload["tier"]),
+                    rule=str(payload["rule"]),
+                    rotation=payload.get("rotation"),
+                    link=None,
+                )
+                await self._dm(item, str(payload["user"]), text, blocks)
+            case "page_channel":
+                text, blocks = page_dm(
+                    view,
+                    tier=int(payload["tier"]),
+                    rule=str(payload["rule"]),
+                    rotation=None,
+                    link=None,
+                )
+                await self._poster.post(
+                    item,
+                    channel=str(payload["channel"]),
+                    text=text,
+                    blocks=blocks,
+                    unfurl_links=False,
+                )
+            case "page_webhook":
+                await self._webhook(item, view)
+            case "approval_request":
+                await self._ask(item, view, payload)
+            case "approval_close":
+                await self._close_approval(view, payload)
+            case "reminder":
+                deadline = view.owner_deadline_at
+                await self._dm(item, str(payload["user"]), reminder(view, deadline=deadline), None)
+            case _:
+                raise ValueError(f"unknown outbox kind {item.kind!r}")
+
+    async def _view(self, alert_id: int) -> AlertView:
+        async with self._db.read() as session:
+            view = await load_view(session, alert_id, self._levels, recent_days=self._recent_days)
+        if view is None:
+            raise LookupError(f"alert {alert_id} does not exist")
+        return view
+
+    async def _dm(
+        self, item: outbox.Claimed, user: str, text: str, blocks: list[dict[str, Any]] | None
+    ) -> str:
+        opened = await self._client.conversations_open(users=user)
+        channel = str(opened["channel"]["id"])
+        posted = await self._poster.post(
+            item, channel=channel, text=text, blocks=blocks, unfurl_links=False
+        )
+        return f"{channel}:{posted.ts}"
+
+    async def _thread(self, item: outbox.Claimed, alert_id: int, text: str) -> None:
+        async with self._db.read() as session:
+            message_id, _, _ = await warning_of(session, alert_id)
+        message = await find_message(self._db, message_id)
+        if message is None:
+            raise LookupError(f"alert {alert_id} has no Slack message yet")
+        await self._poster.post(
+            item,
+            channel=message.channel_id,
+            thread_ts=message.ts,
+            text=text,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+
+    async def _webhook(self, item: outbox.Claimed, view: AlertView) -> None:
+        name = str(item.payload["webhook"])
+        target = self._webhooks.get(name)
+        if target is None or self._pager is None:
+            raise LookupError(f"no outbound webhook named {name!r} is configured")
+        body = page_payload(
+            alert_id=view.id,
+            title=view.title,
+            level=view.level.number,
+            level_name=view.level.name,
+            tier=int(item.payload["tier"]) + 1,
+            rule=str(item.payload["rule"]),
+            url=None,
+            status=view.status.value,
+        )
+        await self._pager.send(target, payload=body, idempotency_key=f"tocsin-outbox-{item.id}")
+
+    async def _ask(self, item: outbox.Claimed, view: AlertView, payload: Mapping[str, Any]) -> None:
+        approver, seq = str(payload["approver"]), int(payload["seq"])
+        text, blocks = approval_request(
+            view,
+            seq=seq,
+            tier=int(payload["tier"]),
+            reason=str(payload.get("reason") or ""),
+            requested_by=payload.get("by"),
+        )
+        where = await self._dm(item, approver, text, blocks)
+        channel_id, ts = where.split(":", 1)
+        await record_approval_message(
+            self._db, alert_id=view.id, seq=seq, approver=approver, channel_id=channel_id, ts=ts
+        )
+
+    async def _close_approval(self, view: AlertView, payload: Mapping[str, Any]) -> None:
+        seq, outcome = int(payload["seq"]), str(payload["outcome"])
+        text, blocks = approval_closed(view, tier=view.approval_tier, outcome=outcome)
+        for message in await approval_messages(self._db, alert_id=view.id, seq=seq):
+            await self._client.chat_update(
+                channel=message.channel_id, ts=message.ts, text=text, blocks=blocks
+            )
+
+    async def _draw(self, item: outbox.Claimed) -> None:
+        """Post or redraw the warning from current state. A grouped alert redraws its group's
+        warning; only ``post_warning`` of the warning's own alert ever posts (an update of a
+        warning never posted — a silenced or grouped alert — has nothing to update)."""
+        assert item.alert_id is not None
+        redundant = await outbox.pending_update_ids(self._db, item.alert_id, after_id=item.id)
+        async with self._db.read() as session:
+            message_id, view_id, group_id = await warning_of(session, item.alert_id)
+            group = await group_summary(session, group_id) if group_id is not None else None
+        view = await self._view(view_id)
+        if group is not None and len(group.members) > 1:
+            view = replace(view, group=group)
+        text, blocks = notification_text(view), warning_blocks(view)
+        message = await find_message(self._db, message_id)
+        if message is None:
+            if item.kind != "post_warning" or message_id != item.alert_id:
+                log.info("warning_not_shown", alert_id=item.alert_id, status=view.status.value)
+                # Nor are its copies (routes with ``continue``): a silenced alert shows nowhere.
+                await outbox.mark_done(self._db, redundant, now=self._clock())
+                return
+            else:
+                posted = await self._post_current(item, view.channel, text, blocks)
+                await record_posted(
+                    self._db,
+                    alert_id=item.alert_id,
+                    channel_id=posted.channel_id,
+                    ts=posted.ts,
+                    now=self._clock(),
+                )
+                log.info("warning_posted", alert_id=item.alert_id, channel=view.channel)
+        else:
+            await self._client.chat_update(
+                channel=message.channel_id, ts=message.ts, text=text, blocks=blocks
+            )
+            log.info("warning_updated", alert_id=item.alert_id, status=view.status.value)
+        await self._draw_mirrors(item, view, text)
+        await outbox.mark_done(self._db, redundant, now=self._clock())
+
+    async def _thread_lines(self, item: outbox.Claimed) -> None:
+        """Every timeline line pending for the alert, in one reply in its warning's thread.
+
+        Lines of an alert shown on another's warning (a group member: the group's member
+        list in that thread says how it stands) or never shown (silenced) stay in the
+        timeline only."""
+        assert item.alert_id is not None
+        later = await pending_thread_lines(self._db, item.alert_id, after_id=item.id)
+        async with self._db.read() as session:
+            message_id, _, _ = await warning_of(session, item.alert_id)
+        message = await find_message(self._db, message_id)
+        view = await self._view(item.alert_id)
+        if message_id != item.alert_id or (message is None and view.status is Status.SILENCED):
+            log.info("thread_lines_not_shown", alert_id=item.alert_id)
+            await outbox.mark_done(self._db, [i for i, _ in later], now=self._clock())
+            return
+        if message is None:
+            raise LookupError(f"alert {item.alert_id} has no Slack message yet")
+        payloads = [item.payload, *(payload for _, payload in later)]
+        text = thread_message(payloads, shown=message.thread_count, count=view.count)
+        await self._poster.post(
+            item,
+            channel=message.channel_id,
+            thread_ts=message.ts,
+            text=text,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        if view.count != message.thread_count:
+            await set_thread_count(self._db, item.alert_id, view.count)
+        await outbox.mark_done(self._db, [row_id for row_id, _ in later], now=self._clock())
+
+    async def _follow_up_reminder(self, item: outbox.Claimed) -> None:
+        found = await get_follow_up(self._db, int(item.payload["follow_up_id"]))
+        if found is None or found.done_at is not None:
+            return  # done since the reminder was queued: nothing to say
+        text, blocks = follow_up_reminder(found, now=self._clock())
+        await self._dm(item, found.owner, text, blocks)
+
+    async def _group_list(self, item: outbox.Claimed, group_id: int) -> None:
+        """The thread message listing a group's members (resolved ones struck through)."""
+        async with self._db.read() as session:
+            group = await session.get(AlertGroupRow, group_id)
+            found = await group_summary(session, group_id)
+        if group is None or found is None:
+            return
+        message = await find_message(self._db, group.anchor_id)
+        if message is None:
+            raise LookupError(f"group {group_id} has no warning yet")
+        text = group_list_text(found)
+        if group.list_ts is None:
+            posted = await self._poster.post(
+                item,
+                channel=message.channel_id,
+                thread_ts=message.ts,
+                text=text,
+                unfurl_links=False,
+            )
+            async with self._db.write() as session:
+                await record_list_message(
+                    session, group_id, channel_id=posted.channel_id, ts=posted.ts
+                )
+        else:
+            await self._client.chat_update(
+                channel=group.list_channel_id or message.channel_id, ts=group.list_ts, text=text
+            )
+
+    async def _post_current(
+        self, item: outbox.Claimed, channel: str, text: str, blocks: list[dict[str, Any]]
+    ) -> Posted:
+        """Post a warning (or its copy) drawn from the current state; when an earlier attempt
+        of ``item`` turns out to have posted it, redraw that message instead."""
+        posted = await self._poster.post(
+            item, channel=channel, text=text, blocks=blocks, unfurl_links=False
+        )
+        if posted.found:
+            await self._client.chat_update(
+                channel=posted.channel_id, ts=posted.ts, text=text, blocks=blocks
+            )
+        return posted
+
+    async def _draw_mirrors(self, item: outbox.Claimed, view: AlertView, text: str) -> None:
+        """Post or redraw the copies in the channels of routes matched with ``continue``."""
+        mirrors = await mirrors_of(self._db, view.id)
+        if not mirrors:
+            return
+        blocks = warning_blocks(view, mirror=True)
+        for mirror in mirrors:
+            try:
+                await self._draw_mirror(item, view.id, mirror, text, blocks)
+            except SlackApiError as exc:
+                if outcome_unknown(exc):
+                    # Slack may have posted the copy: the row is retried in doubt, and the
+                    # retry looks for the copy before posting it (a few seconds' wait for
+                    # the alert's pages, against a copy posted twice)
+                    raise
+                # A copy Slack refuses must never hold up the alert's own deliveries (pages
+                # come after this row in the alert's outbox order); the next redraw tries it.
+                log.warning(
+                    "mirror_failed",
+                    alert_id=view.id,
+                    channel=mirror.channel,
+                    error=str(exc.response.get("error", exc)),
+                )
+
+    async def _draw_mirror(
+        self,
+        item: outbox.Claimed,
+        alert_id: int,
+        mirror: AlertMirrorRow,
+        text: str,
+        blocks: list[dict[str, Any]],
+    ) -> None:
+        if mirror.ts is None or mirror.channel_id is None:
+            # The copy carries a key of its own, derived from the row drawing it: when that
+            # row's attempt is in doubt (it may have posted the copy before the process died
+            # or the answer was lost), the copy is looked for before it is posted again.
+            copy = replace(item, idempotency_key=f"{item.idempotency_key}:copy:{mirror.channel}")
+            posted = await self._post_current(copy, mirror.channel, text, blocks)
+            await record_mirror_posted(
+                self._db,
+                alert_id=alert_id,
+                channel=mirror.channel,
+                channel_id=posted.channel_id,
+                ts=posted.ts,
+                now=self._clock(),
+            )
+        else:
+            await self._client.chat_update(
+                channel=mirror.channel_id, ts=mirror.ts, text=text, blocks=blocks
+            )

@@ -1,0 +1,257 @@
+"""Delivers outbox rows to Slack: the warning message, its updates, its thread notes.
+
+Messages are rendered at delivery time from the alert's current state, so a burst of
+updates to one alert becomes one ``chat.update``. slack_sdk's retry handlers deal with
+429s and connection errors; whatever still fails stays in the outbox and is tried again
+later with a growing delay — never dropped.
+
+Slack's 429s are handled here, not by slack_sdk's rate-limit retry handler (which would sleep
+inside the call and hold a delivery slot): the row waits for ``Retry-After`` and so do the
+other rows bound for that channel, while other channels go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from datetime import datetime, timedelta
+
+import structlog
+from slack_sdk.errors import SlackApiError
+
+from bot.delivery.deliveries import Deliveries
+from bot.delivery.lanes import Lane, LaneGate, lane_of
+from bot.delivery.slack_health import SlackHealth, outcome_unknown
+from bot.delivery.storm_control import StormControl, retry_after
+from bot.runtime.clock import Clock
+from bot.runtime.faults import NO_FAULTS, FaultPoints
+from bot.runtime.metrics import Metrics
+from bot.runtime.wakeup import Wakeup, run_until_cancelled
+from storage import outbox
+from storage.db import Database
+from storage.upkeep.recovery import release_outbox
+
+log = structlog.get_logger("tocsin.outbox")
+MAX_BACKOFF_SECONDS = 600
+TICK_AT_LEAST = timedelta(seconds=0.5)
+"""While rows keep coming, storms are written at least this often between batches."""
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        deliveries: Deliveries,
+        clock: Clock,
+        wakeup: Wakeup,
+        poll_seconds: float,
+        concurrency: int = 8,
+        metrics: Metrics | None = None,
+        gate: LaneGate | None = None,
+        storms: StormControl | None = None,
+        batch: int = 500,
+        health: SlackHealth | None = None,
+        faults: FaultPoints = NO_FAULTS,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self.health = health or SlackHealth(metrics=metrics)
+        self._faults = faults
+        self._lease = lease
+        self._unfinished: set[int] = set()
+        """Claimed rows whose attempt was cut short (the database went away): handed back as
+        soon as it answers again, not when their lease runs out."""
+        self._metrics = metrics
+        self._db = db
+        self._deliveries = deliveries
+        self._clock = clock
+        self._wakeup = wakeup
+        self._poll = poll_seconds
+        self._limit = asyncio.Semaphore(concurrency)
+        self._gate = gate or LaneGate()
+        self._storms = storms
+        self._batch = batch
+        self._timer: asyncio.TimerHandle | None = None
+        self._next_tick: datetime | None = None
+
+    async def run(self) -> None:
+        await run_until_cancelled(
+            self.drain, wakeup=self._wakeup, poll_seconds=self._poll, name="outbox"
+        )
+
+    async def drain(self) -> int:
+        """Deliver everything due now; returns how many rows were claimed.
+
+        Rows are delivered per lane (the Slack conversation they write to): lanes run side
+        by side, each lane's rows one after the other, paced by the lane gate; a 429 holds
+        only its lane. Storm control first folds what a storm stands for.
+        """
+        if self.health.degraded and not await self._probe():
+            return 0  # Slack is down: rows wait in the outbox, untouched, until a probe passes
+        if self._unfinished:
+            await release_outbox(self._db, sorted(self._unfinished), now=self._clock())
+            self._unfinished.clear()
+        total = 0
+        while not self._wakeup.stopping and (
+            claimed := await outbox.claim_due(
+                self._db,
+                now=self._clock(),
+                limit=self._batch,
+                last=self._storms.storming() if self._storms else (),
+                lease=self._lease,
+            )
+        ):
+            self._unfinished.update(item.id for item in claimed)
+            self._faults.reached("outbox_after_claim")
+            total += len(claimed)
+            rest = list(claimed)
+            if self._storms is not None:
+                rest = await self._storms.absorb(claimed, now=self._clock())
+            by_lane: OrderedDict[str, tuple[Lane, list[outbox.Claimed]]] = OrderedDict()
+            for item in rest:
+                lane = lane_of(item)
+                by_lane.setdefault(lane.key, (lane, []))[1].append(item)
+            await asyncio.gather(*(self._run_lane(lane, items) for lane, items in by_lane.values()))
+            self._unfinished.difference_update(item.id for item in claimed)
+            if self._next_tick is None or self._clock() >= self._next_tick:
+                await self._tick_storms()  # between batches only when due: rows come first
+        await self._tick_storms()
+        self._gate.forget_idle(self._clock())
+        return total
+
+    async def _tick_storms(self) -> None:
+        if self._storms is None:
+            return
+        try:
+            when = await self._storms.tick()
+        except Exception:
+            log.exception("storm_tick_failed")
+            when = self._clock() + timedelta(seconds=1)
+        now = self._clock()
+        self._next_tick = min(when, now + TICK_AT_LEAST) if when else now + TICK_AT_LEAST
+        if when is not None:
+            self._wake_at(when)
+
+    def _wake_at(self, when: datetime) -> None:
+        """Run again at ``when`` (a lane frees, a summary is due), not only at the next poll."""
+        loop = asyncio.get_running_loop()
+        at = loop.time() + max((when - self._clock()).total_seconds(), 0.0) + 0.01
+        timer = self._timer
+        if timer is not None and not timer.cancelled() and loop.time() < timer.when() <= at:
+            return  # an earlier wake-up is set already
+        if timer is not None:
+            timer.cancel()
+        self._timer = loop.call_at(at, self._wakeup.set)
+
+    async def _run_lane(self, lane: Lane, items: list[outbox.Claimed]) -> None:
+        async with self._limit:
+            for index, item in enumerate(items):
+                now = self._clock()
+                if lane.paced and not self._gate.take(lane.key, now):
+                    at = self._gate.free_at(lane.key, now)
+                    await outbox.defer(
+                        self._db,
+                        [i.id for i in items[index:]],
+                        at=at,
+                        in_doubt=[i.id for i in items[index:] if i.in_doubt],
+                    )
+                    self._wake_at(at)
+                    return
+                held = await self._deliver(item)
+                if held is not None:
+                    until = self._clock() + timedelta(seconds=held)
+                    self._gate.hold(lane.key, until=until, now=self._clock())
+                    await outbox.defer(
+                        self._db,
+                        [i.id for i in items[index + 1 :]],
+                        at=until,
+                        in_doubt=[i.id for i in items[index + 1 :] if i.in_doubt],
+                    )
+                    if lane.channel is not None:
+                        await outbox.hold_channel(self._db, lane.channel, until=until)
+                    self._wake_at(until)
+                    return
+
+    async def _deliver(self, item: outbox.Claimed) -> float | None:
+        """Deliver one row; returns Slack's Retry-After when it answered 429 (the row is
+        rescheduled to then), else None (delivered, or rescheduled after an error)."""
+        try:
+            await self._send(item)
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = str(exc.response.get("error", "")) or f"HTTP {status}"
+            if status == 429:
+                seconds = retry_after(exc)
+                await self._retry_later(item, f"slack: {error}", seconds, attempt=False)
+                self._count(item, "rate_limited")
+                return seconds
+            await self._retry_later(item, f"slack: {error}", None, in_doubt=outcome_unknown(exc))
+            self._count(item, "failed")
+            return None
+        except Exception as exc:
+            await self._retry_later(item, f"{type(exc).__name__}: {exc}", None, in_doubt=True)
+            self._count(item, "failed")
+            return None
+        await outbox.mark_done(self._db, [item.id], now=self._clock())
+        self._count(item, "delivered")
+        return None
+
+    def _count(self, item: outbox.Claimed, outcome: str) -> None:
+        metrics = self._metrics
+        if metrics is None:
+            return
+        metrics.deliveries.labels(kind=item.kind, outcome=outcome).inc()
+        if outcome != "delivered":
+            return
+        waited = max((self._clock() - item.created_at).total_seconds(), 0.0)
+        metrics.delivery_latency.labels(kind=item.kind).observe(waited)
+        if item.kind.startswith("page_"):
+            metrics.pages.labels(kind=item.kind.removeprefix("page_")).inc()
+        elif item.kind == "approval_request":
+            metrics.approvals.labels(event="asked").inc()
+        elif item.kind == "approval_close":
+            decided = str(item.payload.get("outcome", "")).split(" ", 1)[0]
+            metrics.approvals.labels(event=decided or "closed").inc()
+
+    async def _retry_later(
+        self,
+        item: outbox.Claimed,
+        error: str,
+        delay: float | None,
+        *,
+        attempt: bool = True,
+        in_doubt: bool = False,
+    ) -> None:
+        seconds = delay if delay is not None else min(2**item.attempts, MAX_BACKOFF_SECONDS)
+        log.warning(
+            "outbox_delivery_failed",
+            outbox_id=item.id,
+            alert_id=item.alert_id,
+            kind=item.kind,
+            attempts=item.attempts,
+            error=error,
+            retry_in_s=seconds,
+            in_doubt=in_doubt,
+        )
+        at = self._clock() + timedelta(seconds=seconds)
+        await outbox.reschedule(
+            self._db, item.id, at=at, error=error, attempt=attempt, in_doubt=in_doubt
+        )
+
+    async def _probe(self) -> bool:
+        """While Slack is degraded: one cheap call every few seconds; True once it passes."""
+        now = self._clock()
+        if not self.health.probe_due(now):
+            return False
+        since = self.health.degraded_since
+        try:
+            await self._deliveries.probe()  # the client reports the outcome to the health
+        except Exception:
+            self.health.not_yet(now)
+            log.warning("slack_still_degraded", error=self.health.last_error)
+            return False
+        log.info("slack_recovered", degraded_since=str(since))
+        return True
+
+    async def _send(self, item: outbox.Claimed) -> None:
+        await self._deliveries.deliver(item)

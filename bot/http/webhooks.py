@@ -1,0 +1,291 @@
+"""``POST /webhooks/{integration}``: check, validate, store in the inbox, then answer 2xx.
+
+Also ``POST /v2/enqueue`` (PagerDuty's own path, for senders whose PagerDuty URL can only be
+pointed at another host: the ``routing_key`` picks the integration) and ``GET /webhooks``
+(the configured integrations, for whoever holds one of their tokens).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.http import webhook_docs
+from bot.http.body_checks import BodyRefused, check_content_type, decode_json
+from bot.http.openapi import ABUSE_RESPONSES, WEBHOOK_SECURITY
+from bot.http.rate_limit import RateLimiter
+from bot.http.webhook_formats import (
+    accepted,
+    body_token,
+    invalid,
+    is_pagerduty,
+    refused,
+    signature_problem,
+    token_matches,
+)
+from bot.policy.rules import Rules
+from bot.runtime.clock import Clock
+from bot.runtime.metrics import Metrics
+from config.policy import IntegrationConfig
+from escalation.errors import PayloadError
+from storage.intake.inbox import InboxUnavailable, InboxWriter
+
+log = structlog.get_logger("tocsin.webhooks")
+
+
+def _token(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value:
+        return value.strip()
+    return request.query_params.get("token")
+
+
+async def _read_capped(request: Request, limit: int) -> bytes | None:
+    """The body, or ``None`` if it is larger than ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode(body: bytes) -> tuple[Any, str | None]:
+    """The decoded JSON body, or the reason it is not JSON (bot.http.body_checks)."""
+    try:
+        return decode_json(body), None
+    except BodyRefused as refusal:
+        return None, refusal.message
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    """The webhook routes (for the app and its OpenAPI document), and the two POST handlers
+    for :class:`WebhookFastPath`."""
+
+    router: APIRouter
+    receive: Callable[[str, Request], Awaitable[Response]]
+    enqueue: Callable[[Request], Awaitable[Response]]
+
+
+class WebhookFastPath:
+    """ASGI wrapper around the app: ``POST /webhooks/{integration}`` and ``POST /v2/enqueue``
+    go straight to their handlers; every other request goes on to the app.
+
+    The handlers are the very functions behind the documented routes, so answers are the
+    same; what is skipped is FastAPI's middleware stack, routing and dependency solving
+    (query string and cookie parsing), which together cost more CPU than storing the alert
+    (``bench/ingest_bench.py``). An unexpected exception is logged and answered with a 500,
+    as Starlette's error middleware does on the other routes.
+    """
+
+    def __init__(self, app: ASGIApp, *, webhooks: Webhooks) -> None:
+        self.app = app
+        self.webhooks = webhooks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handling: Awaitable[Response] | None = None
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path: str = scope["path"]
+            name = path[len("/webhooks/") :] if path.startswith("/webhooks/") else ""
+            if name and "/" not in name:
+                handling = self.webhooks.receive(name, Request(scope, receive))
+            elif path == "/v2/enqueue":
+                handling = self.webhooks.enqueue(Request(scope, receive))
+        if handling is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            response = await handling
+        except Exception:
+            log.exception("webhook_failed", path=scope["path"])
+            response = JSONResponse({"error": "internal error"}, status_code=500)
+        await response(scope, receive, send)
+
+
+def webhook_router(
+    *,
+    rules: Rules,
+    inbox: InboxWriter,
+    max_body_bytes: int,
+    clock: Clock,
+    on_stored: Callable[[], None],
+    public_url: str,
+    metrics: Metrics | None = None,
+    limiter: RateLimiter | None = None,
+) -> Webhooks:
+    router = APIRouter(tags=["webhooks"])
+    pagerduty = [c for c in rules.integrations.values() if is_pagerduty(c)]
+
+    def outcome(integration: str, name: str, reason: str | None = None) -> None:
+        if metrics is not None:
+            metrics.webhooks.labels(integration=integration, outcome=name).inc()
+            if reason is not None:
+                metrics.refuse(reason)
+
+    def unauthorized(
+        config: IntegrationConfig, why: str, reason: str = "bad_token"
+    ) -> JSONResponse:
+        log.warning("webhook_refused", integration=config.name, reason=why)
+        outcome(config.name, "unauthorized", reason)
+        return refused(config, 401, why, headers={"WWW-Authenticate": "Bearer"})
+
+    def over_limit(config: IntegrationConfig) -> JSONResponse | None:
+        wait = limiter.retry_after(config.name) if limiter is not None else 0
+        if not wait:
+            return None
+        outcome(config.name, "rate_limited", "rate_limited")
+        message = f"integration {config.name!r} is over its rate limit; retry in {wait} s"
+        return refused(config, 429, message, headers={"Retry-After": str(wait)})
+
+    async def handle(
+        config: IntegrationConfig, request: Request, *, token_checked: bool, body: bytes | None
+    ) -> Response:
+        name = config.name
+        given = _token(request)
+        if not token_checked and given is not None and not token_matches(given, config):
+            return unauthorized(config, "wrong token")
+        if given is None and not token_checked and not is_pagerduty(config):
+            return unauthorized(config, "missing token")
+        routing_key_ok = token_checked or given is not None
+        limited = over_limit(config) if routing_key_ok else None  # before reading the body
+        if limited is not None:
+            return limited
+        try:
+            check_content_type(request.headers.get("content-type"))
+        except BodyRefused as refusal:
+            outcome(name, "bad_body", refusal.reason)
+            return refused(config, refusal.status, refusal.message)
+        if body is None:
+            body = await _read_capped(request, max_body_bytes)
+        if body is None:
+            outcome(name, "too_large", "too_large")
+            return refused(config, 413, f"body larger than {max_body_bytes} bytes")
+        bad_signature = signature_problem(config, request.headers, body, now=clock())
+        if bad_signature is not None:
+            return unauthorized(config, bad_signature, "bad_signature")
+        try:
+            payload = decode_json(body)
+        except BodyRefused as refusal:
+            outcome(name, "bad_body", refusal.reason)
+            return refused(config, refusal.status, refusal.message, field=refusal.field)
+        if not routing_key_ok:
+            if not token_matches(body_token(config, payload), config):
+                return unauthorized(config, "missing or wrong token (or routing_key)")
+            limited = over_limit(config)
+            if limited is not None:
+                return limited
+        try:
+            events = rules.ingest.parsers[config.format](payload)
+        except PayloadError as exc:
+            outcome(name, "invalid", "invalid_payload")
+            return invalid(config, exc)
+        try:
+            inbox_id = await inbox.store(
+                integration=name, source_format=config.format, body=body, now=clock()
+            )
+        except (InboxUnavailable, SQLAlchemyError, OSError, TimeoutError) as exc:
+            # not stored (the database is away: a driver error, a reset connection, a
+            # timeout): 503 so the tool retries, never a 2xx
+            log.error("inbox_store_failed", integration=name, error=type(exc).__name__)
+            outcome(name, "unavailable")
+            return refused(
+                config, 503, "could not store the alert; retry", headers={"Retry-After": "5"}
+            )
+        on_stored()
+        outcome(name, "accepted")
+        log.info("webhook_accepted", integration=name, inbox_id=inbox_id, alerts=len(events))
+        dedup_key = events[0].fingerprint if is_pagerduty(config) and events else None
+        return accepted(config, inbox_id=inbox_id, events=len(events), dedup_key=dedup_key)
+
+    @router.post(
+        "/webhooks/{integration}",
+        status_code=202,
+        summary="Receive alerts from a monitoring tool",
+        description=webhook_docs.POST_DESCRIPTION,
+        responses={**webhook_docs.POST_RESPONSES, **ABUSE_RESPONSES},
+        openapi_extra={**webhook_docs.request_body(), **WEBHOOK_SECURITY},
+    )
+    async def receive(integration: str, request: Request) -> Response:
+        config = rules.integrations.get(integration)
+        if config is None:
+            outcome("unknown", "not_found", "unknown_integration")
+            return refused(None, 404, f"no integration named {integration!r}")
+        return await handle(config, request, token_checked=False, body=None)
+
+    @router.post(
+        "/v2/enqueue",
+        status_code=202,
+        summary="PagerDuty Events API v2 path (routing_key picks the integration)",
+        description=webhook_docs.ENQUEUE_DESCRIPTION,
+        responses={**webhook_docs.POST_RESPONSES, **ABUSE_RESPONSES},
+        openapi_extra=webhook_docs.request_body(only="pagerduty"),
+    )
+    async def enqueue(request: Request) -> Response:
+        body = await _read_capped(request, max_body_bytes)
+        if body is None:
+            outcome("unknown", "too_large", "too_large")
+            return refused(None, 413, f"body larger than {max_body_bytes} bytes")
+        payload, _ = _decode(body)
+        key = _token(request) or (payload.get("routing_key") if isinstance(payload, dict) else None)
+        key = key if isinstance(key, str) else None
+        matching = [c for c in pagerduty if token_matches(key, c)]  # every one: constant time
+        if not matching:
+            outcome("unknown", "unauthorized", "bad_token")
+            errors = ["routing_key does not belong to a pagerduty integration"]
+            return JSONResponse(
+                {"status": "unauthorized", "message": "Invalid routing key", "errors": errors},
+                status_code=401,
+            )
+        return await handle(matching[0], request, token_checked=True, body=body)
+
+    @router.get(
+        "/webhooks",
+        summary="The configured integrations and their formats",
+        description=webhook_docs.LIST_DESCRIPTION,
+        responses={401: {"description": "no token, or not the token of any integration"}},
+    )
+    async def integrations(request: Request) -> JSONResponse:
+        given = _token(request)
+        if not any([token_matches(given, c) for c in rules.integrations.values()]):
+            return JSONResponse(
+                {"error": "send the token of one of the integrations"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        base = public_url.rstrip("/")
+        listing = [
+            {
+                "name": c.name,
+                "format": c.format,
+                "url": f"{base}/webhooks/{c.name}",
+                "auth": _auth_methods(c),
+            }
+            for c in rules.integrations.values()
+        ]
+        return JSONResponse({"integrations": listing})
+
+    return Webhooks(router=router, receive=receive, enqueue=enqueue)
+
+
+def _auth_methods(config: IntegrationConfig) -> list[str]:
+    methods = ["bearer", "query"]
+    if is_pagerduty(config):
+        methods.append("routing_key")
+    if config.hmac_secret is not None:
+        methods.append(f"hmac:{config.signature_header}")
+    return methods

@@ -1,0 +1,1 @@
+"""Runtime plumbing: the clock, wake-ups, metrics, logging, the heap, fault points."""

@@ -1,0 +1,1 @@
+"""Pure Block Kit renderers and text escaping: data in, Slack blocks out, no I/O."""

@@ -1,0 +1,122 @@
+"""Pure renderers for pages (DMs), approval requests, reminders and the reason modals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.slack import ids
+from bot.slack.blocks.escape import mention, mrkdwn, plain
+from bot.slack.blocks.render import slack_date
+from escalation.model import AlertView
+
+
+def _headline(alert: AlertView) -> str:
+    level = alert.level
+    return (
+        f"{level.emoji} *{mrkdwn(level.name.upper(), 40)}* #{alert.id} {mrkdwn(alert.title, 300)}"
+    )
+
+
+def page_dm(
+    alert: AlertView, *, tier: int, rule: str, rotation: str | None, link: str | None
+) -> tuple[str, list[dict[str, Any]]]:
+    why = f"You are paged for tier {tier + 1} ({rule})"
+    if rotation:
+        why += f" as on call for *{mrkdwn(rotation, 80)}*"
+    where = f" · <{link}|open the warning>" if link else f" · in {mrkdwn(alert.channel, 80)}"
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=f":rotating_light: {_headline(alert)}")),
+        ContextBlock(elements=[MarkdownTextObject(text=why + where)]),
+        ActionsBlock(
+            block_id=f"{ids.ACTIONS_BLOCK_PREFIX}{alert.id}",
+            elements=[
+                ButtonElement(
+                    text="Acknowledge",
+                    action_id=ids.ACKNOWLEDGE,
+                    value=str(alert.id),
+                    style="primary",
+                ),
+                ButtonElement(text="Claim (I own it)", action_id=ids.CLAIM, value=str(alert.id)),
+            ],
+        ),
+    ]
+    text = mrkdwn(f"Paged: [{alert.level.name}] {alert.title}", 3000)
+    return text, [b.to_dict() for b in blocks]
+
+
+def approval_request(
+    alert: AlertView, *, seq: int, tier: int, reason: str, requested_by: str | None
+) -> tuple[str, list[dict[str, Any]]]:
+    who = mention(requested_by) if requested_by else "the escalation policy"
+    value = f"{alert.id}:{seq}"
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=f":raised_hand: {_headline(alert)}")),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"{who} asks to page *tier {tier + 1}*.\n>{mrkdwn(reason, 1000)}"
+            )
+        ),
+        ActionsBlock(
+            block_id=f"tocsin.approval.{alert.id}.{seq}",
+            elements=[
+                ButtonElement(text="Approve", action_id=ids.APPROVE, value=value, style="primary"),
+                ButtonElement(text="Deny…", action_id=ids.DENY, value=value, style="danger"),
+            ],
+        ),
+    ]
+    text = mrkdwn(f"Approval needed: page tier {tier + 1} for {alert.title}", 3000)
+    return text, [b.to_dict() for b in blocks]
+
+
+def approval_closed(
+    alert: AlertView, *, tier: int | None, outcome: str
+) -> tuple[str, list[dict[str, Any]]]:
+    tier_text = f"tier {tier + 1}" if tier is not None else "the next tier"
+    line = (
+        f":ballot_box_with_check: {_headline(alert)}\n"
+        f"Escalation to {tier_text}: *{mrkdwn(outcome, 500)}*"
+    )
+    blocks = [SectionBlock(text=MarkdownTextObject(text=line))]
+    return mrkdwn(f"Decided: {outcome}", 3000), [b.to_dict() for b in blocks]
+
+
+def reminder(alert: AlertView, *, deadline: datetime | None) -> str:
+    due = f" Resolve by {slack_date(deadline)}." if deadline else ""
+    return f":alarm_clock: Reminder: you have {_headline(alert)} (still {alert.status.value}).{due}"
+
+
+def reason_modal(
+    *, callback_id: str, metadata: str, title: str, label: str, submit: str
+) -> dict[str, Any]:
+    view = View(
+        type="modal",
+        callback_id=callback_id,
+        private_metadata=metadata,
+        title=PlainTextObject(text=plain(title, 24)),
+        submit=PlainTextObject(text=plain(submit, 24)),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            InputBlock(
+                block_id=ids.REASON_BLOCK,
+                label=PlainTextObject(text=plain(label, 2000)),
+                element=PlainTextInputElement(
+                    action_id=ids.REASON_ACTION, multiline=True, max_length=1000
+                ),
+            )
+        ],
+    )
+    return view.to_dict()

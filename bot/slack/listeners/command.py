@@ -1,0 +1,93 @@
+"""``/tocsin`` in Slack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack import ids
+from bot.slack.acting import Acting, number
+from bot.slack.blocks.escape import mrkdwn
+from bot.slack.blocks.noise_text import noise_footer
+from bot.slack.listeners import record_commands
+from bot.slack.listeners.commands import HELP, list_alerts, oncall_text, simulate_text
+from bot.slack.listeners.report_command import ReportCommand
+from bot.slack.listeners.silences import VERBS as SILENCE_VERBS
+from bot.slack.listeners.silences import SilenceListeners
+from escalation.events import EscalationRequested
+
+
+class CommandListener:
+    def __init__(self, acting: Acting, *, report: ReportCommand | None = None) -> None:
+        self._acting = acting
+        self._report = report
+        self._silences = SilenceListeners(acting)
+
+    def register(self, app: AsyncApp) -> None:
+        app.command(ids.SLASH_COMMAND)(self.command)
+        self._silences.register(app)
+
+    async def command(
+        self,
+        ack: AsyncAck,
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        await ack()
+        words = str(command.get("text", "")).split()
+        verb = words[0].lower() if words else "help"
+        user = str(command.get("user_id", ""))
+        acting = self._acting
+        if verb == "show":
+            text, blocks = await record_commands.show(acting.db, acting.rules, words[1:])
+            await respond(text=text, blocks=blocks, response_type="ephemeral")
+            return
+        if verb == "report" and self._report is not None:
+            await self._report(words[1:], user=user, respond=respond, client=client)
+            return
+        if verb in SILENCE_VERBS:
+            _, _, args = str(command.get("text", "")).strip().partition(" ")
+            key = f"command:{command.get('trigger_id')}"
+            text, blocks = await self._silences.command(verb, args, user, key)
+            await respond(text=text, blocks=blocks, response_type="ephemeral")
+            return
+        if verb == "followups":
+            text = await record_commands.follow_ups(
+                acting.db, words[1:], user=user, now=acting.clock()
+            )
+        elif verb == "list":
+            text = await list_alerts(acting.db, acting.rules.levels)
+            text += await noise_footer(acting.db, now=acting.clock())
+        elif verb == "oncall":
+            text = oncall_text(acting.directory, now=acting.clock(), only=words[1:])
+        elif verb == "escalate":
+            text = await self._escalate(words[1:], user, command)
+        elif verb == "policy" and words[1:2] == ["simulate"]:
+            if not (
+                acting.directory.has_role(user, "approver")
+                or acting.directory.has_role(user, "admin")
+            ):
+                text = "Only approvers and admins may simulate policies."
+            else:
+                text = simulate_text(acting.rules, acting.directory, words[2:], now=acting.clock())
+        elif verb == "help":
+            text = HELP
+        else:
+            text = f"Unknown command `{mrkdwn(verb, 40)}`.\n\n{HELP}"
+        await respond(text=text, response_type="ephemeral")
+
+    async def _escalate(self, args: list[str], user: str, command: dict[str, Any]) -> str:
+        alert_id = number(args[0].lstrip("#")) if args else None
+        if len(args) < 2 or alert_id is None:
+            return "Usage: `/tocsin escalate <alert id> <reason>`"
+        result = await self._acting.apply(
+            alert_id=alert_id,
+            user=user,
+            event=EscalationRequested(actor=user, reason=" ".join(args[1:])),
+            kind="escalation_requested",
+            request_key=f"command:{command.get('trigger_id')}",
+        )
+        return f"Alert #{alert_id}: {result.message}"

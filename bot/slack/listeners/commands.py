@@ -1,0 +1,94 @@
+"""Texts for ``/tocsin`` sub-commands (shared with the CLI where it fits)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from bot.policy.directory import PolicyDirectory
+from bot.policy.rules import Rules
+from bot.slack.blocks.escape import mrkdwn
+from escalation.model import LevelSpec, Status
+from escalation.oncall import next_shifts
+from escalation.simulate import format_offset, simulate
+from storage.db import Database
+from storage.tables import AlertRow
+
+HELP = """*Tocsin* — alert dispatch and escalation
+• `/tocsin list` — open alerts, most severe first
+• `/tocsin show <alert id>` — the warning and its whole timeline
+• `/tocsin followups [mine]` — open follow-ups, earliest due first
+• `/tocsin oncall [rotation]` — who is on call now and next
+• `/tocsin escalate <alert id> <reason>` — ask for the next tier now
+• `/tocsin silence <matchers> <duration> [starting <when>] <comment>` — mute matching \
+alerts, e.g. `service=db,env=~prod.* 2h upgrading`
+• `/tocsin silences` — silences in force or scheduled · `/tocsin unsilence <id>` — end one
+• `/tocsin policy simulate <policy> <level>` — who would be paged when (approvers)
+• `/tocsin report [7d|30d|YYYY-MM-DD..YYYY-MM-DD] [team] [in #channel]` — the review figures
+• `/tocsin help` — this help
+Alerts arrive by webhook; act on them with the buttons on each warning."""
+
+
+async def list_alerts(db: Database, levels: Mapping[int, LevelSpec]) -> str:
+    async with db.read() as session:
+        rows = (
+            await session.exec(
+                select(AlertRow)
+                .where(AlertRow.status != Status.RESOLVED.value)
+                .order_by(col(AlertRow.level), col(AlertRow.fired_at))
+                .limit(25)
+            )
+        ).all()
+    if not rows:
+        return ":white_check_mark: No open alerts."
+    lines = [f"*{len(rows)} open alert(s)*" + (" (first 25)" if len(rows) == 25 else "")]
+    for row in rows:
+        level = levels.get(row.level)
+        name = level.name if level else f"level {row.level}"
+        emoji = level.emoji if level else ""
+        owner = f" · owner <@{row.owner}>" if row.owner else ""
+        lines.append(
+            f"{emoji} #{row.id} *{mrkdwn(name, 40)}* {mrkdwn(row.title, 150)} "
+            f"— {row.status}{owner} · {row.channel}"
+        )
+    return "\n".join(lines)
+
+
+def oncall_text(directory: PolicyDirectory, *, now: datetime, only: Sequence[str]) -> str:
+    names = [n for n in directory.rotations if not only or n in only]
+    if not names:
+        return "No on-call rotations are configured." if not only else "No such rotation."
+    lines = []
+    for name in names:
+        current, following = next_shifts(directory.rotations[name], at=now, count=2)
+        cover = " (override)" if current.override else ""
+        lines.append(
+            f"*{mrkdwn(name, 80)}*: <@{current.user}>{cover} until "
+            f"<!date^{int(current.end.timestamp())}^{{date_short_pretty}} {{time}}|"
+            f"{current.end:%Y-%m-%d %H:%M} UTC>, then <@{following.user}>"
+        )
+    return "\n".join(lines)
+
+
+def simulate_lines(
+    rules: Rules, directory: PolicyDirectory, policy: str, level: int, *, now: datetime
+) -> list[str]:
+    steps = simulate(rules.policy_for(policy, level), start=now, directory=directory)
+    if not steps:
+        return ["Nobody is ever paged: the policy has no tiers."]
+    return [
+        f"{format_offset(s.offset):>8}  {s.rule:<26} {', '.join(s.paged) or '—'}" for s in steps
+    ]
+
+
+def simulate_text(
+    rules: Rules, directory: PolicyDirectory, args: Sequence[str], *, now: datetime
+) -> str:
+    if len(args) != 2 or args[0] not in rules.policies or args[1] not in ("1", "2", "3"):
+        known = ", ".join(sorted(rules.policies))
+        return f"Usage: `/tocsin policy simulate <policy> <1|2|3>` (policies: {known})"
+    lines = simulate_lines(rules, directory, args[0], int(args[1]), now=now)
+    header = f"If nobody acts on a level {args[1]} alert under *{mrkdwn(args[0], 80)}*:"
+    return header + "\n```\n" + "\n".join(lines) + "\n```"

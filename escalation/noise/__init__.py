@@ -1,0 +1,1 @@
+"""Noise rules: silences, grouping, flapping and storms."""

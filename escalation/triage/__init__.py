@@ -1,0 +1,3 @@
+"""What an alert event becomes: its level (grading, re-grading) and its route (matchers, time
+windows).
+"""

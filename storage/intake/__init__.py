@@ -1,0 +1,3 @@
+"""From inbox to alert: stored webhook bodies, processing them, noise at opening, re-grading,
+mirrors.
+"""

@@ -1,0 +1,180 @@
+"""Process one inbox body: dedup, grade, route, open or update alerts — one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import col
+
+from escalation.model import AlertEvent, RouteDecision, SourceStatus
+from escalation.policy import EscalationPolicy
+from escalation.record.recurrence import DEFAULT_KEY_LABELS, recurrence_key
+from escalation.state import AlertRefired, ResolvedAtSource, transition
+from escalation.triage.grading import GradingRule, Noise, grade
+from escalation.triage.routing import Route, route_all
+from storage.alerts import find_open, policy_of, state_of
+from storage.db import Database
+from storage.effects import persist_transition
+from storage.intake.inbox import DONE, InboxItem
+from storage.intake.mirrors import add_mirrors
+from storage.intake.noise_ingest import NO_NOISE_RULES, NoiseRules, open_new
+from storage.intake.regrading import regrade_open
+from storage.intake.source_updates import acknowledge_at_source, note_truncation, refresh_details
+from storage.noise.dropped import record_noise
+from storage.noise.group_store import after_resolved, shape_for_group
+from storage.noise.silences import current_silences
+from storage.tables import AlertEventRow, InboxRow
+
+Parser = Callable[[object], list[AlertEvent]]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestRules:
+    """What ingest needs from the policy file, in domain terms."""
+
+    parsers: Mapping[str, Parser]
+    grading: Sequence[GradingRule]
+    default_level: int
+    routes: Sequence[Route]
+    fallback: RouteDecision
+    policy_for: Callable[[str, int], EscalationPolicy]
+    """The escalation policy of a name at a level (the level's deadlines merged in)."""
+    key_labels: Sequence[str] = DEFAULT_KEY_LABELS
+    """With the alert's name, what makes two alerts the same problem ("last time")."""
+    noise: NoiseRules = NO_NOISE_RULES
+    """Grouping and flapping (silences come from the database)."""
+    level_names: Mapping[int, str] = field(default_factory=dict)
+    """Level numbers → the operator's names, for re-grading notices."""
+
+
+@dataclass(slots=True)
+class IngestOutcome:
+    opened: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    resolved: list[int] = field(default_factory=list)
+    ignored: int = 0
+    dropped: int = 0
+    """Metric events inside a noise band (counted in ``noise_drop``, not opened)."""
+    regraded: list[int] = field(default_factory=list)
+
+
+async def process(
+    db: Database, item: InboxItem, rules: IngestRules, *, now: datetime
+) -> IngestOutcome:
+    """Apply every event of one stored body, then mark the body done, atomically."""
+    events = rules.parsers[item.source_format](json.loads(item.body))
+    outcome = IngestOutcome()
+    async with db.write() as session:
+        silences = await current_silences(session, now=now)
+        for event in events:
+            existing = await find_open(session, event.fingerprint)
+            if event.status is SourceStatus.RESOLVED:
+                if existing is None:
+                    outcome.ignored += 1
+                    continue
+                before = state_of(existing)
+                tr = transition(before, ResolvedAtSource(), policy=policy_of(existing), now=now)
+                tr = await shape_for_group(session, existing, tr)
+                await persist_transition(
+                    session, existing, tr, kind="resolved", actor=None, now=now
+                )
+                await after_resolved(session, existing, before=before, now=now)
+                outcome.resolved.append(_id(existing.id))
+            elif event.status is SourceStatus.ACKNOWLEDGED:
+                if existing is None or not await acknowledge_at_source(session, existing, now=now):
+                    outcome.ignored += 1
+                    continue
+                outcome.updated.append(_id(existing.id))
+            elif existing is not None:
+                refresh_details(existing, event)
+                note_truncation(session, existing, event, now)
+                tr = transition(
+                    state_of(existing), AlertRefired(), policy=policy_of(existing), now=now
+                )
+                await persist_transition(session, existing, tr, kind="refired", actor=None, now=now)
+                outcome.updated.append(_id(existing.id))
+                if await regrade_open(
+                    session,
+                    existing,
+                    event,
+                    grading=rules.grading,
+                    default_level=rules.default_level,
+                    routes=rules.routes,
+                    fallback=rules.fallback,
+                    policy_for=rules.policy_for,
+                    level_names=rules.level_names,
+                    now=now,
+                ):
+                    outcome.regraded.append(_id(existing.id))
+            else:
+                level = grade(event, rules.grading, default_level=rules.default_level)
+                if isinstance(level, Noise):
+                    assert event.metric is not None  # only deviation bands find noise
+                    await record_noise(
+                        session, event, event.metric, level, integration=item.integration, now=now
+                    )
+                    outcome.dropped += 1
+                    continue
+                routing = route_all(
+                    event, level.level, rules.routes, fallback=rules.fallback, now=now
+                )
+                where = routing.primary
+                policy = rules.policy_for(where.policy, level.level)
+                row = await open_new(
+                    session,
+                    event,
+                    integration=item.integration,
+                    level=level.level,
+                    grade_reason=level.reason,
+                    where=where,
+                    policy=policy,
+                    silences=silences,
+                    noise=rules.noise,
+                    now=now,
+                )
+                row.recurrence_key = recurrence_key(event.title, event.labels, rules.key_labels)
+                session.add(row)
+                alert_id = _id(row.id)
+                route_name = (
+                    "the default route"
+                    if where.route_index is None
+                    else f"route {where.route_index + 1}"
+                )
+                session.add(
+                    AlertEventRow(
+                        alert_id=alert_id,
+                        at=now,
+                        kind="graded",
+                        rule="GRADE-1",
+                        summary=f"graded level {level.level} ({level.reason})",
+                    )
+                )
+                session.add(
+                    AlertEventRow(
+                        alert_id=alert_id,
+                        at=now,
+                        kind="routed",
+                        rule="ROUTE-1",
+                        summary=f"routed to {where.channel} (team {where.team}, "
+                        f"policy {where.policy}) by {route_name}",
+                    )
+                )
+                await add_mirrors(session, alert_id, routing.mirrors, now=now)
+                note_truncation(session, row, event, now)
+                outcome.opened.append(alert_id)
+            await session.flush()
+        await session.exec(
+            update(InboxRow)
+            .where(col(InboxRow.id) == item.id)
+            .values(status=DONE, processed_at=now, error=None)
+        )
+    return outcome
+
+
+def _id(value: int | None) -> int:
+    assert value is not None
+    return value

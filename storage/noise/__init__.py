@@ -1,0 +1,1 @@
+"""Noise control in the database: silences, groups, storms, metric alerts dropped as noise."""

@@ -1,0 +1,265 @@
+"""Storms in storage: opening and ending them, which alerts a storm rolled up, and the one
+page per person that stands for its alerts' pages (what Slack shows of a storm:
+storage.noise.storm_display).
+
+Folding a storm's outbox rows (its alerts' warnings, their updates and thread notes, their
+pages) and recording what they become happen in one transaction: a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from escalation.events import Acknowledged
+from escalation.model import Status
+from escalation.ports import Directory
+from escalation.state import IllegalTransition, transition
+from storage.actions import first_time
+from storage.alerts import policy_of, state_of
+from storage.db import Database
+from storage.effects import persist_transition
+from storage.outbox import DONE, FOLDED, PENDING, Claimed
+from storage.tables import AlertRow, OutboxRow, StormMemberRow, StormPageRow, StormRow
+
+OPEN, ENDED = "open", "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class StormRef:
+    id: int
+    channel: str
+    started_at: datetime
+
+
+async def open_storm(db: Database, channel: str, *, now: datetime) -> StormRef:
+    """The open storm of ``channel``, started now unless one is already open (another
+    replica may have opened it: the database keeps one open storm per channel)."""
+    found = await _open_of(db, channel)
+    if found is not None:
+        return found
+    try:
+        async with db.write() as session:
+            row = StormRow(channel=channel, status=OPEN, started_at=now)
+            session.add(row)
+            await session.flush()
+            assert row.id is not None
+            return StormRef(row.id, channel, now)
+    except IntegrityError:
+        found = await _open_of(db, channel)
+        assert found is not None
+        return found
+
+
+async def _open_of(db: Database, channel: str) -> StormRef | None:
+    async with db.read() as session:
+        row = (
+            await session.exec(
+                select(StormRow).where(StormRow.channel == channel, StormRow.status == OPEN)
+            )
+        ).first()
+    return None if row is None or row.id is None else StormRef(row.id, row.channel, row.started_at)
+
+
+async def open_storms(db: Database) -> list[StormRef]:
+    async with db.read() as session:
+        rows = (await session.exec(select(StormRow).where(StormRow.status == OPEN))).all()
+    return [StormRef(r.id, r.channel, r.started_at) for r in rows if r.id is not None]
+
+
+async def end_storm(db: Database, storm_id: int, *, now: datetime) -> None:
+    async with db.write() as session:
+        await session.exec(
+            update(StormRow)
+            .where(col(StormRow.id) == storm_id, col(StormRow.status) == OPEN)
+            .values(status=ENDED, ended_at=now, version=col(StormRow.version) + 1)
+        )
+
+
+async def storms_of(db: Database, alert_ids: Iterable[int]) -> dict[int, int]:
+    """Alert id → storm id, for those of ``alert_ids`` that a storm rolled up."""
+    ids = list(set(alert_ids))
+    if not ids:
+        return {}
+    async with db.read() as session:
+        rows = (
+            await (await session.connection()).execute(
+                sa_select(col(StormMemberRow.alert_id), col(StormMemberRow.storm_id)).where(
+                    col(StormMemberRow.alert_id).in_(ids)
+                )
+            )
+        ).all()
+    return {int(a): int(s) for a, s in rows}
+
+
+def alert_name(title: str, labels: Mapping[str, str]) -> str:
+    """What a storm counts alerts by: the alert name label, else the title."""
+    return (labels.get("alertname") or title)[:255]
+
+
+async def fold(
+    db: Database,
+    *,
+    joining: Sequence[tuple[Claimed, int]],
+    folded: Sequence[tuple[Claimed, int]],
+    now: datetime,
+) -> None:
+    """Roll outbox rows into storms, in one transaction.
+
+    ``joining``: warnings (``post_warning`` rows) whose alerts become members of the storm
+    instead of being posted. ``folded``: later rows of members — updates and thread notes
+    (shown by the summary's counts) and pages (one page per person per storm). Every row
+    given is marked done; the storms touched are marked changed.
+    """
+    if not joining and not folded:
+        return
+    touched: set[int] = set()
+    async with db.write() as session:
+        ids = [c.alert_id for c, _ in joining if c.alert_id is not None]
+        alerts = {}
+        if ids:
+            rows = await (await session.connection()).execute(
+                sa_select(
+                    col(AlertRow.id), col(AlertRow.level), col(AlertRow.title), col(AlertRow.labels)
+                ).where(col(AlertRow.id).in_(ids))
+            )
+            alerts = {int(r[0] or 0): (int(r[1]), alert_name(r[2], r[3] or {})) for r in rows}
+        members = []
+        for claimed, storm_id in joining:
+            if claimed.alert_id is None or claimed.alert_id not in alerts:
+                continue
+            level, name = alerts[claimed.alert_id]
+            members.append(
+                {
+                    "alert_id": claimed.alert_id,
+                    "storm_id": storm_id,
+                    "level": level,
+                    "name": name,
+                    "joined_at": now,
+                    "listed_ts": None,
+                }
+            )
+            touched.add(storm_id)
+        if members:
+            await (await session.connection()).execute(insert(StormMemberRow), members)
+        pages = [(c, s) for c, s in folded if c.kind in ("page_dm", "page_channel")]
+        standing = await _add_pages(session, pages) if pages else set()
+        touched.update(s for _, s in folded)
+        if touched:
+            await session.exec(
+                update(StormRow)
+                .where(col(StormRow.id).in_(touched))
+                .values(version=col(StormRow.version) + 1)
+            )
+        rolled = {c.id for c, _ in pages} - standing
+        for status, ids in (
+            (DONE, [c.id for c, _ in (*joining, *folded) if c.id not in rolled]),
+            (FOLDED, sorted(rolled)),
+        ):
+            if ids:
+                await session.exec(
+                    update(OutboxRow)
+                    .where(col(OutboxRow.id).in_(ids), col(OutboxRow.status) == PENDING)
+                    .values(status=status, done_at=now, last_error=None)
+                )
+
+
+async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]) -> set[int]:
+    """Fold page rows into the storm pages of their targets; returns the ids of the rows that
+    start a storm page's message (a target's first page of the storm, or its first at a
+    higher tier once a message was sent): they stand for the page the person receives."""
+    ids = {c.alert_id for c, _ in pages if c.alert_id is not None}
+    levels = {}
+    if ids:
+        rows = await (await session.connection()).execute(
+            sa_select(col(StormMemberRow.alert_id), col(StormMemberRow.level)).where(
+                col(StormMemberRow.alert_id).in_(ids)
+            )
+        )
+        levels = {int(a): int(level) for a, level in rows}
+    standing: set[int] = set()
+    grouped: dict[tuple[int, str], list[Claimed]] = {}
+    for claimed, storm_id in pages:
+        target = str(claimed.payload.get("user") or claimed.payload.get("channel") or "")
+        if target:
+            grouped.setdefault((storm_id, target), []).append(claimed)
+    for (storm_id, target), items in grouped.items():
+        row = (
+            await session.exec(
+                select(StormPageRow).where(
+                    StormPageRow.storm_id == storm_id, StormPageRow.target == target
+                )
+            )
+        ).first()
+        if row is None:
+            row = StormPageRow(storm_id=storm_id, target=target, version=0)
+            standing.add(items[0].id)
+        row.pages += len(items)
+        row.top_level = min([row.top_level, *(levels.get(c.alert_id or 0, 3) for c in items)])
+        last = items[-1].payload
+        tier = int(last.get("tier", 0))
+        if tier > row.tier and row.ts is not None:
+            # paged at a higher tier: a new message, not an edit
+            row.channel_id = row.ts = row.posting_at = None
+            standing.add(items[-1].id)
+        if tier >= row.tier:
+            row.tier, row.rule = tier, str(last.get("rule", ""))[:32]
+        row.version += 1
+        session.add(row)
+    return standing
+
+
+async def acknowledge_members(
+    db: Database,
+    storm_id: int,
+    *,
+    actor: str,
+    request_key: str,
+    now: datetime,
+    directory: Directory | None = None,
+    chunk: int = 200,
+) -> int | None:
+    """``actor`` acknowledges every firing alert of the storm (each one a labelled transition
+    in its own timeline, a few hundred per transaction); returns how many. ``None`` when the
+    request was handled before (a retry)."""
+    if not await first_time(db, key=request_key, now=now):
+        return None
+    done, after = 0, 0
+    while True:
+        query = (
+            select(AlertRow)
+            .join(StormMemberRow, col(StormMemberRow.alert_id) == col(AlertRow.id))
+            .where(
+                col(StormMemberRow.storm_id) == storm_id,
+                col(AlertRow.status) == Status.FIRING.value,
+                col(AlertRow.id) > after,
+            )
+            .order_by(col(AlertRow.id))
+            .limit(chunk)
+        )
+        if not db.is_sqlite:
+            query = query.with_for_update(of=AlertRow, skip_locked=True)
+        async with db.write() as session:
+            rows = (await session.exec(query)).all()
+            for row in rows:
+                assert row.id is not None
+                after = row.id
+                try:
+                    tr = transition(
+                        state_of(row), Acknowledged(actor), policy=policy_of(row), now=now
+                    )
+                except IllegalTransition:
+                    continue
+                await persist_transition(
+                    session, row, tr, kind="acknowledged", actor=actor, now=now, directory=directory
+                )
+                done += 1
+        if len(rows) < chunk:
+            return done

@@ -1,0 +1,1 @@
+"""The record in the database: notes, follow-ups, approval messages."""

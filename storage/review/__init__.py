@@ -1,0 +1,1 @@
+"""The review's facts read from the database, exports and digests."""

@@ -1,0 +1,1 @@
+"""Keeping the database healthy: WAL checkpoints, start-up recovery, retention, figures."""
