@@ -12,7 +12,7 @@ from bot.slack.blocks.render_noise import group_list_text, silences_blocks
 from escalation.model import Flapping, GroupMember, GroupSummary, Status
 from escalation.noise.label_matchers import parse_matchers
 from escalation.noise.silences import Silence
-from tests.unit.bot.slack.test_render import FIRING, RESOLVED_AT_SOURCE
+from tests.unit.bot.slack.blocks.test_render import FIRING, RESOLVED_AT_SOURCE
 
 UNTIL = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from bot.slack import ids
 from bot.slack.blocks.render_record import MAX_SHOW_BLOCKS, safe_line, show_blocks, thread_message
 from bot.slack.resolve_form import ResolveForm, read_resolve_form
 from storage.timeline import TimelineEntry
-from tests.unit.bot.slack.test_render import FIRING
+from tests.unit.bot.slack.blocks.test_render import FIRING
 
 NOW = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
 CAUSES = ("capacity", "unknown")
