@@ -30,8 +30,9 @@ WORKDIR /data
 # TOCSIN_CONFIG=/config/policy.yaml (without it the shipped example is used).
 VOLUME ["/data", "/config"]
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["python", "-c", "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2).status != 200)"]
+# `tocsin healthcheck` asks /healthz on the port the service was given (TOCSIN_PORT).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["tocsin", "healthcheck"]
 # Migrations: `tocsin serve` applies them at start (TOCSIN_MIGRATE_ON_START=true); with
 # several replicas run `tocsin db upgrade` once instead (see compose.yaml).
 CMD ["tocsin", "serve"]

@@ -31,7 +31,57 @@ def config_reference() -> None:
     print(policy_reference(), end="")
 
 
+@config_app.command("environment")
+def config_environment() -> None:
+    """Print the environment variables (Markdown), generated from the settings model."""
+    from config.reference import environment_reference
+
+    print(environment_reference(), end="")
+
+
 console = Console(stderr=True, soft_wrap=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from bot.runtime.version import tocsin_version
+
+        print(f"tocsin {tocsin_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Tocsin: alert dispatch and escalation for Slack."""
+
+
+@app.command()
+def healthcheck(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 2.0,
+) -> None:
+    """Ask the running service's /healthz (at TOCSIN_HOST/TOCSIN_PORT); exit 0 when healthy.
+
+    The Docker HEALTHCHECK: it follows the port the service was given."""
+    import httpx
+
+    settings = _settings()
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{settings.port}/healthz"
+    try:
+        status = httpx.get(url, timeout=timeout).status_code
+    except httpx.HTTPError as exc:
+        console.print(f"[red]{url}: {exc.__class__.__name__}[/red]")
+        raise typer.Exit(1) from exc
+    if status != 200:
+        console.print(f"[red]{url}: HTTP {status}[/red]")
+        raise typer.Exit(1)
 
 
 def _settings() -> Settings:
@@ -51,7 +101,9 @@ def serve() -> None:
     from bot.runtime.logging_setup import configure_logging
 
     settings = _settings()
-    configure_logging(fmt=settings.log_format, level=settings.log_level)
+    configure_logging(
+        fmt=settings.log_format, level=settings.log_level, access_log=settings.access_log
+    )
     try:
         service = build_service(settings)
     except PolicyError as exc:
@@ -65,7 +117,7 @@ def serve() -> None:
         host=settings.host,
         port=settings.port,
         log_config=None,
-        access_log=False,
+        access_log=settings.access_log,
         timeout_graceful_shutdown=5,  # + up to 3 s for the workers: out within 10 s
     )
     uvicorn.Server(config).run()

@@ -136,3 +136,25 @@ def policy_reference() -> str:
             parts.append(f"| `{key}` | {kind} | {_default(info)} | {meaning} |")
         parts.append("")
     return "\n".join(parts).rstrip() + "\n"
+
+
+def environment_reference() -> str:
+    """The environment variables, as a Markdown table generated from :class:`Settings`."""
+    from config.settings import EXAMPLE_POLICY, Settings
+
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        default = info.default
+        if default is None:
+            shown = "unset"
+        elif default == EXAMPLE_POLICY:
+            shown = "`config/example.yaml`"
+        elif isinstance(default, bool):
+            shown = f"`{str(default).lower()}`"
+        elif isinstance(default, float):
+            shown = f"`{default:g}`"
+        else:
+            shown = f"`{default}`"
+        meaning = " ".join((info.description or "").split())
+        rows.append(f"| `{info.alias or name.upper()}` | {shown} | {meaning} |")
+    return "\n".join(rows) + "\n"

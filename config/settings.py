@@ -29,40 +29,79 @@ DEV_WEBHOOK_TOKEN = "dev-token"  # noqa: S105 - used only while the sandbox runs
 class Settings(BaseSettings):
     """Every knob of Tocsin. Names are the environment variables (case-insensitive)."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        extra="ignore",
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+        env_ignore_empty=True,  # NAME= (as compose passes an unset variable) means the default
+    )
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    """The bot token (`xoxb-…`). Unset: the local Slack sandbox runs instead of Slack."""
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    """Verifies requests from Slack; required with a bot token (unless Socket Mode only)."""
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    """App-level token (`xapp-…`): connect over Socket Mode, no public URL needed."""
     slack_api_url: str = Field(default=DEFAULT_SLACK_API_URL, alias="TOCSIN_SLACK_API_URL")
+    """Slack Web API base URL."""
     database_url: str = Field(default="sqlite:///data/tocsin.db", alias="TOCSIN_DATABASE_URL")
+    """`sqlite:///path` or `postgresql://user@host/db`; the async driver is picked for you."""
     config_path: Path = Field(default=EXAMPLE_POLICY, alias="TOCSIN_CONFIG")
+    """The policy file (default: the shipped `config/example.yaml`)."""
     host: str = Field(default="127.0.0.1", alias="TOCSIN_HOST")
+    """Address to listen on."""
     port: int = Field(default=8080, ge=0, le=65535, alias="TOCSIN_PORT")
+    """Port to listen on."""
     public_url: str | None = Field(default=None, alias="TOCSIN_PUBLIC_URL")
+    """How this instance is reached, for links and the sandbox (default: `http://HOST:PORT`)."""
     webhook_token: SecretStr | None = Field(default=None, alias="TOCSIN_WEBHOOK_TOKEN")
+    """The token the shipped policy file gives its integrations (`dev-token` while the sandbox
+    runs)."""
     max_body_bytes: int = Field(default=1024 * 1024, gt=0, alias="TOCSIN_MAX_BODY_BYTES")
+    """Largest webhook body accepted."""
     log_format: Literal["auto", "console", "json"] = Field(
         default="auto", alias="TOCSIN_LOG_FORMAT"
     )
+    """`console`, `json`, or `auto` (console on a terminal). With JSON every line is JSON,
+    libraries' lines included."""
     log_level: str = Field(default="INFO", alias="TOCSIN_LOG_LEVEL")
+    """Log level (`DEBUG`, `INFO`, `WARNING`, …)."""
+    access_log: bool = Field(default=False, alias="TOCSIN_ACCESS_LOG")
+    """Log one line per HTTP request (`http_request`: client, method, path, status)."""
     outbox_poll_seconds: float = Field(default=1.0, gt=0, alias="TOCSIN_OUTBOX_POLL_SECONDS")
+    """Safety interval of the outbox sender (it is also woken at once)."""
     inbox_poll_seconds: float = Field(default=1.0, gt=0, alias="TOCSIN_INBOX_POLL_SECONDS")
+    """Safety interval of the inbox worker (it is also woken at once)."""
     migrate_on_start: bool = Field(default=True, alias="TOCSIN_MIGRATE_ON_START")
+    """Apply database migrations when `tocsin serve` starts; with several replicas set `false`
+    and run `tocsin db upgrade` once."""
     escalation_tick_seconds: float = Field(
         default=5.0, gt=0, alias="TOCSIN_ESCALATION_TICK_SECONDS"
     )
+    """Safety interval of the escalation timer (it also wakes at the earliest due time)."""
     slack_channel_rate: float = Field(default=1.0, gt=0, alias="TOCSIN_SLACK_CHANNEL_RATE")
+    """Slack writes per second per channel or DM (see Storm control)."""
     slack_channel_burst: int = Field(default=3, ge=1, alias="TOCSIN_SLACK_CHANNEL_BURST")
+    """Slack writes in a burst per channel or DM."""
 
     inbox_retention_days: int = Field(default=30, ge=0, alias="TOCSIN_INBOX_RETENTION_DAYS")
-    """Processed webhook bodies older than this are deleted from the inbox (0: keep them)."""
+    """Processed webhook bodies older than this are deleted (hourly, in batches of 1,000, logged
+    as `inbox_pruned`); `0` keeps them forever. Pending and failed bodies are kept; alerts,
+    timelines, resolutions and follow-ups are never pruned."""
     review_token: SecretStr | None = Field(default=None, alias="TOCSIN_REVIEW_TOKEN")
+    """The reviewers' token: the review page's sign-in, and `Authorization: Bearer` for
+    `/api/reports`. Unset: both are disabled."""
     review_session_hours: float = Field(default=12.0, gt=0, alias="TOCSIN_REVIEW_SESSION_HOURS")
+    """How long a review page sign-in lasts."""
 
     claim_lease_seconds: float = Field(default=60.0, ge=5, alias="TOCSIN_CLAIM_LEASE_SECONDS")
+    """How long a replica's claim on an inbox body or outbox row lasts before another may take it
+    over; at least 3 x the Slack timeout + 10 s (checked at start)."""
     slack_timeout_seconds: float = Field(default=15.0, gt=0, alias="TOCSIN_SLACK_TIMEOUT_SECONDS")
+    """How long one Slack call may take before it counts as failed (its outcome then unknown)."""
     fault_point: FaultPoint | None = Field(default=None, alias="TOCSIN_FAULT_POINT")
+    """**Tests only**: the process SIGKILLs itself at this point (`escalation_before_commit`,
+    `escalation_after_commit`, `outbox_after_claim`, `slack_after_post`)."""
 
     _socket_only_secret: str | None = PrivateAttr(default=None)
 

@@ -1,4 +1,10 @@
-"""structlog: readable in a terminal, JSON in production (or as TOCSIN_LOG_FORMAT says)."""
+"""structlog: readable in a terminal, JSON in production (or as TOCSIN_LOG_FORMAT says).
+
+Tocsin's own lines go straight through structlog. Every other library's lines (uvicorn,
+APScheduler, slack_sdk, SQLAlchemy, alembic, …) come through the standard library's logging
+and are rendered by the same processors (structlog's ``ProcessorFormatter``): with JSON on,
+every line on stderr is one JSON object.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import Any
 
 import orjson
 import structlog
+from structlog.typing import EventDict, WrappedLogger
 
 
 def _dumps(value: Any, **kwargs: Any) -> str:
@@ -31,8 +38,30 @@ NOISY_LOGGERS = (
 )
 """Libraries whose INFO lines are routine: shown from WARNING up (or at TOCSIN_LOG_LEVEL)."""
 
+ACCESS_LOGGER = "uvicorn.access"
 
-def configure_logging(*, fmt: str, level: str) -> None:
+
+def _library_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """A library's line names its logger; uvicorn's access line becomes fields."""
+    record = event_dict.get("_record")
+    if not isinstance(record, logging.LogRecord):
+        return event_dict
+    event_dict["logger"] = record.name
+    args = event_dict.pop("positional_args", None)
+    if record.name == ACCESS_LOGGER and isinstance(args, tuple) and len(args) == 5:
+        client, method, path, http_version, status = args
+        event_dict.update(
+            event="http_request",
+            client=client,
+            method=method,
+            path=path,
+            http_version=http_version,
+            status=status,
+        )
+    return event_dict
+
+
+def configure_logging(*, fmt: str, level: str, access_log: bool = False) -> None:
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(serializer=_dumps)
@@ -40,15 +69,37 @@ def configure_logging(*, fmt: str, level: str) -> None:
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
-    logging.basicConfig(stream=sys.stderr, level=numeric, format="%(message)s", force=True)
+    shared: list[structlog.types.Processor] = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, _library_fields],
+            pass_foreign_args=True,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    logging.basicConfig(level=numeric, handlers=[handler], force=True)
+    for name in ("uvicorn", "uvicorn.error", ACCESS_LOGGER):  # as uvicorn's own config leaves them
+        library = logging.getLogger(name)
+        library.handlers.clear()
+        library.propagate = True
+        library.disabled = False
     # apscheduler logs two lines per timer wake-up (every few seconds) at INFO
     for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+    if access_log:
+        logging.getLogger(ACCESS_LOGGER).setLevel(logging.INFO)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *shared,
             structlog.processors.format_exc_info,
             renderer,
         ],

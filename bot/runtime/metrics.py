@@ -10,11 +10,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.runtime.version import build_labels
 from storage.db import Database
 from storage.upkeep.stats import database_figures
 
@@ -25,6 +36,14 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
+        # The standard process_* (CPU, memory, open files) and python_* (version, GC) figures,
+        # on this service's own registry.
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)
+        Info("tocsin_build", "Which Tocsin runs: its version and Python's", registry=r).info(
+            build_labels()
+        )
         self.webhooks = Counter(
             "tocsin_webhooks_received",
             "Webhook requests by integration and outcome",

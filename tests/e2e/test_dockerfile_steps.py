@@ -102,9 +102,12 @@ def test_dockerfile_install_and_start_commands_work_in_a_fresh_venv(tmp_path: Pa
                 pass
             assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
             time.sleep(0.2)
-        check = json_command(text, "HEALTHCHECK").copy()
-        check[-1] = check[-1].replace("8080", str(port))
+        # the service runs on a port of its own (not the image's 8080): the check follows it
+        check = json_command(text, "HEALTHCHECK")
         assert subprocess.run(check, env=env, timeout=30).returncode == 0
+        server.terminate()
+        server.wait(timeout=15)
+        assert subprocess.run(check, env=env, timeout=30).returncode != 0
     finally:
         server.terminate()
         server.wait(timeout=15)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import platform
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlmodel import select
 from typer.testing import CliRunner, Result
 
 from bot.cli import app as cli
+from bot.runtime.version import tocsin_version
 from bot.sandbox.signing import sign_request
 from storage.tables import InboxRow
 from tests.support.databases import database
@@ -151,3 +153,12 @@ async def test_send_test_posts_a_sample_of_each_format_that_is_accepted(tocsin: 
     titles = " ".join(m.text for m in messages)
     assert "Alertmanager format" in titles
     assert "generic format" in titles
+
+
+async def test_metrics_say_which_tocsin_runs_and_how_the_process_fares(tocsin: Harness) -> None:
+    text = (await tocsin.http.get(f"{tocsin.base_url}/metrics")).text
+    build = f'python="{platform.python_version()}",version="{tocsin_version()}"'
+    assert f"tocsin_build_info{{{build}}} 1.0" in text
+    assert tocsin_version() != "unknown"
+    for figure in ("process_resident_memory_bytes", "process_cpu_seconds_total", "python_info"):
+        assert f"\n{figure}" in text, figure

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.runtime.version import tocsin_version
 
 runner = CliRunner()
 
@@ -67,3 +68,10 @@ def test_help_lists_the_commands() -> None:
     assert result.exit_code == 0
     for command in ("serve", "check-config", "db"):
         assert command in result.output
+
+
+def test_version_prints_the_installed_version() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"tocsin {tocsin_version()}"
+    assert tocsin_version() != "unknown"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from config.policy import PolicyFile
-from config.reference import SECTIONS, policy_reference
+from config.reference import SECTIONS, environment_reference, policy_reference
+from config.settings import Settings
 
 README = Path(__file__).parents[3] / "README.md"
 START, END = "<!-- policy-reference:start -->\n", "<!-- policy-reference:end -->"
@@ -27,3 +28,16 @@ def test_every_top_level_key_is_in_the_reference() -> None:
     reference = policy_reference()
     for name in PolicyFile.model_fields:
         assert f"| `{name}` |" in reference
+
+
+def test_readme_carries_the_generated_environment_reference() -> None:
+    text = README.read_text(encoding="utf-8")
+    start, end = "<!-- environment-reference:start -->\n", "<!-- environment-reference:end -->"
+    copy = text[text.index(start) + len(start) : text.index(end)]
+    assert copy == environment_reference(), "run `tocsin config environment`, paste it in README"
+
+
+def test_every_setting_is_documented() -> None:
+    for name, info in Settings.model_fields.items():
+        assert info.description, f"Settings.{name} has no docstring"
+        assert f"| `{info.alias}` |" in environment_reference()

@@ -32,3 +32,55 @@ def test_the_timer_library_logs_only_warnings_at_info_level() -> None:
     assert logging.getLogger("apscheduler.scheduler").getEffectiveLevel() == logging.WARNING
     configure_logging(fmt="json", level="debug")
     assert logging.getLogger("apscheduler").getEffectiveLevel() == logging.WARNING
+
+
+def _last_json_line(capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
+    line: dict[str, object] = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    return line
+
+
+def test_a_library_line_is_json_with_its_logger_and_level(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(fmt="json", level="info")
+    logging.getLogger("uvicorn.error").warning("Invalid HTTP request received: %s", "x")
+    line = _last_json_line(capsys)
+    assert line["event"] == "Invalid HTTP request received: x"
+    assert (line["logger"], line["level"]) == ("uvicorn.error", "warning")
+    assert "timestamp" in line
+
+
+def test_a_library_exception_is_one_json_line_with_its_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(fmt="json", level="info")
+    try:
+        raise ValueError("deep")
+    except ValueError:
+        logging.getLogger("sqlalchemy.pool").exception("connection failed")
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    line = json.loads(lines[0])
+    assert line["event"] == "connection failed"
+    assert "ValueError: deep" in line["exception"]
+
+
+def _access_line() -> None:
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "POST", "/webhooks/am", "1.1", 202
+    )
+
+
+def test_the_access_log_is_off_unless_switched_on(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(fmt="json", level="info")
+    _access_line()
+    assert capsys.readouterr().err == ""
+
+
+def test_the_access_log_when_on_is_json_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(fmt="json", level="info", access_log=True)
+    _access_line()
+    line = _last_json_line(capsys)
+    assert line["event"] == "http_request"
+    assert (line["method"], line["path"], line["status"]) == ("POST", "/webhooks/am", 202)
+    assert line["client"] == "127.0.0.1:5000"
