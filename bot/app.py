@@ -28,6 +28,7 @@ from bot.delivery.outbox_sender import OutboxSender
 from bot.delivery.posting import Poster
 from bot.delivery.slack_health import HealthReportingWebClient, SlackHealth
 from bot.delivery.storm_control import StormControl, storm_rules
+from bot.http.api_browser import add_api_browser
 from bot.http.openapi import READY_RESPONSES, document
 from bot.http.rate_limit import RateLimiter
 from bot.http.request_id import RequestIdMiddleware
@@ -40,6 +41,7 @@ from bot.runtime.clock import Clock, system_clock
 from bot.runtime.faults import FaultPoints, FaultyWebClient
 from bot.runtime.heap import freeze_startup_objects
 from bot.runtime.metrics import CountingWebClient, Metrics
+from bot.runtime.version import tocsin_version
 from bot.runtime.wakeup import Fanout, Wakeup
 from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.slack.acting import Acting
@@ -321,10 +323,13 @@ def build_http_app(
     app = FastAPI(
         title="Tocsin",
         summary="Alert dispatch and escalation for Slack",
-        version="0.1.0",
+        version=tocsin_version(),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     document(app)
+    add_api_browser(app, title="Tocsin")
     webhooks = webhook_router(
         rules=service.rules,
         inbox=inbox,
