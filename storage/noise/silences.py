@@ -183,7 +183,7 @@ async def run_due(db: Database, *, now: datetime) -> int:
     return done
 
 
-def _anything_due(now: datetime) -> Select[tuple[bool]]:
+def _anything_due(now: datetime) -> Select[bool]:
     """Whether :func:`run_due` has anything to do at ``now``: a scheduled silence to start,
     or a silenced alert to release (the conditions of its two queries)."""
     silence, alert = _SILENCE_TABLE, _ALERT_TABLE
