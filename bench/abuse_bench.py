@@ -71,15 +71,15 @@ async def refusals(tocsin: Harness, each: int) -> dict[str, float]:
             headers = {**AUTH, "Content-Type": content_type}
             await http.post(f"{base}/webhooks/quiet", content=body, headers=headers)
         now = int(time.time())
-        for secret, at, body in (
+        for secret, at, form in (
             ("forged", now, "payload=%7B%7D"),
             (SIGNING_SECRET, now - 600, "payload=%7B%7D"),
             (SIGNING_SECRET, now, "payload=" + "a" * (2 << 20)),
             (SIGNING_SECRET, now, "payload=%5B1%5D"),
         ):
-            headers = sign_request(signing_secret=secret, body=body, timestamp=at)
+            headers = sign_request(signing_secret=secret, body=form, timestamp=at)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-            await http.post(f"{base}/slack/events", content=body, headers=headers)
+            await http.post(f"{base}/slack/events", content=form, headers=headers)
     text = (await http.get(f"{base}/metrics")).text
     found = re.findall(r'^tocsin_requests_refused_total\{reason="([^"]+)"\} (\S+)$', text, re.M)
     return {reason: float(count) for reason, count in found}

@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -312,7 +312,7 @@ def verdicts(figures: dict[str, Any]) -> dict[str, bool]:
 def print_table(results: list[dict[str, Any]]) -> None:
     print()
     print(f"{'figure':44} " + " ".join(f"{r['db']:>22}" for r in results) + "  target")
-    rows = [
+    rows: list[tuple[str, Callable[[dict[str, Any]], str], str]] = [
         (
             "single-alert webhooks: alerts/s",
             lambda r: f"{r['single']['alerts_per_s']:,.0f}",

@@ -27,7 +27,7 @@ from bench.seed import POLICIES, _template, settle, temporary_database
 from escalation.model import Status
 from storage.alerts import last_resolution, recent_firings
 from storage.db import Database
-from storage.tables import AlertRow
+from storage.tables import AlertRow, table_of
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
 HOT_PROBLEMS = 5
@@ -54,7 +54,7 @@ def plan(alerts: int, rng: random.Random) -> list[tuple[str, str, datetime]]:
 async def seed(db: Database, rows: list[tuple[str, str, datetime]], batch: int = 10_000) -> None:
     base = dict(_template(0, POLICIES[(0, True)]))
     base.update(status=Status.RESOLVED.value, next_action_at=None, escalating=False)
-    table = AlertRow.__table__  # type: ignore[attr-defined]
+    table = table_of(AlertRow)
     for start in range(0, len(rows), batch):
         chunk = []
         for offset, (fingerprint, key, fired) in enumerate(rows[start : start + batch]):

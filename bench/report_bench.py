@@ -51,7 +51,7 @@ from escalation.policy import NO_POLICY
 from escalation.state import open_alert
 from storage.alerts import new_row
 from storage.db import Database
-from storage.tables import AlertEventRow, AlertRow, OutboxRow
+from storage.tables import AlertEventRow, AlertRow, OutboxRow, table_of
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEAMS = 40
@@ -80,7 +80,7 @@ def _template() -> dict[str, Any]:
     tr = open_alert(fired_at=now, policy=NO_POLICY, now=now)
     row = new_row(event, tr.state, integration="prometheus", level=2, grade_reason="bench",
                   team="team-0", channel="#alerts-0", policy=NO_POLICY)  # fmt: skip
-    columns = [c.key for c in AlertRow.__table__.columns]  # type: ignore[attr-defined]
+    columns = [c.key for c in table_of(AlertRow).columns]
     return {name: getattr(row, name) for name in columns if name != "id"}
 
 
@@ -156,9 +156,9 @@ async def seed(url: str, *, alerts: int, days: int, now: datetime) -> None:
             a, e, o = _rows(first, count, total=alerts, start=start, span=span, rng=rng)
             async with db.write() as session:
                 conn = await session.connection()
-                await conn.execute(AlertRow.__table__.insert(), a)  # type: ignore[attr-defined]
-                await conn.execute(AlertEventRow.__table__.insert(), e)  # type: ignore[attr-defined]
-                await conn.execute(OutboxRow.__table__.insert(), o)  # type: ignore[attr-defined]
+                await conn.execute(table_of(AlertRow).insert(), a)
+                await conn.execute(table_of(AlertEventRow).insert(), e)
+                await conn.execute(table_of(OutboxRow).insert(), o)
             if (first // BATCH) % 20 == 0:
                 say(f"seeded {first + count - 1:,} alerts")
         if not db.is_sqlite:

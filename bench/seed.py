@@ -28,7 +28,7 @@ from escalation.policy import EscalationPolicy, Target, TargetKind, Tier
 from escalation.state import open_alert
 from storage.alerts import new_row
 from storage.db import Database
-from storage.tables import AlertEventRow, AlertRow, OutboxRow
+from storage.tables import AlertEventRow, AlertRow, OutboxRow, table_of
 
 TEAMS = 40
 USERS_PER_TEAM = 6
@@ -103,7 +103,7 @@ def _event(alert_id: int, team: int, started: datetime) -> AlertEvent:
     )
 
 
-_ALERT_COLUMNS = [c.key for c in AlertRow.__table__.columns]  # type: ignore[attr-defined]
+_ALERT_COLUMNS = [c.key for c in table_of(AlertRow).columns]
 _STATE_FIELDS = [f.name for f in fields(AlertState)]
 CHECK_EVERY = 997
 """One alert in this many is also built with ``new_row`` itself and compared field by field."""
@@ -235,9 +235,9 @@ async def insert(
             outbox.append(o)
         async with db.write() as session:
             conn = await session.connection()
-            await conn.execute(AlertRow.__table__.insert(), alerts)  # type: ignore[attr-defined]
-            await conn.execute(AlertEventRow.__table__.insert(), timeline)  # type: ignore[attr-defined]
-            await conn.execute(OutboxRow.__table__.insert(), outbox)  # type: ignore[attr-defined]
+            await conn.execute(table_of(AlertRow).insert(), alerts)
+            await conn.execute(table_of(AlertEventRow).insert(), timeline)
+            await conn.execute(table_of(OutboxRow).insert(), outbox)
         done += len(chunk)
         chunk.clear()
         if progress is not None:
@@ -258,7 +258,7 @@ async def fix_sequences(db: Database) -> None:
         return
     async with db.write() as session:
         conn = await session.connection()
-        top = (await conn.execute(select(func.max(AlertRow.id)))).scalar_one()  # type: ignore[arg-type]
+        top = (await conn.execute(select(func.max(AlertRow.id)))).scalar_one()
         await conn.exec_driver_sql(f"SELECT setval('alert_id_seq', {int(top or 1)})")
 
 

@@ -139,10 +139,14 @@ async def profile(args: argparse.Namespace) -> int:
             await insert(db, plans)
             await fix_sequences(db)
             await settle(db)
+
+            def clock(at: datetime = now) -> datetime:
+                return at
+
             engine = EscalationEngine(
                 db=db,
                 directory=NoRotations(),
-                clock=lambda now=now: now,
+                clock=clock,
                 wakeup=Wakeup(),
                 on_stepped=Wakeup(),
                 batch=args.batch,

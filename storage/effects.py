@@ -33,7 +33,7 @@ from escalation.timeline import shown_in_thread, timeline_kind
 from storage.alerts import apply_state
 from storage.batch import insert_many, update_many
 from storage.outbox import enqueue, outbox_values
-from storage.tables import AlertEventRow, AlertRow, OutboxRow, ResolutionRow
+from storage.tables import AlertEventRow, AlertRow, OutboxRow, ResolutionRow, table_of
 from storage.timeline import THREAD_DELAY, THREAD_LINES, line_values, thread_payload
 
 
@@ -183,10 +183,10 @@ def _write_once(
     return found
 
 
-_ALERT_TABLE: Table = AlertRow.__table__  # type: ignore[attr-defined]
-_EVENT_TABLE: Table = AlertEventRow.__table__  # type: ignore[attr-defined]
-_RESOLUTION_TABLE: Table = ResolutionRow.__table__  # type: ignore[attr-defined]
-_OUTBOX_TABLE: Table = OutboxRow.__table__  # type: ignore[attr-defined]
+_ALERT_TABLE: Table = table_of(AlertRow)
+_EVENT_TABLE: Table = table_of(AlertEventRow)
+_RESOLUTION_TABLE: Table = table_of(ResolutionRow)
+_OUTBOX_TABLE: Table = table_of(OutboxRow)
 _STATE_FIELDS = tuple(f.name for f in fields(AlertState))
 _state_values = operator.attrgetter(*_STATE_FIELDS)
 _by_id = operator.itemgetter("id")

@@ -26,7 +26,7 @@ from escalation.state import transition
 from storage.batch import Reader
 from storage.db import Database
 from storage.effects import Stepped, persist_transitions
-from storage.tables import AlertRow, SilenceRow
+from storage.tables import AlertRow, SilenceRow, table_of
 
 
 async def step_due(
@@ -76,8 +76,8 @@ async def step_due(
     return len(steps)
 
 
-_ALERT_TABLE: Table = AlertRow.__table__  # type: ignore[attr-defined]
-_SILENCE_TABLE: Table = SilenceRow.__table__  # type: ignore[attr-defined]
+_ALERT_TABLE: Table = table_of(AlertRow)
+_SILENCE_TABLE: Table = table_of(SilenceRow)
 _STATE_FIELDS = tuple(f.name for f in fields(AlertState))
 _KEY_FIELDS = ("id", "version", "fingerprint", "level", "team")
 _CLAIM = Reader(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, false, text
+from sqlalchemy import JSON, Column, Index, LargeBinary, Table, Text, false, inspect, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -13,6 +13,15 @@ from storage.types import UTCDateTime
 
 def _ts(*, nullable: bool = False, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def table_of(row: type[SQLModel]) -> Table:
+    """The Core table of a table model, typed (SQLModel does not declare ``__table__``), for
+    statements built with SQLAlchemy Core: ``table_of(AlertRow).c.status``."""
+    table = inspect(row).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{row.__name__} is not mapped to one table")
+    return table
 
 
 class InboxRow(SQLModel, table=True):

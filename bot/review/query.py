@@ -4,7 +4,7 @@ errors that name the parameter."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.review.reports import report_zone
 from config.policy import PolicyFile
@@ -22,13 +22,13 @@ class QueryError(ValueError):
         self.problem = problem
 
 
-def _instant(text: str, *, field: str, end: bool, zone: object) -> datetime:
+def _instant(text: str, *, field: str, end: bool, zone: tzinfo) -> datetime:
     """``YYYY-MM-DD`` (a whole day in the team's zone; ``to`` includes that day) or an ISO
     time (UTC unless it carries an offset)."""
     try:
         if len(text) == 10:
             day = date.fromisoformat(text) + (timedelta(days=1) if end else timedelta(0))
-            return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)  # type: ignore[arg-type]
+            return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
         found = datetime.fromisoformat(text)
     except ValueError:
         raise QueryError(field, f'"{text}" is not a date (YYYY-MM-DD) or an ISO time') from None

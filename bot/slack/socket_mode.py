@@ -123,7 +123,7 @@ class SocketModeRunner:
         self._handler = handler
         try:
             async with asyncio.timeout(self._connect_timeout):
-                await handler.connect_async()  # type: ignore[no-untyped-call]
+                await handler.connect_async()  # type: ignore[no-untyped-call]  # slack_sdk leaves it unannotated
                 await self._hello.wait()
         except TimeoutError:
             await self.stop()
@@ -143,7 +143,7 @@ class SocketModeRunner:
         if handler is None:
             return
         client = handler.client
-        await handler.close_async()  # type: ignore[no-untyped-call]
+        await handler.close_async()  # type: ignore[no-untyped-call]  # slack_sdk leaves it unannotated
         tasks = [client.message_processor, client.current_session_monitor, client.message_receiver]
         for task in tasks:
             if task is not None and not task.done():

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from itertools import repeat
+from typing import TypeGuard
 from urllib.parse import urlsplit
 
 from escalation.errors import MissingFieldsError, PayloadError
@@ -160,6 +161,10 @@ def optional_str(
     return expect_str(value, field=child(path, key), max_chars=max_chars, non_empty=non_empty)
 
 
+def _str_values(obj: Mapping[str, object]) -> TypeGuard[Mapping[str, str]]:
+    return all(map(isinstance, obj.values(), repeat(str)))
+
+
 def expect_str_map(
     value: object,
     *,
@@ -172,13 +177,12 @@ def expect_str_map(
     obj = expect_object(value, field=field)
     if len(obj) > max_entries:
         raise PayloadError(field, f"has {len(obj)} entries; at most {max_entries} are accepted")
-    values = obj.values()
     if (
-        all(map(isinstance, values, repeat(str)))
+        _str_values(obj)
         and (max_key_chars is None or max(map(len, obj), default=0) <= max_key_chars)
-        and (max_value_chars is None or max(map(len, values), default=0) <= max_value_chars)  # type: ignore[arg-type]
+        and (max_value_chars is None or max(map(len, obj.values()), default=0) <= max_value_chars)
     ):
-        return dict(obj)  # type: ignore[arg-type]  # all values are str, checked above
+        return dict(obj)
     result: dict[str, str] = {}
     for key, raw in obj.items():
         if max_key_chars is not None and len(key) > max_key_chars:

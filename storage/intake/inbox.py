@@ -183,7 +183,9 @@ class InboxWriter:
         (naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``), so the event loop keeps serving."""
         assert self._sync is not None
         with self._sync.begin() as conn:
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            driver = conn.connection.driver_connection
+            assert driver is not None  # an open pooled connection always has its sqlite3 one
+            cursor = driver.cursor()
             top = int(cursor.execute(_SQLITE_TOP).fetchone()[0])
             ids = list(range(top + 1, top + 1 + len(values)))
             cursor.executemany(

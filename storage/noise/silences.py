@@ -21,7 +21,7 @@ from storage.alerts import policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
 from storage.noise.group_store import shape_for_group
-from storage.tables import AlertEventRow, AlertRow, SilenceRow
+from storage.tables import AlertEventRow, AlertRow, SilenceRow, table_of
 
 
 def to_silence(row: SilenceRow) -> Silence:
@@ -183,7 +183,7 @@ async def run_due(db: Database, *, now: datetime) -> int:
     return done
 
 
-def _anything_due(now: datetime) -> Select[tuple[bool]]:
+def _anything_due(now: datetime) -> Select[bool]:
     """Whether :func:`run_due` has anything to do at ``now``: a scheduled silence to start,
     or a silenced alert to release (the conditions of its two queries)."""
     silence, alert = _SILENCE_TABLE, _ALERT_TABLE
@@ -196,8 +196,8 @@ def _anything_due(now: datetime) -> Select[tuple[bool]]:
     return sa_select(or_(exists(starting), exists(expiring)))
 
 
-_SILENCE_TABLE: Table = SilenceRow.__table__  # type: ignore[attr-defined]
-_ALERT_TABLE: Table = AlertRow.__table__  # type: ignore[attr-defined]
+_SILENCE_TABLE: Table = table_of(SilenceRow)
+_ALERT_TABLE: Table = table_of(AlertRow)
 
 
 async def _release(

@@ -32,12 +32,12 @@ from escalation.review.figures import (
 )
 from storage.db import Database
 from storage.outbox import FOLDED
-from storage.tables import AlertEventRow, AlertRow, FollowUpRow, OutboxRow
+from storage.tables import AlertEventRow, AlertRow, FollowUpRow, OutboxRow, table_of
 
-ALERT = AlertRow.__table__  # type: ignore[attr-defined]
-EVENT = AlertEventRow.__table__  # type: ignore[attr-defined]
-OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
-FOLLOW_UP = FollowUpRow.__table__  # type: ignore[attr-defined]
+ALERT = table_of(AlertRow)
+EVENT = table_of(AlertEventRow)
+OUTBOX = table_of(OutboxRow)
+FOLLOW_UP = table_of(FollowUpRow)
 PAGE_KINDS = ("page_dm", "page_channel", "page_webhook")
 SENT_PAGE = and_(OUTBOX.c.kind.in_(PAGE_KINDS), OUTBOX.c.status != FOLDED)
 """An outbox row that is a page somebody received (not one folded into a storm's page)."""

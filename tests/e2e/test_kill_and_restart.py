@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
@@ -122,7 +123,7 @@ def test_overdue_steps_run_exactly_once_after_sigkill(service: Service) -> None:
 
     def all_paged_twice() -> bool:
         rows = service.query("SELECT count(*) FROM alert_event WHERE kind = 'paged'")
-        return rows[0][0] >= 2 * alerts
+        return cast(int, rows[0][0]) >= 2 * alerts
 
     service.wait("both tiers paged for every alert", all_paged_twice, seconds=30)
     steps = service.query("SELECT alert_id, summary FROM alert_event WHERE kind = 'paged'")

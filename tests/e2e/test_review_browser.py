@@ -16,7 +16,7 @@ from tests.e2e.test_sandbox_browser import CHROMIUM_ARGS, WAIT_MS, find_chromium
 from tests.support.process import serve_process
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Dialog, Page
 
 pytestmark = pytest.mark.e2e
 
@@ -73,7 +73,12 @@ def test_sign_in_filter_and_read_an_alerts_timeline(page: Page, base_url: str) -
     for old in ARTIFACTS.glob("*.png"):
         old.unlink()
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
     post(base_url, {"title": EVIL, "level": 1, "fingerprint": "evil"})
     post(base_url, {"title": "Disk almost full", "level": 2, "fingerprint": "disk"})
     post(base_url, {"title": "Disk almost full", "fingerprint": "disk", "status": "resolved"})

@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -68,7 +68,7 @@ def tocsin(tmp_path: Path) -> Iterator[Tocsin]:
 
 
 def blocks_text(message: dict[str, Any]) -> str:
-    return json.dumps(message["blocks"]) + message["text"]
+    return json.dumps(message["blocks"]) + cast(str, message["text"])
 
 
 def test_webhook_to_resolution_in_the_sandbox(tocsin: Tocsin) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot.sandbox.models import Message
 from bot.slack import ids
 from storage.tables import AlertEventRow, AlertRow, InboxRow, ResolutionRow
 from tests.support.databases import database
@@ -57,7 +58,7 @@ async def tocsin(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         yield harness
 
 
-def text_of(message: Any) -> str:
+def text_of(message: Message) -> str:
     return json.dumps(message.blocks) + message.text
 
 

@@ -63,7 +63,7 @@ async def test_an_outage_fails_every_method_until_it_ends(sandbox: Sandbox) -> N
 
 async def test_a_hanging_outage_can_still_apply_the_call(sandbox: Sandbox) -> None:
     sandbox.world.start_outage(hang=1.0, apply=True)
-    sandbox.client.timeout = 0.2
+    sandbox.client.timeout = 0.2  # type: ignore[assignment]  # slack_sdk says int; aiohttp takes a float
     with pytest.raises((TimeoutError, asyncio.TimeoutError)):
         await sandbox.client.chat_postMessage(channel="#alerts", text="maybe")
     assert [m.text for m in sandbox.world.messages.values()] == ["maybe"]

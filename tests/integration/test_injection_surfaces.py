@@ -108,7 +108,11 @@ async def test_hostile_alert_text_is_inert_on_every_surface(tocsin: Harness) -> 
         await tocsin.driver.press_button(
             channel=source.channel, ts=source.ts, action_id=action_id, user=user
         )
-        await tocsin.world.wait_for(lambda u=user: bool(tocsin.world.open_views(u)))
+
+        def view_open(u: str = user) -> bool:
+            return bool(tocsin.world.open_views(u))
+
+        await tocsin.world.wait_for(view_open)
     await tocsin.driver.slash_command(text="list", user="U0ALICE")
     await tocsin.world.wait_for(lambda: bool(tocsin.world.ephemerals_for("U0ALICE")))
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from bot.sandbox.models import Message
 from bot.slack import ids
 from storage.tables import AlertEventRow, AlertRow, ResolutionRow
 from tests.support.databases import database
@@ -58,7 +59,7 @@ def clock(tocsin: Harness) -> FakeClock:
     return tocsin.service.clock
 
 
-def text_of(message: Any) -> str:
+def text_of(message: Message) -> str:
     return json.dumps(message.blocks) + message.text
 
 

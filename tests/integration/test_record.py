@@ -12,8 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
+from bot.sandbox.models import Message
 from bot.slack import ids
 from storage.tables import AlertEventRow, AlertRow, FollowUpRow, ResolutionRow
 from tests.support.databases import database
@@ -56,7 +57,7 @@ def clock(tocsin: Harness) -> FakeClock:
     return tocsin.service.clock
 
 
-def text_of(message: Any) -> str:
+def text_of(message: Message) -> str:
     return json.dumps(message.blocks) + message.text
 
 
@@ -106,7 +107,7 @@ def resolve_values(note: str, cause: str = "capacity", **more: str) -> dict[str,
 
 async def timeline(tocsin: Harness) -> list[tuple[str, str]]:
     async with tocsin.service.db.read() as session:
-        rows = (await session.exec(select(AlertEventRow).order_by(AlertEventRow.id))).all()  # type: ignore[arg-type]
+        rows = (await session.exec(select(AlertEventRow).order_by(col(AlertEventRow.id)))).all()
     return [(row.kind, row.rule) for row in rows]
 
 

@@ -19,6 +19,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.http.webhook_docs import EXAMPLES
+from bot.sandbox.models import Message
 from config.settings import EXAMPLE_POLICY
 from escalation.model import Status
 from storage.alerts import metric_of
@@ -59,7 +60,7 @@ def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
-def text_of(message: Any) -> str:
+def text_of(message: Message) -> str:
     return json.dumps(message.blocks) + message.text
 
 

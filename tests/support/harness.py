@@ -139,8 +139,8 @@ async def running_tocsin(
     if config_path is not None:
         extra["TOCSIN_CONFIG"] = config_path
     extra.update(settings or {})
-    settings = settings_for(database_url=database_url, slack_url=slack_base, port=bot_port, **extra)
-    service = build_service(settings, clock=clock) if clock else build_service(settings)
+    built = settings_for(database_url=database_url, slack_url=slack_base, port=bot_port, **extra)
+    service = build_service(built, clock=clock) if clock else build_service(built)
     async with (
         serving(fake, slack_port),
         # with a test clock the test runs the escalation engine itself (engine.drain())

@@ -14,10 +14,10 @@ from sqlalchemy import Table, select
 from config.settings import async_url
 from storage.batch import ROWS_PER_STATEMENT, Reader, insert_many, update_many
 from storage.db import Database
-from storage.tables import OutboxRow
+from storage.tables import OutboxRow, table_of
 from tests.support.databases import database
 
-OUTBOX: Table = OutboxRow.__table__  # type: ignore[attr-defined]
+OUTBOX: Table = table_of(OutboxRow)
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 PARIS = timezone(timedelta(hours=1))
 COUNT = 2 * ROWS_PER_STATEMENT + 37  # more than one statement's worth of rows, and a rest

@@ -27,7 +27,7 @@ from storage.db import Database
 from storage.review import facts as plain
 from storage.review import scan as fast
 from storage.review.facts import ReviewFilter
-from storage.tables import AlertEventRow, AlertRow, OutboxRow
+from storage.tables import AlertEventRow, AlertRow, OutboxRow, table_of
 from tests.support.databases import database
 
 SINCE = datetime(2026, 10, 19, 0, 0, tzinfo=UTC)  # Monday; Europe ends summer time on the 25th
@@ -71,7 +71,7 @@ def _template() -> dict[str, Any]:
     tr = open_alert(fired_at=SINCE, policy=NO_POLICY, now=SINCE)
     row = new_row(event, tr.state, integration="generic", level=2, grade_reason="test",
                   team="x", channel="#x", policy=NO_POLICY)  # fmt: skip
-    columns = [c.key for c in AlertRow.__table__.columns]  # type: ignore[attr-defined]
+    columns = [c.key for c in table_of(AlertRow).columns]
     return {name: getattr(row, name) for name in columns if name != "id"}
 
 
@@ -145,9 +145,9 @@ async def _seed(db: Database, *, alerts: int = 600, seed: int = 11) -> None:
                            "actor": actor, "summary": summary})  # fmt: skip
     async with db.write() as session:
         conn = await session.connection()
-        await conn.execute(AlertRow.__table__.insert(), rows)  # type: ignore[attr-defined]
-        await conn.execute(AlertEventRow.__table__.insert(), events)  # type: ignore[attr-defined]
-        await conn.execute(OutboxRow.__table__.insert(), pages)  # type: ignore[attr-defined]
+        await conn.execute(table_of(AlertRow).insert(), rows)
+        await conn.execute(table_of(AlertEventRow).insert(), events)
+        await conn.execute(table_of(OutboxRow).insert(), pages)
 
 
 def _review(spec: ReviewFilter, *, hours: OffHours, zone: Any = UTC) -> Review:

@@ -68,7 +68,9 @@ def test_group_fields_are_kept_in_details() -> None:
 
     assert event.details["state"] == "alerting"
     assert event.details["title"] == "[FIRING:1] HighLatency API (api major)"
-    assert event.details["valueString"].startswith("[ var='B'")
+    value_string = event.details["valueString"]
+    assert isinstance(value_string, str)
+    assert value_string.startswith("[ var='B'")
     assert event.details["truncatedAlerts"] == 0
 
 

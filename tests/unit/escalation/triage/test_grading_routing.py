@@ -117,13 +117,17 @@ def test_grade_with_no_rules_gives_default_level() -> None:
 
 
 def test_grade_default_level_is_the_one_passed_in() -> None:
-    assert grade(_event(severity="bizarre"), RULES, default_level=1).level == 1
+    graded = grade(_event(severity="bizarre"), RULES, default_level=1)
+    assert isinstance(graded, Grade)
+    assert graded.level == 1
 
 
 def test_grading_rule_written_in_capitals_still_matches_case_insensitively() -> None:
     rules = [GradingRule(level=1, severities=frozenset({"CRITICAL"}))]
 
-    assert grade(_event(severity="critical"), rules, default_level=3).level == 1
+    graded = grade(_event(severity="critical"), rules, default_level=3)
+    assert isinstance(graded, Grade)
+    assert graded.level == 1
 
 
 def test_rule_without_conditions_matches_everything() -> None:

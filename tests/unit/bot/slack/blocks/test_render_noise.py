@@ -22,10 +22,12 @@ def dump(value: object) -> str:
 
 
 def action_ids(blocks: list[dict[str, object]]) -> list[str]:
-    found = []
+    found: list[str] = []
     for block in blocks:
-        for element in block.get("elements", []) if block.get("type") == "actions" else []:  # type: ignore[union-attr]
-            found.append(element["action_id"])  # type: ignore[index]
+        elements = block.get("elements", []) if block.get("type") == "actions" else []
+        assert isinstance(elements, list)
+        for element in elements:
+            found.append(element["action_id"])
     return found
 
 

@@ -114,6 +114,7 @@ def test_a_follow_up_needs_what_owner_and_date_and_each_missing_one_is_named() -
         ids.RESOLVE_FOLLOW_UP_DUE_BLOCK: "A follow-up needs a due date.",
     }
     errors = _read(what="fix it", due="2024-07-02")
+    assert isinstance(errors, dict)
     assert set(errors) == {ids.RESOLVE_FOLLOW_UP_OWNER_BLOCK}
 
 
@@ -126,7 +127,9 @@ def test_a_complete_follow_up_is_due_at_the_due_time_in_the_teams_zone() -> None
 
 
 def test_an_unknown_root_cause_and_an_empty_note_are_refused() -> None:
-    assert set(_read(note="  ", cause="aliens")) == {
+    errors = _read(note="  ", cause="aliens")
+    assert isinstance(errors, dict)
+    assert set(errors) == {
         ids.RESOLVE_NOTE_BLOCK,
         ids.RESOLVE_CAUSE_BLOCK,
     }
