@@ -5,13 +5,16 @@ FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 RUN python -m venv /opt/tocsin
+# The locked dependencies first (a layer that changes only with the lock), then Tocsin itself.
+COPY requirements.lock ./
+RUN /opt/tocsin/bin/pip install --upgrade pip \
+ && /opt/tocsin/bin/pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY escalation ./escalation
 COPY storage ./storage
 COPY config ./config
-RUN /opt/tocsin/bin/pip install --upgrade pip \
- && /opt/tocsin/bin/pip install .
+RUN /opt/tocsin/bin/pip install --no-deps .
 
 FROM python:3.11-slim AS runtime
 ENV PATH=/opt/tocsin/bin:$PATH \

@@ -1,22 +1,53 @@
 # The two commands of the README: `make run` and `make test`.
+#
+# Both install from lock files (requirements.lock: what the service needs; requirements-dev.lock:
+# that plus the test tools), with uv when it can be had (it is installed into .tools/, apart
+# from the service's .venv) and with plain pip otherwise. `make lock` updates the lock files
+# after pyproject.toml's dependencies change.
 PYTHON ?= python3
 VENV := .venv
-STAMP := $(VENV)/.installed
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
 
-.PHONY: run test setup lint clean
+.PHONY: run test setup lint lock clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+$(UV):
+	@$(PYTHON) -m venv $(TOOLS)
+	@$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv \
+	  || echo "uv could not be installed: installing with pip (slower)"
+	@touch $(UV)
 
-setup: $(STAMP)
+# $(1): the lock file. Additive (install, not sync): `make run` after `make test` keeps the
+# test tools. The project itself is installed editable, without resolving anything again.
+define install
+	@start=$$(date +%s); \
+	if [ -s $(UV) ]; then \
+	  [ -x $(VENV)/bin/python ] || $(UV) venv --quiet --python $(PYTHON) $(VENV); \
+	  $(UV) pip install --quiet --python $(VENV)/bin/python --require-hashes -r $(1) \
+	  && $(UV) pip install --quiet --python $(VENV)/bin/python --no-deps -e . ; \
+	else \
+	  [ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV); \
+	  $(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r $(1) \
+	  && $(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e . ; \
+	fi && echo "installed $(1) into $(VENV) in $$(( $$(date +%s) - start )) s"
+endef
 
-run: $(STAMP)
+$(RUNTIME): pyproject.toml requirements.lock | $(UV)
+	$(call install,requirements.lock)
+	@touch $(RUNTIME)
+
+$(DEV): pyproject.toml requirements-dev.lock | $(UV)
+	$(call install,requirements-dev.lock)
+	@touch $(DEV) $(RUNTIME)
+
+setup: $(DEV)
+
+run: $(RUNTIME)
 	$(VENV)/bin/tocsin serve
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -30,5 +61,12 @@ TEST_WORKERS ?= 4
 test: lint
 	$(VENV)/bin/pytest -q -ra -n $(TEST_WORKERS)
 
+# Resolve pyproject.toml's dependencies again into the two lock files (for every platform).
+lock: | $(UV)
+	$(UV) pip compile --quiet --universal --generate-hashes --python-version 3.11 \
+	  pyproject.toml -o requirements.lock
+	$(UV) pip compile --quiet --universal --generate-hashes --python-version 3.11 \
+	  --extra dev pyproject.toml -o requirements-dev.lock
+
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) data .pytest_cache .mypy_cache .ruff_cache

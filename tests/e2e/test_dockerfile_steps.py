@@ -36,6 +36,20 @@ def build_stage_copies(text: str) -> list[str]:
     return copied
 
 
+def build_stage_installs(text: str, venv: Path) -> list[list[str]]:
+    """The build stage's `pip install` commands, in order, aimed at ``venv``."""
+    build = text.split("FROM ", 2)[1].replace("\\\n", " ")
+    commands: list[list[str]] = []
+    for line in build.splitlines():
+        if not line.startswith("RUN "):
+            continue
+        for command in line[4:].split("&&"):
+            words = shlex.split(command)
+            if words[:2] == ["/opt/tocsin/bin/pip", "install"]:
+                commands.append([str(venv / "bin" / "pip"), *words[1:]])
+    return commands
+
+
 def runtime_env(text: str) -> dict[str, str]:
     runtime = text.split("FROM ", 2)[2]
     block = re.search(r"^ENV (.+?)(?=^\S)", runtime, re.M | re.S)
@@ -73,8 +87,10 @@ def test_dockerfile_install_and_start_commands_work_in_a_fresh_venv(tmp_path: Pa
             shutil.copy2(source, src / name)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    subprocess.run([*pip, "."], cwd=src, check=True, timeout=600)
+    installs = build_stage_installs(text, venv)
+    assert any("requirements.lock" in command for command in installs), installs
+    for command in installs:
+        subprocess.run([*command, "--quiet"], cwd=src, check=True, timeout=600)
 
     port = free_port()
     data = tmp_path / "data"
