@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from bot.cli import app
 
@@ -67,3 +68,79 @@ def test_help_lists_the_commands() -> None:
     assert result.exit_code == 0
     for command in ("serve", "check-config", "db"):
         assert command in result.output
+
+
+# --- the commands that only read never make a database ---------------------------------------
+
+READ_ONLY = [["report"], ["export"], ["noise"]]
+
+
+def one_line_error(result: Result) -> str:
+    """The whole of stderr, checked to be one line and no traceback."""
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", READ_ONLY, ids=lambda c: c[0])
+def test_read_only_command_outside_the_project_makes_no_database_and_names_the_file(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TOCSIN_DATABASE_URL", raising=False)
+
+    line = one_line_error(runner.invoke(app, command))
+
+    assert not (tmp_path / "data").exists()
+    assert line.startswith(f"{tmp_path / 'data' / 'tocsin.db'}: no database here; ")
+    assert "TOCSIN_DATABASE_URL is sqlite:///data/tocsin.db" in line
+    assert "tocsin db upgrade" in line
+
+
+@pytest.mark.parametrize("command", READ_ONLY, ids=lambda c: c[0])
+def test_read_only_command_on_an_unmigrated_database_says_to_migrate(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "empty.db"
+    sqlite3.connect(file).close()
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", f"sqlite:///{file}")
+
+    line = one_line_error(runner.invoke(app, command))
+
+    assert line == (
+        f"{file}: no Tocsin tables (never migrated); "
+        "run `tocsin db upgrade` (or start the service once: `tocsin serve`)"
+    )
+    with sqlite3.connect(file) as conn:
+        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
+
+
+def test_report_on_a_database_migrated_by_an_older_tocsin_names_both_migrations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "old.db"
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", f"sqlite:///{file}")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    with sqlite3.connect(file) as conn:
+        (head,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        conn.execute("UPDATE alembic_version SET version_num = '0001'")
+
+    line = one_line_error(runner.invoke(app, ["report"]))
+
+    assert line.startswith(f"{file}: at migration 0001, this Tocsin needs {head}; ")
+    assert "tocsin db upgrade" in line
+
+
+def test_report_on_an_unreachable_database_says_so_without_the_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", "postgresql://tocsin:hunter2pw@127.0.0.1:1/tocsin")
+
+    line = one_line_error(runner.invoke(app, ["report"]))
+
+    assert line.startswith("postgresql+asyncpg://tocsin:***@127.0.0.1:1/tocsin: cannot open it (")
+    assert "check TOCSIN_DATABASE_URL" in line
+    assert "hunter2pw" not in line
