@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -144,3 +145,48 @@ def test_report_on_an_unreachable_database_says_so_without_the_password(
     assert line.startswith("postgresql+asyncpg://tocsin:***@127.0.0.1:1/tocsin: cannot open it (")
     assert "check TOCSIN_DATABASE_URL" in line
     assert "hunter2pw" not in line
+
+
+# --- --format is a choice ---------------------------------------------------------------------
+# (the error's wording is typer's, "Value error," included)
+
+
+@pytest.mark.parametrize(
+    ("command", "choices"),
+    [("report", "<text|markdown|csv|json>"), ("export", "<jsonl|csv>")],
+)
+def test_format_choices_are_listed_in_help(command: str, choices: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+
+    assert result.exit_code == 0
+    assert choices in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("report", "'xml' is not one of 'text', 'markdown', 'csv', 'json'"),
+        ("export", "'xml' is not one of 'jsonl', 'csv'"),
+    ],
+)
+def test_a_wrong_format_is_refused_naming_the_choices(
+    command: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    result = runner.invoke(app, [command, "--format", "xml"])
+
+    assert result.exit_code == 2
+    shown = " ".join(result.stderr.replace("│", " ").split())  # rich's box, wrapped at 80
+    assert f"Invalid value for '--format': Value error, {expected}." in shown
+    assert not (tmp_path / "data").exists()
+
+
+def test_report_format_is_case_insensitive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", f"sqlite:///{tmp_path / 'tocsin.db'}")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+
+    result = runner.invoke(app, ["report", "1d", "--format", "JSON"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["overall"]["alerts"] == 0
