@@ -64,6 +64,26 @@ def test_check_config_reports_bad_durations_with_their_path(tmp_path: Path) -> N
     assert 'levels.1.ack_within: "5x" is not a duration' in result.output
 
 
+def test_check_config_names_the_line_of_a_validation_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "policy.yaml"
+    bad.write_text(
+        "levels:\n"
+        "  1: {name: critical}\n"
+        "  2: {name: major}\n"
+        "  3: {name: minor}\n"
+        "integrations: [{name: am, format: alertmanager, token: long-enough-token}]\n"
+        "default_route: {team: ops, channel: '#alerts'}\n"
+        "policies:\n"
+        "  default: {repeat_afer: 5m}\n"
+    )
+    result = runner.invoke(app, ["check-config", str(bad)])
+    assert result.exit_code == 1
+    assert (
+        "  - line 8: policies.default.repeat_afer: is not a known setting; "
+        "did you mean repeat_after?\n"
+    ) in result.stderr
+
+
 def test_help_lists_the_commands() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
