@@ -284,7 +284,9 @@ def export(
                 async for record in export_alerts(db, since=start):
                     out.write(csv_line(record) if as_csv else jsonl_line(record))
                     written += 1
-                    progress.advance(task)
+                    if written % 100 == 0:  # the bar redraws 10 times a second anyway
+                        progress.update(task, completed=written)
+                progress.update(task, completed=written)
         finally:
             if output:
                 out.close()
