@@ -250,3 +250,25 @@ async def test_export_piped_writes_only_the_alerts_and_one_closing_line(tocsin: 
     assert result.stderr == "exported 2 alert(s)\n"
     assert result.stdout.startswith("id,fingerprint,")
     assert len(list(csv.DictReader(StringIO(result.stdout)))) == 2
+
+
+# --- a database that is there but not migrated -------------------------------------------------
+
+
+async def test_report_on_an_unmigrated_postgres_database_says_to_migrate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with database("postgres", tmp_path) as url:
+        monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
+
+        result = await asyncio.to_thread(CliRunner().invoke, cli, ["report"])
+
+    assert result.exit_code == 1, result.output
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.endswith(
+        ": no Tocsin tables (never migrated); "
+        "run `tocsin db upgrade` (or start the service once: `tocsin serve`)\n"
+    )
+    name = url.rsplit("/", 1)[1]
+    assert result.stderr.startswith("postgresql+asyncpg://postgres@127.0.0.1")
+    assert f"/{name}: no Tocsin tables" in result.stderr
