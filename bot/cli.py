@@ -11,6 +11,7 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 
+from bot.cli_reading import ExportFormat, ReportFormat, open_for_reading, progress_bar
 from config.policy import PolicyError, load_policy
 from config.settings import DEV_WEBHOOK_TOKEN, Settings
 
@@ -236,32 +237,23 @@ def send_test(
         raise typer.Exit(1)
 
 
-def _database(settings: Settings) -> Any:
-    from storage.db import Database
-
-    return Database(settings.async_database_url())
-
-
 @app.command()
 def report(
     period: Annotated[str, typer.Argument(help="7d, 30d, 24h or YYYY-MM-DD..YYYY-MM-DD")] = "7d",
     team: Annotated[str | None, typer.Option(help="Only this team")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="text, markdown, csv or json")] = "text",
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", case_sensitive=False, help="Output format")
+    ] = ReportFormat.text,
 ) -> None:
     """Review figures for a period: alerts, pages, escalations, approvals, MTTA/MTTR (median,
     p90), acknowledged in time — overall and by team, level, category, route, source and
     person; night/weekend pages; root causes; noisiest and flapping alerts."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    from bot.review.report_format import FORMATS, render
+    from bot.review.report_format import render
     from bot.review.reports import make_review, report_zone
     from bot.runtime.clock import system_clock
     from escalation.review.period import parse_period
     from storage.review.facts import ReviewFilter, count_alerts
 
-    if fmt not in FORMATS:
-        console.print(f"[red]--format: {fmt!r} is not one of {', '.join(FORMATS)}[/red]")
-        raise typer.Exit(2)
     settings = _settings()
     loaded = _policy(settings)
     if team is not None and loaded.teams and team not in loaded.teams:
@@ -275,13 +267,10 @@ def report(
     spec = ReviewFilter(since=since, until=until, team=team)
 
     async def run() -> dict[str, Any]:
-        db = _database(settings)
+        db = await open_for_reading(settings, console=console)
         try:
             total = await count_alerts(db, spec)
-            columns = (*Progress.get_default_columns()[:2], BarColumn(), MofNCompleteColumn())
-            with Progress(
-                *columns, TimeElapsedColumn(), console=console, transient=True
-            ) as progress:
+            with progress_bar(console) as progress:
                 task = progress.add_task("reading alerts", total=total)
                 review = await make_review(
                     db, loaded, spec, progress=lambda n: progress.advance(task, n)
@@ -291,7 +280,7 @@ def report(
             await db.dispose()
         return review.as_dict()
 
-    print(render(asyncio.run(run()), fmt=fmt), end="")
+    print(render(asyncio.run(run()), fmt=fmt.value), end="")
 
 
 def _policy(settings: Settings) -> Any:
@@ -307,7 +296,9 @@ def export(
     since: Annotated[
         str | None, typer.Option(help="Only alerts fired since (YYYY-MM-DD or ISO time)")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv")] = "jsonl",
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", case_sensitive=False, help="Output format")
+    ] = ExportFormat.jsonl,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File (default stdout)")
     ] = None,
@@ -317,11 +308,8 @@ def export(
     from datetime import UTC, datetime
 
     from bot.review.export_format import csv_header, csv_line, jsonl_line
-    from storage.review.export import export_alerts
+    from storage.review.export import count_exported, export_alerts
 
-    if fmt not in ("jsonl", "csv"):
-        console.print(f"[red]--format: {fmt!r} is not one of jsonl, csv[/red]")
-        raise typer.Exit(2)
     start = None
     if since:
         try:
@@ -331,26 +319,33 @@ def export(
             raise typer.Exit(2) from exc
         start = start if start.tzinfo else start.replace(tzinfo=UTC)
     settings = _settings()
-    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    as_csv = fmt is ExportFormat.csv
 
     async def run() -> int:
-        db = _database(settings)
+        db = await open_for_reading(settings, console=console)
         written = 0
-        if fmt == "csv":
-            out.write(csv_header())
+        # opened only once the database is known good: a refused run leaves no empty file
+        out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
         try:
-            async for record in export_alerts(db, since=start):
-                out.write(csv_line(record) if fmt == "csv" else jsonl_line(record))
-                written += 1
+            with progress_bar(console) as progress:
+                task = progress.add_task(
+                    "exporting alerts", total=await count_exported(db, since=start)
+                )
+                if as_csv:
+                    out.write(csv_header())
+                async for record in export_alerts(db, since=start):
+                    out.write(csv_line(record) if as_csv else jsonl_line(record))
+                    written += 1
+                    if written % 100 == 0:  # the bar redraws 10 times a second anyway
+                        progress.update(task, completed=written)
+                progress.update(task, completed=written)
         finally:
+            if output:
+                out.close()
             await db.dispose()
         return written
 
-    try:
-        count = asyncio.run(run())
-    finally:
-        if output:
-            out.close()
+    count = asyncio.run(run())
     console.print(f"exported {count} alert(s)")
 
 
@@ -372,7 +367,7 @@ def noise(
     settings = _settings()
 
     async def run() -> list[str]:
-        db = _database(settings)
+        db = await open_for_reading(settings, console=console)
         try:
             return await noise_report(db, since=since)
         finally:

@@ -173,7 +173,14 @@ class RotationConfig(_Strict):
     def _shift(cls, value: object) -> object:
         if value in ("daily", "weekly"):
             return value
-        seconds = parse_duration(value)
+        try:
+            seconds = parse_duration(value)
+        except ValueError:
+            shown = f'"{value}"' if isinstance(value, str) else repr(value)
+            raise ValueError(
+                f"{shown} is not a shift: write daily, weekly, or a duration of at least 1h "
+                "(like 12h, or 2w for every other week)"
+            ) from None
         if seconds < 3600:
             raise ValueError("a custom shift must be at least 1h")
         return seconds

@@ -1,7 +1,7 @@
 """The policy file: levels, integrations, grading, routes, teams, people, root causes.
 
-Loaded from YAML and validated into typed models. Every problem is reported with its exact
-place in the file (``routes[2].channel: field required``) and stops start-up.
+Loaded from YAML and validated into typed models. Every problem is reported with its line
+and exact place in the file (``line 40: routes[2].channel: is required``) and stops start-up.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from config.grading import GradingRuleConfig, grading_problems
 from config.limits import AccessConfig, RateLimitConfig
 from config.matching import MatchValue
 from config.noise import LABEL_NAME, FlappingConfig, GroupingConfig
+from config.places import item, join, load_with_lines, with_line
+from config.problems import Problems, describe
 from config.record import FollowUpConfig, LastTimeConfig
 from config.review import DigestConfig, ReviewConfig
 from config.routing import RouteExtras
@@ -38,7 +40,6 @@ SourceFormat = Literal["alertmanager", "generic", "grafana", "pagerduty"]
 SOURCE_FORMATS: tuple[str, ...] = ("alertmanager", "generic", "grafana", "pagerduty")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}\Z")
-_SECRET_PLACE = re.compile(r"(token|secret|password|url)$")  # values an error must not quote
 
 
 class _Strict(BaseModel):
@@ -245,12 +246,13 @@ class PolicyFile(_Strict):
             if not _SLACK_USER.match(person):
                 problems.append(f'people.{person}: "{person}" is not a Slack user id')
         if problems:
-            raise ValueError("; ".join(problems))
+            raise Problems(problems)
         return self
 
 
 class PolicyError(Exception):
-    """The policy file cannot be used. ``problems`` are lines like ``place: what is wrong``."""
+    """The policy file cannot be used. ``problems`` are lines like ``line 12: place: what is
+    wrong`` (without ``line N:`` where the file has no such place, e.g. a missing section)."""
 
     def __init__(self, path: Path, problems: list[str]) -> None:
         self.path = path
@@ -269,8 +271,9 @@ def load_policy(path: Path, *, env: Mapping[str, str]) -> PolicyFile:
 
 
 def parse_policy(text: str, *, env: Mapping[str, str], path: Path = Path("<policy>")) -> PolicyFile:
+    """Validate the policy file's text; every problem names its line and place."""
     try:
-        raw = yaml.safe_load(text)
+        raw, lines = load_with_lines(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -282,12 +285,13 @@ def parse_policy(text: str, *, env: Mapping[str, str], path: Path = Path("<polic
     problems: list[str] = []
     expanded = _expand(raw, env, "", problems)
     if problems:
-        raise PolicyError(path, problems)
+        raise PolicyError(path, [with_line(p, lines) for p in problems])
     try:
         return PolicyFile.model_validate(expanded)
     except ValidationError as exc:
         # ``from None``: pydantic's own message echoes every input, tokens included.
-        raise PolicyError(path, [_describe(err) for err in exc.errors()]) from None
+        found = [p for err in exc.errors() for p in describe(err, model=PolicyFile)]
+        raise PolicyError(path, [with_line(p, lines) for p in found]) from None
 
 
 def _expand(node: object, env: Mapping[str, str], where: str, problems: list[str]) -> object:
@@ -302,42 +306,7 @@ def _expand(node: object, env: Mapping[str, str], where: str, problems: list[str
 
         return _ENV_REF.sub(sub, node)
     if isinstance(node, dict):
-        return {k: _expand(v, env, _join(where, k), problems) for k, v in node.items()}
+        return {k: _expand(v, env, join(where, k), problems) for k, v in node.items()}
     if isinstance(node, list):
-        return [_expand(v, env, f"{where}[{i}]", problems) for i, v in enumerate(node)]
+        return [_expand(v, env, item(where, i), problems) for i, v in enumerate(node)]
     return node
-
-
-def _join(where: str, key: object) -> str:
-    return f"{where}.{key}" if where else str(key)
-
-
-def _describe(error: Mapping[str, object]) -> str:
-    loc = error.get("loc", ())
-    path = ""
-    for part in loc if isinstance(loc, tuple) else ():
-        if isinstance(part, int) and path and not _is_mapping_key(path):
-            path += f"[{part}]"
-        else:
-            path = _join(path, part)
-    msg = str(error.get("msg", "invalid"))
-    msg = msg.removeprefix("Value error, ")
-    value = error.get("input")
-    kind = str(error.get("type", ""))
-    if kind in ("missing",):
-        msg = "is required"
-    elif kind == "extra_forbidden":
-        msg = "is not a known setting"
-    elif (
-        value is not None
-        and not isinstance(value, dict | list)
-        and '"' not in msg
-        and not _SECRET_PLACE.search(path)  # never echo a secret
-    ):
-        msg = f'"{value}": {msg}'
-    return f"{path}: {msg}" if path else msg
-
-
-def _is_mapping_key(path: str) -> bool:
-    # levels.1 is a key of a mapping, not an index into a list
-    return path.endswith("levels")

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def _alembic_config() -> Config:
+def alembic_config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
@@ -115,13 +115,13 @@ class Database:
 
 
 def _upgrade(connection: Connection) -> None:
-    cfg = _alembic_config()
+    cfg = alembic_config()
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, "head")
 
 
 def _at_head(connection: Connection) -> bool:
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     current = MigrationContext.configure(connection).get_current_revision()
     return current == head
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -46,6 +47,15 @@ FIELDS = (
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+async def count_exported(db: Database, *, since: datetime | None = None) -> int:
+    """How many alerts ``export_alerts(db, since=since)`` yields (for a progress bar)."""
+    query = select(func.count()).select_from(AlertRow)
+    if since is not None:
+        query = query.where(col(AlertRow.fired_at) >= since)
+    async with db.read() as session:
+        return int((await session.exec(query)).one())
 
 
 async def export_alerts(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
@@ -187,3 +190,85 @@ async def test_csv_export_reads_back_equal_to_the_database(tocsin: Harness, tmp_
                 assert row[name] == "", name
             else:
                 assert row[name] == str(value), name
+
+
+# --- progress on a terminal, nothing extra when piped ------------------------------------------
+
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+_CURSOR = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_BAR = re.compile(r"[━╸╺╾╼]+")
+
+
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> StringIO:
+    """What the command draws on stderr when stderr is a terminal (rich's control codes and
+    colours removed, one string per redraw)."""
+    screen = StringIO()
+    monkeypatch.setattr(
+        "bot.cli.console", Console(file=screen, force_terminal=True, width=120, soft_wrap=True)
+    )
+    return screen
+
+
+def redraws(screen: StringIO) -> list[str]:
+    text = _CURSOR.sub("\n", _COLOUR.sub("", screen.getvalue()))
+    return [line for line in re.split(r"[\r\n]", text) if line.strip()]
+
+
+async def test_report_on_a_terminal_draws_one_bar(tocsin: Harness, terminal: StringIO) -> None:
+    await two_alerts_one_resolved(tocsin)
+
+    await invoke("report", "1d")
+
+    drawn = [line for line in redraws(terminal) if _BAR.search(line)]
+    assert drawn[0].startswith("reading alerts "), drawn
+    assert re.search(r" 2/2 \d+:\d\d:\d\d$", drawn[-1]), drawn
+    for line in drawn:
+        assert len(_BAR.findall(line)) == 1, line
+
+
+async def test_export_on_a_terminal_shows_its_progress(
+    tocsin: Harness, terminal: StringIO, tmp_path: Path
+) -> None:
+    await two_alerts_one_resolved(tocsin)
+    await settle(tocsin, 2)
+
+    await invoke("export", "--output", str(tmp_path / "out.jsonl"))
+
+    drawn = [line for line in redraws(terminal) if "exporting alerts" in line]
+    assert any("2/2" in line and len(_BAR.findall(line)) == 1 for line in drawn), drawn
+    assert redraws(terminal)[-1] == "exported 2 alert(s)"
+
+
+async def test_export_piped_writes_only_the_alerts_and_one_closing_line(tocsin: Harness) -> None:
+    await two_alerts_one_resolved(tocsin)
+    await settle(tocsin, 2)
+
+    result = await asyncio.to_thread(CliRunner().invoke, cli, ["export", "--format", "CSV"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "exported 2 alert(s)\n"
+    assert result.stdout.startswith("id,fingerprint,")
+    assert len(list(csv.DictReader(StringIO(result.stdout)))) == 2
+
+
+# --- a database that is there but not migrated -------------------------------------------------
+
+
+async def test_report_on_an_unmigrated_postgres_database_says_to_migrate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with database("postgres", tmp_path) as url:
+        monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
+
+        result = await asyncio.to_thread(CliRunner().invoke, cli, ["report"])
+
+    assert result.exit_code == 1, result.output
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.endswith(
+        ": no Tocsin tables (never migrated); "
+        "run `tocsin db upgrade` (or start the service once: `tocsin serve`)\n"
+    )
+    name = url.rsplit("/", 1)[1]
+    assert result.stderr.startswith("postgresql+asyncpg://postgres@127.0.0.1")
+    assert f"/{name}: no Tocsin tables" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from config.settings import EXAMPLE_POLICY
@@ -19,3 +20,12 @@ def example_policy(tmp_path: Path, *, integrations: str = "", tail: str = "") ->
     path = tmp_path / "policy.yaml"
     path.write_text(text)
     return path
+
+
+_LINE = re.compile(r"^line \d+: ")
+
+
+def without_lines(problems: list[str]) -> list[str]:
+    """Policy problems with their ``line N:`` taken off, for tests about the place and the
+    message (tests/unit/config/test_policy_lines.py checks the lines)."""
+    return [_LINE.sub("", problem) for problem in problems]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from bot.cli import app
 from bot.runtime.version import tocsin_version
@@ -63,6 +65,26 @@ def test_check_config_reports_bad_durations_with_their_path(tmp_path: Path) -> N
     assert 'levels.1.ack_within: "5x" is not a duration' in result.output
 
 
+def test_check_config_names_the_line_of_a_validation_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "policy.yaml"
+    bad.write_text(
+        "levels:\n"
+        "  1: {name: critical}\n"
+        "  2: {name: major}\n"
+        "  3: {name: minor}\n"
+        "integrations: [{name: am, format: alertmanager, token: long-enough-token}]\n"
+        "default_route: {team: ops, channel: '#alerts'}\n"
+        "policies:\n"
+        "  default: {repeat_afer: 5m}\n"
+    )
+    result = runner.invoke(app, ["check-config", str(bad)])
+    assert result.exit_code == 1
+    assert (
+        "  - line 8: policies.default.repeat_afer: is not a known setting; "
+        "did you mean repeat_after?\n"
+    ) in result.stderr
+
+
 def test_help_lists_the_commands() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
@@ -75,3 +97,124 @@ def test_version_prints_the_installed_version() -> None:
     assert result.exit_code == 0
     assert result.output.strip() == f"tocsin {tocsin_version()}"
     assert tocsin_version() != "unknown"
+
+
+# --- the commands that only read never make a database ---------------------------------------
+
+READ_ONLY = [["report"], ["export"], ["noise"]]
+
+
+def one_line_error(result: Result) -> str:
+    """The whole of stderr, checked to be one line and no traceback."""
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", READ_ONLY, ids=lambda c: c[0])
+def test_read_only_command_outside_the_project_makes_no_database_and_names_the_file(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TOCSIN_DATABASE_URL", raising=False)
+
+    line = one_line_error(runner.invoke(app, command))
+
+    assert not (tmp_path / "data").exists()
+    assert line.startswith(f"{tmp_path / 'data' / 'tocsin.db'}: no database here; ")
+    assert "TOCSIN_DATABASE_URL is sqlite:///data/tocsin.db" in line
+    assert "tocsin db upgrade" in line
+
+
+@pytest.mark.parametrize("command", READ_ONLY, ids=lambda c: c[0])
+def test_read_only_command_on_an_unmigrated_database_says_to_migrate(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "empty.db"
+    sqlite3.connect(file).close()
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", f"sqlite:///{file}")
+
+    line = one_line_error(runner.invoke(app, command))
+
+    assert line == (
+        f"{file}: no Tocsin tables (never migrated); "
+        "run `tocsin db upgrade` (or start the service once: `tocsin serve`)"
+    )
+    with sqlite3.connect(file) as conn:
+        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
+
+
+def test_report_on_a_database_migrated_by_an_older_tocsin_names_both_migrations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = tmp_path / "old.db"
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", f"sqlite:///{file}")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    with sqlite3.connect(file) as conn:
+        (head,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        conn.execute("UPDATE alembic_version SET version_num = '0001'")
+
+    line = one_line_error(runner.invoke(app, ["report"]))
+
+    assert line.startswith(f"{file}: at migration 0001, this Tocsin needs {head}; ")
+    assert "tocsin db upgrade" in line
+
+
+def test_report_on_an_unreachable_database_says_so_without_the_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", "postgresql://tocsin:hunter2pw@127.0.0.1:1/tocsin")
+
+    line = one_line_error(runner.invoke(app, ["report"]))
+
+    assert line.startswith("postgresql+asyncpg://tocsin:***@127.0.0.1:1/tocsin: cannot open it (")
+    assert "check TOCSIN_DATABASE_URL" in line
+    assert "hunter2pw" not in line
+
+
+# --- --format is a choice ---------------------------------------------------------------------
+# (the error's wording is typer's, "Value error," included)
+
+
+@pytest.mark.parametrize(
+    ("command", "choices"),
+    [("report", "<text|markdown|csv|json>"), ("export", "<jsonl|csv>")],
+)
+def test_format_choices_are_listed_in_help(command: str, choices: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+
+    assert result.exit_code == 0
+    assert choices in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("report", "'xml' is not one of 'text', 'markdown', 'csv', 'json'"),
+        ("export", "'xml' is not one of 'jsonl', 'csv'"),
+    ],
+)
+def test_a_wrong_format_is_refused_naming_the_choices(
+    command: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    result = runner.invoke(app, [command, "--format", "xml"])
+
+    assert result.exit_code == 2
+    shown = " ".join(result.stderr.replace("│", " ").split())  # rich's box, wrapped at 80
+    assert f"Invalid value for '--format': Value error, {expected}." in shown
+    assert not (tmp_path / "data").exists()
+
+
+def test_report_format_is_case_insensitive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", f"sqlite:///{tmp_path / 'tocsin.db'}")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+
+    result = runner.invoke(app, ["report", "1d", "--format", "JSON"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["overall"]["alerts"] == 0

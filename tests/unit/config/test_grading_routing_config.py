@@ -16,6 +16,7 @@ from config.settings import EXAMPLE_POLICY
 from escalation.model import AlertEvent, Metric, SourceStatus
 from escalation.triage.grading import Grade, Noise, grade
 from escalation.triage.routing import route_all
+from tests.support.policies import without_lines
 
 ENV = {"TOCSIN_WEBHOOK_TOKEN": "example-token-0123"}
 EXAMPLE: dict[str, Any] = yaml.safe_load(EXAMPLE_POLICY.read_text(encoding="utf-8"))
@@ -40,7 +41,7 @@ def _load(doc: dict[str, Any]) -> Any:
 def _problems(doc: dict[str, Any]) -> list[str]:
     with pytest.raises(PolicyError) as caught:
         _load(doc)
-    return caught.value.problems
+    return without_lines(caught.value.problems)
 
 
 def _bands_problems(bands: list[dict[str, Any]]) -> list[str]:
@@ -224,4 +225,4 @@ def test_bad_time_zone_is_named() -> None:
 def test_unknown_route_key_is_named() -> None:
     [problem] = _problems(_doc(routes=[{"contine": True, "team": "ops", "channel": "#db"}]))
 
-    assert problem == "routes[0].contine: is not a known setting"
+    assert problem == "routes[0].contine: is not a known setting; did you mean continue?"

@@ -11,6 +11,7 @@ import yaml
 
 from config.policy import PolicyError, parse_policy
 from config.settings import EXAMPLE_POLICY
+from tests.support.policies import without_lines
 
 ENV = {"TOCSIN_WEBHOOK_TOKEN": "example-token-0123"}
 EXAMPLE: dict[str, Any] = yaml.safe_load(EXAMPLE_POLICY.read_text(encoding="utf-8"))
@@ -19,7 +20,7 @@ EXAMPLE: dict[str, Any] = yaml.safe_load(EXAMPLE_POLICY.read_text(encoding="utf-
 def problems(doc: object) -> list[str]:
     with pytest.raises(PolicyError) as caught:
         parse_policy(yaml.safe_dump(doc), env=ENV)
-    return caught.value.problems
+    return without_lines(caught.value.problems)
 
 
 def test_defaults_are_60000_per_minute_bursts_of_5000_and_listed_responders() -> None:

@@ -13,6 +13,7 @@ from config.policy import PolicyError, parse_policy
 from config.settings import EXAMPLE_POLICY
 from escalation.noise.flapping import FlapRule
 from escalation.noise.grouping import GroupRule
+from tests.support.policies import without_lines
 
 ENV = {"TOCSIN_WEBHOOK_TOKEN": "example-token-0123"}
 EXAMPLE: dict[str, Any] = yaml.safe_load(EXAMPLE_POLICY.read_text(encoding="utf-8"))
@@ -25,7 +26,7 @@ def _parse(doc: dict[str, Any]) -> Any:
 def _problems(doc: dict[str, Any]) -> list[str]:
     with pytest.raises(PolicyError) as caught:
         _parse(doc)
-    return caught.value.problems
+    return without_lines(caught.value.problems)
 
 
 def test_defaults_group_by_the_sources_key_for_5m_and_detect_flapping() -> None:
