@@ -31,7 +31,7 @@ from bot.delivery.lanes import LaneGate
 from bot.delivery.posting import Poster, delivery_metadata
 from bot.runtime.clock import Clock
 from bot.slack.blocks.render_storm import storm_page, summary_blocks, summary_text, thread_message
-from config.storm import StormConfig
+from config.sections.storm import StormConfig
 from escalation.model import LevelSpec
 from escalation.noise.storm import Change, StormRules, Traffic, calm_at, observe, resumed
 from storage.db import Database
