@@ -1,5 +1,5 @@
 """Notes on an alert: a timeline line each; the first note on a resolution by the source
-becomes its "what was done"."""
+becomes its "what was done". Also what a resolve modal writes besides the resolution."""
 
 from __future__ import annotations
 
