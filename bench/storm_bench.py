@@ -44,7 +44,7 @@ import httpx
 import uvicorn
 
 from bot.sandbox import SlackWorld, build_sandbox_app
-from bot.sandbox.ratelimit import ChannelRateLimiter
+from bot.sandbox.workspace.ratelimit import ChannelRateLimiter
 from config.environment import child_environment
 
 BOT_TOKEN = "xoxb-bench-token"  # noqa: S105 - the fake's token

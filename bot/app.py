@@ -26,7 +26,7 @@ from bot.delivery.lanes import LaneGate
 from bot.delivery.outbound import OutboundPager, OutboundTarget
 from bot.delivery.outbox_sender import OutboxSender
 from bot.delivery.posting import Poster
-from bot.delivery.slack_health import HealthReportingWebClient, SlackHealth
+from bot.delivery.slack_health import FaultyWebClient, HealthReportingWebClient, SlackHealth
 from bot.delivery.storm_control import StormControl, storm_rules
 from bot.http.api_browser import add_api_browser
 from bot.http.openapi import READY_RESPONSES, document
@@ -38,7 +38,7 @@ from bot.policy.directory import PolicyDirectory
 from bot.policy.rules import Rules, build_rules
 from bot.review.web import build_review_web
 from bot.runtime.clock import Clock, system_clock
-from bot.runtime.faults import FaultPoints, FaultyWebClient
+from bot.runtime.faults import FaultPoints
 from bot.runtime.heap import freeze_startup_objects
 from bot.runtime.metrics import CountingWebClient, Metrics
 from bot.runtime.version import tocsin_version

@@ -175,7 +175,7 @@ def policy_simulate(
     from bot.policy.directory import PolicyDirectory
     from bot.policy.rules import build_rules
     from bot.runtime.clock import system_clock
-    from bot.slack.listeners.commands import simulate_lines
+    from bot.slack.blocks.command_text import simulate_lines
 
     settings = _settings()
     try:
@@ -356,8 +356,9 @@ def noise(
     """Metric alerts dropped as noise (inside a grading rule's noise band) and last dropped
     in the period: when, how many times, the metric's last value and baseline."""
     from bot.runtime.clock import system_clock
-    from bot.slack.blocks.noise_text import noise_report
+    from bot.slack.blocks.noise_text import noise_row
     from escalation.review.period import parse_period
+    from storage.noise.dropped import noise_since
 
     try:
         since, _ = parse_period(period, now=system_clock())
@@ -369,7 +370,7 @@ def noise(
     async def run() -> list[str]:
         db = await open_for_reading(settings, console=console)
         try:
-            return await noise_report(db, since=since)
+            return [noise_row(item) for item in await noise_since(db, since=since, limit=1000)]
         finally:
             await db.dispose()
 

@@ -23,17 +23,17 @@ from pydantic import (
 )
 
 from config.durations import parse_duration
-from config.escalation import EscalationPolicyConfig, RotationConfig, WebhookConfig
-from config.grading import GradingRuleConfig, grading_problems
-from config.limits import AccessConfig, RateLimitConfig
-from config.matching import MatchValue
-from config.noise import LABEL_NAME, FlappingConfig, GroupingConfig
 from config.places import item, join, load_with_lines, with_line
 from config.problems import Problems, describe
-from config.record import FollowUpConfig, LastTimeConfig
-from config.review import DigestConfig, ReviewConfig
-from config.routing import RouteExtras
-from config.storm import StormConfig
+from config.sections.escalation import EscalationPolicyConfig, RotationConfig, WebhookConfig
+from config.sections.grading import GradingRuleConfig, grading_problems
+from config.sections.limits import AccessConfig, RateLimitConfig
+from config.sections.matching import MatchValue
+from config.sections.noise import LABEL_NAME, FlappingConfig, GroupingConfig
+from config.sections.record import FollowUpConfig, LastTimeConfig
+from config.sections.review import DigestConfig, ReviewConfig
+from config.sections.routing import RouteExtras
+from config.sections.storm import StormConfig
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 SourceFormat = Literal["alertmanager", "generic", "grafana", "pagerduty"]

@@ -12,17 +12,6 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from config.escalation import (
-    EscalationPolicyConfig,
-    OverrideConfig,
-    RotationConfig,
-    TargetConfig,
-    TierConfig,
-    WebhookConfig,
-)
-from config.grading import BandConfig, GradingMatch, GradingRuleConfig
-from config.limits import AccessConfig, RateLimitConfig
-from config.noise import FlappingConfig, GroupingConfig
 from config.policy import (
     IntegrationConfig,
     LevelConfig,
@@ -32,10 +21,21 @@ from config.policy import (
     RouteTarget,
     TeamConfig,
 )
-from config.record import FollowUpConfig, LastTimeConfig
-from config.review import DigestConfig, ReviewConfig
-from config.routing import TimeWindowConfig
-from config.storm import StormConfig
+from config.sections.escalation import (
+    EscalationPolicyConfig,
+    OverrideConfig,
+    RotationConfig,
+    TargetConfig,
+    TierConfig,
+    WebhookConfig,
+)
+from config.sections.grading import BandConfig, GradingMatch, GradingRuleConfig
+from config.sections.limits import AccessConfig, RateLimitConfig
+from config.sections.noise import FlappingConfig, GroupingConfig
+from config.sections.record import FollowUpConfig, LastTimeConfig
+from config.sections.review import DigestConfig, ReviewConfig
+from config.sections.routing import TimeWindowConfig
+from config.sections.storm import StormConfig
 
 SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("top level", PolicyFile),

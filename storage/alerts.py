@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import func, union
@@ -24,6 +24,7 @@ from escalation.model import (
 )
 from escalation.policy import EscalationPolicy
 from escalation.record.recurrence import window_start
+from storage.db import Database
 from storage.tables import AlertRow
 
 _STATE_FIELDS = tuple(f.name for f in fields(AlertState))
@@ -243,3 +244,61 @@ async def load_view(
 def _truncated(details: Mapping[str, object]) -> int:
     value = details.get("truncatedAlerts") if isinstance(details, Mapping) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+async def read_view(
+    db: Database, *, alert_id: int, levels: Mapping[int, LevelSpec], recent_days: int = 30
+) -> AlertView | None:
+    """The alert as the warning shows it (``load_view`` in a read transaction of its own)."""
+    async with db.read() as session:
+        return await load_view(session, alert_id, levels, recent_days=recent_days)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertBrief:
+    """What a listener checks or lists about an alert, without the whole view."""
+
+    id: int
+    fingerprint: str
+    status: Status
+    level: int
+    title: str
+    labels: dict[str, str]
+    team: str
+    channel: str
+    owner: str | None
+
+
+def _brief(row: AlertRow) -> AlertBrief:
+    assert row.id is not None
+    return AlertBrief(
+        id=row.id,
+        fingerprint=row.fingerprint,
+        status=Status(row.status),
+        level=row.level,
+        title=row.title,
+        labels=dict(row.labels),
+        team=row.team,
+        channel=row.channel,
+        owner=row.owner,
+    )
+
+
+async def alert_brief(db: Database, *, alert_id: int) -> AlertBrief | None:
+    async with db.read() as session:
+        row = await session.get(AlertRow, alert_id)
+    return _brief(row) if row is not None else None
+
+
+async def open_alerts(db: Database, *, limit: int) -> list[AlertBrief]:
+    """Alerts not resolved, most severe level first, then oldest first."""
+    async with db.read() as session:
+        rows = (
+            await session.exec(
+                select(AlertRow)
+                .where(AlertRow.status != Status.RESOLVED.value)
+                .order_by(col(AlertRow.level), col(AlertRow.fired_at))
+                .limit(limit)
+            )
+        ).all()
+    return [_brief(row) for row in rows]

@@ -8,7 +8,7 @@ changes becomes one reply.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +17,9 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from escalation.model import AlertView, LevelSpec
 from escalation.timeline import shown_in_thread, timeline_kind
+from storage.alerts import load_view
 from storage.db import Database
 from storage.outbox import AFTERTHOUGHT, PENDING, enqueue
 from storage.tables import AlertEventRow, OutboxRow, SlackMessageRow
@@ -112,6 +114,18 @@ async def timeline_of(session: AsyncSession, alert_id: int) -> list[TimelineEntr
         )
         for row in rows
     ]
+
+
+async def view_and_timeline(
+    db: Database, *, alert_id: int, levels: Mapping[int, LevelSpec], recent_days: int
+) -> tuple[AlertView, list[TimelineEntry]] | None:
+    """The alert and its whole timeline, read together (``/tocsin show``); ``None`` when there
+    is no such alert."""
+    async with db.read() as session:
+        view = await load_view(session, alert_id, levels, recent_days=recent_days)
+        if view is None:
+            return None
+        return view, await timeline_of(session, alert_id)
 
 
 async def pending_thread_lines(

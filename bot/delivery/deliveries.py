@@ -20,15 +20,20 @@ from bot.slack.blocks.render_pages import approval_closed, approval_request, pag
 from bot.slack.blocks.render_record import follow_up_reminder, thread_message
 from escalation.model import AlertView, LevelSpec, Status
 from storage import outbox
-from storage.alerts import load_view
+from storage.alerts import read_view
 from storage.db import Database
 from storage.intake.mirrors import mirrors_of, record_mirror_posted
 from storage.messages import find_message, record_posted
-from storage.noise.group_store import GROUP_LIST, record_list_message, warning_of
-from storage.noise.group_store import summary as group_summary
+from storage.noise.group_store import (
+    GROUP_LIST,
+    group_list_of,
+    message_alert_of,
+    record_list_message,
+    warning_for,
+)
 from storage.record.approvals import approval_messages, record_approval_message
 from storage.record.follow_ups import FOLLOW_UP_REMINDER, get_follow_up
-from storage.tables import AlertGroupRow, AlertMirrorRow
+from storage.tables import AlertMirrorRow
 from storage.timeline import THREAD_LINES, pending_thread_lines, set_thread_count
 
 log = structlog.get_logger("tocsin.outbox")
@@ -117,8 +122,9 @@ class Deliveries:
                 raise ValueError(f"unknown outbox kind {item.kind!r}")
 
     async def _view(self, alert_id: int) -> AlertView:
-        async with self._db.read() as session:
-            view = await load_view(session, alert_id, self._levels, recent_days=self._recent_days)
+        view = await read_view(
+            self._db, alert_id=alert_id, levels=self._levels, recent_days=self._recent_days
+        )
         if view is None:
             raise LookupError(f"alert {alert_id} does not exist")
         return view
@@ -134,8 +140,7 @@ class Deliveries:
         return f"{channel}:{posted.ts}"
 
     async def _thread(self, item: outbox.Claimed, alert_id: int, text: str) -> None:
-        async with self._db.read() as session:
-            message_id, _, _ = await warning_of(session, alert_id)
+        message_id = await message_alert_of(self._db, alert_id=alert_id)
         message = await find_message(self._db, message_id)
         if message is None:
             raise LookupError(f"alert {alert_id} has no Slack message yet")
@@ -194,9 +199,7 @@ class Deliveries:
         warning never posted — a silenced or grouped alert — has nothing to update)."""
         assert item.alert_id is not None
         redundant = await outbox.pending_update_ids(self._db, item.alert_id, after_id=item.id)
-        async with self._db.read() as session:
-            message_id, view_id, group_id = await warning_of(session, item.alert_id)
-            group = await group_summary(session, group_id) if group_id is not None else None
+        message_id, view_id, group = await warning_for(self._db, alert_id=item.alert_id)
         view = await self._view(view_id)
         if group is not None and len(group.members) > 1:
             view = replace(view, group=group)
@@ -234,8 +237,7 @@ class Deliveries:
         timeline only."""
         assert item.alert_id is not None
         later = await pending_thread_lines(self._db, item.alert_id, after_id=item.id)
-        async with self._db.read() as session:
-            message_id, _, _ = await warning_of(session, item.alert_id)
+        message_id = await message_alert_of(self._db, alert_id=item.alert_id)
         message = await find_message(self._db, message_id)
         view = await self._view(item.alert_id)
         if message_id != item.alert_id or (message is None and view.status is Status.SILENCED):
@@ -267,15 +269,13 @@ class Deliveries:
 
     async def _group_list(self, item: outbox.Claimed, group_id: int) -> None:
         """The thread message listing a group's members (resolved ones struck through)."""
-        async with self._db.read() as session:
-            group = await session.get(AlertGroupRow, group_id)
-            found = await group_summary(session, group_id)
-        if group is None or found is None:
+        group = await group_list_of(self._db, group_id=group_id)
+        if group is None:
             return
         message = await find_message(self._db, group.anchor_id)
         if message is None:
             raise LookupError(f"group {group_id} has no warning yet")
-        text = group_list_text(found)
+        text = group_list_text(group.summary)
         if group.list_ts is None:
             posted = await self._poster.post(
                 item,
@@ -284,10 +284,9 @@ class Deliveries:
                 text=text,
                 unfurl_links=False,
             )
-            async with self._db.write() as session:
-                await record_list_message(
-                    session, group_id, channel_id=posted.channel_id, ts=posted.ts
-                )
+            await record_list_message(
+                self._db, group_id=group_id, channel_id=posted.channel_id, ts=posted.ts
+            )
         else:
             await self._client.chat_update(
                 channel=group.list_channel_id or message.channel_id, ts=group.list_ts, text=text

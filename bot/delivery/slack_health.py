@@ -7,6 +7,7 @@ longer than a channel's limit ever would (a 429 with ``Retry-After`` over 5 s: t
 then holds that channel, so no second failure would come); any answer from Slack clears it.
 While degraded the outbox sender stops sending each pending row into the outage: it probes
 Slack (``auth.test``) every few seconds and resumes as soon as a probe succeeds.
+``FaultyWebClient`` is the same client with the ``slack_after_post`` fault point (tests only).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.runtime.clock import Clock, system_clock
+from bot.runtime.faults import NO_FAULTS, FaultPoints
 from bot.runtime.metrics import CountingWebClient, Metrics
 
 FAILURES_TO_DEGRADE = 3
@@ -117,4 +119,17 @@ class HealthReportingWebClient(CountingWebClient):
             raise
         if self.health is not None:
             self.health.answered()
+        return response
+
+
+class FaultyWebClient(HealthReportingWebClient):
+    """The Slack client with the ``slack_after_post`` point: Slack has the message, Tocsin
+    has not yet recorded it."""
+
+    faults: FaultPoints = NO_FAULTS
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        response = await super().api_call(api_method, **kwargs)
+        if api_method == "chat.postMessage":
+            self.faults.reached("slack_after_post")
         return response

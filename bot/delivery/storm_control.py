@@ -31,13 +31,12 @@ from bot.delivery.lanes import LaneGate
 from bot.delivery.posting import Poster, delivery_metadata
 from bot.runtime.clock import Clock
 from bot.slack.blocks.render_storm import storm_page, summary_blocks, summary_text, thread_message
-from config.storm import StormConfig
+from config.sections.storm import StormConfig
 from escalation.model import LevelSpec
 from escalation.noise.storm import Change, StormRules, Traffic, calm_at, observe, resumed
 from storage.db import Database
 from storage.noise import storm_display, storms
 from storage.outbox import Claimed
-from storage.tables import StormPageRow, StormRow
 
 log = structlog.get_logger("tocsin.storm")
 
@@ -266,7 +265,7 @@ class StormControl:
             channel_id, ts = await self._post_once(
                 work.channel,
                 key=f"storm:{work.id}:summary",
-                row=(StormRow, work.id),
+                row=("summary", work.id),
                 attempted_at=work.posting_at,
                 now=now,
                 channel=work.channel,
@@ -338,7 +337,7 @@ class StormControl:
             channel_id, ts = await self._post_once(
                 lane,
                 key=f"storm:{page.storm_id}:page:{page.id}:{page.tier}",
-                row=(StormPageRow, page.id),
+                row=("page", page.id),
                 attempted_at=page.posting_at,
                 now=now,
                 channel=channel_id,
@@ -361,19 +360,20 @@ class StormControl:
         lane: str,
         *,
         key: str,
-        row: tuple[type[StormRow] | type[StormPageRow], int],
+        row: tuple[storm_display.PostingOf, int],
         attempted_at: datetime | None,
         now: datetime,
         channel: str,
         text: str,
         blocks: list[dict[str, Any]],
     ) -> tuple[str, str]:
-        """Post a storm's message at most once: the attempt is noted on ``row`` (its table and
-        id) before the call, and when an earlier attempt was noted (it may have posted: the
-        process died, the answer was lost) the channel is searched for the message carrying
-        ``key`` first. Returns the message's channel id and ts."""
+        """Post a storm's message at most once: the attempt is noted on ``row`` (whose
+        message — the storm's summary or a page's — and its id) before the call, and when an
+        earlier attempt was noted (it may have posted: the process died, the answer was lost)
+        the channel is searched for the message carrying ``key`` first. Returns the message's
+        channel id and ts."""
         if attempted_at is None:
-            await storm_display.mark_posting(self._db, *row, now=now)
+            await storm_display.mark_posting(self._db, of=row[0], row_id=row[1], now=now)
         else:
             found = await self._poster.find_key(key, channel=channel, since=attempted_at)
             if found is not None:  # an earlier attempt posted it: show the current state

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from config.limits import RateLimitConfig
+from config.sections.limits import RateLimitConfig
 
 
 @dataclass(slots=True)

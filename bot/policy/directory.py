@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from config.escalation import RotationConfig
 from config.policy import PolicyFile
+from config.sections.escalation import RotationConfig
 from escalation.oncall import Override, Rotation, Shift, on_call
 
 

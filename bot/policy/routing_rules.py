@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from config.grading import BandConfig, GradingRuleConfig
-from config.matching import MatcherFields
 from config.policy import PolicyFile, RouteConfig
-from config.routing import TimeWindowConfig, day_numbers, span_minutes
+from config.sections.grading import BandConfig, GradingRuleConfig
+from config.sections.matching import MatcherFields
+from config.sections.routing import TimeWindowConfig, day_numbers, span_minutes
 from escalation.triage.grading import Band, GradingRule
 from escalation.triage.matchers import Matchers
 from escalation.triage.routing import Route

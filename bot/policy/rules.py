@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.policy.routing_rules import grading_rules, route_rules
-from config.escalation import EscalationPolicyConfig
 from config.policy import IntegrationConfig, PolicyFile
+from config.sections.escalation import EscalationPolicyConfig
 from escalation.model import LevelSpec, RouteDecision
 from escalation.noise.flapping import FlapRule
 from escalation.noise.grouping import GroupRule

@@ -10,12 +10,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from typing import Any
 
 import structlog
-from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.delivery.slack_health import HealthReportingWebClient
 from config.settings import FaultPoint
 
 log = structlog.get_logger("tocsin.faults")
@@ -35,16 +32,3 @@ class FaultPoints:
 
 
 NO_FAULTS = FaultPoints()
-
-
-class FaultyWebClient(HealthReportingWebClient):
-    """The Slack client with the ``slack_after_post`` point: Slack has the message, Tocsin
-    has not yet recorded it."""
-
-    faults: FaultPoints = NO_FAULTS
-
-    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
-        response = await super().api_call(api_method, **kwargs)
-        if api_method == "chat.postMessage":
-            self.faults.reached("slack_after_post")
-        return response

@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from bot.sandbox.driver import SandboxDriver
-from bot.sandbox.fake_api import FakeSlackApi, api_routes
 from bot.sandbox.page import page_routes
-from bot.sandbox.world import SlackWorld
+from bot.sandbox.web_api.fake_api import FakeSlackApi, api_routes
+from bot.sandbox.workspace.world import SlackWorld
 
 
 def build_sandbox_app(

@@ -10,10 +10,6 @@ from typing import Literal
 
 import httpx
 
-from bot.sandbox.blocks import SELECTS, find_element, find_option, input_blocks, input_state
-from bot.sandbox.limits import check_view
-from bot.sandbox.models import JSON, ApiError, Channel, SandboxError, View
-from bot.sandbox.responses import show_reply
 from bot.sandbox.signing import (
     Actor,
     action_payload,
@@ -25,8 +21,18 @@ from bot.sandbox.signing import (
     view_closed_payload,
     view_submission_payload,
 )
-from bot.sandbox.socket_mode import SOCKET_PATH, Delivery, EnvelopeType
-from bot.sandbox.world import SlackWorld
+from bot.sandbox.web_api.limits import check_view
+from bot.sandbox.web_api.responses import show_reply
+from bot.sandbox.workspace.blocks import (
+    SELECTS,
+    find_element,
+    find_option,
+    input_blocks,
+    input_state,
+)
+from bot.sandbox.workspace.models import JSON, ApiError, Channel, SandboxError, View
+from bot.sandbox.workspace.socket_mode import SOCKET_PATH, Delivery, EnvelopeType
+from bot.sandbox.workspace.world import SlackWorld
 
 FORM = "application/x-www-form-urlencoded"
 JSON_TYPE = "application/json"

@@ -15,8 +15,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.sandbox.driver import SandboxDriver
-from bot.sandbox.models import JSON, Message, SandboxError
-from bot.sandbox.world import SlackWorld
+from bot.sandbox.workspace.models import JSON, Message, SandboxError
+from bot.sandbox.workspace.world import SlackWorld
 
 STATIC_DIR = Path(__file__).parent / "static"
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from bot.sandbox.models import JSON
+from bot.sandbox.workspace.models import JSON
 
 
 def sign_request(*, signing_secret: str, body: str, timestamp: int) -> dict[str, str]:

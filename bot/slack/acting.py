@@ -18,9 +18,10 @@ from bot.runtime.clock import Clock
 from bot.slack import ids
 from escalation.events import Event
 from escalation.policy import EscalationPolicy
-from storage.actions import ActionResult, Also, alert_policy, apply_action, record_refusal
+from storage.actions import alert_policy, apply_action, record_refusal
 from storage.db import Database
 from storage.noise.group_actions import apply_to_group, group_lead
+from storage.requests import ActionResult, Also
 
 log = structlog.get_logger("tocsin.slack")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}\Z")

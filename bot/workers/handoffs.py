@@ -17,8 +17,8 @@ from bot.policy.directory import PolicyDirectory
 from bot.runtime.clock import Clock
 from bot.slack.blocks.render import slack_date
 from escalation.oncall import handoffs_between, on_call
-from storage.actions import first_time
 from storage.db import Database
+from storage.requests import first_time
 
 log = structlog.get_logger("tocsin.handoffs")
 

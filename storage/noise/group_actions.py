@@ -22,11 +22,11 @@ from escalation.model import Status
 from escalation.noise.grouping import as_member
 from escalation.ports import Directory
 from escalation.state import transition
-from storage.actions import ActionResult, Also, fit_key
 from storage.alerts import policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
 from storage.noise.group_store import after_resolved, enqueue_list
+from storage.requests import ActionResult, Also, fit_key
 from storage.tables import AlertGroupRow, AlertRow, ProcessedRequestRow
 
 FOR_EVERY_MEMBER = (Acknowledged, Claimed, Assigned, Unacknowledged, Resolved)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import col, select
@@ -12,6 +13,7 @@ from escalation.events import AlertState, Transition
 from escalation.model import GroupMember, GroupSummary, Status
 from escalation.noise.grouping import as_member, take_lead
 from storage.alerts import policy_of, state_of
+from storage.db import Database
 from storage.effects import persist_transition
 from storage.outbox import enqueue
 from storage.tables import AlertGroupRow, AlertRow
@@ -130,10 +132,45 @@ async def warning_of(session: AsyncSession, alert_id: int) -> tuple[int, int, in
     return group.anchor_id, group.lead_id, group.id
 
 
-async def record_list_message(
-    session: AsyncSession, group_id: int, *, channel_id: str, ts: str
-) -> None:
-    group = await session.get(AlertGroupRow, group_id)
-    if group is not None:
-        group.list_channel_id, group.list_ts = channel_id, ts
-        session.add(group)
+async def message_alert_of(db: Database, *, alert_id: int) -> int:
+    """The alert whose warning shows ``alert_id`` (``warning_of``'s first part)."""
+    async with db.read() as session:
+        message_id, _, _ = await warning_of(session, alert_id)
+    return message_id
+
+
+async def warning_for(db: Database, *, alert_id: int) -> tuple[int, int, GroupSummary | None]:
+    """``warning_of`` with the group's summary instead of its id, read together: what a
+    warning showing ``alert_id`` is drawn from."""
+    async with db.read() as session:
+        message_id, view_id, group_id = await warning_of(session, alert_id)
+        group = await summary(session, group_id) if group_id is not None else None
+    return message_id, view_id, group
+
+
+@dataclass(frozen=True, slots=True)
+class GroupList:
+    """A group's member list message: where its warning is, where the list was posted (if
+    it was), and the members to list."""
+
+    anchor_id: int
+    list_channel_id: str | None
+    list_ts: str | None
+    summary: GroupSummary
+
+
+async def group_list_of(db: Database, *, group_id: int) -> GroupList | None:
+    async with db.read() as session:
+        group = await session.get(AlertGroupRow, group_id)
+        found = await summary(session, group_id)
+    if group is None or found is None:
+        return None
+    return GroupList(group.anchor_id, group.list_channel_id, group.list_ts, found)
+
+
+async def record_list_message(db: Database, *, group_id: int, channel_id: str, ts: str) -> None:
+    async with db.write() as session:
+        group = await session.get(AlertGroupRow, group_id)
+        if group is not None:
+            group.list_channel_id, group.list_ts = channel_id, ts
+            session.add(group)

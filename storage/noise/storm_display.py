@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, or_, type_coerce, update
 from sqlalchemy import select as sa_select
@@ -298,11 +298,15 @@ async def is_ended(db: Database, storm_id: int) -> bool:
     return row is not None and row.status == ENDED
 
 
-async def mark_posting(
-    db: Database, table: type[StormRow] | type[StormPageRow], row_id: int, *, now: datetime
-) -> None:
-    """Note that posting the message of a storm (its summary) or of a storm page is being
-    attempted (the first attempt's time is kept)."""
+PostingOf = Literal["summary", "page"]
+"""Whose message is being posted: a storm's (its summary) or a storm page's."""
+
+
+async def mark_posting(db: Database, *, of: PostingOf, row_id: int, now: datetime) -> None:
+    """Note that posting the message of a storm (its summary, ``row_id`` the storm's) or of
+    a storm page (``row_id`` the page's) is being attempted (the first attempt's time is
+    kept)."""
+    table: type[StormRow] | type[StormPageRow] = StormRow if of == "summary" else StormPageRow
     async with db.write() as session:
         await session.exec(
             update(table)

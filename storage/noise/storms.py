@@ -22,11 +22,11 @@ from escalation.events import Acknowledged
 from escalation.model import Status
 from escalation.ports import Directory
 from escalation.state import IllegalTransition, transition
-from storage.actions import first_time
 from storage.alerts import policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
 from storage.outbox import DONE, FOLDED, PENDING, Claimed
+from storage.requests import first_time
 from storage.tables import AlertRow, OutboxRow, StormMemberRow, StormPageRow, StormRow
 
 OPEN, ENDED = "open", "ended"

@@ -1,5 +1,5 @@
 """Notes on an alert: a timeline line each; the first note on a resolution by the source
-becomes its "what was done"."""
+becomes its "what was done". Also what a resolve modal writes besides the resolution."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from escalation.model import Status
 from escalation.record.notes import annotate
 from storage.db import Database
 from storage.outbox import enqueue
+from storage.record.follow_ups import NewFollowUp, add_follow_up
+from storage.requests import Also
 from storage.tables import AlertRow, ProcessedRequestRow, ResolutionRow
 from storage.timeline import add_line
 
@@ -77,3 +80,27 @@ async def add_note(
             return NoteResult(True, f"Your note is kept with alert #{alert_id}.")
     except IntegrityError:
         return NoteResult(False, "This note was already added.")
+
+
+def resolution_extras(
+    *, follow_up: NewFollowUp | None, notes: str, user: str, now: datetime
+) -> Also:
+    """The follow-up and notes of a resolve modal, written with the resolution (in its
+    transaction, once it is applied)."""
+
+    async def write(session: AsyncSession, alert_id: int) -> None:
+        if follow_up is not None:
+            await add_follow_up(
+                session, alert_id=alert_id, follow_up=follow_up, created_by=user, now=now
+            )
+        if notes:
+            await add_line(
+                session,
+                alert_id=alert_id,
+                rule="NOTE-1",
+                actor=user,
+                summary=f"note by <@{user}>: {notes}",
+                now=now,
+            )
+
+    return write

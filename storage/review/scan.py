@@ -2,7 +2,7 @@
 by the database or in one tight loop.
 
 - Alerts: the same query as :func:`storage.review.facts.alert_query`, read in batches straight from
-  the driver's cursor (:mod:`storage.driver_rows`) into
+  the driver's cursor (:mod:`storage.review.driver_rows`) into
   :class:`escalation.review.rows.AlertRows` (plain tuples, no object per alert).
 - Pages: the database classifies each page's minute as night and/or weekend in its team's
   time zone — local seconds are UTC seconds plus the zone's offset, which changes only at the
@@ -44,8 +44,8 @@ from escalation.review.rows import (
 )
 from escalation.review.zone_spans import ZoneSpans, zone_spans
 from storage.db import Database
-from storage.driver_rows import driver_batches
 from storage.review import facts as plain
+from storage.review.driver_rows import driver_batches
 from storage.review.facts import ALERT, EVENT, OUTBOX, PARTITION, ReviewFilter
 
 SCAN_CACHE_KIB = 8192

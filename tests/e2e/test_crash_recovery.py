@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from bot.sandbox import SlackWorld
-from bot.sandbox.models import Message
+from bot.sandbox.workspace.models import Message
 from escalation.timeline import STEP_RULES
 from tests.support.harness import WEBHOOK_TOKEN
 from tests.support.tocsin_process import FakeSlack, TocsinProcess, fake_slack, wait_until

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from bot.sandbox import SandboxDriver, SlackWorld
-from bot.sandbox.models import Message
+from bot.sandbox.workspace.models import Message
 from bot.slack import ids
 from escalation.timeline import STEP_RULES
 from tests.support.databases import database

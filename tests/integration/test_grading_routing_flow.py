@@ -14,7 +14,7 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from bot.sandbox.models import Message
+from bot.sandbox.workspace.models import Message
 from config.settings import EXAMPLE_POLICY
 from storage.tables import AlertEventRow, AlertMirrorRow, AlertRow, NoiseDropRow, OutboxRow
 from tests.support.databases import database

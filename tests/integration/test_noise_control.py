@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot.sandbox.models import Message
+from bot.sandbox.workspace.models import Message
 from bot.slack import ids
 from storage.tables import AlertEventRow, AlertRow, ResolutionRow
 from tests.support.databases import database

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from bot.sandbox.models import Message
+from bot.sandbox.workspace.models import Message
 from bot.slack import ids
 from storage.tables import AlertEventRow, AlertRow, FollowUpRow, ResolutionRow
 from tests.support.databases import database

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import func, select
 
 from bot.sandbox import SlackWorld
-from bot.sandbox.models import Message
+from bot.sandbox.workspace.models import Message
 from storage.tables import OutboxRow
 from tests.support.harness import FakeClock, Harness, running_tocsin
 

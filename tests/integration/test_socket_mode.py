@@ -20,8 +20,8 @@ from structlog.testing import capture_logs
 
 from bot.app import Service, build_http_app, build_service
 from bot.sandbox import SandboxDriver, SandboxError, SlackWorld, build_sandbox_app
-from bot.sandbox.models import Message
 from bot.sandbox.signing import sign_request
+from bot.sandbox.workspace.models import Message
 from bot.slack import ids
 from bot.slack.socket_mode import SocketModeError, SocketModeRunner
 from storage.tables import ResolutionRow

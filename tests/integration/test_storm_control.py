@@ -19,8 +19,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.sandbox import SlackWorld
-from bot.sandbox.models import Message
-from bot.sandbox.ratelimit import ChannelRateLimiter
+from bot.sandbox.workspace.models import Message
+from bot.sandbox.workspace.ratelimit import ChannelRateLimiter
 from bot.slack import ids
 from escalation.review.figures import Review
 from storage.review.facts import ReviewFilter

@@ -19,7 +19,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.http.webhook_docs import EXAMPLES
-from bot.sandbox.models import Message
+from bot.sandbox.workspace.models import Message
 from config.settings import EXAMPLE_POLICY
 from escalation.model import Status
 from storage.alerts import metric_of

@@ -16,7 +16,7 @@ import httpx
 
 from bot.app import Service, build_http_app, build_service
 from bot.sandbox import SandboxDriver, SlackWorld, build_sandbox_app
-from bot.sandbox.models import Message
+from bot.sandbox.workspace.models import Message
 from config.settings import Settings
 from tests.support.servers import free_port, serving
 

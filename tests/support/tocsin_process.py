@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from bot.sandbox import SlackWorld, build_sandbox_app
-from bot.sandbox.models import Message
+from bot.sandbox.workspace.models import Message
 from config.environment import child_environment
 from tests.support.harness import BOT_TOKEN, SIGNING_SECRET, WEBHOOK_TOKEN
 from tests.support.servers import free_port, serving

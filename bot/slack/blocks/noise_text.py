@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from escalation.triage.grading import percent
-from storage.db import Database
-from storage.noise.dropped import NoiseSummary, noise_since, noise_totals
+from storage.noise.dropped import NoiseSummary
 
 DAY = timedelta(days=1)
 
 
-async def noise_footer(db: Database, *, now: datetime) -> str:
-    """One line for ``/tocsin list``; empty when nothing was dropped in the last day."""
-    total, distinct = await noise_totals(db, since=now - DAY)
+def noise_footer(*, total: int, distinct: int) -> str:
+    """One line for ``/tocsin list`` from the last day's totals (``noise_totals`` since
+    ``now - DAY``); empty when nothing was dropped."""
     if not total:
         return ""
     return (
@@ -29,7 +28,3 @@ def noise_row(item: NoiseSummary) -> str:
         f"vs {baseline} ({percent(item.last_deviation)})  {item.title}  "
         f"[{item.integration}, {item.fingerprint}]"
     )
-
-
-async def noise_report(db: Database, *, since: datetime) -> list[str]:
-    return [noise_row(item) for item in await noise_since(db, since=since, limit=1000)]

@@ -13,14 +13,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.policy.access import NOT_LISTED
 from bot.slack import ids
 from bot.slack.acting import USER_ID, Acting, alert_id_of, log, number, open_modal, tell
+from bot.slack.blocks.command_text import HELP
 from bot.slack.blocks.render import resolve_modal
-from bot.slack.listeners.commands import HELP
-from bot.slack.listeners.record import alert_team, resolution_extras
 from bot.slack.payload import dig, text_at
 from bot.slack.resolve_form import ResolveForm, read_resolve_form
 from escalation.events import Acknowledged, Assigned, Claimed, Resolved, Unacknowledged
-from storage.actions import first_time
-from storage.alerts import load_view
+from storage.alerts import alert_brief, read_view
+from storage.record.notes import resolution_extras
+from storage.requests import first_time
 
 STAND_DOWN_REFUSED = (
     "Standing down a level 1 alert needs an approver: ask one of the policy's approvers to "
@@ -97,8 +97,7 @@ class Listeners:
         if alert_id is None:
             await tell(respond, "This button does not name an alert.")
             return
-        async with self._acting.db.read() as session:
-            view = await load_view(session, alert_id, self._acting.rules.levels)
+        view = await read_view(self._acting.db, alert_id=alert_id, levels=self._acting.rules.levels)
         if view is None:
             await tell(respond, f"Alert #{alert_id} does not exist.")
             return
@@ -120,7 +119,8 @@ class Listeners:
     ) -> None:
         acting = self._acting
         alert_id = number(text_at(body, "view", "private_metadata"))
-        team = await alert_team(acting.db, alert_id) if alert_id is not None else None
+        alert = await alert_brief(acting.db, alert_id=alert_id) if alert_id is not None else None
+        team = alert.team if alert is not None else None
         values = dig(body, "view", "state", "values")
         form = read_resolve_form(
             values if isinstance(values, dict) else {},
@@ -145,5 +145,7 @@ class Listeners:
             alert_id=alert_id,
             event=Resolved(actor=user, note=form.note, root_cause=form.root_cause),
             kind="resolved",
-            also=resolution_extras(form, user=user, now=acting.clock()),
+            also=resolution_extras(
+                follow_up=form.follow_up, notes=form.notes, user=user, now=acting.clock()
+            ),
         )

@@ -9,14 +9,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import ids
 from bot.slack.acting import Acting, number
+from bot.slack.blocks.command_text import (
+    HELP,
+    LIST_LIMIT,
+    alerts_text,
+    oncall_text,
+    simulate_text,
+)
 from bot.slack.blocks.escape import mrkdwn
-from bot.slack.blocks.noise_text import noise_footer
+from bot.slack.blocks.noise_text import DAY, noise_footer
 from bot.slack.listeners import record_commands
-from bot.slack.listeners.commands import HELP, list_alerts, oncall_text, simulate_text
 from bot.slack.listeners.report_command import ReportCommand
 from bot.slack.listeners.silences import VERBS as SILENCE_VERBS
 from bot.slack.listeners.silences import SilenceListeners
 from escalation.events import EscalationRequested
+from storage.alerts import open_alerts
+from storage.noise.dropped import noise_totals
 
 
 class CommandListener:
@@ -59,8 +67,10 @@ class CommandListener:
                 acting.db, words[1:], user=user, now=acting.clock()
             )
         elif verb == "list":
-            text = await list_alerts(acting.db, acting.rules.levels)
-            text += await noise_footer(acting.db, now=acting.clock())
+            alerts = await open_alerts(acting.db, limit=LIST_LIMIT)
+            text = alerts_text(alerts, acting.rules.levels)
+            total, distinct = await noise_totals(acting.db, since=acting.clock() - DAY)
+            text += noise_footer(total=total, distinct=distinct)
         elif verb == "oncall":
             text = oncall_text(acting.directory, now=acting.clock(), only=words[1:])
         elif verb == "escalate":

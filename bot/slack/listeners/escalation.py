@@ -14,7 +14,7 @@ from bot.slack.blocks.render_pages import reason_modal
 from bot.slack.payload import text_at
 from escalation.events import EscalationApproved, EscalationDenied, EscalationRequested, Snoozed
 from escalation.snooze import snooze_until
-from storage.tables import AlertRow
+from storage.alerts import alert_brief
 
 
 class EscalationListeners:
@@ -37,9 +37,8 @@ class EscalationListeners:
         if alert_id is None:
             await tell(respond, "This menu does not name an alert.")
             return
-        async with self._acting.db.read() as session:
-            row = await session.get(AlertRow, alert_id)
-        team = row.team if row else ""
+        alert = await alert_brief(self._acting.db, alert_id=alert_id)
+        team = alert.team if alert else ""
         try:
             until = snooze_until(
                 choice, now=self._acting.clock(), timezone=self._acting.rules.timezone_of(team)

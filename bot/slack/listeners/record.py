@@ -1,55 +1,23 @@
-"""Bolt listeners for the record: Add note (button and modal), a follow-up's Done button,
-and what the resolve modal writes besides the resolution."""
+"""Bolt listeners for the record: Add note (button and modal) and a follow-up's Done button.
+(What the resolve modal writes besides the resolution is ``storage.record.notes``'s.)"""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.slack import ids
 from bot.slack.acting import Acting, alert_id_of, log, tell
 from bot.slack.blocks.render_record import follow_up_done, note_modal
-from bot.slack.resolve_form import ResolveForm, input_text, selected_value
-from storage.actions import Also, record_refusal
-from storage.alerts import load_view
-from storage.db import Database
-from storage.record.follow_ups import add_follow_up, complete, get_follow_up
+from bot.slack.resolve_form import input_text, selected_value
+from storage.actions import record_refusal
+from storage.alerts import alert_brief, read_view
+from storage.record.follow_ups import complete, get_follow_up
 from storage.record.notes import add_note
-from storage.tables import AlertRow
-from storage.timeline import add_line
 
 NOTE_REFUSED = "Only members of the alert's team (and admins) may add notes to it."
-
-
-async def alert_team(db: Database, alert_id: int) -> str | None:
-    async with db.read() as session:
-        row = await session.get(AlertRow, alert_id)
-    return row.team if row is not None else None
-
-
-def resolution_extras(form: ResolveForm, *, user: str, now: datetime) -> Also:
-    """The follow-up and notes of a resolve modal, written with the resolution."""
-
-    async def write(session: AsyncSession, alert_id: int) -> None:
-        if form.follow_up is not None:
-            await add_follow_up(
-                session, alert_id=alert_id, follow_up=form.follow_up, created_by=user, now=now
-            )
-        if form.notes:
-            await add_line(
-                session,
-                alert_id=alert_id,
-                rule="NOTE-1",
-                actor=user,
-                summary=f"note by <@{user}>: {form.notes}",
-                now=now,
-            )
-
-    return write
 
 
 class RecordListeners:
@@ -64,7 +32,8 @@ class RecordListeners:
     async def _may_note(self, user: str, alert_id: int) -> bool:
         """Anyone on the alert's team (when the team lists members), and admins."""
         acting = self._acting
-        team = await alert_team(acting.db, alert_id)
+        alert = await alert_brief(acting.db, alert_id=alert_id)
+        team = alert.team if alert is not None else None
         members = acting.rules.team_members.get(team or "")
         if members is None or user in members or acting.directory.has_role(user, "admin"):
             return True
@@ -83,8 +52,7 @@ class RecordListeners:
             await tell(respond, "This button does not name an alert.")
             return
         acting = self._acting
-        async with acting.db.read() as session:
-            view = await load_view(session, alert_id, acting.rules.levels)
+        view = await read_view(acting.db, alert_id=alert_id, levels=acting.rules.levels)
         if view is None:
             await tell(respond, f"Alert #{alert_id} does not exist.")
             return

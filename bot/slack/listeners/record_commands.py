@@ -9,10 +9,9 @@ from typing import Any
 from bot.policy.rules import Rules
 from bot.slack.blocks.escape import mrkdwn
 from bot.slack.blocks.render_record import follow_ups_text, show_blocks
-from storage.alerts import load_view
 from storage.db import Database
 from storage.record.follow_ups import open_follow_ups
-from storage.timeline import timeline_of
+from storage.timeline import view_and_timeline
 
 SHOW_USAGE = "Usage: `/tocsin show <alert id>` (the id is the #number on the warning)"
 
@@ -24,12 +23,12 @@ async def show(
     if len(args) != 1 or not args[0].lstrip("#").isdigit():
         return SHOW_USAGE, None
     alert_id = int(args[0].lstrip("#"))
-    async with db.read() as session:
-        view = await load_view(session, alert_id, rules.levels, recent_days=rules.last_time_days)
-        timeline = await timeline_of(session, alert_id) if view is not None else []
-    if view is None:
+    found = await view_and_timeline(
+        db, alert_id=alert_id, levels=rules.levels, recent_days=rules.last_time_days
+    )
+    if found is None:
         return f"There is no alert #{alert_id}.", None
-    return show_blocks(view, timeline)
+    return show_blocks(*found)
 
 
 async def follow_ups(db: Database, args: Sequence[str], *, user: str, now: datetime) -> str:

@@ -11,14 +11,15 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.slack import ids
 from bot.slack.acting import Acting, alert_id_of, log, tell
 from bot.slack.blocks.render_noise import silence_text, silences_blocks
+from escalation.model import Status
 from escalation.noise.label_matchers import Matcher
 from escalation.noise.silence_access import Person, Refused, may_manage, team_for_new_silence
 from escalation.noise.silence_command import USAGE, SilenceCommandError, parse_silence_command
 from escalation.noise.silences import matchers_for_alert
 from escalation.snooze import snooze_until
-from storage.actions import first_time
+from storage.alerts import alert_brief
 from storage.noise import silences
-from storage.tables import AlertRow
+from storage.requests import first_time
 
 VERBS = ("silence", "silences", "unsilence")
 Answer = tuple[str, list[dict[str, Any]] | None]
@@ -157,33 +158,32 @@ class SilenceListeners:
             await tell(respond, "This menu does not name an alert.")
             return
         acting = self._acting
-        async with acting.db.read() as session:
-            row = await session.get(AlertRow, alert_id)
-        if row is None or row.status == "resolved":
+        alert = await alert_brief(acting.db, alert_id=alert_id)
+        if alert is None or alert.status == Status.RESOLVED:
             await tell(respond, "This alert is resolved; there is nothing to silence.")
             return
         try:
-            may_manage(self._person(user), row.team, what=f"silence team {row.team}'s alerts")
+            may_manage(self._person(user), alert.team, what=f"silence team {alert.team}'s alerts")
         except Refused as refusal:
             await tell(respond, await self._refused(user, "silence this alert", refusal, alert_id))
             return
         now = acting.clock()
         try:
-            until = snooze_until(choice, now=now, timezone=acting.rules.timezone_of(row.team))
+            until = snooze_until(choice, now=now, timezone=acting.rules.timezone_of(alert.team))
         except ValueError:
             await tell(respond, "Pick a silence length from the menu.")
             return
         key = f"action:{body.get('trigger_id') or action.get('action_ts')}"
         if not await first_time(acting.db, key=key, now=now):
             return
-        matchers = matchers_for_alert(row.labels, fingerprint=row.fingerprint)
+        matchers = matchers_for_alert(alert.labels, fingerprint=alert.fingerprint)
         text = await self._create(
             user,
             matchers=matchers,
-            team=row.team,
+            team=alert.team,
             starts_at=now,
             ends_at=until,
-            comment=f"from the warning of #{alert_id}: {row.title[:200]}",
+            comment=f"from the warning of #{alert_id}: {alert.title[:200]}",
         )
         await tell(respond, text)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.http.rate_limit import RateLimiter
-from config.limits import RateLimitConfig
+from config.sections.limits import RateLimitConfig
 
 
 class Ticks:

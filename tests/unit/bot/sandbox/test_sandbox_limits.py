@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.limits import block_errors, check_message, check_view
-from bot.sandbox.models import ApiError
+from bot.sandbox.web_api.limits import block_errors, check_message, check_view
+from bot.sandbox.workspace.models import ApiError
 
 
 def section(text: str, **extra: Any) -> dict[str, Any]:

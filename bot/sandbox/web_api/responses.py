@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.sandbox.blocks import assign_ids
-from bot.sandbox.limits import check_message
-from bot.sandbox.models import JSON, ApiError
-from bot.sandbox.world import SlackWorld
+from bot.sandbox.web_api.limits import check_message
+from bot.sandbox.workspace.blocks import assign_ids
+from bot.sandbox.workspace.models import JSON, ApiError
+from bot.sandbox.workspace.world import SlackWorld
 
 
 def apply_response(world: SlackWorld, token: str, payload: JSON) -> None:

@@ -2,53 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import Any
 
-from bot.sandbox.blocks import assign_ids
-from bot.sandbox.files import complete_upload, get_upload_url
-from bot.sandbox.limits import check_message, check_view
-from bot.sandbox.models import JSON, ApiError, Message
-from bot.sandbox.world import SlackWorld
+from bot.sandbox.web_api.args import Args
+from bot.sandbox.web_api.limits import check_message, check_view
+from bot.sandbox.web_api.uploads import complete_upload, get_upload_url
+from bot.sandbox.workspace.blocks import assign_ids
+from bot.sandbox.workspace.models import JSON, ApiError, Message
+from bot.sandbox.workspace.world import SlackWorld
 
 RATE_LIMITED_METHODS = ("chat.postMessage", "chat.update")
 APP_TOKEN_METHODS = frozenset({"apps.connections.open"})  # called with the app-level token
-
-
-class Args:
-    """A call's arguments, however they came (JSON, form, query string)."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-
-    def opt(self, name: str) -> str | None:
-        value = self.data.get(name)
-        return None if value is None or value == "" else str(value)
-
-    def req(self, name: str, *, error: str = "invalid_arguments") -> str:
-        value = self.opt(name)
-        if value is None:
-            raise ApiError(error, messages=[f"missing required field: {name}"])
-        return value
-
-    def json(self, name: str) -> Any:
-        """A structured argument (blocks, view, …): form posts carry it as a JSON string."""
-        value = self.data.get(name)
-        if isinstance(value, str):
-            if not value:
-                return None
-            try:
-                return json.loads(value)
-            except ValueError:
-                raise ApiError(f"invalid_{name}", messages=[f"{name} is not JSON"]) from None
-        return value
-
-    def integer(self, name: str, default: int) -> int:
-        try:
-            return int(self.data.get(name, default))
-        except (TypeError, ValueError):
-            raise ApiError("invalid_arguments", messages=[f"{name} must be an integer"]) from None
 
 
 def _message(world: SlackWorld, message: Message, *, with_metadata: bool = False) -> JSON:

@@ -19,10 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.sandbox.api_methods import APP_TOKEN_METHODS, METHODS, Args
-from bot.sandbox.models import JSON, ApiError, Outage
-from bot.sandbox.responses import apply_response
-from bot.sandbox.world import SlackWorld
+from bot.sandbox.web_api.api_methods import APP_TOKEN_METHODS, METHODS
+from bot.sandbox.web_api.args import Args
+from bot.sandbox.web_api.responses import apply_response
+from bot.sandbox.workspace.models import JSON, ApiError, Outage
+from bot.sandbox.workspace.world import SlackWorld
 
 
 async def _read_args(request: Request) -> dict[str, Any]:
@@ -159,7 +160,7 @@ def build_fake_slack_api(
     world: SlackWorld, *, bot_token: str, app_token: str | None = None
 ) -> Starlette:
     """The fake Web API (`/api/{method}`), the response_url receiver (`/response/{token}`)
-    and the Socket Mode WebSocket (`/socket-mode/link`, see `bot.sandbox.socket_mode`)."""
+    and the Socket Mode WebSocket (`/socket-mode/link`, see `bot.sandbox.workspace.socket_mode`)."""
     api = FakeSlackApi(world, bot_token=bot_token, app_token=app_token)
     return Starlette(routes=api_routes(api))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.models import JSON, ApiError
+from bot.sandbox.workspace.models import JSON, ApiError
 
 MESSAGE_TEXT_MAX = 40_000
 MESSAGE_BLOCKS_MAX = 50

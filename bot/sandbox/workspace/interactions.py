@@ -6,8 +6,8 @@ import itertools
 import secrets
 from collections.abc import Callable
 
-from bot.sandbox.blocks import assign_ids
-from bot.sandbox.models import JSON, ApiError, ResponseUrl, View
+from bot.sandbox.workspace.blocks import assign_ids
+from bot.sandbox.workspace.models import JSON, ApiError, ResponseUrl, View
 
 RESPONSE_URL_TTL = 30 * 60.0
 RESPONSE_URL_USES = 5

@@ -8,9 +8,9 @@ import re
 import time
 from collections.abc import Callable, Iterable
 
-from bot.sandbox.files import FileStore
-from bot.sandbox.interactions import ResponseUrls, Triggers, Views
-from bot.sandbox.models import (
+from bot.sandbox.workspace.files import FileStore
+from bot.sandbox.workspace.interactions import ResponseUrls, Triggers, Views
+from bot.sandbox.workspace.models import (
     DEFAULT_USERS,
     JSON,
     ApiError,
@@ -23,8 +23,8 @@ from bot.sandbox.models import (
     User,
     View,
 )
-from bot.sandbox.ratelimit import ChannelRateLimiter, FaultPlan, Write, WriteLog
-from bot.sandbox.socket_mode import SocketModeHub
+from bot.sandbox.workspace.ratelimit import ChannelRateLimiter, FaultPlan, Write, WriteLog
+from bot.sandbox.workspace.socket_mode import SocketModeHub
 
 _ID = re.compile(r"^[CDG][A-Z0-9]{8,}$")
 

@@ -30,7 +30,7 @@ from typing import Literal
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bot.sandbox.models import JSON, SandboxError
+from bot.sandbox.workspace.models import JSON, SandboxError
 
 SOCKET_PATH = "/socket-mode/link"
 EnvelopeType = Literal["interactive", "slash_commands", "events_api"]

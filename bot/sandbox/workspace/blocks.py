@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from bot.sandbox.models import JSON, SandboxError
+from bot.sandbox.workspace.models import JSON, SandboxError
 
 SELECTS = ("static_select", "overflow")
 

@@ -1,20 +1,18 @@
-"""Texts for ``/tocsin`` sub-commands (shared with the CLI where it fits)."""
+"""Texts for ``/tocsin`` sub-commands (shared with the CLI where it fits): pure, from what
+the listener read."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlmodel import col, select
-
 from bot.policy.directory import PolicyDirectory
 from bot.policy.rules import Rules
 from bot.slack.blocks.escape import mrkdwn
-from escalation.model import LevelSpec, Status
+from escalation.model import LevelSpec
 from escalation.oncall import next_shifts
 from escalation.simulate import format_offset, simulate
-from storage.db import Database
-from storage.tables import AlertRow
+from storage.alerts import AlertBrief
 
 HELP = """*Tocsin* — alert dispatch and escalation
 • `/tocsin list` — open alerts, most severe first
@@ -30,28 +28,23 @@ alerts, e.g. `service=db,env=~prod.* 2h upgrading`
 • `/tocsin help` — this help
 Alerts arrive by webhook; act on them with the buttons on each warning."""
 
+LIST_LIMIT = 25
 
-async def list_alerts(db: Database, levels: Mapping[int, LevelSpec]) -> str:
-    async with db.read() as session:
-        rows = (
-            await session.exec(
-                select(AlertRow)
-                .where(AlertRow.status != Status.RESOLVED.value)
-                .order_by(col(AlertRow.level), col(AlertRow.fired_at))
-                .limit(25)
-            )
-        ).all()
-    if not rows:
+
+def alerts_text(alerts: Sequence[AlertBrief], levels: Mapping[int, LevelSpec]) -> str:
+    """``/tocsin list``: the open alerts read (at most ``LIST_LIMIT``)."""
+    if not alerts:
         return ":white_check_mark: No open alerts."
-    lines = [f"*{len(rows)} open alert(s)*" + (" (first 25)" if len(rows) == 25 else "")]
-    for row in rows:
-        level = levels.get(row.level)
-        name = level.name if level else f"level {row.level}"
+    first = f" (first {LIST_LIMIT})" if len(alerts) == LIST_LIMIT else ""
+    lines = [f"*{len(alerts)} open alert(s)*" + first]
+    for alert in alerts:
+        level = levels.get(alert.level)
+        name = level.name if level else f"level {alert.level}"
         emoji = level.emoji if level else ""
-        owner = f" · owner <@{row.owner}>" if row.owner else ""
+        owner = f" · owner <@{alert.owner}>" if alert.owner else ""
         lines.append(
-            f"{emoji} #{row.id} *{mrkdwn(name, 40)}* {mrkdwn(row.title, 150)} "
-            f"— {row.status}{owner} · {row.channel}"
+            f"{emoji} #{alert.id} *{mrkdwn(name, 40)}* {mrkdwn(alert.title, 150)} "
+            f"— {alert.status}{owner} · {alert.channel}"
         )
     return "\n".join(lines)
 

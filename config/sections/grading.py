@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from config.matching import MatcherFields, Strict, _as_text
+from config.sections.matching import MatcherFields, Strict, _as_text
 
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*\Z")
 

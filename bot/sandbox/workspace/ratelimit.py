@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.sandbox.models import Fault, Outage
+from bot.sandbox.workspace.models import Fault, Outage
 
 
 @dataclass
