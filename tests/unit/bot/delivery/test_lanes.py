@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from bot.delivery.lanes import LaneGate, lane_of
+from bot.delivery.lanes import Lane, LaneGate, lane_of
 from escalation.outbox_kinds import (
+    CHANNEL_KINDS,
     ApprovalRequestPayload,
     OutboxKind,
     PageChannelPayload,
@@ -15,6 +16,7 @@ from escalation.outbox_kinds import (
     reminder,
 )
 from storage.outbox import Claimed
+from tests.unit.escalation.test_outbox_kinds import SAMPLES
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 
@@ -78,3 +80,18 @@ def test_each_kind_of_delivery_goes_to_the_lane_of_the_conversation_it_writes_to
     hook = PageWebhookPayload(tier=0, cycle=0, rule="STEP-1", webhook="sms")
     webhook = lane_of(claimed(OutboxKind.PAGE_WEBHOOK, hook))
     assert (webhook.key, webhook.paced) == ("webhook:sms", False)
+
+
+def test_the_kinds_of_the_channel_lane_are_those_a_hold_on_the_channel_holds() -> None:
+    on_channel = {
+        kind for kind in OutboxKind if lane_of(claimed(kind, SAMPLES[kind])).channel == "#alerts"
+    }
+
+    assert on_channel == set(CHANNEL_KINDS)
+
+
+def test_a_row_this_version_cannot_read_gets_a_lane_of_its_own_not_paced() -> None:
+    unknown = lane_of(claimed("page_carrier_pigeon", {"user": "U0ALICE"}))
+    unreadable = lane_of(claimed(OutboxKind.PAGE_DM, {"user": 42}))
+
+    assert unknown == unreadable == Lane("row:1", paced=False)
