@@ -26,6 +26,19 @@ from escalation.events import (
     UpdateWarning,
 )
 from escalation.model import Status
+from escalation.outbox_kinds import (
+    ApprovalClosePayload,
+    ApprovalRequestPayload,
+    NoPayload,
+    OutboxKind,
+    OutboxPayload,
+    PageChannelPayload,
+    PageWebhookPayload,
+    ThreadNotePayload,
+    page_dm,
+    reminder,
+    thread_lines,
+)
 from escalation.policy import TargetKind
 from escalation.ports import Directory
 from escalation.state import time_to_acknowledge, time_to_resolve
@@ -34,7 +47,10 @@ from storage.alerts import apply_state
 from storage.batch import insert_many, update_many
 from storage.outbox import enqueue, outbox_values
 from storage.tables import AlertEventRow, AlertRow, OutboxRow, ResolutionRow, table_of
-from storage.timeline import THREAD_DELAY, THREAD_LINES, line_values, thread_payload
+from storage.timeline import THREAD_DELAY, line_values
+
+Outgoing = tuple[OutboxKind, OutboxPayload]
+"""An outbox row to write: its kind and its payload."""
 
 
 class _NoRotations:
@@ -73,7 +89,7 @@ async def persist_transition(
             kind=outbox_kind,
             payload=payload,
             now=now,
-            delay=THREAD_DELAY if outbox_kind == THREAD_LINES else None,
+            delay=THREAD_DELAY if outbox_kind is OutboxKind.THREAD_LINES else None,
         )
 
 
@@ -174,7 +190,7 @@ def _write_once(
         outbox = []
         for outbox_kind, payload in decided.rows:
             values = outbox_values(key="", kind=outbox_kind, payload=payload, now=now)
-            if outbox_kind == THREAD_LINES:
+            if outbox_kind is OutboxKind.THREAD_LINES:
                 values["next_attempt_at"] = thread_at
             outbox.append(values)
         found = _Written(decided.line(0, actor=actor, now=now), tuple(outbox), decided.resolution)
@@ -200,7 +216,7 @@ class _Decided:
     rule: str
     summary: str
     """The transition's summary, with whoever a page actually reached."""
-    rows: list[tuple[str, dict[str, Any]]]
+    rows: list[Outgoing]
     """Outbox rows (kind, payload) in delivery order; the thread line comes last."""
     resolution: bool
 
@@ -215,7 +231,7 @@ def _decide(tr: Transition, *, kind: str, now: datetime, directory: Directory | 
 
     Thread notes and the people a page reached go into one ``thread_lines`` row with the
     timeline line (one thread reply per transition, merged further at delivery)."""
-    rows: list[tuple[str, dict[str, Any]]] = []
+    rows: list[Outgoing] = []
     notes: list[str] = []
     reached: list[str] = []
     resolution = False
@@ -233,61 +249,70 @@ def _decide(tr: Transition, *, kind: str, now: datetime, directory: Directory | 
     summary = tr.summary + (f" → reached {', '.join(reached)}" if reached else "")
     line_kind = timeline_kind(tr.rule, default=kind)
     if shown_in_thread(line_kind):
-        rows.append(
-            (THREAD_LINES, thread_payload(rule=tr.rule, text=summary, now=now, notes=notes))
-        )
+        line = thread_lines(rule=tr.rule, text=summary, now=now, notes=notes)
+        rows.append((OutboxKind.THREAD_LINES, line))
     return _Decided(line_kind, tr.rule, summary, rows, resolution)
 
 
-def _outbox_rows(
-    effect: Effect, *, now: datetime, directory: Directory
-) -> list[tuple[str, dict[str, Any]]]:
+def _outbox_rows(effect: Effect, *, now: datetime, directory: Directory) -> list[Outgoing]:
     match effect:
         case PostWarning():
-            return [("post_warning", {})]
+            return [(OutboxKind.POST_WARNING, NoPayload())]
         case UpdateWarning():
-            return [("update_warning", {})]
+            return [(OutboxKind.UPDATE_WARNING, NoPayload())]
         case PostThreadNote(text=text):
-            return [("thread_note", {"text": text})]
+            return [(OutboxKind.THREAD_NOTE, ThreadNotePayload(text=text))]
         case Page():
             return _page_rows(effect, now=now, directory=directory)[0]
         case RequestApproval(seq=seq, tier=tier, approvers=approvers, reason=reason):
-            base = {"seq": seq, "tier": tier, "reason": reason, "by": effect.requested_by}
-            return [("approval_request", {**base, "approver": who}) for who in approvers]
+            return [
+                (
+                    OutboxKind.APPROVAL_REQUEST,
+                    ApprovalRequestPayload(
+                        seq=seq, tier=tier, reason=reason, by=effect.requested_by, approver=who
+                    ),
+                )
+                for who in approvers
+            ]
         case CloseApproval(seq=seq, outcome=outcome):
-            return [("approval_close", {"seq": seq, "outcome": outcome})]
+            return [(OutboxKind.APPROVAL_CLOSE, ApprovalClosePayload(seq=seq, outcome=outcome))]
         case Remind(user=user, deadline=deadline):
-            at = deadline.isoformat() if deadline else None
-            return [("reminder", {"user": user, "deadline": at})] if user else []
+            if not user:
+                return []
+            return [(OutboxKind.REMINDER, reminder(user=user, deadline=deadline))]
         case RecordResolution():
             return []
 
 
 def _page_rows(
     page: Page, *, now: datetime, directory: Directory
-) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+) -> tuple[list[Outgoing], list[str]]:
     """The page's deliveries, and who it reached (mentions, for the thread and timeline)."""
-    why = {"tier": page.tier, "cycle": page.cycle, "rule": page.rule}
-    rows: list[tuple[str, dict[str, Any]]] = []
+    tier, cycle, rule = page.tier, page.cycle, page.rule
+    rows: list[Outgoing] = []
     mentions: list[str] = []
     for target in page.targets:
         if target.kind is TargetKind.USER:
-            rows.append(("page_dm", {**why, "user": target.ref}))
+            dm = page_dm(tier=tier, cycle=cycle, rule=rule, user=target.ref)
+            rows.append((OutboxKind.PAGE_DM, dm))
             mentions.append(f"<@{target.ref}>")
         elif target.kind is TargetKind.ONCALL:
             user = directory.on_call(target.ref, at=now)
             if user is None:
                 mentions.append(f"nobody (rotation {target.ref} has no one on call)")
                 continue
-            rows.append(("page_dm", {**why, "user": user, "rotation": target.ref}))
+            dm = page_dm(tier=tier, cycle=cycle, rule=rule, user=user, rotation=target.ref)
+            rows.append((OutboxKind.PAGE_DM, dm))
             mentions.append(f"<@{user}> (on call for {target.ref})")
         elif target.kind is TargetKind.GROUP:
             mentions.append(f"<!subteam^{target.ref}>")
         elif target.kind is TargetKind.CHANNEL:
-            rows.append(("page_channel", {**why, "channel": target.ref}))
+            paged = PageChannelPayload(tier=tier, cycle=cycle, rule=rule, channel=target.ref)
+            rows.append((OutboxKind.PAGE_CHANNEL, paged))
             mentions.append(target.ref)
         else:
-            rows.append(("page_webhook", {**why, "webhook": target.ref}))
+            hook = PageWebhookPayload(tier=tier, cycle=cycle, rule=rule, webhook=target.ref)
+            rows.append((OutboxKind.PAGE_WEBHOOK, hook))
             mentions.append(f"webhook {target.ref}")
     return rows, mentions or ["nobody"]
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from escalation.outbox_kinds import CHANNEL_KINDS, OutboxKind, OutboxPayload
 from storage.db import Database
 from storage.tables import AlertRow, OutboxRow
 
@@ -30,7 +31,7 @@ PENDING, DONE = "pending", "done"
 FOLDED = "folded"
 """A page rolled into a storm's one page per person and not sent on its own (the row that
 started that storm page stays ``done``: the review counts pages people received)."""
-AFTERTHOUGHT = "thread_lines"
+AFTERTHOUGHT = OutboxKind.THREAD_LINES
 """The one kind that blocks no later row of its alert (storage.timeline's thread lines):
 a page or a warning update never waits behind a line in the thread."""
 
@@ -39,10 +40,10 @@ async def enqueue(
     session: AsyncSession,
     *,
     key: str,
-    kind: str,
+    kind: OutboxKind,
     now: datetime,
     alert_id: int | None = None,
-    payload: dict[str, Any] | None = None,
+    payload: OutboxPayload | None = None,
     delay: timedelta | None = None,
 ) -> None:
     values = outbox_values(key=key, kind=kind, now=now, alert_id=alert_id, payload=payload)
@@ -54,17 +55,17 @@ async def enqueue(
 def outbox_values(
     *,
     key: str,
-    kind: str,
+    kind: OutboxKind,
     now: datetime,
     alert_id: int | None = None,
-    payload: dict[str, Any] | None = None,
+    payload: OutboxPayload | None = None,
 ) -> dict[str, Any]:
     """The columns of a new outbox row: what :func:`enqueue` adds (and what
     ``storage.effects.persist_transitions`` inserts many of at once)."""
     return {
         "idempotency_key": key,
         "alert_id": alert_id,
-        "kind": kind,
+        "kind": kind.value,  # the stored string: rows written before the enum read the same
         "payload": {} if payload is None else payload,
         "status": PENDING,
         "created_at": now,
@@ -81,7 +82,10 @@ class Claimed:
     id: int
     alert_id: int | None
     kind: str
+    """As stored: an :class:`OutboxKind`'s value, or a kind this version does not know
+    (:meth:`OutboxKind.of` says which)."""
     payload: dict[str, Any]
+    """As stored; read it with its kind's ``read_*`` (``escalation.outbox_kinds``)."""
     attempts: int
     created_at: datetime
     channel: str | None = None
@@ -89,10 +93,6 @@ class Claimed:
     idempotency_key: str = ""
     in_doubt: bool = False
     """The previous attempt's outcome is unknown: it may have taken effect."""
-
-
-CHANNEL_KINDS = ("post_warning", "update_warning", "thread_note", AFTERTHOUGHT, "group_list")
-"""Kinds delivered to the alert's own channel (the rows a hold on that channel holds)."""
 
 
 async def claim_due(
@@ -114,7 +114,10 @@ async def claim_due(
             col(earlier.status) == PENDING,
             col(earlier.id) < OutboxRow.id,
             # thread lines wait for what came before them, but never hold up the rest
-            or_(col(earlier.kind) != AFTERTHOUGHT, col(OutboxRow.kind) == AFTERTHOUGHT),
+            or_(
+                col(earlier.kind) != AFTERTHOUGHT.value,
+                col(OutboxRow.kind) == AFTERTHOUGHT.value,
+            ),
         )
     )
     query = (
@@ -188,7 +191,7 @@ async def hold_channel(db: Database, channel: str, *, until: datetime) -> int:
             update(OutboxRow)
             .where(
                 col(OutboxRow.status) == PENDING,
-                col(OutboxRow.kind).in_(CHANNEL_KINDS),
+                col(OutboxRow.kind).in_([kind.value for kind in CHANNEL_KINDS]),
                 col(OutboxRow.next_attempt_at) < until,
                 col(OutboxRow.alert_id).in_(of_channel),
             )
@@ -214,7 +217,7 @@ async def pending_update_ids(db: Database, alert_id: int, *, after_id: int) -> l
         query = select(OutboxRow.id).where(
             OutboxRow.alert_id == alert_id,
             OutboxRow.status == PENDING,
-            OutboxRow.kind == "update_warning",
+            OutboxRow.kind == OutboxKind.UPDATE_WARNING.value,
             col(OutboxRow.id) > after_id,
         )
         return [i for i in (await session.exec(query)).all() if i is not None]

@@ -8,7 +8,7 @@ changes becomes one reply.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,13 +18,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from escalation.model import AlertView, LevelSpec
+from escalation.outbox_kinds import OutboxKind, ThreadLinesPayload, read_thread_lines, thread_lines
 from escalation.timeline import shown_in_thread, timeline_kind
 from storage.alerts import load_view
 from storage.db import Database
-from storage.outbox import AFTERTHOUGHT, PENDING, enqueue
+from storage.outbox import PENDING, enqueue
 from storage.tables import AlertEventRow, OutboxRow, SlackMessageRow
 
-THREAD_LINES = AFTERTHOUGHT
 THREAD_DELAY = timedelta(seconds=2)
 """Thread lines wait this long, so lines decided close together go out as one reply (they
 never hold up the alert's other deliveries)."""
@@ -42,14 +42,6 @@ def line_values(
         "actor": actor,
         "summary": summary,
     }
-
-
-def thread_payload(
-    *, rule: str, text: str, now: datetime, notes: Sequence[str] = ()
-) -> dict[str, Any]:
-    """What a ``thread_lines`` outbox row carries: one timeline line and its notes (lines
-    the state machine asked for, such as "<@U…>, you now own this alert")."""
-    return {"at": now.isoformat(), "rule": rule, "text": text, "notes": list(notes)}
 
 
 async def add_line(
@@ -76,8 +68,8 @@ async def add_line(
             session,
             key=f"line:{row.id}",
             alert_id=alert_id,
-            kind=THREAD_LINES,
-            payload=thread_payload(rule=rule, text=summary, now=now),
+            kind=OutboxKind.THREAD_LINES,
+            payload=thread_lines(rule=rule, text=summary, now=now),
             now=now,
             delay=THREAD_DELAY,
         )
@@ -130,7 +122,7 @@ async def view_and_timeline(
 
 async def pending_thread_lines(
     db: Database, alert_id: int, *, after_id: int
-) -> list[tuple[int, dict[str, Any]]]:
+) -> list[tuple[int, ThreadLinesPayload]]:
     """Later ``thread_lines`` rows of the same alert, not yet sent: posted together with the
     one being delivered."""
     async with db.read() as session:
@@ -140,13 +132,13 @@ async def pending_thread_lines(
                 .where(
                     OutboxRow.alert_id == alert_id,
                     OutboxRow.status == PENDING,
-                    OutboxRow.kind == THREAD_LINES,
+                    OutboxRow.kind == OutboxKind.THREAD_LINES.value,
                     col(OutboxRow.id) > after_id,
                 )
                 .order_by(col(OutboxRow.id))
             )
         ).all()
-    return [(row_id, dict(payload)) for row_id, payload in rows if row_id is not None]
+    return [(row_id, read_thread_lines(payload)) for row_id, payload in rows if row_id is not None]
 
 
 async def set_thread_count(db: Database, alert_id: int, count: int) -> None:

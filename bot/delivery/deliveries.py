@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, assert_never
 
 import structlog
 from slack_sdk.errors import SlackApiError
@@ -19,22 +19,37 @@ from bot.slack.blocks.render_noise import group_list_text
 from bot.slack.blocks.render_pages import approval_closed, approval_request, page_dm, reminder
 from bot.slack.blocks.render_record import follow_up_reminder, thread_message
 from escalation.model import AlertView, LevelSpec, Status
+from escalation.outbox_kinds import (
+    ApprovalClosePayload,
+    ApprovalRequestPayload,
+    OutboxKind,
+    PageWebhookPayload,
+    read_approval_close,
+    read_approval_request,
+    read_follow_up_reminder,
+    read_group_list,
+    read_page_channel,
+    read_page_dm,
+    read_page_webhook,
+    read_reminder,
+    read_thread_lines,
+    read_thread_note,
+)
 from storage import outbox
 from storage.alerts import read_view
 from storage.db import Database
 from storage.intake.mirrors import mirrors_of, record_mirror_posted
 from storage.messages import find_message, record_posted
 from storage.noise.group_store import (
-    GROUP_LIST,
     group_list_of,
     message_alert_of,
     record_list_message,
     warning_for,
 )
 from storage.record.approvals import approval_messages, record_approval_message
-from storage.record.follow_ups import FOLLOW_UP_REMINDER, get_follow_up
+from storage.record.follow_ups import get_follow_up
 from storage.tables import AlertMirrorRow
-from storage.timeline import THREAD_LINES, pending_thread_lines, set_thread_count
+from storage.timeline import pending_thread_lines, set_thread_count
 
 log = structlog.get_logger("tocsin.outbox")
 
@@ -66,60 +81,66 @@ class Deliveries:
         await self._client.auth_test()
 
     async def deliver(self, item: outbox.Claimed) -> None:
-        if item.alert_id is None:
+        """Deliver one row. A payload its kind cannot read raises ``OutboxPayloadError``; a
+        kind this version does not know (a newer version wrote it) raises ``ValueError``:
+        either way the row stays in the outbox and is tried again later."""
+        alert_id = item.alert_id
+        if alert_id is None:
             raise ValueError(f"outbox row {item.id} of kind {item.kind} has no alert")
-        if item.kind in ("post_warning", "update_warning"):
-            await self._draw(item)
-            return
-        if item.kind == THREAD_LINES:
-            await self._thread_lines(item)
-            return
-        if item.kind == FOLLOW_UP_REMINDER:
-            await self._follow_up_reminder(item)
-            return
-        if item.kind == GROUP_LIST:
-            await self._group_list(item, int(item.payload["group"]))
-            return
-        view = await self._view(item.alert_id)
-        payload = item.payload
-        match item.kind:
-            case "thread_note":
-                await self._thread(item, item.alert_id, str(payload.get("text", "")))
-            case "page_dm":
+        kind = OutboxKind.of(item.kind)
+        if kind is None:
+            raise ValueError(f"unknown outbox kind {item.kind!r}")
+        # Exhaustive: mypy fails on a kind that has no case here (assert_never).
+        match kind:
+            case OutboxKind.POST_WARNING | OutboxKind.UPDATE_WARNING:
+                await self._draw(item, alert_id)
+            case OutboxKind.THREAD_LINES:
+                await self._thread_lines(item, alert_id)
+            case OutboxKind.FOLLOW_UP_REMINDER:
+                await self._follow_up_reminder(item)
+            case OutboxKind.GROUP_LIST:
+                await self._group_list(item, read_group_list(item.payload)["group"])
+            case OutboxKind.THREAD_NOTE:
+                note = read_thread_note(item.payload)
+                await self._thread(item, alert_id, note["text"])
+            case OutboxKind.PAGE_DM:
+                dm = read_page_dm(item.payload)
                 text, blocks = page_dm(
-                    view,
-                    tier=int(payload["tier"]),
-                    rule=str(payload["rule"]),
-                    rotation=payload.get("rotation"),
+                    await self._view(alert_id),
+                    tier=dm["tier"],
+                    rule=dm["rule"],
+                    rotation=dm.get("rotation"),
                     link=None,
                 )
-                await self._dm(item, str(payload["user"]), text, blocks)
-            case "page_channel":
+                await self._dm(item, dm["user"], text, blocks)
+            case OutboxKind.PAGE_CHANNEL:
+                paged = read_page_channel(item.payload)
                 text, blocks = page_dm(
-                    view,
-                    tier=int(payload["tier"]),
-                    rule=str(payload["rule"]),
+                    await self._view(alert_id),
+                    tier=paged["tier"],
+                    rule=paged["rule"],
                     rotation=None,
                     link=None,
                 )
                 await self._poster.post(
-                    item,
-                    channel=str(payload["channel"]),
-                    text=text,
-                    blocks=blocks,
-                    unfurl_links=False,
+                    item, channel=paged["channel"], text=text, blocks=blocks, unfurl_links=False
                 )
-            case "page_webhook":
-                await self._webhook(item, view)
-            case "approval_request":
-                await self._ask(item, view, payload)
-            case "approval_close":
-                await self._close_approval(view, payload)
-            case "reminder":
-                deadline = view.owner_deadline_at
-                await self._dm(item, str(payload["user"]), reminder(view, deadline=deadline), None)
+            case OutboxKind.PAGE_WEBHOOK:
+                hook = read_page_webhook(item.payload)
+                await self._webhook(item, await self._view(alert_id), hook)
+            case OutboxKind.APPROVAL_REQUEST:
+                asked = read_approval_request(item.payload)
+                await self._ask(item, await self._view(alert_id), asked)
+            case OutboxKind.APPROVAL_CLOSE:
+                closed = read_approval_close(item.payload)
+                await self._close_approval(await self._view(alert_id), closed)
+            case OutboxKind.REMINDER:
+                user = read_reminder(item.payload)["user"]
+                view = await self._view(alert_id)
+                text = reminder(view, deadline=view.owner_deadline_at)
+                await self._dm(item, user, text, None)
             case _:
-                raise ValueError(f"unknown outbox kind {item.kind!r}")
+                assert_never(kind)
 
     async def _view(self, alert_id: int) -> AlertView:
         view = await read_view(
@@ -153,8 +174,10 @@ class Deliveries:
             unfurl_media=False,
         )
 
-    async def _webhook(self, item: outbox.Claimed, view: AlertView) -> None:
-        name = str(item.payload["webhook"])
+    async def _webhook(
+        self, item: outbox.Claimed, view: AlertView, hook: PageWebhookPayload
+    ) -> None:
+        name = hook["webhook"]
         target = self._webhooks.get(name)
         if target is None or self._pager is None:
             raise LookupError(f"no outbound webhook named {name!r} is configured")
@@ -163,21 +186,19 @@ class Deliveries:
             title=view.title,
             level=view.level.number,
             level_name=view.level.name,
-            tier=int(item.payload["tier"]) + 1,
-            rule=str(item.payload["rule"]),
+            tier=hook["tier"] + 1,
+            rule=hook["rule"],
             url=None,
             status=view.status.value,
         )
         await self._pager.send(target, payload=body, idempotency_key=f"tocsin-outbox-{item.id}")
 
-    async def _ask(self, item: outbox.Claimed, view: AlertView, payload: Mapping[str, Any]) -> None:
-        approver, seq = str(payload["approver"]), int(payload["seq"])
+    async def _ask(
+        self, item: outbox.Claimed, view: AlertView, asked: ApprovalRequestPayload
+    ) -> None:
+        approver, seq = asked["approver"], asked["seq"]
         text, blocks = approval_request(
-            view,
-            seq=seq,
-            tier=int(payload["tier"]),
-            reason=str(payload.get("reason") or ""),
-            requested_by=payload.get("by"),
+            view, seq=seq, tier=asked["tier"], reason=asked["reason"], requested_by=asked["by"]
         )
         where = await self._dm(item, approver, text, blocks)
         channel_id, ts = where.split(":", 1)
@@ -185,29 +206,28 @@ class Deliveries:
             self._db, alert_id=view.id, seq=seq, approver=approver, channel_id=channel_id, ts=ts
         )
 
-    async def _close_approval(self, view: AlertView, payload: Mapping[str, Any]) -> None:
-        seq, outcome = int(payload["seq"]), str(payload["outcome"])
+    async def _close_approval(self, view: AlertView, closed: ApprovalClosePayload) -> None:
+        seq, outcome = closed["seq"], closed["outcome"]
         text, blocks = approval_closed(view, tier=view.approval_tier, outcome=outcome)
         for message in await approval_messages(self._db, alert_id=view.id, seq=seq):
             await self._client.chat_update(
                 channel=message.channel_id, ts=message.ts, text=text, blocks=blocks
             )
 
-    async def _draw(self, item: outbox.Claimed) -> None:
+    async def _draw(self, item: outbox.Claimed, alert_id: int) -> None:
         """Post or redraw the warning from current state. A grouped alert redraws its group's
         warning; only ``post_warning`` of the warning's own alert ever posts (an update of a
         warning never posted — a silenced or grouped alert — has nothing to update)."""
-        assert item.alert_id is not None
-        redundant = await outbox.pending_update_ids(self._db, item.alert_id, after_id=item.id)
-        message_id, view_id, group = await warning_for(self._db, alert_id=item.alert_id)
+        redundant = await outbox.pending_update_ids(self._db, alert_id, after_id=item.id)
+        message_id, view_id, group = await warning_for(self._db, alert_id=alert_id)
         view = await self._view(view_id)
         if group is not None and len(group.members) > 1:
             view = replace(view, group=group)
         text, blocks = notification_text(view), warning_blocks(view)
         message = await find_message(self._db, message_id)
         if message is None:
-            if item.kind != "post_warning" or message_id != item.alert_id:
-                log.info("warning_not_shown", alert_id=item.alert_id, status=view.status.value)
+            if item.kind != OutboxKind.POST_WARNING or message_id != alert_id:
+                log.info("warning_not_shown", alert_id=alert_id, status=view.status.value)
                 # Nor are its copies (routes with ``continue``): a silenced alert shows nowhere.
                 await outbox.mark_done(self._db, redundant, now=self._clock())
                 return
@@ -215,38 +235,37 @@ class Deliveries:
                 posted = await self._post_current(item, view.channel, text, blocks)
                 await record_posted(
                     self._db,
-                    alert_id=item.alert_id,
+                    alert_id=alert_id,
                     channel_id=posted.channel_id,
                     ts=posted.ts,
                     now=self._clock(),
                 )
-                log.info("warning_posted", alert_id=item.alert_id, channel=view.channel)
+                log.info("warning_posted", alert_id=alert_id, channel=view.channel)
         else:
             await self._client.chat_update(
                 channel=message.channel_id, ts=message.ts, text=text, blocks=blocks
             )
-            log.info("warning_updated", alert_id=item.alert_id, status=view.status.value)
+            log.info("warning_updated", alert_id=alert_id, status=view.status.value)
         await self._draw_mirrors(item, view, text)
         await outbox.mark_done(self._db, redundant, now=self._clock())
 
-    async def _thread_lines(self, item: outbox.Claimed) -> None:
+    async def _thread_lines(self, item: outbox.Claimed, alert_id: int) -> None:
         """Every timeline line pending for the alert, in one reply in its warning's thread.
 
         Lines of an alert shown on another's warning (a group member: the group's member
         list in that thread says how it stands) or never shown (silenced) stay in the
         timeline only."""
-        assert item.alert_id is not None
-        later = await pending_thread_lines(self._db, item.alert_id, after_id=item.id)
-        message_id = await message_alert_of(self._db, alert_id=item.alert_id)
+        later = await pending_thread_lines(self._db, alert_id, after_id=item.id)
+        message_id = await message_alert_of(self._db, alert_id=alert_id)
         message = await find_message(self._db, message_id)
-        view = await self._view(item.alert_id)
-        if message_id != item.alert_id or (message is None and view.status is Status.SILENCED):
-            log.info("thread_lines_not_shown", alert_id=item.alert_id)
+        view = await self._view(alert_id)
+        if message_id != alert_id or (message is None and view.status is Status.SILENCED):
+            log.info("thread_lines_not_shown", alert_id=alert_id)
             await outbox.mark_done(self._db, [i for i, _ in later], now=self._clock())
             return
         if message is None:
-            raise LookupError(f"alert {item.alert_id} has no Slack message yet")
-        payloads = [item.payload, *(payload for _, payload in later)]
+            raise LookupError(f"alert {alert_id} has no Slack message yet")
+        payloads = [read_thread_lines(item.payload), *(payload for _, payload in later)]
         text = thread_message(payloads, shown=message.thread_count, count=view.count)
         await self._poster.post(
             item,
@@ -257,11 +276,11 @@ class Deliveries:
             unfurl_media=False,
         )
         if view.count != message.thread_count:
-            await set_thread_count(self._db, item.alert_id, view.count)
+            await set_thread_count(self._db, alert_id, view.count)
         await outbox.mark_done(self._db, [row_id for row_id, _ in later], now=self._clock())
 
     async def _follow_up_reminder(self, item: outbox.Claimed) -> None:
-        found = await get_follow_up(self._db, int(item.payload["follow_up_id"]))
+        found = await get_follow_up(self._db, read_follow_up_reminder(item.payload)["follow_up_id"])
         if found is None or found.done_at is not None:
             return  # done since the reminder was queued: nothing to say
         text, blocks = follow_up_reminder(found, now=self._clock())

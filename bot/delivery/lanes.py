@@ -12,8 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import assert_never
 
-from storage.outbox import CHANNEL_KINDS, Claimed
+from escalation.outbox_kinds import (
+    OutboxKind,
+    OutboxPayloadError,
+    read_approval_request,
+    read_page_channel,
+    read_page_dm,
+    read_page_webhook,
+    read_reminder,
+)
+from storage.outbox import Claimed
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,19 +35,43 @@ class Lane:
 
 
 def lane_of(item: Claimed) -> Lane:
-    payload = item.payload
-    if item.kind in CHANNEL_KINDS:
-        channel = item.channel or f"alert:{item.alert_id}"
-        return Lane(channel, paced=True, channel=item.channel)
-    if item.kind in ("page_dm", "reminder"):
-        return Lane(f"dm:{payload.get('user')}", paced=True)
-    if item.kind == "approval_request":
-        return Lane(f"dm:{payload.get('approver')}", paced=True)
-    if item.kind == "page_channel":
-        return Lane(str(payload.get("channel")), paced=True)
-    if item.kind == "page_webhook":
-        return Lane(f"webhook:{payload.get('webhook')}", paced=False)
-    return Lane(f"row:{item.id}", paced=False)
+    """The row's lane. A row of its own, not paced, for a row this version cannot read (a kind
+    it does not know, a payload its kind cannot read): its delivery fails and is retried."""
+    kind = OutboxKind.of(item.kind)
+    if kind is None:
+        return Lane(f"row:{item.id}", paced=False)
+    try:
+        return _lane(item, kind)
+    except OutboxPayloadError:
+        return Lane(f"row:{item.id}", paced=False)
+
+
+def _lane(item: Claimed, kind: OutboxKind) -> Lane:
+    # Exhaustive: mypy fails on a kind that has no case here (assert_never).
+    match kind:
+        case (
+            OutboxKind.POST_WARNING
+            | OutboxKind.UPDATE_WARNING
+            | OutboxKind.THREAD_NOTE
+            | OutboxKind.THREAD_LINES
+            | OutboxKind.GROUP_LIST
+        ):
+            channel = item.channel or f"alert:{item.alert_id}"
+            return Lane(channel, paced=True, channel=item.channel)
+        case OutboxKind.PAGE_DM:
+            return Lane(f"dm:{read_page_dm(item.payload)['user']}", paced=True)
+        case OutboxKind.REMINDER:
+            return Lane(f"dm:{read_reminder(item.payload)['user']}", paced=True)
+        case OutboxKind.APPROVAL_REQUEST:
+            return Lane(f"dm:{read_approval_request(item.payload)['approver']}", paced=True)
+        case OutboxKind.PAGE_CHANNEL:
+            return Lane(read_page_channel(item.payload)["channel"], paced=True)
+        case OutboxKind.PAGE_WEBHOOK:
+            return Lane(f"webhook:{read_page_webhook(item.payload)['webhook']}", paced=False)
+        case OutboxKind.APPROVAL_CLOSE | OutboxKind.FOLLOW_UP_REMINDER:
+            return Lane(f"row:{item.id}", paced=False)
+        case _:
+            assert_never(kind)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from bot.runtime.clock import Clock
 from bot.runtime.faults import NO_FAULTS, FaultPoints
 from bot.runtime.metrics import Metrics
 from bot.runtime.wakeup import Wakeup, run_until_cancelled
+from escalation.outbox_kinds import PAGE_KINDS, OutboxKind, read_approval_close
 from storage import outbox
 from storage.db import Database
 from storage.upkeep.recovery import release_outbox
@@ -205,12 +206,12 @@ class OutboxSender:
             return
         waited = max((self._clock() - item.created_at).total_seconds(), 0.0)
         metrics.delivery_latency.labels(kind=item.kind).observe(waited)
-        if item.kind.startswith("page_"):
+        if item.kind in PAGE_KINDS:
             metrics.pages.labels(kind=item.kind.removeprefix("page_")).inc()
-        elif item.kind == "approval_request":
+        elif item.kind == OutboxKind.APPROVAL_REQUEST:
             metrics.approvals.labels(event="asked").inc()
-        elif item.kind == "approval_close":
-            decided = str(item.payload.get("outcome", "")).split(" ", 1)[0]
+        elif item.kind == OutboxKind.APPROVAL_CLOSE:
+            decided = read_approval_close(item.payload)["outcome"].split(" ", 1)[0]
             metrics.approvals.labels(event=decided or "closed").inc()
 
     async def _retry_later(

@@ -34,6 +34,7 @@ from bot.slack.blocks.render_storm import storm_page, summary_blocks, summary_te
 from config.sections.storm import StormConfig
 from escalation.model import LevelSpec
 from escalation.noise.storm import Change, StormRules, Traffic, calm_at, observe, resumed
+from escalation.outbox_kinds import OutboxKind
 from storage.db import Database
 from storage.noise import storm_display, storms
 from storage.outbox import Claimed
@@ -42,7 +43,14 @@ log = structlog.get_logger("tocsin.storm")
 
 RETRY_FAILED = timedelta(seconds=5)
 FOLDED_KINDS = frozenset(
-    {"update_warning", "thread_note", "thread_lines", "group_list", "page_dm", "page_channel"}
+    {
+        OutboxKind.UPDATE_WARNING,
+        OutboxKind.THREAD_NOTE,
+        OutboxKind.THREAD_LINES,
+        OutboxKind.GROUP_LIST,
+        OutboxKind.PAGE_DM,
+        OutboxKind.PAGE_CHANNEL,
+    }
 )
 """Rows of a storm's member alerts that the storm stands for (others are delivered)."""
 
@@ -118,7 +126,7 @@ class StormControl:
             await self.sync(now=now)
         posts: dict[str, list[Claimed]] = {}
         for item in claimed:
-            if item.kind == "post_warning" and item.channel is not None:
+            if item.kind == OutboxKind.POST_WARNING and item.channel is not None:
                 posts.setdefault(item.channel, []).append(item)
         horizon = now - self._rules.window
         self._counted = {k: at for k, at in self._counted.items() if at > horizon}

@@ -12,14 +12,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from escalation.events import AlertState, Transition
 from escalation.model import GroupMember, GroupSummary, Status
 from escalation.noise.grouping import as_member, take_lead
+from escalation.outbox_kinds import GroupListPayload, OutboxKind
 from storage.alerts import policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
 from storage.outbox import enqueue
 from storage.tables import AlertGroupRow, AlertRow
-
-GROUP_LIST = "group_list"
-"""Outbox kind: post or update the thread message listing a group's members."""
 
 
 async def shape_for_group(session: AsyncSession, row: AlertRow, tr: Transition) -> Transition:
@@ -68,12 +66,13 @@ async def start_group(
 
 async def enqueue_list(session: AsyncSession, group: AlertGroupRow, *, now: datetime) -> None:
     """(Re)draw the members list in the group warning's thread, after the warning itself."""
+    assert group.id is not None
     await enqueue(
         session,
         key=f"group:{group.id}:list:{uuid.uuid4().hex}",
         alert_id=group.anchor_id,
-        kind=GROUP_LIST,
-        payload={"group": group.id},
+        kind=OutboxKind.GROUP_LIST,
+        payload=GroupListPayload(group=group.id),
         now=now,
     )
 

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from escalation.events import Acknowledged
 from escalation.model import Status
+from escalation.outbox_kinds import OutboxKind, OutboxPayloadError, read_page_channel, read_page_dm
 from escalation.ports import Directory
 from escalation.state import IllegalTransition, transition
 from storage.alerts import policy_of, state_of
@@ -149,7 +150,7 @@ async def fold(
             touched.add(storm_id)
         if members:
             await (await session.connection()).execute(insert(StormMemberRow), members)
-        pages = [(c, s) for c, s in folded if c.kind in ("page_dm", "page_channel")]
+        pages = [(c, s) for c, s in folded if c.kind in _STORM_PAGED]
         standing = await _add_pages(session, pages) if pages else set()
         touched.update(s for _, s in folded)
         if touched:
@@ -186,10 +187,12 @@ async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]
         levels = {int(a): int(level) for a, level in rows}
     standing: set[int] = set()
     grouped: dict[tuple[int, str], list[Claimed]] = {}
+    paged: dict[int, _Paged] = {}
     for claimed, storm_id in pages:
-        target = str(claimed.payload.get("user") or claimed.payload.get("channel") or "")
-        if target:
-            grouped.setdefault((storm_id, target), []).append(claimed)
+        page = _paged(claimed)
+        if page is not None and page.target:
+            paged[claimed.id] = page
+            grouped.setdefault((storm_id, page.target), []).append(claimed)
     for (storm_id, target), items in grouped.items():
         row = (
             await session.exec(
@@ -203,17 +206,43 @@ async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]
             standing.add(items[0].id)
         row.pages += len(items)
         row.top_level = min([row.top_level, *(levels.get(c.alert_id or 0, 3) for c in items)])
-        last = items[-1].payload
-        tier = int(last.get("tier", 0))
-        if tier > row.tier and row.ts is not None:
+        last = paged[items[-1].id]
+        if last.tier > row.tier and row.ts is not None:
             # paged at a higher tier: a new message, not an edit
             row.channel_id = row.ts = row.posting_at = None
             standing.add(items[-1].id)
-        if tier >= row.tier:
-            row.tier, row.rule = tier, str(last.get("rule", ""))[:32]
+        if last.tier >= row.tier:
+            row.tier, row.rule = last.tier, last.rule[:32]
         row.version += 1
         session.add(row)
     return standing
+
+
+_STORM_PAGED = frozenset({OutboxKind.PAGE_DM, OutboxKind.PAGE_CHANNEL})
+"""The pages a storm rolls into one page per person (or channel)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Paged:
+    target: str
+    """The user or channel paged."""
+    tier: int
+    rule: str
+
+
+def _paged(claimed: Claimed) -> _Paged | None:
+    """Whom a page row pages, at which tier and by which rule; ``None`` for a row that does
+    not read (it is folded without a storm page, like a page that names no target)."""
+    try:
+        if claimed.kind == OutboxKind.PAGE_DM:
+            dm = read_page_dm(claimed.payload)
+            return _Paged(dm["user"], dm["tier"], dm["rule"])
+        if claimed.kind == OutboxKind.PAGE_CHANNEL:
+            channel = read_page_channel(claimed.payload)
+            return _Paged(channel["channel"], channel["tier"], channel["rule"])
+    except OutboxPayloadError:
+        return None
+    return None
 
 
 async def acknowledge_members(

@@ -10,13 +10,12 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from escalation.outbox_kinds import FollowUpReminderPayload, OutboxKind
 from escalation.record.follow_ups import next_reminder
 from storage.db import Database
 from storage.outbox import enqueue
 from storage.tables import AlertRow, FollowUpRow
 from storage.timeline import add_line
-
-FOLLOW_UP_REMINDER = "follow_up_reminder"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +75,8 @@ async def remind_due(db: Database, *, now: datetime, every_seconds: int, limit: 
                 session,
                 key=f"follow_up:{row.id}:r{row.reminders}",
                 alert_id=row.alert_id,
-                kind=FOLLOW_UP_REMINDER,
-                payload={"follow_up_id": row.id, "user": row.owner},
+                kind=OutboxKind.FOLLOW_UP_REMINDER,
+                payload=FollowUpReminderPayload(follow_up_id=row.id, user=row.owner),
                 now=now,
             )
             await add_line(

@@ -11,6 +11,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from escalation.model import Status
+from escalation.outbox_kinds import OutboxKind
 from escalation.record.notes import annotate
 from storage.db import Database
 from storage.outbox import enqueue
@@ -74,7 +75,7 @@ async def add_note(
                     session,
                     key=f"alert:{row.id}:v{row.version}:0",
                     alert_id=row.id,
-                    kind="update_warning",
+                    kind=OutboxKind.UPDATE_WARNING,
                     now=now,
                 )
             return NoteResult(True, f"Your note is kept with alert #{alert_id}.")

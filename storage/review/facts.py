@@ -21,6 +21,7 @@ from sqlalchemy import Float, Select, and_, case, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from escalation.model import Status
+from escalation.outbox_kinds import PAGE_KINDS
 from escalation.review.figures import (
     ActivityFacts,
     AlertFacts,
@@ -38,8 +39,7 @@ ALERT = table_of(AlertRow)
 EVENT = table_of(AlertEventRow)
 OUTBOX = table_of(OutboxRow)
 FOLLOW_UP = table_of(FollowUpRow)
-PAGE_KINDS = ("page_dm", "page_channel", "page_webhook")
-SENT_PAGE = and_(OUTBOX.c.kind.in_(PAGE_KINDS), OUTBOX.c.status != FOLDED)
+SENT_PAGE = and_(OUTBOX.c.kind.in_([kind.value for kind in PAGE_KINDS]), OUTBOX.c.status != FOLDED)
 """An outbox row that is a page somebody received (not one folded into a storm's page)."""
 PAGED = "%paged tier %"
 """Every transition that pages a tier says so in its timeline summary (escalation.steps.page);

@@ -8,7 +8,7 @@ never ring ``@channel``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from bot.slack import ids
 from bot.slack.blocks.escape import cut, mention, mrkdwn, plain
 from bot.slack.blocks.render import last_time_line, slack_date
 from escalation.model import AlertView
+from escalation.outbox_kinds import ThreadLinesPayload
 from escalation.record.follow_ups import overdue_days
 from escalation.timeline import refires_since
 from storage.record.follow_ups import FollowUpItem
@@ -61,7 +62,7 @@ def _time(at: datetime) -> str:
     return f"<!date^{int(at.timestamp())}^{{time}}|{at:%H:%M} UTC>"
 
 
-def thread_message(payloads: Sequence[Mapping[str, Any]], *, shown: int, count: int) -> str:
+def thread_message(payloads: Sequence[ThreadLinesPayload], *, shown: int, count: int) -> str:
     """One thread reply for the timeline lines pending for an alert (oldest first); repeats
     since the thread last spoke are summed up in one line first."""
     lines: list[str] = []
@@ -69,10 +70,10 @@ def thread_message(payloads: Sequence[Mapping[str, Any]], *, shown: int, count: 
     if repeats:
         lines.append(f":repeat: {repeats}")
     for payload in payloads:
-        at = datetime.fromisoformat(str(payload.get("at")))
-        rule = mrkdwn(str(payload.get("rule", "")), 40)
-        lines.append(f"{_time(at)} `{rule}` {safe_line(str(payload.get('text', '')))}")
-        lines.extend(f"      ↳ {safe_line(str(note))}" for note in payload.get("notes") or ())
+        at = datetime.fromisoformat(payload["at"])
+        rule = mrkdwn(payload["rule"], 40)
+        lines.append(f"{_time(at)} `{rule}` {safe_line(payload['text'])}")
+        lines.extend(f"      ↳ {safe_line(note)}" for note in payload["notes"])
     return cut("\n".join(lines), THREAD_TEXT_LIMIT)
 
 

@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from config.settings import async_url
 from escalation.model import AlertEvent, SourceStatus
+from escalation.outbox_kinds import OutboxKind
 from escalation.policy import NO_POLICY
 from escalation.state import open_alert
 from storage import outbox
@@ -121,7 +122,7 @@ async def test_outbox_claims_only_the_oldest_pending_row_of_each_alert(db: Datab
         assert b.id is not None
         for n, alert_id in enumerate([a.id, a.id, b.id]):
             await outbox.enqueue(
-                session, key=f"k{n}", kind="update_warning", alert_id=alert_id, now=NOW
+                session, key=f"k{n}", kind=OutboxKind.UPDATE_WARNING, alert_id=alert_id, now=NOW
             )
     claimed = await outbox.claim_due(db, now=NOW)
     assert [(c.alert_id, c.attempts) for c in claimed] == [(a.id, 1), (b.id, 1)]
@@ -141,7 +142,11 @@ async def test_concurrent_outbox_claims_never_hand_out_a_row_twice(db: Database)
         for row in rows:
             assert row.id is not None
             await outbox.enqueue(
-                session, key=f"post-{row.id}", kind="post_warning", alert_id=row.id, now=NOW
+                session,
+                key=f"post-{row.id}",
+                kind=OutboxKind.POST_WARNING,
+                alert_id=row.id,
+                now=NOW,
             )
     results = await asyncio.gather(*(outbox.claim_due(db, now=NOW, limit=7) for _ in range(8)))
     handed_out = [c.id for batch in results for c in batch]
@@ -153,7 +158,9 @@ async def test_rescheduled_outbox_row_waits_and_keeps_its_error(db: Database) ->
         row = alert_row("fp-r")
         session.add(row)
         await session.flush()
-        await outbox.enqueue(session, key="r", kind="post_warning", alert_id=row.id, now=NOW)
+        await outbox.enqueue(
+            session, key="r", kind=OutboxKind.POST_WARNING, alert_id=row.id, now=NOW
+        )
     [item] = await outbox.claim_due(db, now=NOW)
     await outbox.reschedule(db, item.id, at=NOW + timedelta(seconds=30), error="slack: ratelimited")
     assert await outbox.claim_due(db, now=NOW + timedelta(seconds=29)) == []

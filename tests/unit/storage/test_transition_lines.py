@@ -8,9 +8,9 @@ from datetime import datetime
 import pytest
 
 from escalation.events import Page, PostThreadNote
+from escalation.outbox_kinds import OutboxKind, read_thread_lines
 from escalation.timeline import KIND_BY_RULE, shown_in_thread
 from storage.effects import _decide
-from storage.timeline import THREAD_LINES
 from tests.unit.escalation.test_state_machine import LEGAL, NOW, Cell, _apply
 
 
@@ -38,15 +38,15 @@ def test_every_legal_transition_writes_its_line_and_shows_it_where_it_should(cel
     kinds = [kind for kind, _ in decided.rows]
     assert "thread_note" not in kinds  # notes ride with the line
     if shown_in_thread(decided.kind):
-        assert kinds[-1] == THREAD_LINES
-        assert kinds.count(THREAD_LINES) == 1
-        payload = decided.rows[-1][1]
+        assert kinds[-1] == OutboxKind.THREAD_LINES
+        assert kinds.count(OutboxKind.THREAD_LINES) == 1
+        payload = read_thread_lines(decided.rows[-1][1])
         assert payload["rule"] == tr.rule
         assert payload["text"] == decided.summary
         notes = [e.text for e in tr.effects if isinstance(e, PostThreadNote)]
         assert payload["notes"] == notes
     else:
-        assert THREAD_LINES not in kinds
+        assert OutboxKind.THREAD_LINES not in kinds
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from bot.delivery.lanes import LaneGate, lane_of
+from bot.delivery.lanes import Lane, LaneGate, lane_of
+from escalation.outbox_kinds import (
+    CHANNEL_KINDS,
+    ApprovalRequestPayload,
+    OutboxKind,
+    PageChannelPayload,
+    PageWebhookPayload,
+    page_dm,
+    reminder,
+)
 from storage.outbox import Claimed
+from tests.unit.escalation.test_outbox_kinds import SAMPLES
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 
@@ -14,7 +25,7 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def claimed(kind: str, payload: dict[str, object] | None = None) -> Claimed:
+def claimed(kind: str, payload: Mapping[str, object] | None = None) -> Claimed:
     return Claimed(1, 7, kind, dict(payload or {}), 1, T0, "#alerts")
 
 
@@ -54,12 +65,33 @@ def test_idle_lanes_are_forgotten_but_held_ones_are_kept() -> None:
 
 
 def test_each_kind_of_delivery_goes_to_the_lane_of_the_conversation_it_writes_to() -> None:
-    assert lane_of(claimed("post_warning")).key == "#alerts"
-    assert lane_of(claimed("update_warning")).channel == "#alerts"
-    assert lane_of(claimed("thread_note")).key == "#alerts"
-    assert lane_of(claimed("page_dm", {"user": "U0ALICE"})).key == "dm:U0ALICE"
-    assert lane_of(claimed("reminder", {"user": "U0BOB"})).key == "dm:U0BOB"
-    assert lane_of(claimed("approval_request", {"approver": "U0DAVE"})).key == "dm:U0DAVE"
-    assert lane_of(claimed("page_channel", {"channel": "#managers"})).key == "#managers"
-    webhook = lane_of(claimed("page_webhook", {"webhook": "sms"}))
+    asked = ApprovalRequestPayload(seq=1, tier=1, reason="db down", by=None, approver="U0DAVE")
+    assert lane_of(claimed(OutboxKind.POST_WARNING)).key == "#alerts"
+    assert lane_of(claimed(OutboxKind.UPDATE_WARNING)).channel == "#alerts"
+    assert lane_of(claimed(OutboxKind.THREAD_NOTE)).key == "#alerts"
+    dm = page_dm(tier=0, cycle=0, rule="STEP-1", user="U0ALICE")
+    assert lane_of(claimed(OutboxKind.PAGE_DM, dm)).key == "dm:U0ALICE"
+    assert lane_of(claimed(OutboxKind.REMINDER, reminder(user="U0BOB", deadline=None))).key == (
+        "dm:U0BOB"
+    )
+    assert lane_of(claimed(OutboxKind.APPROVAL_REQUEST, asked)).key == "dm:U0DAVE"
+    paged = PageChannelPayload(tier=0, cycle=0, rule="STEP-1", channel="#managers")
+    assert lane_of(claimed(OutboxKind.PAGE_CHANNEL, paged)).key == "#managers"
+    hook = PageWebhookPayload(tier=0, cycle=0, rule="STEP-1", webhook="sms")
+    webhook = lane_of(claimed(OutboxKind.PAGE_WEBHOOK, hook))
     assert (webhook.key, webhook.paced) == ("webhook:sms", False)
+
+
+def test_the_kinds_of_the_channel_lane_are_those_a_hold_on_the_channel_holds() -> None:
+    on_channel = {
+        kind for kind in OutboxKind if lane_of(claimed(kind, SAMPLES[kind])).channel == "#alerts"
+    }
+
+    assert on_channel == set(CHANNEL_KINDS)
+
+
+def test_a_row_this_version_cannot_read_gets_a_lane_of_its_own_not_paced() -> None:
+    unknown = lane_of(claimed("page_carrier_pigeon", {"user": "U0ALICE"}))
+    unreadable = lane_of(claimed(OutboxKind.PAGE_DM, {"user": 42}))
+
+    assert unknown == unreadable == Lane("row:1", paced=False)

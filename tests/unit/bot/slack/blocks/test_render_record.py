@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from bot.slack import ids
 from bot.slack.blocks.render_record import MAX_SHOW_BLOCKS, safe_line, show_blocks, thread_message
 from bot.slack.resolve_form import ResolveForm, read_resolve_form
+from escalation.outbox_kinds import ThreadLinesPayload
 from storage.timeline import TimelineEntry
 from tests.unit.bot.slack.blocks.test_render import FIRING
 
@@ -28,7 +29,7 @@ def test_safe_line_keeps_our_mentions_and_escapes_broadcasts_and_links() -> None
 
 
 def test_a_thread_reply_sums_up_repeats_first_then_each_line_with_its_notes() -> None:
-    payloads = [
+    payloads: list[ThreadLinesPayload] = [
         {
             "at": NOW.isoformat(),
             "rule": "ASSIGN-1",
