@@ -73,9 +73,7 @@ def parse_period(text: str, *, now: datetime, zone: tzinfo = UTC) -> tuple[datet
         since = datetime.combine(start, time(0), tzinfo=zone).astimezone(UTC)
         until = datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     else:
-        raise PeriodError(
-            f'"{shown}" is not a period: use 7d, 30d, 24h or YYYY-MM-DD..YYYY-MM-DD'
-        )
+        raise PeriodError(f'"{shown}" is not a period: use 7d, 30d, 24h or YYYY-MM-DD..YYYY-MM-DD')
     try:
         check_period(since, until)
     except PeriodError as exc:

@@ -51,7 +51,8 @@ def test_the_longest_periods_are_allowed(text: str) -> None:
 
 
 def test_the_earliest_and_latest_days_work_in_any_time_zone() -> None:
-    for zone in (UTC, ZoneInfo("Asia/Tokyo"), ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Etc/GMT+12")):
+    zones = ("Asia/Tokyo", "Pacific/Kiritimati", "Etc/GMT+12", "UTC")
+    for zone in map(ZoneInfo, zones):
         since, until = parse_period("1970-01-01..1970-01-31", now=NOW, zone=zone)
         assert until - since == timedelta(days=31)
         since, until = parse_period("9998-12-01..9998-12-31", now=NOW, zone=zone)
