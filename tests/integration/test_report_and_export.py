@@ -102,6 +102,26 @@ async def test_report_text_and_csv_show_the_same_groups(tocsin: Harness) -> None
     assert any(line.startswith("team,ops,2,") for line in csv_out.splitlines())
 
 
+@pytest.mark.parametrize(
+    ("command", "period"),
+    [
+        ("report", "999999999w"),  # overflowed: a traceback
+        ("report", "2026-01-01..9999-12-31"),  # overflowed: a traceback
+        ("report", "2000-01-01..2030-12-31"),  # 31 years, walked hour by hour
+        ("report", "0001-01-02..9999-12-30"),  # 10,000 years: minutes, then a traceback
+        ("noise", "999999999w"),  # the same periods, the same bound
+    ],
+)
+async def test_report_refuses_an_abusive_period_in_one_line(
+    tocsin: Harness, command: str, period: str
+) -> None:
+    result = await asyncio.to_thread(CliRunner().invoke, cli, [command, period])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f'period: "{period}": ' in result.output
+    assert "at most 400 days" in result.output or "between 1970-01-01" in result.output
+
+
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 

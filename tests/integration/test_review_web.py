@@ -95,6 +95,12 @@ async def test_api_reports_returns_the_figures_of_the_period(tocsin: Harness) ->
         ({"level": "4"}, "level", "not 1, 2 or 3"),
         ({"team": "nope"}, "team", 'no team "nope"'),
         ({"from": "2024-01-01", "to": "2026-01-01"}, "to", "at most 400 days"),
+        ({"period": "999999999w"}, "period", "at most 400 days"),  # overflowed: a 500
+        ({"period": "2026-01-01..9999-12-31"}, "period", "between 1970-01-01 and 9998-12-31"),
+        ({"period": "0001-01-02..9999-12-30"}, "period", "between 1970-01-01 and 9998-12-31"),
+        ({"from": "2026-01-01", "to": "9999-12-31"}, "to", "out of range"),  # was a 500
+        ({"from": "0001-01-01T00:00:00+01:00"}, "from", "out of range"),  # was a 500
+        ({"from": "1900-01-01", "to": "1900-01-02"}, "from", "between 1970-01-01"),
     ],
 )
 async def test_api_reports_names_the_bad_parameter(
