@@ -3,6 +3,7 @@ signed cookie, errors that name the parameter, escaping of alert text, and the C
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -141,12 +142,53 @@ async def test_review_page_needs_a_login_and_escapes_alert_text(tocsin: Harness)
     assert "acknowledged by @Alice" in html  # timeline mentions shown as names
 
     tampered = cookie.split(";")[0].split("=", 1)[1]
-    expires, _, signature = tampered.partition(".")
-    forged = f"{int(expires) + 86400}.{signature}"
+    said, signed_at, signature = tampered.split(".")
+    later = base64.urlsafe_b64encode(
+        (int.from_bytes(base64.urlsafe_b64decode(signed_at + "==")) + 86400).to_bytes(4)
+    )
+    forged = f"{said}.{later.decode().rstrip('=')}.{signature}"  # a day more, same signature
     tocsin.http.cookies.clear()
     tocsin.http.cookies.set("tocsin_review", forged)
     again = await tocsin.http.get(page, follow_redirects=False)
     assert again.status_code == 303
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        "².x",  # a digit to str.isdigit, not to int(): a 500 before
+        "³.x",
+        "1767225600.é" + "a" * 63,  # a non-ASCII signature: a 500 before
+        "9" * 5000 + ".x",  # an expiry int() refuses: a 500 before
+    ],
+)
+async def test_a_tampered_review_cookie_signs_out_never_a_500(tocsin: Harness, cookie: str) -> None:
+    base = tocsin.base_url
+    headers = {b"Cookie": f"tocsin_review={cookie}".encode("latin-1")}  # read back as sent
+    page = await tocsin.http.get(f"{base}/review", headers=headers, follow_redirects=False)
+    assert (page.status_code, page.headers.get("location")) == (303, "/review/login")
+    api = await tocsin.http.get(f"{base}/api/reports", headers=headers)
+    assert api.status_code == 401
+    export = await tocsin.http.get(
+        f"{base}/review/export.csv", headers=headers, follow_redirects=False
+    )
+    assert (export.status_code, export.headers.get("location")) == (303, "/review/login")
+    login = await tocsin.http.get(f"{base}/review/login", headers=headers)
+    assert login.status_code == 200
+    assert 'name="token"' in login.text
+
+
+async def test_the_review_page_refuses_an_abusive_period_with_a_400(tocsin: Harness) -> None:
+    page = f"{tocsin.base_url}/review"
+    login = await tocsin.http.post(f"{page}/login", data={"token": TOKEN}, follow_redirects=False)
+    assert login.status_code == 303
+    for period in ("999999999w", "0001-01-02..9999-12-30"):
+        shown = await tocsin.http.get(page, params={"period": period})
+        assert shown.status_code == 400
+        assert "period:" in shown.text
+    csv_export = await tocsin.http.get(f"{page}/export.csv", params={"period": "999999999w"})
+    assert csv_export.status_code == 400
+    assert csv_export.json()["field"] == "period"
 
 
 async def test_review_csv_export_lists_the_filtered_alerts(tocsin: Harness) -> None:
