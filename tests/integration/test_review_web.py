@@ -205,6 +205,20 @@ async def test_review_csv_export_lists_the_filtered_alerts(tocsin: Harness) -> N
     assert json.loads(rows[0]["timeline"])[0]["kind"] == "fired"
 
 
+async def test_review_csv_export_neutralises_formulas(tocsin: Harness) -> None:
+    title = "+cmd|' /C calc'!A0"
+    await tocsin.webhook("generic", {"title": title, "level": 3, "fingerprint": "formula"})
+    await tocsin.wait_for_messages(1)
+    response = await tocsin.http.get(
+        f"{tocsin.base_url}/review/export.csv", params={"period": "1d"}, headers=bearer()
+    )
+    assert response.status_code == 200
+    (row,) = list(csv.DictReader(io.StringIO(response.text)))
+    assert row["title"] == "'" + title
+    assert row["level"] == "3"
+    assert "\"'+cmd|' /C calc'!A0\"" in response.text
+
+
 async def test_review_is_disabled_without_a_token(tmp_path: Path) -> None:
     async with database("sqlite", tmp_path) as url, running_tocsin(database_url=url) as tocsin:
         page = await tocsin.http.get(f"{tocsin.base_url}/review")
