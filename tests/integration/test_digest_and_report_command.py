@@ -5,7 +5,7 @@ fake upload's checks driven by the real slack_sdk client."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from bot.policy.access import NOT_LISTED, NOT_PUBLISHER
 from bot.sandbox.signing import form_body, slash_command_form
 from bot.workers.digest import WeeklyDigest
 from config.settings import EXAMPLE_POLICY
-from escalation.review import figures
+from escalation.review import figures, rows
 from storage.review import digests
 from tests.support.databases import database
 from tests.support.harness import BOT_TOKEN, FakeClock, Harness, running_tocsin
@@ -223,21 +223,32 @@ async def test_the_reports_figures_are_summed_off_the_event_loop(
     tocsin: tuple[Harness, FakeClock], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     harness, _ = tocsin
-    on_loop: list[bool] = []
-    as_dict = figures.Review.as_dict
+    await harness.webhook("generic", {"title": "Disk full", "level": 1})
+    await harness.wait_for_messages(1)
+    on_loop: dict[str, list[bool]] = {"add": [], "as_dict": []}
 
-    def watched(review: figures.Review) -> dict[str, object]:
+    def running_loop() -> bool:
         try:
             asyncio.get_running_loop()
-            on_loop.append(True)
         except RuntimeError:
-            on_loop.append(False)
+            return False
+        return True
+
+    add, as_dict = rows.AlertRows.add, figures.Review.as_dict
+
+    def watched_add(self: rows.AlertRows, batch: Iterable[Sequence[Any]]) -> None:
+        on_loop["add"].append(running_loop())
+        add(self, batch)
+
+    def watched_as_dict(review: figures.Review) -> dict[str, object]:
+        on_loop["as_dict"].append(running_loop())
         return as_dict(review)
 
-    monkeypatch.setattr(figures.Review, "as_dict", watched)
+    monkeypatch.setattr(rows.AlertRows, "add", watched_add)
+    monkeypatch.setattr(figures.Review, "as_dict", watched_as_dict)
     await harness.driver.slash_command(text="report 7d", user="U0DAVE")
     assert "Tocsin review" in await last_private_answer(harness, "U0DAVE", 0)
-    assert on_loop == [False]
+    assert on_loop == {"add": [False], "as_dict": [False]}
 
 
 async def test_fake_upload_checks_the_length_and_completes_uploaded_files_only(
