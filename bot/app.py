@@ -124,18 +124,20 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     inbox_wakeup, outbox_wakeup, engine_wakeup = Wakeup(), Wakeup(), Wakeup()
     changed = Fanout(outbox_wakeup, engine_wakeup)
     directory = PolicyDirectory(policy)
+    access = AccessPolicy(policy)
     acting = Acting(
         db=db,
         rules=rules,
         clock=clock,
         on_change=changed.set,
         directory=directory,
-        access=AccessPolicy(policy),
+        access=access,
         refused=metrics.refuse,
     )
     Listeners(acting).register(bolt)
     EscalationListeners(acting).register(bolt)
-    CommandListener(acting, report=ReportCommand(db=db, policy=policy, clock=clock)).register(bolt)
+    report = ReportCommand(db=db, policy=policy, clock=clock, access=access, refused=metrics.refuse)
+    CommandListener(acting, report=report).register(bolt)
     RecordListeners(acting).register(bolt)
     StormListener(acting).register(bolt)
     inbox_worker = InboxWorker(

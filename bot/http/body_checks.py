@@ -148,7 +148,7 @@ def check_values(value: object) -> None:
                 400,
                 "too_deep",
                 f"body is nested deeper than {MAX_DEPTH} levels",
-                path[:200] or None,
+                _printable(path) or None,
             )
         if isinstance(node, str):
             _check_text(node, path)
@@ -163,7 +163,9 @@ def check_values(value: object) -> None:
 
 def _check_text(text: str, path: str) -> None:
     if "\x00" in text:
-        raise BodyRefused(400, "bad_value", "a string holds a NUL character (\\u0000)", path)
+        raise BodyRefused(
+            400, "bad_value", "a string holds a NUL character (\\u0000)", _printable(path)
+        )
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -176,7 +178,12 @@ def _check_text(text: str, path: str) -> None:
 
 
 def _printable(path: str) -> str:
-    return path.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+    """A field path fit for an answer and a log line, whatever the keys hold: at most 200
+    characters, control characters and lone surrogates as escapes (``\\x00``, ``\\ud800``),
+    which every encoder takes."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in path[:200]
+    )
 
 
 def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:

@@ -4,6 +4,10 @@
 at least one role, team members, rotation members (and their cover), policies' approvers and
 user targets. ``anyone`` admits every member of the Slack workspace. Approving stays with the
 policy's approvers and admins either way.
+
+Reports show per-person figures: ``/tocsin report`` answers privately whoever may act;
+``/tocsin report … in #channel`` (publishing them) is for people with the ``approver`` or
+``admin`` role.
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ from config.policy import PolicyFile
 NOT_LISTED = (
     "You are not among the people this Tocsin lets act on alerts. Ask an admin to add you to "
     "the policy file (people, a team or a rotation)."
+)
+NOT_PUBLISHER = (
+    "Only approvers and admins may post a report in a channel; `/tocsin report` without "
+    "`in #channel` shows it to you alone."
 )
 
 
@@ -30,6 +38,19 @@ class AccessPolicy:
             for tier in escalation.tiers:
                 known.update(t.user for t in tier.notify if t.user is not None)
         self.listed = frozenset(known)
+        self.publishers = frozenset(
+            user
+            for user, person in policy.people.items()
+            if {"approver", "admin"} & set(person.roles)
+        )
 
     def may_act(self, user: str) -> bool:
         return self.anyone or user in self.listed
+
+    def may_read_reports(self, user: str) -> bool:
+        """Reports name people and their load: for those who may act on alerts."""
+        return self.may_act(user)
+
+    def may_post_reports(self, user: str) -> bool:
+        """Posting a report in a channel shows it to everyone there: approvers and admins."""
+        return user in self.publishers

@@ -8,11 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.review.reports import report_zone
 from config.policy import PolicyFile
-from escalation.review.period import parse_period
+from escalation.review.period import PeriodError, check_period, parse_period
 from storage.review.facts import ReviewFilter
 
 DEFAULT_PERIOD = "7d"
-LONGEST = timedelta(days=400)
 
 
 class QueryError(ValueError):
@@ -30,9 +29,11 @@ def _instant(text: str, *, field: str, end: bool, zone: tzinfo) -> datetime:
             day = date.fromisoformat(text) + (timedelta(days=1) if end else timedelta(0))
             return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
         found = datetime.fromisoformat(text)
+        return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(UTC)
     except ValueError:
         raise QueryError(field, f'"{text}" is not a date (YYYY-MM-DD) or an ISO time') from None
-    return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:  # a day either side of datetime's range (0001-01-01, 9999-12-31)
+        raise QueryError(field, f'"{text}" is out of range') from None
 
 
 def review_filter(params: Mapping[str, str], *, policy: PolicyFile, now: datetime) -> ReviewFilter:
@@ -57,8 +58,10 @@ def review_filter(params: Mapping[str, str], *, policy: PolicyFile, now: datetim
             raise QueryError("period", str(exc)) from None
     if until <= since:
         raise QueryError("to", "must be after from")
-    if until - since > LONGEST:
-        raise QueryError("to", "the period may be at most 400 days long")
+    try:
+        check_period(since, until)
+    except PeriodError as exc:
+        raise QueryError("to" if exc.end else "from", str(exc)) from None
     level_text = params.get("level") or None
     level = None
     if level_text is not None:

@@ -1,13 +1,13 @@
-"""The review as text, Markdown, CSV or JSON (``Review.as_dict()`` in, a string out)."""
+"""The review as text, Markdown, CSV or JSON (``Review.as_dict()`` in, a string out). CSV cells
+that a spreadsheet would read as a formula are neutralised (:mod:`bot.review.csv_cells`)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from typing import Any
 
+from bot.review.csv_cells import csv_row
 from escalation.review.figures import DIMENSIONS
 
 FORMATS = ("text", "markdown", "csv", "json")
@@ -99,12 +99,10 @@ def render(data: dict[str, Any], *, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(("group", "name", *COLUMNS))
+        lines = [csv_row(("group", "name", *COLUMNS))]
         for group, name, figures in groups(data):
-            writer.writerow((group, name, *(_raw(figures[c]) for c in COLUMNS)))
-        return out.getvalue()
+            lines.append(csv_row((group, name, *(_raw(figures[c]) for c in COLUMNS))))
+        return "".join(lines)
     return _document(data, markdown=fmt == "markdown")
 
 

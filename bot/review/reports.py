@@ -3,8 +3,10 @@ place that turns the policy file's review settings and a filter into a filled Re
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, time, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from config.policy import PolicyFile
@@ -54,3 +56,10 @@ async def make_review(
     progress: Callable[[int], None] | None = None,
 ) -> Review:
     return await build_review(db, spec, empty_review(policy, spec), progress=progress)
+
+
+async def review_dict(review: Review) -> dict[str, Any]:
+    """``review.as_dict()`` in a worker thread: merging and sorting every group's durations
+    takes CPU-seconds over a long period of a busy service, which the event loop (webhooks,
+    Slack, health checks) must not wait for."""
+    return await asyncio.to_thread(review.as_dict)

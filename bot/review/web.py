@@ -33,7 +33,7 @@ from bot.review.charts import review_chart
 from bot.review.export_format import csv_header, csv_line
 from bot.review.query import QueryError, review_filter
 from bot.review.report_format import duration, period_line
-from bot.review.reports import make_review
+from bot.review.reports import make_review, review_dict
 from bot.runtime.clock import Clock
 from config.policy import PolicyFile
 from config.settings import Settings
@@ -153,7 +153,7 @@ class ReviewWeb:
         except QueryError as exc:
             return JSONResponse({"error": str(exc), "field": exc.field}, status_code=400)
         review = await make_review(self._db, self._policy, spec)
-        return JSONResponse(review.as_dict(), headers={"Cache-Control": "no-store"})
+        return JSONResponse(await review_dict(review), headers={"Cache-Control": "no-store"})
 
     # --- the page ----------------------------------------------------------------------
 
@@ -230,7 +230,7 @@ class ReviewWeb:
     async def _stream(self, head: str, spec: ReviewFilter) -> AsyncIterator[str]:
         yield head
         review = await make_review(self._db, self._policy, spec)
-        data = review.as_dict()
+        data = await review_dict(review)
         names: dict[int, str] = {n: level.name for n, level in self._policy.levels.items()}
         svg = await asyncio.to_thread(review_chart, review.series(), level_names=names, fmt="svg")
         alerts = [

@@ -253,7 +253,9 @@ async def build_review(
             aclosing(driver_batches(conn, plain.alert_query(db, spec), size=PARTITION)) as batches,
         ):
             async for rows in batches:
-                alerts.add(rows)
+                # in a worker thread: a batch is tens of milliseconds of Python, and a long
+                # report has hundreds of them, which the event loop must not wait for
+                await asyncio.to_thread(alerts.add, rows)
                 if progress is not None:
                     progress(len(rows))
         pages, activity, noisy, follow_ups = await small

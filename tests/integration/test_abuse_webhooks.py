@@ -96,6 +96,38 @@ async def test_a_malformed_body_is_refused_naming_the_problem_and_nothing_is_sto
     assert await refused_count(tocsin, reason) == 1
 
 
+NUL_AND_SURROGATE_KEY = b'{"\\u0000\\ud800": 1}'
+"""A key with a NUL and a lone surrogate: its field name once made the refusal unencodable."""
+
+
+@pytest.mark.parametrize(
+    ("path", "token", "status"),
+    [
+        ("/webhooks/generic", True, 400),
+        ("/webhooks/pagerduty", False, 400),  # the body is read for its routing_key first
+        ("/webhooks/pagerduty", True, 400),
+        ("/v2/enqueue", False, 401),
+        ("/v2/enqueue", True, 400),
+    ],
+)
+async def test_a_key_with_nul_and_a_lone_surrogate_is_refused_not_a_500(
+    tocsin: Harness, path: str, token: bool, status: int
+) -> None:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {WEBHOOK_TOKEN}"
+    response = await tocsin.http.post(
+        f"{tocsin.base_url}{path}", content=NUL_AND_SURROGATE_KEY, headers=headers
+    )
+    assert response.status_code == status, response.text
+    answer = response.json()
+    if status == 400:  # PagerDuty's paths answer in PagerDuty's format
+        said = answer["errors"][0] if "pagerduty" in path or "enqueue" in path else answer["error"]
+        assert "NUL" in said
+        assert "\\x00\\ud800" in (said if "errors" in answer else answer["field"])
+    assert await inbox_rows(tocsin) == []
+
+
 async def test_a_huge_label_map_is_refused_naming_the_field(tocsin: Harness) -> None:
     labels = {f"k{i}": "v" for i in range(5000)}
     response = await tocsin.webhook("generic", {"title": "many labels", "labels": labels})

@@ -4,7 +4,8 @@ fake upload's checks driven by the real slack_sdk client."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.policy.access import NOT_LISTED, NOT_PUBLISHER
+from bot.sandbox.signing import form_body, slash_command_form
 from bot.workers.digest import WeeklyDigest
 from config.settings import EXAMPLE_POLICY
+from escalation.review import figures, rows
 from storage.review import digests
 from tests.support.databases import database
 from tests.support.harness import BOT_TOKEN, FakeClock, Harness, running_tocsin
@@ -142,7 +146,7 @@ async def test_report_command_answers_privately_or_posts_in_a_channel(
     assert "&lt;!channel&gt;" in blocks
     assert "<!channel>" not in blocks
 
-    await harness.driver.slash_command(text="report 30d in #ops-review", user="U0BOB")
+    await harness.driver.slash_command(text="report 30d in #ops-review", user="U0DAVE")
     await harness.wait_for_messages(1, channel="#ops-review")
     posted = harness.channel_messages("#ops-review")[0]
     assert "Tocsin review · all teams · 30d" in posted.text
@@ -152,6 +156,99 @@ async def test_report_command_answers_privately_or_posts_in_a_channel(
         lambda: "is not a period or a team" in harness.world.ephemerals_for("U0BOB")[-1].text,
         timeout=10,
     )
+
+
+async def last_private_answer(harness: Harness, user: str, after: int) -> str:
+    """The text of the first private answer to ``user`` after the ``after`` they had."""
+    world = harness.world
+    await world.wait_for(lambda: len(world.ephemerals_for(user)) > after, timeout=10)
+    return world.ephemerals_for(user)[after].text
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        "999999999w",  # overflowed: an uncaught error, Slack showed a 404
+        "2026-01-01..9999-12-31",  # overflowed the same way
+        "2000-01-01..2030-12-31",  # 31 years: walked hour by hour on the event loop
+        "0001-01-02..9999-12-30",  # 10,000 years: three minutes on the event loop
+    ],
+)
+async def test_a_report_over_an_abusive_period_is_refused_privately_at_once(
+    tocsin: tuple[Harness, FakeClock], period: str
+) -> None:
+    harness, _ = tocsin
+    await harness.driver.slash_command(text=f"report {period} in #ops-review", user="U0DAVE")
+    answer = await last_private_answer(harness, "U0DAVE", 0)
+    assert answer.startswith(f'Period "{period}": ')
+    assert "at most 400 days" in answer or "between 1970-01-01 and 9998-12-31" in answer
+    assert harness.channel_messages("#ops-review") == []
+
+
+async def test_only_approvers_and_admins_post_a_report_in_a_channel(
+    tocsin: tuple[Harness, FakeClock],
+) -> None:
+    harness, _ = tocsin
+    await harness.driver.slash_command(text="report 7d in #ops-review", user="U0BOB")
+    assert await last_private_answer(harness, "U0BOB", 0) == NOT_PUBLISHER
+    harness.world.add_user("U0EVE", "eve", "Eve Outsider")  # not in the policy file
+    await harness.driver.slash_command(text="report 7d", user="U0EVE")
+    assert await last_private_answer(harness, "U0EVE", 0) == NOT_LISTED
+    await harness.driver.slash_command(text="report 7d", user="U0BOB")  # privately: a responder
+    assert "Tocsin review · all teams · 7d" in await last_private_answer(harness, "U0BOB", 1)
+    assert harness.channel_messages("#ops-review") == []
+
+
+async def test_a_replayed_report_request_is_posted_once(tocsin: tuple[Harness, FakeClock]) -> None:
+    harness, _ = tocsin
+    driver, world = harness.driver, harness.world
+    channel = world.ensure_channel("#alerts")
+    form = slash_command_form(
+        actor=driver.actor("U0DAVE"),
+        channel_id=channel.id,
+        channel_name=channel.name,
+        command="/tocsin",
+        text="report 7d in #ops-review",
+        response_url=world.response_urls.issue(channel=channel.id, user="U0DAVE", message_ts=None),
+        trigger_id=world.issue_trigger("U0DAVE"),
+    )
+    assert (await driver.send(form_body(form))).status_code == 200
+    assert await last_private_answer(harness, "U0DAVE", 0) == "Posted the report to #ops-review."
+    assert (await driver.send(form_body(form))).status_code == 200  # the same signed request
+    assert await last_private_answer(harness, "U0DAVE", 1) == "This command was already handled."
+    assert len(harness.channel_messages("#ops-review")) == 1
+
+
+async def test_the_reports_figures_are_summed_off_the_event_loop(
+    tocsin: tuple[Harness, FakeClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness, _ = tocsin
+    await harness.webhook("generic", {"title": "Disk full", "level": 1})
+    await harness.wait_for_messages(1)
+    on_loop: dict[str, list[bool]] = {"add": [], "as_dict": []}
+
+    def running_loop() -> bool:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    add, as_dict = rows.AlertRows.add, figures.Review.as_dict
+
+    def watched_add(self: rows.AlertRows, batch: Iterable[Sequence[Any]]) -> None:
+        on_loop["add"].append(running_loop())
+        add(self, batch)
+
+    def watched_as_dict(review: figures.Review) -> dict[str, object]:
+        on_loop["as_dict"].append(running_loop())
+        return as_dict(review)
+
+    monkeypatch.setattr(rows.AlertRows, "add", watched_add)
+    monkeypatch.setattr(figures.Review, "as_dict", watched_as_dict)
+    await harness.driver.slash_command(text="report 7d", user="U0DAVE")
+    assert "Tocsin review" in await last_private_answer(harness, "U0DAVE", 0)
+    assert on_loop == {"add": [False], "as_dict": [False]}
 
 
 async def test_fake_upload_checks_the_length_and_completes_uploaded_files_only(

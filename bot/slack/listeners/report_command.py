@@ -1,10 +1,16 @@
 """``/tocsin report [7d|30d|<from>..<to>] [team] [in #channel]``: the review, privately to the
-caller (ephemeral, through the command's response_url), or posted to a channel."""
+caller (ephemeral, through the command's response_url), or posted to a channel.
+
+Who may: a private report, whoever may act on alerts (``access.responders``); ``in #channel``,
+approvers and admins (:class:`bot.policy.access.AccessPolicy`). Periods are bounded
+(``escalation.review.period``); a request is handled once (``processed_request``), so a
+replayed one posts nothing again; the review's figures are summed in a worker thread.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -12,13 +18,15 @@ from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.review.reports import make_review, report_zone
+from bot.policy.access import NOT_LISTED, NOT_PUBLISHER, AccessPolicy
+from bot.review.reports import make_review, report_zone, review_dict
 from bot.runtime.clock import Clock
 from bot.slack.blocks.escape import mrkdwn
 from bot.slack.blocks.report_blocks import report_message
 from config.policy import PolicyFile
 from escalation.review.period import parse_period
 from storage.db import Database
+from storage.requests import first_time
 from storage.review.facts import ReviewFilter
 
 log = structlog.get_logger("tocsin.slack")
@@ -60,34 +68,65 @@ def parse_report_args(words: Sequence[str], *, teams: Sequence[str]) -> ReportRe
 
 
 class ReportCommand:
-    def __init__(self, *, db: Database, policy: PolicyFile, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        policy: PolicyFile,
+        clock: Clock,
+        access: AccessPolicy,
+        refused: Callable[[str], None] = lambda _reason: None,
+    ) -> None:
         self._db = db
         self._policy = policy
         self._clock = clock
+        self._access = access
+        self._refused = refused
+
+    def _refusal(self, user: str, request: ReportRequest) -> str | None:
+        if not self._access.may_read_reports(user):
+            self._refused("not_allowed")
+            return NOT_LISTED
+        if request.channel is not None and not self._access.may_post_reports(user):
+            self._refused("not_approver")
+            return NOT_PUBLISHER
+        return None
 
     async def __call__(
         self,
         words: Sequence[str],
         *,
         user: str,
+        request_key: str,
         respond: AsyncRespond,
         client: AsyncWebClient,
     ) -> None:
+        """``request_key`` names the Slack request (its trigger id): a replay does nothing."""
         try:
             request = parse_report_args(words, teams=list(self._policy.teams))
-            since, until = parse_period(
-                request.period,
-                now=self._clock(),
-                zone=report_zone(self._policy, request.team),
-            )
         except ValueError as exc:
             await respond(text=str(exc), response_type="ephemeral")
             return
+        try:
+            zone = report_zone(self._policy, request.team)
+            since, until = parse_period(request.period, now=self._clock(), zone=zone)
+        except ValueError as exc:
+            await respond(text=f"Period {exc}.\n{USAGE}", response_type="ephemeral")
+            return
+        refusal = self._refusal(user, request)
+        if refusal is not None:
+            log.warning("report_refused", user=user, channel=request.channel)
+            await respond(text=refusal, response_type="ephemeral")
+            return
+        if not await first_time(self._db, key=request_key, now=self._clock()):
+            log.info("report_replay_ignored", user=user, channel=request.channel)
+            await respond(text="This command was already handled.", response_type="ephemeral")
+            return
         spec = ReviewFilter(since=since, until=until, team=request.team)
-        review = await make_review(self._db, self._policy, spec)
+        data = await review_dict(await make_review(self._db, self._policy, spec))
         title = f"Tocsin review · {request.team or 'all teams'} · {request.period}"
         names = {u: p.name for u, p in self._policy.people.items()}
-        text, blocks = report_message(review.as_dict(), title=title, names=names)
+        text, blocks = report_message(data, title=title, names=names)
         if request.channel is None:
             await respond(text=text, blocks=[b.to_dict() for b in blocks],
                           response_type="ephemeral")  # fmt: skip

@@ -75,6 +75,23 @@ def test_strings_no_database_accepts_are_refused_naming_the_field(body: bytes, f
     assert refused.field == field
 
 
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"\\u0000\\ud800": 1}', "\\x00\\ud800"),
+        (b'{"a\\ud800": {"b\\u0000": 1}}', "a\\ud800"),
+        (b'{"caf\xc3\xa9": "\\u0000"}', "caf\u00e9"),
+        (b'{"\\u0000' + b"k" * 500 + b'": 1}', "\\x00" + "k" * 199),
+    ],
+)
+def test_the_field_of_a_refusal_is_printable_and_short_whatever_the_key(
+    body: bytes, field: str
+) -> None:
+    refused = refusal(body)
+    assert refused.field == field
+    json.dumps({"field": refused.field}, ensure_ascii=False).encode("utf-8")  # as answered
+
+
 def test_paired_surrogate_escapes_are_ordinary_text() -> None:
     assert decode_json(b'{"t": "\\ud83d\\udd25"}') == {"t": "\U0001f525"}
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import random
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta, tzinfo
+from itertools import pairwise
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 
+from escalation.review import zone_spans as zone_spans_module
+from escalation.review.period import LONGEST
 from escalation.review.zone_spans import LocalDays, zone_spans
 
 SINCE = datetime(2026, 10, 10, tzinfo=UTC)
@@ -70,3 +74,72 @@ def test_an_instant_outside_the_spans_still_gets_its_day() -> None:
     days = LocalDays(zone_spans(zone, SINCE, UNTIL))
     far = datetime(2027, 7, 1, 23, 30, tzinfo=UTC)  # 01:30 on the 2nd in Berlin (summer)
     assert days.ordinal(far.timestamp()) == datetime(2027, 7, 2).toordinal()
+
+
+def _hourly_spans(zone: ZoneInfo, since: datetime, until: datetime) -> list[tuple[int, int]]:
+    """The reference: the offset sampled every hour, each change bisected to the second."""
+    first, last = int(since.timestamp()) - 86400, int(until.timestamp()) + 86400
+    found = [(first, zone_spans_module._offset(zone, first))]
+    for at in range(first, last, 3600):
+        step = min(at + 3600, last)
+        if zone_spans_module._offset(zone, step) != found[-1][1]:
+            low, high = at, step
+            while high - low > 1:
+                middle = (low + high) // 2
+                if zone_spans_module._offset(zone, middle) == found[-1][1]:
+                    low = middle
+                else:
+                    high = middle
+            found.append((high, zone_spans_module._offset(zone, high)))
+    return found
+
+
+def test_the_longest_period_samples_a_few_hundred_offsets_not_one_an_hour(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = 0
+    offset = zone_spans_module._offset
+
+    def counted(zone: tzinfo, epoch: int) -> int:
+        nonlocal calls
+        calls += 1
+        return offset(zone, epoch)
+
+    monkeypatch.setattr(zone_spans_module, "_offset", counted)
+    since = datetime(2025, 10, 6, tzinfo=UTC)
+    spans = zone_spans(ZoneInfo("Europe/Berlin"), since, since + LONGEST)
+    assert len(spans.transitions()) == 3  # Oct 2025, Mar 2026, Oct 2026
+    assert calls < 600  # 402 days sampled, ~17 bisection steps per change; hourly was 9,700
+
+
+@pytest.mark.parametrize(
+    ("name", "since"),
+    [
+        ("Pacific/Apia", datetime(2011, 3, 1, tzinfo=UTC)),  # skipped 30 Dec 2011 (+24 h)
+        ("Europe/Moscow", datetime(2010, 6, 1, tzinfo=UTC)),  # permanent summer time in 2011
+        ("Australia/Lord_Howe", datetime(2025, 6, 1, tzinfo=UTC)),  # 30-minute daylight saving
+        ("Antarctica/Troll", datetime(2025, 6, 1, tzinfo=UTC)),  # two hours of daylight saving
+        ("America/Asuncion", datetime(2024, 6, 1, tzinfo=UTC)),  # changed rules in 2024
+        ("Asia/Gaza", datetime(2040, 1, 1, tzinfo=UTC)),  # Ramadan changes a week apart
+    ],
+)
+def test_daily_sampling_finds_the_same_changes_as_hourly_sampling(
+    name: str, since: datetime
+) -> None:
+    zone = ZoneInfo(name)
+    spans = zone_spans(zone, since, since + LONGEST)
+    assert list(zip(spans.starts, spans.offsets, strict=True)) == _hourly_spans(
+        zone, since, since + LONGEST
+    )
+
+
+def test_no_zone_changes_its_offset_twice_within_a_sample_since_1970() -> None:
+    """What daily sampling relies on, checked against the installed tz database: the explicit
+    transitions of every zone since 1970 are further apart than a sample."""
+    pure = importlib.import_module("zoneinfo._zoneinfo").ZoneInfo  # lists its transitions
+    closest = min(
+        (later - earlier, name)
+        for name in available_timezones()
+        for earlier, later in pairwise(t for t in pure.no_cache(name)._trans_utc if t >= 0)
+    )
+    assert closest[0] > zone_spans_module.SAMPLE_S, closest
