@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -28,7 +29,7 @@ def _load() -> ModuleType:
 
 audit_module = _load()
 PYPI = audit_module.PYPI
-VULN = {
+VULN: dict[str, object] = {
     "id": "PYSEC-2017-94",
     "aliases": ["CVE-2013-7459"],
     "fixed_in": [],
@@ -39,7 +40,7 @@ VULN = {
 class FakePyPI:
     """Pages by URL; a URL in ``down`` raises as an unreachable host does."""
 
-    def __init__(self, pages: dict[str, dict[str, object]], down: bool = False) -> None:
+    def __init__(self, pages: dict[str, Any], down: bool = False) -> None:
         self.pages, self.down = pages, down
         self.asked: list[str] = []
 
@@ -47,7 +48,8 @@ class FakePyPI:
         self.asked.append(url)
         if self.down:
             raise OSError("Name or service not known")
-        return self.pages.get(url)
+        found: dict[str, object] | None = self.pages.get(url)
+        return found
 
 
 def run(fake: FakePyPI, installed: list[tuple[str, str]], *, direct: set[str],
