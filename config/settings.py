@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     review_token: SecretStr | None = Field(default=None, alias="TOCSIN_REVIEW_TOKEN")
     review_session_hours: float = Field(default=12.0, gt=0, alias="TOCSIN_REVIEW_SESSION_HOURS")
 
+    metrics_token: SecretStr | None = Field(default=None, alias="TOCSIN_METRICS_TOKEN")
+    """When set, ``/metrics`` answers only ``Authorization: Bearer <token>`` (it names every
+    integration)."""
+    slack_team_id: str | None = Field(default=None, alias="SLACK_TEAM_ID")
+    """The workspace whose requests are accepted; unset: the one ``auth.test`` names."""
+    body_timeout_seconds: float = Field(default=30.0, gt=0, alias="TOCSIN_BODY_TIMEOUT_SECONDS")
+    """How long a client may take to send a request body before it is answered 408."""
+
     claim_lease_seconds: float = Field(default=60.0, ge=5, alias="TOCSIN_CLAIM_LEASE_SECONDS")
     slack_timeout_seconds: float = Field(default=15.0, gt=0, alias="TOCSIN_SLACK_TIMEOUT_SECONDS")
     fault_point: FaultPoint | None = Field(default=None, alias="TOCSIN_FAULT_POINT")

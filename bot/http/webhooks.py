@@ -14,6 +14,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -103,6 +104,8 @@ class WebhookFastPath:
             return
         try:
             response = await handling
+        except ClientDisconnect:
+            raise  # the client left: one log line (bot.http.body_deadline), no traceback
         except Exception:
             log.exception("webhook_failed", path=scope["path"])
             response = JSONResponse({"error": "internal error"}, status_code=500)
