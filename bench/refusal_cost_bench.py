@@ -21,8 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 from tests.support.harness import Harness, running_tocsin
 from tests.support.policies import example_policy
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+import bot.http.body_checks
 import bot.http.webhooks
 from storage.tables import AlertRow, InboxRow
 from tests.support.harness import WEBHOOK_TOKEN, Harness, running_tocsin
@@ -30,7 +31,7 @@ async def tocsin(tmp_path: Path) -> AsyncIterator[Harness]:
 def decoded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The size of every body the webhook endpoint decodes as JSON."""
     sizes: list[int] = []
-    real: Callable[[bytes], object] = bot.http.webhooks.decode_json
+    real: Callable[[bytes], object] = bot.http.body_checks.decode_json
 
     def spy(body: bytes) -> object:
         sizes.append(len(body))
