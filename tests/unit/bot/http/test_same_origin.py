@@ -24,6 +24,9 @@ def request(**headers: str) -> Request:
         {"host": "internal:80", "origin": "https://TOCSIN.example.com"},
         {"host": "127.0.0.1:8080", "referer": "http://127.0.0.1:8080/review/login"},
         {"host": "127.0.0.1:8080", "sec_fetch_site": "same-origin"},
+        # a browser's own form under Referrer-Policy: no-referrer
+        {"host": "127.0.0.1:8080", "origin": "null", "sec_fetch_site": "same-origin"},
+        {"host": "127.0.0.1:8080", "sec_fetch_site": "none"},
     ],
 )
 def test_our_own_pages_and_scripts_pass(headers: dict[str, str]) -> None:
@@ -37,6 +40,15 @@ def test_our_own_pages_and_scripts_pass(headers: dict[str, str]) -> None:
         ({"host": "127.0.0.1:8080", "origin": "null"}, "'null'"),
         ({"host": "127.0.0.1:8080", "referer": "https://evil.example/x"}, "evil.example"),
         ({"host": "127.0.0.1:8080", "sec_fetch_site": "cross-site"}, "Sec-Fetch-Site"),
+        ({"host": "127.0.0.1:8080", "sec_fetch_site": "same-site"}, "same-site"),
+        (
+            {
+                "host": "127.0.0.1:8080",
+                "origin": "http://127.0.0.1:8080",
+                "sec_fetch_site": "cross-site",
+            },
+            "cross-site",
+        ),
         ({"host": "127.0.0.1:8080", "origin": "http://127.0.0.1:9999"}, "127.0.0.1:9999"),
     ],
 )
