@@ -146,3 +146,16 @@ def test_make_test_runs_the_audit() -> None:
 
     assert re.search(r"\.venv/bin/python \.ci/dependency_audit\.py", dry)
     assert dry.index("dependency_audit") < dry.index("pytest")
+
+
+def test_a_direct_dependency_may_be_allowed_to_go_unchecked_by_name() -> None:
+    pages = {f"{PYPI}/numpy/json": {"info": {"version": "2.5.5"}, "vulnerabilities": []},
+             f"{PYPI}/httpx/0.28.1/json": {"vulnerabilities": []}}  # fmt: skip
+    installed = [("NumPy", "2.4.6"), ("httpx", "0.28.1")]
+
+    code = audit_module.audit(
+        installed, direct={"numpy"}, ignore=set(), fetch=FakePyPI(pages),
+        allow=frozenset({"numpy"}), out=lambda _: None,
+    )  # fmt: skip
+
+    assert code == 0
