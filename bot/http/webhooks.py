@@ -187,8 +187,13 @@ def webhook_router(
             return refused(config, refusal.status, refusal.message, field=refusal.field)
         if not routing_key_ok and not token_matches(body_token(config, payload), config):
             return unauthorized(config, "missing or wrong token (or routing_key)")
-        if is_pagerduty(config) and isinstance(payload, dict) and "routing_key" in payload:
-            payload, body = redacted(payload)  # the key is a token: not kept in the inbox
+        # the key is a token: not kept in the inbox (a key of the wrong type is refused below)
+        if (
+            is_pagerduty(config)
+            and isinstance(payload, dict)
+            and isinstance(payload.get("routing_key"), str)
+        ):
+            payload, body = redacted(payload)
         try:
             events = rules.ingest.parsers[config.format](payload)
         except PayloadError as exc:

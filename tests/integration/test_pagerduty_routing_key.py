@@ -134,3 +134,17 @@ async def test_the_stored_body_does_not_keep_the_routing_key(tocsin: Harness, pa
     assert stored["routing_key"] == "[redacted]"
     assert stored["client"] == "x"
     assert row.status == "done"
+
+
+async def test_a_routing_key_that_is_no_string_is_still_refused_with_the_header_token(
+    tocsin: Harness,
+) -> None:
+    response = await tocsin.http.post(
+        f"{tocsin.base_url}/webhooks/pagerduty",
+        json=event("x") | {"routing_key": 5},
+        headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}"},
+    )
+
+    assert response.status_code == 400
+    assert "routing_key" in response.text
+    assert await inbox(tocsin) == []
