@@ -11,7 +11,7 @@ UV := $(TOOLS)/bin/uv
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test setup lint lock clean
+.PHONY: run test setup lint lock audit clean
 
 $(UV):
 	@$(PYTHON) -m venv $(TOOLS)
@@ -28,7 +28,8 @@ define install
 	  $(UV) pip install --quiet --python $(VENV)/bin/python --require-hashes -r $(1) \
 	  && $(UV) pip install --quiet --python $(VENV)/bin/python --no-deps -e . ; \
 	else \
-	  [ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV); \
+	  [ -x $(VENV)/bin/python ] || { $(PYTHON) -m venv $(VENV) && \
+	    $(VENV)/bin/pip install --quiet --upgrade pip setuptools; }; \
 	  $(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r $(1) \
 	  && $(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e . ; \
 	fi && echo "installed $(1) into $(VENV) in $$(( $$(date +%s) - start )) s"
@@ -54,11 +55,17 @@ lint: $(DEV)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/hadolint Dockerfile
 
+# Known vulnerabilities in every installed distribution, from PyPI's advisory data; fails when
+# it finds one or when nothing could be checked (what could not be is listed)
+# .ci/dependency_audit.py says why plain pip-audit is not enough. Needs PyPI.
+audit: $(DEV)
+	$(VENV)/bin/python .ci/dependency_audit.py
+
 # Four workers: most integration tests wait on Slack's pacing (1 message/s per channel in the
 # fake Slack), not on the CPU, so they overlap well even on two cores.
 TEST_WORKERS ?= 4
 
-test: lint
+test: lint audit
 	$(VENV)/bin/pytest -q -ra -n $(TEST_WORKERS)
 
 # Resolve pyproject.toml's dependencies again into the two lock files (for every platform).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,9 +30,11 @@ from bot.delivery.posting import Poster
 from bot.delivery.slack_health import FaultyWebClient, HealthReportingWebClient, SlackHealth
 from bot.delivery.storm_control import StormControl, storm_rules
 from bot.http.api_browser import add_api_browser
+from bot.http.body_deadline import BodyDeadline
 from bot.http.openapi import READY_RESPONSES, document
 from bot.http.rate_limit import RateLimiter
 from bot.http.request_id import RequestIdMiddleware
+from bot.http.slash_redirect import relative_slash_redirects
 from bot.http.webhooks import WebhookFastPath, webhook_router
 from bot.policy.access import AccessPolicy
 from bot.policy.directory import PolicyDirectory
@@ -53,6 +56,7 @@ from bot.slack.listeners.report_command import ReportCommand
 from bot.slack.listeners.storm import StormListener
 from bot.slack.request_checks import SlackRequestChecks
 from bot.slack.socket_mode import SocketModeRunner
+from bot.slack.team_check import check_team
 from bot.workers.digest import WeeklyDigest
 from bot.workers.escalation_engine import EscalationEngine
 from bot.workers.follow_up_reminders import FollowUpReminders
@@ -121,6 +125,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         client=slack,
         raise_error_for_unhandled_request=False,
     )
+    check_team(bolt, team_ids=settings.slack_team_id, refused=metrics.refuse)
     inbox_wakeup, outbox_wakeup, engine_wakeup = Wakeup(), Wakeup(), Wakeup()
     changed = Fanout(outbox_wakeup, engine_wakeup)
     directory = PolicyDirectory(policy)
@@ -362,9 +367,23 @@ def build_http_app(
         return await slack_handler.handle(admitted)
 
     @app.get(
-        "/metrics", tags=["health"], summary="Prometheus metrics", response_class=PlainTextResponse
+        "/metrics",
+        tags=["health"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        responses={401: {"description": "TOCSIN_METRICS_TOKEN is set and was not sent"}},
     )
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if settings.metrics_token is not None:
+            scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            wanted = settings.metrics_token.get_secret_value().encode()
+            right = hmac.compare_digest(given.strip().encode(), wanted)
+            if scheme.lower() != "bearer" or not right:
+                return JSONResponse(
+                    {"error": "send TOCSIN_METRICS_TOKEN as Authorization: Bearer <token>"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="tocsin-metrics"'},
+                )
         body = await service.metrics.render(service.db, now=service.clock())
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
@@ -406,5 +425,9 @@ def build_http_app(
                 public_url=f"{base}/sandbox",
             ),
         )
-    # outermost: every request gets its id; webhooks then skip FastAPI's stack
-    return RequestIdMiddleware(WebhookFastPath(app, webhooks=webhooks))
+    relative_slash_redirects(app.router)
+    # outermost: every request gets its id; bodies get a deadline; webhooks then skip
+    # FastAPI's stack
+    return RequestIdMiddleware(
+        BodyDeadline(WebhookFastPath(app, webhooks=webhooks), seconds=settings.body_timeout_seconds)
+    )

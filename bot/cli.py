@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
@@ -14,6 +14,9 @@ from rich.console import Console
 from bot.cli_reading import ExportFormat, ReportFormat, open_for_reading, progress_bar
 from config.policy import PolicyError, load_policy
 from config.settings import DEV_WEBHOOK_TOKEN, Settings
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 app = typer.Typer(help="Tocsin: alert dispatch and escalation for Slack.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
@@ -113,15 +116,22 @@ def serve() -> None:
     http_app = build_http_app(service)
     if settings.sandbox:
         _sandbox_banner(settings)
-    config = uvicorn.Config(
+    uvicorn.Server(server_config(http_app, settings)).run()
+
+
+def server_config(http_app: ASGIApp, settings: Settings) -> uvicorn.Config:
+    """uvicorn's limits. It has no timeout for headers or bodies: bodies get one from the app
+    (``TOCSIN_BODY_TIMEOUT_SECONDS``, bot.http.body_deadline); headers need the proxy's."""
+    return uvicorn.Config(
         http_app,
         host=settings.host,
         port=settings.port,
         log_config=None,
         access_log=settings.access_log,
         timeout_graceful_shutdown=5,  # + up to 3 s for the workers: out within 10 s
+        timeout_keep_alive=5,  # an idle keep-alive connection is closed after 5 s
+        h11_max_incomplete_event_size=16 * 1024,  # headers, if uvicorn falls back to h11
     )
-    uvicorn.Server(config).run()
 
 
 def _sandbox_banner(settings: Settings) -> None:

@@ -94,6 +94,16 @@ class Settings(BaseSettings):
     review_session_hours: float = Field(default=12.0, gt=0, alias="TOCSIN_REVIEW_SESSION_HOURS")
     """How long a review page sign-in lasts."""
 
+    metrics_token: SecretStr | None = Field(default=None, alias="TOCSIN_METRICS_TOKEN")
+    """When set, `/metrics` answers only `Authorization: Bearer <token>` (it names every
+    integration). Unset: `/metrics` is open."""
+    slack_team_id: str | None = Field(default=None, alias="SLACK_TEAM_ID")
+    """The workspace (team id, `T…`; several comma-separated for an Enterprise Grid) whose Slack
+    requests are accepted. Unset: the one `auth.test` names."""
+    body_timeout_seconds: float = Field(default=30.0, gt=0, alias="TOCSIN_BODY_TIMEOUT_SECONDS")
+    """A request whose body has not fully arrived this long after it started is answered 408
+    and its connection closed."""
+
     claim_lease_seconds: float = Field(default=60.0, ge=5, alias="TOCSIN_CLAIM_LEASE_SECONDS")
     """How long a replica's claim on an inbox body or outbox row lasts before another may take it
     over; at least 3 x the Slack timeout + 10 s (checked at start)."""

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -22,6 +22,7 @@ from bot.http import webhook_docs
 from bot.http.body_checks import BodyRefused, check_content_type, decode_json
 from bot.http.openapi import ABUSE_RESPONSES, WEBHOOK_SECURITY
 from bot.http.rate_limit import RateLimiter
+from bot.http.routing_key import redacted, routing_keys
 from bot.http.webhook_formats import (
     accepted,
     body_token,
@@ -64,14 +65,6 @@ async def _read_capped(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _decode(body: bytes) -> tuple[Any, str | None]:
-    """The decoded JSON body, or the reason it is not JSON (bot.http.body_checks)."""
-    try:
-        return decode_json(body), None
-    except BodyRefused as refusal:
-        return None, refusal.message
-
-
 @dataclass(frozen=True)
 class Webhooks:
     """The webhook routes (for the app and its OpenAPI document), and the two POST handlers
@@ -111,6 +104,8 @@ class WebhookFastPath:
             return
         try:
             response = await handling
+        except ClientDisconnect:
+            raise  # the client left: one log line (bot.http.body_deadline), no traceback
         except Exception:
             log.exception("webhook_failed", path=scope["path"])
             response = JSONResponse({"error": "internal error"}, status_code=500)
@@ -178,17 +173,27 @@ def webhook_router(
         bad_signature = signature_problem(config, request.headers, body, now=clock())
         if bad_signature is not None:
             return unauthorized(config, bad_signature, "bad_signature")
+        if not routing_key_ok:
+            # found without decoding the body (bot.http.routing_key): a wrong key costs little
+            if not any([token_matches(key, config) for key in routing_keys(body)]):
+                return unauthorized(config, "missing or wrong token (or routing_key)")
+            limited = over_limit(config)
+            if limited is not None:
+                return limited
         try:
             payload = decode_json(body)
         except BodyRefused as refusal:
             outcome(name, "bad_body", refusal.reason)
             return refused(config, refusal.status, refusal.message, field=refusal.field)
-        if not routing_key_ok:
-            if not token_matches(body_token(config, payload), config):
-                return unauthorized(config, "missing or wrong token (or routing_key)")
-            limited = over_limit(config)
-            if limited is not None:
-                return limited
+        if not routing_key_ok and not token_matches(body_token(config, payload), config):
+            return unauthorized(config, "missing or wrong token (or routing_key)")
+        # the key is a token: not kept in the inbox (a key of the wrong type is refused below)
+        if (
+            is_pagerduty(config)
+            and isinstance(payload, dict)
+            and isinstance(payload.get("routing_key"), str)
+        ):
+            payload, body = redacted(payload)
         try:
             events = rules.ingest.parsers[config.format](payload)
         except PayloadError as exc:
@@ -240,10 +245,12 @@ def webhook_router(
         if body is None:
             outcome("unknown", "too_large", "too_large")
             return refused(None, 413, f"body larger than {max_body_bytes} bytes")
-        payload, _ = _decode(body)
-        key = _token(request) or (payload.get("routing_key") if isinstance(payload, dict) else None)
-        key = key if isinstance(key, str) else None
-        matching = [c for c in pagerduty if token_matches(key, c)]  # every one: constant time
+        given = _token(request)
+        # the body's keys are found without decoding it (bot.http.routing_key); handle()
+        # then checks the decoded top-level routing_key against the integration picked here
+        keys = [given] if given is not None else routing_keys(body)
+        # every integration and every key: constant time
+        matching = [c for c in pagerduty for k in keys if token_matches(k, c)]
         if not matching:
             outcome("unknown", "unauthorized", "bad_token")
             errors = ["routing_key does not belong to a pagerduty integration"]
@@ -251,7 +258,7 @@ def webhook_router(
                 {"status": "unauthorized", "message": "Invalid routing key", "errors": errors},
                 status_code=401,
             )
-        return await handle(matching[0], request, token_checked=True, body=body)
+        return await handle(matching[0], request, token_checked=given is not None, body=body)
 
     @router.get(
         "/webhooks",

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import (
     HTMLResponse,
@@ -28,9 +29,11 @@ from fastapi.responses import (
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from bot.http.same_origin import cross_site_problem
 from bot.review.auth import COOKIE, ReviewAuth
 from bot.review.charts import review_chart
 from bot.review.export_format import csv_header, csv_line
+from bot.review.login_limit import LoginLimiter
 from bot.review.query import QueryError, review_filter
 from bot.review.report_format import duration, period_line
 from bot.review.reports import make_review, review_dict
@@ -41,6 +44,8 @@ from escalation.review.figures import DIMENSIONS
 from storage.db import Database
 from storage.review.export import export_alerts
 from storage.review.facts import ReviewFilter
+
+log = structlog.get_logger("tocsin.review")
 
 ALERT_ROWS = 100
 DISABLED = "the review is disabled: set TOCSIN_REVIEW_TOKEN to turn it on"
@@ -92,7 +97,11 @@ class ReviewWeb:
         policy: PolicyFile,
         clock: Clock,
         auth: ReviewAuth | None,
+        public_url: str = "",
+        limiter: LoginLimiter | None = None,
     ) -> None:
+        self._public_url = public_url
+        self._limiter = limiter or LoginLimiter()
         self._db = db
         self._policy = policy
         self._clock = clock
@@ -174,9 +183,21 @@ class ReviewWeb:
     async def login(self, request: Request) -> Response:
         if self._auth is None:
             return self._html("disabled.html", 404)
+        cross_site = cross_site_problem(request, public_url=self._public_url)
+        if cross_site is not None:
+            log.warning("review_login_refused", reason="cross_site")
+            return self._html("login.html", 403, error=f"Not signed in: {cross_site}.")
+        client = request.client.host if request.client else "unknown"
+        wait = self._limiter.retry_after(client)
+        if wait:
+            log.warning("review_login_refused", reason="rate_limited", retry_after=wait)
+            limited = self._html("login.html", 429, error=f"Too many tries: wait {wait} s.")
+            limited.headers["Retry-After"] = str(wait)
+            return limited
         form = parse_qs((await request.body())[:4096].decode("utf-8", "replace"))
         offered = (form.get("token") or [""])[0]
         if not offered or not self._auth.token_matches(offered):
+            self._limiter.failed(client)
             return self._html("login.html", 401, error="That is not the review token.")
         value, lifetime = self._auth.new_session()
         response = RedirectResponse("/review", status_code=303)
@@ -192,6 +213,9 @@ class ReviewWeb:
         return response
 
     async def logout(self, request: Request) -> Response:
+        cross_site = cross_site_problem(request, public_url=self._public_url)
+        if cross_site is not None:
+            return self._html("login.html", 403, error=f"Not signed out: {cross_site}.")
         response = RedirectResponse("/review/login", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
@@ -292,4 +316,4 @@ def build_review_web(
         if token
         else None
     )
-    return ReviewWeb(db=db, policy=policy, clock=clock, auth=auth)
+    return ReviewWeb(db=db, policy=policy, clock=clock, auth=auth, public_url=settings.base_url())

@@ -40,7 +40,7 @@ def build_sandbox_app(
         transport="http" if app_token is None else "auto",
     )
     api = FakeSlackApi(world, bot_token=bot_token, app_token=app_token)
-    app = Starlette(routes=[*api_routes(api), *page_routes(world, driver)])
+    app = Starlette(routes=[*api_routes(api), *page_routes(world, driver, public_url=public_url)])
     app.state.world = world
     app.state.driver = driver
     return app

@@ -14,6 +14,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot.http.same_origin import cross_site_problem
 from bot.sandbox.driver import SandboxDriver
 from bot.sandbox.workspace.models import JSON, Message, SandboxError
 from bot.sandbox.workspace.world import SlackWorld
@@ -132,8 +133,11 @@ def _describe(response: httpx.Response | None) -> JSON:
     return result
 
 
-def page_routes(world: SlackWorld, driver: SandboxDriver) -> list[BaseRoute]:
-    """The page's routes: `/`, `/state`, `/act` and `/static/…`."""
+def page_routes(world: SlackWorld, driver: SandboxDriver, *, public_url: str) -> list[BaseRoute]:
+    """The page's routes: `/`, `/state`, `/act` and `/static/…`.
+
+    `/act` presses buttons as any user: it takes only JSON (a page elsewhere can send a form
+    or `text/plain` without asking, but not JSON) from this service's own pages (Origin)."""
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC_DIR / "sandbox.html", headers={"Cache-Control": "no-store"})
@@ -143,6 +147,13 @@ def page_routes(world: SlackWorld, driver: SandboxDriver) -> list[BaseRoute]:
         return JSONResponse(world_state(world, user))
 
     async def act(request: Request) -> Response:
+        cross_site = cross_site_problem(request, public_url=public_url)
+        if cross_site is not None:
+            return JSONResponse({"ok": False, "error": cross_site}, status_code=403)
+        media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media != "application/json":
+            error = f"send application/json, not {media[:60] or 'no Content-Type'}"
+            return JSONResponse({"ok": False, "error": error}, status_code=415)
         try:
             data = await request.json()
             if not isinstance(data, dict):

@@ -594,6 +594,33 @@ async def test_page_shows_the_banner_and_acts_through_the_driver(sandbox: Sandbo
     assert request["payload"]["actions"][0]["action_id"] == "resolve"
 
 
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        # what any web page may send without asking: a text/plain "simple request"
+        ({"Content-Type": "text/plain", "Origin": "https://evil.example"}, 403),
+        ({"Content-Type": "text/plain"}, 415),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, 415),
+        ({"Content-Type": "application/json", "Origin": "https://evil.example"}, 403),
+        ({"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"}, 403),
+    ],
+)
+async def test_page_act_refuses_what_another_site_could_send(
+    sandbox: Sandbox, headers: dict[str, str], status: int
+) -> None:
+    channel, ts = await post_alert(sandbox)
+    press = {"kind": "button", "user": "U0BOB", "channel": channel, "ts": ts,
+             "action_id": "resolve", "value": "alert-42"}  # fmt: skip
+    async with httpx.AsyncClient(base_url=sandbox.base_url) as http:
+        acted = await http.post("/act", content=json.dumps(press), headers=headers)
+        same_site = await http.post("/act", json=press, headers={"Origin": sandbox.base_url})
+
+    assert acted.status_code == status
+    assert acted.json()["ok"] is False
+    assert same_site.json() == {"ok": True, "status": 200}
+    assert len(sandbox.receiver.received) == 1  # only the same-site press reached the bot
+
+
 # ---- a real bolt app, end to end ----------------------------------------------------------------
 
 

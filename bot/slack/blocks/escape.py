@@ -8,7 +8,8 @@ Escaping ``&``, ``<`` and ``>`` stops every Slack control sequence (``<!channel>
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+
+from bot.slack.blocks.urls import browser_url
 
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _WORD_JOINER = "\u2060"
@@ -55,17 +56,16 @@ def mention(user_id: str | None) -> str:
 
 
 def link(url: str, label: str) -> str | None:
-    """A mrkdwn link that shows where it really goes: ``<url|label (host)>``."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    """A mrkdwn link that shows where it really goes: ``<url|label (host)>``, or ``None`` for a
+    URL a browser might read differently from how it looks (bot.slack.blocks.urls)."""
+    found = browser_url(url)
+    if found is None:
         return None
-    if any(ch in url for ch in "<>| \n"):
-        return None
-    host = parts.hostname or parts.netloc
+    href, host = found
     text = mrkdwn(label, 60)
     # The label may stand alone only when it starts with the real host (``host`` or
     # ``https://host/…``); a host merely mentioned somewhere in the label proves nothing.
     bare = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text.lower())
     names_host = bare == host or bare.startswith(tuple(host + c for c in "/:?#"))
     shown = text if names_host else f"{text} ({mrkdwn(host, 60)})"
-    return f"<{url.strip()}|{shown}>"
+    return f"<{href}|{shown}>"

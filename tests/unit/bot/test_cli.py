@@ -218,3 +218,17 @@ def test_report_format_is_case_insensitive(tmp_path: Path, monkeypatch: pytest.M
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["overall"]["alerts"] == 0
+
+
+def test_serve_bounds_idle_connections_and_header_size() -> None:
+    from starlette.responses import PlainTextResponse
+
+    from bot.cli import server_config
+    from config.settings import Settings
+
+    config = server_config(PlainTextResponse("x"), Settings(TOCSIN_PORT=8099))
+
+    assert (config.host, config.port) == ("127.0.0.1", 8099)
+    assert config.timeout_keep_alive == 5
+    assert config.h11_max_incomplete_event_size == 16 * 1024
+    assert config.timeout_graceful_shutdown == 5

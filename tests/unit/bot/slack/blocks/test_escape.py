@@ -197,11 +197,44 @@ def test_link_shows_the_real_host_when_the_label_only_mentions_it_later() -> Non
     assert out.endswith("(evil.example)>")
 
 
-def test_link_shows_the_real_host_behind_userinfo() -> None:
-    out = link("https://good.example@evil.example/", "good.example")
+@pytest.mark.parametrize(
+    "url",
+    [
+        # a browser reads "\\" as "/" in http(s) URLs: this one goes to evil.example
+        "https://evil.example\\@good.example/",
+        "https://evil.example\\good.example/",
+        "https:\\\\evil.example/",
+        # userinfo: a disguise (good.example@evil.example) or a password posted to a channel
+        "https://good.example@evil.example/",
+        "https://user:secret@good.example/",
+        "https://:@good.example/",
+        # control characters a browser silently drops (good.example\t.evil is good.example.evil)
+        "https://good.example\t.evil/",
+        "https://good.example\r/",
+        "https://good.example/\x00",
+        "https://good.example/\x7f",
+        "https://good.example/\u200b",
+        # schemes a browser would not send to a web server
+        "HTTPS:evil.example",
+        "blob:https://good.example/x",
+        "https://[::1",
+    ],
+)
+def test_link_refuses_urls_a_browser_reads_differently(url: str) -> None:
+    assert link(url, "good.example") is None
 
-    assert out is not None
-    assert out.endswith("|good.example (evil.example)>")
+
+def test_link_shows_the_host_a_browser_would_go_to() -> None:
+    # WHATWG: the host is decoded and lower-cased; an IDN is shown as the browser's punycode
+    out = link("https://GOOD%2Eexample.xn--p1ai/a", "good.example")
+    assert out == "<https://good.example.xn--p1ai/a|good.example (good.example.xn--p1ai)>"
+    out = link("https://пример.рф/", "пример.рф")
+    assert out == "<https://xn--e1afmkfd.xn--p1ai/|пример.рф (xn--e1afmkfd.xn--p1ai)>"
+
+
+def test_link_posts_the_url_as_a_browser_would_send_it() -> None:
+    out = link("HTTPS://Wiki.Example.com:443/a/../b?q=1#top", "wiki.example.com")
+    assert out == "<https://wiki.example.com/b?q=1#top|wiki.example.com>"
 
 
 @pytest.mark.parametrize(
