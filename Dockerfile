@@ -11,7 +11,7 @@ COPY escalation ./escalation
 COPY storage ./storage
 COPY config ./config
 RUN /opt/tocsin/bin/pip install --upgrade pip \
- && /opt/tocsin/bin/pip install .
+ && /opt/tocsin/bin/pip install '.[charts]'
 
 FROM python:3.11-slim AS runtime
 ENV PATH=/opt/tocsin/bin:$PATH \
