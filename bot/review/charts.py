@@ -23,8 +23,9 @@ def review_chart_svg(days: Sequence[Mapping[str, Any]], *, level_names: Mapping[
 def review_chart_png(
     days: Sequence[Mapping[str, Any]], *, level_names: Mapping[int, str]
 ) -> bytes | None:
-    """The same chart as PNG, or None when matplotlib is not installed. CPU-bound (~0.1-0.3 s,
-    more on its first call, which imports matplotlib): call from a thread."""
+    """The same chart as PNG, or None when matplotlib is not installed. CPU-bound (1-2 s for
+    90 days on a busy 2-core machine, more on the first call, which imports matplotlib): call
+    from a thread."""
     try:
         return render_png(layout(days, level_names=level_names))
     except ChartsUnavailable:
