@@ -6,9 +6,10 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 RUN python -m venv /opt/tocsin
 # The locked dependencies first (a layer that changes only with the lock), then Tocsin itself.
-COPY requirements.lock ./
+# requirements-charts.lock is the service's lock plus matplotlib (the weekly digest's chart).
+COPY requirements-charts.lock ./
 RUN /opt/tocsin/bin/pip install --upgrade pip \
- && /opt/tocsin/bin/pip install --require-hashes -r requirements.lock
+ && /opt/tocsin/bin/pip install --require-hashes -r requirements-charts.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY escalation ./escalation

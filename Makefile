@@ -68,12 +68,15 @@ TEST_WORKERS ?= 4
 test: lint audit
 	$(VENV)/bin/pytest -q -ra -n $(TEST_WORKERS)
 
-# Resolve pyproject.toml's dependencies again into the two lock files (for every platform).
+# Resolve pyproject.toml's dependencies again into the lock files (for every platform): the
+# service, the service with the test tools, the service with its charts (the Docker image).
 lock: | $(UV)
 	$(UV) pip compile --quiet --universal --generate-hashes --python-version 3.11 \
 	  pyproject.toml -o requirements.lock
 	$(UV) pip compile --quiet --universal --generate-hashes --python-version 3.11 \
 	  --extra dev pyproject.toml -o requirements-dev.lock
+	$(UV) pip compile --quiet --universal --generate-hashes --python-version 3.11 \
+	  --extra charts pyproject.toml -o requirements-charts.lock
 
 clean:
 	rm -rf $(VENV) $(TOOLS) data .pytest_cache .mypy_cache .ruff_cache

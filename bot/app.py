@@ -8,6 +8,7 @@ import hmac
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 import httpx
 import structlog
@@ -34,6 +35,7 @@ from bot.http.body_deadline import BodyDeadline
 from bot.http.openapi import READY_RESPONSES, document
 from bot.http.rate_limit import RateLimiter
 from bot.http.request_id import RequestIdMiddleware
+from bot.http.same_origin import cross_site_problem
 from bot.http.slash_redirect import relative_slash_redirects
 from bot.http.webhooks import WebhookFastPath, webhook_router
 from bot.policy.access import AccessPolicy
@@ -423,6 +425,7 @@ def build_http_app(
                 signing_secret=settings.signing_secret(),
                 events_url=f"{base}/slack/events",
                 public_url=f"{base}/sandbox",
+                page_guard=partial(cross_site_problem, public_url=base),
             ),
         )
     relative_slash_redirects(app.router)

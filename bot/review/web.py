@@ -31,7 +31,7 @@ from markupsafe import Markup
 
 from bot.http.same_origin import cross_site_problem
 from bot.review.auth import COOKIE, ReviewAuth
-from bot.review.charts import review_chart
+from bot.review.charts import review_chart_svg
 from bot.review.export_format import csv_header, csv_line
 from bot.review.login_limit import LoginLimiter
 from bot.review.query import QueryError, review_filter
@@ -256,7 +256,7 @@ class ReviewWeb:
         review = await make_review(self._db, self._policy, spec)
         data = await review_dict(review)
         names: dict[int, str] = {n: level.name for n, level in self._policy.levels.items()}
-        svg = await asyncio.to_thread(review_chart, review.series(), level_names=names, fmt="svg")
+        svg = await asyncio.to_thread(review_chart_svg, review.series(), level_names=names)
         alerts = [
             a async for a in export_alerts(self._db, spec=spec, newest_first=True,
                                            limit=ALERT_ROWS)

@@ -5,6 +5,7 @@ The page never holds the signing secret: `/act` asks a SandboxDriver to send the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,6 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.http.same_origin import cross_site_problem
 from bot.sandbox.driver import SandboxDriver
 from bot.sandbox.workspace.models import JSON, Message, SandboxError
 from bot.sandbox.workspace.world import SlackWorld
@@ -133,11 +133,16 @@ def _describe(response: httpx.Response | None) -> JSON:
     return result
 
 
-def page_routes(world: SlackWorld, driver: SandboxDriver, *, public_url: str) -> list[BaseRoute]:
+PageGuard = Callable[[Request], "str | None"]
+"""Why a request to `/act` looks sent by another site's page, or None (the app that mounts the
+sandbox decides what counts as its own pages)."""
+
+
+def page_routes(world: SlackWorld, driver: SandboxDriver, *, guard: PageGuard) -> list[BaseRoute]:
     """The page's routes: `/`, `/state`, `/act` and `/static/…`.
 
     `/act` presses buttons as any user: it takes only JSON (a page elsewhere can send a form
-    or `text/plain` without asking, but not JSON) from this service's own pages (Origin)."""
+    or `text/plain` without asking, but not JSON) from pages `guard` lets through."""
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC_DIR / "sandbox.html", headers={"Cache-Control": "no-store"})
@@ -147,7 +152,7 @@ def page_routes(world: SlackWorld, driver: SandboxDriver, *, public_url: str) ->
         return JSONResponse(world_state(world, user))
 
     async def act(request: Request) -> Response:
-        cross_site = cross_site_problem(request, public_url=public_url)
+        cross_site = guard(request)
         if cross_site is not None:
             return JSONResponse({"ok": False, "error": cross_site}, status_code=403)
         media = request.headers.get("content-type", "").partition(";")[0].strip().lower()

@@ -1,6 +1,7 @@
 """The weekly digest: each team with ``digest:`` in the policy file gets the last 7 days'
 review posted to its channel on its day and time (team time zone), with a chart image
-uploaded through Slack's external file upload.
+uploaded through Slack's external file upload when matplotlib (the ``charts`` extra) is
+installed; without it the report goes alone and one log line per process says how to add it.
 
 APScheduler runs one cron job per team in the team's zone, plus an hourly catch-up that posts
 a digest whose slot passed while no replica was running (up to ``GRACE`` late) and retries
@@ -11,6 +12,7 @@ one post per team and week, however many replicas run.
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 import uuid
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.review.charts import review_chart
+from bot.review.charts import INSTALL_HINT, review_chart_png
 from bot.review.reports import make_review
 from bot.runtime.clock import Clock
 from bot.slack.blocks.report_blocks import report_message
@@ -40,6 +42,12 @@ GRACE = timedelta(hours=12)
 """A digest whose slot passed longer ago than this is skipped (next week's will come)."""
 STALE_CLAIM = timedelta(minutes=10)
 PERIOD = timedelta(days=7)
+
+
+@functools.cache
+def _say_chart_is_off() -> None:
+    """Once per process, not once per digest."""
+    log.info("digest_chart_off", reason="matplotlib is not installed", hint=INSTALL_HINT)
 
 
 @dataclass(frozen=True)
@@ -175,7 +183,10 @@ class WeeklyDigest:
             channel=schedule.channel, text=text, blocks=blocks
         )
         levels: dict[int, str] = {n: level.name for n, level in self._policy.levels.items()}
-        png = await asyncio.to_thread(review_chart, review.series(), level_names=levels)
+        png = await asyncio.to_thread(review_chart_png, review.series(), level_names=levels)
+        if png is None:
+            _say_chart_is_off()
+            return
         try:
             await self._client.files_upload_v2(
                 channel=str(posted["channel"]),

@@ -149,3 +149,11 @@ def test_webhook_to_resolution_in_the_sandbox(tocsin: Tocsin) -> None:
         "the resolution by the source",
         lambda: any("Resolved* by the source" in blocks_text(m) for m in tocsin.alerts_messages()),
     )
+
+
+def test_the_sandbox_page_refuses_actions_from_another_sites_page(tocsin: Tocsin) -> None:
+    press = {"kind": "button", "user": "U0BOB"}
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        refused = tocsin.http.post("/sandbox/act", json=press, headers=headers)
+        assert refused.status_code == 403, refused.text
+        assert "another site" in refused.json()["error"] or "evil.example" in refused.text

@@ -5,7 +5,7 @@ fake upload's checks driven by the real slack_sdk client."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,15 +16,18 @@ import yaml
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from structlog.testing import capture_logs
 
 from bot.policy.access import NOT_LISTED, NOT_PUBLISHER
 from bot.sandbox.signing import form_body, slash_command_form
+from bot.workers import digest
 from bot.workers.digest import WeeklyDigest
 from config.settings import EXAMPLE_POLICY
 from escalation.review import figures, rows
 from storage.review import digests
 from tests.support.databases import database
 from tests.support.harness import BOT_TOKEN, FakeClock, Harness, running_tocsin
+from tests.support.imports import hide_package
 
 # Monday 2026-11-09 09:00:20 in Berlin (08:00:20 UTC): just after the ops team's slot.
 MONDAY = datetime(2026, 11, 9, 8, 0, 20, tzinfo=UTC)
@@ -90,6 +93,39 @@ async def test_weekly_digest_is_posted_once_with_its_chart_whatever_the_replicas
     clock.advance(days=7)
     assert await second.post_due("ops") is True  # next week: a new key
     assert len(harness.channel_messages("#ops-review")) == 4
+
+
+@pytest.fixture
+def without_matplotlib(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A runtime install without the `charts` extra: every matplotlib import fails (the lazy
+    import in bot.review.chart_png goes through sys.modules), and the once-per-process hint
+    starts unsaid."""
+    hide_package(monkeypatch, "matplotlib")
+    digest._say_chart_is_off.cache_clear()
+    yield
+    digest._say_chart_is_off.cache_clear()
+
+
+@pytest.mark.usefixtures("without_matplotlib")
+async def test_without_matplotlib_the_digest_posts_its_report_alone_and_says_once_how_to_add_it(
+    tocsin: tuple[Harness, FakeClock],
+) -> None:
+    harness, clock = tocsin
+    clock.advance(seconds=(MONDAY - clock()).total_seconds())
+    first = replica(harness, clock, "a")
+    with capture_logs() as logs:
+        assert await first.post_due("ops") is True
+        clock.advance(days=7)
+        assert await first.post_due("ops") is True
+    posts = harness.channel_messages("#ops-review")
+    assert len(posts) == 2  # two weekly reports, no chart after either
+    assert all(not post.files for post in posts)
+    assert all("Weekly review" in post.text for post in posts)
+    said = [entry for entry in logs if entry["event"] == "digest_chart_off"]
+    assert len(said) == 1  # once per process, not once per digest
+    assert "pip install 'tocsin[charts]'" in said[0]["hint"]
+    assert said[0]["log_level"] == "info"
+    assert [e["event"] for e in logs].count("digest_posted") == 2
 
 
 async def test_a_failed_digest_is_retried_by_another_replica_once_its_claim_is_stale(

@@ -6,6 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -22,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.http.same_origin import cross_site_problem
 from bot.sandbox import SandboxDriver, SandboxError, SlackWorld, build_sandbox_app
 from bot.sandbox.testing import bind_free_socket, serve_app, url_of
 
@@ -82,6 +84,7 @@ async def start(stack: AsyncExitStack, world: SlackWorld, receiver_app: Any = No
         signing_secret=SIGNING_SECRET,
         events_url=events_url,
         public_url=url_of(sock),
+        page_guard=partial(cross_site_problem, public_url=url_of(sock)),
     )
     base_url = await stack.enter_async_context(serve_app(app, sock=sock))
     await stack.enter_async_context(serve_app(bot_app, sock=bot_sock))
@@ -675,6 +678,7 @@ async def test_real_bolt_app_round_trip_through_the_sandbox() -> None:
             signing_secret=SIGNING_SECRET,
             events_url=events_url,
             public_url=url_of(sock),
+            page_guard=partial(cross_site_problem, public_url=url_of(sock)),
         )
         await stack.enter_async_context(serve_app(app, sock=sock))
         await stack.enter_async_context(serve_app(receiver, sock=bot_sock))

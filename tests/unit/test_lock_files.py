@@ -40,7 +40,12 @@ def locked(name: str) -> dict[str, Version]:
 
 
 @pytest.mark.parametrize(
-    ("lock", "extras"), [("requirements.lock", ()), ("requirements-dev.lock", ("dev",))]
+    ("lock", "extras"),
+    [
+        ("requirements.lock", ()),
+        ("requirements-dev.lock", ("dev",)),
+        ("requirements-charts.lock", ("charts",)),
+    ],
 )
 def test_every_declared_dependency_is_locked_at_an_allowed_version(
     lock: str, extras: tuple[str, ...]
@@ -58,7 +63,7 @@ def test_every_declared_dependency_is_locked_at_an_allowed_version(
 
 
 def test_every_pin_carries_hashes() -> None:
-    for lock in ("requirements.lock", "requirements-dev.lock"):
+    for lock in ("requirements.lock", "requirements-dev.lock", "requirements-charts.lock"):
         text = (ROOT / lock).read_text(encoding="utf-8")
         entries = re.split(r"\n(?=[A-Za-z0-9])", text)
         for entry in entries:
@@ -68,5 +73,5 @@ def test_every_pin_carries_hashes() -> None:
 
 def test_the_runtime_lock_leaves_the_test_tools_out() -> None:
     pins = locked("requirements.lock")
-    for tool in ("pytest", "mypy", "ruff", "playwright", "hypothesis"):
+    for tool in ("pytest", "mypy", "ruff", "playwright", "hypothesis", "matplotlib"):
         assert tool not in pins, f"requirements.lock installs {tool} for `make run`"
