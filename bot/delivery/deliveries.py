@@ -32,6 +32,18 @@ from storage.tables import AlertGroupRow, AlertMirrorRow
 from storage.timeline import THREAD_LINES, pending_thread_lines, set_thread_count
 
 log = structlog.get_logger("tocsin.outbox")
+LINES_THROUGH, THREAD_COUNT = "lines_through", "thread_count"
+"""What a thread reply's metadata says it covered: the last ``thread_lines`` row (the rows of
+an alert are sent in id order, so every pending row up to it) and the fire count it told."""
+
+
+def covered_by(note: Mapping[str, Any], pending: list[int], *, count: int) -> tuple[list[int], int]:
+    """The pending rows (of ``pending``) and the fire count a reply found in Slack covered,
+    from its ``note``. A reply without one (posted before notes were kept) covers no later
+    row for sure: they are posted again — a line said twice rather than a line lost."""
+    through, told = note.get(LINES_THROUGH), note.get(THREAD_COUNT)
+    rows = [row_id for row_id in pending if isinstance(through, int) and row_id <= through]
+    return rows, told if isinstance(told, int) else count
 
 
 class Deliveries:
@@ -246,17 +258,24 @@ class Deliveries:
             raise LookupError(f"alert {item.alert_id} has no Slack message yet")
         payloads = [item.payload, *(payload for _, payload in later)]
         text = thread_message(payloads, shown=message.thread_count, count=view.count)
-        await self._poster.post(
+        covered = [row_id for row_id, _ in later]
+        posted = await self._poster.post(
             item,
             channel=message.channel_id,
             thread_ts=message.ts,
             text=text,
             unfurl_links=False,
             unfurl_media=False,
+            note={LINES_THROUGH: covered[-1] if covered else item.id, THREAD_COUNT: view.count},
         )
-        if view.count != message.thread_count:
-            await set_thread_count(self._db, item.alert_id, view.count)
-        await outbox.mark_done(self._db, [row_id for row_id, _ in later], now=self._clock())
+        count = view.count
+        if posted.found:
+            # An earlier attempt posted this reply: it holds the lines pending *then*; lines
+            # queued since (a later tier stepped meanwhile) stay pending, for the next reply.
+            covered, count = covered_by(posted.note, covered, count=message.thread_count)
+        if count != message.thread_count:
+            await set_thread_count(self._db, item.alert_id, count)
+        await outbox.mark_done(self._db, covered, now=self._clock())
 
     async def _follow_up_reminder(self, item: outbox.Claimed) -> None:
         found = await get_follow_up(self._db, int(item.payload["follow_up_id"]))
