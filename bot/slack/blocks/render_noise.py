@@ -22,6 +22,7 @@ from bot.slack.blocks.escape import cut, mention, mrkdwn
 from escalation.model import AlertView, GroupSummary, Status
 from escalation.noise.flapping import describe as describe_flapping
 from escalation.noise.label_matchers import describe as describe_matchers
+from escalation.noise.silence_command import USAGE as SILENCE_USAGE
 from escalation.noise.silences import Silence
 
 MAX_LISTED = 50
@@ -30,6 +31,16 @@ MAX_LISTED = 50
 def _date(when: datetime) -> str:
     fallback = when.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def silence_refusal(*, field: str, problem: str) -> str:
+    """Why ``/tocsin silence …`` could not be read. The problem keeps its examples and the
+    input it quotes in code spans (``=~`` would otherwise strike text through); ``<…>`` in
+    the usage is escaped, as Slack wants it."""
+    return (
+        f":warning: Could not read the silence — *{mrkdwn(field, 80)}*: "
+        f"{mrkdwn(problem, 1000)}\n{mrkdwn(SILENCE_USAGE, 1000)}"
+    )
 
 
 def silenced_line(alert: AlertView) -> str:
