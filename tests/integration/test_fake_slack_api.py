@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.sandbox import SandboxDriver, SandboxError, SlackWorld, build_sandbox_app
+from bot.sandbox.models import REQUIRED_INPUT
 from bot.sandbox.testing import bind_free_socket, serve_app, url_of
 
 BOT_TOKEN = "xoxb-sandbox-test-token"
@@ -592,6 +593,30 @@ async def test_page_shows_the_banner_and_acts_through_the_driver(sandbox: Sandbo
     assert request["valid"] is True
     assert request["payload"]["user"]["id"] == "U0BOB"
     assert request["payload"]["actions"][0]["action_id"] == "resolve"
+
+
+async def test_page_keeps_what_was_typed_and_shows_missing_inputs_under_them(
+    sandbox: Sandbox,
+) -> None:
+    opened = await sandbox.client.views_open(
+        trigger_id=sandbox.world.issue_trigger("U0ALICE"), view=RESOLVE_VIEW
+    )
+    view_id = opened["view"]["id"]
+    submit = {"kind": "submit_view", "user": "U0ALICE", "view_id": view_id}
+    async with httpx.AsyncClient(base_url=sandbox.base_url) as http:
+        # empty: refused by "Slack's client" under the input, the bot never hears of it
+        empty = await http.post("/act", json=submit | {"values": {}})
+        assert empty.json() == {"ok": False, "status": None, "errors": {"note": REQUIRED_INPUT}}
+        assert sandbox.receiver.received == []
+        # the bot refuses a field: the modal stays open with everything typed still in it
+        errors = {"response_action": "errors", "errors": {"cause": "Pick one"}}
+        sandbox.receiver.answer = Response(json.dumps(errors), media_type="application/json")
+        typed = {"note": {"text": "restarted the primary"}, "cause": {"category": "data"}}
+        refused = await http.post("/act", json=submit | {"values": typed})
+        assert refused.json()["errors"] == {"cause": "Pick one"}
+        state = (await http.get("/state", params={"user": "U0ALICE"})).json()
+    [view] = state["views"]
+    assert view["values"] == typed
 
 
 # ---- a real bolt app, end to end ----------------------------------------------------------------
