@@ -10,12 +10,12 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.delivery.group_list import GroupList
 from bot.delivery.outbound import OutboundPager, OutboundTarget, page_payload
 from bot.delivery.posting import Posted, Poster
 from bot.delivery.slack_health import outcome_unknown
 from bot.runtime.clock import Clock
 from bot.slack.blocks.render import notification_text, warning_blocks
-from bot.slack.blocks.render_noise import group_list_text
 from bot.slack.blocks.render_pages import approval_closed, approval_request, page_dm, reminder
 from bot.slack.blocks.render_record import follow_up_reminder, thread_message
 from escalation.model import AlertView, LevelSpec, Status
@@ -24,11 +24,11 @@ from storage.alerts import load_view
 from storage.db import Database
 from storage.intake.mirrors import mirrors_of, record_mirror_posted
 from storage.messages import find_message, record_posted
-from storage.noise.group_store import GROUP_LIST, record_list_message, warning_of
+from storage.noise.group_store import GROUP_LIST, warning_of
 from storage.noise.group_store import summary as group_summary
 from storage.record.approvals import approval_messages, record_approval_message
 from storage.record.follow_ups import FOLLOW_UP_REMINDER, get_follow_up
-from storage.tables import AlertGroupRow, AlertMirrorRow
+from storage.tables import AlertMirrorRow
 from storage.timeline import THREAD_LINES, pending_thread_lines, set_thread_count
 
 log = structlog.get_logger("tocsin.outbox")
@@ -67,6 +67,7 @@ class Deliveries:
         self._clock = clock
         self._pager = pager
         self._webhooks = webhooks or {}
+        self._group_lists = GroupList(db=db, client=client, poster=self._poster, clock=clock)
 
     async def probe(self) -> None:
         """One cheap Slack call: does Slack answer again?"""
@@ -85,7 +86,7 @@ class Deliveries:
             await self._follow_up_reminder(item)
             return
         if item.kind == GROUP_LIST:
-            await self._group_list(item, int(item.payload["group"]))
+            await self._group_lists.draw(item, int(item.payload["group"]))
             return
         view = await self._view(item.alert_id)
         payload = item.payload
@@ -283,34 +284,6 @@ class Deliveries:
             return  # done since the reminder was queued: nothing to say
         text, blocks = follow_up_reminder(found, now=self._clock())
         await self._dm(item, found.owner, text, blocks)
-
-    async def _group_list(self, item: outbox.Claimed, group_id: int) -> None:
-        """The thread message listing a group's members (resolved ones struck through)."""
-        async with self._db.read() as session:
-            group = await session.get(AlertGroupRow, group_id)
-            found = await group_summary(session, group_id)
-        if group is None or found is None:
-            return
-        message = await find_message(self._db, group.anchor_id)
-        if message is None:
-            raise LookupError(f"group {group_id} has no warning yet")
-        text = group_list_text(found)
-        if group.list_ts is None:
-            posted = await self._poster.post(
-                item,
-                channel=message.channel_id,
-                thread_ts=message.ts,
-                text=text,
-                unfurl_links=False,
-            )
-            async with self._db.write() as session:
-                await record_list_message(
-                    session, group_id, channel_id=posted.channel_id, ts=posted.ts
-                )
-        else:
-            await self._client.chat_update(
-                channel=group.list_channel_id or message.channel_id, ts=group.list_ts, text=text
-            )
 
     async def _post_current(
         self, item: outbox.Claimed, channel: str, text: str, blocks: list[dict[str, Any]]

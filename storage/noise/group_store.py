@@ -64,14 +64,18 @@ async def start_group(
     return group
 
 
-async def enqueue_list(session: AsyncSession, group: AlertGroupRow, *, now: datetime) -> None:
-    """(Re)draw the members list in the group warning's thread, after the warning itself."""
+async def enqueue_list(
+    session: AsyncSession, group: AlertGroupRow, *, now: datetime, page: int = 0
+) -> None:
+    """(Re)draw the members list in the group warning's thread, after the warning itself:
+    its first message (``page`` 0, which then queues the later messages that changed), or
+    one later message."""
     await enqueue(
         session,
         key=f"group:{group.id}:list:{uuid.uuid4().hex}",
         alert_id=group.anchor_id,
         kind=GROUP_LIST,
-        payload={"group": group.id},
+        payload={"group": group.id, **({"page": page} if page else {})},
         now=now,
     )
 
@@ -137,3 +141,20 @@ async def record_list_message(
     if group is not None:
         group.list_channel_id, group.list_ts = channel_id, ts
         session.add(group)
+
+
+async def record_list_page(
+    session: AsyncSession, group_id: int, *, page: int, ts: str, digest: str
+) -> None:
+    """A later message of the member list (``page`` 1, 2, …) posted or redrawn."""
+    group = await session.get(AlertGroupRow, group_id)
+    if group is None or page < 1 or page - 1 > len(group.list_more):
+        return
+    pages = [dict(entry) for entry in group.list_more]
+    entry = {"ts": ts, "digest": digest}
+    if page - 1 < len(pages):
+        pages[page - 1] = entry
+    else:
+        pages.append(entry)
+    group.list_more = pages  # a new list, so the JSON column is written
+    session.add(group)

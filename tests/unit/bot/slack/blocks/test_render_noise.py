@@ -11,7 +11,13 @@ import pytest
 
 from bot.slack import ids
 from bot.slack.blocks.render import warning_blocks
-from bot.slack.blocks.render_noise import group_list_text, silence_refusal, silences_blocks
+from bot.slack.blocks.render_noise import (
+    GROUP_TEXT_LIMIT,
+    LISTED_PER_MESSAGE,
+    group_list_pages,
+    silence_refusal,
+    silences_blocks,
+)
 from escalation.model import Flapping, GroupMember, GroupSummary, Status
 from escalation.noise.label_matchers import parse_matchers
 from escalation.noise.silence_command import SilenceCommandError, parse_silence_command
@@ -52,7 +58,7 @@ def test_a_group_warning_counts_its_members_and_the_thread_strikes_through_resol
     )
     text = dump(warning_blocks(replace(FIRING, group=group)))
     assert "*Group of 2 alerts* · 1 open · 1 resolved" in text
-    listed = group_list_text(group)
+    [listed] = group_list_pages(group)
     assert "• ~#1 Disk full on db-1~ resolved" in listed
     assert "• #2 Disk full on" in listed
     assert "— acknowledged" in listed
@@ -114,3 +120,19 @@ def test_a_silence_refusal_keeps_mrkdwn_syntax_inside_code_spans(command: str) -
     outside = outside.replace(f"*{refused.value.field}*", "")  # the field is bold on purpose
     for char in "~*_<>":
         assert char not in outside, (char, text)
+
+
+def test_a_big_group_is_listed_whole_in_several_messages_within_the_limit() -> None:
+    hostile = "<!channel> & " * 20  # escapes to far more than the 150 characters kept
+    members = tuple(
+        GroupMember(id=10**9 + n, title=hostile, status=Status.AWAITING_APPROVAL)
+        for n in range(2 * LISTED_PER_MESSAGE + 1)
+    )
+    pages = group_list_pages(GroupSummary(id=1, key="k", members=members))
+    assert len(pages) == 3
+    assert all(len(page) < GROUP_TEXT_LIMIT for page in pages)  # never cut
+    text = "\n".join(pages)
+    assert all(f"#{member.id} " in text for member in members)
+    assert "more" not in text
+    assert pages[0].startswith("*Alerts in this group* (41 of 41 open)")
+    assert pages[2].startswith("*Alerts in this group* (continued)")
