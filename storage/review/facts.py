@@ -123,6 +123,8 @@ def alert_query(db: Database, spec: ReviewFilter) -> Select[Any]:
             epoch_seconds(db, ALERT.c.first_acknowledged_at) - fired,
             epoch_seconds(db, ALERT.c.resolved_at) - fired,
             ALERT.c.policy_snapshot["ack_within"].as_float(),
+            ALERT.c.owner,
+            ALERT.c.resolved_by,
         )
     )
 
@@ -149,6 +151,7 @@ async def alert_facts(
                     acknowledged_by=row[8],
                     root_cause=row[9],
                     ack_within_s=row[13],
+                    involved=tuple(p for p in (row[14], row[15]) if p),
                 )
             if progress is not None:
                 progress(len(rows))

@@ -297,3 +297,18 @@ def test_the_page_summary_marker_matches_what_the_state_machine_writes() -> None
     assert like[1] in first
     assert like[0] in second
     assert like[1] not in second
+
+
+async def test_by_person_counts_who_owned_and_resolved_an_alert(
+    db: Database, build: BuildReview
+) -> None:
+    handed = alert("h", fired=minutes(SINCE, 60), acked=minutes(SINCE, 62), acked_by="U0ALICE")
+    handed.owner = "U0BOB"  # Alice acknowledged; Bob took it over and resolved it
+    handed.status, handed.resolved_at, handed.resolved_by = "resolved", minutes(SINCE, 90), "U0BOB"
+    await store(db, [handed])
+    spec = ReviewFilter(since=SINCE, until=UNTIL)
+    review = await build(db, spec, Review(since=SINCE, until=UNTIL))
+    people = review.groups["person"]
+    assert people["U0ALICE"].alerts == 1
+    assert (people["U0BOB"].alerts, people["U0BOB"].resolved) == (1, 1)
+    assert review.overall.alerts == 1
