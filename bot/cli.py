@@ -290,7 +290,8 @@ def report(
             await db.dispose()
         return review.as_dict()
 
-    print(render(asyncio.run(run()), fmt=fmt.value), end="")
+    names = {user: person.name for user, person in loaded.people.items()}
+    print(render(asyncio.run(run()), fmt=fmt.value, names=names), end="")
 
 
 def _policy(settings: Settings) -> Any:

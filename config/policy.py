@@ -52,7 +52,8 @@ class LevelConfig(_Strict):
     emoji: str = Field(default="", max_length=60)
     """Slack emoji shown before the name."""
     ack_within: Duration | None = None
-    """How soon someone should acknowledge (shown on the warning; used in the review)."""
+    """How soon someone should acknowledge, counted from when the alert fired: an
+    unacknowledged warning says "Acknowledge within 5 min — by 14:05"; used in the review."""
     resolve_within: Duration | None = None
     """How long an owner has to resolve before escalation resumes."""
 

@@ -84,6 +84,8 @@ class ThreadLinesPayload(TypedDict):
 
 class GroupListPayload(TypedDict):
     group: int
+    page: NotRequired[int]
+    """Which message of the member list: 0 (absent) the first, 1, 2, … the later ones."""
 
 
 class _PagePayload(TypedDict):
@@ -242,7 +244,10 @@ def read_thread_lines(raw: _Raw) -> ThreadLinesPayload:
 
 
 def read_group_list(raw: _Raw) -> GroupListPayload:
-    return {"group": _int(raw, OutboxKind.GROUP_LIST, "group")}
+    payload: GroupListPayload = {"group": _int(raw, OutboxKind.GROUP_LIST, "group")}
+    if "page" in raw:
+        payload["page"] = _int(raw, OutboxKind.GROUP_LIST, "page")
+    return payload
 
 
 def read_page_dm(raw: _Raw) -> PageDmPayload:

@@ -324,6 +324,11 @@ class AlertGroupRow(SQLModel, table=True):
     resolved_at: datetime | None = _ts(nullable=True)
     list_channel_id: str | None = Field(default=None, max_length=64)
     list_ts: str | None = Field(default=None, max_length=64)
+    list_more: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    """The member list's later thread messages, in order: ``{"ts", "digest"}`` (the digest of
+    the text last drawn, so an unchanged message is not redrawn)."""
 
 
 class AlertMirrorRow(SQLModel, table=True):

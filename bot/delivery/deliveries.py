@@ -10,12 +10,12 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.delivery.group_list import GroupList
 from bot.delivery.outbound import OutboundPager, OutboundTarget, page_payload
 from bot.delivery.posting import Posted, Poster
 from bot.delivery.slack_health import outcome_unknown
 from bot.runtime.clock import Clock
 from bot.slack.blocks.render import notification_text, warning_blocks
-from bot.slack.blocks.render_noise import group_list_text
 from bot.slack.blocks.render_pages import approval_closed, approval_request, page_dm, reminder
 from bot.slack.blocks.render_record import follow_up_reminder, thread_message
 from escalation.model import AlertView, LevelSpec, Status
@@ -40,18 +40,25 @@ from storage.alerts import read_view
 from storage.db import Database
 from storage.intake.mirrors import mirrors_of, record_mirror_posted
 from storage.messages import find_message, record_posted
-from storage.noise.group_store import (
-    group_list_of,
-    message_alert_of,
-    record_list_message,
-    warning_for,
-)
+from storage.noise.group_store import message_alert_of, warning_for
 from storage.record.approvals import approval_messages, record_approval_message
 from storage.record.follow_ups import get_follow_up
 from storage.tables import AlertMirrorRow
 from storage.timeline import pending_thread_lines, set_thread_count
 
 log = structlog.get_logger("tocsin.outbox")
+LINES_THROUGH, THREAD_COUNT = "lines_through", "thread_count"
+"""What a thread reply's metadata says it covered: the last ``thread_lines`` row (the rows of
+an alert are sent in id order, so every pending row up to it) and the fire count it told."""
+
+
+def covered_by(note: Mapping[str, Any], pending: list[int], *, count: int) -> tuple[list[int], int]:
+    """The pending rows (of ``pending``) and the fire count a reply found in Slack covered,
+    from its ``note``. A reply without one (posted before notes were kept) covers no later
+    row for sure: they are posted again — a line said twice rather than a line lost."""
+    through, told = note.get(LINES_THROUGH), note.get(THREAD_COUNT)
+    rows = [row_id for row_id in pending if isinstance(through, int) and row_id <= through]
+    return rows, told if isinstance(told, int) else count
 
 
 class Deliveries:
@@ -75,6 +82,7 @@ class Deliveries:
         self._clock = clock
         self._pager = pager
         self._webhooks = webhooks or {}
+        self._group_lists = GroupList(db=db, client=client, poster=self._poster, clock=clock)
 
     async def probe(self) -> None:
         """One cheap Slack call: does Slack answer again?"""
@@ -99,7 +107,8 @@ class Deliveries:
             case OutboxKind.FOLLOW_UP_REMINDER:
                 await self._follow_up_reminder(item)
             case OutboxKind.GROUP_LIST:
-                await self._group_list(item, read_group_list(item.payload)["group"])
+                listed = read_group_list(item.payload)
+                await self._group_lists.draw(item, listed["group"], page=listed.get("page", 0))
             case OutboxKind.THREAD_NOTE:
                 note = read_thread_note(item.payload)
                 await self._thread(item, alert_id, note["text"])
@@ -267,17 +276,24 @@ class Deliveries:
             raise LookupError(f"alert {alert_id} has no Slack message yet")
         payloads = [read_thread_lines(item.payload), *(payload for _, payload in later)]
         text = thread_message(payloads, shown=message.thread_count, count=view.count)
-        await self._poster.post(
+        covered = [row_id for row_id, _ in later]
+        posted = await self._poster.post(
             item,
             channel=message.channel_id,
             thread_ts=message.ts,
             text=text,
             unfurl_links=False,
             unfurl_media=False,
+            note={LINES_THROUGH: covered[-1] if covered else item.id, THREAD_COUNT: view.count},
         )
-        if view.count != message.thread_count:
-            await set_thread_count(self._db, alert_id, view.count)
-        await outbox.mark_done(self._db, [row_id for row_id, _ in later], now=self._clock())
+        count = view.count
+        if posted.found:
+            # An earlier attempt posted this reply: it holds the lines pending *then*; lines
+            # queued since (a later tier stepped meanwhile) stay pending, for the next reply.
+            covered, count = covered_by(posted.note, covered, count=message.thread_count)
+        if count != message.thread_count:
+            await set_thread_count(self._db, alert_id, count)
+        await outbox.mark_done(self._db, covered, now=self._clock())
 
     async def _follow_up_reminder(self, item: outbox.Claimed) -> None:
         found = await get_follow_up(self._db, read_follow_up_reminder(item.payload)["follow_up_id"])
@@ -285,31 +301,6 @@ class Deliveries:
             return  # done since the reminder was queued: nothing to say
         text, blocks = follow_up_reminder(found, now=self._clock())
         await self._dm(item, found.owner, text, blocks)
-
-    async def _group_list(self, item: outbox.Claimed, group_id: int) -> None:
-        """The thread message listing a group's members (resolved ones struck through)."""
-        group = await group_list_of(self._db, group_id=group_id)
-        if group is None:
-            return
-        message = await find_message(self._db, group.anchor_id)
-        if message is None:
-            raise LookupError(f"group {group_id} has no warning yet")
-        text = group_list_text(group.summary)
-        if group.list_ts is None:
-            posted = await self._poster.post(
-                item,
-                channel=message.channel_id,
-                thread_ts=message.ts,
-                text=text,
-                unfurl_links=False,
-            )
-            await record_list_message(
-                self._db, group_id=group_id, channel_id=posted.channel_id, ts=posted.ts
-            )
-        else:
-            await self._client.chat_update(
-                channel=group.list_channel_id or message.channel_id, ts=group.list_ts, text=text
-            )
 
     async def _post_current(
         self, item: outbox.Claimed, channel: str, text: str, blocks: list[dict[str, Any]]

@@ -6,11 +6,15 @@ Every message Tocsin posts carries the outbox row's idempotency key in its messa
 and, before posting again, :class:`Poster` looks for a message carrying that key in the
 channel (``conversations.history``) or the thread (``conversations.replies``) since the row
 was written. Found: that message is the delivery. Not found: post.
+
+A delivery may carry more in its metadata (``note``): what the message covered, read back
+from the message found (``Posted.note``) when the attempt that posted it never heard back.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,8 +32,8 @@ MAX_PAGES = 10
 PAGE = 200
 
 
-def delivery_metadata(key: str) -> dict[str, Any]:
-    return {"event_type": METADATA_EVENT, "event_payload": {"outbox_key": key}}
+def delivery_metadata(key: str, note: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    return {"event_type": METADATA_EVENT, "event_payload": {**(note or {}), "outbox_key": key}}
 
 
 def carries_key(message: dict[str, Any], key: str) -> bool:
@@ -44,6 +48,9 @@ class Posted:
     ts: str
     found: bool
     """True when an earlier attempt's message was found instead of posting again."""
+    note: dict[str, Any] = field(default_factory=dict)
+    """The ``note`` that message carries (see :meth:`Poster.post`): what *it* covered, which
+    may be less than this attempt would have."""
 
 
 class Poster:
@@ -60,8 +67,11 @@ class Poster:
         text: str,
         blocks: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
+        note: Mapping[str, Any] | None = None,
         **extra: Any,
     ) -> Posted:
+        """Post for ``item``, or find what an earlier attempt of it posted. ``note`` goes in
+        the message's metadata, so a later attempt that finds it knows what it covered."""
         if item.in_doubt:
             found = await self.find(item, channel=channel, thread_ts=thread_ts)
             self._count("found" if found else "not_found")
@@ -80,7 +90,7 @@ class Poster:
             text=text,
             blocks=blocks,
             thread_ts=thread_ts,
-            metadata=delivery_metadata(item.idempotency_key),
+            metadata=delivery_metadata(item.idempotency_key, note),
             **extra,
         )
         channel_id = str(response["channel"])
@@ -121,7 +131,9 @@ class Poster:
                 response = await self._client.conversations_replies(ts=thread_ts, **args)
             for message in response.get("messages") or []:
                 if carries_key(message, key):
-                    return Posted(channel_id, str(message["ts"]), found=True)
+                    note = dict(message["metadata"]["event_payload"])
+                    note.pop("outbox_key", None)
+                    return Posted(channel_id, str(message["ts"]), found=True, note=note)
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if cursor is None:
                 return None

@@ -4,7 +4,7 @@ that a spreadsheet would read as a formula are neutralised (:mod:`bot.review.csv
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bot.review.csv_cells import csv_row
@@ -59,6 +59,27 @@ SHORT_HEADERS = ("alerts", "pages", "escal.", "MTTA p50", "MTTA p90", "MTTR p50"
                  "in time")  # fmt: skip
 
 
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def noun(count: int, word: str) -> str:
+    """``word`` as it goes with ``count``: ``alert`` for 1, ``alerts`` otherwise."""
+    return word if count == 1 else f"{word}s"
+
+
+def plural(count: int, word: str) -> str:
+    """``1 alert``, ``2 alerts``, ``0 escalations``."""
+    return f"{count} {noun(count, word)}"
+
+
+def day_names(days: Iterable[int]) -> str:
+    """Weekday numbers (0 = Monday) as words: ``Saturday and Sunday``."""
+    names = [DAY_NAMES[day] for day in sorted(days) if 0 <= day < len(DAY_NAMES)]
+    if len(names) < 2:
+        return "".join(names) or "none"
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def duration(value: Any) -> str:
     if value is None:
         return "—"
@@ -94,8 +115,9 @@ def period_line(data: dict[str, Any]) -> str:
     return f"{since} → {until} UTC"
 
 
-def render(data: dict[str, Any], *, fmt: str) -> str:
-    """``data`` is ``Review.as_dict()``."""
+def render(data: dict[str, Any], *, fmt: str, names: Mapping[str, str] | None = None) -> str:
+    """``data`` is ``Review.as_dict()``; ``names``: people's names by Slack user id (the policy
+    file's ``people``), shown in text and Markdown instead of the ids (CSV and JSON keep ids)."""
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
@@ -103,7 +125,7 @@ def render(data: dict[str, Any], *, fmt: str) -> str:
         for group, name, figures in groups(data):
             lines.append(csv_row((group, name, *(_raw(figures[c]) for c in COLUMNS))))
         return "".join(lines)
-    return _document(data, markdown=fmt == "markdown")
+    return _document(data, markdown=fmt == "markdown", names=names or {})
 
 
 def _raw(value: Any) -> Any:
@@ -125,7 +147,7 @@ def _table(headers: Sequence[str], rows: list[list[str]], *, markdown: bool) -> 
     return [line(headers), *(line(r) for r in rows)]
 
 
-def _document(data: dict[str, Any], *, markdown: bool) -> str:
+def _document(data: dict[str, Any], *, markdown: bool, names: Mapping[str, str]) -> str:
     def heading(text: str) -> str:
         return f"## {text}" if markdown else f"{text}\n{'-' * len(text)}"
 
@@ -133,8 +155,9 @@ def _document(data: dict[str, Any], *, markdown: bool) -> str:
     title = f"Tocsin review {period_line(data)}"
     lines = [f"# {title}" if markdown else title, ""]
     lines.append(
-        f"{overall['alerts']} alerts ({overall['open']} open), {overall['pages']} pages, "
-        f"{overall['escalations']} escalations; approvals: {overall['approvals_asked']} asked, "
+        f"{plural(overall['alerts'], 'alert')} ({overall['open']} open), "
+        f"{plural(overall['pages'], 'page')}, {plural(overall['escalations'], 'escalation')}; "
+        f"approvals: {overall['approvals_asked']} asked, "
         f"{overall['approvals_approved']} approved, {overall['approvals_denied']} denied, "
         f"{overall['approvals_timed_out']} timed out; follow-ups: {overall['follow_ups']} "
         f"({overall['follow_ups_open']} open)."
@@ -149,7 +172,11 @@ def _document(data: dict[str, Any], *, markdown: bool) -> str:
         if not found:
             continue
         lines += ["", heading(f"By {dimension}")]
-        rows = [[name, *(cell(c, f[c]) for c in SHORT)] for name, f in found.items()]
+        rows = [
+            [names.get(name, name) if dimension == "person" else name]
+            + [cell(c, f[c]) for c in SHORT]
+            for name, f in found.items()
+        ]
         lines += _table((dimension, *SHORT_HEADERS), rows, markdown=markdown)
     approvals = [
         [name, *(str(f[c]) for c in COLUMNS[6:10])]
@@ -160,15 +187,15 @@ def _document(data: dict[str, Any], *, markdown: bool) -> str:
         lines += ["", heading("Approvals by team")]
         lines += _table(("team", *HEADERS[6:10]), approvals, markdown=markdown)
     load = [
-        [name, str(f["pages"]), str(f["night_pages"]), str(f["weekend_pages"])]
+        [names.get(name, name), str(f["pages"]), str(f["night_pages"]), str(f["weekend_pages"])]
         for name, f in data["by_person"].items()
         if f["pages"]
     ]
     definitions = data["definitions"]
     lines += ["", heading("On-call load (pages per person)")]
     lines.append(
-        f"Night is {definitions['night']}, weekend days {definitions['weekend']} "
-        "(0 = Monday), in each team's time zone."
+        f"Night is {definitions['night']}, weekend days {day_names(definitions['weekend'])}, "
+        "in each team's time zone."
     )
     lines += (
         _table(("person", "pages", "night", "weekend"), load, markdown=markdown)
@@ -176,7 +203,7 @@ def _document(data: dict[str, Any], *, markdown: bool) -> str:
         else ["No pages to people."]
     )
     owed = [
-        [name, str(f["follow_ups_open"]), str(f["follow_ups"])]
+        [names.get(name, name), str(f["follow_ups_open"]), str(f["follow_ups"])]
         for name, f in data["by_person"].items()
         if f["follow_ups"]
     ]
@@ -188,7 +215,9 @@ def _document(data: dict[str, Any], *, markdown: bool) -> str:
     causes = data["root_causes"]
     lines.append(", ".join(f"{k}: {v}" for k, v in causes.items()) if causes else "—")
     lines += ["", heading("Noisiest alerts")]
-    lines += [f"- {n['title']} — {n['firings']} firings" for n in data["noisiest"]] or ["—"]
+    lines += [f"- {n['title']} — {plural(n['firings'], 'firing')}" for n in data["noisiest"]] or [
+        "—"
+    ]
     lines += ["", heading(f"Flapping (opened {definitions['flapping_cycles']}+ times)")]
     lines += [f"- {n['title']} — opened {n['cycles']} times" for n in data["flapping"]] or ["—"]
     return "\n".join(lines) + "\n"

@@ -30,7 +30,14 @@ from bot.sandbox.workspace.blocks import (
     input_blocks,
     input_state,
 )
-from bot.sandbox.workspace.models import JSON, ApiError, Channel, SandboxError, View
+from bot.sandbox.workspace.models import (
+    JSON,
+    ApiError,
+    Channel,
+    InputsMissing,
+    SandboxError,
+    View,
+)
 from bot.sandbox.workspace.socket_mode import SOCKET_PATH, Delivery, EnvelopeType
 from bot.sandbox.workspace.world import SlackWorld
 
@@ -271,21 +278,28 @@ class SandboxDriver:
     ) -> httpx.Response:
         """Submit a modal with `values[block_id][action_id]` (a text, or an option's value).
 
-        Like Slack's client, refuses (SandboxError) when a required input is empty. Then acts
-        on the bot's answer: an empty 200 closes the view; `response_action` errors (left for
-        the caller to show), update, push or clear are applied as Slack would.
+        Like Slack's client, keeps what was typed in the view (`View.typed`, shown again after
+        a refusal) and refuses (InputsMissing, a SandboxError, with an error per block) when a
+        required input is empty. Then acts on the bot's answer: an empty 200 closes the view;
+        `response_action` errors (left for the caller to show), update, push or clear are
+        applied as Slack would.
         """
         actor, view = self._view_for(view_id, user)
         unknown = set(values) - {block_id for block_id, _, _ in input_blocks(view.blocks)}
         if unknown:
             raise SandboxError(f"view {view_id} has no input blocks {sorted(unknown)}")
+        view.typed = {block_id: dict(typed) for block_id, typed in values.items()}
         state: JSON = {}
+        missing: list[tuple[str, str]] = []
         for block_id, block, element in input_blocks(view.blocks):
             action_id = str(element.get("action_id"))
             value = values.get(block_id, {}).get(action_id)
             if not value and not block.get("optional", False):
-                raise SandboxError(f"{block_id}/{action_id} is required")
+                missing.append((block_id, action_id))
             state.setdefault(block_id, {})[action_id] = input_state(element, value)
+        if missing:
+            self.world.touch()
+            raise InputsMissing(missing)
         payload = view_submission_payload(
             actor=actor,
             view=self._view_json(view, state),

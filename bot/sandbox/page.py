@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.sandbox.driver import SandboxDriver
-from bot.sandbox.workspace.models import JSON, Message, SandboxError
+from bot.sandbox.workspace.models import JSON, InputsMissing, Message, SandboxError
 from bot.sandbox.workspace.world import SlackWorld
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -69,6 +69,7 @@ def world_state(world: SlackWorld, user: str | None) -> JSON:
         ],
         "views": [
             {"id": v.id, "hash": v.hash, "callback_id": v.callback_id, **v.definition}
+            | {"values": v.typed}
             for v in (world.open_views(user) if user else [])
         ],
     }
@@ -164,6 +165,8 @@ def page_routes(world: SlackWorld, driver: SandboxDriver, *, guard: PageGuard) -
             if not isinstance(data, dict):
                 raise SandboxError("send a JSON object")
             return JSONResponse(_describe(await _dispatch(driver, data)))
+        except InputsMissing as missing:  # shown under the inputs, as Slack's client does
+            return JSONResponse({"ok": False, "status": None, "errors": missing.errors})
         except (SandboxError, ValueError) as error:
             return JSONResponse({"ok": False, "error": str(error)}, status_code=400)
         except httpx.HTTPError as error:

@@ -26,6 +26,12 @@ class Op(StrEnum):
     NOT_REGEX = "!~"
 
 
+def code_span(text: str) -> str:
+    """``text`` as an inline code span: problems are shown in Slack's mrkdwn, where ``~…~``,
+    ``*…*`` and ``_…_`` in an example or an echoed input would restyle the message."""
+    return "`" + text.replace("`", "'") + "`"
+
+
 class MatcherError(ValueError):
     """A matcher list that cannot be parsed; ``field`` names the matcher, ``problem`` says
     what is wrong."""
@@ -82,7 +88,7 @@ def _compile(pattern: str, name: str) -> re.Pattern[str]:
             found = re.compile(pattern)
         except re.error as exc:
             raise MatcherError(
-                name, f"{pattern!r} is not a valid regular expression ({exc})"
+                name, f"{code_span(pattern)} is not a valid regular expression ({exc})"
             ) from None
         if len(_PATTERNS) < 1000:
             _PATTERNS[pattern] = found
@@ -103,7 +109,7 @@ def parse_matchers(text: str) -> tuple[Matcher, ...]:
     if text.startswith("{") and text.endswith("}"):
         text = text[1:-1]  # Alertmanager's {a="b"} form
     if not text:
-        raise MatcherError("matchers", "give at least one matcher, like service=db")
+        raise MatcherError("matchers", "give at least one matcher, like `service=db`")
     found: list[Matcher] = []
     at = 0
     while at < len(text):
@@ -138,11 +144,14 @@ def _one(text: str, start: int, number: int) -> tuple[Matcher, int]:
     if op_match is None or (comma != -1 and comma < op_match.start()):
         piece = text[start : comma if comma != -1 else len(text)]
         raise MatcherError(
-            where, f"{piece!r} has no operator (use =, !=, =~ or !~, like service=db)"
+            where,
+            f"{code_span(piece)} has no operator (use `=`, `!=`, `=~` or `!~`, like `service=db`)",
         )
     name = text[start : op_match.start()].strip()
     if not _NAME.match(name):
-        raise MatcherError(where, f"{name!r} is not a label name (letters, digits, _ . -)")
+        raise MatcherError(
+            where, f"{code_span(name)} is not a label name (letters, digits, `_` `.` `-`)"
+        )
     at = op_match.end()
     while at < len(text) and text[at] == " ":
         at += 1

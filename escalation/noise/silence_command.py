@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from escalation.noise.label_matchers import Matcher, MatcherError, parse_matchers
+from escalation.noise.label_matchers import Matcher, MatcherError, code_span, parse_matchers
 
 MAX_DURATION = timedelta(days=30)
 MAX_AHEAD = timedelta(days=90)
@@ -43,10 +43,12 @@ def parse_duration(text: str) -> timedelta:
     """``2h``, ``90m``, ``1h30m``, ``1d``, ``1w`` → a positive duration; ``ValueError``."""
     match = _DURATION.match(text.strip().lower())
     if not text.strip() or match is None or not any(match.groups()):
-        raise ValueError(f"{text!r} is not a duration (write it like 30m, 2h, 1h30m or 1d)")
+        raise ValueError(
+            f"{code_span(text)} is not a duration (write it like `30m`, `2h`, `1h30m` or `1d`)"
+        )
     seconds = sum(int(g) * unit for g, unit in zip(match.groups(), _UNITS, strict=True) if g)
     if seconds <= 0:
-        raise ValueError(f"{text!r} is not a positive duration")
+        raise ValueError(f"{code_span(text)} is not a positive duration")
     return timedelta(seconds=seconds)
 
 
@@ -96,18 +98,20 @@ def parse_silence_command(args: str, *, now: datetime) -> SilenceRequest:
     except MatcherError as exc:
         raise SilenceCommandError(exc.field, exc.problem) from None
     if len(words) < 2:
-        raise SilenceCommandError("duration", "missing (like 2h)")
+        raise SilenceCommandError("duration", "missing (like `2h`)")
     try:
         length = parse_duration(words[1])
     except ValueError as exc:
         raise SilenceCommandError("duration", str(exc)) from None
     if length > MAX_DURATION:
-        raise SilenceCommandError("duration", f"{words[1]} is longer than the 30d allowed")
+        raise SilenceCommandError(
+            "duration", f"{code_span(words[1])} is longer than the 30d allowed"
+        )
     rest = words[2:]
     starts_at = now
     if rest and rest[0].lower() == "starting":
         if len(rest) < 2:
-            raise SilenceCommandError("starting", "give a time, like +3h or 2026-11-22T02:00Z")
+            raise SilenceCommandError("starting", "give a time, like `+3h` or `2026-11-22T02:00Z`")
         starts_at = _start(rest[1], now=now)
         rest = rest[2:]
     comment = " ".join(rest).strip()
@@ -129,14 +133,16 @@ def _start(text: str, *, now: datetime) -> datetime:
         when = datetime.fromisoformat(raw)
     except ValueError:
         raise SilenceCommandError(
-            "starting", f"{text!r} is not +<duration> or a time like 2026-11-22T02:00+01:00"
+            "starting",
+            f"{code_span(text)} is not `+<duration>` or a time like `2026-11-22T02:00+01:00`",
         ) from None
     if when.tzinfo is None:
         raise SilenceCommandError(
-            "starting", f"{text!r} needs a UTC offset (like +01:00) or Z, to be unambiguous"
+            "starting",
+            f"{code_span(text)} needs a UTC offset (like `+01:00`) or `Z`, to be unambiguous",
         )
     if when < now - timedelta(minutes=1):
-        raise SilenceCommandError("starting", f"{text} is in the past")
+        raise SilenceCommandError("starting", f"{code_span(text)} is in the past")
     if when - now > MAX_AHEAD:
-        raise SilenceCommandError("starting", f"{text} is more than 90 days ahead")
+        raise SilenceCommandError("starting", f"{code_span(text)} is more than 90 days ahead")
     return max(when, now)

@@ -24,8 +24,9 @@ from escalation.review.offhours import OffHours
 
 DIMENSIONS = ("team", "level", "category", "route", "source", "person")
 """The breakdowns, in the order reports show them. ``route`` is the channel an alert was
-routed to; ``person`` is who acknowledged an alert, who was paged, who decided an approval,
-who owns a follow-up."""
+routed to; ``person`` is who acknowledged, owned or resolved an alert (an alert counts under
+each of them, so the people's rows may add up to more alerts than the total), who was paged,
+who decided an approval, who owns a follow-up."""
 
 NO_CATEGORY = "none"
 
@@ -70,6 +71,9 @@ class AlertFacts:
     root_cause: str | None
     ack_within_s: float | None
     """The level's acknowledgement deadline from the alert's policy snapshot."""
+    involved: tuple[str, ...] = ()
+    """Who else owned or resolved it (besides ``acknowledged_by``): it counts under them too
+    in the breakdown by person, and only there."""
 
 
 @dataclass(slots=True)
@@ -118,6 +122,16 @@ class NoisyAlert:
     """Times it opened in the period: each fire → resolve → fire again opens a new alert."""
     marked: bool = False
     """Marked flapping when it fired (the policy file's ``flapping`` detection)."""
+
+
+def others(acknowledged_by: str | None, people: Iterable[str | None]) -> list[str]:
+    """``people`` (an alert's owner, who resolved it), once each, without who acknowledged it
+    (the alert already counts under them)."""
+    found: list[str] = []
+    for person in people:
+        if person and person != acknowledged_by and person not in found:
+            found.append(person)
+    return found
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -254,6 +268,7 @@ class Review:
     flapping: list[NoisyAlert] = field(default_factory=list)
     days: dict[date, Day] = field(default_factory=dict)
     _leaves: dict[tuple[Where, str | None], Tally] = field(default_factory=dict)
+    _involved: dict[str, Tally] = field(default_factory=dict)
     _merged: tuple[Tally, dict[str, dict[str, Tally]]] | None = None
 
     def _leaf(self, where: Where, person: str | None) -> Tally:
@@ -269,6 +284,15 @@ class Review:
         """The tally of one (group, person), for facts added in bulk (review_rows)."""
         return self._leaf(where, person)
 
+    def involved(self, person: str) -> Tally:
+        """The alerts ``person`` owned or resolved without having acknowledged them: figures
+        of the breakdown by person only (never the overall figures, counted once)."""
+        self._merged = None
+        found = self._involved.get(person)
+        if found is None:
+            found = self._involved[person] = Tally()
+        return found
+
     def _merge(self) -> tuple[Tally, dict[str, dict[str, Tally]]]:
         if self._merged is None:
             overall = Tally()
@@ -280,6 +304,12 @@ class Review:
                     if tally is None:
                         tally = groups[dimension][key] = Tally()
                     tally.merge(leaf)
+            people = groups["person"]
+            for person, extra in self._involved.items():
+                found = people.get(person)
+                if found is None:
+                    found = people[person] = Tally()
+                found.merge(extra)
             self._merged = (overall, groups)
         return self._merged
 
@@ -294,6 +324,8 @@ class Review:
 
     def add(self, facts: AlertFacts) -> None:
         self._leaf(facts.where, facts.acknowledged_by).add(facts)
+        for person in others(facts.acknowledged_by, facts.involved):
+            self.involved(person).add(facts)
         if facts.resolved:
             cause = facts.root_cause or ("by the source" if facts.resolved_by_source else "unknown")
             self.root_causes[cause] += 1

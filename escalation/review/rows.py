@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from escalation.model import Status
-from escalation.review.figures import ActivityFacts, Day, Review, Tally, Where
+from escalation.review.figures import ActivityFacts, Day, Review, Tally, Where, others
 from escalation.review.zone_spans import LocalDays, zone_spans
 
 NIGHT = 1
@@ -33,7 +33,8 @@ straightforward path, still makes the group part of the review."""
 
 ALERT_COLUMNS = (
     "team", "level", "category", "route", "source", "count", "status", "resolved_by_source",
-    "acknowledged_by", "root_cause", "fired_s", "tta_s", "ttr_s", "ack_within_s",
+    "acknowledged_by", "root_cause", "fired_s", "tta_s", "ttr_s", "ack_within_s", "owner",
+    "resolved_by",
 )  # fmt: skip
 """The columns of an alert row, in order (``tta_s``/``ttr_s`` unrounded, from firing)."""
 
@@ -72,7 +73,7 @@ class AlertRows:
         causes = self._review.root_causes
         for (
             team, level, category, route, source, count, status, by_source, person, cause,
-            fired, tta, ttr, deadline,
+            fired, tta, ttr, deadline, owner, resolver,
         ) in rows:  # fmt: skip
             key = (team, level, category, route, source, person)
             leaf = leaves.get(key)
@@ -103,6 +104,39 @@ class AlertRows:
                 leaf.with_deadline += 1
                 if tta is not None and tta <= deadline:
                     leaf.within_deadline += 1
+            if (owner or resolver) and (owner != person or resolver != person):
+                for other in others(person, (owner, resolver)):
+                    _also(
+                        self._review.involved(other), count, status, by_source, tta, ttr, deadline
+                    )
+
+
+def _also(
+    tally: Tally,
+    count: int,
+    status: str,
+    by_source: bool,
+    tta: float | None,
+    ttr: float | None,
+    deadline: float | None,
+) -> None:
+    """One alert into the tally of someone who owned or resolved it (``tta``/``ttr`` already
+    rounded), as :meth:`Tally.add` counts it."""
+    tally.alerts += 1
+    tally.firings += count
+    if tta is not None:
+        tally.acknowledged += 1
+        tally.tta.append(tta)
+    if status == _RESOLVED:
+        tally.resolved += 1
+        if by_source:
+            tally.resolved_by_source += 1
+        if ttr is not None:
+            tally.ttr.append(ttr)
+    if deadline is not None:
+        tally.with_deadline += 1
+        if tta is not None and tta <= deadline:
+            tally.within_deadline += 1
 
 
 def _where(row: Sequence[Any]) -> Where:

@@ -32,6 +32,7 @@ from escalation.sources._validate import (
     require,
     wrong_type,
 )
+from escalation.triage.grading import percent
 
 DEFAULT_SOURCE = "generic"
 MAX_TITLE_CHARS = 1000
@@ -189,7 +190,7 @@ def metric_title(metric: Metric) -> str:
         deviation = metric.deviation()
         if deviation is not None and deviation != float("inf"):
             sign = "+" if metric.value >= reference else "-"
-            text += f", {sign}{deviation * 100:.1f}%"
+            text += f", {sign}{percent(deviation)}"
         text += ")"
     if metric.window:
         text += f" over {metric.window}"

@@ -17,8 +17,11 @@ from escalation.triage.matchers import Matchers
 
 
 def percent(fraction: float) -> str:
-    """0.125 → "12.5%"."""
-    return "∞%" if fraction == float("inf") else f"{fraction * 100:.4g}%"
+    """0.125 → "12.5%", 0.2115 → "21.2%", 0.05 → "5%": one decimal at most. The one rounding of
+    a deviation: the title a source makes and the warning's metric line agree."""
+    if fraction == float("inf"):
+        return "∞%"
+    return f"{fraction * 100:.1f}".removesuffix(".0") + "%"
 
 
 @dataclass(frozen=True, slots=True)

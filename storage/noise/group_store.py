@@ -64,15 +64,21 @@ async def start_group(
     return group
 
 
-async def enqueue_list(session: AsyncSession, group: AlertGroupRow, *, now: datetime) -> None:
-    """(Re)draw the members list in the group warning's thread, after the warning itself."""
+async def enqueue_list(
+    session: AsyncSession, group: AlertGroupRow, *, now: datetime, page: int = 0
+) -> None:
+    """(Re)draw the members list in the group warning's thread, after the warning itself:
+    its first message (``page`` 0, which then queues the later messages that changed), or
+    one later message."""
     assert group.id is not None
     await enqueue(
         session,
         key=f"group:{group.id}:list:{uuid.uuid4().hex}",
         alert_id=group.anchor_id,
         kind=OutboxKind.GROUP_LIST,
-        payload=GroupListPayload(group=group.id),
+        payload=GroupListPayload(group=group.id, page=page)
+        if page
+        else GroupListPayload(group=group.id),
         now=now,
     )
 
@@ -149,12 +155,13 @@ async def warning_for(db: Database, *, alert_id: int) -> tuple[int, int, GroupSu
 
 @dataclass(frozen=True, slots=True)
 class GroupList:
-    """A group's member list message: where its warning is, where the list was posted (if
-    it was), and the members to list."""
+    """A group's member list: where its warning is, where the list's first message was posted
+    (if it was), the later messages drawn (``ts`` and ``digest`` of each), and the members."""
 
     anchor_id: int
     list_channel_id: str | None
     list_ts: str | None
+    list_more: tuple[dict[str, str], ...]
     summary: GroupSummary
 
 
@@ -164,7 +171,8 @@ async def group_list_of(db: Database, *, group_id: int) -> GroupList | None:
         found = await summary(session, group_id)
     if group is None or found is None:
         return None
-    return GroupList(group.anchor_id, group.list_channel_id, group.list_ts, found)
+    drawn = tuple(dict(entry) for entry in group.list_more)
+    return GroupList(group.anchor_id, group.list_channel_id, group.list_ts, drawn, found)
 
 
 async def record_list_message(db: Database, *, group_id: int, channel_id: str, ts: str) -> None:
@@ -173,3 +181,27 @@ async def record_list_message(db: Database, *, group_id: int, channel_id: str, t
         if group is not None:
             group.list_channel_id, group.list_ts = channel_id, ts
             session.add(group)
+
+
+async def record_list_page(db: Database, *, group_id: int, page: int, ts: str, digest: str) -> None:
+    """A later message of the member list (``page`` 1, 2, …) posted or redrawn."""
+    async with db.write() as session:
+        group = await session.get(AlertGroupRow, group_id)
+        if group is None or page < 1 or page - 1 > len(group.list_more):
+            return
+        pages = [dict(entry) for entry in group.list_more]
+        entry = {"ts": ts, "digest": digest}
+        if page - 1 < len(pages):
+            pages[page - 1] = entry
+        else:
+            pages.append(entry)
+        group.list_more = pages  # a new list, so the JSON column is written
+        session.add(group)
+
+
+async def enqueue_list_page(db: Database, *, group_id: int, page: int, now: datetime) -> None:
+    """Queue the drawing of the member list's message ``page``."""
+    async with db.write() as session:
+        group = await session.get(AlertGroupRow, group_id)
+        if group is not None:
+            await enqueue_list(session, group, now=now, page=page)

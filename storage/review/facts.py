@@ -57,7 +57,9 @@ Q = TypeVar("Q", bound=Select[Any])
 @dataclass(frozen=True, slots=True)
 class ReviewFilter:
     """Which alerts a review covers: fired in [since, until), optionally one team, level and
-    category."""
+    category. Their pages, escalations, approvals and follow-ups count with them, whenever they
+    happened: every count of a review is about the same alerts (an alert whose source says it
+    started in 2024 is in 2024's review, its pages too)."""
 
     since: datetime
     until: datetime
@@ -123,6 +125,8 @@ def alert_query(db: Database, spec: ReviewFilter) -> Select[Any]:
             epoch_seconds(db, ALERT.c.first_acknowledged_at) - fired,
             epoch_seconds(db, ALERT.c.resolved_at) - fired,
             ALERT.c.policy_snapshot["ack_within"].as_float(),
+            ALERT.c.owner,
+            ALERT.c.resolved_by,
         )
     )
 
@@ -149,14 +153,15 @@ async def alert_facts(
                     acknowledged_by=row[8],
                     root_cause=row[9],
                     ack_within_s=row[13],
+                    involved=tuple(p for p in (row[14], row[15]) if p),
                 )
             if progress is not None:
                 progress(len(rows))
 
 
 async def page_facts(db: Database, spec: ReviewFilter) -> AsyncIterator[PageFacts]:
-    """Pages sent in the period (a DM to a person, a channel or webhook page), counted per
-    alert group, target person and minute."""
+    """Pages sent for the period's alerts (a DM to a person, a channel or webhook page),
+    counted per alert group, target person and minute."""
     minute = func.floor(epoch_seconds(db, OUTBOX.c.created_at) / 60.0)
     person = OUTBOX.c.payload["user"].as_string()
     query = spec.apply(
@@ -164,7 +169,6 @@ async def page_facts(db: Database, spec: ReviewFilter) -> AsyncIterator[PageFact
         .select_from(OUTBOX.join(ALERT, ALERT.c.id == OUTBOX.c.alert_id))
         .where(SENT_PAGE)
         .group_by(*WHERE_COLUMNS, person, minute),
-        time_column=OUTBOX.c.created_at,
     )
     groups: dict[tuple[Any, ...], Where] = {}
     async with db.engine.connect() as conn:
@@ -204,8 +208,8 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 async def activity_facts(db: Database, spec: ReviewFilter) -> AsyncIterator[ActivityFacts]:
-    """Escalations and approvals of the period from the timeline, counted per group and per
-    approver (for decisions a person made)."""
+    """Escalations and approvals of the period's alerts from the timeline, counted per group
+    and per approver (for decisions a person made)."""
     rule, summary = EVENT.c.rule, EVENT.c.summary
     decided = rule.in_((*APPROVED, *DENIED))
     actor = case((decided, EVENT.c.actor), else_=literal(None))
@@ -224,7 +228,6 @@ async def activity_facts(db: Database, spec: ReviewFilter) -> AsyncIterator[Acti
         .select_from(EVENT.join(ALERT, ALERT.c.id == EVENT.c.alert_id))
         .where(or_(paged, asked, rule.in_((*APPROVED, *DENIED, *TIMED_OUT))))
         .group_by(*WHERE_COLUMNS, actor),
-        time_column=EVENT.c.at,
     )
     groups: dict[tuple[Any, ...], Where] = {}
     async with db.engine.connect() as conn:

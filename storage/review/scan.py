@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing, asynccontextmanager
-from datetime import time
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, and_, case, cast, func, literal, or_, select
@@ -98,11 +98,19 @@ def _clock_s(at: time) -> float:
 
 
 def team_offset(
-    review: Review, spec: ReviewFilter, seconds: ColumnElement[int]
+    review: Review,
+    spec: ReviewFilter,
+    seconds: ColumnElement[int],
+    *,
+    latest: datetime | None = None,
 ) -> ColumnElement[int]:
     """The UTC offset of the alert's team zone at ``seconds`` (whole UTC seconds), as SQL; a
-    team not in the policy file is on UTC, as in :meth:`Review.add_pages`."""
+    team not in the policy file is on UTC, as in :meth:`Review.add_pages`. ``latest``: the last
+    instant asked about, when it lies after the period (a page of the period's alert sent
+    after the period ended)."""
     since, until = min(spec.since, review.since), max(spec.until, review.until)
+    if latest is not None:
+        until = max(until, latest)
     zones: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[ZoneSpans, list[str]]] = {}
     for team, zone in sorted(review.team_zones.items()):
         spans = zone_spans(zone, since, until)
@@ -143,17 +151,21 @@ def _weekend(hours: OffHours, local: ColumnElement[int]) -> ColumnElement[int]:
 
 
 async def page_rows(db: Database, spec: ReviewFilter, review: Review) -> Sequence[Any]:
-    """Pages sent in the period, counted per group, person and class. Each page's local time
-    is computed once, in a subquery the databases keep as is (``OFFSET 0``)."""
+    """Pages sent for the period's alerts, counted per group, person and class. Each page's
+    local time is computed once, in a subquery the databases keep as is (``OFFSET 0``)."""
+    paged = OUTBOX.join(ALERT, ALERT.c.id == OUTBOX.c.alert_id)
+    last = spec.apply(
+        select(func.max(OUTBOX.c.created_at)).select_from(paged).where(plain.SENT_PAGE)
+    )
+    async with scan_connection(db) as conn:
+        latest = (await conn.execute(last)).scalar()
     minute = cast(func.floor(plain.epoch_seconds(db, OUTBOX.c.created_at) / 60.0), BigInteger)
     person = OUTBOX.c.payload["user"].as_string().label("person")
-    local = (minute * 60 + team_offset(review, spec, minute * 60)).label("local")
+    offset = team_offset(review, spec, minute * 60, latest=latest)
+    local = (minute * 60 + offset).label("local")
     pages = (
         spec.apply(
-            select(*plain.WHERE_COLUMNS, person, local)
-            .select_from(OUTBOX.join(ALERT, ALERT.c.id == OUTBOX.c.alert_id))
-            .where(plain.SENT_PAGE),
-            time_column=OUTBOX.c.created_at,
+            select(*plain.WHERE_COLUMNS, person, local).select_from(paged).where(plain.SENT_PAGE)
         )
         .offset(0)
         .subquery()
@@ -193,7 +205,6 @@ async def activity_rows(db: Database, spec: ReviewFilter) -> Sequence[Any]:
         .select_from(EVENT.join(ALERT, ALERT.c.id == EVENT.c.alert_id))
         .where(or_(paged, asked, rule.in_((*plain.APPROVED, *plain.DENIED, *plain.TIMED_OUT))))
         .group_by(*plain.WHERE_COLUMNS, actor, classes),
-        time_column=EVENT.c.at,
     )
     async with scan_connection(db) as conn:
         return (await conn.execute(query)).all()

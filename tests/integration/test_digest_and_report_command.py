@@ -77,7 +77,7 @@ async def test_weekly_digest_is_posted_once_with_its_chart_whatever_the_replicas
     assert len(posts) == 2  # the report, then the chart shared in the channel
     report, chart = posts
     assert "Weekly review · Operations · week to Mon 09 Nov 2026" in report.text
-    assert any("*1* alerts" in str(b) for b in report.blocks)
+    assert any("*1* alert (" in str(b) for b in report.blocks)
     assert len(chart.files) == 1
     shared = chart.files[0]
     assert shared["mimetype"] == "image/png"
@@ -178,7 +178,7 @@ async def test_report_command_answers_privately_or_posts_in_a_channel(
     private = harness.world.ephemerals_for("U0BOB")[-1]
     assert "Tocsin review · ops · 7d" in private.text
     blocks = str(private.blocks)
-    assert "*1* alerts" in blocks
+    assert "*1* alert (" in blocks
     assert "&lt;!channel&gt;" in blocks
     assert "<!channel>" not in blocks
 

@@ -26,6 +26,7 @@ from starlette.routing import Route
 from bot.http.same_origin import cross_site_problem
 from bot.sandbox import SandboxDriver, SandboxError, SlackWorld, build_sandbox_app
 from bot.sandbox.testing import bind_free_socket, serve_app, url_of
+from bot.sandbox.workspace.models import REQUIRED_INPUT
 
 BOT_TOKEN = "xoxb-sandbox-test-token"
 SIGNING_SECRET = "sandbox-signing-secret"
@@ -622,6 +623,30 @@ async def test_page_act_refuses_what_another_site_could_send(
     assert acted.json()["ok"] is False
     assert same_site.json() == {"ok": True, "status": 200}
     assert len(sandbox.receiver.received) == 1  # only the same-site press reached the bot
+
+
+async def test_page_keeps_what_was_typed_and_shows_missing_inputs_under_them(
+    sandbox: Sandbox,
+) -> None:
+    opened = await sandbox.client.views_open(
+        trigger_id=sandbox.world.issue_trigger("U0ALICE"), view=RESOLVE_VIEW
+    )
+    view_id = opened["view"]["id"]
+    submit = {"kind": "submit_view", "user": "U0ALICE", "view_id": view_id}
+    async with httpx.AsyncClient(base_url=sandbox.base_url) as http:
+        # empty: refused by "Slack's client" under the input, the bot never hears of it
+        empty = await http.post("/act", json=submit | {"values": {}})
+        assert empty.json() == {"ok": False, "status": None, "errors": {"note": REQUIRED_INPUT}}
+        assert sandbox.receiver.received == []
+        # the bot refuses a field: the modal stays open with everything typed still in it
+        errors = {"response_action": "errors", "errors": {"cause": "Pick one"}}
+        sandbox.receiver.answer = Response(json.dumps(errors), media_type="application/json")
+        typed = {"note": {"text": "restarted the primary"}, "cause": {"category": "data"}}
+        refused = await http.post("/act", json=submit | {"values": typed})
+        assert refused.json()["errors"] == {"cause": "Pick one"}
+        state = (await http.get("/state", params={"user": "U0ALICE"})).json()
+    [view] = state["views"]
+    assert view["values"] == typed
 
 
 # ---- a real bolt app, end to end ----------------------------------------------------------------

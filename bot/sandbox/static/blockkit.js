@@ -179,19 +179,26 @@ function renderInput(block, where) {
   const element = block.element || {};
   const id = `in-${block.block_id}-${element.action_id}`;
   const common = { id, "data-block": block.block_id, "data-action": element.action_id, className: "view-input" };
+  // what the user typed before a refused submit stays, as in Slack (the view's "values")
+  const typed = where.values?.[block.block_id]?.[element.action_id];
   let control;
   if (element.type === "plain_text_input") {
     const attrs = Object.assign({ placeholder: element.placeholder?.text }, common);
-    control = element.multiline ? el("textarea", attrs, element.initial_value || "")
-      : el("input", Object.assign({ value: element.initial_value || "" }, attrs));
+    const value = typed ?? element.initial_value ?? "";
+    control = element.multiline ? el("textarea", attrs, value)
+      : el("input", Object.assign({ value }, attrs));
   } else if (element.type === "static_select" || element.type === "radio_buttons") {
+    const chosen = typed ?? element.initial_option?.value;
     control = el("select", common, el("option", { value: "" }, element.placeholder?.text || "Select…"),
-      options(element).map((o) => el("option", { value: o.value, selected: element.initial_option?.value === o.value }, emojify(o.text?.text || o.value))));
+      options(element).map((o) => el("option", { value: o.value, selected: chosen === o.value }, emojify(o.text?.text || o.value))));
   } else if (element.type === "users_select") {
+    const chosen = typed ?? element.initial_user;
     control = el("select", common, el("option", { value: "" }, element.placeholder?.text || "Select a person…"),
-      (ui.state.users || []).filter((u) => !u.is_bot).map((u) => el("option", { value: u.id, selected: element.initial_user === u.id }, u.name)));
+      (ui.state.users || []).filter((u) => !u.is_bot).map((u) => el("option", { value: u.id, selected: chosen === u.id }, u.name)));
+  } else if (element.type === "datepicker") {
+    control = el("input", Object.assign({ type: "date", value: typed ?? element.initial_date ?? "" }, common));
   } else {
-    control = el("input", Object.assign({ value: element.initial_value || "", placeholder: `[${element.type}]` }, common));
+    control = el("input", Object.assign({ value: typed ?? element.initial_value ?? "", placeholder: `[${element.type}]` }, common));
   }
   const error = where.errors?.[block.block_id];
   return el("div", { className: "block input" },

@@ -82,7 +82,7 @@ function renderModal() {
     el("div", { className: "modal", role: "dialog", "aria-modal": "true", "aria-label": view.title?.text || "Modal" },
       el("div", { className: "modal-title" }, emojify(view.title?.text || ""),
         el("span", { className: "stack" }, views.length > 1 ? `view ${views.length} of the stack · ` : "", view.callback_id || "")),
-      el("div", { className: "modal-body" }, renderBlocks(view.blocks, { view: view.id, errors: ui.viewErrors })),
+      el("div", { className: "modal-body" }, renderBlocks(view.blocks, { view: view.id, errors: ui.viewErrors, values: view.values })),
       el("div", { className: "modal-foot" },
         el("button", { className: "btn", onclick: close }, view.close?.text || "Cancel"),
         view.submit ? el("button", { className: "btn primary", onclick: submit }, view.submit.text) : null))));

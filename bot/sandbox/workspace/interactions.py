@@ -130,6 +130,7 @@ class Views:
             raise ApiError("hash_conflict")
         view.definition = _with_ids(definition)
         view.hash = secrets.token_hex(8)
+        view.typed = {}
         self._on_change()
         return view
 

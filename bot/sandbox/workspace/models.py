@@ -19,6 +19,18 @@ class SandboxError(ValueError):
     """A sandbox operation that Slack (or a Slack user) could not have done."""
 
 
+REQUIRED_INPUT = "Please complete this required field."
+
+
+class InputsMissing(SandboxError):
+    """A modal submitted with required inputs empty: Slack's client refuses it itself and
+    shows ``errors`` (block_id → message) under those inputs; the bot never hears of it."""
+
+    def __init__(self, missing: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{block}/{action} is required" for block, action in missing))
+        self.errors = {block: REQUIRED_INPUT for block, _ in missing}
+
+
 class ApiError(Exception):
     """A Web API call that Slack answers with `{"ok": false, "error": error}`."""
 
@@ -174,6 +186,10 @@ class View:
     hash: str
     root_view_id: str
     previous_view_id: str | None = None
+    typed: dict[str, dict[str, str]] = field(default_factory=dict)
+    """What the user last typed in its inputs (block_id → action_id → value): Slack's client
+    keeps it while the modal stays open — through a refused submit — until the view is
+    updated."""
 
     @property
     def callback_id(self) -> str:

@@ -7,7 +7,7 @@ classes check the field limits when the blocks are serialised.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -49,7 +49,34 @@ def notification_text(alert: AlertView) -> str:
     return mrkdwn(f"[{alert.level.name}]{state} {alert.title}", 3000)
 
 
+def within(seconds: int) -> str:
+    """A policy duration as people say it: ``90 s``, ``5 min``, ``1 h 30 min``, ``2 d``."""
+    parts = []
+    for unit, name in ((86400, "d"), (3600, "h"), (60, "min"), (1, "s")):
+        if seconds >= unit:
+            parts.append(f"{seconds // unit} {name}")
+            seconds %= unit
+    return " ".join(parts) or "0 s"
+
+
+def _ack_due(alert: AlertView) -> str | None:
+    """The level's ``ack_within`` on a warning nobody has acknowledged: how long, and by when
+    (counted from when the alert fired, as the review counts it)."""
+    seconds = alert.level.ack_within_seconds
+    open_states = (Status.FIRING, Status.SNOOZED, Status.AWAITING_APPROVAL)
+    if not seconds or alert.acknowledged_at is not None or alert.status not in open_states:
+        return None
+    by = alert.fired_at + timedelta(seconds=seconds)
+    return f":stopwatch: Acknowledge within {within(seconds)} — by {slack_date(by)}"
+
+
 def _status_line(alert: AlertView) -> str:
+    line = _state_line(alert)
+    due = _ack_due(alert)
+    return f"{line}\n{due}" if due else line
+
+
+def _state_line(alert: AlertView) -> str:
     if alert.status is Status.SILENCED:
         return silenced_line(alert)
     if alert.status is Status.RESOLVED:

@@ -19,17 +19,31 @@ from slack_sdk.models.blocks import (
 
 from bot.slack import ids
 from bot.slack.blocks.escape import cut, mention, mrkdwn
-from escalation.model import AlertView, GroupSummary, Status
+from escalation.model import AlertView, GroupMember, GroupSummary, Status
 from escalation.noise.flapping import describe as describe_flapping
 from escalation.noise.label_matchers import describe as describe_matchers
+from escalation.noise.silence_command import USAGE as SILENCE_USAGE
 from escalation.noise.silences import Silence
 
-MAX_LISTED = 50
+LISTED_PER_MESSAGE = 20
+"""Members per thread message of a group's list: 20 lines of at most 185 characters (a title
+is cut to 150) stay within :data:`GROUP_TEXT_LIMIT`, so no member is ever cut off."""
+GROUP_TEXT_LIMIT = 3900
 
 
 def _date(when: datetime) -> str:
     fallback = when.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def silence_refusal(*, field: str, problem: str) -> str:
+    """Why ``/tocsin silence …`` could not be read. The problem keeps its examples and the
+    input it quotes in code spans (``=~`` would otherwise strike text through); ``<…>`` in
+    the usage is escaped, as Slack wants it."""
+    return (
+        f":warning: Could not read the silence — *{mrkdwn(field, 80)}*: "
+        f"{mrkdwn(problem, 1000)}\n{mrkdwn(SILENCE_USAGE, 1000)}"
+    )
 
 
 def silenced_line(alert: AlertView) -> str:
@@ -76,17 +90,29 @@ def silenced_buttons(alert: AlertView) -> ActionsBlock:
     )
 
 
-def group_list_text(group: GroupSummary) -> str:
-    lines = [f"*Alerts in this group* ({group.open_count} of {len(group.members)} open)"]
-    for member in group.members[:MAX_LISTED]:
-        title = mrkdwn(member.title, 150)
-        if member.status is Status.RESOLVED:
-            lines.append(f"• ~#{member.id} {title}~ resolved")
-        else:
-            lines.append(f"• #{member.id} {title} — {member.status.value.replace('_', ' ')}")
-    if len(group.members) > MAX_LISTED:
-        lines.append(f"… and {len(group.members) - MAX_LISTED} more (`/tocsin list`)")
-    return cut("\n".join(lines), 3900)
+def group_list_pages(group: GroupSummary) -> list[str]:
+    """The thread messages listing a group's members (resolved ones struck through): every
+    member, :data:`LISTED_PER_MESSAGE` to a message (each well within Slack's text limit), the
+    first with the counts. Later messages carry no counts, so a change shows in the messages
+    of the members it concerns (and the first) only."""
+    lines = [_member_line(member) for member in group.members]
+    pages = [
+        lines[at : at + LISTED_PER_MESSAGE] for at in range(0, len(lines), LISTED_PER_MESSAGE)
+    ] or [[]]
+    head = f"*Alerts in this group* ({group.open_count} of {len(group.members)} open)"
+    texts = [cut("\n".join([head, *pages[0]]), GROUP_TEXT_LIMIT)]
+    texts.extend(
+        cut("\n".join(["*Alerts in this group* (continued)", *page]), GROUP_TEXT_LIMIT)
+        for page in pages[1:]
+    )
+    return texts
+
+
+def _member_line(member: GroupMember) -> str:
+    title = mrkdwn(member.title, 150)
+    if member.status is Status.RESOLVED:
+        return f"• ~#{member.id} {title}~ resolved"
+    return f"• #{member.id} {title} — {member.status.value.replace('_', ' ')}"
 
 
 def silence_text(silence: Silence) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -82,16 +83,30 @@ def approval_request(
     return text, [b.to_dict() for b in blocks]
 
 
+_DECIDER = re.compile(r"^(?P<verb>[a-z]+ by )<@(?P<who>[UW][A-Z0-9]{2,20})>(?P<rest>.*)\Z", re.S)
+
+
+def decision(outcome: str, limit: int) -> str:
+    """An approval's outcome as the state machine words it (``approved by <@U…>``, ``denied
+    by <@U…>: reason``, ``withdrawn``): the decider — a Slack user id Slack gave us — is a real
+    mention; the rest (a reason someone typed) is untrusted text."""
+    found = _DECIDER.match(outcome)
+    if found is None:
+        return mrkdwn(outcome, limit)
+    who = mention(found["who"])
+    return f"{found['verb']}{who}{mrkdwn(found['rest'], max(limit - len(found['verb'] + who), 0))}"
+
+
 def approval_closed(
     alert: AlertView, *, tier: int | None, outcome: str
 ) -> tuple[str, list[dict[str, Any]]]:
     tier_text = f"tier {tier + 1}" if tier is not None else "the next tier"
     line = (
         f":ballot_box_with_check: {_headline(alert)}\n"
-        f"Escalation to {tier_text}: *{mrkdwn(outcome, 500)}*"
+        f"Escalation to {tier_text}: *{decision(outcome, 500)}*"
     )
     blocks = [SectionBlock(text=MarkdownTextObject(text=line))]
-    return mrkdwn(f"Decided: {outcome}", 3000), [b.to_dict() for b in blocks]
+    return f"Decided: {decision(outcome, 2990)}", [b.to_dict() for b in blocks]
 
 
 def reminder(alert: AlertView, *, deadline: datetime | None) -> str:

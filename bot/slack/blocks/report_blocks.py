@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.review.report_format import cell, duration, period_line
+from bot.review.report_format import cell, duration, noun, period_line, plural
 from bot.slack.blocks.escape import mrkdwn, plain
 
 SECTION_LIMIT = 3000
@@ -57,8 +57,10 @@ def report_message(
     """(fallback text, blocks) for ``Review.as_dict()``. ``names`` maps user ids to names."""
     o = data["overall"]
     headline = (
-        f"*{o['alerts']}* alerts ({o['open']} open) · *{o['pages']}* pages "
-        f"({o['off_hours_pages']} at night or the weekend) · *{o['escalations']}* escalations\n"
+        f"*{o['alerts']}* {noun(o['alerts'], 'alert')} ({o['open']} open) · "
+        f"*{o['pages']}* {noun(o['pages'], 'page')} "
+        f"({o['off_hours_pages']} at night or the weekend) · "
+        f"*{o['escalations']}* {noun(o['escalations'], 'escalation')}\n"
         f"MTTA *{duration(o['mtta_median_s'])}* (p90 {duration(o['mtta_p90_s'])}) · "
         f"MTTR *{duration(o['mttr_median_s'])}* (p90 {duration(o['mttr_p90_s'])}) · "
         f"acknowledged in time *{cell('share', o['acked_within_deadline_share'])}*\n"
@@ -81,7 +83,8 @@ def report_message(
         blocks.append(_section("*On-call load*\n" + _table("person", people, person=True)))
     causes = ", ".join(f"{mrkdwn(k, 60)} {v}" for k, v in data["root_causes"].items()) or "—"
     noisy = "\n".join(
-        f"• {mrkdwn(n['title'], 150)} — {n['firings']} firings" for n in data["noisiest"][:5]
+        f"• {mrkdwn(n['title'], 150)} — {plural(n['firings'], 'firing')}"
+        for n in data["noisiest"][:5]
     )
     flapping = "\n".join(
         f"• {mrkdwn(n['title'], 150)} — opened {n['cycles']} times" for n in data["flapping"][:5]
@@ -90,5 +93,7 @@ def report_message(
     blocks.append(_section(f"*Root causes:* {causes}"))
     blocks.append(_section(f"*Noisiest alerts*\n{noisy or '—'}"))
     blocks.append(_section(f"*Flapping alerts*\n{flapping or '—'}"))
-    text = f"{plain(title, 150)}: {o['alerts']} alerts, MTTA {duration(o['mtta_median_s'])}"
+    text = (
+        f"{plain(title, 150)}: {plural(o['alerts'], 'alert')}, MTTA {duration(o['mtta_median_s'])}"
+    )
     return text, blocks

@@ -10,11 +10,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.slack import ids
 from bot.slack.acting import Acting, alert_id_of, log, tell
-from bot.slack.blocks.render_noise import silence_text, silences_blocks
+from bot.slack.blocks.render_noise import silence_refusal, silence_text, silences_blocks
 from escalation.model import Status
 from escalation.noise.label_matchers import Matcher
 from escalation.noise.silence_access import Person, Refused, may_manage, team_for_new_silence
-from escalation.noise.silence_command import USAGE, SilenceCommandError, parse_silence_command
+from escalation.noise.silence_command import SilenceCommandError, parse_silence_command
 from escalation.noise.silences import matchers_for_alert
 from escalation.snooze import snooze_until
 from storage.alerts import alert_brief
@@ -67,7 +67,7 @@ class SilenceListeners:
         try:
             request = parse_silence_command(args, now=now)
         except SilenceCommandError as exc:
-            return f":warning: Could not read the silence — *{exc.field}*: {exc.problem}\n{USAGE}"
+            return silence_refusal(field=exc.field, problem=exc.problem)
         try:
             team = team_for_new_silence(self._person(user), request.matchers)
         except Refused as refusal:

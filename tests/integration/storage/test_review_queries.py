@@ -184,7 +184,7 @@ async def test_figures_from_the_database_match_the_hand_computed_ones(
                 next_attempt_at=t,
             )
         )
-        # a page outside the period is not counted
+        # a page after the period, for an alert of the period: it counts with its alert
         session.add(
             OutboxRow(
                 idempotency_key="late",
@@ -249,8 +249,9 @@ async def test_figures_from_the_database_match_the_hand_computed_ones(
     assert o["mttr_median_s"] == pytest.approx(1050)  # of 300, 300, 1800, 3600
     assert o["mttr_p90_s"] == pytest.approx(3600)
     assert o["acked_within_deadline_share"] == pytest.approx(1 / 6)
-    # Tuesday 10:00, 00:30 Wednesday in Berlin (night), Saturday noon (weekend), a channel
-    assert (o["pages"], o["night_pages"], o["weekend_pages"]) == (4, 1, 1)
+    # Tuesday 10:00, 00:30 Wednesday in Berlin (night), Saturday noon (weekend), a channel,
+    # and 01:00 in Berlin on the Monday after the period (night)
+    assert (o["pages"], o["night_pages"], o["weekend_pages"]) == (5, 2, 1)
     # escalations: tier 2, the repeat round and the approved tier 3 — not the first tier 1
     assert o["escalations"] == 3
     assert (o["approvals_asked"], o["approvals_approved"], o["approvals_denied"]) == (2, 1, 1)
@@ -297,3 +298,64 @@ def test_the_page_summary_marker_matches_what_the_state_machine_writes() -> None
     assert like[1] in first
     assert like[0] in second
     assert like[1] not in second
+
+
+async def test_by_person_counts_who_owned_and_resolved_an_alert(
+    db: Database, build: BuildReview
+) -> None:
+    handed = alert("h", fired=minutes(SINCE, 60), acked=minutes(SINCE, 62), acked_by="U0ALICE")
+    handed.owner = "U0BOB"  # Alice acknowledged; Bob took it over and resolved it
+    handed.status, handed.resolved_at, handed.resolved_by = "resolved", minutes(SINCE, 90), "U0BOB"
+    await store(db, [handed])
+    spec = ReviewFilter(since=SINCE, until=UNTIL)
+    review = await build(db, spec, Review(since=SINCE, until=UNTIL))
+    people = review.groups["person"]
+    assert people["U0ALICE"].alerts == 1
+    assert (people["U0BOB"].alerts, people["U0BOB"].resolved) == (1, 1)
+    assert review.overall.alerts == 1
+
+
+async def test_an_alert_and_all_that_happened_to_it_count_in_the_period_it_fired_in(
+    db: Database, build: BuildReview
+) -> None:
+    # the source says "old" started long before the period, though Tocsin paged for it (and
+    # escalated it) during the period; "new" fired in the period and was paged months later,
+    # at 22:30 in Berlin on summer time (the period itself is on winter time)
+    old_fired = SINCE - timedelta(days=400)
+    old_id, new_id = await store(
+        db, [alert("old", fired=old_fired), alert("new", fired=minutes(SINCE, 60))]
+    )
+    in_period = minutes(SINCE, 120)
+    late_night = datetime(2027, 4, 5, 20, 30, tzinfo=UTC)
+    async with db.write() as session:
+        for n, (alert_id, at) in enumerate([(old_id, in_period), (new_id, late_night)]):
+            session.add(
+                OutboxRow(
+                    idempotency_key=f"p{n}",
+                    alert_id=alert_id,
+                    kind="page_dm",
+                    payload={"user": "U0ALICE", "tier": 1},
+                    status="done",
+                    created_at=at,
+                    next_attempt_at=at,
+                )
+            )
+        session.add(
+            AlertEventRow(
+                alert_id=old_id, at=in_period, kind="step", rule="STEP-1",
+                summary="paged tier 2: user:U0ALICE → reached <@U0ALICE>",
+            )
+        )  # fmt: skip
+    zones = {"ops": BERLIN}
+    period = await build(
+        db,
+        ReviewFilter(since=SINCE, until=UNTIL),
+        Review(since=SINCE, until=UNTIL, team_zones=zones),
+    )
+    o = period.overall.summary()
+    assert (o["alerts"], o["pages"], o["escalations"]) == (1, 1, 0)
+    assert o["night_pages"] == 1
+    then = ReviewFilter(since=old_fired, until=old_fired + timedelta(days=1))
+    earlier = await build(db, then, Review(since=then.since, until=then.until, team_zones=zones))
+    e = earlier.overall.summary()
+    assert (e["alerts"], e["pages"], e["escalations"]) == (1, 1, 1)

@@ -232,3 +232,45 @@ def test_serve_bounds_idle_connections_and_header_size() -> None:
     assert config.timeout_keep_alive == 5
     assert config.h11_max_incomplete_event_size == 16 * 1024
     assert config.timeout_graceful_shutdown == 5
+
+
+SIMULATED = """
+levels:
+  1: {name: critical}
+  2: {name: major}
+  3: {name: minor}
+integrations: [{name: am, format: alertmanager, token: long-enough-token}]
+default_route: {team: ops, channel: '#alerts', policy: quick}
+people:
+  U0ALICE: {name: Alice}
+  U0DAVE: {name: Dave, roles: [approver]}
+rotations:
+  primary: {members: [U0ALICE], shift: weekly, start: 2026-01-05}
+policies:
+  quick:
+    tiers:
+      - {notify: [{user: U0ALICE}], after: 8s}
+      - {notify: [{oncall: primary}, {channel: '#managers'}, {user: U0ERIN}], after: 90s}
+      - {notify: [{user: U0BOB}], after: 1h, requires_approval: true}
+    approvers: [U0DAVE]
+"""
+
+
+def test_policy_simulate_shows_seconds_and_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(SIMULATED)
+    monkeypatch.setenv("TOCSIN_CONFIG", str(path))
+    result = runner.invoke(app, ["policy", "simulate", "--policy", "quick"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()[1:]
+    assert lines[0].split()[0] == "+8s"
+    assert "Alice" in lines[0]
+    assert lines[1].split()[0] == "+1m38s"  # 90 s after the first tier
+    assert "Alice (on call for primary)" in lines[1]
+    assert "channel #managers" in lines[1]
+    assert "approver Dave" in result.output
+    assert "U0ALICE" not in result.output
+    assert "U0DAVE" not in result.output
+    assert "U0ERIN" in lines[1]  # not among the people: the id is all there is

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.delivery.deliveries import LINES_THROUGH, THREAD_COUNT, covered_by
 from bot.delivery.posting import METADATA_EVENT, carries_key, delivery_metadata
 
 
@@ -16,3 +17,16 @@ def test_messages_without_our_metadata_do_not_match() -> None:
     other = {"metadata": {"event_type": "someone_else", "event_payload": {"outbox_key": "k"}}}
     assert not carries_key(other, "k")
     assert delivery_metadata("k")["event_type"] == METADATA_EVENT
+
+
+def test_a_note_rides_along_without_displacing_the_key() -> None:
+    message = {"metadata": delivery_metadata("k", {"lines_through": 9, "outbox_key": "other"})}
+    assert carries_key(message, "k")
+    assert message["metadata"]["event_payload"]["lines_through"] == 9
+
+
+def test_a_reply_found_in_doubt_covers_only_the_rows_it_says() -> None:
+    note = {LINES_THROUGH: 5, THREAD_COUNT: 3}
+    assert covered_by(note, [4, 5, 7], count=1) == ([4, 5], 3)
+    # a reply posted without a note: no later row is taken as said (a repeat, not a loss)
+    assert covered_by({}, [4, 5, 7], count=1) == ([], 1)

@@ -59,7 +59,7 @@ def test_a_maintenance_window_starting_later_by_offset_or_by_time() -> None:
         ("service=db 31d fix", "duration", "longer than the 30d allowed"),
         ("service=db 2h", "comment", "missing"),
         ("service=db 2h starting", "starting", "give a time"),
-        ("service=db 2h starting tomorrow x", "starting", "is not +<duration> or a time"),
+        ("service=db 2h starting tomorrow x", "starting", "is not `+<duration>` or a time"),
         ("service=db 2h starting 2026-11-22T02:00 x", "starting", "needs a UTC offset"),
         ("service=db 2h starting 2026-11-20T02:00Z x", "starting", "is in the past"),
         ("service=db 2h starting +1x x", "starting", "is not a duration"),

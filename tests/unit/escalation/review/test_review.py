@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -287,3 +288,18 @@ def test_date_ranges_are_whole_days_in_the_given_time_zone() -> None:
 def test_bad_periods_say_what_is_wrong(bad: str) -> None:
     with pytest.raises(ValueError, match=r"period|before|YYYY|zero"):
         parse_period(bad, now=T0)
+
+
+def test_by_person_counts_who_owned_and_resolved_an_alert_once_overall() -> None:
+    review = Review(since=T0, until=T0 + timedelta(days=7))
+    acked_by_alice = facts(tta=60, ttr=600, resolved=True, who="U0ALICE")
+    review.add(replace(acked_by_alice, involved=("U0BOB", "U0BOB")))  # Bob owned and resolved
+    review.add(replace(facts(tta=None, ttr=300, resolved=True), involved=("U0CAROL",)))
+    people = review.as_dict()["by_person"]
+    assert isinstance(people, dict)
+    assert people["U0ALICE"]["alerts"] == 1
+    assert (people["U0BOB"]["alerts"], people["U0BOB"]["resolved"]) == (1, 1)
+    assert people["U0BOB"]["mttr_median_s"] == 600
+    assert people["U0CAROL"]["alerts"] == 1
+    assert review.overall.alerts == 2  # each alert once, however many people it involved
+    assert review.groups["team"]["ops"].alerts == 2

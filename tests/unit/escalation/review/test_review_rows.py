@@ -48,6 +48,8 @@ def _rows(rng: random.Random, count: int) -> list[tuple[Any, ...]]:
                 rng.choice((299.9996, 300.0004, 12.3456789)) if acked else None,
                 rng.uniform(1, 5000) if status == "resolved" else None,
                 rng.choice((300.0, None)),
+                rng.choice(("U0ALICE", "U0BOB", None)),
+                rng.choice(("U0BOB", "U0CAROL", None)) if status == "resolved" else None,
             )
         )  # fmt: skip
     return rows
@@ -66,6 +68,7 @@ def _as_facts(row: tuple[Any, ...]) -> AlertFacts:
         acknowledged_by=row[8],
         root_cause=row[9],
         ack_within_s=row[13],
+        involved=tuple(p for p in (row[14], row[15]) if p),
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot.slack import ids
-from bot.slack.blocks.render import notification_text, resolve_modal, warning_blocks
+from bot.slack.blocks.render import notification_text, resolve_modal, warning_blocks, within
 from escalation.model import AlertView, LastResolution, LevelSpec, Link, Metric, Status
 
 GOLDEN = Path(__file__).with_name("golden")
@@ -287,6 +287,29 @@ def test_snoozed_and_awaiting_approval_say_so_in_the_status_line() -> None:
     awaiting = json.dumps(warning_blocks(AWAITING_APPROVAL))
     assert "*Awaiting approval* to page tier 3" in awaiting
     assert f"<@{CAROL}>" in awaiting
+
+
+def test_an_unacknowledged_warning_says_within_when_and_by_when_to_acknowledge() -> None:
+    deadline = int((T0 + timedelta(minutes=5)).timestamp())
+    status = warning_blocks(FIRING)[1]["text"]["text"]
+    assert f"Acknowledge within 5 min — by <!date^{deadline}^" in status
+    assert "|2024-05-01 12:05 UTC>" in status
+
+
+@pytest.mark.parametrize(
+    "view",
+    [ACKNOWLEDGED, RESOLVED_BY_PERSON, replace(FIRING, level=MINOR)],
+    ids=["acknowledged", "resolved", "no-ack-within"],
+)
+def test_no_acknowledge_deadline_once_acknowledged_or_without_one(view: AlertView) -> None:
+    assert "Acknowledge within" not in json.dumps(warning_blocks(view))
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"), [(45, "45 s"), (300, "5 min"), (5400, "1 h 30 min"), (86400, "1 d")]
+)
+def test_policy_durations_are_said_in_words(seconds: int, said: str) -> None:
+    assert within(seconds) == said
 
 
 def test_buttons_carry_the_alert_id() -> None:
