@@ -57,7 +57,8 @@ from bot.workers.follow_up_reminders import FollowUpReminders
 from bot.workers.handoffs import Handoffs
 from bot.workers.inbox_worker import InboxWorker
 from bot.workers.retention import InboxRetention
-from config.policy import PolicyFile, load_policy
+from bot.policy.policy_file import load_policy
+from config.policy import PolicyFile
 from config.settings import DEFAULT_SLACK_API_URL, Settings
 from storage.db import Database
 from storage.intake.inbox import InboxWriter

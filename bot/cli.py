@@ -11,7 +11,8 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 
-from config.policy import PolicyError, load_policy
+from bot.policy.policy_file import load_policy
+from config.policy import PolicyError
 from config.settings import DEV_WEBHOOK_TOKEN, Settings
 
 app = typer.Typer(help="Tocsin: alert dispatch and escalation for Slack.", no_args_is_help=True)
@@ -27,8 +28,9 @@ app.add_typer(config_app, name="config")
 def config_reference() -> None:
     """Print the policy file reference (Markdown), generated from the validating models."""
     from config.reference import policy_reference
+    from escalation.sources import FORMATS
 
-    print(policy_reference(), end="")
+    print(policy_reference(formats=FORMATS), end="")
 
 
 console = Console(stderr=True, soft_wrap=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -30,6 +31,7 @@ from config.policy import (
     PolicyFile,
     RouteConfig,
     RouteTarget,
+    SourceName,
     TeamConfig,
 )
 from config.record import FollowUpConfig, LastTimeConfig
@@ -123,14 +125,18 @@ def _default(info: Any) -> str:
     return f"`{info.default}`"
 
 
-def policy_reference() -> str:
-    """Markdown tables: one per section of the policy file."""
+def policy_reference(*, formats: Sequence[str] = ()) -> str:
+    """Markdown tables: one per section of the policy file. ``formats``: the source formats
+    (from the source registry; ``config`` cannot import it), listed as the type of a field
+    that names one."""
     parts: list[str] = []
     for title, model in SECTIONS:
         parts.append(f"##### `{title}`\n")
         parts.append("| key | type | default | meaning |\n|---|---|---|---|")
         for name, info in model.model_fields.items():
             kind = _type_name(info.annotation, name)
+            if any(isinstance(meta, SourceName) for meta in info.metadata):
+                kind = " \\| ".join(formats) or "source name"
             meaning = " ".join((info.description or "").split()).replace("|", "\\|")
             key = info.alias or name
             parts.append(f"| `{key}` | {kind} | {_default(info)} | {meaning} |")
