@@ -324,8 +324,10 @@ def build_http_app(
         summary="Alert dispatch and escalation for Slack",
         version="0.1.0",
         lifespan=lifespan,
+        openapi_url=None,  # served by document(), per integration for token holders
+        docs_url=None,
+        redoc_url=None,
     )
-    document(app)
     webhooks = webhook_router(
         rules=service.rules,
         inbox=inbox,
@@ -339,6 +341,7 @@ def build_http_app(
         ),
     )
     app.include_router(webhooks.router)
+    document(app, integrations=service.rules.integrations, holds_token=webhooks.holds_token)
     review = build_review_web(settings, db=service.db, policy=service.policy, clock=service.clock)
     app.include_router(review.router())
     slack_handler = AsyncSlackRequestHandler(service.bolt)
