@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-NO_NUL = r"^[^\x00\ud800-\udfff]*$"
-"""What bot.http.body_checks lets through in a string (as regex text: the document holds no
-NUL or surrogate itself)."""
+NO_NUL = r"^[^\u0000]*$"
+"""No NUL character in a string (as regex text: the document holds no NUL itself). A lone
+surrogate (an unpaired ``\ud800``-``\udfff`` escape) is refused too, but no JSON Schema regex
+dialect can name one (it is no character of the JSON data model), so the body's description
+says it."""
 
 _TEXT: dict[str, Any] = {"type": "string", "pattern": NO_NUL}
 _SCALAR: dict[str, Any] = {"anyOf": [{"type": ["null", "boolean", "number"]}, _TEXT]}

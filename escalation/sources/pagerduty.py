@@ -200,6 +200,12 @@ def _links(body: Mapping[str, object], client: str | None) -> tuple[Link, ...]:
 
 _DEDUP_KEY = {"type": "string", "maxLength": MAX_DEDUP_KEY_CHARS, "pattern": r"\S"}
 _LABEL = {"type": "string", "maxLength": 1024}
+_COMPACT_TIME = {
+    "type": "string",
+    "description": "as PagerDuty's own examples write it, e.g. 2015-07-17T08:42:58.315+0000",
+    "pattern": r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3])"
+    r":[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?[+-](0[0-9]|1[0-4])[0-5][0-9]$",
+}
 
 SCHEMA: dict[str, Any] = {
     "title": "PagerDuty Events API v2 event",
@@ -248,7 +254,7 @@ SCHEMA: dict[str, Any] = {
                         },
                         "source": {**_LABEL, "pattern": r"\S"},
                         "severity": {"type": "string", "enum": list(SEVERITIES)},
-                        "timestamp": TIME,
+                        "timestamp": {"anyOf": [TIME, _COMPACT_TIME]},
                         "component": _LABEL,
                         "group": _LABEL,
                         "class": _LABEL,
