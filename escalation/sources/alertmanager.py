@@ -24,6 +24,7 @@ from escalation.sources._validate import (
     absent,
     child,
     expect_alert_list,
+    expect_count,
     expect_object,
     expect_status,
     expect_str_map,
@@ -100,11 +101,7 @@ def _missing(alert: Mapping[str, object], index: int) -> list[str]:
 
 
 def _truncated_alerts(value: object) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    raise PayloadError("truncatedAlerts", f"must be a non-negative integer, got {show(value)}")
+    return 0 if value is None else expect_count(value, field="truncatedAlerts")
 
 
 def _parse_alert(alert: Mapping[str, object], *, path: str, group: _Group) -> AlertEvent:

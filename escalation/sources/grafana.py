@@ -24,6 +24,7 @@ from escalation.sources._validate import (
     absent,
     child,
     expect_alert_list,
+    expect_count,
     expect_number,
     expect_object,
     expect_status,
@@ -81,13 +82,10 @@ def parse_grafana(payload: object) -> list[AlertEvent]:
             for path in absent(alert, ("status", "labels"), path=item("alerts", i))
         ]
     )
-    truncated = body.get("truncatedAlerts")
-    if truncated is not None and (
-        isinstance(truncated, bool) or not isinstance(truncated, int) or truncated < 0
-    ):
-        raise PayloadError(
-            "truncatedAlerts", f"must be a non-negative integer, got {show(truncated)}"
-        )
+    raw_truncated = body.get("truncatedAlerts")
+    truncated = (
+        None if raw_truncated is None else expect_count(raw_truncated, field="truncatedAlerts")
+    )
     group: dict[str, object] = {key: body[key] for key in _GROUP_FIELDS if key in body}
     group["truncatedAlerts"] = truncated or 0
     group_key = optional_str(body, "groupKey", path="")
@@ -319,5 +317,5 @@ SOURCE = Source(
     send_test=_send_test,
     docs_url="https://grafana.com/docs/grafana/latest/alerting/configure-notifications/"
     "manage-contact-points/integrations/webhook-notifier/",
-    auth="may also sign: an `hmac_secret` makes X-Grafana-Alerting-Signature required",
+    auth="with `hmac_secret`, a valid `X-Grafana-Alerting-Signature` is required too",
 )

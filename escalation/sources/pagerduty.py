@@ -266,7 +266,10 @@ SCHEMA: dict[str, Any] = {
         {
             "description": "acknowledge or resolve: dedup_key names the alert",
             "required": ["dedup_key"],
-            "properties": {"event_action": {"enum": ["acknowledge", "resolve"]}},
+            "properties": {
+                "event_action": {"enum": ["acknowledge", "resolve"]},
+                "dedup_key": _DEDUP_KEY,
+            },
         },
     ],
 }
@@ -320,6 +323,6 @@ SOURCE = Source(
     ),
     send_test=_send_test,
     docs_url="https://developer.pagerduty.com/docs/events-api-v2/trigger-events/",
-    auth="may put the token in the body's `routing_key`; also at `POST /v2/enqueue`, where "
-    "the `routing_key` picks the integration; answers in PagerDuty's shape",
+    auth="the body's `routing_key` may carry the token (also at `POST /v2/enqueue`, where it "
+    "picks the integration)",
 )
