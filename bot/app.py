@@ -34,6 +34,7 @@ from bot.http.request_id import RequestIdMiddleware
 from bot.http.webhooks import WebhookFastPath, webhook_router
 from bot.policy.access import AccessPolicy
 from bot.policy.directory import PolicyDirectory
+from bot.policy.policy_file import load_policy
 from bot.policy.rules import Rules, build_rules
 from bot.review.web import build_review_web
 from bot.runtime.clock import Clock, system_clock
@@ -57,7 +58,6 @@ from bot.workers.follow_up_reminders import FollowUpReminders
 from bot.workers.handoffs import Handoffs
 from bot.workers.inbox_worker import InboxWorker
 from bot.workers.retention import InboxRetention
-from bot.policy.policy_file import load_policy
 from config.policy import PolicyFile
 from config.settings import DEFAULT_SLACK_API_URL, Settings
 from storage.db import Database

@@ -27,6 +27,9 @@ Schema = Mapping[str, Any]
 STR: Schema = {"type": "string"}
 STR_MAP: Schema = {"type": "object", "additionalProperties": {"type": "string"}}
 TIME: Schema = {"type": "string", "format": "date-time"}
+NON_BLANK = r"[^\s\u001c-\u001f\u0085]"
+r"""A ``pattern``: not blank as the parsers see it (``str.strip()`` also strips the
+separators U+001C-U+001F and U+0085, which a JSON Schema regex's ``\s`` leaves)."""
 ANY: Schema = {}
 """Any JSON value: the field is kept as is (as a detail), never read."""
 

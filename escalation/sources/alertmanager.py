@@ -15,7 +15,7 @@ from typing import Any
 from escalation.errors import PayloadError
 from escalation.fingerprint import derive_fingerprint
 from escalation.model import AlertEvent, Link, SourceStatus
-from escalation.sources._source import STR, STR_MAP, TIME, Example, Source
+from escalation.sources._source import NON_BLANK, STR, STR_MAP, TIME, Example, Source
 from escalation.sources._validate import (
     MAX_ALERTS,
     MAX_FINGERPRINT_CHARS,
@@ -233,7 +233,7 @@ SCHEMA = {
                         "propertyNames": {"maxLength": MAX_LABEL_CHARS},
                         "additionalProperties": {"type": "string", "maxLength": MAX_LABEL_CHARS},
                         "required": ["alertname"],
-                        "properties": {"alertname": {"type": "string", "pattern": r"\S"}},
+                        "properties": {"alertname": {"type": "string", "pattern": NON_BLANK}},
                     },
                     "annotations": {
                         **STR_MAP,

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from escalation.errors import PayloadError
 from escalation.fingerprint import derive_fingerprint
 from escalation.model import AlertEvent, Link, Metric, SourceStatus
-from escalation.sources._source import STR, TIME, Example, Source
+from escalation.sources._source import NON_BLANK, STR, TIME, Example, Source
 from escalation.sources._validate import (
     MAX_ALERTS,
     MAX_FINGERPRINT_CHARS,
@@ -257,13 +257,12 @@ def _link(value: object, *, field: str) -> Link:
     return Link(title.strip() if title else urlsplit(url).hostname or url, url)
 
 
-_NON_BLANK = r"\S"
 _HTTP_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^\s]*)?$"
 """Stricter than the parser (which takes any http(s) URL with a host): what the schema
 promises, the parser accepts."""
 _URL = {"type": "string", "maxLength": MAX_URL_CHARS, "pattern": _HTTP_URL}
 _FIELDS: dict[str, Any] = {
-    "title": {"type": "string", "maxLength": MAX_TITLE_CHARS, "pattern": _NON_BLANK},
+    "title": {"type": "string", "maxLength": MAX_TITLE_CHARS, "pattern": NON_BLANK},
     "description": STR,
     "impact": STR,
     "suggested_actions": {"anyOf": [STR, {"type": "array", "items": STR}]},
@@ -290,24 +289,24 @@ _FIELDS: dict[str, Any] = {
                         "title": {
                             "type": "string",
                             "maxLength": MAX_LINK_TITLE_CHARS,
-                            "pattern": _NON_BLANK,
+                            "pattern": NON_BLANK,
                         },
                     },
                 },
             ]
         },
     },
-    "fingerprint": {"type": "string", "maxLength": MAX_FINGERPRINT_CHARS, "pattern": _NON_BLANK},
-    "dedup_key": {"type": "string", "maxLength": MAX_FINGERPRINT_CHARS, "pattern": _NON_BLANK},
+    "fingerprint": {"type": "string", "maxLength": MAX_FINGERPRINT_CHARS, "pattern": NON_BLANK},
+    "dedup_key": {"type": "string", "maxLength": MAX_FINGERPRINT_CHARS, "pattern": NON_BLANK},
     "status": {"type": "string", "enum": ["firing", "resolved"]},
-    "source": {"type": "string", "maxLength": MAX_SOURCE_CHARS, "pattern": _NON_BLANK},
+    "source": {"type": "string", "maxLength": MAX_SOURCE_CHARS, "pattern": NON_BLANK},
     "starts_at": TIME,
     "ends_at": TIME,
     "group_key": STR,
     "metric": {
         "type": "string",
         "maxLength": MAX_METRIC_NAME_CHARS,
-        "pattern": _NON_BLANK,
+        "pattern": NON_BLANK,
         "description": "Metric form: the measurement's name.",
     },
     "value": {"type": "number"},
@@ -318,7 +317,7 @@ _FIELDS: dict[str, Any] = {
 }
 _TITLED_OR_METRIC: dict[str, Any] = {
     "anyOf": [
-        {"required": ["title"], "properties": {"title": STR}},
+        {"required": ["title"], "properties": {"title": STR, "metric": {"type": "null"}}},
         {
             "required": ["metric", "value"],
             "properties": {"metric": STR, "value": {"type": "number"}},

@@ -19,7 +19,7 @@ from typing import Any
 from escalation.errors import PayloadError
 from escalation.fingerprint import derive_fingerprint
 from escalation.model import AlertEvent, Link, SourceStatus
-from escalation.sources._source import ANY, STR, TIME, Example, Source
+from escalation.sources._source import ANY, NON_BLANK, STR, TIME, Example, Source
 from escalation.sources._validate import (
     absent,
     child,
@@ -198,7 +198,7 @@ def _links(body: Mapping[str, object], client: str | None) -> tuple[Link, ...]:
     return tuple(found[:MAX_LINKS])
 
 
-_DEDUP_KEY = {"type": "string", "maxLength": MAX_DEDUP_KEY_CHARS, "pattern": r"\S"}
+_DEDUP_KEY = {"type": "string", "maxLength": MAX_DEDUP_KEY_CHARS, "pattern": NON_BLANK}
 _LABEL = {"type": "string", "maxLength": 1024}
 _COMPACT_TIME = {
     "type": "string",
@@ -250,9 +250,9 @@ SCHEMA: dict[str, Any] = {
                         "summary": {
                             "type": "string",
                             "maxLength": MAX_SUMMARY_CHARS,
-                            "pattern": r"\S",
+                            "pattern": NON_BLANK,
                         },
-                        "source": {**_LABEL, "pattern": r"\S"},
+                        "source": {**_LABEL, "pattern": NON_BLANK},
                         "severity": {"type": "string", "enum": list(SEVERITIES)},
                         "timestamp": {"anyOf": [TIME, _COMPACT_TIME]},
                         "component": _LABEL,

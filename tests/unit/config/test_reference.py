@@ -15,7 +15,8 @@ START, END = "<!-- policy-reference:start -->\n", "<!-- policy-reference:end -->
 def test_readme_carries_the_generated_policy_reference() -> None:
     text = README.read_text(encoding="utf-8")
     copy = text[text.index(START) + len(START) : text.index(END)]
-    assert copy == policy_reference(formats=FORMATS), "run `tocsin config reference` and paste it into README"
+    expected = policy_reference(formats=FORMATS)
+    assert copy == expected, "run `tocsin config reference` and paste it into README"
 
 
 def test_every_field_of_every_section_is_documented() -> None:

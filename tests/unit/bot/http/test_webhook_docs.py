@@ -75,8 +75,10 @@ def test_pagerduty_answers_in_its_own_shape_and_never_422() -> None:
     pagerduty = post_responses("pagerduty")
     tocsin = post_responses("tocsin")
 
-    assert 422 not in pagerduty and 404 not in pagerduty
-    assert 422 in tocsin and 404 not in tocsin
+    assert 422 not in pagerduty
+    assert 404 not in pagerduty
+    assert 422 in tocsin
+    assert 404 not in tocsin
     error = {"status": "invalid event", "message": "Event object is invalid", "errors": ["x"]}
     pd_schema = pagerduty[400]["content"]["application/json"]["schema"]
     assert _valid(pd_schema, error)

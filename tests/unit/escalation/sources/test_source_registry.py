@@ -14,8 +14,8 @@ import jsonschema_rs
 import pytest
 
 import escalation.sources
-from escalation.errors import PayloadError
 from bot.http.body_schema import documented
+from escalation.errors import PayloadError
 from escalation.sources import FORMATS, PARSERS, SOURCES, Source
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
