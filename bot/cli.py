@@ -28,9 +28,8 @@ app.add_typer(config_app, name="config")
 def config_reference() -> None:
     """Print the policy file reference (Markdown), generated from the validating models."""
     from config.reference import policy_reference
-    from escalation.sources import FORMATS
 
-    print(policy_reference(formats=FORMATS), end="")
+    print(policy_reference(), end="")
 
 
 console = Console(stderr=True, soft_wrap=True)

@@ -89,7 +89,7 @@ class IntegrationConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     """The path: monitoring tools post to /webhooks/<name>."""
     format: SourceFormat
-    """Payload format: the name of a source (see Webhooks)."""
+    """Payload format: one of the formats listed under Webhooks."""
     token: str = Field(min_length=8)
     """Bearer token the tool must send; literal or ${ENV_VAR}. PagerDuty senders may send it
     as the body's routing_key instead."""

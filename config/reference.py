@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -125,10 +124,8 @@ def _default(info: Any) -> str:
     return f"`{info.default}`"
 
 
-def policy_reference(*, formats: Sequence[str] = ()) -> str:
-    """Markdown tables: one per section of the policy file. ``formats``: the source formats
-    (from the source registry; ``config`` cannot import it), listed as the type of a field
-    that names one."""
+def policy_reference() -> str:
+    """Markdown tables: one per section of the policy file."""
     parts: list[str] = []
     for title, model in SECTIONS:
         parts.append(f"##### `{title}`\n")
@@ -136,7 +133,7 @@ def policy_reference(*, formats: Sequence[str] = ()) -> str:
         for name, info in model.model_fields.items():
             kind = _type_name(info.annotation, name)
             if any(isinstance(meta, SourceName) for meta in info.metadata):
-                kind = " \\| ".join(formats) or "source name"
+                kind = "source name"  # listed in the README's Webhooks section
             meaning = " ".join((info.description or "").split()).replace("|", "\\|")
             key = info.alias or name
             parts.append(f"| `{key}` | {kind} | {_default(info)} | {meaning} |")

@@ -16,8 +16,11 @@ import pytest
 from escalation.sources import SOURCES
 from tests.support.databases import database
 from tests.support.harness import WEBHOOK_TOKEN, Harness, running_tocsin
+from tests.support.policies import example_policy
 
 AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+INTEGRATIONS = {f"src-{name}": name for name in SOURCES}
+"""An integration of every source (so a new source is covered without editing this file)."""
 TRIGGER: dict[str, Any] = {
     "event_action": "trigger",
     "payload": {"summary": "Checkout down", "source": "checkout-1", "severity": "critical"},
@@ -26,12 +29,19 @@ TRIGGER: dict[str, Any] = {
 
 @pytest.fixture
 async def tocsin(tmp_path: Path) -> AsyncIterator[Harness]:
-    # the shipped example policy: one integration of each format, named like its format
+    policy = example_policy(
+        tmp_path,
+        integrations="".join(
+            f'  - {{name: {name}, format: {fmt}, token: "${{TOCSIN_WEBHOOK_TOKEN}}"}}\n'
+            for name, fmt in INTEGRATIONS.items()
+        ),
+    )
+    settings = {"TOCSIN_REVIEW_TOKEN": WEBHOOK_TOKEN}
     async with (
         database("sqlite", tmp_path) as url,
-        running_tocsin(database_url=url, settings={"TOCSIN_REVIEW_TOKEN": WEBHOOK_TOKEN}) as h,
+        running_tocsin(database_url=url, config_path=policy, settings=settings) as harness,
     ):
-        yield h
+        yield harness
 
 
 async def _document(tocsin: Harness) -> dict[str, Any]:
@@ -62,10 +72,10 @@ async def _post(tocsin: Harness, integration: str, raw: bytes) -> httpx.Response
 async def test_a_null_client_url_is_taken_and_documented(tocsin: Harness) -> None:
     body = {**TRIGGER, "client": "Checks", "client_url": None}
 
-    answer = await tocsin.webhook("pagerduty", body)
+    answer = await tocsin.webhook("src-pagerduty", body)
 
     assert answer.status_code == 202, answer.text
-    assert _documented_valid(await _document(tocsin), "pagerduty", body)
+    assert _documented_valid(await _document(tocsin), "src-pagerduty", body)
 
 
 async def test_resolve_without_dedup_key_is_refused_with_a_documented_400(
@@ -74,20 +84,40 @@ async def test_resolve_without_dedup_key_is_refused_with_a_documented_400(
     body = {"event_action": "resolve"}
     document = await _document(tocsin)
 
-    answer = await tocsin.webhook("pagerduty", body)
+    answer = await tocsin.webhook("src-pagerduty", body)
 
     assert answer.status_code == 400
     assert answer.json()["errors"] == ["dedup_key is required"]
-    assert not _documented_valid(document, "pagerduty", body)
-    assert "400" in _operation(document, "pagerduty")["responses"]
-    assert "422" not in _operation(document, "pagerduty")["responses"]
+    assert not _documented_valid(document, "src-pagerduty", body)
+    assert "400" in _operation(document, "src-pagerduty")["responses"]
+    assert "422" not in _operation(document, "src-pagerduty")["responses"]
+
+
+async def test_the_public_document_names_no_integration(tocsin: Harness) -> None:
+    document = (await tocsin.http.get(f"{tocsin.base_url}/openapi.json")).json()
+
+    webhook_paths = {path for path in document["paths"] if path.startswith("/webhooks/")}
+    assert webhook_paths == {"/webhooks/{integration}"}
+    assert {f"{name}_body" for name in SOURCES} <= set(document["components"]["schemas"])
+
+
+async def test_every_documented_example_is_accepted_by_its_integration(tocsin: Harness) -> None:
+    document = await _document(tocsin)
+
+    for integration, fmt in INTEGRATIONS.items():
+        content = _operation(document, integration)["requestBody"]["content"]
+        examples = content["application/json"]["examples"]
+        assert set(examples) == {example.name for example in SOURCES[fmt].examples}
+        for name, example in examples.items():
+            answer = await tocsin.webhook(integration, example["value"])
+            assert answer.status_code == 202, (name, answer.text)
 
 
 async def test_each_integration_documents_its_own_format_only(tocsin: Harness) -> None:
     document = await _document(tocsin)
     verdicts: dict[tuple[str, str], tuple[int, bool]] = {}
 
-    for integration in SOURCES:
+    for integration in INTEGRATIONS:
         for source in SOURCES.values():
             for example in source.examples:
                 answer = await tocsin.webhook(integration, dict(example.body))
@@ -98,7 +128,11 @@ async def test_each_integration_documents_its_own_format_only(tocsin: Harness) -
         place: verdict for place, verdict in verdicts.items() if (verdict[0] == 202) != verdict[1]
     }
     assert not disagreements
-    own = {(name, example.name) for name, s in SOURCES.items() for example in s.examples}
+    own = {
+        (integration, example.name)
+        for integration, fmt in INTEGRATIONS.items()
+        for example in SOURCES[fmt].examples
+    }
     assert {place for place, (status, _) in verdicts.items() if status == 202} == own
 
 
@@ -113,21 +147,23 @@ async def test_each_integration_documents_its_own_format_only(tocsin: Harness) -
 async def test_a_nul_character_is_refused_and_documented(tocsin: Harness, raw: bytes) -> None:
     document = await _document(tocsin)
 
-    answer = await _post(tocsin, "generic", raw)
+    answer = await _post(tocsin, "src-generic", raw)
 
     assert answer.status_code == 400, answer.text
     assert "NUL" in answer.json()["error"]
-    assert not _documented_valid(document, "generic", json.loads(raw))
-    assert _documented_valid(document, "generic", json.loads(raw.replace(b"\\u0000", b"")))
+    assert not _documented_valid(document, "src-generic", json.loads(raw))
+    assert _documented_valid(document, "src-generic", json.loads(raw.replace(b"\\u0000", b"")))
 
 
 async def test_a_lone_surrogate_is_refused_as_the_400_says(tocsin: Harness) -> None:
     document = await _document(tocsin)
 
-    answer = await _post(tocsin, "generic", b'{"title": "disk \\ud800 full"}')
+    answer = await _post(tocsin, "src-generic", b'{"title": "disk \\ud800 full"}')
 
     assert answer.status_code == 400
-    assert "lone surrogate" in _operation(document, "generic")["responses"]["400"]["description"]
+    assert (
+        "lone surrogate" in _operation(document, "src-generic")["responses"]["400"]["description"]
+    )
 
 
 async def test_api_reports_declares_the_query_parameters_it_reads(tocsin: Harness) -> None:
