@@ -13,6 +13,7 @@ Style = Literal["tocsin", "pagerduty", "either"]
 """How an operation answers: Tocsin's shapes, PagerDuty's (for pagerduty integrations), or
 either one (an operation whose integration is not known in advance)."""
 
+
 def _formats_sentence() -> str:
     names = [f"**{name}**" for name in SOURCES]
     return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
@@ -131,9 +132,7 @@ def post_responses(style: Style, *, enqueue: bool = False) -> dict[int | str, di
     responses: dict[int | str, dict[str, Any]] = {
         202: {
             "description": "stored durably; a crash after this loses nothing",
-            "content": {
-                "application/json": {"schema": _ACCEPTED[style], "examples": examples}
-            },
+            "content": {"application/json": {"schema": _ACCEPTED[style], "examples": examples}},
         },
         400: error(bad_body if style == "tocsin" else f"{bad_body}; for PagerDuty, {invalid}"),
         401: error(

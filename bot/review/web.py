@@ -78,6 +78,7 @@ _ERROR_JSON: dict[str, Any] = {
     }
 }
 
+
 def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
     return {
         "name": name,
