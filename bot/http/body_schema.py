@@ -3,9 +3,10 @@
 A source writes the shape its parser reads (escalation.sources). Two rules hold for every
 format and are added here, so the OpenAPI document says what the service does:
 - a JSON ``null`` counts as an absent optional field (escalation.sources._validate);
-- no string and no key may hold a NUL character or a lone UTF-16 surrogate, and anything a
-  parser keeps without reading ("any JSON") is, as documented, a shallow value: the body
-  checks of bot.http.body_checks refuse the former with a 400.
+- no string and no key may hold a NUL character (nor a lone UTF-16 surrogate, which no
+  schema can name): bot.http.body_checks refuses them with a 400.
+A value a parser keeps without reading ("any JSON") is documented up to :data:`ANY_DEPTH`
+levels deep, and an object's undeclared fields are such values.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ registry tests are all derived from these objects, so a source is added in one p
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -65,5 +65,3 @@ class Source:
     auth: str = ""
     """How senders of this format may authenticate beyond ``Authorization: Bearer`` and
     ``?token=`` (README list, OpenAPI description)."""
-    notes: tuple[str, ...] = field(default=())
-    """Anything else a user must know, one sentence each."""
