@@ -40,6 +40,7 @@ from bot.http.slash_redirect import relative_slash_redirects
 from bot.http.webhooks import WebhookFastPath, webhook_router
 from bot.policy.access import AccessPolicy
 from bot.policy.directory import PolicyDirectory
+from bot.policy.policy_file import load_policy
 from bot.policy.rules import Rules, build_rules
 from bot.review.web import build_review_web
 from bot.runtime.clock import Clock, system_clock
@@ -65,7 +66,7 @@ from bot.workers.follow_up_reminders import FollowUpReminders
 from bot.workers.handoffs import Handoffs
 from bot.workers.inbox_worker import InboxWorker
 from bot.workers.retention import InboxRetention
-from config.policy import PolicyFile, load_policy
+from config.policy import PolicyFile
 from config.settings import DEFAULT_SLACK_API_URL, Settings
 from storage.db import Database
 from storage.intake.inbox import InboxWriter
@@ -334,11 +335,10 @@ def build_http_app(
         summary="Alert dispatch and escalation for Slack",
         version=tocsin_version(),
         lifespan=lifespan,
+        openapi_url=None,  # served by document(), per integration for token holders
         docs_url=None,
         redoc_url=None,
     )
-    document(app)
-    add_api_browser(app, title="Tocsin")
     webhooks = webhook_router(
         rules=service.rules,
         inbox=inbox,
@@ -352,6 +352,8 @@ def build_http_app(
         ),
     )
     app.include_router(webhooks.router)
+    document(app, integrations=service.rules.integrations, holds_token=webhooks.holds_token)
+    add_api_browser(app, title="Tocsin")
     review = build_review_web(settings, db=service.db, policy=service.policy, clock=service.clock)
     app.include_router(review.router())
     slack_handler = AsyncSlackRequestHandler(service.bolt)

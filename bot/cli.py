@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from bot.cli_reading import ExportFormat, ReportFormat, open_for_reading, progress_bar
-from config.policy import PolicyError, load_policy
+from bot.policy.policy_file import load_policy
+from config.policy import PolicyError
 from config.settings import DEV_WEBHOOK_TOKEN, Settings
 
 if TYPE_CHECKING:

@@ -7,17 +7,19 @@ and exact place in the file (``line 40: routes[2].channel: is required``) and st
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -36,8 +38,35 @@ from config.sections.routing import RouteExtras
 from config.sections.storm import StormConfig
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
-SourceFormat = Literal["alertmanager", "generic", "grafana", "pagerduty"]
-SOURCE_FORMATS: tuple[str, ...] = ("alertmanager", "generic", "grafana", "pagerduty")
+FORMATS_CONTEXT = "source_formats"
+"""The validation context key holding the formats the source registry knows: ``config``
+imports nothing of the project, so the caller (bot.policy.policy_file) passes them in."""
+
+
+class SourceName:
+    """Marks a field naming a source format (config.reference lists the known ones)."""
+
+
+def format_problem(value: str, formats: Collection[str]) -> str | None:
+    """What is wrong with ``value`` as an integration's format, or ``None``."""
+    return None if value in formats else f"must be one of {_or_list(sorted(formats))}"
+
+
+def _known_format(value: str, info: ValidationInfo) -> str:
+    formats = (info.context or {}).get(FORMATS_CONTEXT)
+    problem = None if formats is None else format_problem(value, formats)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _or_list(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+SourceFormat = Annotated[
+    str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$"), AfterValidator(_known_format), SourceName()
+]
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}\Z")
 
@@ -62,7 +91,7 @@ class IntegrationConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     """The path: monitoring tools post to /webhooks/<name>."""
     format: SourceFormat
-    """Payload format: alertmanager, generic, grafana or pagerduty."""
+    """Payload format: one of the formats listed under Webhooks."""
     token: str = Field(min_length=8)
     """Bearer token the tool must send; literal or ${ENV_VAR}. PagerDuty senders may send it
     as the body's routing_key instead."""
@@ -262,17 +291,29 @@ class PolicyError(Exception):
         super().__init__(f"{path}: {len(problems)} problem(s) in the policy file:\n{lines}")
 
 
-def load_policy(path: Path, *, env: Mapping[str, str]) -> PolicyFile:
-    """Read, expand ``${VAR}`` references from ``env``, and validate the policy file."""
+def load_policy(
+    path: Path, *, env: Mapping[str, str], formats: Collection[str] | None = None
+) -> PolicyFile:
+    """Read, expand ``${VAR}`` references from ``env``, and validate the policy file.
+
+    ``formats``: the source formats an integration may name (``None``: any well-formed
+    name; the service passes the source registry's, bot.policy.policy_file)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PolicyError(path, [f"cannot read the file: {exc.strerror or exc}"]) from exc
-    return parse_policy(text, env=env, path=path)
+    return parse_policy(text, env=env, path=path, formats=formats)
 
 
-def parse_policy(text: str, *, env: Mapping[str, str], path: Path = Path("<policy>")) -> PolicyFile:
-    """Validate the policy file's text; every problem names its line and place."""
+def parse_policy(
+    text: str,
+    *,
+    env: Mapping[str, str],
+    path: Path = Path("<policy>"),
+    formats: Collection[str] | None = None,
+) -> PolicyFile:
+    """Validate the policy file's text; every problem names its line and place (``formats``:
+    the source formats the service knows, when it checks them)."""
     try:
         raw, lines = load_with_lines(text)
     except yaml.YAMLError as exc:
@@ -288,7 +329,8 @@ def parse_policy(text: str, *, env: Mapping[str, str], path: Path = Path("<polic
     if problems:
         raise PolicyError(path, [with_line(p, lines) for p in problems])
     try:
-        return PolicyFile.model_validate(expanded)
+        context = None if formats is None else {FORMATS_CONTEXT: frozenset(formats)}
+        return PolicyFile.model_validate(expanded, context=context)
     except ValidationError as exc:
         # ``from None``: pydantic's own message echoes every input, tokens included.
         found = [p for err in exc.errors() for p in describe(err, model=PolicyFile)]

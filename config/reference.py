@@ -19,6 +19,7 @@ from config.policy import (
     PolicyFile,
     RouteConfig,
     RouteTarget,
+    SourceName,
     TeamConfig,
 )
 from config.sections.escalation import (
@@ -131,6 +132,8 @@ def policy_reference() -> str:
         parts.append("| key | type | default | meaning |\n|---|---|---|---|")
         for name, info in model.model_fields.items():
             kind = _type_name(info.annotation, name)
+            if any(isinstance(meta, SourceName) for meta in info.metadata):
+                kind = "source name"  # listed in the README's Webhooks section
             meaning = " ".join((info.description or "").split()).replace("|", "\\|")
             key = info.alias or name
             parts.append(f"| `{key}` | {kind} | {_default(info)} | {meaning} |")

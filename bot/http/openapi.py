@@ -1,39 +1,37 @@
-"""What the HTTP API documents about itself (``/openapi.json``) beyond the formats' own docs
-(bot/http/webhook_docs.py): the abuse checks' answers, how webhooks authenticate, the health
-endpoints. Schemathesis checks the service against it."""
+"""What the HTTP API documents about itself (``/openapi.json``) beyond what FastAPI derives
+from the routes: each format's body schema (bot/http/webhook_docs.py), how webhooks
+authenticate, the health endpoints. Schemathesis checks the service against it.
+
+The document names no integration (whoever holds no token learns none). Asked with the
+token of an integration (``Authorization: Bearer``, like ``GET /webhooks``), it has one
+operation per integration, ``POST /webhooks/<name>``, taking exactly its format's body and
+answering in its style; ``/webhooks/{integration}`` then stands for every other name (404).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from bot.http.webhook_docs import error_response
-
-
-def _error(description: str, **headers: str) -> dict[str, Any]:
-    return error_response(
-        description,
-        {
-            name: {"description": text, "schema": {"type": "string"}}
-            for name, text in headers.items()
-        },
-    )
-
-
-ABUSE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: _error(
-        "not UTF-8, not JSON, a duplicate key, NaN or Infinity, a number too large, nesting "
-        "deeper than 32, a NUL character or lone surrogate in a string (`field` says where); "
-        "for PagerDuty integrations also an invalid event"
-    ),
-    415: _error("Content-Type is not JSON (application/json, application/*+json, text/plain)"),
-    429: _error("the integration is over its rate limit", **{"Retry-After": "seconds to wait"}),
-}
-"""Answers of the webhook endpoints added by the abuse checks (merged over the format docs)."""
+from bot.http.webhook_docs import (
+    INTEGRATION_DESCRIPTION,
+    UNKNOWN_DESCRIPTION,
+    component_schemas,
+    post_responses,
+    request_body,
+    unknown_responses,
+)
+from bot.http.webhook_formats import is_pagerduty
+from config.policy import IntegrationConfig
+from escalation.sources import SOURCES
 
 WEBHOOK_SECURITY: dict[str, Any] = {"security": [{"bearerToken": []}, {"queryToken": []}]}
+INTEGRATION_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+"""The policy file's pattern for an integration's name (config.policy.IntegrationConfig)."""
 
 READY_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: {
@@ -50,18 +48,84 @@ READY_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def document(app: FastAPI) -> None:
-    """Add the webhook token's security schemes to the generated document."""
-    generate: Callable[[], dict[str, Any]] = app.openapi
+def integration_paths(integrations: Mapping[str, IntegrationConfig]) -> dict[str, Any]:
+    """One ``POST /webhooks/<name>`` per integration: its format's body, its answers."""
+    return {
+        f"/webhooks/{name}": {
+            "post": {
+                "tags": ["webhooks"],
+                "summary": f"Receive {config.format} alerts",
+                "description": INTEGRATION_DESCRIPTION,
+                "operationId": f"receive_{name}",
+                **request_body(SOURCES[config.format]),
+                "responses": _stringified(
+                    post_responses("pagerduty" if is_pagerduty(config) else "tocsin")
+                ),
+                **WEBHOOK_SECURITY,
+            }
+        }
+        for name, config in integrations.items()
+    }
 
-    def openapi() -> dict[str, Any]:
+
+def _stringified(responses: Mapping[int | str, Any]) -> dict[str, Any]:
+    return {str(status): answer for status, answer in responses.items()}
+
+
+def _for_token_holders(
+    public: Mapping[str, Any], integrations: Mapping[str, IntegrationConfig]
+) -> dict[str, Any]:
+    document = copy.deepcopy(dict(public))
+    paths: dict[str, Any] = document["paths"]
+    unknown = paths["/webhooks/{integration}"]["post"]
+    for parameter in unknown.get("parameters", ()):
+        if parameter.get("name") == "integration":
+            parameter["schema"] = {
+                "type": "string",
+                "pattern": INTEGRATION_NAME,
+                "not": {"enum": sorted(integrations)},
+            }
+    unknown["description"] = UNKNOWN_DESCRIPTION
+    unknown["responses"] = _stringified(unknown_responses())
+    unknown.pop("security", None)
+    unknown.pop("requestBody", None)
+    paths.update(integration_paths(integrations))
+    return document
+
+
+def document(
+    app: FastAPI,
+    *,
+    integrations: Mapping[str, IntegrationConfig],
+    holds_token: Callable[[Request], bool],
+) -> None:
+    """Serve ``/openapi.json`` (the generated document, plus the formats' schemas and the
+    webhook token's security schemes; per integration for token holders), ``/docs`` and
+    ``/redoc``. The app must be built with ``openapi_url=None``."""
+    generate: Callable[[], dict[str, Any]] = app.openapi
+    for_holders: list[dict[str, Any]] = []
+
+    def public() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()
-            schema.setdefault("components", {})["securitySchemes"] = {
+            components = schema.setdefault("components", {})
+            components.setdefault("schemas", {}).update(component_schemas())
+            components["securitySchemes"] = {
                 "bearerToken": {"type": "http", "scheme": "bearer"},
                 "queryToken": {"type": "apiKey", "in": "query", "name": "token"},
             }
             app.openapi_schema = schema
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+    app.openapi = public  # type: ignore[method-assign]
+
+    async def openapi_json(request: Request) -> JSONResponse:
+        if not holds_token(request):
+            return JSONResponse(public())
+        if not for_holders:
+            for_holders.append(_for_token_holders(public(), integrations))
+        return JSONResponse(
+            for_holders[0], headers={"Cache-Control": "no-store", "Vary": "Authorization"}
+        )
+
+    app.add_api_route("/openapi.json", openapi_json, methods=["GET"], include_in_schema=False)

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.http import webhook_docs
 from bot.http.body_checks import BodyRefused, check_content_type, decode_json
-from bot.http.openapi import ABUSE_RESPONSES, WEBHOOK_SECURITY
+from bot.http.openapi import WEBHOOK_SECURITY
 from bot.http.rate_limit import RateLimiter
 from bot.http.routing_key import redacted, routing_keys
 from bot.http.webhook_formats import (
@@ -37,6 +37,7 @@ from bot.runtime.clock import Clock
 from bot.runtime.metrics import Metrics
 from config.policy import IntegrationConfig
 from escalation.errors import PayloadError
+from escalation.sources import SOURCES
 from storage.intake.inbox import InboxUnavailable, InboxWriter
 
 log = structlog.get_logger("tocsin.webhooks")
@@ -73,6 +74,8 @@ class Webhooks:
     router: APIRouter
     receive: Callable[[str, Request], Awaitable[Response]]
     enqueue: Callable[[Request], Awaitable[Response]]
+    holds_token: Callable[[Request], bool]
+    """Whether the request carries the token of one of the integrations."""
 
 
 class WebhookFastPath:
@@ -222,8 +225,8 @@ def webhook_router(
         status_code=202,
         summary="Receive alerts from a monitoring tool",
         description=webhook_docs.POST_DESCRIPTION,
-        responses={**webhook_docs.POST_RESPONSES, **ABUSE_RESPONSES},
-        openapi_extra={**webhook_docs.request_body(), **WEBHOOK_SECURITY},
+        responses=webhook_docs.post_responses("either"),
+        openapi_extra={**webhook_docs.request_body(None), **WEBHOOK_SECURITY},
     )
     async def receive(integration: str, request: Request) -> Response:
         config = rules.integrations.get(integration)
@@ -237,8 +240,8 @@ def webhook_router(
         status_code=202,
         summary="PagerDuty Events API v2 path (routing_key picks the integration)",
         description=webhook_docs.ENQUEUE_DESCRIPTION,
-        responses={**webhook_docs.POST_RESPONSES, **ABUSE_RESPONSES},
-        openapi_extra=webhook_docs.request_body(only="pagerduty"),
+        responses=webhook_docs.post_responses("pagerduty", enqueue=True),
+        openapi_extra=webhook_docs.request_body(SOURCES["pagerduty"]),
     )
     async def enqueue(request: Request) -> Response:
         body = await _read_capped(request, max_body_bytes)
@@ -260,6 +263,10 @@ def webhook_router(
             )
         return await handle(matching[0], request, token_checked=given is not None, body=body)
 
+    def holds_token(request: Request) -> bool:
+        given = _token(request)
+        return any([token_matches(given, c) for c in rules.integrations.values()])
+
     @router.get(
         "/webhooks",
         summary="The configured integrations and their formats",
@@ -267,8 +274,7 @@ def webhook_router(
         responses={401: {"description": "no token, or not the token of any integration"}},
     )
     async def integrations(request: Request) -> JSONResponse:
-        given = _token(request)
-        if not any([token_matches(given, c) for c in rules.integrations.values()]):
+        if not holds_token(request):
             return JSONResponse(
                 {"error": "send the token of one of the integrations"},
                 status_code=401,
@@ -286,7 +292,7 @@ def webhook_router(
         ]
         return JSONResponse({"integrations": listing})
 
-    return Webhooks(router=router, receive=receive, enqueue=enqueue)
+    return Webhooks(router=router, receive=receive, enqueue=enqueue, holds_token=holds_token)
 
 
 def _auth_methods(config: IntegrationConfig) -> list[str]:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.policy.routing_rules import grading_rules, route_rules
-from config.policy import IntegrationConfig, PolicyFile
+from config.policy import IntegrationConfig, PolicyError, PolicyFile, format_problem
 from config.sections.escalation import EscalationPolicyConfig
 from escalation.model import LevelSpec, RouteDecision
 from escalation.noise.flapping import FlapRule
 from escalation.noise.grouping import GroupRule
 from escalation.policy import EscalationPolicy, OnTimeout, Target, TargetKind, Tier
-from escalation.sources import PARSERS
+from escalation.sources import FORMATS, PARSERS
 from storage.intake.ingest import IngestRules
 from storage.intake.noise_ingest import NoiseRules
 
@@ -84,6 +85,13 @@ def noise_rules(policy: PolicyFile) -> NoiseRules:
 
 
 def build_rules(policy: PolicyFile) -> Rules:
+    unknown = [
+        f'integrations[{index}].format: "{integration.format}": {problem}'
+        for index, integration in enumerate(policy.integrations)
+        if (problem := format_problem(integration.format, FORMATS)) is not None
+    ]
+    if unknown:  # a policy read without the registry's formats (bot.policy.policy_file)
+        raise PolicyError(Path("<policy>"), unknown)
     levels: dict[int, LevelSpec] = {
         int(number): LevelSpec(
             number=number,

@@ -82,6 +82,29 @@ _ERROR_JSON: dict[str, Any] = {
         }
     }
 }
+
+
+def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string", **schema},
+    }
+
+
+REPORT_PARAMETERS: list[dict[str, Any]] = [
+    _query("period", "7d, 30d, 24h or YYYY-MM-DD..YYYY-MM-DD (default 7d); not with from/to"),
+    _query("from", "start: YYYY-MM-DD (in the team's time zone) or an ISO time"),
+    _query("to", "end (default now): YYYY-MM-DD, the whole day, or an ISO time; needs from"),
+    _query("team", "a team of the policy file"),
+    _query("level", "1, 2 or 3", enum=["1", "2", "3"]),
+    _query("category", "process, data, customer, market, financial or your own"),
+]
+"""The query parameters of ``GET /api/reports`` (read by bot.review.query.review_filter);
+at most 400 days."""
+
 REPORT_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "a bad filter; `field` names it", "content": _ERROR_JSON},
     401: {"description": "no or wrong review token", "content": _ERROR_JSON},
@@ -129,7 +152,8 @@ class ReviewWeb:
         router = APIRouter()
         router.add_api_route("/api/reports", self.api_reports, methods=["GET"], tags=["review"],
                              summary="Review figures for a period (JSON)",
-                             responses=REPORT_ERRORS)  # fmt: skip
+                             responses=REPORT_ERRORS,
+                             openapi_extra={"parameters": REPORT_PARAMETERS})  # fmt: skip
         router.add_api_route("/review", self.page, methods=["GET"], include_in_schema=False)
         router.add_api_route("/review/login", self.login_form, methods=["GET"],
                              include_in_schema=False)  # fmt: skip

@@ -202,10 +202,31 @@ def expect_status(value: object, *, field: str) -> SourceStatus:
     raise PayloadError(field, f'must be "firing" or "resolved", got {show(value)}')
 
 
+def _integral(value: object) -> int | None:
+    """``value`` as an int if it is a JSON integer: ``3`` or, as JSON Schema counts it,
+    ``3.0``; ``None`` for anything else (booleans included)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def expect_count(value: object, *, field: str) -> int:
+    """A non-negative JSON integer."""
+    number = _integral(value)
+    if number is None or number < 0:
+        raise PayloadError(field, f"must be a non-negative integer, got {show(value)}")
+    return number
+
+
 def parse_level(value: object, *, field: str) -> int:
     """A warning level: the number 1, 2 or 3, or the same as a string."""
-    if isinstance(value, int) and not isinstance(value, bool) and value in (1, 2, 3):
-        return value
+    number = _integral(value)
+    if number in (1, 2, 3):
+        return number
     if isinstance(value, str) and value.strip() in ("1", "2", "3"):
         return int(value)
     raise PayloadError(field, f"must be 1, 2 or 3, got {show(value)}")

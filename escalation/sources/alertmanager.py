@@ -10,15 +10,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 from escalation.errors import PayloadError
 from escalation.fingerprint import derive_fingerprint
 from escalation.model import AlertEvent, Link, SourceStatus
+from escalation.sources._source import NON_BLANK, STR, STR_MAP, TIME, Example, Source
 from escalation.sources._validate import (
+    MAX_ALERTS,
     MAX_FINGERPRINT_CHARS,
+    MAX_LABEL_CHARS,
+    MAX_LABELS,
     absent,
     child,
     expect_alert_list,
+    expect_count,
     expect_object,
     expect_status,
     expect_str_map,
@@ -31,7 +37,7 @@ from escalation.sources._validate import (
     show,
 )
 
-SOURCE = "alertmanager"
+NAME = "alertmanager"
 
 # Go's zero time.Time: what Alertmanager sends for an alert that has not ended.
 GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
@@ -95,11 +101,7 @@ def _missing(alert: Mapping[str, object], index: int) -> list[str]:
 
 
 def _truncated_alerts(value: object) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    raise PayloadError("truncatedAlerts", f"must be a non-negative integer, got {show(value)}")
+    return 0 if value is None else expect_count(value, field="truncatedAlerts")
 
 
 def _parse_alert(alert: Mapping[str, object], *, path: str, group: _Group) -> AlertEvent:
@@ -126,7 +128,7 @@ def _parse_alert(alert: Mapping[str, object], *, path: str, group: _Group) -> Al
         fingerprint=fingerprint,
         status=status,
         title=_first(annotations.get("summary"), annotations.get("title"), alertname) or "Alert",
-        source=SOURCE,
+        source=NAME,
         description=_first(annotations.get("description"), annotations.get("message")),
         impact=_first(annotations.get("impact")),
         suggested_actions=_first(annotations.get("suggested_actions"), annotations.get("runbook")),
@@ -198,3 +200,125 @@ def _links_of(source: str | None, runbook: str | None, dashboard: str | None) ->
 def _timestamp(alert: Mapping[str, object], key: str, *, path: str) -> datetime | None:
     moment = optional_timestamp(alert, key, path=path)
     return None if moment == GO_ZERO_TIME else moment
+
+
+_STATUS = {"type": "string", "enum": ["firing", "resolved"]}
+
+SCHEMA = {
+    "title": "Prometheus Alertmanager webhook (version 4)",
+    "type": "object",
+    "required": ["alerts"],
+    "properties": {
+        "version": {"type": "string", "enum": ["4"]},
+        "receiver": STR,
+        "groupKey": {**STR, "description": "Kept on every alert as its group key."},
+        "truncatedAlerts": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Alerts left out by max_alerts; shown on the warning and timeline.",
+        },
+        "externalURL": STR,
+        "alerts": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_ALERTS,
+            "items": {
+                "type": "object",
+                "required": ["status", "labels"],
+                "properties": {
+                    "status": _STATUS,
+                    "labels": {
+                        **STR_MAP,
+                        "maxProperties": MAX_LABELS,
+                        "propertyNames": {"maxLength": MAX_LABEL_CHARS},
+                        "additionalProperties": {"type": "string", "maxLength": MAX_LABEL_CHARS},
+                        "required": ["alertname"],
+                        "properties": {"alertname": {"type": "string", "pattern": NON_BLANK}},
+                    },
+                    "annotations": {
+                        **STR_MAP,
+                        "maxProperties": MAX_LABELS,
+                        "propertyNames": {"maxLength": MAX_LABEL_CHARS},
+                    },
+                    "startsAt": TIME,
+                    "endsAt": TIME,
+                    "generatorURL": STR,
+                    "fingerprint": {"type": "string", "maxLength": MAX_FINGERPRINT_CHARS},
+                },
+            },
+        },
+    },
+}
+
+
+def _send_test(now: datetime, run: str) -> dict[str, Any]:
+    return {
+        "version": "4",
+        "status": "firing",
+        "receiver": "tocsin",
+        "groupKey": '{}:{alertname="TocsinSendTest"}',
+        "truncatedAlerts": 0,
+        "groupLabels": {"alertname": "TocsinSendTest"},
+        "commonLabels": {"alertname": "TocsinSendTest", "severity": "warning"},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.invalid:9093",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {
+                    "alertname": "TocsinSendTest",
+                    "severity": "warning",
+                    "instance": "send-test",
+                },
+                "annotations": {
+                    "summary": "Test alert from `tocsin send-test` (Alertmanager format)",
+                    "description": "Safe to resolve: it only checks the path to Slack.",
+                },
+                "startsAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "http://prometheus.invalid:9090/graph",
+                "fingerprint": f"send-test-am-{run}",
+            }
+        ],
+    }
+
+
+SOURCE = Source(
+    name=NAME,
+    title="Prometheus Alertmanager webhook (version 4)",
+    parse=parse_alertmanager,
+    schema=SCHEMA,
+    examples=(
+        Example(
+            name="alertmanager",
+            summary="alertmanager: one firing alert",
+            body={
+                "version": "4",
+                "status": "firing",
+                "receiver": "tocsin",
+                "groupKey": '{}:{alertname="DiskFull"}',
+                "truncatedAlerts": 0,
+                "alerts": [
+                    {
+                        "status": "firing",
+                        "fingerprint": "3f2a9c0d1e4b5a67",
+                        "labels": {
+                            "alertname": "DiskFull",
+                            "severity": "critical",
+                            "instance": "db-1",
+                        },
+                        "annotations": {
+                            "summary": "Disk almost full on db-1",
+                            "description": "/var/lib/postgresql is 97% full",
+                        },
+                        "startsAt": "2026-11-21T10:00:00Z",
+                        "endsAt": "0001-01-01T00:00:00Z",
+                        "generatorURL": "http://prometheus:9090/graph",
+                    }
+                ],
+            },
+        ),
+    ),
+    send_test=_send_test,
+    docs_url="https://prometheus.io/docs/alerting/latest/configuration/#webhook_config",
+)

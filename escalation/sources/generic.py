@@ -7,13 +7,19 @@ single-object form, ``alerts[2].title`` for the list form).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from escalation.errors import PayloadError
 from escalation.fingerprint import derive_fingerprint
 from escalation.model import AlertEvent, Link, Metric, SourceStatus
+from escalation.sources._source import NON_BLANK, STR, TIME, Example, Source
 from escalation.sources._validate import (
+    MAX_ALERTS,
     MAX_FINGERPRINT_CHARS,
+    MAX_LABEL_CHARS,
+    MAX_LABELS,
     absent,
     child,
     expect_alert_list,
@@ -34,7 +40,8 @@ from escalation.sources._validate import (
 )
 from escalation.triage.grading import percent
 
-DEFAULT_SOURCE = "generic"
+NAME = "generic"
+DEFAULT_SOURCE = NAME
 MAX_TITLE_CHARS = 1000
 MAX_SOURCE_CHARS = 100
 MAX_LINKS = 20
@@ -249,3 +256,158 @@ def _link(value: object, *, field: str) -> Link:
     if not is_http_url(url):
         raise PayloadError(url_field, "must be an http(s) URL")
     return Link(title.strip() if title else urlsplit(url).hostname or url, url)
+
+
+_HTTP_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^\s]*)?$"
+"""Stricter than the parser (which takes any http(s) URL with a host): what the schema
+promises, the parser accepts."""
+_URL = {"type": "string", "maxLength": MAX_URL_CHARS, "pattern": _HTTP_URL}
+_FIELDS: dict[str, Any] = {
+    "title": {"type": "string", "maxLength": MAX_TITLE_CHARS, "pattern": NON_BLANK},
+    "description": STR,
+    "impact": STR,
+    "suggested_actions": {"anyOf": [STR, {"type": "array", "items": STR}]},
+    "severity": STR,
+    "level": {"anyOf": [{"enum": [1, 2, 3]}, {"type": "string", "pattern": r"^\s*[123]\s*$"}]},
+    "category": {**STR, "description": "process, data, customer, market, financial or your own"},
+    "labels": {
+        "type": "object",
+        "maxProperties": MAX_LABELS,
+        "propertyNames": {"maxLength": MAX_LABEL_CHARS},
+        "additionalProperties": {"type": "string", "maxLength": MAX_LABEL_CHARS},
+    },
+    "links": {
+        "type": "array",
+        "maxItems": MAX_LINKS,
+        "items": {
+            "anyOf": [
+                _URL,
+                {
+                    "type": "object",
+                    "required": ["url"],
+                    "properties": {
+                        "url": _URL,
+                        "title": {
+                            "type": "string",
+                            "maxLength": MAX_LINK_TITLE_CHARS,
+                            "pattern": NON_BLANK,
+                        },
+                    },
+                },
+            ]
+        },
+    },
+    "fingerprint": {"type": "string", "maxLength": MAX_FINGERPRINT_CHARS, "pattern": NON_BLANK},
+    "dedup_key": {"type": "string", "maxLength": MAX_FINGERPRINT_CHARS, "pattern": NON_BLANK},
+    "status": {"type": "string", "enum": ["firing", "resolved"]},
+    "source": {"type": "string", "maxLength": MAX_SOURCE_CHARS, "pattern": NON_BLANK},
+    "starts_at": TIME,
+    "ends_at": TIME,
+    "group_key": STR,
+    "metric": {
+        "type": "string",
+        "maxLength": MAX_METRIC_NAME_CHARS,
+        "pattern": NON_BLANK,
+        "description": "Metric form: the measurement's name.",
+    },
+    "value": {"type": "number"},
+    "baseline": {"type": "number"},
+    "threshold": {"type": "number"},
+    "unit": {"type": "string", "maxLength": 40},
+    "window": {"type": "string", "maxLength": 40},
+}
+_TITLED_OR_METRIC: dict[str, Any] = {
+    "anyOf": [
+        {"required": ["title"], "properties": {"title": STR, "metric": {"type": "null"}}},
+        {
+            "required": ["metric", "value"],
+            "properties": {"metric": STR, "value": {"type": "number"}},
+            "anyOf": [
+                {"required": ["baseline"], "properties": {"baseline": {"type": "number"}}},
+                {"required": ["threshold"], "properties": {"threshold": {"type": "number"}}},
+            ],
+        },
+    ]
+}
+_ALERT: dict[str, Any] = {
+    "type": "object",
+    "description": "title is required, except in the metric form (metric + value + "
+    "baseline or threshold). Other fields are kept as details.",
+    "properties": _FIELDS,
+    **_TITLED_OR_METRIC,
+}
+
+SCHEMA: dict[str, Any] = {
+    "title": "Generic JSON (one alert, a list, or the metric form)",
+    "oneOf": [
+        {**_ALERT, "not": {"required": ["alerts"]}},
+        {
+            "type": "object",
+            "required": ["alerts"],
+            "properties": {
+                "alerts": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": MAX_ALERTS,
+                    "items": _ALERT,
+                }
+            },
+            "additionalProperties": False,
+        },
+    ],
+}
+
+
+def _send_test(now: datetime, run: str) -> dict[str, Any]:
+    return {
+        "title": "Test alert from `tocsin send-test` (generic format)",
+        "description": "Safe to resolve: it only checks the path to Slack.",
+        "severity": "minor",
+        "labels": {"source": "send-test"},
+        "fingerprint": f"send-test-generic-{run}",
+        "starts_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+SOURCE = Source(
+    name=NAME,
+    title="Tocsin's own JSON: one alert, a list of alerts, or a metric",
+    parse=parse_generic,
+    schema=SCHEMA,
+    examples=(
+        Example(
+            name="generic",
+            summary="generic: one alert",
+            body={
+                "title": "Nightly backup failed",
+                "severity": "major",
+                "labels": {"service": "backup"},
+            },
+        ),
+        Example(
+            name="generic-list",
+            summary="generic: a list",
+            body={
+                "alerts": [
+                    {"title": "Nightly backup failed"},
+                    {"title": "Certificate expires in 7 d"},
+                ]
+            },
+        ),
+        Example(
+            name="generic-metric",
+            summary="generic: the metric form",
+            body={
+                "metric": "orders_per_hour",
+                "value": 410,
+                "baseline": 520,
+                "unit": "orders",
+                "window": "1h",
+                "category": "customer",
+                "labels": {"shop": "eu"},
+            },
+        ),
+    ),
+    send_test=_send_test,
+    docs_url="#the-generic-json-format",
+)

@@ -10,15 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from escalation.errors import PayloadError
 from escalation.fingerprint import derive_fingerprint
 from escalation.model import AlertEvent, Link
+from escalation.sources._source import STR, TIME, Example, Source
 from escalation.sources._validate import (
+    MAX_ALERTS,
     MAX_FINGERPRINT_CHARS,
+    MAX_LABEL_CHARS,
+    MAX_LABELS,
     absent,
     child,
     expect_alert_list,
+    expect_count,
     expect_number,
     expect_object,
     expect_status,
@@ -33,7 +39,7 @@ from escalation.sources._validate import (
 )
 from escalation.sources.alertmanager import GO_ZERO_TIME
 
-SOURCE = "grafana"
+NAME = "grafana"
 _KNOWN_ALERT_FIELDS = frozenset(
     {
         "status",
@@ -76,13 +82,10 @@ def parse_grafana(payload: object) -> list[AlertEvent]:
             for path in absent(alert, ("status", "labels"), path=item("alerts", i))
         ]
     )
-    truncated = body.get("truncatedAlerts")
-    if truncated is not None and (
-        isinstance(truncated, bool) or not isinstance(truncated, int) or truncated < 0
-    ):
-        raise PayloadError(
-            "truncatedAlerts", f"must be a non-negative integer, got {show(truncated)}"
-        )
+    raw_truncated = body.get("truncatedAlerts")
+    truncated = (
+        None if raw_truncated is None else expect_count(raw_truncated, field="truncatedAlerts")
+    )
     group: dict[str, object] = {key: body[key] for key in _GROUP_FIELDS if key in body}
     group["truncatedAlerts"] = truncated or 0
     group_key = optional_str(body, "groupKey", path="")
@@ -139,7 +142,7 @@ def _parse_alert(
         fingerprint=fingerprint,
         status=status,
         title=title,
-        source=SOURCE,
+        source=NAME,
         description=description,
         impact=_first(annotations.get("impact")),
         suggested_actions=_first(annotations.get("suggested_actions"), annotations.get("runbook")),
@@ -197,3 +200,122 @@ def _links(
 def _timestamp(alert: Mapping[str, object], key: str, *, path: str) -> datetime | None:
     moment = optional_timestamp(alert, key, path=path)
     return None if moment == GO_ZERO_TIME else moment
+
+
+_STATUS = {"type": "string", "enum": ["firing", "resolved"]}
+_MAP: dict[str, Any] = {
+    "type": "object",
+    "maxProperties": MAX_LABELS,
+    "propertyNames": {"maxLength": MAX_LABEL_CHARS},
+    "additionalProperties": STR,
+}
+
+SCHEMA: dict[str, Any] = {
+    "title": "Grafana Alerting webhook (version 1)",
+    "description": "Optionally signed: X-Grafana-Alerting-Signature (hex HMAC-SHA256).",
+    "type": "object",
+    "required": ["alerts"],
+    "properties": {
+        "version": {"type": "string", "enum": ["1"]},
+        "groupKey": {**STR, "description": "Kept on every alert as its group key."},
+        "truncatedAlerts": {"type": "integer", "minimum": 0},
+        "title": STR,
+        "message": STR,
+        "alerts": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_ALERTS,
+            "items": {
+                "type": "object",
+                "required": ["status", "labels"],
+                "properties": {
+                    "status": _STATUS,
+                    "labels": {
+                        **_MAP,
+                        "additionalProperties": {"type": "string", "maxLength": MAX_LABEL_CHARS},
+                    },
+                    "annotations": _MAP,
+                    "startsAt": TIME,
+                    "endsAt": TIME,
+                    "values": {
+                        "type": "object",
+                        "additionalProperties": {"type": ["number", "null"]},
+                    },
+                    "fingerprint": {"type": "string", "maxLength": MAX_FINGERPRINT_CHARS},
+                    **{key: STR for key, _ in _LINKS},
+                },
+            },
+        },
+    },
+}
+
+
+def _send_test(now: datetime, run: str) -> dict[str, Any]:
+    return {
+        "version": "1",
+        "status": "firing",
+        "state": "alerting",
+        "title": "[FIRING:1] TocsinSendTest",
+        "groupKey": '{}:{alertname="TocsinSendTest"}',
+        "truncatedAlerts": 0,
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": "TocsinSendTest", "severity": "warning"},
+                "annotations": {
+                    "summary": "Test alert from `tocsin send-test` (Grafana format)",
+                    "description": "Safe to resolve: it only checks the path to Slack.",
+                },
+                "startsAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "endsAt": "0001-01-01T00:00:00Z",
+                "values": {"A": 1},
+                "fingerprint": f"send-test-grafana-{run}",
+            }
+        ],
+    }
+
+
+SOURCE = Source(
+    name=NAME,
+    title="Grafana Alerting webhook contact point (version 1)",
+    parse=parse_grafana,
+    schema=SCHEMA,
+    examples=(
+        Example(
+            name="grafana",
+            summary="grafana: one firing alert",
+            body={
+                "version": "1",
+                "status": "firing",
+                "state": "alerting",
+                "title": "[FIRING:1] HighLatency api",
+                "message": "p99 latency above 2 s",
+                "groupKey": '{}:{alertname="HighLatency"}',
+                "truncatedAlerts": 0,
+                "alerts": [
+                    {
+                        "status": "firing",
+                        "labels": {
+                            "alertname": "HighLatency",
+                            "service": "api",
+                            "severity": "major",
+                        },
+                        "annotations": {"summary": "API p99 latency is 2.4 s"},
+                        "startsAt": "2026-11-21T10:00:00Z",
+                        "endsAt": "0001-01-01T00:00:00Z",
+                        "values": {"B": 2.4, "C": 1},
+                        "fingerprint": "a1b2c3d4e5f60718",
+                        "dashboardURL": "https://grafana.example.com/d/api",
+                        "panelURL": "https://grafana.example.com/d/api?viewPanel=2",
+                        "silenceURL": "https://grafana.example.com/alerting/silence/new",
+                        "generatorURL": "https://grafana.example.com/alerting/grafana/abc/view",
+                    }
+                ],
+            },
+        ),
+    ),
+    send_test=_send_test,
+    docs_url="https://grafana.com/docs/grafana/latest/alerting/configure-notifications/"
+    "manage-contact-points/integrations/webhook-notifier/",
+    auth="with `hmac_secret`, a valid `X-Grafana-Alerting-Signature` is required too",
+)

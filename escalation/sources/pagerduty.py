@@ -13,10 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
+from typing import Any
 
 from escalation.errors import PayloadError
 from escalation.fingerprint import derive_fingerprint
 from escalation.model import AlertEvent, Link, SourceStatus
+from escalation.sources._source import ANY, NON_BLANK, STR, TIME, Example, Source
 from escalation.sources._validate import (
     absent,
     child,
@@ -31,7 +34,7 @@ from escalation.sources._validate import (
     show,
 )
 
-SOURCE = "pagerduty"
+NAME = "pagerduty"
 ACTIONS: Mapping[str, SourceStatus] = {
     "trigger": SourceStatus.FIRING,
     "acknowledge": SourceStatus.ACKNOWLEDGED,
@@ -74,7 +77,7 @@ def parse_pagerduty(payload: object) -> list[AlertEvent]:
         title = (summary or "").strip() or f"PagerDuty event {dedup_key}"
         return [
             AlertEvent(
-                fingerprint=dedup_key, status=action, title=title, source=SOURCE, details=details
+                fingerprint=dedup_key, status=action, title=title, source=NAME, details=details
             )
         ]
     event = _trigger(body, details)
@@ -142,7 +145,7 @@ def _trigger(body: Mapping[str, object], details: dict[str, object]) -> AlertEve
         fingerprint="",
         status=SourceStatus.FIRING,
         title=summary,
-        source=SOURCE,
+        source=NAME,
         description=_describe(custom),
         severity=severity,
         labels=labels,
@@ -193,3 +196,133 @@ def _links(body: Mapping[str, object], client: str | None) -> tuple[Link, ...]:
             if url and is_http_url(url):
                 found.append(Link((title or "").strip() or default, url.strip()))
     return tuple(found[:MAX_LINKS])
+
+
+_DEDUP_KEY = {"type": "string", "maxLength": MAX_DEDUP_KEY_CHARS, "pattern": NON_BLANK}
+_LABEL = {"type": "string", "maxLength": 1024}
+_COMPACT_TIME = {
+    "type": "string",
+    "description": "as PagerDuty's own examples write it, e.g. 2015-07-17T08:42:58.315+0000",
+    "pattern": r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3])"
+    r":[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?[+-](0[0-9]|1[0-4])[0-5][0-9]$",
+}
+
+SCHEMA: dict[str, Any] = {
+    "title": "PagerDuty Events API v2 event",
+    "type": "object",
+    "required": ["event_action"],
+    "properties": {
+        "routing_key": {**STR, "description": "The integration's token (or send it as Bearer)."},
+        "event_action": {"type": "string", "enum": list(ACTIONS)},
+        "dedup_key": {
+            **_DEDUP_KEY,
+            "description": "Required for acknowledge and resolve; derived for a trigger.",
+        },
+        "payload": {"type": "object", "properties": {"summary": STR}},
+        "images": {
+            "type": "array",
+            "maxItems": MAX_LINKS,
+            "items": {"type": "object", "properties": {"href": STR, "alt": STR}},
+        },
+        "links": {
+            "type": "array",
+            "maxItems": MAX_LINKS,
+            "items": {
+                "type": "object",
+                "required": ["href"],
+                "properties": {"href": STR, "text": STR},
+            },
+        },
+        "client": STR,
+        "client_url": STR,
+    },
+    "oneOf": [
+        {
+            "description": "trigger: payload with summary, source and severity",
+            "required": ["payload"],
+            "properties": {
+                "event_action": {"const": "trigger"},
+                "payload": {
+                    "type": "object",
+                    "description": "Required for trigger.",
+                    "required": ["summary", "source", "severity"],
+                    "properties": {
+                        "summary": {
+                            "type": "string",
+                            "maxLength": MAX_SUMMARY_CHARS,
+                            "pattern": NON_BLANK,
+                        },
+                        "source": {**_LABEL, "pattern": NON_BLANK},
+                        "severity": {"type": "string", "enum": list(SEVERITIES)},
+                        "timestamp": {"anyOf": [TIME, _COMPACT_TIME]},
+                        "component": _LABEL,
+                        "group": _LABEL,
+                        "class": _LABEL,
+                        "custom_details": ANY,
+                    },
+                },
+            },
+        },
+        {
+            "description": "acknowledge or resolve: dedup_key names the alert",
+            "required": ["dedup_key"],
+            "properties": {
+                "event_action": {"enum": ["acknowledge", "resolve"]},
+                "dedup_key": _DEDUP_KEY,
+            },
+        },
+    ],
+}
+
+
+def _send_test(now: datetime, run: str) -> dict[str, Any]:
+    del now  # PagerDuty events carry no start time unless the sender gives one
+    return {
+        "event_action": "trigger",
+        "dedup_key": f"send-test-pagerduty-{run}",
+        "payload": {
+            "summary": "Test alert from `tocsin send-test` (PagerDuty Events v2 format)",
+            "source": "send-test",
+            "severity": "warning",
+            "custom_details": {"note": "Safe to resolve: it only checks the path to Slack."},
+        },
+    }
+
+
+SOURCE = Source(
+    name=NAME,
+    title="PagerDuty Events API v2 events (trigger, acknowledge, resolve)",
+    parse=parse_pagerduty,
+    schema=SCHEMA,
+    examples=(
+        Example(
+            name="pagerduty-trigger",
+            summary="pagerduty: trigger",
+            body={
+                "routing_key": "dev-token",
+                "event_action": "trigger",
+                "dedup_key": "checkout-5xx",
+                "payload": {
+                    "summary": "Checkout 5xx rate above 8%",
+                    "source": "checkout-1.prod",
+                    "severity": "critical",
+                    "component": "checkout",
+                    "custom_details": {"rate": "8.4%"},
+                },
+            },
+        ),
+        Example(
+            name="pagerduty-acknowledge",
+            summary="pagerduty: acknowledge",
+            body={
+                "routing_key": "dev-token",
+                "event_action": "acknowledge",
+                "dedup_key": "checkout-5xx",
+            },
+        ),
+    ),
+    send_test=_send_test,
+    docs_url="https://developer.pagerduty.com/docs/events-api-v2/trigger-events/",
+    auth="the body's `routing_key` may carry the token (also at `POST /v2/enqueue`, where it "
+    "picks the integration)",
+)

@@ -18,7 +18,6 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from bot.http.webhook_docs import EXAMPLES
 from bot.sandbox.workspace.models import Message
 from config.settings import EXAMPLE_POLICY
 from escalation.model import Status
@@ -398,19 +397,6 @@ async def test_listing_needs_a_token_and_never_shows_tokens(tocsin: Harness) -> 
     assert "hmac:X-Grafana-Alerting-Signature" in found["grafana-signed"]["auth"]
     assert WEBHOOK_TOKEN not in listing.text
     assert GRAFANA_SECRET not in listing.text
-
-
-async def test_every_openapi_example_is_accepted_by_its_format(tocsin: Harness) -> None:
-    document = (await tocsin.http.get(f"{tocsin.base_url}/openapi.json")).json()
-    operation = document["paths"]["/webhooks/{integration}"]["post"]
-    examples = operation["requestBody"]["content"]["application/json"]["examples"]
-
-    assert set(examples) == set(EXAMPLES)
-    assert set(operation["responses"]) >= {"202", "400", "401", "404", "413", "422", "503"}
-    for name, (fmt, _) in EXAMPLES.items():
-        payload = examples[name]["value"]
-        response = await tocsin.webhook(fmt, payload)
-        assert response.status_code == 202, (name, response.text)
 
 
 async def test_concurrent_webhooks_share_commits_and_each_202_is_a_stored_row(

@@ -223,10 +223,24 @@ def test_duplicate_integration_names_name_the_second_one() -> None:
 def test_bad_integration_format_names_the_place() -> None:
     doc = _doc()
     doc["integrations"][0]["format"] = "nagios"
+    text = yaml.safe_dump(doc, sort_keys=False)
+
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(text, env=ENV, formats=("alertmanager", "generic", "grafana", "pagerduty"))
+
+    assert caught.value.problems == [
+        'integrations[0].format: "nagios": must be one of alertmanager, generic, grafana or '
+        "pagerduty"
+    ]
+
+
+def test_a_format_is_a_name_even_without_the_known_formats() -> None:
+    doc = _doc()
+    doc["integrations"][0]["format"] = "Nagios 4"
 
     (problem,) = _problems(doc)
 
-    assert problem.startswith('integrations[0].format: "nagios": ')
+    assert problem.startswith('integrations[0].format: "Nagios 4": String should match')
 
 
 def test_no_integrations_is_refused() -> None:

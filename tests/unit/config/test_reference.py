@@ -41,3 +41,7 @@ def test_every_setting_is_documented() -> None:
     for name, info in Settings.model_fields.items():
         assert info.description, f"Settings.{name} has no docstring"
         assert f"| `{info.alias}` |" in environment_reference()
+
+
+def test_the_format_of_an_integration_is_a_source_name_listed_elsewhere() -> None:
+    assert "| `format` | source name | **required** |" in policy_reference()

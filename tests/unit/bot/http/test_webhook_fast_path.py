@@ -33,7 +33,12 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def client(calls: Calls) -> httpx.AsyncClient:
-    webhooks = Webhooks(router=APIRouter(), receive=calls.receive, enqueue=calls.enqueue)
+    webhooks = Webhooks(
+        router=APIRouter(),
+        receive=calls.receive,
+        enqueue=calls.enqueue,
+        holds_token=lambda request: False,
+    )
     transport = httpx.ASGITransport(app=WebhookFastPath(app, webhooks=webhooks))
     return httpx.AsyncClient(transport=transport, base_url="http://tocsin")
 

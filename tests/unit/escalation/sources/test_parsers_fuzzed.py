@@ -15,19 +15,15 @@ from hypothesis import strategies as st
 
 from escalation.errors import PayloadError
 from escalation.model import AlertEvent
-from escalation.sources import PARSERS, Parser
+from escalation.sources import PARSERS, SOURCES, Parser
 from tests.support.fuzz import fuzz, json_values, ran
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
-MINIMAL: dict[str, Any] = {
-    "alertmanager": {"alerts": [{"status": "firing", "labels": {"alertname": "A"}}]},
-    "generic": {"title": "A"},
-}
 
 
 def seeds(name: str) -> list[Any]:
-    """Valid examples of a format: its fixtures that parse, and a minimal body if known."""
-    found = [MINIMAL[name]] if name in MINIMAL else []
+    """Valid examples of a format: its fixtures that parse, and the source's examples."""
+    found: list[Any] = [dict(example.body) for example in SOURCES[name].examples]
     for path in sorted((FIXTURES / name).glob("*.json")):
         payload = json.loads(path.read_text())
         try:

@@ -424,3 +424,13 @@ def test_group_key_reaches_every_event() -> None:
     events = parse_alertmanager(load("truncated.json"))
 
     assert {e.group_key for e in events} == {'{}:{alertname="TargetMissing"}'}
+
+
+def test_truncated_alerts_written_as_an_integral_float_is_the_integer() -> None:
+    """JSON Schema counts 3.0 as an integer, so the documented schema accepts it."""
+    (event,) = parse_alertmanager(webhook(truncatedAlerts=3.0))
+
+    assert event.details["truncatedAlerts"] == 3
+    with pytest.raises(PayloadError) as caught:
+        parse_alertmanager(webhook(truncatedAlerts=2.5))
+    assert caught.value.field == "truncatedAlerts"

@@ -382,3 +382,12 @@ def test_a_non_finite_metric_value_is_refused() -> None:
         parse_generic({"metric": "m", "value": float("nan"), "baseline": 1})
 
     assert (error.value.field, error.value.problem) == ("value", "must be a finite number")
+
+
+def test_a_level_written_as_an_integral_float_is_the_level() -> None:
+    """JSON Schema counts 2.0 as equal to 2, so the documented enum [1, 2, 3] accepts it."""
+    (event,) = parse_generic({"title": "A", "level": 2.0})
+
+    assert event.level == 2
+    with pytest.raises(PayloadError):
+        parse_generic({"title": "A", "level": 2.5})

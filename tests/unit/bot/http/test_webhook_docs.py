@@ -1,0 +1,85 @@
+"""The webhook documentation is derived from the sources: the README's list of formats, the
+OpenAPI body schemas (with the rules every format shares) and the answers per style."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+
+from bot.http.body_schema import documented
+from bot.http.webhook_docs import component_schemas, formats_markdown, post_responses
+from escalation.sources import SOURCES
+
+README = Path(__file__).parents[4] / "README.md"
+START, END = "<!-- source-formats:start -->\n", "<!-- source-formats:end -->"
+
+
+def _valid(schema: dict[str, Any], value: Any) -> bool:
+    return bool(jsonschema_rs.Draft202012Validator(schema).is_valid(value))
+
+
+def test_readme_carries_the_generated_list_of_formats() -> None:
+    text = README.read_text(encoding="utf-8")
+    copy = text[text.index(START) + len(START) : text.index(END)]
+
+    assert copy == formats_markdown(), f"paste into README.md:\n{formats_markdown()}"
+
+
+def test_the_list_names_every_source_once() -> None:
+    rows = [line for line in formats_markdown().splitlines() if line.startswith("| `")]
+
+    assert [row.split("`")[1] for row in rows[1:]] == list(SOURCES)
+
+
+def test_every_source_has_its_body_schema_in_the_document() -> None:
+    assert set(component_schemas()) == {f"{name}_body" for name in SOURCES}
+
+
+def test_an_optional_field_may_be_null_a_required_one_may_not() -> None:
+    schema = documented(
+        {"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}, "b": {}}}
+    )
+
+    assert _valid(schema, {"a": "x", "b": None})
+    assert not _valid(schema, {"a": None})
+
+
+def test_no_string_nor_key_may_hold_a_nul_anywhere() -> None:
+    schema = documented(
+        {
+            "type": "object",
+            "properties": {
+                "s": {"type": "string", "pattern": r"\S"},
+                "m": {"type": "object", "additionalProperties": {"type": "string"}},
+                "any": {},
+            },
+        }
+    )
+
+    assert _valid(schema, {"s": "x", "m": {"k": "v"}, "any": {"k": ["v"]}, "extra": "ok"})
+    for bad in (
+        {"s": "x\x00"},
+        {"m": {"k": "\x00"}},
+        {"m": {"\x00": "v"}},
+        {"any": {"k": "\x00"}},
+        {"any": ["\x00"]},
+        {"extra\x00": 1},
+        {"extra": "\x00"},
+    ):
+        assert not _valid(schema, bad), bad
+
+
+def test_pagerduty_answers_in_its_own_shape_and_never_422() -> None:
+    pagerduty = post_responses("pagerduty")
+    tocsin = post_responses("tocsin")
+
+    assert 422 not in pagerduty
+    assert 404 not in pagerduty
+    assert 422 in tocsin
+    assert 404 not in tocsin
+    error = {"status": "invalid event", "message": "Event object is invalid", "errors": ["x"]}
+    pd_schema = pagerduty[400]["content"]["application/json"]["schema"]
+    assert _valid(pd_schema, error)
+    assert not _valid(tocsin[400]["content"]["application/json"]["schema"], error)
