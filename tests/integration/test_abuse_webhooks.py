@@ -104,7 +104,7 @@ NUL_AND_SURROGATE_KEY = b'{"\\u0000\\ud800": 1}'
     ("path", "token", "status"),
     [
         ("/webhooks/generic", True, 400),
-        ("/webhooks/pagerduty", False, 400),  # the body is read for its routing_key first
+        ("/webhooks/pagerduty", False, 401),  # its routing_key is looked for before decoding
         ("/webhooks/pagerduty", True, 400),
         ("/v2/enqueue", False, 401),
         ("/v2/enqueue", True, 400),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 import structlog
@@ -12,9 +13,15 @@ from bot.runtime.logging_setup import NOISY_LOGGERS, configure_logging
 
 
 @pytest.fixture(autouse=True)
-def _restore_logging() -> object:
+def _restore_logging() -> Iterator[None]:
+    """configure_logging changes process-wide state: put it back, so no handler keeps writing
+    to this test's captured (then closed) stderr."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     yield
     structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.NOTSET)
 
