@@ -162,6 +162,9 @@ async def test_a_long_rate_limit_is_honoured_then_deliveries_resume(
     for n in range(4):
         await fire(tocsin, f"limited-{n}")
     await tocsin.until(lambda: degraded(tocsin), what="Slack degraded", seconds=20)
+    # Slack's health turns degraded when the call fails; the row's error is committed just
+    # after: wait for that, not only for the health flag.
+    await tocsin.until(lambda: _refused_rows(tocsin), what="a refused row recorded", seconds=20)
     async with tocsin.service.db.read() as session:
         rows = (await session.exec(select(OutboxRow).where(OutboxRow.status == "pending"))).all()
     waits = [(r.next_attempt_at - clock()).total_seconds() for r in rows if r.last_error]
@@ -180,6 +183,12 @@ async def _probed(tocsin: Harness, *, times: int) -> bool:
         tocsin, "tocsin_slack_calls_total", method="auth.test", outcome="service_unavailable"
     )
     return probes >= times
+
+
+async def _refused_rows(tocsin: Harness) -> bool:
+    async with tocsin.service.db.read() as session:
+        rows = (await session.exec(select(OutboxRow).where(OutboxRow.status == "pending"))).all()
+    return any(row.last_error for row in rows)
 
 
 async def _drained(tocsin: Harness) -> bool:
