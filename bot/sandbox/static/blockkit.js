@@ -190,6 +190,8 @@ function renderInput(block, where) {
   } else if (element.type === "users_select") {
     control = el("select", common, el("option", { value: "" }, element.placeholder?.text || "Select a person…"),
       (ui.state.users || []).filter((u) => !u.is_bot).map((u) => el("option", { value: u.id, selected: element.initial_user === u.id }, u.name)));
+  } else if (element.type === "datepicker") { // Slack's value is YYYY-MM-DD, as the browser's
+    control = el("input", Object.assign({ type: "date", value: element.initial_date || "" }, common));
   } else {
     control = el("input", Object.assign({ value: element.initial_value || "", placeholder: `[${element.type}]` }, common));
   }
