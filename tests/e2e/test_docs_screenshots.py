@@ -35,7 +35,11 @@ OUT = ROOT / "docs" / "images" if UPDATE else ROOT / "test-artifacts" / "docs-im
 TOKEN = "docs-screenshots-token"
 MAX_BYTES = 200_000
 
-CHECKOUT_DOWN = {  # level 1 (severity critical), with runbook and dashboard links
+CHECKOUT_TITLE = "Checkout error rate above 8%"
+EXPORT_TITLE = "Nightly invoice export is 40 minutes late"
+QUEUE_TITLE = "Payment webhook queue backlog above 5,000"
+DISK_TITLE = "Disk 91% full on db-replica-2"
+CHECKOUT_DOWN: dict[str, Any] = {  # level 1 (severity critical), with runbook and dashboard links
     "version": "4",
     "status": "firing",
     "receiver": "tocsin",
@@ -50,7 +54,7 @@ CHECKOUT_DOWN = {  # level 1 (severity critical), with runbook and dashboard lin
                 "env": "production",
             },
             "annotations": {
-                "summary": "Checkout error rate above 8%",
+                "summary": CHECKOUT_TITLE,
                 "description": "5xx responses on /api/checkout at 8.4% for 10 minutes.",
                 "runbook_url": "https://runbooks.example.com/checkout/error-rate",
                 "dashboard_url": "https://grafana.example.com/d/checkout",
@@ -61,19 +65,19 @@ CHECKOUT_DOWN = {  # level 1 (severity critical), with runbook and dashboard lin
         }
     ],
 }
-EXPORT_LATE = {
-    "title": "Nightly invoice export is 40 minutes late",
+EXPORT_LATE: dict[str, Any] = {
+    "title": EXPORT_TITLE,
     "level": 2,
     "description": "The 02:00 export to the accounting system has not finished.",
     "labels": {"service": "billing", "job": "invoice-export"},
 }
-QUEUE_BACKLOG = {
-    "title": "Payment webhook queue backlog above 5,000",
+QUEUE_BACKLOG: dict[str, Any] = {
+    "title": QUEUE_TITLE,
     "level": 2,
     "labels": {"service": "payments", "queue": "psp-webhooks"},
 }
-DISK_FULL = {
-    "title": "Disk 91% full on db-replica-2",
+DISK_FULL: dict[str, Any] = {
+    "title": DISK_TITLE,
     "level": 3,
     "labels": {"service": "postgres", "instance": "db-replica-2"},
 }
@@ -184,12 +188,12 @@ def post_alerts(sandbox: Sandbox) -> str:
 
 def act_on_alerts(sandbox: Sandbox) -> None:
     """One acknowledged and claimed, one acknowledged (resolved later, in the browser)."""
-    sandbox.press("U0ALICE", ids.ACKNOWLEDGE, QUEUE_BACKLOG["title"])
-    wait_until(shows(sandbox, QUEUE_BACKLOG["title"], "Acknowledged"), what="the ack")
-    sandbox.press("U0BOB", ids.CLAIM, QUEUE_BACKLOG["title"])
-    wait_until(shows(sandbox, QUEUE_BACKLOG["title"], "owner"), what="the claim")
-    sandbox.press("U0CAROL", ids.ACKNOWLEDGE, DISK_FULL["title"])
-    wait_until(shows(sandbox, DISK_FULL["title"], "Acknowledged"), what="the other ack")
+    sandbox.press("U0ALICE", ids.ACKNOWLEDGE, QUEUE_TITLE)
+    wait_until(shows(sandbox, QUEUE_TITLE, "Acknowledged"), what="the ack")
+    sandbox.press("U0BOB", ids.CLAIM, QUEUE_TITLE)
+    wait_until(shows(sandbox, QUEUE_TITLE, "owner"), what="the claim")
+    sandbox.press("U0CAROL", ids.ACKNOWLEDGE, DISK_TITLE)
+    wait_until(shows(sandbox, DISK_TITLE, "Acknowledged"), what="the other ack")
 
 
 def check_size(path: Path) -> None:
@@ -232,7 +236,7 @@ def test_the_docs_screenshots_are_made_from_the_sandbox(sandbox: Sandbox, page: 
     act_on_alerts(sandbox)
     page.locator("#as-user").select_option("U0CAROL")
     page.locator("#channels").get_by_role("button", name=re.compile(r"^# alerts")).click()
-    disk = page.locator("#channel .msg").filter(has_text=DISK_FULL["title"])
+    disk = page.locator("#channel .msg").filter(has_text=DISK_TITLE)
     disk.get_by_role("button", name="Resolve…").click()
     modal = page.get_by_role("dialog", name="Resolve alert")
     modal.get_by_label("What was done?").fill(NOTE)
@@ -246,15 +250,15 @@ def test_the_docs_screenshots_are_made_from_the_sandbox(sandbox: Sandbox, page: 
     page.reload()  # a clean status line
     page.locator("#as-user").select_option("U0ALICE")
     page.locator("#channels").get_by_role("button", name=re.compile(r"^# alerts")).click()
-    for alert in (CHECKOUT_DOWN["alerts"][0]["annotations"]["summary"], EXPORT_LATE["title"]):
+    for alert in (CHECKOUT_TITLE, EXPORT_TITLE):
         expect(page.locator("#channel")).to_contain_text(alert)
     expect(page.locator("#channel")).to_contain_text("Runbook")
     wait_until(  # the timeline is in the thread (its lines may come in one or two messages)
-        lambda: "resolved by" in str(sandbox.warning(DISK_FULL["title"]).get("replies")),
+        lambda: "resolved by" in str(sandbox.warning(DISK_TITLE).get("replies")),
         what="the resolution in the thread",
     )
-    replies = len(sandbox.warning(DISK_FULL["title"])["replies"])
-    resolved = page.locator("#channel .msg").filter(has_text=DISK_FULL["title"])
+    replies = len(sandbox.warning(DISK_TITLE)["replies"])
+    resolved = page.locator("#channel .msg").filter(has_text=DISK_TITLE)
     expect(resolved.locator(".thread-toggle")).to_have_text(f"{replies} replies")
     page.set_viewport_size({"width": 1200, "height": 1160})  # all four warnings
     shot("sandbox-channel.png", page)

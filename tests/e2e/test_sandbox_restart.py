@@ -75,7 +75,8 @@ def test_a_warning_posted_before_a_restart_can_be_acknowledged_after_it(tmp_path
                   "channel": after["id"], "ts": before["ts"]},
             timeout=10,
         )  # fmt: skip
-        assert pressed.status_code == 200 and pressed.json()["ok"] is True, pressed.text
+        assert pressed.status_code == 200, pressed.text
+        assert pressed.json()["ok"] is True, pressed.text
 
         def acknowledged() -> bool:
             found = alerts_channel(base)

@@ -120,7 +120,8 @@ def test_a_write_replaces_the_file_whole_or_not_at_all(
     with capture_logs() as logs:
         kept.save()
     [(src, dst)] = replaced
-    assert Path(src).parent == path.parent and src != dst == str(path)
+    assert Path(src).parent == path.parent
+    assert src != dst == str(path)
     assert path.read_text() == good  # the old file, untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sandbox.json"]  # no temp file left
     assert [e["event"] for e in logs] == ["sandbox_state_not_saved"]
@@ -151,7 +152,8 @@ def test_a_bad_file_is_set_aside_with_one_warning_and_the_sandbox_starts_empty(
     kept = SandboxStateFile(path)
     with capture_logs() as logs:
         assert kept.load_into(world) is False
-    assert world.messages == {} and world.channels == {}
+    assert world.messages == {}
+    assert world.channels == {}
     [warning] = logs
     assert warning["event"] == "sandbox_state_not_restored"
     assert warning["log_level"] == "warning"
@@ -184,16 +186,20 @@ async def test_many_changes_are_written_once_after_the_delay(tmp_path: Path) -> 
     await asyncio.sleep(0)  # the save task starts waiting
     for i in range(200, 300):
         world.post_message(alerts.id, text=f"storm {i}")
-    assert kept.pending is first and first is not None
-    assert kept.writes == 0 and not path.exists()
+    assert kept.pending is first
+    assert first is not None
+    assert kept.writes == 0
+    assert not path.exists()
 
     gate.set()
     await first
-    assert kept.writes == 1 and waits == [0.5]
+    assert kept.writes == 1
+    assert waits == [0.5]
     assert len(json.loads(path.read_text())["messages"]) == 300
 
     world.post_message(alerts.id, text="later")  # a new change: a new write
-    assert kept.pending is not first and kept.pending is not None
+    assert kept.pending is not first
+    assert kept.pending is not None
     await kept.pending
     assert kept.writes == 2
 
@@ -212,7 +218,8 @@ async def test_close_writes_what_is_pending_and_stops_saving(tmp_path: Path) -> 
     with pytest.raises(asyncio.CancelledError):
         await pending
     world.post_message(world.ensure_channel("alerts").id, text="after the stop")
-    assert kept.pending is pending and kept.writes == 1
+    assert kept.pending is pending
+    assert kept.writes == 1
 
 
 def test_changes_made_before_the_event_loop_runs_are_written_on_close(tmp_path: Path) -> None:
@@ -233,6 +240,8 @@ def test_reset_forgets_messages_but_timestamps_keep_rising() -> None:
     alerts = world.find_channel("alerts")
     assert alerts is not None
     world.reset()
-    assert world.messages == {} and world.open_views() == [] and world.files.files == {}
+    assert world.messages == {}
+    assert world.open_views() == []
+    assert world.files.files == {}
     assert world.find_channel("alerts") is alerts  # channels and users stay
     assert float(world.post_message(alerts.id, text="after").ts) > newest
