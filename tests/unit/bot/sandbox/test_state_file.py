@@ -245,3 +245,23 @@ def test_reset_forgets_messages_but_timestamps_keep_rising() -> None:
     assert world.files.files == {}
     assert world.find_channel("alerts") is alerts  # channels and users stay
     assert float(world.post_message(alerts.id, text="after").ts) > newest
+
+
+async def test_a_slow_write_spaces_out_the_next_ones(tmp_path: Path) -> None:
+    waits: list[float] = []
+    readings = iter([100.0, 100.4, 200.0, 200.01, 300.0, 300.01])  # 0.4 s, then 0.01 s writes
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    world = SlackWorld()
+    kept = SandboxStateFile(
+        tmp_path / "sandbox.json", delay=1.0, sleep=sleep, timer=lambda: next(readings)
+    )
+    kept.load_into(world)
+    alerts = world.ensure_channel("alerts")
+    for text in ("first", "second", "third"):
+        world.post_message(alerts.id, text=text)
+        assert kept.pending is not None
+        await kept.pending
+    assert waits == [1.0, pytest.approx(4.0), pytest.approx(1.0)]  # 10 x the last write's 0.4 s
