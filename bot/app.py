@@ -49,7 +49,7 @@ from bot.runtime.heap import freeze_startup_objects
 from bot.runtime.metrics import CountingWebClient, Metrics
 from bot.runtime.version import tocsin_version
 from bot.runtime.wakeup import Fanout, Wakeup
-from bot.sandbox import SlackWorld, build_sandbox_app
+from bot.sandbox import SandboxStateFile, SlackWorld, build_sandbox_app
 from bot.slack.acting import Acting
 from bot.slack.listeners.buttons import Listeners
 from bot.slack.listeners.command import CommandListener
@@ -95,6 +95,7 @@ class Service:
     metrics: Metrics
     clock: Clock = system_clock
     world: SlackWorld | None = None
+    sandbox_file: SandboxStateFile | None = None
     follow_ups: FollowUpReminders | None = None
     retention: InboxRetention | None = None
     digest: WeeklyDigest | None = None
@@ -251,12 +252,19 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         metrics=metrics,
         clock=clock,
         world=SlackWorld(public_url=f"{settings.base_url()}/sandbox") if settings.sandbox else None,
+        sandbox_file=sandbox_state_file(settings),
         follow_ups=FollowUpReminders(
             db=db, clock=clock, every_seconds=rules.follow_up_every_seconds, on_queued=outbox_wakeup
         ),
         retention=InboxRetention(db=db, clock=clock, days=settings.inbox_retention_days),
         digest=WeeklyDigest(db=db, policy=policy, client=slack, clock=clock),
     )
+
+
+def sandbox_state_file(settings: Settings) -> SandboxStateFile | None:
+    """The file the sandbox is kept in across restarts (beside a SQLite database file)."""
+    path = settings.sandbox_state_path() if settings.sandbox else None
+    return SandboxStateFile(path) if path is not None else None
 
 
 WORKER_STOP_SECONDS = 3.0
@@ -292,6 +300,9 @@ def build_http_app(
             released = await release_claims(service.db, now=service.clock())
             if any(released):
                 log.info("stale_claims_released", inbox=released[0], outbox=released[1])
+        kept = service.sandbox_file
+        if kept is not None and service.world is not None and kept.load_into(service.world):
+            log.info("sandbox_restored", path=str(kept.path), messages=len(service.world.messages))
         socket_mode: SocketModeRunner | None = None
         if settings.slack_app_token is not None and not settings.sandbox:
             socket_mode = SocketModeRunner(
@@ -324,6 +335,8 @@ def build_http_app(
             if socket_mode is not None:
                 await socket_mode.stop()
             await stop_workers(service)
+            if service.sandbox_file is not None:
+                service.sandbox_file.close()  # after the workers: their last posts are kept
             await inbox.close()
             if checkpointer is not None:
                 await checkpointer.stop()

@@ -180,6 +180,17 @@ class Settings(BaseSettings):
     def async_database_url(self) -> str:
         return async_url(self.database_url)
 
+    def sandbox_state_path(self) -> Path | None:
+        """Where the sandbox keeps its workspace across restarts: `sandbox.json` beside a
+        SQLite database file; None (not kept) for PostgreSQL or an in-memory database."""
+        scheme, _, rest = self.database_url.partition(":///")
+        path = rest.partition("?")[0]
+        if not scheme.startswith("sqlite") or not path or path == ":memory:":
+            return None
+        if path.startswith("file:"):
+            return None
+        return Path(path).expanduser().parent / "sandbox.json"
+
 
 def async_url(url: str) -> str:
     """Map a plain database URL to its async driver: aiosqlite or asyncpg."""

@@ -7,7 +7,8 @@ interactions and slash commands (`SandboxDriver`), and shows it all on a browser
 
 Rooms: `workspace/` (the in-memory workspace), `web_api/` (the Web API served over HTTP and
 Slack's checks), and here the driver, its request signing, the page and the app wiring them.
-It imports nothing else of Tocsin (import-linter keeps it so): the bot wires it in.
+`SandboxStateFile` keeps the workspace across restarts in a JSON file whose path the bot
+gives. It imports nothing else of Tocsin (import-linter keeps it so): the bot wires it in.
 """
 
 from bot.sandbox.app import build_sandbox_app
@@ -31,6 +32,7 @@ from bot.sandbox.workspace.models import (
     User,
     View,
 )
+from bot.sandbox.workspace.state_file import SandboxStateFile
 from bot.sandbox.workspace.world import SlackWorld
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "Message",
     "SandboxDriver",
     "SandboxError",
+    "SandboxStateFile",
     "SlackWorld",
     "User",
     "View",

@@ -1,4 +1,5 @@
-"""The sandbox's browser page: `GET /` (the page), `GET /state` (JSON), `POST /act` (do something).
+"""The sandbox's browser page: `GET /` (the page), `GET /state` (JSON), `POST /act` (do something:
+act as a user, or `{"kind": "reset"}` to clear the sandbox's messages).
 
 The page never holds the signing secret: `/act` asks a SandboxDriver to send the signed request.
 """
@@ -90,6 +91,9 @@ def _values(data: JSON) -> dict[str, dict[str, str]]:
 
 
 async def _dispatch(driver: SandboxDriver, data: JSON) -> httpx.Response | None:
+    if data.get("kind") == "reset":  # the page's "Reset sandbox": not an action of a user
+        driver.world.reset()
+        return None
     kind, user = data.get("kind"), _text(data, "user")
     if kind == "slash":
         return await driver.slash_command(

@@ -1,6 +1,7 @@
 """The local Slack sandbox page in headless Chromium, driven as a person would: an alert posted
-over HTTP shows up on the page, is acknowledged as a chosen user, then resolved through the
-modal. Screenshots of each step are kept in ``test-artifacts/sandbox/`` at the repository root.
+over HTTP shows up on the page, is acknowledged as a chosen user, resolved through the modal,
+and then the sandbox is reset. Screenshots of each step are kept in ``test-artifacts/sandbox/``
+at the repository root.
 
 Needs the ``playwright`` Python package and a Chromium on the machine (Debian's ``chromium``);
 Playwright's own browser downloads are not used.
@@ -147,6 +148,13 @@ def test_acknowledge_and_resolve_in_the_sandbox_page(page: Page, base_url: str) 
         expect(warning.get_by_role("button", name="Add note…")).to_be_visible()
         expect(page.locator("#status")).not_to_have_class(re.compile(r"\berror\b"))
         shot("04-resolved.png")
+
+        # Reset sandbox (after a confirmation) empties the channel; the page stays usable.
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Reset sandbox").click()
+        expect(warning).to_have_count(0, timeout=WAIT_MS)
+        expect(page.locator("#channel")).to_contain_text("No messages.", timeout=WAIT_MS)
+        expect(page.locator("#status")).to_have_text("The sandbox was reset", timeout=WAIT_MS)
     except Exception:
         shot("99-failure.png")
         raise

@@ -649,6 +649,22 @@ async def test_page_keeps_what_was_typed_and_shows_missing_inputs_under_them(
     assert view["values"] == typed
 
 
+async def test_the_page_resets_the_sandbox_without_asking_the_bot(sandbox: Sandbox) -> None:
+    channel, ts = await post_alert(sandbox)
+    await sandbox.client.chat_postMessage(channel=channel, thread_ts=ts, text="a reply")
+    async with httpx.AsyncClient(base_url=sandbox.base_url) as http:
+        reset = await http.post("/act", json={"kind": "reset"})
+        assert reset.json() == {"ok": True, "status": None}
+        state = (await http.get("/state", params={"user": "U0ALICE"})).json()
+    [alerts] = [c for c in state["channels"] if c["id"] == channel]
+    assert alerts["messages"] == []
+    assert sandbox.receiver.received == []
+    with pytest.raises(SlackApiError, match="message_not_found"):
+        await sandbox.client.chat_update(channel=channel, ts=ts, text="too late")
+    after = await sandbox.client.chat_postMessage(channel=channel, text="after the reset")
+    assert float(after["ts"]) > float(ts)
+
+
 # ---- a real bolt app, end to end ----------------------------------------------------------------
 
 

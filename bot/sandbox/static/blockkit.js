@@ -195,7 +195,7 @@ function renderInput(block, where) {
     const chosen = typed ?? element.initial_user;
     control = el("select", common, el("option", { value: "" }, element.placeholder?.text || "Select a person…"),
       (ui.state.users || []).filter((u) => !u.is_bot).map((u) => el("option", { value: u.id, selected: chosen === u.id }, u.name)));
-  } else if (element.type === "datepicker") {
+  } else if (element.type === "datepicker") { // Slack's value is YYYY-MM-DD, as the browser's
     control = el("input", Object.assign({ type: "date", value: typed ?? element.initial_date ?? "" }, common));
   } else {
     control = el("input", Object.assign({ value: typed ?? element.initial_value ?? "", placeholder: `[${element.type}]` }, common));

@@ -104,6 +104,7 @@ async function act_(payload) {
     if (payload.kind === "submit_view") ui.viewErrors = result.errors || {};
     if (result.errors) setStatus("The bot refused the form: see the errors in the modal", true);
     else if (!result.ok) setStatus(result.error || `failed (HTTP ${result.status})`, true);
+    else if (payload.kind === "reset") setStatus("The sandbox was reset");
     else setStatus(`${payload.kind}: the bot answered ${result.status ?? "—"}`);
   } catch (error) {
     setStatus(`could not reach the sandbox: ${error}`, true);
@@ -155,6 +156,9 @@ function init() {
     const channel = ui.state?.channels.find((c) => c.id === ui.channel);
     act_({ kind: "slash", command: document.getElementById("slash-command").value || "/tocsin",
       text: document.getElementById("slash-text").value, channel: channel ? channel.id : "#alerts" });
+  });
+  document.getElementById("reset").addEventListener("click", () => {
+    if (confirm("Clear every message, thread and open modal of the sandbox? Tocsin's alerts stay in its database; their old warnings can then no longer be updated.")) act_({ kind: "reset" });
   });
   const hash = decodeURIComponent(location.hash.slice(1));
   if (hash.includes("/")) [ui.channel, ui.highlight] = hash.split("/");

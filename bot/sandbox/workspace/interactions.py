@@ -82,10 +82,11 @@ class Views:
         self._triggers = triggers
         self._on_change = on_change
         self._open: dict[str, View] = {}
-        self._ids = itertools.count(1)
+        self.last_id = 0  # the number in the last view id handed out
 
     def _new(self, user: str, trigger_id: str, definition: JSON, parent: View | None) -> View:
-        view_id = f"V0SBX{next(self._ids):05d}"
+        self.last_id += 1
+        view_id = f"V0SBX{self.last_id:05d}"
         view = View(
             view_id,
             user,
@@ -144,3 +145,12 @@ class Views:
     def open_for(self, user: str | None = None) -> list[View]:
         """Open views (of one user if given), oldest first: the last is on top."""
         return [v for v in self._open.values() if user is None or v.user == user]
+
+    def close_all(self) -> None:
+        self._open.clear()
+        self._on_change()
+
+    def restore(self, views: list[View], *, last_id: int) -> None:
+        """Reopen views kept from an earlier run; new ids continue after `last_id`."""
+        self._open = {view.id: view for view in views}
+        self.last_id = last_id

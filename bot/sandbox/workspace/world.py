@@ -88,8 +88,9 @@ class SlackWorld:
             clock=clock,
         )
         self.files = FileStore()
-        self._last_ts = 0
+        self.last_ts = 0  # in microseconds: the last message ts handed out (see next_ts)
         self._changed = asyncio.Event()
+        self._listeners: list[Callable[[], None]] = []
         self.add_user(bot_user_id, bot_name, bot_name.capitalize(), bot_id=bot_id)
         for user_id, name, real_name in users:
             self.add_user(user_id, name, real_name)
@@ -99,6 +100,21 @@ class SlackWorld:
         self.version += 1
         self._changed.set()
         self._changed = asyncio.Event()
+        for listener in self._listeners:
+            listener()
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` after every change (e.g. to save the workspace)."""
+        self._listeners.append(listener)
+
+    def reset(self) -> None:
+        """Forget every message, ephemeral, open modal and file; channels and users stay, and
+        new timestamps keep rising (a ts handed out before is never handed out again)."""
+        self.messages.clear()
+        self.ephemerals.clear()
+        self.views.close_all()
+        self.files.files.clear()
+        self.touch()
 
     async def wait_for(
         self,
@@ -179,8 +195,8 @@ class SlackWorld:
 
     def next_ts(self) -> str:
         """A message timestamp like "1700000000.000100", strictly increasing."""
-        micros = max(int(self.wall_clock() * 1_000_000), self._last_ts + 1)
-        self._last_ts = micros
+        micros = max(int(self.wall_clock() * 1_000_000), self.last_ts + 1)
+        self.last_ts = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def post_message(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -81,6 +82,25 @@ def test_settings_refuse_mysql_at_construction(monkeypatch: pytest.MonkeyPatch) 
 
     with pytest.raises(ValidationError, match="unsupported database"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///data/tocsin.db", Path("data/sandbox.json")),
+        ("sqlite:////var/lib/tocsin/t.db?mode=rwc", Path("/var/lib/tocsin/sandbox.json")),
+        ("sqlite+aiosqlite:///t.db", Path("sandbox.json")),
+        ("sqlite:///:memory:", None),
+        ("sqlite:///file:mem?mode=memory&uri=true", None),
+        ("postgresql://u@db/tocsin", None),
+    ],
+)
+def test_the_sandbox_is_kept_beside_a_sqlite_file(
+    monkeypatch: pytest.MonkeyPatch, url: str, expected: Path | None
+) -> None:
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
+
+    assert Settings().sandbox_state_path() == expected
 
 
 # --- sandbox and Slack credentials ----------------------------------------------------------
