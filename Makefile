@@ -54,6 +54,7 @@ lint: $(DEV)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/hadolint Dockerfile
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
 # Known vulnerabilities in every installed distribution, from PyPI's advisory data; fails when
 # it finds one or when nothing could be checked (what could not be is listed)

@@ -128,7 +128,7 @@ def policy_reference() -> str:
     """Markdown tables: one per section of the policy file."""
     parts: list[str] = []
     for title, model in SECTIONS:
-        parts.append(f"##### `{title}`\n")
+        parts.append(f"#### `{title}`\n")
         parts.append("| key | type | default | meaning |\n|---|---|---|---|")
         for name, info in model.model_fields.items():
             kind = _type_name(info.annotation, name)

@@ -1,4 +1,4 @@
-"""The README's policy file reference is the one generated from the models."""
+"""The docs' policy file and environment references are the ones generated from the models."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from config.policy import PolicyFile
 from config.reference import SECTIONS, environment_reference, policy_reference
 from config.settings import Settings
 
-README = Path(__file__).parents[3] / "README.md"
+README = Path(__file__).parents[3] / "docs" / "configuration.md"
 START, END = "<!-- policy-reference:start -->\n", "<!-- policy-reference:end -->"
 
 
 def test_readme_carries_the_generated_policy_reference() -> None:
     text = README.read_text(encoding="utf-8")
     copy = text[text.index(START) + len(START) : text.index(END)]
-    assert copy == policy_reference(), "run `tocsin config reference` and paste it into README"
+    assert copy == policy_reference(), (
+        "paste `tocsin config reference` into docs"
+    )
 
 
 def test_every_field_of_every_section_is_documented() -> None:
@@ -34,7 +36,9 @@ def test_readme_carries_the_generated_environment_reference() -> None:
     text = README.read_text(encoding="utf-8")
     start, end = "<!-- environment-reference:start -->\n", "<!-- environment-reference:end -->"
     copy = text[text.index(start) + len(start) : text.index(end)]
-    assert copy == environment_reference(), "run `tocsin config environment`, paste it in README"
+    assert copy == environment_reference(), (
+        "paste `tocsin config environment` into docs"
+    )
 
 
 def test_every_setting_is_documented() -> None:

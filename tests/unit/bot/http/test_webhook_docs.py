@@ -12,7 +12,7 @@ from bot.http.body_schema import documented
 from bot.http.webhook_docs import component_schemas, formats_markdown, post_responses
 from escalation.sources import SOURCES
 
-README = Path(__file__).parents[4] / "README.md"
+README = Path(__file__).parents[4] / "docs" / "sources.md"
 START, END = "<!-- source-formats:start -->\n", "<!-- source-formats:end -->"
 
 
@@ -24,7 +24,7 @@ def test_readme_carries_the_generated_list_of_formats() -> None:
     text = README.read_text(encoding="utf-8")
     copy = text[text.index(START) + len(START) : text.index(END)]
 
-    assert copy == formats_markdown(), f"paste into README.md:\n{formats_markdown()}"
+    assert copy == formats_markdown(), f"paste into docs/sources.md:\n{formats_markdown()}"
 
 
 def test_the_list_names_every_source_once() -> None:
