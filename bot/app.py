@@ -30,14 +30,14 @@ from bot.delivery.outbox_sender import OutboxSender
 from bot.delivery.posting import Poster
 from bot.delivery.slack_health import FaultyWebClient, HealthReportingWebClient, SlackHealth
 from bot.delivery.storm_control import StormControl, storm_rules
-from bot.http.api_browser import add_api_browser
 from bot.http.body_deadline import BodyDeadline
-from bot.http.openapi import READY_RESPONSES, document
-from bot.http.rate_limit import RateLimiter
+from bot.http.docs.api_browser import add_api_browser
+from bot.http.docs.openapi import READY_RESPONSES, document
+from bot.http.intake.rate_limit import RateLimiter
+from bot.http.intake.webhooks import WebhookFastPath, webhook_router
 from bot.http.request_id import RequestIdMiddleware
 from bot.http.same_origin import cross_site_problem
 from bot.http.slash_redirect import relative_slash_redirects
-from bot.http.webhooks import WebhookFastPath, webhook_router
 from bot.policy.access import AccessPolicy
 from bot.policy.directory import PolicyDirectory
 from bot.policy.policy_file import load_policy

@@ -13,8 +13,8 @@ from functools import lru_cache
 from typing import Any
 
 from escalation.errors import PayloadError
-from escalation.fingerprint import derive_fingerprint
 from escalation.model import AlertEvent, Link, SourceStatus
+from escalation.sources._fingerprint import derive_fingerprint
 from escalation.sources._source import NON_BLANK, STR, STR_MAP, TIME, Example, Source
 from escalation.sources._validate import (
     MAX_ALERTS,

@@ -12,8 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from escalation.errors import PayloadError
-from escalation.fingerprint import derive_fingerprint
 from escalation.model import AlertEvent, Link, Metric, SourceStatus
+from escalation.sources._fingerprint import derive_fingerprint
 from escalation.sources._source import NON_BLANK, STR, TIME, Example, Source
 from escalation.sources._validate import (
     MAX_ALERTS,

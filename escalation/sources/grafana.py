@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from escalation.errors import PayloadError
-from escalation.fingerprint import derive_fingerprint
 from escalation.model import AlertEvent, Link
+from escalation.sources._fingerprint import derive_fingerprint
 from escalation.sources._source import STR, TIME, Example, Source
 from escalation.sources._validate import (
     MAX_ALERTS,

@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from escalation.errors import PayloadError
-from escalation.fingerprint import derive_fingerprint
 from escalation.model import AlertEvent, Link, SourceStatus
+from escalation.sources._fingerprint import derive_fingerprint
 from escalation.sources._source import ANY, NON_BLANK, STR, TIME, Example, Source
 from escalation.sources._validate import (
     absent,

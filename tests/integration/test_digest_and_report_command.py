@@ -98,7 +98,7 @@ async def test_weekly_digest_is_posted_once_with_its_chart_whatever_the_replicas
 @pytest.fixture
 def without_matplotlib(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A runtime install without the `charts` extra: every matplotlib import fails (the lazy
-    import in bot.review.chart_png goes through sys.modules), and the once-per-process hint
+    import in bot.review.charts.png goes through sys.modules), and the once-per-process hint
     starts unsaid."""
     hide_package(monkeypatch, "matplotlib")
     digest._say_chart_is_off.cache_clear()

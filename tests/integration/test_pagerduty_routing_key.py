@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-import bot.http.body_checks
-import bot.http.webhooks
+import bot.http.intake.body_checks
+import bot.http.intake.webhooks
 from storage.tables import AlertRow, InboxRow
 from tests.support.harness import WEBHOOK_TOKEN, Harness, running_tocsin
 from tests.support.policies import example_policy
@@ -31,13 +31,13 @@ async def tocsin(tmp_path: Path) -> AsyncIterator[Harness]:
 def decoded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The size of every body the webhook endpoint decodes as JSON."""
     sizes: list[int] = []
-    real: Callable[[bytes], object] = bot.http.body_checks.decode_json
+    real: Callable[[bytes], object] = bot.http.intake.body_checks.decode_json
 
     def spy(body: bytes) -> object:
         sizes.append(len(body))
         return real(body)
 
-    monkeypatch.setattr(bot.http.webhooks, "decode_json", spy)
+    monkeypatch.setattr(bot.http.intake.webhooks, "decode_json", spy)
     return sizes
 
 

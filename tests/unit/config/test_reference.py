@@ -15,9 +15,7 @@ START, END = "<!-- policy-reference:start -->\n", "<!-- policy-reference:end -->
 def test_readme_carries_the_generated_policy_reference() -> None:
     text = README.read_text(encoding="utf-8")
     copy = text[text.index(START) + len(START) : text.index(END)]
-    assert copy == policy_reference(), (
-        "paste `tocsin config reference` into docs"
-    )
+    assert copy == policy_reference(), "paste `tocsin config reference` into docs"
 
 
 def test_every_field_of_every_section_is_documented() -> None:
@@ -36,9 +34,7 @@ def test_readme_carries_the_generated_environment_reference() -> None:
     text = README.read_text(encoding="utf-8")
     start, end = "<!-- environment-reference:start -->\n", "<!-- environment-reference:end -->"
     copy = text[text.index(start) + len(start) : text.index(end)]
-    assert copy == environment_reference(), (
-        "paste `tocsin config environment` into docs"
-    )
+    assert copy == environment_reference(), "paste `tocsin config environment` into docs"
 
 
 def test_every_setting_is_documented() -> None:

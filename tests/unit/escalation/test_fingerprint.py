@@ -1,6 +1,6 @@
 import re
 
-from escalation.fingerprint import derive_fingerprint
+from escalation.sources._fingerprint import derive_fingerprint
 
 
 def test_fingerprint_is_sixteen_lowercase_hex_digits() -> None:

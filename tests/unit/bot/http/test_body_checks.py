@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.http.body_checks import (
+from bot.http.intake.body_checks import (
     MAX_DEPTH,
     BodyRefused,
     check_content_type,

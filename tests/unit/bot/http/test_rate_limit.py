@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.http.rate_limit import RateLimiter
+from bot.http.intake.rate_limit import RateLimiter
 from config.sections.limits import RateLimitConfig
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.http.routing_key import MAX_CANDIDATES, REDACTED, redacted, routing_keys
+from bot.http.intake.routing_key import MAX_CANDIDATES, REDACTED, redacted, routing_keys
 
 
 def test_keys_are_found_wherever_they_are_with_escapes_decoded() -> None:

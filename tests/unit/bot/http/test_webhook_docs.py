@@ -8,8 +8,8 @@ from typing import Any
 
 import jsonschema_rs
 
-from bot.http.body_schema import documented
-from bot.http.webhook_docs import component_schemas, formats_markdown, post_responses
+from bot.http.docs.body_schema import documented
+from bot.http.docs.webhook_docs import component_schemas, formats_markdown, post_responses
 from escalation.sources import SOURCES
 
 README = Path(__file__).parents[4] / "docs" / "sources.md"

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from bot.http.webhooks import WebhookFastPath, Webhooks
+from bot.http.intake.webhooks import WebhookFastPath, Webhooks
 
 
 class Calls:

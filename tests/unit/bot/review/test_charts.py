@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.review.chart_layout import MAX_X_LABELS, integer_ticks
 from bot.review.charts import review_chart_png, review_chart_svg
+from bot.review.charts.layout import MAX_X_LABELS, integer_ticks
 from tests.support.imports import hide_package
 
 SVG = "{http://www.w3.org/2000/svg}"

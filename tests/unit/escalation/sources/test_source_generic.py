@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from escalation.errors import MissingFieldsError, PayloadError
-from escalation.fingerprint import derive_fingerprint
 from escalation.model import Link, Metric, SourceStatus
+from escalation.sources._fingerprint import derive_fingerprint
 from escalation.sources.generic import parse_generic
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "generic"

@@ -14,7 +14,7 @@ import jsonschema_rs
 import pytest
 
 import escalation.sources
-from bot.http.body_schema import documented
+from bot.http.docs.body_schema import documented
 from escalation.errors import PayloadError
 from escalation.sources import FORMATS, PARSERS, SOURCES, Source
 

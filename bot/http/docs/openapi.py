@@ -1,5 +1,5 @@
 """What the HTTP API documents about itself (``/openapi.json``) beyond what FastAPI derives
-from the routes: each format's body schema (bot/http/webhook_docs.py), how webhooks
+from the routes: each format's body schema (bot/http/docs/webhook_docs.py), how webhooks
 authenticate, the health endpoints. Schemathesis checks the service against it.
 
 The document names no integration (whoever holds no token learns none). Asked with the
@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from bot.http.webhook_docs import (
+from bot.http.docs.webhook_docs import (
     INTEGRATION_DESCRIPTION,
     UNKNOWN_DESCRIPTION,
     component_schemas,

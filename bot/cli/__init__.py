@@ -11,7 +11,7 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 
-from bot.cli_reading import ExportFormat, ReportFormat, open_for_reading, progress_bar
+from bot.cli.reading import ExportFormat, ReportFormat, open_for_reading, progress_bar
 from bot.policy.policy_file import load_policy
 from config.policy import PolicyError
 from config.settings import DEV_WEBHOOK_TOKEN, Settings
@@ -221,7 +221,7 @@ def send_test(
 
     import httpx
 
-    from bot.http.samples import samples
+    from bot.http.docs.samples import samples
     from bot.runtime.clock import system_clock
 
     settings = _settings()

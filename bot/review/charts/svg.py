@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from xml.sax.saxutils import escape, quoteattr
 
-from bot.review.chart_layout import Chart, Circle, Polyline, Primitive, Rect, Text
+from bot.review.charts.layout import Chart, Circle, Polyline, Primitive, Rect, Text
 
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

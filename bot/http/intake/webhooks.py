@@ -18,11 +18,11 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.http import webhook_docs
-from bot.http.body_checks import BodyRefused, check_content_type, decode_json
-from bot.http.openapi import WEBHOOK_SECURITY
-from bot.http.rate_limit import RateLimiter
-from bot.http.routing_key import redacted, routing_keys
+from bot.http.docs import webhook_docs
+from bot.http.docs.openapi import WEBHOOK_SECURITY
+from bot.http.intake.body_checks import BodyRefused, check_content_type, decode_json
+from bot.http.intake.rate_limit import RateLimiter
+from bot.http.intake.routing_key import redacted, routing_keys
 from bot.http.webhook_formats import (
     accepted,
     body_token,
@@ -177,7 +177,7 @@ def webhook_router(
         if bad_signature is not None:
             return unauthorized(config, bad_signature, "bad_signature")
         if not routing_key_ok:
-            # found without decoding the body (bot.http.routing_key): a wrong key costs little
+            # found without decoding the body (bot.http.intake.routing_key): a wrong key is cheap
             if not any([token_matches(key, config) for key in routing_keys(body)]):
                 return unauthorized(config, "missing or wrong token (or routing_key)")
             limited = over_limit(config)
@@ -249,7 +249,7 @@ def webhook_router(
             outcome("unknown", "too_large", "too_large")
             return refused(None, 413, f"body larger than {max_body_bytes} bytes")
         given = _token(request)
-        # the body's keys are found without decoding it (bot.http.routing_key); handle()
+        # the body's keys are found without decoding it (bot.http.intake.routing_key); handle()
         # then checks the decoded top-level routing_key against the integration picked here
         keys = [given] if given is not None else routing_keys(body)
         # every integration and every key: constant time

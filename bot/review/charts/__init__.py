@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.review.chart_layout import layout
-from bot.review.chart_png import ChartsUnavailable, render_png
-from bot.review.chart_svg import render_svg
+from bot.review.charts.layout import layout
+from bot.review.charts.png import ChartsUnavailable, render_png
+from bot.review.charts.svg import render_svg
 
 INSTALL_HINT = "pip install 'tocsin[charts]' adds the chart image to the weekly digest"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
-from bot.review.chart_layout import Chart, Circle, Polyline, Rect, Text
+from bot.review.charts.layout import Chart, Circle, Polyline, Rect, Text
 
 DPI = 100
 _POINTS = 72 / DPI  # matplotlib sizes fonts and lines in points, the layout in pixels

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from bot.http.body_schema import documented
+from bot.http.docs.body_schema import documented
 from escalation.sources import SOURCES, Source
 
 _STR = {"type": "string"}
@@ -186,7 +186,7 @@ def schema_name(source: Source) -> str:
 
 
 def component_schemas() -> dict[str, dict[str, Any]]:
-    """Every format's body schema, as the endpoint takes it (bot.http.body_schema)."""
+    """Every format's body schema, as the endpoint takes it (bot.http.docs.body_schema)."""
     return {schema_name(source): documented(source.schema) for source in SOURCES.values()}
 
 

@@ -4,7 +4,7 @@ A source writes the shape its parser reads (escalation.sources). Two rules hold 
 format and are added here, so the OpenAPI document says what the service does:
 - a JSON ``null`` counts as an absent optional field (escalation.sources._validate);
 - no string and no key may hold a NUL character (nor a lone UTF-16 surrogate, which no
-  schema can name): bot.http.body_checks refuses them with a 400.
+  schema can name): bot.http.intake.body_checks refuses them with a 400.
 A value a parser keeps without reading ("any JSON") is documented up to :data:`ANY_DEPTH`
 levels deep, and an object's undeclared fields are such values.
 """
@@ -25,7 +25,8 @@ _TEXT: dict[str, Any] = {"type": "string", **NO_NUL}
 _SCALAR: dict[str, Any] = {"anyOf": [{"type": ["null", "boolean", "number"]}, _TEXT]}
 ANY_DEPTH = 3
 """How deep the document describes a value a parser keeps without reading: any JSON up to
-this depth is documented (deeper ones, up to bot.http.body_checks.MAX_DEPTH, are taken too)."""
+this depth is documented (deeper ones, up to bot.http.intake.body_checks.MAX_DEPTH, are taken
+too)."""
 
 
 def _any_value(depth: int) -> dict[str, Any]:
