@@ -191,7 +191,7 @@ def component_schemas() -> dict[str, dict[str, Any]]:
 
 
 def formats_markdown() -> str:
-    """The README's list of formats (a test keeps the README's copy equal to this)."""
+    """The docs' list of formats (put into docs/sources.md when the site is built)."""
     lines = ["| `format` | what sends it | authentication besides the token |", "|---|---|---|"]
     for source in SOURCES.values():
         title = f"[{source.title}]({source.docs_url})" if source.docs_url else source.title
