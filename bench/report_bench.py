@@ -227,7 +227,7 @@ def page_paint(url: str, workdir: Path) -> dict[str, Any]:
     """``tocsin serve`` on the database; Chromium signs in and loads the review page."""
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.test_sandbox_browser import CHROMIUM_ARGS, find_chromium
+    from tests.support.browser import CHROMIUM_ARGS, find_chromium
     from tests.support.servers import free_port
 
     chromium = find_chromium()

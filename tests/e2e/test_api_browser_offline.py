@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.test_sandbox_browser import CHROMIUM_ARGS, WAIT_MS, find_chromium
+from tests.support.browser import chromium_context
 from tests.support.process import serve_process
 
 if TYPE_CHECKING:
@@ -28,10 +28,6 @@ def base_url(tmp_path: Path) -> Iterator[str]:
 def test_the_api_browser_lists_the_operations_with_the_network_cut(
     tmp_path: Path, base_url: str
 ) -> None:
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.skip("no Chromium found (install Debian's `chromium`)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="`playwright` is not installed")
     ours = urlsplit(base_url).netloc
     refused: list[str] = []
 
@@ -42,23 +38,13 @@ def test_the_api_browser_lists_the_operations_with_the_network_cut(
             refused.append(route.request.url)
             route.abort("internetdisconnected")
 
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            tmp_path / "chromium-profile",
-            executable_path=chromium,
-            headless=True,
-            args=CHROMIUM_ARGS,
-        )
-        try:
-            context.route("**/*", only_the_service)
-            page: Page = context.pages[0] if context.pages else context.new_page()
-            page.set_default_timeout(WAIT_MS)
-            page.goto(f"{base_url}/docs")
-            operations = page.locator(".opblock-summary-path")
-            operations.first.wait_for()
-            paths = {text.strip() for text in operations.all_inner_texts()}
-        finally:
-            context.close()
+    with chromium_context(tmp_path / "chromium-profile") as context:
+        context.route("**/*", only_the_service)
+        page: Page = context.pages[0] if context.pages else context.new_page()
+        page.goto(f"{base_url}/docs")
+        operations = page.locator(".opblock-summary-path")
+        operations.first.wait_for()
+        paths = {text.strip() for text in operations.all_inner_texts()}
     assert "/webhooks/{integration}" in paths
     assert "/healthz" in paths
     assert refused == []

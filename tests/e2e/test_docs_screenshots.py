@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from bot.slack import ids
-from tests.e2e.test_sandbox_browser import CHROMIUM_ARGS, WAIT_MS, find_chromium
+from tests.support.browser import chromium_page
 from tests.support.process import serve_process
 
 if TYPE_CHECKING:
@@ -143,28 +143,14 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
 
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[Page]:
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.skip("no Chromium found (install Debian's `chromium`)")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="the `playwright` package is not installed"
-    )
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            tmp_path / "chromium-profile",
-            executable_path=chromium,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1200, "height": 900},
-            locale="en-GB",
-            timezone_id="UTC",
-        )
-        try:
-            found = context.pages[0] if context.pages else context.new_page()
-            found.set_default_timeout(WAIT_MS)
-            yield found
-        finally:
-            context.close()
+    """A page in headless Chromium with a fresh profile; skips if there is no browser to drive."""
+    with chromium_page(
+        tmp_path / "chromium-profile",
+        viewport={"width": 1200, "height": 900},
+        locale="en-GB",
+        timezone_id="UTC",
+    ) as found:
+        yield found
 
 
 def post_alerts(sandbox: Sandbox) -> str:

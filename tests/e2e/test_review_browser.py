@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.e2e.test_sandbox_browser import CHROMIUM_ARGS, WAIT_MS, find_chromium
+from tests.support.browser import chromium_page
 from tests.support.process import serve_process
 
 if TYPE_CHECKING:
@@ -36,24 +36,11 @@ def base_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[Page]:
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.skip("no Chromium found (install Debian's `chromium`)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="`playwright` is not installed")
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            tmp_path / "chromium-profile",
-            executable_path=chromium,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 1000},
-        )
-        try:
-            page = context.pages[0] if context.pages else context.new_page()
-            page.set_default_timeout(WAIT_MS)
-            yield page
-        finally:
-            context.close()
+    """A page in headless Chromium with a fresh profile; skips if there is no browser to drive."""
+    with chromium_page(
+        tmp_path / "chromium-profile", viewport={"width": 1280, "height": 1000}
+    ) as found:
+        yield found
 
 
 def post(base_url: str, alert: dict[str, object]) -> None:

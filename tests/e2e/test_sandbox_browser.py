@@ -10,7 +10,6 @@ Playwright's own browser downloads are not used.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from tests.support.browser import WAIT_MS, chromium_page
 from tests.support.process import serve_process
 
 if TYPE_CHECKING:
@@ -30,26 +30,7 @@ TITLE = "Checkout latency above 2s"
 NOTE = "Rolled back the cache tier deploy"
 CAUSE = "software change"
 USER_ID = "U0BOB"
-WAIT_MS = 15_000
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "sandbox"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
 @pytest.fixture
@@ -62,26 +43,10 @@ def base_url(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[Page]:
     """A page in headless Chromium with a fresh profile; skips if there is no browser to drive."""
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.skip("no Chromium found (install Debian's `chromium`)")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="the `playwright` package is not installed"
-    )
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            tmp_path / "chromium-profile",
-            executable_path=chromium,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 860},
-        )
-        try:
-            page = context.pages[0] if context.pages else context.new_page()
-            page.set_default_timeout(WAIT_MS)
-            yield page
-        finally:
-            context.close()
+    with chromium_page(
+        tmp_path / "chromium-profile", viewport={"width": 1280, "height": 860}
+    ) as found:
+        yield found
 
 
 def test_acknowledge_and_resolve_in_the_sandbox_page(page: Page, base_url: str) -> None:
