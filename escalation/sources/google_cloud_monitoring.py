@@ -39,7 +39,15 @@ from escalation.sources._validate import (
 
 NAME = "google_cloud_monitoring"
 VERSION = "1.2"
-STATES: Mapping[str, SourceStatus] = {"open": SourceStatus.FIRING, "closed": SourceStatus.RESOLVED}
+TEST_VERSION = "test"
+"""What the console's "Send test notification" posts: ``state`` in capitals, ``documentation``
+a plain string, times 0."""
+STATES: Mapping[str, SourceStatus] = {
+    "open": SourceStatus.FIRING,
+    "closed": SourceStatus.RESOLVED,
+    "OPEN": SourceStatus.FIRING,
+    "CLOSED": SourceStatus.RESOLVED,
+}
 NO_SEVERITY = "no severity"
 MAX_LINKS = 20
 MAX_EPOCH = 253402300799
@@ -67,8 +75,10 @@ def parse_google_cloud_monitoring(payload: object) -> list[AlertEvent]:
     """
     body = expect_object(payload, field="")
     version = body.get("version")
-    if version is not None and version != VERSION:
-        raise PayloadError("version", f'must be "{VERSION}", got {show(version)}')
+    if version is not None and version not in (VERSION, TEST_VERSION):
+        raise PayloadError(
+            "version", f'must be "{VERSION}" (or "{TEST_VERSION}"), got {show(version)}'
+        )
     raise_missing(absent(body, (_INCIDENT,), path=""))
     incident = expect_object(body[_INCIDENT], field=_INCIDENT)
     raise_missing(absent(incident, ("incident_id", "state"), path=_INCIDENT))
@@ -80,9 +90,11 @@ def parse_google_cloud_monitoring(payload: object) -> list[AlertEvent]:
     ).strip()
     state = incident["state"]
     if not isinstance(state, str) or state not in STATES:
-        raise PayloadError("incident.state", f'must be "open" or "closed", got {show(state)}')
+        raise PayloadError(
+            "incident.state", f'must be "open" or "closed" (or in capitals), got {show(state)}'
+        )
     user_labels = _str_map(incident, "policy_user_labels")
-    documentation = _object(incident, "documentation")
+    documentation = _documentation(incident)
     condition = incident.get("condition")
     if condition is not None:
         expect_object(condition, field="incident.condition")
@@ -105,6 +117,14 @@ def parse_google_cloud_monitoring(payload: object) -> list[AlertEvent]:
             details={key: value for key, value in incident.items() if key not in _READ},
         )
     ]
+
+
+def _documentation(incident: Mapping[str, object]) -> Mapping[str, object]:
+    """The policy's documentation; a test notification sends it as a plain string."""
+    value = incident.get("documentation")
+    if isinstance(value, str):
+        return {"content": value}
+    return _object(incident, "documentation")
 
 
 def _object(obj: Mapping[str, object], key: str) -> Mapping[str, object]:
@@ -161,7 +181,7 @@ def _links(incident: Mapping[str, object], documentation: Mapping[str, object]) 
 
 
 def _epoch(incident: Mapping[str, object], key: str) -> datetime | None:
-    """Seconds since 1970 (the payload's ``started_at`` and ``ended_at``)."""
+    """Seconds since 1970 (the payload's ``started_at`` and ``ended_at``); 0 is unset."""
     value = incident.get(key)
     if value is None:
         return None
@@ -169,7 +189,7 @@ def _epoch(incident: Mapping[str, object], key: str) -> datetime | None:
     seconds = expect_count(value, field=field)
     if seconds > MAX_EPOCH:
         raise PayloadError(field, f"must be at most {MAX_EPOCH} (seconds since 1970)")
-    return datetime.fromtimestamp(seconds, UTC)
+    return datetime.fromtimestamp(seconds, UTC) if seconds else None
 
 
 _TEXT = {"type": "string", "maxLength": MAX_LABEL_CHARS}
@@ -180,12 +200,27 @@ _LABELLED = {
     "properties": {"type": _TEXT, "labels": {**_MAP, "propertyNames": _TEXT}},
 }
 
+_DOCUMENTATION = {
+    "type": "object",
+    "properties": {
+        "content": STR,
+        "links": {
+            "type": "array",
+            "maxItems": MAX_LINKS,
+            "items": {
+                "type": "object",
+                "properties": {"displayName": STR, "url": STR},
+            },
+        },
+    },
+}
+
 SCHEMA: dict[str, Any] = {
     "title": "Google Cloud Monitoring webhook (incident, version 1.2)",
     "type": "object",
     "required": [_INCIDENT],
     "properties": {
-        "version": {"type": "string", "enum": [VERSION]},
+        "version": {"type": "string", "enum": [VERSION, TEST_VERSION]},
         _INCIDENT: {
             "type": "object",
             "required": ["incident_id", "state"],
@@ -211,18 +246,8 @@ SCHEMA: dict[str, Any] = {
                 "metric": _LABELLED,
                 "condition": {"type": "object"},
                 "documentation": {
-                    "type": "object",
-                    "properties": {
-                        "content": STR,
-                        "links": {
-                            "type": "array",
-                            "maxItems": MAX_LINKS,
-                            "items": {
-                                "type": "object",
-                                "properties": {"displayName": STR, "url": STR},
-                            },
-                        },
-                    },
+                    "description": "A plain string in the console's test notification.",
+                    "anyOf": [STR, _DOCUMENTATION],
                 },
                 **{key: _TEXT for key, _ in _LABEL_FIELDS},
                 "metadata": ANY,

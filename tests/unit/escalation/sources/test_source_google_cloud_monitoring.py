@@ -133,7 +133,7 @@ def test_an_unknown_state_is_refused_naming_the_allowed_words() -> None:
 
     assert (error.value.field, error.value.problem) == (
         "incident.state",
-        'must be "open" or "closed", got "acknowledged"',
+        'must be "open" or "closed" (or in capitals), got "acknowledged"',
     )
 
 
@@ -179,3 +179,21 @@ def test_a_documentation_link_that_is_no_object_is_named_with_its_index() -> Non
         parse(payload)
 
     assert error.value.field == "incident.documentation.links[1]"
+
+
+def test_the_consoles_test_notification_fires_with_its_string_documentation() -> None:
+    (event,) = parse(load("test_notification.json"))
+
+    assert event.status is SourceStatus.FIRING
+    assert event.fingerprint == "12345"
+    assert event.description == "Test Incident\n\nTest documentation"
+    assert (event.starts_at, event.ends_at) == (None, None)  # 0: no time given
+
+
+def test_a_closed_test_notification_in_capitals_resolves() -> None:
+    payload = load("test_notification.json")
+    payload["incident"]["state"] = "CLOSED"
+
+    (event,) = parse(payload)
+
+    assert event.status is SourceStatus.RESOLVED
