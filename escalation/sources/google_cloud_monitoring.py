@@ -101,7 +101,10 @@ def parse_google_cloud_monitoring(payload: object) -> list[AlertEvent]:
     summary = (optional_str(incident, "summary", path=_INCIDENT) or "").strip()
     content = (optional_str(documentation, "content", path="incident.documentation") or "").strip()
     labels = _labels(incident, user_labels)
-    title = labels.get("policy") or labels.get("condition") or summary
+    names = (
+        optional_str(incident, key, path=_INCIDENT) for key in ("policy_name", "condition_name")
+    )
+    title = next((name.strip() for name in names if name and name.strip()), summary)
     return [
         AlertEvent(
             fingerprint=incident_id,

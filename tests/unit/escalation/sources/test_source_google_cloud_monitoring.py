@@ -197,3 +197,13 @@ def test_a_closed_test_notification_in_capitals_resolves() -> None:
     (event,) = parse(payload)
 
     assert event.status is SourceStatus.RESOLVED
+
+
+def test_without_a_policy_name_the_condition_names_the_alert_not_a_user_label() -> None:
+    payload = load("open.json")
+    del payload["incident"]["policy_name"]
+    payload["incident"]["policy_user_labels"]["policy"] = "a user label"
+
+    (event,) = parse(payload)
+
+    assert event.title == "VM Instance - CPU utilization [MAX]"
