@@ -213,10 +213,16 @@ def policy_simulate(
 def send_test(
     url: Annotated[str, typer.Option(help="Base URL of a running Tocsin")] = "",
     token: Annotated[
-        str | None, typer.Option(help="Webhook token (default: TOCSIN_WEBHOOK_TOKEN)")
+        str | None,
+        typer.Option(help="Webhook token for every integration (default: each one's own)"),
     ] = None,
 ) -> None:
-    """Post a sample alert of each format to a running instance and report the answers."""
+    """Post a sample alert to each integration of the policy file (in its format) and report
+    the answers. Reads the same policy file (TOCSIN_CONFIG) as the instance at --url."""
+    import hashlib
+    import hmac
+    import json
+    import time
     import uuid
 
     import httpx
@@ -225,17 +231,28 @@ def send_test(
     from bot.runtime.clock import system_clock
 
     settings = _settings()
+    policy = _policy(settings)
     base = (url or settings.base_url()).rstrip("/")
-    secret = token or (
-        settings.webhook_token.get_secret_value() if settings.webhook_token else DEV_WEBHOOK_TOKEN
-    )
+    payloads = samples(now=system_clock(), run=uuid.uuid4().hex[:8])
     failed = False
-    for name, payload in samples(now=system_clock(), run=uuid.uuid4().hex[:8]).items():
-        target = f"{base}/webhooks/{name}"
+    for integration in policy.integrations:
+        name = f"{integration.name} ({integration.format})"
+        body = json.dumps(payloads[integration.format]).encode()
+        headers = {
+            "Authorization": f"Bearer {token or integration.token}",
+            "Content-Type": "application/json",
+        }
+        if integration.hmac_secret is not None:  # Grafana's signed contact point
+            signed = body
+            if integration.timestamp_header is not None:
+                stamp = str(int(time.time()))
+                headers[integration.timestamp_header] = stamp
+                signed = f"{stamp}:".encode() + body
+            digest = hmac.new(integration.hmac_secret.encode(), signed, hashlib.sha256)
+            headers[integration.signature_header] = digest.hexdigest()
+        target = f"{base}/webhooks/{integration.name}"
         try:
-            response = httpx.post(
-                target, json=payload, headers={"Authorization": f"Bearer {secret}"}, timeout=10
-            )
+            response = httpx.post(target, content=body, headers=headers, timeout=10)
         except httpx.HTTPError as exc:
             console.print(f"[red]{name}: cannot reach {target}: {exc}[/red]")
             failed = True
