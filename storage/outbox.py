@@ -1,8 +1,17 @@
 """The outbox: effects to deliver outside the database, claimed with a lease.
 
 A claim moves ``next_attempt_at`` forward by the lease; a replica that dies while delivering
-leaves the row to be claimed again when the lease runs out. Only the oldest pending row of an
-alert is ever claimed, so each alert's deliveries happen in order.
+leaves the row to be claimed again when the lease runs out.
+
+Order is kept where a reader sees it, and nowhere else. An alert's rows form two streams: what
+its channel shows (the warning, its edits, its thread) and what reaches people (pages,
+reminders, approval requests). A row waits for the earlier pending rows of its alert *in its
+own stream* only: a person never gets tier 2 before tier 1, a warning's edits apply in order,
+and a page never waits for the channel (it waits for its alert's new warning to be picked up,
+so that a storm can fold both, and no longer: not while the warning waits for its turn in
+the channel, nor while it is being delivered). Among the rows that may go, the most urgent are
+claimed first (:func:`urgency`): pages, then new warnings by level, then edits, then thread
+lines and listings.
 
 A claim also marks the row *in doubt* (``in_doubt``): until the attempt ends with a known
 outcome — delivered, or refused by the far side — a crash, a timeout or a 5xx leaves it
@@ -17,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, or_, update
+from sqlalchemy import and_, case, exists, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -34,6 +43,22 @@ started that storm page stays ``done``: the review counts pages people received)
 AFTERTHOUGHT = OutboxKind.THREAD_LINES
 """The one kind that blocks no later row of its alert (storage.timeline's thread lines):
 a page or a warning update never waits behind a line in the thread."""
+
+
+_CHANNEL = [kind.value for kind in CHANNEL_KINDS]
+EDITS_AT, LINES_AT = 1_000, 2_000
+"""Urgency ranks after the new warnings' (which rank by their level, 1 first)."""
+
+
+def urgency(kind: Any, level: Any) -> Any:
+    """The claim order's rank of a row: 0 for what reaches a person, a new warning's level,
+    then warning edits, then thread lines, notes and listings."""
+    return case(
+        (kind.not_in(_CHANNEL), 0),
+        (kind == OutboxKind.POST_WARNING.value, func.coalesce(level, 1)),
+        (kind == OutboxKind.UPDATE_WARNING.value, EDITS_AT),
+        else_=LINES_AT,
+    )
 
 
 async def enqueue(
@@ -103,20 +128,37 @@ async def claim_due(
     lease: timedelta = timedelta(seconds=60),
     last: Collection[str] = (),
 ) -> list[Claimed]:
-    """Lease up to ``limit`` due rows, oldest first, each the oldest pending row of its alert
-    (so each alert's deliveries happen in order). Rows of alerts in the channels ``last``
-    (channels in a storm, with thousands of rows) come after every other due row, so other
-    channels never queue behind a storm."""
+    """Lease up to ``limit`` due rows, most urgent first (then oldest), each the oldest
+    pending row of its alert's stream (see the module's docstring). Channel rows of alerts in
+    the channels ``last`` (channels in a storm, with thousands of rows) come after every
+    other channel's, so other channels never queue behind a storm; pages never do."""
     earlier = aliased(OutboxRow)
+    channel_row = col(OutboxRow.kind).in_(_CHANNEL)
     blocked = exists().where(
         and_(
             col(earlier.alert_id) == col(OutboxRow.alert_id),
             col(earlier.status) == PENDING,
             col(earlier.id) < OutboxRow.id,
-            # thread lines wait for what came before them, but never hold up the rest
             or_(
-                col(earlier.kind) != AFTERTHOUGHT.value,
-                col(OutboxRow.kind) == AFTERTHOUGHT.value,
+                # the same stream: the channel's rows, or the rows reaching people
+                and_(
+                    or_(
+                        and_(col(earlier.kind).in_(_CHANNEL), channel_row),
+                        and_(col(earlier.kind).not_in(_CHANNEL), ~channel_row),
+                    ),
+                    # thread lines wait for what came before them, but never hold up the rest
+                    or_(
+                        col(earlier.kind) != AFTERTHOUGHT.value,
+                        col(OutboxRow.kind) == AFTERTHOUGHT.value,
+                    ),
+                ),
+                # a page waits for its alert's new warning only until the warning is picked
+                # up (a storm folds both), never while the warning waits for its channel
+                and_(
+                    ~channel_row,
+                    col(earlier.kind) == OutboxKind.POST_WARNING.value,
+                    col(earlier.next_attempt_at) <= now,
+                ),
             ),
         )
     )
@@ -136,11 +178,12 @@ async def claim_due(
         .where(col(OutboxRow.status) == PENDING, col(OutboxRow.next_attempt_at) <= now, ~blocked)
         .limit(limit)
     )
+    rank = urgency(col(OutboxRow.kind), col(AlertRow.level))
     if last:
-        stormy = case((col(AlertRow.channel).in_(list(last)), 1), else_=0)
-        query = query.order_by(stormy, col(OutboxRow.id))
+        stormy = case((and_(channel_row, col(AlertRow.channel).in_(list(last))), 1), else_=0)
+        query = query.order_by(stormy, rank, col(OutboxRow.id))
     else:
-        query = query.order_by(col(OutboxRow.id))
+        query = query.order_by(rank, col(OutboxRow.id))
     if not db.is_sqlite:
         query = query.with_for_update(skip_locked=True, of=OutboxRow)
     async with db.write() as session:
@@ -213,14 +256,25 @@ async def mark_done(db: Database, ids: list[int], *, now: datetime) -> None:
 
 async def pending_update_ids(db: Database, alert_id: int, *, after_id: int) -> list[int]:
     """Later update rows of the same alert that a redraw from current state makes redundant."""
+    return [i for i, _ in await pending_of(db, alert_id, OutboxKind.UPDATE_WARNING, after_id)]
+
+
+async def pending_of(
+    db: Database, alert_id: int, kind: OutboxKind, after_id: int
+) -> list[tuple[int, dict[str, Any]]]:
+    """The alert's pending rows of ``kind`` after ``after_id``: ids and payloads, in order."""
     async with db.read() as session:
-        query = select(OutboxRow.id).where(
-            OutboxRow.alert_id == alert_id,
-            OutboxRow.status == PENDING,
-            OutboxRow.kind == OutboxKind.UPDATE_WARNING.value,
-            col(OutboxRow.id) > after_id,
+        query = (
+            select(OutboxRow.id, OutboxRow.payload)
+            .where(
+                OutboxRow.alert_id == alert_id,
+                OutboxRow.status == PENDING,
+                OutboxRow.kind == kind.value,
+                col(OutboxRow.id) > after_id,
+            )
+            .order_by(col(OutboxRow.id))
         )
-        return [i for i in (await session.exec(query)).all() if i is not None]
+        return [(i, dict(p or {})) for i, p in (await session.exec(query)).all() if i is not None]
 
 
 async def reschedule(

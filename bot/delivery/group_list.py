@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.delivery.posting import Poster
 from bot.runtime.clock import Clock
 from bot.slack.blocks.render_noise import group_list_pages
+from escalation.outbox_kinds import OutboxKind, OutboxPayloadError, read_group_list
 from storage import outbox
 from storage.db import Database
 from storage.messages import find_message
@@ -52,7 +53,31 @@ class GroupList:
         self._clock = clock
 
     async def draw(self, item: outbox.Claimed, group_id: int, *, page: int = 0) -> None:
-        """Draw message ``page`` (0: the first) of the group's member list."""
+        """Draw message ``page`` (0: the first) of the group's member list. Later rows for
+        the same message, queued before it is drawn, are done by this drawing (it shows
+        the group as it is now): a thousand members joining within one delivery interval
+        cost one listing."""
+        same = await self._same_message_rows(item, group_id, page)
+        await self._draw(item, group_id, page=page)
+        await outbox.mark_done(self._db, same, now=self._clock())
+
+    async def _same_message_rows(self, item: outbox.Claimed, group_id: int, page: int) -> list[int]:
+        if item.alert_id is None:
+            return []
+        pending = await outbox.pending_of(
+            self._db, item.alert_id, OutboxKind.GROUP_LIST, after_id=item.id
+        )
+        same = []
+        for row_id, payload in pending:
+            try:
+                listed = read_group_list(payload)
+            except OutboxPayloadError:
+                continue
+            if listed["group"] == group_id and listed.get("page", 0) == page:
+                same.append(row_id)
+        return same
+
+    async def _draw(self, item: outbox.Claimed, group_id: int, *, page: int) -> None:
         group = await group_list_of(self._db, group_id=group_id)
         if group is None:
             return

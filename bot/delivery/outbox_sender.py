@@ -30,6 +30,7 @@ from bot.runtime.wakeup import Wakeup, run_until_cancelled
 from escalation.outbox_kinds import PAGE_KINDS, OutboxKind, read_approval_close
 from storage import outbox
 from storage.db import Database
+from storage.noise.group_store import anchors_of
 from storage.upkeep.recovery import release_outbox
 
 log = structlog.get_logger("tocsin.outbox")
@@ -108,6 +109,7 @@ class OutboxSender:
             rest = list(claimed)
             if self._storms is not None:
                 rest = await self._storms.absorb(claimed, now=self._clock())
+            rest = await self._one_redraw_per_warning(rest)
             by_lane: OrderedDict[str, tuple[Lane, list[outbox.Claimed]]] = OrderedDict()
             for item in rest:
                 lane = lane_of(item)
@@ -119,6 +121,30 @@ class OutboxSender:
         await self._tick_storms()
         self._gate.forget_idle(self._clock())
         return total
+
+    async def _one_redraw_per_warning(self, items: list[outbox.Claimed]) -> list[outbox.Claimed]:
+        """Of the warning edits claimed together, one per Slack message: members of a group
+        share its warning, and an edit is drawn from the current state, so a group's first
+        edit stands for the others (done now, never sent). A thousand members joining cost
+        one edit per claim, not a thousand edits at the channel's pace."""
+        edits = [i for i in items if i.kind == OutboxKind.UPDATE_WARNING and i.alert_id]
+        if len(edits) < 2:
+            return items
+        anchors = await anchors_of(self._db, [i.alert_id or 0 for i in edits])
+        kept: set[int] = set()
+        covered: list[int] = []
+        for item in edits:
+            shown_on = anchors.get(item.alert_id or 0, item.alert_id)
+            if shown_on in kept:
+                covered.append(item.id)
+            else:
+                kept.add(shown_on or 0)
+        if not covered:
+            return items
+        await outbox.mark_done(self._db, covered, now=self._clock())
+        self._unfinished.difference_update(covered)
+        gone = set(covered)
+        return [i for i in items if i.id not in gone]
 
     async def _tick_storms(self) -> None:
         if self._storms is None:

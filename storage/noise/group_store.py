@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -151,6 +152,19 @@ async def warning_for(db: Database, *, alert_id: int) -> tuple[int, int, GroupSu
         message_id, view_id, group_id = await warning_of(session, alert_id)
         group = await summary(session, group_id) if group_id is not None else None
     return message_id, view_id, group
+
+
+async def anchors_of(db: Database, alert_ids: Collection[int]) -> dict[int, int]:
+    """The group anchor (whose warning shows them) of each grouped alert of ``alert_ids``."""
+    if not alert_ids:
+        return {}
+    query = (
+        select(AlertRow.id, AlertGroupRow.anchor_id)
+        .join(AlertGroupRow, col(AlertGroupRow.id) == col(AlertRow.group_id))
+        .where(col(AlertRow.id).in_(sorted(set(alert_ids))))
+    )
+    async with db.read() as session:
+        return {int(a): int(b) for a, b in (await session.exec(query)).all() if a is not None}
 
 
 @dataclass(frozen=True, slots=True)
