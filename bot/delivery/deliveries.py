@@ -16,7 +16,14 @@ from bot.delivery.posting import Posted, Poster
 from bot.delivery.slack_health import outcome_unknown
 from bot.runtime.clock import Clock
 from bot.slack.blocks.render import notification_text, warning_blocks
-from bot.slack.blocks.render_pages import approval_closed, approval_request, page_dm, reminder
+from bot.slack.blocks.render_pages import (
+    PageLine,
+    approval_closed,
+    approval_request,
+    page_dm,
+    page_dms,
+    reminder,
+)
 from bot.slack.blocks.render_record import follow_up_reminder, thread_message
 from escalation.model import AlertView, LevelSpec, Status
 from escalation.outbox_kinds import (
@@ -47,6 +54,8 @@ from storage.tables import AlertMirrorRow
 from storage.timeline import pending_thread_lines, set_thread_count
 
 log = structlog.get_logger("tocsin.outbox")
+PAGED_ROWS = "paged_rows"
+"""What a page DM naming several alerts says it stood for: the ``page_dm`` rows' ids."""
 LINES_THROUGH, THREAD_COUNT = "lines_through", "thread_count"
 """What a thread reply's metadata says it covered: the last ``thread_lines`` row (the rows of
 an alert are sent in id order, so every pending row up to it) and the fire count it told."""
@@ -150,6 +159,34 @@ class Deliveries:
                 await self._dm(item, user, text, None)
             case _:
                 assert_never(kind)
+
+    async def deliver_pages(self, items: list[outbox.Claimed]) -> list[int]:
+        """Page one person for several alerts at once (``page_dm`` rows due together for the
+        same user, most urgent first): one new DM naming each alert, so the person hears of
+        all of them within Slack's pace of a message a second. Returns the rows the message
+        stands for: when an earlier attempt's message is found (the first row was in doubt),
+        only the rows *it* named — the others are paged again in the next message."""
+        first = items[0]
+        user = read_page_dm(first.payload)["user"]
+        lines = []
+        for item in items:
+            dm = read_page_dm(item.payload)
+            view = await self._view(item.alert_id or 0)
+            lines.append(PageLine(view, dm["tier"], dm["rule"], dm.get("rotation")))
+        text, blocks = page_dms(lines)
+        opened = await self._client.conversations_open(users=user)
+        posted = await self._poster.post(
+            first,
+            channel=str(opened["channel"]["id"]),
+            text=text,
+            blocks=blocks,
+            unfurl_links=False,
+            note={PAGED_ROWS: [item.id for item in items]},
+        )
+        named = posted.note.get(PAGED_ROWS) if posted.found else None
+        if isinstance(named, list):
+            return [item.id for item in items if item.id in named]
+        return [first.id] if posted.found else [item.id for item in items]
 
     async def _view(self, alert_id: int) -> AlertView:
         view = await read_view(

@@ -27,6 +27,7 @@ from bot.runtime.clock import Clock
 from bot.runtime.faults import NO_FAULTS, FaultPoints
 from bot.runtime.metrics import Metrics
 from bot.runtime.wakeup import Wakeup, run_until_cancelled
+from bot.slack.blocks.render_pages import PAGES_PER_MESSAGE
 from escalation.outbox_kinds import PAGE_KINDS, OutboxKind, read_approval_close
 from storage import outbox
 from storage.db import Database
@@ -171,57 +172,79 @@ class OutboxSender:
         self._timer = loop.call_at(at, self._wakeup.set)
 
     async def _run_lane(self, lane: Lane, items: list[outbox.Claimed]) -> None:
+        """Deliver a lane's rows in order, each write paced by the lane's gate. Pages for
+        the same person due together go out as one DM naming each alert."""
         async with self._limit:
-            for index, item in enumerate(items):
+            queue = list(items)
+            while queue:
                 now = self._clock()
                 if lane.paced and not self._gate.take(lane.key, now):
                     at = self._gate.free_at(lane.key, now)
-                    await outbox.defer(
-                        self._db,
-                        [i.id for i in items[index:]],
-                        at=at,
-                        in_doubt=[i.id for i in items[index:] if i.in_doubt],
-                    )
+                    await self._put_back(queue, at=at)
                     self._wake_at(at)
                     return
-                held = await self._deliver(item)
+                batch = [queue[0]]
+                if queue[0].kind == OutboxKind.PAGE_DM:
+                    batch = [i for i in queue if i.kind == OutboxKind.PAGE_DM][:PAGES_PER_MESSAGE]
+                taken = {item.id for item in batch}
+                queue = [item for item in queue if item.id not in taken]
+                held, again = await self._deliver(batch)
+                queue = again + queue  # rows an earlier attempt's message did not name
                 if held is not None:
                     until = self._clock() + timedelta(seconds=held)
                     self._gate.hold(lane.key, until=until, now=self._clock())
-                    await outbox.defer(
-                        self._db,
-                        [i.id for i in items[index + 1 :]],
-                        at=until,
-                        in_doubt=[i.id for i in items[index + 1 :] if i.in_doubt],
-                    )
+                    await self._put_back(queue, at=until)
                     if lane.channel is not None:
                         await outbox.hold_channel(self._db, lane.channel, until=until)
                     self._wake_at(until)
                     return
 
-    async def _deliver(self, item: outbox.Claimed) -> float | None:
-        """Deliver one row; returns Slack's Retry-After when it answered 429 (the row is
-        rescheduled to then), else None (delivered, or rescheduled after an error)."""
+    async def _put_back(self, items: list[outbox.Claimed], *, at: datetime) -> None:
+        await outbox.defer(
+            self._db,
+            [i.id for i in items],
+            at=at,
+            in_doubt=[i.id for i in items if i.in_doubt],
+        )
+
+    async def _deliver(
+        self, batch: list[outbox.Claimed]
+    ) -> tuple[float | None, list[outbox.Claimed]]:
+        """Deliver one row, or several pages to one person in one message. Returns Slack's
+        Retry-After when it answered 429 (the rows are rescheduled to then), else None
+        (delivered, or rescheduled after an error); and the rows still to deliver (pages an
+        earlier attempt's message turned out not to name)."""
         try:
-            await self._send(item)
+            if len(batch) == 1:
+                await self._send(batch[0])
+                done = [batch[0].id]
+            else:
+                done = await self._deliveries.deliver_pages(batch)
         except SlackApiError as exc:
             status = exc.response.status_code
             error = str(exc.response.get("error", "")) or f"HTTP {status}"
             if status == 429:
                 seconds = retry_after(exc)
-                await self._retry_later(item, f"slack: {error}", seconds, attempt=False)
-                self._count(item, "rate_limited")
-                return seconds
-            await self._retry_later(item, f"slack: {error}", None, in_doubt=outcome_unknown(exc))
-            self._count(item, "failed")
-            return None
+                for item in batch:
+                    await self._retry_later(item, f"slack: {error}", seconds, attempt=False)
+                    self._count(item, "rate_limited")
+                return seconds, []
+            for item in batch:
+                await self._retry_later(
+                    item, f"slack: {error}", None, in_doubt=outcome_unknown(exc)
+                )
+                self._count(item, "failed")
+            return None, []
         except Exception as exc:
-            await self._retry_later(item, f"{type(exc).__name__}: {exc}", None, in_doubt=True)
-            self._count(item, "failed")
-            return None
-        await outbox.mark_done(self._db, [item.id], now=self._clock())
-        self._count(item, "delivered")
-        return None
+            for item in batch:
+                await self._retry_later(item, f"{type(exc).__name__}: {exc}", None, in_doubt=True)
+                self._count(item, "failed")
+            return None, []
+        await outbox.mark_done(self._db, done, now=self._clock())
+        for item in batch:
+            if item.id in done:
+                self._count(item, "delivered")
+        return None, [item for item in batch if item.id not in done]
 
     def _count(self, item: outbox.Claimed, outcome: str) -> None:
         metrics = self._metrics

@@ -5,12 +5,17 @@ are drawn as one edit and one listing, not one per member."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from bot.sandbox import SlackWorld
+from bot.slack import ids
+from escalation.outbox_kinds import OutboxKind
+from storage.tables import OutboxRow
 from tests.integration.test_group_list import am_alert, am_batch
 from tests.support.harness import Harness, running_tocsin
 
@@ -75,3 +80,59 @@ async def test_a_groups_joins_cost_a_few_channel_writes_and_its_page_does_not_wa
     assert len(edits) <= 2
     assert len(writes) <= 7
     assert f"{MEMBERS} of {MEMBERS} open" in tocsin.thread(warning)[0].text
+
+
+async def test_pages_due_together_for_one_person_go_out_as_one_message_naming_each(
+    tocsin: Harness,
+) -> None:
+    titles = [f"Queue {n} stuck" for n in range(12)]
+    for title in titles:
+        assert (await tocsin.webhook("generic", {"title": title, "level": 2})).status_code == 202
+
+    def named() -> list[str]:
+        return [t for m in tocsin.dms("U0ALICE") for t in titles if t in json.dumps(m.blocks)]
+
+    await tocsin.world.wait_for(lambda: len(set(named())) == len(titles), timeout=20)
+    assert sorted(named()) == sorted(titles)  # each alert paged once
+    dms = tocsin.dms("U0ALICE")
+    assert len(dms) < len(titles)  # within Slack's pace: several alerts a message
+    many = [m for m in dms if sum(t in json.dumps(m.blocks) for t in titles) > 1]
+    assert many, "no message named more than one alert"
+    buttons = [
+        e["value"]
+        for b in many[0].blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ids.ACKNOWLEDGE
+    ]
+    assert len(buttons) == len(set(buttons)) > 1  # an Acknowledge for each alert it names
+
+
+async def test_a_page_message_slack_posted_but_never_confirmed_is_not_sent_twice(
+    tocsin: Harness,
+) -> None:
+    assert (await tocsin.webhook("generic", {"title": "First", "level": 2})).status_code == 202
+    await tocsin.world.wait_for(lambda: len(tocsin.dms("U0ALICE")) == 1, timeout=10)
+    dm = tocsin.world.open_dm("U0ALICE")
+    # Slack posts the next page message but answers 500: the retry finds it and stops there
+    tocsin.world.fail_next("chat.postMessage", status=500, apply=True, channel=dm.id)
+    titles = ["Second", "Third", "Fourth"]
+    batch = {"alerts": [{"title": t, "level": 2, "fingerprint": t} for t in titles]}
+    assert (await tocsin.webhook("generic", batch)).status_code == 202
+
+    def named(title: str) -> int:
+        return sum(title in json.dumps(m.blocks) for m in tocsin.dms("U0ALICE"))
+
+    await tocsin.world.wait_for(lambda: all(named(t) for t in titles), timeout=20)
+    await tocsin.until(
+        lambda: _nothing_pending(tocsin), what="every page delivered or found", seconds=20
+    )
+    assert [named(t) for t in titles] == [1, 1, 1]
+
+
+async def _nothing_pending(tocsin: Harness) -> bool:
+    async with tocsin.service.db.read() as session:
+        query = select(OutboxRow).where(
+            OutboxRow.status == "pending", OutboxRow.kind == OutboxKind.PAGE_DM.value
+        )
+        return not (await session.exec(query)).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -42,21 +43,69 @@ def page_dm(
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=f":rotating_light: {_headline(alert)}")),
         ContextBlock(elements=[MarkdownTextObject(text=why + where)]),
-        ActionsBlock(
-            block_id=f"{ids.ACTIONS_BLOCK_PREFIX}{alert.id}",
-            elements=[
-                ButtonElement(
-                    text="Acknowledge",
-                    action_id=ids.ACKNOWLEDGE,
-                    value=str(alert.id),
-                    style="primary",
-                ),
-                ButtonElement(text="Claim (I own it)", action_id=ids.CLAIM, value=str(alert.id)),
-            ],
-        ),
+        _page_buttons(alert),
     ]
     text = mrkdwn(f"Paged: [{alert.level.name}] {alert.title}", 3000)
     return text, [b.to_dict() for b in blocks]
+
+
+PAGES_PER_MESSAGE = 20
+"""The most alerts one page DM names (two blocks each, within Slack's 50 blocks a message);
+more pages due for the same person go out in the next message, a second later."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageLine:
+    """One alert of a page DM naming several: the alert and why this person is paged."""
+
+    alert: AlertView
+    tier: int
+    rule: str
+    rotation: str | None
+
+
+def page_dms(lines: list[PageLine]) -> tuple[str, list[dict[str, Any]]]:
+    """One DM for the pages due for one person at the same moment: each alert with its own
+    Acknowledge and Claim, the most urgent first (as given)."""
+    if len(lines) == 1:
+        one = lines[0]
+        return page_dm(one.alert, tier=one.tier, rule=one.rule, rotation=one.rotation, link=None)
+    top = min(line.alert.level.number for line in lines)
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f":rotating_light: *You are paged for {len(lines)} alerts*"
+            )
+        )
+    ]
+    for line in lines:
+        alert = line.alert
+        why = f"tier {line.tier + 1} ({mrkdwn(line.rule, 40)})"
+        if line.rotation:
+            why += f" as on call for *{mrkdwn(line.rotation, 80)}*"
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"{_headline(alert)}\n{why} · in {mrkdwn(alert.channel, 80)}"
+                )
+            )
+        )
+        blocks.append(_page_buttons(alert))
+    titles = "; ".join(f"[{line.alert.level.name}] {line.alert.title}" for line in lines)
+    text = mrkdwn(f"Paged for {len(lines)} alerts (top level {top}): {titles}", 3000)
+    return text, [b.to_dict() for b in blocks]
+
+
+def _page_buttons(alert: AlertView) -> ActionsBlock:
+    return ActionsBlock(
+        block_id=f"{ids.ACTIONS_BLOCK_PREFIX}{alert.id}",
+        elements=[
+            ButtonElement(
+                text="Acknowledge", action_id=ids.ACKNOWLEDGE, value=str(alert.id), style="primary"
+            ),
+            ButtonElement(text="Claim (I own it)", action_id=ids.CLAIM, value=str(alert.id)),
+        ],
+    )
 
 
 def approval_request(
