@@ -172,6 +172,11 @@ async def fold(
                 )
 
 
+RINGING_LEVEL = 1
+"""A storm page for an alert of this level (or a higher tier) is a new message, so that it
+notifies; pages of lower levels are folded into an edit of the person's storm page."""
+
+
 async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]) -> set[int]:
     """Fold page rows into the storm pages of their targets; returns the ids of the rows that
     start a storm page's message (a target's first page of the storm, or its first at a
@@ -205,10 +210,13 @@ async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]
             row = StormPageRow(storm_id=storm_id, target=target, version=0)
             standing.add(items[0].id)
         row.pages += len(items)
-        row.top_level = min([row.top_level, *(levels.get(c.alert_id or 0, 3) for c in items)])
+        top = min(levels.get(c.alert_id or 0, 3) for c in items)
+        row.top_level = min(row.top_level, top)
         last = paged[items[-1].id]
-        if last.tier > row.tier and row.ts is not None:
-            # paged at a higher tier: a new message, not an edit
+        if row.ts is not None and (last.tier > row.tier or top <= RINGING_LEVEL):
+            # paged at a higher tier, or for an alert of the top level: a new message, which
+            # notifies (an edit of the earlier one would not); pages folded until it is
+            # sent — within the person's pace of a message a second — share it
             row.channel_id = row.ts = row.posting_at = None
             standing.add(items[-1].id)
         if last.tier >= row.tier:

@@ -198,10 +198,17 @@ async def test_a_flood_in_one_channel_becomes_one_summary_listing_every_alert_in
     assert refused <= len(writes) // 10, f"{refused} 429s: deliveries should pace themselves"
 
     # one page for the whole storm, not one per alert (plus pages of alerts posted on their own)
+    # (and a new message for a level-1 alert joining after it went out: that one must ring)
     storm_pages = [m for m in tocsin.dms("U0ALICE") if "Storm in" in m.text]
-    assert len(storm_pages) == 1
-    assert f"{len(members):,} alerts" in storm_pages[0].text
-    assert len(tocsin.dms("U0ALICE")) <= 1 + len(own)
+    async with db.read() as session:
+        critical = (
+            await session.exec(
+                select(func.count()).select_from(StormMemberRow).where(StormMemberRow.level == 1)
+            )
+        ).one()
+    assert 1 <= len(storm_pages) <= 1 + critical
+    assert f"{len(members):,} alerts" in storm_pages[-1].text
+    assert len(tocsin.dms("U0ALICE")) <= len(storm_pages) + len(own)
 
     # after the storm: one warning per alert again
     before = len(tocsin.channel_messages("#alerts"))
@@ -287,6 +294,23 @@ async def test_a_429_on_one_channel_holds_only_that_channel_and_its_rows_wait_fo
     shown = " ".join(text_of(m) for m in messages)
     assert "on host-1" in shown
     assert "on host-2" in shown
+
+
+async def test_a_level_1_alert_joining_a_storm_pages_with_a_new_message_that_notifies(
+    tocsin: Harness,
+) -> None:
+    minor = [{**alert(n), "level": 3} for n in range(1, 21)]
+    assert (await tocsin.webhook("generic", {"alerts": minor})).status_code == 202
+
+    def storm_pages() -> list[Message]:
+        return [m for m in tocsin.dms("U0ALICE") if "Storm in" in m.text]
+
+    await tocsin.world.wait_for(lambda: len(storm_pages()) == 1, timeout=20)
+    critical = {**alert(500), "level": 1, "title": "Payments down"}
+    assert (await tocsin.webhook("generic", critical)).status_code == 202
+    # an edit of the earlier storm page would notify no one: a new message does
+    await tocsin.world.wait_for(lambda: len(storm_pages()) == 2, timeout=10)
+    assert "1 at level 1" in text_of(storm_pages()[-1])
 
 
 async def test_a_small_storm_is_summarised_listed_and_ends_after_calm(
