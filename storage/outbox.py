@@ -5,7 +5,8 @@ leaves the row to be claimed again when the lease runs out.
 
 Order is kept where a reader sees it, and nowhere else. An alert's rows form two streams: what
 its channel shows (the warning, its edits, its thread) and what reaches people (pages,
-reminders, approval requests). A row waits for the earlier pending rows of its alert *in its
+reminders, approval requests) — and pages to outbound webhooks, a third stream, which goes
+on while Slack is away. A row waits for the earlier pending rows of its alert *in its
 own stream* only: a person never gets tier 2 before tier 1, a warning's edits apply in order,
 and a page never waits for the channel (it waits for its alert's new warning to be picked up,
 so that a storm can fold both, and no longer: not while the warning waits for its turn in
@@ -46,6 +47,10 @@ a page or a warning update never waits behind a line in the thread."""
 
 
 _CHANNEL = [kind.value for kind in CHANNEL_KINDS]
+_WEBHOOK = [OutboxKind.PAGE_WEBHOOK.value]
+"""Pages to outbound webhooks: a stream of their own (not Slack), so they go on while Slack
+is away (:func:`claim_due`'s ``kinds``)."""
+_NOT_PEOPLE = [*_CHANNEL, *_WEBHOOK]
 EDITS_AT, LINES_AT = 1_000, 2_000
 """Urgency ranks after the new warnings' (which rank by their level, 1 first)."""
 
@@ -127,13 +132,16 @@ async def claim_due(
     limit: int = 100,
     lease: timedelta = timedelta(seconds=60),
     last: Collection[str] = (),
+    kinds: Collection[OutboxKind] | None = None,
 ) -> list[Claimed]:
     """Lease up to ``limit`` due rows, most urgent first (then oldest), each the oldest
     pending row of its alert's stream (see the module's docstring). Channel rows of alerts in
     the channels ``last`` (channels in a storm, with thousands of rows) come after every
-    other channel's, so other channels never queue behind a storm; pages never do."""
+    other channel's, so other channels never queue behind a storm; pages never do. With
+    ``kinds``, only rows of those kinds are claimed (while Slack is away: outbound webhooks)."""
     earlier = aliased(OutboxRow)
     channel_row = col(OutboxRow.kind).in_(_CHANNEL)
+    webhook_row = col(OutboxRow.kind).in_(_WEBHOOK)
     blocked = exists().where(
         and_(
             col(earlier.alert_id) == col(OutboxRow.alert_id),
@@ -144,7 +152,12 @@ async def claim_due(
                 and_(
                     or_(
                         and_(col(earlier.kind).in_(_CHANNEL), channel_row),
-                        and_(col(earlier.kind).not_in(_CHANNEL), ~channel_row),
+                        and_(col(earlier.kind).in_(_WEBHOOK), webhook_row),
+                        and_(
+                            col(earlier.kind).not_in(_NOT_PEOPLE),
+                            ~channel_row,
+                            ~webhook_row,
+                        ),
                     ),
                     # thread lines wait for what came before them, but never hold up the rest
                     or_(
@@ -156,6 +169,7 @@ async def claim_due(
                 # up (a storm folds both), never while the warning waits for its channel
                 and_(
                     ~channel_row,
+                    ~webhook_row,  # a storm does not fold these
                     col(earlier.kind) == OutboxKind.POST_WARNING.value,
                     col(earlier.next_attempt_at) <= now,
                 ),
@@ -178,6 +192,8 @@ async def claim_due(
         .where(col(OutboxRow.status) == PENDING, col(OutboxRow.next_attempt_at) <= now, ~blocked)
         .limit(limit)
     )
+    if kinds is not None:
+        query = query.where(col(OutboxRow.kind).in_([kind.value for kind in kinds]))
     rank = urgency(col(OutboxRow.kind), col(AlertRow.level))
     if last:
         stormy = case((and_(channel_row, col(AlertRow.channel).in_(list(last))), 1), else_=0)

@@ -89,8 +89,11 @@ class OutboxSender:
         by side, each lane's rows one after the other, paced by the lane gate; a 429 holds
         only its lane. Storm control first folds what a storm stands for.
         """
+        only: tuple[OutboxKind, ...] | None = None
         if self.health.degraded and not await self._probe():
-            return 0  # Slack is down: rows wait in the outbox, untouched, until a probe passes
+            # Slack is down: its rows wait in the outbox, untouched, until a probe passes;
+            # pages to outbound webhooks (a phone, a pager) go on
+            only = (OutboxKind.PAGE_WEBHOOK,)
         if self._unfinished:
             await release_outbox(self._db, sorted(self._unfinished), now=self._clock())
             self._unfinished.clear()
@@ -102,13 +105,14 @@ class OutboxSender:
                 limit=self._batch,
                 last=self._storms.storming() if self._storms else (),
                 lease=self._lease,
+                kinds=only,
             )
         ):
             self._unfinished.update(item.id for item in claimed)
             self._faults.reached("outbox_after_claim")
             total += len(claimed)
             rest = list(claimed)
-            if self._storms is not None:
+            if self._storms is not None and only is None:
                 rest = await self._storms.absorb(claimed, now=self._clock())
             rest = await self._one_redraw_per_warning(rest)
             by_lane: OrderedDict[str, tuple[Lane, list[outbox.Claimed]]] = OrderedDict()
@@ -117,8 +121,10 @@ class OutboxSender:
                 by_lane.setdefault(lane.key, (lane, []))[1].append(item)
             await asyncio.gather(*(self._run_lane(lane, items) for lane, items in by_lane.values()))
             self._unfinished.difference_update(item.id for item in claimed)
-            if self._next_tick is None or self._clock() >= self._next_tick:
+            if only is None and (self._next_tick is None or self._clock() >= self._next_tick):
                 await self._tick_storms()  # between batches only when due: rows come first
+        if only is not None:
+            return total
         await self._tick_storms()
         self._gate.forget_idle(self._clock())
         return total
