@@ -37,6 +37,7 @@ from escalation.noise.storm import Change, StormRules, Traffic, calm_at, observe
 from escalation.outbox_kinds import OutboxKind
 from storage.db import Database
 from storage.noise import storm_display, storms
+from storage.noise.storms import RINGING_LEVEL
 from storage.outbox import Claimed
 
 log = structlog.get_logger("tocsin.storm")
@@ -228,8 +229,10 @@ class StormControl:
         summary_due = stale and (work.drawn_at is None or work.drawn_at + every <= now)
         if ended and work.unlisted == 0 and stale:
             summary_due = True  # the final word, as soon as the thread is complete
+        urgent = work.top_unlisted is not None and work.top_unlisted <= RINGING_LEVEL
         thread_due = work.unlisted > 0 and (
             ended
+            or urgent  # a level-1 alert is listed at once, not at the next interval
             or work.unlisted >= self._display.thread_batch
             or (work.oldest_unlisted_at is not None and work.oldest_unlisted_at + every <= now)
         )

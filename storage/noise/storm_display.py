@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, or_, type_coerce, update
+from sqlalchemy import case, func, or_, type_coerce, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from escalation.model import Status
 from storage.db import Database
-from storage.noise.storms import ENDED
+from storage.noise.storms import ENDED, RINGING_LEVEL
 from storage.tables import AlertRow, StormMemberRow, StormPageRow, StormRow
 from storage.types import UTCDateTime
 
@@ -39,6 +39,8 @@ class StormWork:
     oldest_unlisted_at: datetime | None
     posting_at: datetime | None = None
     """When posting the summary was first attempted (see ``StormRow.posting_at``)."""
+    top_unlisted: int | None = None
+    """The most urgent level (lowest number) among the alerts still to be listed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +90,12 @@ async def work(db: Database) -> list[StormWork]:
         found = []
         for s in storms:
             assert s.id is not None
-            unlisted, oldest = (
+            unlisted, oldest, top = (
                 await (await session.connection()).execute(
                     sa_select(
                         func.count(),
                         type_coerce(func.min(col(StormMemberRow.joined_at)), UTCDateTime()),
+                        func.min(col(StormMemberRow.level)),
                     ).where(
                         col(StormMemberRow.storm_id) == s.id,
                         col(StormMemberRow.listed_ts).is_(None),
@@ -114,6 +117,7 @@ async def work(db: Database) -> list[StormWork]:
                     int(unlisted),
                     oldest,
                     s.posting_at,
+                    None if top is None else int(top),
                 )
             )
     return found
@@ -192,7 +196,8 @@ def _item(row: Any) -> Item:
 
 
 async def unlisted(db: Database, storm_id: int, *, limit: int) -> list[Item]:
-    """The next alerts of the storm to list in its thread, in the order they joined."""
+    """The next alerts of the storm to list in its thread: level 1 first, then in the order
+    they joined."""
     async with db.read() as session:
         rows = (
             await session.exec(
@@ -201,7 +206,10 @@ async def unlisted(db: Database, storm_id: int, *, limit: int) -> list[Item]:
                     col(StormMemberRow.storm_id) == storm_id,
                     col(StormMemberRow.listed_ts).is_(None),
                 )
-                .order_by(col(StormMemberRow.alert_id))
+                .order_by(
+                    case((col(StormMemberRow.level) <= RINGING_LEVEL, 0), else_=1),
+                    col(StormMemberRow.alert_id),
+                )
                 .limit(limit)
             )
         ).all()

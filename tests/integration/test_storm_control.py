@@ -312,6 +312,12 @@ async def test_a_level_1_alert_joining_a_storm_pages_with_a_new_message_that_not
     await tocsin.world.wait_for(lambda: len(storm_pages()) == 2, timeout=10)
     assert "1 at level 1" in text_of(storm_pages()[-1])
 
+    # and it is listed in the storm summary's thread (a level-1 alert at once, ahead of others)
+    summary = next(m for m in tocsin.channel_messages("#alerts") if "storm" in m.text.lower())
+    await tocsin.world.wait_for(
+        lambda: any("Payments down" in text_of(m) for m in tocsin.thread(summary)), timeout=10
+    )
+
 
 async def test_a_small_storm_is_summarised_listed_and_ends_after_calm(
     held: Harness,
