@@ -41,12 +41,19 @@ def page_dm(
         why += f" as on call for *{mrkdwn(rotation, 80)}*"
     where = f" · <{link}|open the warning>" if link else f" · in {mrkdwn(alert.channel, 80)}"
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=f":rotating_light: {_headline(alert)}")),
+        SectionBlock(
+            text=MarkdownTextObject(text=f":rotating_light: {_headline(alert)}{_impact(alert)}")
+        ),
         ContextBlock(elements=[MarkdownTextObject(text=why + where)]),
         _page_buttons(alert),
     ]
     text = mrkdwn(f"Paged: [{alert.level.name}] {alert.title}", 3000)
     return text, [b.to_dict() for b in blocks]
+
+
+def _impact(alert: AlertView, limit: int = 1000) -> str:
+    """What the alert's source says it affects, on a line of its own (nothing if unsaid)."""
+    return f"\n*Impact:* {mrkdwn(alert.impact, limit)}" if alert.impact else ""
 
 
 PAGES_PER_MESSAGE = 20
@@ -86,7 +93,8 @@ def page_dms(lines: list[PageLine]) -> tuple[str, list[dict[str, Any]]]:
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"{_headline(alert)}\n{why} · in {mrkdwn(alert.channel, 80)}"
+                    text=f"{_headline(alert)}{_impact(alert, 300)}\n"
+                    f"{why} · in {mrkdwn(alert.channel, 80)}"
                 )
             )
         )
