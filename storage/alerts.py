@@ -75,33 +75,108 @@ def new_row(
     policy: EscalationPolicy,
 ) -> AlertRow:
     row = AlertRow(
-        fingerprint=event.fingerprint,
-        integration=integration,
-        source=event.source,
+        **_event_values(
+            event,
+            integration=integration,
+            level=level,
+            grade_reason=grade_reason,
+            team=team,
+            channel=channel,
+            policy=policy,
+        ),
         status=state.status.value,
-        level=level,
-        grade_reason=grade_reason,
-        title=event.title,
-        description=event.description,
-        impact=event.impact,
-        suggested_actions=event.suggested_actions,
-        severity=event.severity,
-        category=event.category,
-        labels=dict(event.labels),
-        annotations=dict(event.annotations),
-        links=[{"title": link.title, "url": link.url} for link in event.links],
-        details=_details(event),
-        group_key=event.group_key,
-        team=team,
-        channel=channel,
-        policy=policy.name,
-        policy_snapshot=policy.to_snapshot(),
         fired_at=state.fired_at,
         last_seen_at=state.last_seen_at,
         version=0,
     )
     apply_state(row, state)
     return row
+
+
+def new_row_values(
+    event: AlertEvent,
+    state: AlertState,
+    *,
+    integration: str,
+    level: int,
+    grade_reason: str,
+    team: str,
+    channel: str,
+    policy: EscalationPolicy,
+    snapshot: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Every column of the row :func:`new_row` builds (but ``id``), as a core ``INSERT``
+    takes them: for many new alerts at once without a SQLModel object each. ``snapshot``:
+    ``policy.to_snapshot()`` when the caller already has it (alerts of one policy share it)."""
+    values = dict(_ROW_DEFAULTS)
+    values.update(
+        _event_values(
+            event,
+            integration=integration,
+            level=level,
+            grade_reason=grade_reason,
+            team=team,
+            channel=channel,
+            policy=policy,
+            snapshot=snapshot,
+        )
+    )
+    values.update(state_values(state))
+    values["version"] = 1
+    return values
+
+
+def state_values(state: AlertState) -> dict[str, Any]:
+    """The state columns of ``state``, as :func:`apply_state` sets them."""
+    values = {}
+    for name in _STATE_FIELDS:
+        value = getattr(state, name)
+        values[name] = value.value if isinstance(value, Status) else value
+    return values
+
+
+def _event_values(
+    event: AlertEvent,
+    *,
+    integration: str,
+    level: int,
+    grade_reason: str,
+    team: str,
+    channel: str,
+    policy: EscalationPolicy,
+    snapshot: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "fingerprint": event.fingerprint,
+        "integration": integration,
+        "source": event.source,
+        "level": level,
+        "grade_reason": grade_reason,
+        "title": event.title,
+        "description": event.description,
+        "impact": event.impact,
+        "suggested_actions": event.suggested_actions,
+        "severity": event.severity,
+        "category": event.category,
+        "labels": dict(event.labels),
+        "annotations": dict(event.annotations),
+        "links": [{"title": link.title, "url": link.url} for link in event.links],
+        "details": _details(event),
+        "group_key": event.group_key,
+        "team": team,
+        "channel": channel,
+        "policy": policy.name,
+        "policy_snapshot": policy.to_snapshot() if snapshot is None else snapshot,
+    }
+
+
+_ROW_DEFAULTS: dict[str, Any] = {
+    name: None if info.is_required() else info.get_default(call_default_factory=True)
+    for name, info in AlertRow.model_fields.items()
+    if name != "id"
+}
+"""A new alert row's columns before the event and state fill them in: the model's defaults
+(all immutable but the JSON columns', which every new row is given)."""
 
 
 async def find_open(session: AsyncSession, fingerprint: str) -> AlertRow | None:
