@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -95,7 +96,6 @@ def new_row(
 
 def new_row_values(
     event: AlertEvent,
-    state: AlertState,
     *,
     integration: str,
     level: int,
@@ -105,9 +105,10 @@ def new_row_values(
     policy: EscalationPolicy,
     snapshot: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Every column of the row :func:`new_row` builds (but ``id``), as a core ``INSERT``
-    takes them: for many new alerts at once without a SQLModel object each. ``snapshot``:
-    ``policy.to_snapshot()`` when the caller already has it (alerts of one policy share it)."""
+    """The columns of the row :func:`new_row` builds but ``id`` and the state's (add
+    :func:`state_values` and ``version`` 1), as a core ``INSERT`` takes them: for many new
+    alerts at once without a SQLModel object each. ``snapshot``: ``policy.to_snapshot()``
+    when the caller already has it (alerts of one policy share it)."""
     values = dict(_ROW_DEFAULTS)
     values.update(
         _event_values(
@@ -121,18 +122,21 @@ def new_row_values(
             snapshot=snapshot,
         )
     )
-    values.update(state_values(state))
-    values["version"] = 1
     return values
+
+
+_state_fields = operator.attrgetter(*_STATE_FIELDS)
+_STATUS_AT = _STATE_FIELDS.index("status")
+_RESUME_AT = _STATE_FIELDS.index("resume_status")
 
 
 def state_values(state: AlertState) -> dict[str, Any]:
     """The state columns of ``state``, as :func:`apply_state` sets them."""
-    values = {}
-    for name in _STATE_FIELDS:
-        value = getattr(state, name)
-        values[name] = value.value if isinstance(value, Status) else value
-    return values
+    values = list(_state_fields(state))
+    values[_STATUS_AT] = values[_STATUS_AT].value
+    if values[_RESUME_AT] is not None:
+        values[_RESUME_AT] = values[_RESUME_AT].value
+    return dict(zip(_STATE_FIELDS, values, strict=True))
 
 
 def _event_values(

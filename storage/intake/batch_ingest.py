@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -252,7 +253,6 @@ class _Batch:
         tr = open_alert(fired_at=min(event.starts_at or now, now), policy=policy, now=now)
         row = new_row_values(
             event,
-            tr.state,
             integration=integration,
             level=level.level,
             grade_reason=level.reason,
@@ -339,10 +339,10 @@ class _Batch:
         for alert_id, entry in planned.changed.items():
             assert entry.stored is not None
             params: dict[str, Any] = {"id": alert_id}
-            before, after = state_values(entry.stored), state_values(entry.state)
-            for name in _STATE_FIELDS:
-                if before[name] != after[name]:
-                    params[name] = after[name]
+            before, after = _state_fields(entry.stored), _state_fields(entry.state)
+            for name, old, new in zip(_STATE_FIELDS, before, after, strict=True):
+                if old != new:
+                    params[name] = new.value if isinstance(new, Status) else new
             params["version"] = entry.version
             updates.setdefault(tuple(params), []).append(params)
             entry.stored = entry.state
@@ -460,6 +460,7 @@ _PG_NEXT_IDS = text(
     "SELECT nextval(pg_get_serial_sequence('alert', 'id')) FROM generate_series(1, :count)"
 )
 _STATE_FIELDS = tuple(f.name for f in fields(AlertState))
+_state_fields = operator.attrgetter(*_STATE_FIELDS)
 _KEY_FIELDS = ("id", "version", "fingerprint", "level", "team", "group_id")
 _OPEN = Reader(
     (
