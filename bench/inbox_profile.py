@@ -3,6 +3,7 @@ in batches (the service's path) or body by body (the path before batches, for co
 
     .venv/bin/python -m bench.inbox_profile [--db sqlite|postgres|both] [--alerts 5000]
                                             [--mode batch|body|both] [--cprofile] [--top 30]
+                                            [--batch-bodies 200] [--batch-events 1000]
 
 For each database and mode, a fresh database (migrated with Alembic) and the shipped example
 policy (grouping and flapping on). ``alerts`` single-alert generic webhook bodies, each its
@@ -46,7 +47,7 @@ from bot.policy.rules import build_rules
 from bot.runtime.logging_setup import configure_logging
 from bot.runtime.wakeup import Wakeup
 from bot.workers.inbox_worker import InboxWorker
-from config.settings import EXAMPLE_POLICY
+from config.settings import EXAMPLE_POLICY, Settings
 from storage.db import Database
 from storage.intake import inbox
 from storage.intake.ingest import IngestRules, process
@@ -54,6 +55,7 @@ from storage.tables import AlertRow, InboxRow, table_of
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 _ALERT, _INBOX = table_of(AlertRow), table_of(InboxRow)
+_DEFAULTS = Settings.model_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,7 @@ async def store(db: Database, raw: list[bytes]) -> None:
         await writer.close()
 
 
-async def drain_batches(db: Database, ingest: IngestRules) -> int:
+async def drain_batches(db: Database, ingest: IngestRules, args: argparse.Namespace) -> int:
     worker = InboxWorker(
         db=db,
         rules=ingest,
@@ -111,11 +113,13 @@ async def drain_batches(db: Database, ingest: IngestRules) -> int:
         wakeup=Wakeup(),
         on_processed=Wakeup(),
         poll_seconds=1,
+        batch_bodies=args.batch_bodies,
+        batch_events=args.batch_events,
     )
     return await worker.drain()
 
 
-async def drain_body_by_body(db: Database, ingest: IngestRules) -> int:
+async def drain_body_by_body(db: Database, ingest: IngestRules, _: argparse.Namespace) -> int:
     """The worker before batches: claims of 50, one transaction per body."""
     total = 0
     while items := await inbox.claim(db, now=NOW, limit=50):
@@ -144,7 +148,7 @@ async def run(kind: str, mode: str, args: argparse.Namespace) -> list[Figure]:
                 cpu, wall = time.process_time(), time.perf_counter()
                 if profiler is not None:
                     profiler.enable()
-                done = await drain(db, ingest)
+                done = await drain(db, ingest, args)
                 if profiler is not None:
                     profiler.disable()
                 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -201,6 +205,8 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--alerts", type=int, default=5000)
     parser.add_argument("--mode", choices=("batch", "body", "both"), default="both")
+    parser.add_argument("--batch-bodies", type=int, default=_DEFAULTS["inbox_batch_bodies"].default)
+    parser.add_argument("--batch-events", type=int, default=_DEFAULTS["inbox_batch_events"].default)
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("--top", type=int, default=30)

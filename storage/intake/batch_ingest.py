@@ -27,7 +27,7 @@ import json
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, Text, cast, func, text, update
@@ -40,13 +40,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from escalation.events import AlertState, Transition
 from escalation.model import AlertEvent, SourceStatus, Status
 from escalation.noise.flapping import detect
-from escalation.noise.grouping import group_key
+from escalation.noise.grouping import group_key, join
 from escalation.noise.silences import Silence, event_values, muting
+from escalation.outbox_kinds import GroupListPayload, OutboxKind
 from escalation.policy import EscalationPolicy
 from escalation.record.recurrence import recurrence_key
 from escalation.state import AlertRefired, ResolvedAtSource, open_alert, transition
 from escalation.triage.grading import Grade, Noise, grade
-from escalation.triage.routing import route_all
+from escalation.triage.routing import Routing, route_all
 from storage.alerts import new_row_values, state_values
 from storage.batch import Reader, insert_many, update_many
 from storage.db import Database
@@ -60,8 +61,18 @@ from storage.intake.ingest import (
     routed_line,
 )
 from storage.intake.source_updates import TRUNCATED, truncated_alerts
+from storage.noise.group_store import list_key
 from storage.noise.silences import current_silences
-from storage.tables import AlertEventRow, AlertRow, InboxRow, OutboxRow, ResolutionRow, table_of
+from storage.outbox import outbox_values
+from storage.tables import (
+    AlertEventRow,
+    AlertGroupRow,
+    AlertRow,
+    InboxRow,
+    OutboxRow,
+    ResolutionRow,
+    table_of,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +92,7 @@ async def process_batch(
     async with db.write() as session:
         batch = _Batch(session, rules, now=now, is_sqlite=db.is_sqlite)
         try:
-            await batch.start([event.fingerprint for body in bodies for event in body.events])
+            await batch.start([event for body in bodies for event in body.events])
             for body, outcome in zip(bodies, outcomes, strict=True):
                 for event in body.events:
                     await batch.apply(event, outcome, integration=body.item.integration)
@@ -118,6 +129,35 @@ class _Open:
     """The columns of a new alert's row (but its state), until it is written."""
 
 
+@dataclass(slots=True, eq=False)
+class _Group:
+    """An open group of a key: read from the database, or started by the batch."""
+
+    key: str
+    group_id: int | None
+    """``None`` until a group started by the batch is written."""
+    stored_anchor_id: int | None = None
+    """The anchor of a group read from the database."""
+    anchor: _Open | None = None
+    """The anchor of a group started by the batch."""
+    window_seconds: int = 0
+
+    @property
+    def anchor_id(self) -> int | None:
+        return self.stored_anchor_id if self.anchor is None else self.anchor.alert_id
+
+
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    """What a new alert's event is graded and routed to, and its group key (pure: worked
+    out once, before the batch's groups are read)."""
+
+    level: Grade | Noise
+    routing: Routing | None
+    group_key: str | None
+    window_seconds: int
+
+
 @dataclass(slots=True)
 class _Planned:
     """Rows planned and not yet written, in arrival order (their alert's id filled in when
@@ -126,15 +166,18 @@ class _Planned:
     opened: list[_Open]
     changed: dict[int, _Open]
     lines: list[tuple[_Open, dict[str, Any]]]
-    outbox: list[tuple[_Open, int, int, dict[str, Any]]]
-    """(alert, its version after the transition, the row's index in it, the columns)."""
+    outbox: list[tuple[_Open | None, int, int, dict[str, Any]]]
+    """(alert, its version after the transition, the row's index in it, the columns); with
+    no alert, the row's whole columns (a group's list)."""
+    groups: list[_Group]
+    """Groups started by the batch, not yet written."""
     resolutions: list[tuple[_Open, Transition]]
     counted: list[tuple[list[int], _Open]]
     """Outcome lists to append the alert's id to."""
 
     @classmethod
     def empty(cls) -> _Planned:
-        return cls([], {}, [], [], [], [])
+        return cls([], {}, [], [], [], [], [])
 
     def __bool__(self) -> bool:
         return bool(self.opened or self.changed or self.lines or self.outbox or self.counted)
@@ -156,6 +199,11 @@ class _Batch:
         self._planned = _Planned.empty()
         self._written: dict[object, TransitionRows] = {}
         self._policies: dict[tuple[str, int], tuple[EscalationPolicy, dict[str, Any]]] = {}
+        self._decisions: dict[int, _Decision] = {}
+        """By ``id()`` of the event: the events outlive the batch."""
+        self._groups: dict[str, _Group | None] = {}
+        """Open groups by key (``None``: known to have none) — forgotten after an event on
+        the ORM path, which may start or resolve one."""
         self._touched: set[str] = set()
         """Fingerprints of the alerts the ORM path flushed (``_note_flush``)."""
         orm_events.listen(session.sync_session, "after_flush", self._note_flush)
@@ -163,19 +211,62 @@ class _Batch:
     def close(self) -> None:
         orm_events.remove(self._session.sync_session, "after_flush", self._note_flush)
 
-    async def start(self, fingerprints: Sequence[str]) -> None:
-        """Read what the events need: silences, open alerts, latest firings."""
+    async def start(self, events: Sequence[AlertEvent]) -> None:
+        """Read what the events need: silences, open alerts, latest firings, open groups."""
         self._silences = await current_silences(self._session, now=self._now)
         conn = await self._session.connection()
-        wanted = list(dict.fromkeys(fingerprints))
+        wanted = list(dict.fromkeys(event.fingerprint for event in events))
         await self._read_open(conn, wanted)
+        new = [
+            e for e in events if e.status is SourceStatus.FIRING and e.fingerprint not in self._open
+        ]
         flapping = self._rules.noise.flapping
-        if flapping is None or flapping.fires < 2:
-            return
-        closed = [fp for fp in wanted if fp not in self._open]
-        for chunk in _chunks(closed):
-            for fingerprint, fired_at in await _latest_firings(conn, chunk, flapping.fires):
-                self._earlier.setdefault(fingerprint, []).append(fired_at)
+        if flapping is not None and flapping.fires >= 2:
+            closed = list(dict.fromkeys(event.fingerprint for event in new))
+            for chunk in _chunks(closed):
+                for fingerprint, fired_at in await _latest_firings(conn, chunk, flapping.fires):
+                    self._earlier.setdefault(fingerprint, []).append(fired_at)
+        keys = set()
+        for event in new:
+            decision = self._decision(event)
+            if decision.group_key is not None:
+                keys.add(decision.group_key)
+        await self._read_groups(conn, sorted(keys))
+
+    def _decision(self, event: AlertEvent) -> _Decision:
+        found = self._decisions.get(id(event))
+        if found is None:
+            rules = self._rules
+            level = grade(event, rules.grading, default_level=rules.default_level)
+            routing, key, window = None, None, 0
+            if isinstance(level, Grade):
+                routing = route_all(
+                    event, level.level, rules.routes, fallback=rules.fallback, now=self._now
+                )
+                where = routing.primary
+                rule = rules.noise.group_rule(where.route_index)
+                key = group_key(event, rule=rule, team=where.team, channel=where.channel)
+                window = rule.window_seconds
+            found = self._decisions[id(event)] = _Decision(level, routing, key, window)
+        return found
+
+    async def _read_groups(self, conn: AsyncConnection, keys: list[str]) -> None:
+        """The open group of each key (``find_open_group``: the latest not resolved nor
+        closed), or ``None``."""
+        for key in keys:
+            self._groups[key] = None
+        for chunk in _chunks(keys):
+            query = (
+                sa_select(_GROUP.c.key, _GROUP.c.id, _GROUP.c.anchor_id)
+                .where(
+                    _GROUP.c.key.in_(chunk),
+                    _GROUP.c.resolved_at.is_(None),
+                    _GROUP.c.closes_at > self._now,
+                )
+                .order_by(_GROUP.c.id)
+            )
+            for key, group_id, anchor_id in (await conn.execute(query)).all():
+                self._groups[key] = _Group(key, group_id, stored_anchor_id=anchor_id)
 
     async def _read_open(self, conn: AsyncConnection, fingerprints: list[str]) -> None:
         for chunk in _chunks(fingerprints):
@@ -193,7 +284,7 @@ class _Batch:
             if event.status is SourceStatus.FIRING:
                 if entry is not None and self._repeat(entry, event, outcome):
                     return
-                if entry is None and self._opened(event, outcome, integration=integration):
+                if entry is None and await self._opened(event, outcome, integration=integration):
                     return
             elif event.status is SourceStatus.RESOLVED:
                 if entry is None:
@@ -228,14 +319,14 @@ class _Batch:
         self._open.pop(entry.fingerprint, None)
         self._orm.add(entry.fingerprint)
 
-    def _opened(self, event: AlertEvent, outcome: IngestOutcome, *, integration: str) -> bool:
-        """A new alert on its own (``open_new``'s last case), unless noise control or
-        anything else rare applies."""
+    async def _opened(self, event: AlertEvent, outcome: IngestOutcome, *, integration: str) -> bool:
+        """A new alert on its own, starting a group or joining one (``open_new``'s last two
+        cases), unless a silence, flapping or anything else rare applies."""
         rules, now = self._rules, self._now
-        level = grade(event, rules.grading, default_level=rules.default_level)
-        if isinstance(level, Noise) or truncated_alerts(event) > 0:
+        decision = self._decision(event)
+        level, routing = decision.level, decision.routing
+        if isinstance(level, Noise) or routing is None or truncated_alerts(event) > 0:
             return False
-        routing = route_all(event, level.level, rules.routes, fallback=rules.fallback, now=now)
         if routing.mirrors:
             return False
         where = routing.primary
@@ -246,11 +337,18 @@ class _Batch:
         earlier = self._earlier.get(event.fingerprint, ())
         if earlier and detect(earlier, now=now, rule=flapping) is not None:
             return False
-        rule = rules.noise.group_rule(where.route_index)
-        if group_key(event, rule=rule, team=where.team, channel=where.channel) is not None:
-            return False
+        group = None
+        if decision.group_key is not None:
+            group = await self._group(decision.group_key)
+            if group is not None and group.anchor_id is None:
+                await self.write()  # the anchor opened in this batch: its id is in the line
         policy, snapshot = self._policy(where.policy, level.level)
-        tr = open_alert(fired_at=min(event.starts_at or now, now), policy=policy, now=now)
+        fired_at = min(event.starts_at or now, now)
+        if group is None:
+            tr = open_alert(fired_at=fired_at, policy=policy, now=now)
+        else:
+            assert group.anchor_id is not None
+            tr = join(fired_at=fired_at, now=now, anchor_id=group.anchor_id)
         row = new_row_values(
             event,
             integration=integration,
@@ -267,7 +365,7 @@ class _Batch:
             fingerprint=event.fingerprint,
             level=level.level,
             team=where.team,
-            group_id=None,
+            group_id=None if group is None else group.group_id,
             policy=policy,
             stored=None,
             state=tr.state,
@@ -275,14 +373,32 @@ class _Batch:
             plain=TRUNCATED not in row["details"],
             new=row,
         )
+        row["group_id"] = entry.group_id
         self._open[event.fingerprint] = entry
         self._planned.opened.append(entry)
         self._plan(entry, tr, kind="fired", opening=True)
+        if group is not None:
+            assert group.group_id is not None
+            assert group.anchor_id is not None
+            self._planned.outbox.append(
+                (None, 0, 0, _list_row(group.group_id, group.anchor_id, now=now))
+            )
+        elif decision.group_key is not None:
+            started = _Group(
+                decision.group_key, None, anchor=entry, window_seconds=decision.window_seconds
+            )
+            self._groups[decision.group_key] = started
+            self._planned.groups.append(started)
         lines = self._planned.lines
         lines.append((entry, graded_line(0, level.level, level.reason, now=now)))
         lines.append((entry, routed_line(0, where, now=now)))
         self._planned.counted.append((outcome.opened, entry))
         return True
+
+    async def _group(self, key: str) -> _Group | None:
+        if key not in self._groups:
+            await self._read_groups(await self._session.connection(), [key])
+        return self._groups[key]
 
     def _policy(self, name: str, level: int) -> tuple[EscalationPolicy, dict[str, Any]]:
         """``policy_for`` and its snapshot, once per batch (alerts of one policy and level
@@ -318,8 +434,15 @@ class _Batch:
         if not planned:
             return
         conn = await self._session.connection()
+        if planned.groups:
+            group_ids = await self._new_ids(conn, "alert_group", len(planned.groups))
+            for group, group_id in zip(planned.groups, group_ids, strict=True):
+                assert group.anchor is not None
+                assert group.anchor.new is not None
+                group.group_id = group.anchor.group_id = group_id
+                group.anchor.new["group_id"] = group_id
         if planned.opened:
-            ids = await self._new_ids(conn, len(planned.opened))
+            ids = await self._new_ids(conn, "alert", len(planned.opened))
             rows = []
             for entry, alert_id in zip(planned.opened, ids, strict=True):
                 assert entry.new is not None
@@ -335,6 +458,25 @@ class _Batch:
                 entry.new = None
                 entry.stored = entry.state
             await insert_many(conn, _ALERT, rows)
+        await insert_many(
+            conn,
+            _GROUP,
+            [
+                {
+                    "id": group.group_id,
+                    "key": group.key,
+                    "anchor_id": group.anchor_id,
+                    "lead_id": group.anchor_id,
+                    "opened_at": self._now,
+                    "closes_at": self._now + timedelta(seconds=group.window_seconds),
+                    "resolved_at": None,
+                    "list_channel_id": None,
+                    "list_ts": None,
+                    "list_more": [],
+                }
+                for group in planned.groups
+            ],
+        )
         updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for alert_id, entry in planned.changed.items():
             assert entry.stored is not None
@@ -366,7 +508,9 @@ class _Batch:
             conn,
             _OUTBOX,
             [
-                {
+                values
+                if entry is None
+                else {
                     **values,
                     "idempotency_key": f"alert:{_id(entry)}:v{version}:{index}",
                     "alert_id": _id(entry),
@@ -377,14 +521,14 @@ class _Batch:
         for counted, entry in planned.counted:
             counted.append(_id(entry))
 
-    async def _new_ids(self, conn: AsyncConnection, count: int) -> list[int]:
-        """Ids for new alert rows, so they are inserted without ``RETURNING`` (as the inbox
-        does): after the largest on SQLite (the single writer holds the file), from the
+    async def _new_ids(self, conn: AsyncConnection, table: str, count: int) -> list[int]:
+        """Ids for new rows of ``table``, so they are inserted without ``RETURNING`` (as the
+        inbox does): after the largest on SQLite (the single writer holds the file), from the
         table's sequence on PostgreSQL."""
         if self._is_sqlite:
-            top = int((await conn.execute(_SQLITE_TOP)).scalar_one())
+            top = int((await conn.execute(_SQLITE_TOP[table])).scalar_one())
             return list(range(top + 1, top + 1 + count))
-        found = await conn.execute(_PG_NEXT_IDS, {"count": count})
+        found = await conn.execute(_PG_NEXT_IDS[table], {"count": count})
         return [int(row[0]) for row in found.all()]
 
     # --- the ORM path --------------------------------------------------------------------
@@ -406,6 +550,7 @@ class _Batch:
         await session.flush()
         self._orm.add(event.fingerprint)
         self._open.pop(event.fingerprint, None)
+        self._groups.clear()
         session.expunge_all()  # later reads see the rows written in bulk, not stale objects
         # other alerts it changed (a group's new lead, say): read again as they now are
         touched = [fp for fp in self._touched if fp not in self._orm]
@@ -419,6 +564,16 @@ class _Batch:
         for found in (*session.new, *session.dirty, *session.deleted):
             if isinstance(found, AlertRow):
                 self._touched.add(found.fingerprint)
+
+
+def _list_row(group_id: int, anchor_id: int, *, now: datetime) -> dict[str, Any]:
+    """``enqueue_list``'s row: (re)draw the group's member list."""
+    payload = GroupListPayload(group=group_id)
+    values = outbox_values(
+        key=list_key(group_id), kind=OutboxKind.GROUP_LIST, now=now, payload=payload
+    )
+    values["alert_id"] = anchor_id
+    return values
 
 
 def _id(entry: _Open) -> int:
@@ -455,10 +610,19 @@ _EVENT: Table = table_of(AlertEventRow)
 _OUTBOX: Table = table_of(OutboxRow)
 _RESOLUTION: Table = table_of(ResolutionRow)
 _INBOX_TABLE: Table = table_of(InboxRow)
-_SQLITE_TOP = text("SELECT coalesce(max(id), 0) FROM alert")
-_PG_NEXT_IDS = text(
-    "SELECT nextval(pg_get_serial_sequence('alert', 'id')) FROM generate_series(1, :count)"
-)
+_GROUP: Table = table_of(AlertGroupRow)
+# the table names are constants of this module
+_SQLITE_TOP = {
+    name: text(f"SELECT coalesce(max(id), 0) FROM {name}")  # noqa: S608
+    for name in ("alert", "alert_group")
+}
+_PG_NEXT_IDS = {
+    name: text(
+        f"SELECT nextval(pg_get_serial_sequence('{name}', 'id')) "  # noqa: S608
+        "FROM generate_series(1, :count)"
+    )
+    for name in ("alert", "alert_group")
+}
 _STATE_FIELDS = tuple(f.name for f in fields(AlertState))
 _state_fields = operator.attrgetter(*_STATE_FIELDS)
 _KEY_FIELDS = ("id", "version", "fingerprint", "level", "team", "group_id")

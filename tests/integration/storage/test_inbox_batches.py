@@ -106,6 +106,11 @@ GOOD = [
     body({"fp": "db-2"}),  # the new lead fires again
     body({"fp": "db-4", "labels": {"service": "db", "cluster": "c1"}}),  # joins
     body({"fp": "db-9", "labels": {"service": "db", "cluster": "c9"}}),  # starts a group
+    body({"fp": "db-10", "labels": {"service": "db", "cluster": "c9"}}),  # joins it
+    # a source's group key: the first starts a group, the others join it
+    body({"fp": "am-1", "group_key": "gk"}, {"fp": "am-2", "group_key": "gk"}),
+    body({"fp": "am-3", "group_key": "gk"}, {"fp": "am-1", "status": "resolved"}),
+    body({"fp": "am-4", "group_key": "gk"}, {"fp": "am-2"}),
     body({"fp": "muted", "labels": {"service": "quiet"}}),
     body({"fp": "flap"}),
     body({"fp": "open-1", "severity": "critical"}),  # graded worse: re-graded
@@ -269,6 +274,8 @@ def renumbered(found: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[st
                     row[name] = alert_refs(row[name])
             if isinstance(row.get("payload"), dict):
                 row["payload"] = json.loads(alert_refs(json.dumps(row["payload"])))
+                if row.get("kind") == "group_list":
+                    row["payload"]["group"] = groups[row["payload"]["group"]]
             out[table].append(row)
     return out
 
