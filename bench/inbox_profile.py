@@ -4,14 +4,16 @@ in batches (the service's path) or body by body (the path before batches, for co
     .venv/bin/python -m bench.inbox_profile [--db sqlite|postgres|both] [--alerts 5000]
                                             [--mode batch|body|both] [--cprofile] [--top 30]
                                             [--batch-bodies 200] [--batch-events 1000]
+                                            [--grouped]
 
 For each database and mode, a fresh database (migrated with Alembic) and the shipped example
 policy (grouping and flapping on). ``alerts`` single-alert generic webhook bodies, each its
 own fingerprint, are stored in the inbox (as the intake stores them, ``InboxWriter``); then
 the worker drains them on a fixed clock — claims, parsing, grading, routing, the writes and
 the commits, as the service does (log lines at WARNING, as the other profiles). That is the
-**new** phase. The **repeat** phase stores the same bodies again: each is a repeat firing
-of its open alert. Figures per alert:
+**new** phase (with ``--grouped`` each body carries a group key of its own, as Alertmanager
+sends one webhook per group: each alert then starts a group). The **repeat** phase stores the
+same bodies again: each is a repeat firing of its open alert. Figures per alert:
 
 * **client CPU**: ``time.process_time()`` of this process over the drain (on SQLite this
   includes SQLite itself, which runs in aiosqlite's thread);
@@ -71,10 +73,11 @@ class Figure:
     """Alerts per second of wall time."""
 
 
-def bodies(count: int) -> list[bytes]:
+def bodies(count: int, *, grouped: bool) -> list[bytes]:
     return [
         json.dumps(
             {
+                **({"group_key": f"profile-group-{i}"} if grouped else {}),
                 "title": f"Checkout error rate high on node {i % 97}",
                 "fingerprint": f"profile-{i}",
                 "severity": "warning",
@@ -131,7 +134,7 @@ async def drain_body_by_body(db: Database, ingest: IngestRules, _: argparse.Name
 
 async def run(kind: str, mode: str, args: argparse.Namespace) -> list[Figure]:
     ingest = rules()
-    raw = bodies(args.alerts)
+    raw = bodies(args.alerts, grouped=args.grouped)
     drain = drain_batches if mode == "batch" else drain_body_by_body
     figures = []
     async with temporary_database(kind, args.postgres_url) as url:
@@ -208,6 +211,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--batch-bodies", type=int, default=_DEFAULTS["inbox_batch_bodies"].default)
     parser.add_argument("--batch-events", type=int, default=_DEFAULTS["inbox_batch_events"].default)
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
+    parser.add_argument("--grouped", action="store_true")
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("--top", type=int, default=30)
     return parser.parse_args(argv)

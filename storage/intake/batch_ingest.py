@@ -269,10 +269,18 @@ class _Batch:
                 self._groups[key] = _Group(key, group_id, stored_anchor_id=anchor_id)
 
     async def _read_open(self, conn: AsyncConnection, fingerprints: list[str]) -> None:
+        """The open alerts of ``fingerprints``. On PostgreSQL they are locked, in id order
+        (``FOR NO KEY UPDATE``: rows inserted elsewhere that reference them still go in): a
+        replica whose batch repeats the same alerts waits for this one's commit and then
+        reads what it wrote, and two batches never lock the same alerts in opposite orders."""
         for chunk in _chunks(fingerprints):
-            query = sa_select(*_OPEN.columns).where(
-                _ALERT.c.fingerprint.in_(chunk), _ALERT.c.status != Status.RESOLVED.value
+            query = (
+                sa_select(*_OPEN.columns)
+                .where(_ALERT.c.fingerprint.in_(chunk), _ALERT.c.status != Status.RESOLVED.value)
+                .order_by(_ALERT.c.id)
             )
+            if not self._is_sqlite:
+                query = query.with_for_update(key_share=True)
             for row in _OPEN.decode(conn.dialect, (await conn.execute(query)).all()):
                 entry = _from_columns(row)
                 self._open[entry.fingerprint] = entry

@@ -6,6 +6,7 @@ ones. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import json
@@ -21,6 +22,7 @@ from sqlalchemy import text
 from bot.policy.policy_file import load_policy
 from bot.policy.rules import build_rules
 from bot.runtime.wakeup import Wakeup
+from bot.workers import inbox_worker
 from bot.workers.inbox_worker import InboxWorker
 from config.settings import async_url
 from escalation.model import AlertEvent, Metric, SourceStatus
@@ -28,7 +30,7 @@ from escalation.noise.label_matchers import Matcher, Op
 from storage.db import Database
 from storage.intake import inbox
 from storage.intake.batch_ingest import Body, process_batch
-from storage.intake.ingest import IngestRules, parse, process
+from storage.intake.ingest import IngestOutcome, IngestRules, parse, process
 from storage.noise.silences import create_silence
 from tests.support.databases import database
 from tests.support.policies import example_policy
@@ -317,3 +319,37 @@ async def test_the_worker_s_batches_fail_only_the_bad_bodies(
     statuses = [row["status"] for row in got["inbox"][len(SEED) :]]
     assert statuses.count("failed") == 2  # the unreadable body, the unstorable event
     assert statuses.count("done") == len(GOOD)
+
+
+async def test_a_webhook_waiting_for_the_writer_is_stored_between_two_worker_transactions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite has one writer: the intake's commit waits for at most one worker transaction,
+    never for the whole backlog."""
+    rules = rules_for(tmp_path)
+    (tmp_path / "db").mkdir()
+    done: list[str] = []
+    stored: list[asyncio.Task[None]] = []
+    async with migrated("sqlite", tmp_path / "db") as db:
+        for i in range(3):
+            raw = body({"fp": f"backlog-{i}"})
+            await inbox.store(db, integration="test", source_format="events", body=raw, now=NOW)
+        writer = inbox.InboxWriter(db)
+
+        async def webhook() -> None:
+            raw = body({"fp": "meanwhile"})
+            await writer.store(integration="test", source_format="events", body=raw, now=NOW)
+            done.append("intake")
+
+        async def transaction(*args: Any, **kwargs: Any) -> list[IngestOutcome]:
+            if not stored:  # a webhook arrives while the first transaction holds the writer
+                stored.append(asyncio.create_task(webhook()))
+            outcomes = await process_batch(*args, **kwargs)
+            done.append("worker")
+            return outcomes
+
+        monkeypatch.setattr(inbox_worker, "process_batch", transaction)
+        assert await batched(db, rules, bodies=3, events=1) == 4
+        await stored[0]
+        await writer.close()
+    assert done[:3] == ["worker", "intake", "worker"]
