@@ -92,9 +92,9 @@ class InboxWorker:
         """Transactions of at most ``batch_events`` events, in arrival order (a body with
         more is a transaction of its own)."""
         batches: list[list[Body]] = []
-        events = self._batch_events
+        events = 0
         for body in bodies:
-            if events + len(body.events) > self._batch_events:
+            if not batches or (batches[-1] and events + len(body.events) > self._batch_events):
                 batches.append([])
                 events = 0
             batches[-1].append(body)

@@ -28,7 +28,7 @@ from config.settings import async_url
 from escalation.model import AlertEvent, Metric, SourceStatus
 from escalation.noise.label_matchers import Matcher, Op
 from storage.db import Database
-from storage.intake import inbox
+from storage.intake import batch_ingest, inbox
 from storage.intake.batch_ingest import Body, process_batch
 from storage.intake.ingest import IngestOutcome, IngestRules, parse, process
 from storage.noise.silences import create_silence
@@ -353,3 +353,32 @@ async def test_a_webhook_waiting_for_the_writer_is_stored_between_two_worker_tra
         await stored[0]
         await writer.close()
     assert done[:3] == ["worker", "intake", "worker"]
+
+
+async def test_a_fingerprint_another_replica_opened_meanwhile_is_a_repeat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch found no open alert; another replica opened one before the batch wrote its
+    own: the unique index refuses the second, and the batch done again makes it a repeat."""
+    rules = rules_for(tmp_path)
+    (tmp_path / "db").mkdir()
+    async with migrated("postgres", tmp_path / "db") as db:
+        raw = body({"fp": "race"})
+        await inbox.store(db, integration="test", source_format="events", body=raw, now=NOW)
+        [elsewhere] = await inbox.claim(db, now=NOW)  # the other replica's body
+        await inbox.store(db, integration="test", source_format="events", body=raw, now=NOW)
+        start = batch_ingest._Batch.start
+        raced: list[IngestOutcome] = []
+
+        async def racing(batch: Any, events: Any) -> None:
+            await start(batch, events)
+            if not raced:  # it commits while this batch is planning
+                raced.append(await process(db, elsewhere, rules, now=NOW))
+
+        monkeypatch.setattr(batch_ingest._Batch, "start", racing)
+        assert await batched(db, rules, bodies=10, events=10) == 1
+        got = await contents(db)
+    [alert] = got["alert"]
+    assert alert["count"] == 2
+    assert [row["kind"] for row in got["alert_event"]] == ["fired", "graded", "routed", "refired"]
+    assert [row["status"] for row in got["inbox"]] == ["done", "done"]
