@@ -77,8 +77,9 @@ class Settings(BaseSettings):
     transaction (one parse each, grouped reads, bulk writes)."""
     inbox_batch_events: int = Field(default=1000, ge=1, alias="TOCSIN_INBOX_BATCH_EVENTS")
     """Most alert events in one inbox worker transaction (a body with more is one of its
-    own): on SQLite it holds the single writer, which the webhook intake waits for, so this
-    bounds that wait (~0.1 ms of work an event)."""
+    own; an event that needs the slower per-event path — silenced, flapping, a metric… —
+    counts as 25): on SQLite the transaction holds the single writer, which the webhook
+    intake waits for, so this bounds that wait (~0.15 ms of work an event)."""
     migrate_on_start: bool = Field(default=True, alias="TOCSIN_MIGRATE_ON_START")
     """Apply database migrations when `tocsin serve` starts; with several replicas set `false`
     and run `tocsin db upgrade` once."""

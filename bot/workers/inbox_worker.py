@@ -82,8 +82,6 @@ class InboxWorker:
                     self._unfinished.discard(item.id)
             for batch in self._cut(bodies):
                 await self._process_batch(batch)
-                self._unfinished.difference_update(body.item.id for body in batch)
-                await asyncio.sleep(0)  # between transactions, others take the writer
             total += len(items)
             self._on_processed.set()
         return total
@@ -102,28 +100,36 @@ class InboxWorker:
         return batches
 
     async def _process_batch(self, batch: list[Body]) -> None:
-        """One transaction for the batch; body by body when it fails but for the database
-        being away (once more first when another replica opened the same fingerprint at the
-        same moment: then it is a repeat of that alert)."""
-        for attempt in (1, 2):
-            try:
-                outcomes = await process_batch(self._db, batch, self._rules, now=self._clock())
-            except IntegrityError as exc:
-                if attempt == 1:
-                    await asyncio.sleep(0)
-                    continue
-                log.warning("inbox_batch_failed", bodies=len(batch), error=repr(exc)[:300])
-            except Exception as exc:
-                if unavailable(exc):
-                    raise  # the database is away, not the bodies at fault: try them again
-                log.warning("inbox_batch_failed", bodies=len(batch), error=repr(exc)[:300])
-            else:
-                for body, outcome in zip(batch, outcomes, strict=True):
-                    self._done(body.item, outcome)
+        """The batch in as few transactions as its events' cost allows (``batch_events``,
+        an event on the ORM path weighing more); body by body when one fails but for the
+        database being away — once more first when another replica opened the same
+        fingerprint at the same moment: then it is a repeat of that alert."""
+        while batch:
+            for attempt in (1, 2):
+                try:
+                    outcomes = await process_batch(
+                        self._db, batch, self._rules, now=self._clock(), budget=self._batch_events
+                    )
+                except IntegrityError as exc:
+                    if attempt == 1:
+                        await asyncio.sleep(0)
+                        continue
+                    log.warning("inbox_batch_failed", bodies=len(batch), error=repr(exc)[:300])
+                except Exception as exc:
+                    if unavailable(exc):
+                        raise  # the database is away, not the bodies at fault: try them again
+                    log.warning("inbox_batch_failed", bodies=len(batch), error=repr(exc)[:300])
+                else:
+                    for body, outcome in zip(batch, outcomes, strict=False):
+                        self._done(body.item, outcome)
+                        self._unfinished.discard(body.item.id)
+                    batch = batch[len(outcomes) :]
+                    await asyncio.sleep(0)  # between transactions, others take the writer
+                    break
+                for body in batch:
+                    await self._process(body.item)
+                    self._unfinished.discard(body.item.id)
                 return
-            break
-        for body in batch:
-            await self._process(body.item)
 
     async def _process(self, item: inbox.InboxItem) -> None:
         for attempt in (1, 2):

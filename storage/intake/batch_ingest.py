@@ -1,23 +1,24 @@
 """Many inbox bodies in one transaction: what most events are — a repeat of an open alert,
-a plain new alert — planned in memory and written with a few bulk statements; the rest
-through the ORM, one event at a time (:func:`storage.intake.ingest.apply_event`), in
-arrival order, so the outcome is the one :func:`storage.intake.ingest.process` gives body by
-body.
+a new alert on its own or in a group — planned in memory and written with a few bulk
+statements; the rest through the ORM, one event at a time
+(:func:`storage.intake.ingest.apply_event`), in arrival order, so the outcome is the one
+:func:`storage.intake.ingest.process` gives body by body.
 
 The batch reads once what the events need: the open alerts of all their fingerprints (only
-the columns a repeat needs), the silences, and — when a flapping rule is set — the latest
-firings of the fingerprints with no open alert. An event then takes the bulk path when
-nothing but its state changes:
+the columns a repeat needs), the silences, the latest firings of the fingerprints with no
+open alert (when a flapping rule is set) and the open groups of their group keys. An event
+then takes the bulk path when nothing but alert state, timeline and outbox rows change:
 
 - a repeat firing of an open alert (no metric, no truncation count, not graded worse);
 - a resolution of an alert in no group;
-- a new alert that no silence mutes, that is not flapping, has no group key, no mirror, no
-  truncation count and is not noise.
+- a new alert that no silence mutes, that is not flapping, has no mirror, no truncation
+  count and is not noise: on its own, starting a group, or joining one.
 
-Anything else (grouped, silenced, flapping, metrics, acknowledged at source, mirrors…) goes
-through the ORM: first the planned rows are written (so it sees them), then the event, then
-the other alerts it changed (a group's new lead…) are read again. An event of a
-fingerprint that took the ORM path (or was resolved) in this batch takes the ORM path too.
+Anything else (silenced, flapping, metrics, grouped resolutions, acknowledgements at the
+source, mirrors…) goes through the ORM: first the planned rows are written (so it sees
+them), then the event, then the other alerts it changed (a group's new lead…) are read
+again. An event of a fingerprint that took the ORM path (or was resolved) in this batch
+takes the ORM path too.
 """
 
 from __future__ import annotations
@@ -84,28 +85,47 @@ class Body:
 
 
 async def process_batch(
-    db: Database, bodies: Sequence[Body], rules: IngestRules, *, now: datetime
+    db: Database,
+    bodies: Sequence[Body],
+    rules: IngestRules,
+    *,
+    now: datetime,
+    budget: int | None = None,
 ) -> list[IngestOutcome]:
-    """Apply every event of every body, in order, and mark the bodies done — one
-    transaction. Returns each body's outcome (as ``process`` would have)."""
-    outcomes = [IngestOutcome() for _ in bodies]
+    """Apply every event of the bodies, in order, and mark them done — one transaction.
+    Returns each body's outcome (as ``process`` would have).
+
+    ``budget`` ends the transaction early, after the first body that reaches it: an event
+    on the bulk path costs 1, one on the ORM path :data:`ORM_COST`. Then only the first
+    bodies are done (as many as outcomes are returned; at least one)."""
+    outcomes: list[IngestOutcome] = []
     async with db.write() as session:
         batch = _Batch(session, rules, now=now, is_sqlite=db.is_sqlite)
         try:
             await batch.start([event for body in bodies for event in body.events])
-            for body, outcome in zip(bodies, outcomes, strict=True):
+            for body in bodies:
+                if budget is not None and outcomes and batch.cost >= budget:
+                    break
+                outcome = IngestOutcome()
                 for event in body.events:
                     await batch.apply(event, outcome, integration=body.item.integration)
+                outcomes.append(outcome)
             await batch.write()
         finally:
             batch.close()
         conn = await session.connection()
+        done = [body.item.id for body in bodies[: len(outcomes)]]
         await conn.execute(
             update(_INBOX_TABLE)
-            .where(_INBOX_TABLE.c.id.in_([body.item.id for body in bodies]))
+            .where(_INBOX_TABLE.c.id.in_(done))
             .values(status=DONE, processed_at=now, error=None)
         )
     return outcomes
+
+
+ORM_COST = 25
+"""What an event on the ORM path counts against a batch's budget, an event on the bulk path
+counting 1: about how much longer it takes (a few ms against ~0.15 ms)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -200,12 +220,14 @@ class _Batch:
         self._written: dict[object, TransitionRows] = {}
         self._policies: dict[tuple[str, int], tuple[EscalationPolicy, dict[str, Any]]] = {}
         self._decisions: dict[int, _Decision] = {}
-        """By ``id()`` of the event: the events outlive the batch."""
+        """By ``id()`` of the event (the batch holds its events while it runs)."""
         self._groups: dict[str, _Group | None] = {}
         """Open groups by key (``None``: known to have none) — forgotten after an event on
         the ORM path, which may start or resolve one."""
         self._touched: set[str] = set()
         """Fingerprints of the alerts the ORM path flushed (``_note_flush``)."""
+        self.cost = 0
+        """The events applied so far, weighed (:data:`ORM_COST`)."""
         orm_events.listen(session.sync_session, "after_flush", self._note_flush)
 
     def close(self) -> None:
@@ -286,6 +308,7 @@ class _Batch:
                 self._open[entry.fingerprint] = entry
 
     async def apply(self, event: AlertEvent, outcome: IngestOutcome, *, integration: str) -> None:
+        self.cost += 1
         fingerprint = event.fingerprint
         if fingerprint not in self._orm:
             entry = self._open.get(fingerprint)
@@ -544,6 +567,7 @@ class _Batch:
     async def _through_orm(
         self, event: AlertEvent, outcome: IngestOutcome, *, integration: str
     ) -> None:
+        self.cost += ORM_COST - 1
         await self.write()
         session = self._session
         await apply_event(

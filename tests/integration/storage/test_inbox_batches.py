@@ -308,7 +308,7 @@ async def test_one_batch_leaves_what_body_by_body_processing_leaves(
     assert got["noise_drop"]
 
 
-@pytest.mark.parametrize(("bodies", "events"), [(200, 1000), (4, 3), (1, 1)])
+@pytest.mark.parametrize(("bodies", "events"), [(200, 1000), (200, 40), (4, 3), (1, 1)])
 async def test_the_worker_s_batches_fail_only_the_bad_bodies(
     kind: str, bodies: int, events: int, tmp_path: Path
 ) -> None:
