@@ -158,6 +158,8 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         poll_seconds=settings.inbox_poll_seconds,
         metrics=metrics,
         lease=timedelta(seconds=settings.claim_lease_seconds),
+        batch_bodies=settings.inbox_batch_bodies,
+        batch_events=settings.inbox_batch_events,
     )
     http = httpx.AsyncClient()
     webhooks = {

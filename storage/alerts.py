@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -75,33 +76,111 @@ def new_row(
     policy: EscalationPolicy,
 ) -> AlertRow:
     row = AlertRow(
-        fingerprint=event.fingerprint,
-        integration=integration,
-        source=event.source,
+        **_event_values(
+            event,
+            integration=integration,
+            level=level,
+            grade_reason=grade_reason,
+            team=team,
+            channel=channel,
+            policy=policy,
+        ),
         status=state.status.value,
-        level=level,
-        grade_reason=grade_reason,
-        title=event.title,
-        description=event.description,
-        impact=event.impact,
-        suggested_actions=event.suggested_actions,
-        severity=event.severity,
-        category=event.category,
-        labels=dict(event.labels),
-        annotations=dict(event.annotations),
-        links=[{"title": link.title, "url": link.url} for link in event.links],
-        details=_details(event),
-        group_key=event.group_key,
-        team=team,
-        channel=channel,
-        policy=policy.name,
-        policy_snapshot=policy.to_snapshot(),
         fired_at=state.fired_at,
         last_seen_at=state.last_seen_at,
         version=0,
     )
     apply_state(row, state)
     return row
+
+
+def new_row_values(
+    event: AlertEvent,
+    *,
+    integration: str,
+    level: int,
+    grade_reason: str,
+    team: str,
+    channel: str,
+    policy: EscalationPolicy,
+    snapshot: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The columns of the row :func:`new_row` builds but ``id`` and the state's (add
+    :func:`state_values` and ``version`` 1), as a core ``INSERT`` takes them: for many new
+    alerts at once without a SQLModel object each. ``snapshot``: ``policy.to_snapshot()``
+    when the caller already has it (alerts of one policy share it)."""
+    values = dict(_ROW_DEFAULTS)
+    values.update(
+        _event_values(
+            event,
+            integration=integration,
+            level=level,
+            grade_reason=grade_reason,
+            team=team,
+            channel=channel,
+            policy=policy,
+            snapshot=snapshot,
+        )
+    )
+    return values
+
+
+_state_fields = operator.attrgetter(*_STATE_FIELDS)
+_STATUS_AT = _STATE_FIELDS.index("status")
+_RESUME_AT = _STATE_FIELDS.index("resume_status")
+
+
+def state_values(state: AlertState) -> dict[str, Any]:
+    """The state columns of ``state``, as :func:`apply_state` sets them."""
+    values = list(_state_fields(state))
+    values[_STATUS_AT] = values[_STATUS_AT].value
+    if values[_RESUME_AT] is not None:
+        values[_RESUME_AT] = values[_RESUME_AT].value
+    return dict(zip(_STATE_FIELDS, values, strict=True))
+
+
+def _event_values(
+    event: AlertEvent,
+    *,
+    integration: str,
+    level: int,
+    grade_reason: str,
+    team: str,
+    channel: str,
+    policy: EscalationPolicy,
+    snapshot: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "fingerprint": event.fingerprint,
+        "integration": integration,
+        "source": event.source,
+        "level": level,
+        "grade_reason": grade_reason,
+        "title": event.title,
+        "description": event.description,
+        "impact": event.impact,
+        "suggested_actions": event.suggested_actions,
+        "severity": event.severity,
+        "category": event.category,
+        "labels": dict(event.labels),
+        "annotations": dict(event.annotations),
+        "links": [{"title": link.title, "url": link.url} for link in event.links],
+        "details": _details(event),
+        "group_key": event.group_key,
+        "team": team,
+        "channel": channel,
+        "policy": policy.name,
+        "policy_snapshot": policy.to_snapshot() if snapshot is None else snapshot,
+    }
+
+
+_ROW_DEFAULTS: dict[str, Any] = {
+    name: None if info.is_required() else info.get_default(call_default_factory=True)
+    for name, info in AlertRow.model_fields.items()
+    if name != "id"
+}
+"""A new alert row's columns before the event and state fill them in: the model's defaults
+(all immutable but the JSON columns', which every new row is given)."""
 
 
 async def find_open(session: AsyncSession, fingerprint: str) -> AlertRow | None:

@@ -130,7 +130,7 @@ async def persist_transitions(
     timeline: list[dict[str, Any]] = []
     outbox: list[dict[str, Any]] = []
     resolutions: list[dict[str, Any]] = []
-    written: dict[object, _Written] = {}
+    written: dict[object, TransitionRows] = {}
     for item in items:
         version = item.version + 1
         before, after = _state_values(item.before), _state_values(item.tr.state)
@@ -140,7 +140,9 @@ async def persist_transitions(
                 params[name] = new.value if isinstance(new, Status) else new
         params["version"] = version
         updates.setdefault(tuple(params), []).append(params)
-        rows = _write_once(written, item.tr, kind=kind, actor=actor, now=now, directory=directory)
+        rows = transition_rows(
+            written, item.tr, kind=kind, actor=actor, now=now, directory=directory
+        )
         timeline.append({**rows.line, "alert_id": item.alert_id})
         if rows.resolution:
             resolutions.append(_resolution_values(_AlertKey.of(item), item.tr))
@@ -157,7 +159,7 @@ async def persist_transitions(
 
 
 @dataclass(frozen=True, slots=True)
-class _Written:
+class TransitionRows:
     """The rows a transition writes besides its state, as column values, but for the
     alert's keys (``alert_id``; the outbox rows' ``idempotency_key``)."""
 
@@ -166,15 +168,15 @@ class _Written:
     resolution: bool
 
 
-def _write_once(
-    written: dict[object, _Written],
+def transition_rows(
+    written: dict[object, TransitionRows],
     tr: Transition,
     *,
     kind: str,
     actor: str | None,
     now: datetime,
     directory: Directory | None,
-) -> _Written:
+) -> TransitionRows:
     """What the transitions of a batch write, worked out once for all those with the same
     rule, summary and effects: their rows are the same (at the same ``now``) but for the
     alert's keys. Alerts stepped together often are (one tier of one policy), and rows they
@@ -193,10 +195,17 @@ def _write_once(
             if outbox_kind is OutboxKind.THREAD_LINES:
                 values["next_attempt_at"] = thread_at
             outbox.append(values)
-        found = _Written(decided.line(0, actor=actor, now=now), tuple(outbox), decided.resolution)
+        found = TransitionRows(
+            decided.line(0, actor=actor, now=now), tuple(outbox), decided.resolution
+        )
         if key is not None:
             written[key] = found
     return found
+
+
+def resolution_values(item: Stepped) -> dict[str, Any]:
+    """The resolution record row of a transition that resolves ``item``'s alert."""
+    return _resolution_values(_AlertKey.of(item), item.tr)
 
 
 _ALERT_TABLE: Table = table_of(AlertRow)

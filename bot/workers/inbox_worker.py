@@ -1,4 +1,11 @@
-"""Turns stored webhook bodies into alerts, in arrival order."""
+"""Turns stored webhook bodies into alerts, in arrival order.
+
+Bodies are claimed ``batch_bodies`` at a time and processed many to a transaction
+(``storage.intake.batch_ingest``), at most ``batch_events`` events each, so one transaction
+never holds SQLite's single writer for long; the worker yields between transactions, and the
+webhook intake's commits, queued on the same writer, go in between (the writer's lock is
+first come, first served). A transaction that fails for any reason but the database being
+away is done again body by body, so only a bad body is marked failed."""
 
 from __future__ import annotations
 
@@ -13,7 +20,8 @@ from bot.runtime.metrics import Metrics
 from bot.runtime.wakeup import Signal, Wakeup, run_until_cancelled, unavailable
 from storage.db import Database
 from storage.intake import inbox
-from storage.intake.ingest import IngestRules, process
+from storage.intake.batch_ingest import Body, process_batch
+from storage.intake.ingest import IngestOutcome, IngestRules, parse, process
 from storage.upkeep.recovery import release_inbox
 
 log = structlog.get_logger("tocsin.inbox")
@@ -31,8 +39,12 @@ class InboxWorker:
         poll_seconds: float,
         metrics: Metrics | None = None,
         lease: timedelta = timedelta(seconds=60),
+        batch_bodies: int = 200,
+        batch_events: int = 1000,
     ) -> None:
         self._lease = lease
+        self._batch_bodies = batch_bodies
+        self._batch_events = batch_events
         self._metrics = metrics
         self._db = db
         self._rules = rules
@@ -56,15 +68,68 @@ class InboxWorker:
             self._unfinished.clear()
         total = 0
         while not self._wakeup.stopping and (
-            items := await inbox.claim(self._db, now=self._clock(), lease=self._lease)
+            items := await inbox.claim(
+                self._db, now=self._clock(), limit=self._batch_bodies, lease=self._lease
+            )
         ):
             self._unfinished.update(item.id for item in items)
+            bodies: list[Body] = []
             for item in items:
-                await self._process(item)
-                self._unfinished.discard(item.id)
-                total += 1
+                try:
+                    bodies.append(Body(item, parse(item, self._rules)))
+                except Exception:  # unreadable: alone, to be marked failed as always
+                    await self._process(item)
+                    self._unfinished.discard(item.id)
+            for batch in self._cut(bodies):
+                await self._process_batch(batch)
+            total += len(items)
             self._on_processed.set()
         return total
+
+    def _cut(self, bodies: list[Body]) -> list[list[Body]]:
+        """Transactions of at most ``batch_events`` events, in arrival order (a body with
+        more is a transaction of its own)."""
+        batches: list[list[Body]] = []
+        events = 0
+        for body in bodies:
+            if not batches or (batches[-1] and events + len(body.events) > self._batch_events):
+                batches.append([])
+                events = 0
+            batches[-1].append(body)
+            events += len(body.events)
+        return batches
+
+    async def _process_batch(self, batch: list[Body]) -> None:
+        """The batch in as few transactions as its events' cost allows (``batch_events``,
+        an event on the ORM path weighing more); body by body when one fails but for the
+        database being away — once more first when another replica opened the same
+        fingerprint at the same moment: then it is a repeat of that alert."""
+        while batch:
+            for attempt in (1, 2):
+                try:
+                    outcomes = await process_batch(
+                        self._db, batch, self._rules, now=self._clock(), budget=self._batch_events
+                    )
+                except IntegrityError as exc:
+                    if attempt == 1:
+                        await asyncio.sleep(0)
+                        continue
+                    log.warning("inbox_batch_failed", bodies=len(batch), error=repr(exc)[:300])
+                except Exception as exc:
+                    if unavailable(exc):
+                        raise  # the database is away, not the bodies at fault: try them again
+                    log.warning("inbox_batch_failed", bodies=len(batch), error=repr(exc)[:300])
+                else:
+                    for body, outcome in zip(batch, outcomes, strict=False):
+                        self._done(body.item, outcome)
+                        self._unfinished.discard(body.item.id)
+                    batch = batch[len(outcomes) :]
+                    await asyncio.sleep(0)  # between transactions, others take the writer
+                    break
+                for body in batch:
+                    await self._process(body.item)
+                    self._unfinished.discard(body.item.id)
+                return
 
     async def _process(self, item: inbox.InboxItem) -> None:
         for attempt in (1, 2):
@@ -85,22 +150,26 @@ class InboxWorker:
                     self._db, item.id, now=self._clock(), error=f"{type(exc).__name__}: {exc}"
                 )
                 return
-            if self._metrics is not None:
-                waited = (self._clock() - item.received_at).total_seconds()
-                self._metrics.ingest_latency.observe(max(waited, 0.0))
-                if outcome.dropped:
-                    noise = self._metrics.noise_dropped.labels(integration=item.integration)
-                    noise.inc(outcome.dropped)
-                self._metrics.regraded.inc(len(outcome.regraded))
-            log.info(
-                "inbox_processed",
-                inbox_id=item.id,
-                integration=item.integration,
-                opened=outcome.opened,
-                updated=outcome.updated,
-                resolved=outcome.resolved,
-                ignored=outcome.ignored,
-                dropped=outcome.dropped,
-                regraded=outcome.regraded,
-            )
+            self._done(item, outcome)
             return
+
+    def _done(self, item: inbox.InboxItem, outcome: IngestOutcome) -> None:
+        """A body's outcome: its metrics and its ``inbox_processed`` line."""
+        if self._metrics is not None:
+            waited = (self._clock() - item.received_at).total_seconds()
+            self._metrics.ingest_latency.observe(max(waited, 0.0))
+            if outcome.dropped:
+                noise = self._metrics.noise_dropped.labels(integration=item.integration)
+                noise.inc(outcome.dropped)
+            self._metrics.regraded.inc(len(outcome.regraded))
+        log.info(
+            "inbox_processed",
+            inbox_id=item.id,
+            integration=item.integration,
+            opened=outcome.opened,
+            updated=outcome.updated,
+            resolved=outcome.resolved,
+            ignored=outcome.ignored,
+            dropped=outcome.dropped,
+            regraded=outcome.regraded,
+        )

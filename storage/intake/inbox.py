@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
 from storage.db import Database
-from storage.tables import InboxRow
+from storage.tables import InboxRow, table_of
 from storage.types import sqlite_timestamp
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
@@ -236,31 +236,35 @@ async def claim(
 ) -> list[InboxItem]:
     """Take pending bodies in arrival order; a crashed worker's claim expires with its lease.
 
-    ``processed_at`` holds the lease end while a row is pending.
+    ``processed_at`` holds the lease end while a row is pending. Two core statements (the
+    rows, then one ``UPDATE`` of them all), not an ORM object and an ``UPDATE`` per row.
     """
+    table = _TABLE
     query = (
-        select(InboxRow)
+        select(table.c.id, table.c.integration, table.c.source_format, table.c.body)
+        .add_columns(table.c.received_at)
         .where(
-            InboxRow.status == PENDING,
-            (col(InboxRow.processed_at).is_(None)) | (col(InboxRow.processed_at) <= now),
+            table.c.status == PENDING,
+            table.c.processed_at.is_(None) | (table.c.processed_at <= now),
         )
-        .order_by(col(InboxRow.id))
+        .order_by(table.c.id)
         .limit(limit)
     )
     if not db.is_sqlite:
         query = query.with_for_update(skip_locked=True)
     async with db.write() as session:
-        rows = list((await session.exec(query)).all())
-        items = []
-        for row in rows:
-            assert row.id is not None
-            row.processed_at = now + lease
-            row.attempts += 1
-            session.add(row)
-            items.append(
-                InboxItem(row.id, row.integration, row.source_format, row.body, row.received_at)
+        conn = await session.connection()
+        items = [InboxItem(*row) for row in (await conn.execute(query)).all()]
+        if items:
+            await conn.execute(
+                update(table)
+                .where(table.c.id.in_([item.id for item in items]))
+                .values(processed_at=now + lease, attempts=table.c.attempts + 1)
             )
     return items
+
+
+_TABLE = table_of(InboxRow)
 
 
 async def mark_failed(db: Database, inbox_id: int, *, now: datetime, error: str) -> None:

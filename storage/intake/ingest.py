@@ -6,11 +6,14 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from escalation.model import AlertEvent, RouteDecision, SourceStatus
+from escalation.noise.silences import Silence
 from escalation.policy import EscalationPolicy
 from escalation.record.recurrence import DEFAULT_KEY_LABELS, recurrence_key
 from escalation.state import AlertRefired, ResolvedAtSource, transition
@@ -28,6 +31,7 @@ from storage.noise.dropped import record_noise
 from storage.noise.group_store import after_resolved, shape_for_group
 from storage.noise.silences import current_silences
 from storage.tables import AlertEventRow, InboxRow
+from storage.timeline import line_values
 
 Parser = Callable[[object], list[AlertEvent]]
 
@@ -66,106 +70,20 @@ async def process(
     db: Database, item: InboxItem, rules: IngestRules, *, now: datetime
 ) -> IngestOutcome:
     """Apply every event of one stored body, then mark the body done, atomically."""
-    events = rules.parsers[item.source_format](json.loads(item.body))
+    events = parse(item, rules)
     outcome = IngestOutcome()
     async with db.write() as session:
         silences = await current_silences(session, now=now)
         for event in events:
-            existing = await find_open(session, event.fingerprint)
-            if event.status is SourceStatus.RESOLVED:
-                if existing is None:
-                    outcome.ignored += 1
-                    continue
-                before = state_of(existing)
-                tr = transition(before, ResolvedAtSource(), policy=policy_of(existing), now=now)
-                tr = await shape_for_group(session, existing, tr)
-                await persist_transition(
-                    session, existing, tr, kind="resolved", actor=None, now=now
-                )
-                await after_resolved(session, existing, before=before, now=now)
-                outcome.resolved.append(_id(existing.id))
-            elif event.status is SourceStatus.ACKNOWLEDGED:
-                if existing is None or not await acknowledge_at_source(session, existing, now=now):
-                    outcome.ignored += 1
-                    continue
-                outcome.updated.append(_id(existing.id))
-            elif existing is not None:
-                refresh_details(existing, event)
-                note_truncation(session, existing, event, now)
-                tr = transition(
-                    state_of(existing), AlertRefired(), policy=policy_of(existing), now=now
-                )
-                await persist_transition(session, existing, tr, kind="refired", actor=None, now=now)
-                outcome.updated.append(_id(existing.id))
-                if await regrade_open(
-                    session,
-                    existing,
-                    event,
-                    grading=rules.grading,
-                    default_level=rules.default_level,
-                    routes=rules.routes,
-                    fallback=rules.fallback,
-                    policy_for=rules.policy_for,
-                    level_names=rules.level_names,
-                    now=now,
-                ):
-                    outcome.regraded.append(_id(existing.id))
-            else:
-                level = grade(event, rules.grading, default_level=rules.default_level)
-                if isinstance(level, Noise):
-                    assert event.metric is not None  # only deviation bands find noise
-                    await record_noise(
-                        session, event, event.metric, level, integration=item.integration, now=now
-                    )
-                    outcome.dropped += 1
-                    continue
-                routing = route_all(
-                    event, level.level, rules.routes, fallback=rules.fallback, now=now
-                )
-                where = routing.primary
-                policy = rules.policy_for(where.policy, level.level)
-                row = await open_new(
-                    session,
-                    event,
-                    integration=item.integration,
-                    level=level.level,
-                    grade_reason=level.reason,
-                    where=where,
-                    policy=policy,
-                    silences=silences,
-                    noise=rules.noise,
-                    now=now,
-                )
-                row.recurrence_key = recurrence_key(event.title, event.labels, rules.key_labels)
-                session.add(row)
-                alert_id = _id(row.id)
-                route_name = (
-                    "the default route"
-                    if where.route_index is None
-                    else f"route {where.route_index + 1}"
-                )
-                session.add(
-                    AlertEventRow(
-                        alert_id=alert_id,
-                        at=now,
-                        kind="graded",
-                        rule="GRADE-1",
-                        summary=f"graded level {level.level} ({level.reason})",
-                    )
-                )
-                session.add(
-                    AlertEventRow(
-                        alert_id=alert_id,
-                        at=now,
-                        kind="routed",
-                        rule="ROUTE-1",
-                        summary=f"routed to {where.channel} (team {where.team}, "
-                        f"policy {where.policy}) by {route_name}",
-                    )
-                )
-                await add_mirrors(session, alert_id, routing.mirrors, now=now)
-                note_truncation(session, row, event, now)
-                outcome.opened.append(alert_id)
+            await apply_event(
+                session,
+                event,
+                rules,
+                outcome,
+                integration=item.integration,
+                silences=silences,
+                now=now,
+            )
             await session.flush()
         await session.exec(
             update(InboxRow)
@@ -173,6 +91,121 @@ async def process(
             .values(status=DONE, processed_at=now, error=None)
         )
     return outcome
+
+
+def parse(item: InboxItem, rules: IngestRules) -> list[AlertEvent]:
+    """The events of a stored body (its source's parser); raises on a body it cannot read."""
+    return rules.parsers[item.source_format](json.loads(item.body))
+
+
+async def apply_event(
+    session: AsyncSession,
+    event: AlertEvent,
+    rules: IngestRules,
+    outcome: IngestOutcome,
+    *,
+    integration: str,
+    silences: Sequence[Silence],
+    now: datetime,
+) -> None:
+    """One event, through the ORM, in the caller's transaction (not flushed): resolve, take
+    the source's acknowledgement, refire (and re-grade) the open alert of its fingerprint, or
+    open a new alert — with noise control. Counted in ``outcome``."""
+    existing = await find_open(session, event.fingerprint)
+    if event.status is SourceStatus.RESOLVED:
+        if existing is None:
+            outcome.ignored += 1
+            return
+        before = state_of(existing)
+        tr = transition(before, ResolvedAtSource(), policy=policy_of(existing), now=now)
+        tr = await shape_for_group(session, existing, tr)
+        await persist_transition(session, existing, tr, kind="resolved", actor=None, now=now)
+        await after_resolved(session, existing, before=before, now=now)
+        outcome.resolved.append(_id(existing.id))
+    elif event.status is SourceStatus.ACKNOWLEDGED:
+        if existing is None or not await acknowledge_at_source(session, existing, now=now):
+            outcome.ignored += 1
+            return
+        outcome.updated.append(_id(existing.id))
+    elif existing is not None:
+        refresh_details(existing, event)
+        note_truncation(session, existing, event, now)
+        tr = transition(state_of(existing), AlertRefired(), policy=policy_of(existing), now=now)
+        await persist_transition(session, existing, tr, kind="refired", actor=None, now=now)
+        outcome.updated.append(_id(existing.id))
+        if await regrade_open(
+            session,
+            existing,
+            event,
+            grading=rules.grading,
+            default_level=rules.default_level,
+            routes=rules.routes,
+            fallback=rules.fallback,
+            policy_for=rules.policy_for,
+            level_names=rules.level_names,
+            now=now,
+        ):
+            outcome.regraded.append(_id(existing.id))
+    else:
+        level = grade(event, rules.grading, default_level=rules.default_level)
+        if isinstance(level, Noise):
+            assert event.metric is not None  # only deviation bands find noise
+            await record_noise(
+                session, event, event.metric, level, integration=integration, now=now
+            )
+            outcome.dropped += 1
+            return
+        routing = route_all(event, level.level, rules.routes, fallback=rules.fallback, now=now)
+        where = routing.primary
+        policy = rules.policy_for(where.policy, level.level)
+        row = await open_new(
+            session,
+            event,
+            integration=integration,
+            level=level.level,
+            grade_reason=level.reason,
+            where=where,
+            policy=policy,
+            silences=silences,
+            noise=rules.noise,
+            now=now,
+        )
+        row.recurrence_key = recurrence_key(event.title, event.labels, rules.key_labels)
+        session.add(row)
+        alert_id = _id(row.id)
+        session.add(AlertEventRow(**graded_line(alert_id, level.level, level.reason, now=now)))
+        session.add(AlertEventRow(**routed_line(alert_id, where, now=now)))
+        await add_mirrors(session, alert_id, routing.mirrors, now=now)
+        note_truncation(session, row, event, now)
+        outcome.opened.append(alert_id)
+
+
+def graded_line(alert_id: int, level: int, reason: str, *, now: datetime) -> dict[str, Any]:
+    """The timeline line saying how a new alert was graded."""
+    return line_values(
+        alert_id,
+        kind="graded",
+        rule="GRADE-1",
+        actor=None,
+        summary=f"graded level {level} ({reason})",
+        now=now,
+    )
+
+
+def routed_line(alert_id: int, where: RouteDecision, *, now: datetime) -> dict[str, Any]:
+    """The timeline line saying where a new alert was routed, and by which route."""
+    route_name = (
+        "the default route" if where.route_index is None else f"route {where.route_index + 1}"
+    )
+    return line_values(
+        alert_id,
+        kind="routed",
+        rule="ROUTE-1",
+        actor=None,
+        summary=f"routed to {where.channel} (team {where.team}, "
+        f"policy {where.policy}) by {route_name}",
+        now=now,
+    )
 
 
 def _id(value: int | None) -> int:

@@ -74,7 +74,7 @@ async def enqueue_list(
     assert group.id is not None
     await enqueue(
         session,
-        key=f"group:{group.id}:list:{uuid.uuid4().hex}",
+        key=list_key(group.id),
         alert_id=group.anchor_id,
         kind=OutboxKind.GROUP_LIST,
         payload=GroupListPayload(group=group.id, page=page)
@@ -82,6 +82,11 @@ async def enqueue_list(
         else GroupListPayload(group=group.id),
         now=now,
     )
+
+
+def list_key(group_id: int) -> str:
+    """The outbox key of one (re)drawing of a group's member list: each its own row."""
+    return f"group:{group_id}:list:{uuid.uuid4().hex}"
 
 
 async def members(session: AsyncSession, group_id: int) -> list[AlertRow]:

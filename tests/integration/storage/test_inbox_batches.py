@@ -1,0 +1,384 @@
+"""The inbox worker's batches leave the database as processing body by body does: the same
+alerts, timeline lines, outbox rows, groups, resolutions and inbox statuses — for a mix of
+new alerts, repeats, the same fingerprint twice in a batch, resolutions, groups, silences,
+flapping, metrics, acknowledgements, mirrors, truncation counts and bad bodies among good
+ones. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from bot.policy.policy_file import load_policy
+from bot.policy.rules import build_rules
+from bot.runtime.wakeup import Wakeup
+from bot.workers import inbox_worker
+from bot.workers.inbox_worker import InboxWorker
+from config.settings import async_url
+from escalation.model import AlertEvent, Metric, SourceStatus
+from escalation.noise.label_matchers import Matcher, Op
+from storage.db import Database
+from storage.intake import batch_ingest, inbox
+from storage.intake.batch_ingest import Body, process_batch
+from storage.intake.ingest import IngestOutcome, IngestRules, parse, process
+from storage.noise.silences import create_silence
+from tests.support.databases import database
+from tests.support.policies import example_policy
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+ROUTES = """routes:
+  - {match: {service: pay}, continue: true, channel: "#payments", team: ops}
+  - {match: {service: pay}, channel: "#alerts", team: ops}
+  - {match: {service: db}, group_by: [cluster], channel: "#alerts", team: ops}
+"""
+
+
+def parse_events(payload: object) -> list[AlertEvent]:
+    """A test format that says everything an event can carry."""
+    assert isinstance(payload, dict)
+    events = []
+    for raw in payload["events"]:
+        metric = raw.get("metric")
+        events.append(
+            AlertEvent(
+                fingerprint=raw["fp"],
+                status=SourceStatus(raw.get("status", "firing")),
+                title=raw.get("title", f"Problem {raw['fp']}"),
+                source="test",
+                severity=raw.get("severity"),
+                labels=raw.get("labels", {}),
+                group_key=raw.get("group_key"),
+                details=raw.get("details", {}) if not raw.get("unstorable") else {"x": {1}},
+                metric=Metric(**metric) if metric else None,
+                starts_at=NOW - timedelta(minutes=1),
+            )
+        )
+    return events
+
+
+def rules_for(tmp_path: Path) -> IngestRules:
+    path = example_policy(tmp_path)
+    path.write_text(path.read_text().replace("routes: []\n", ROUTES))
+    policy = load_policy(path, env={"TOCSIN_WEBHOOK_TOKEN": "t" * 32})
+    ingest = build_rules(policy).ingest
+    return dataclasses.replace(ingest, parsers={**ingest.parsers, "events": parse_events})
+
+
+def body(*events: dict[str, Any]) -> bytes:
+    return json.dumps({"events": list(events)}).encode()
+
+
+SEED = [
+    body({"fp": "open-1", "severity": "warning"}),
+    body({"fp": "open-2", "severity": "warning"}),
+    body({"fp": "cut", "details": {"truncatedAlerts": 2}}),
+    # a group of three (cluster c1): the first leads, the others are members
+    body({"fp": "db-1", "labels": {"service": "db", "cluster": "c1"}, "severity": "critical"}),
+    body({"fp": "db-2", "labels": {"service": "db", "cluster": "c1"}}),
+    body({"fp": "db-3", "labels": {"service": "db", "cluster": "c1"}}),
+    body(
+        {
+            "fp": "orders",
+            "metric": {"name": "orders_per_minute", "value": 92, "baseline": 100},
+        }
+    ),
+    # fired four times already: the fifth time it is flapping
+    *(body({"fp": "flap", "status": "resolved" if i % 2 else "firing"}) for i in range(8)),
+]
+
+GOOD = [
+    body({"fp": "new-1", "severity": "critical"}),
+    body({"fp": "open-1"}),
+    body({"fp": "new-2"}, {"fp": "new-2"}),  # the same fingerprint twice in one body
+    body({"fp": "new-3", "severity": "minor"}),
+    body({"fp": "new-3"}),  # a repeat of an alert opened earlier in the batch
+    body({"fp": "open-2", "status": "resolved"}),
+    body({"fp": "open-2"}),  # opens again after its resolution in the same batch
+    body({"fp": "db-1", "status": "resolved"}),  # the lead: db-2 takes over
+    body({"fp": "db-2"}),  # the new lead fires again
+    body({"fp": "db-4", "labels": {"service": "db", "cluster": "c1"}}),  # joins
+    body({"fp": "db-9", "labels": {"service": "db", "cluster": "c9"}}),  # starts a group
+    body({"fp": "db-10", "labels": {"service": "db", "cluster": "c9"}}),  # joins it
+    # a source's group key: the first starts a group, the others join it
+    body({"fp": "am-1", "group_key": "gk"}, {"fp": "am-2", "group_key": "gk"}),
+    body({"fp": "am-3", "group_key": "gk"}, {"fp": "am-1", "status": "resolved"}),
+    body({"fp": "am-4", "group_key": "gk"}, {"fp": "am-2"}),
+    body({"fp": "muted", "labels": {"service": "quiet"}}),
+    body({"fp": "flap"}),
+    body({"fp": "open-1", "severity": "critical"}),  # graded worse: re-graded
+    body({"fp": "open-1"}),
+    body({"fp": "pay", "labels": {"service": "pay"}}),  # mirrored
+    body({"fp": "cut", "details": {"truncatedAlerts": 5}}),
+    body({"fp": "late-cut", "details": {"truncatedAlerts": 3}}),
+    body({"fp": "orders", "metric": {"name": "orders_per_minute", "value": 70, "baseline": 100}}),
+    body({"fp": "noise", "metric": {"name": "orders_per_minute", "value": 99, "baseline": 100}}),
+    body({"fp": "never-open", "status": "resolved"}),
+    body({"fp": "new-1"}, {"fp": "new-4"}, {"fp": "new-1", "status": "resolved"}),
+    body({"fp": "new-5"}, {"fp": "new-5"}, {"fp": "new-5"}),
+]
+BAD = [b"{not json", body({"fp": "bad", "unstorable": True})]
+WITH_BAD = [*GOOD[:4], BAD[0], *GOOD[4:12], BAD[1], *GOOD[12:]]
+
+
+@contextlib.asynccontextmanager
+async def migrated(kind: str, tmp_path: Path) -> AsyncIterator[Database]:
+    async with database(kind, tmp_path) as url:
+        db = Database(async_url(url))
+        await db.upgrade()
+        try:
+            yield db
+        finally:
+            await db.dispose()
+
+
+async def seed(db: Database, rules: IngestRules, bodies: list[bytes]) -> None:
+    for i, raw in enumerate(SEED):
+        at = NOW - timedelta(minutes=len(SEED) - i)
+        item_id = await inbox.store(
+            db, integration="test", source_format="events", body=raw, now=at
+        )
+        [item] = await inbox.claim(db, now=at)
+        assert item.id == item_id
+        await process(db, item, rules, now=at)
+    await create_silence(
+        db,
+        matchers=[Matcher("service", Op.EQUAL, "quiet")],
+        starts_at=NOW - timedelta(hours=1),
+        ends_at=NOW + timedelta(hours=1),
+        team=None,
+        created_by="U0ALICE",
+        comment="maintenance",
+        now=NOW - timedelta(hours=1),
+    )
+    for raw in bodies:
+        await inbox.store(db, integration="test", source_format="events", body=raw, now=NOW)
+
+
+async def body_by_body(db: Database, rules: IngestRules) -> None:
+    """What the worker did before batches: each body in its own transaction."""
+    for item in await inbox.claim(db, now=NOW, limit=1000):
+        try:
+            await process(db, item, rules, now=NOW)
+        except Exception as exc:
+            await inbox.mark_failed(db, item.id, now=NOW, error=f"{type(exc).__name__}: {exc}")
+
+
+async def batched(db: Database, rules: IngestRules, *, bodies: int, events: int) -> int:
+    worker = InboxWorker(
+        db=db,
+        rules=rules,
+        clock=lambda: NOW,
+        wakeup=Wakeup(),
+        on_processed=Wakeup(),
+        poll_seconds=1,
+        batch_bodies=bodies,
+        batch_events=events,
+    )
+    return await worker.drain()
+
+
+TABLES = {
+    "alert": "id",
+    "alert_event": "id",
+    "outbox": "id",
+    "resolution": "id",
+    "alert_group": "id",
+    "alert_mirror": "alert_id, channel",
+    "slack_message": "alert_id",
+    "noise_drop": "fingerprint",
+    "inbox": "id",
+}
+
+
+async def contents(db: Database) -> dict[str, list[dict[str, Any]]]:
+    found = {}
+    async with db.read() as session:
+        conn = await session.connection()
+        for table, order in TABLES.items():
+            rows = (await conn.execute(text(f"SELECT * FROM {table} ORDER BY {order}"))).all()  # noqa: S608
+            found[table] = [_comparable(table, dict(row._mapping)) for row in rows]
+    return found
+
+
+def _comparable(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    if table == "outbox" and str(row["idempotency_key"]).startswith("group:"):
+        row["idempotency_key"] = "group:…"  # a random part, so each redraw is its own row
+    if table == "inbox" and row["error"]:
+        row["error"] = row["error"].split(":")[0]
+    for name, value in row.items():
+        if isinstance(value, str) and value[:1] in "{[":
+            with contextlib.suppress(ValueError):
+                row[name] = json.loads(value)  # JSON columns as SQLite returns them
+    return row
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@contextlib.asynccontextmanager
+async def twins(
+    kind: str, tmp_path: Path, rules: IngestRules, bodies: list[bytes]
+) -> AsyncIterator[tuple[Database, Database]]:
+    """Two databases seeded alike, ``bodies`` pending in their inboxes."""
+    for name in ("one", "batched"):
+        (tmp_path / name).mkdir()
+    async with (
+        migrated(kind, tmp_path / "one") as one,
+        migrated(kind, tmp_path / "batched") as many,
+    ):
+        for db in (one, many):
+            await seed(db, rules, bodies)
+        await body_by_body(one, rules)
+        yield one, many
+
+
+def renumbered(found: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Ids as ranks. A transaction rolled back still used up the numbers it took from a
+    PostgreSQL sequence (a failed batch, before it is done again body by body); order is
+    all that the ids tell."""
+    alerts = {row["id"]: rank for rank, row in enumerate(found["alert"], start=1)}
+    groups = {row["id"]: rank for rank, row in enumerate(found["alert_group"], start=1)}
+
+    def alert_refs(value: str) -> str:
+        value = re.sub(r"#(\d+)", lambda m: f"#{alerts.get(int(m[1]), m[1])}", value)
+        return re.sub(r"alert:(\d+):", lambda m: f"alert:{alerts[int(m[1])]}:", value)
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for table, rows in found.items():
+        out[table] = []
+        for rank, row in enumerate(rows, start=1):
+            row = dict(row)
+            if table in ("alert_event", "outbox", "resolution"):
+                row["id"] = rank
+            for name in ("alert_id", "anchor_id", "lead_id"):
+                if row.get(name) is not None:
+                    row[name] = alerts[row[name]]
+            if table == "alert":
+                row["id"] = alerts[row["id"]]
+            if table == "alert_group":
+                row["id"] = groups[row["id"]]
+            if row.get("group_id") is not None:
+                row["group_id"] = groups[row["group_id"]]
+            for name in ("summary", "idempotency_key"):
+                if isinstance(row.get(name), str):
+                    row[name] = alert_refs(row[name])
+            if isinstance(row.get("payload"), dict):
+                row["payload"] = json.loads(alert_refs(json.dumps(row["payload"])))
+                if row.get("kind") == "group_list":
+                    row["payload"]["group"] = groups[row["payload"]["group"]]
+            out[table].append(row)
+    return out
+
+
+async def assert_same(one: Database, many: Database) -> dict[str, list[dict[str, Any]]]:
+    expected, got = renumbered(await contents(one)), renumbered(await contents(many))
+    for table in TABLES:
+        assert got[table] == expected[table], table
+    return got
+
+
+async def test_one_batch_leaves_what_body_by_body_processing_leaves(
+    kind: str, tmp_path: Path
+) -> None:
+    rules = rules_for(tmp_path)
+    async with twins(kind, tmp_path, rules, GOOD) as (one, many):
+        items = await inbox.claim(many, now=NOW, limit=1000)
+        bodies = [Body(item, parse(item, rules)) for item in items]
+        outcomes = await process_batch(many, bodies, rules, now=NOW)
+        got = await assert_same(one, many)
+    assert len(outcomes) == len(GOOD)
+    assert all(row["status"] == "done" for row in got["inbox"])
+    kinds = {row["kind"] for row in got["alert_event"]}
+    assert {"graded", "routed", "fired", "refired", "resolved", "regraded", "mirrored"} <= kinds
+    assert {"noise", "group_lead", "source_notice"} <= kinds
+    assert any(row["flap_fires"] for row in got["alert"])
+    assert any(row["silence_id"] for row in got["alert"])
+    assert got["noise_drop"]
+
+
+@pytest.mark.parametrize(("bodies", "events"), [(200, 1000), (200, 40), (4, 3), (1, 1)])
+async def test_the_worker_s_batches_fail_only_the_bad_bodies(
+    kind: str, bodies: int, events: int, tmp_path: Path
+) -> None:
+    rules = rules_for(tmp_path)
+    async with twins(kind, tmp_path, rules, WITH_BAD) as (one, many):
+        assert await batched(many, rules, bodies=bodies, events=events) == len(WITH_BAD)
+        got = await assert_same(one, many)
+    statuses = [row["status"] for row in got["inbox"][len(SEED) :]]
+    assert statuses.count("failed") == 2  # the unreadable body, the unstorable event
+    assert statuses.count("done") == len(GOOD)
+
+
+async def test_a_webhook_waiting_for_the_writer_is_stored_between_two_worker_transactions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite has one writer: the intake's commit waits for at most one worker transaction,
+    never for the whole backlog."""
+    rules = rules_for(tmp_path)
+    (tmp_path / "db").mkdir()
+    done: list[str] = []
+    stored: list[asyncio.Task[None]] = []
+    async with migrated("sqlite", tmp_path / "db") as db:
+        for i in range(3):
+            raw = body({"fp": f"backlog-{i}"})
+            await inbox.store(db, integration="test", source_format="events", body=raw, now=NOW)
+        writer = inbox.InboxWriter(db)
+
+        async def webhook() -> None:
+            raw = body({"fp": "meanwhile"})
+            await writer.store(integration="test", source_format="events", body=raw, now=NOW)
+            done.append("intake")
+
+        async def transaction(*args: Any, **kwargs: Any) -> list[IngestOutcome]:
+            if not stored:  # a webhook arrives while the first transaction holds the writer
+                stored.append(asyncio.create_task(webhook()))
+            outcomes = await process_batch(*args, **kwargs)
+            done.append("worker")
+            return outcomes
+
+        monkeypatch.setattr(inbox_worker, "process_batch", transaction)
+        assert await batched(db, rules, bodies=3, events=1) == 4
+        await stored[0]
+        await writer.close()
+    assert done[:3] == ["worker", "intake", "worker"]
+
+
+async def test_a_fingerprint_another_replica_opened_meanwhile_is_a_repeat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch found no open alert; another replica opened one before the batch wrote its
+    own: the unique index refuses the second, and the batch done again makes it a repeat."""
+    rules = rules_for(tmp_path)
+    (tmp_path / "db").mkdir()
+    async with migrated("postgres", tmp_path / "db") as db:
+        raw = body({"fp": "race"})
+        await inbox.store(db, integration="test", source_format="events", body=raw, now=NOW)
+        [elsewhere] = await inbox.claim(db, now=NOW)  # the other replica's body
+        await inbox.store(db, integration="test", source_format="events", body=raw, now=NOW)
+        start = batch_ingest._Batch.start
+        raced: list[IngestOutcome] = []
+
+        async def racing(batch: Any, events: Any) -> None:
+            await start(batch, events)
+            if not raced:  # it commits while this batch is planning
+                raced.append(await process(db, elsewhere, rules, now=NOW))
+
+        monkeypatch.setattr(batch_ingest._Batch, "start", racing)
+        assert await batched(db, rules, bodies=10, events=10) == 1
+        got = await contents(db)
+    [alert] = got["alert"]
+    assert alert["count"] == 2
+    assert [row["kind"] for row in got["alert_event"]] == ["fired", "graded", "routed", "refired"]
+    assert [row["status"] for row in got["inbox"]] == ["done", "done"]
