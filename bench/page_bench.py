@@ -59,9 +59,9 @@ from typing import Any
 
 import asyncpg
 import httpx
-import uvicorn
 
-from bench.ingest_bench import free_port, fresh_database
+from bench.fake_slack import free_port, serving
+from bench.ingest_bench import fresh_database
 from bench.page_timing import (
     Figure,
     FirstSeen,
@@ -74,7 +74,7 @@ from bench.page_timing import (
     marker,
     markers_in,
 )
-from bot.sandbox import SlackWorld, build_sandbox_app
+from bot.sandbox import SlackWorld
 from bot.sandbox.workspace.models import JSON, Message
 from bot.sandbox.workspace.ratelimit import ChannelRateLimiter
 from config.environment import child_environment
@@ -203,32 +203,9 @@ class RecordingWorld(SlackWorld):
 
 @contextlib.asynccontextmanager
 async def fake_slack() -> AsyncIterator[tuple[RecordingWorld, str]]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    world = RecordingWorld(public_url=url)
-    app = build_sandbox_app(
-        world,
-        bot_token=BOT_TOKEN,
-        signing_secret=SIGNING_SECRET,
-        events_url="http://127.0.0.1:9/slack/events",  # the bench presses no buttons
-        public_url=url,
-    )
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(30):
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("the fake Slack stopped before it started")
-            await asyncio.sleep(0.01)
-    try:
+    world = RecordingWorld(public_url="http://127.0.0.1:9")
+    async with serving(world, bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET) as url:
         yield world, url
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(10):
-                await task
 
 
 # --- Tocsin processes ------------------------------------------------------------------------
@@ -695,6 +672,7 @@ async def scenario_deadline(run: Run) -> Outcome:
         "webhook → warning in the channel", spread_warnings(run, sent, wait_total)
     )
     out.info["fired_at_read"] = len(fired)
+    out.info["tier1_paged_by_edit_only"] = paged_by_edit_only(run, sent)
     out.info["tier2_paged_by_edit_only"] = paged_by_edit_only(run, sent, SECOND)
     return out
 
@@ -808,8 +786,8 @@ def print_table(results: list[dict[str, Any]], *, quick: bool) -> bool:
         "Time to page — webhook 2xx → page DM (a new message) / → warning in the channel"
         + (" (--quick: smoke sizes; the targets are for the full run)" if quick else "")
     )
-    width = 52
-    head = f"{'figure':<{width}} {'p50 / p99 / max':<46} target"
+    width = 50
+    head = f"{'figure':<{width}} {'p50':>16} {'p99':>16} {'max':>16} {'never':>8}   target"
     for result in results:
         name = f"{result['db']}" + (
             f" x{result['instances']}" if result.get("instances", 1) > 1 else ""
@@ -823,7 +801,10 @@ def print_table(results: list[dict[str, Any]], *, quick: bool) -> bool:
         print(head)
         for figure in result["figures"].values():
             missed = missed or figure.met() is False
-            print(f"{figure.label:<{width}} {figure.spread.text():<46} {figure.verdict()}")
+            spread = figure.spread
+            cells = "".join(f" {spread.cell(v):>16}" for v in (spread.p50, spread.p99, spread.max))
+            never = f"{spread.missing}/{spread.n}" if spread.missing else ""
+            print(f"{figure.label:<{width}}{cells} {never:>8}   {figure.verdict()}")
         info = {k: v for k, v in result["info"].items() if k not in ("load_before", "load_after")}
         print("   " + ", ".join(f"{k}: {v}" for k, v in info.items()))
     return missed
