@@ -246,7 +246,6 @@ async def tocsin(
             "TOCSIN_DATABASE_URL": database_url,
             "TOCSIN_CONFIG": str(workdir / "policy.yaml"),
             "TOCSIN_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
-            "TOCSIN_LOG_LEVEL": "WARNING",
             "TOCSIN_LOG_FORMAT": "json",
         },
         clean=True,
