@@ -14,12 +14,24 @@ database:
 3. **batch**: Alertmanager webhooks of ``--batch`` alerts each, closed loop; alerts/s.
 
 Then the database is read back: every 202 must name an inbox row that exists, with the body
-that was sent (its fingerprint), and nothing else may be there. Figures are printed, never
-asserted by tests. Exit status: 2 if a 202 was not durable, 1 if a target was missed (full
-runs only), else 0.
+that was sent (its fingerprint), and nothing else may be there. These are the figures of the
+**intake alone (component)**.
 
-    .venv/bin/python -m bench.ingest_bench                 # both databases (~2 min)
+Then the **whole service** (``--mode worker``; both by default): ``tocsin serve`` itself
+(one process on SQLite, ``--instances`` on PostgreSQL with the load spread over them) with its
+inbox worker, outbox sender and engine, against the sandbox's fake Slack served here at
+Slack's pace. Each phase on a fresh database: Alertmanager batches of ``--batch``, new
+single-alert webhooks, and repeat firings of ``--open-alerts`` alerts already open. For each:
+accepted/s (202s), processed/s (inbox bodies done, in alerts), and the backlog (inbox bodies
+not yet processed) sampled every second from the load's start until every accepted body is
+processed or ``--drain`` seconds after the load.
+
+Figures are printed, never asserted by tests. Exit status: 2 if a 202 was not durable, 1 if
+a target was missed (full runs only), else 0.
+
+    .venv/bin/python -m bench.ingest_bench                 # both databases, both modes (~10 min)
     .venv/bin/python -m bench.ingest_bench --db sqlite --quick
+    .venv/bin/python -m bench.ingest_bench --mode worker   # the whole service only
 """
 
 from __future__ import annotations

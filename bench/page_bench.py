@@ -566,7 +566,12 @@ async def scenario_storm(run: Run) -> Outcome:
             [am_alert(name, severity=severity, alertname=alertname)],
         )
         sent_at = time.monotonic()
-        answers.append(await run.post("alertmanager", body) - sent_at)
+        try:
+            answers.append(await run.post("alertmanager", body) - sent_at)
+        except Died:
+            pass  # a refusal, counted by post(); the exit status says so
+        except httpx.HTTPError:
+            run.refused += 1
 
     async def critical(sent: Sent) -> None:
         team = "db" if sent.channel == DB_ALERTS else "ops"
@@ -768,8 +773,8 @@ async def run_all(
         for scenario in scenarios:
             try:
                 results.append(await run_scenario(db, scenario, sizes, instances, postgres_url))
-            except Died as exc:
-                say(db, scenario, f"FAILED: {exc}")
+            except (Died, httpx.HTTPError, OSError) as exc:
+                say(db, scenario, f"FAILED: {exc!r}")
                 results.append({"db": db, "scenario": scenario, "error": str(exc)})
     return results
 
