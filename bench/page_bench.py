@@ -28,7 +28,7 @@ Scenarios, each on a fresh database with fresh processes:
   ``fired_at`` + 20 s), p99 ≤ 1 s.
 
     .venv/bin/python -m bench.page_bench                        # all, SQLite and PostgreSQL x3
-    .venv/bin/python -m bench.page_bench --quick                # smoke run, ~3-4 min
+    .venv/bin/python -m bench.page_bench --quick                # smoke run, ~4-5 min
     .venv/bin/python -m bench.page_bench --db sqlite --scenario group --group-size 100
 
 Every wait is bounded (``--timeout`` after the last webhook of a scenario): a page that never
@@ -835,7 +835,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--scenario", action="append", choices=SCENARIOS, help="repeatable; default: all"
     )
-    parser.add_argument("--quick", action="store_true", help="smoke sizes (~3-4 min in all)")
+    parser.add_argument("--quick", action="store_true", help="smoke sizes (~4-5 min in all)")
     parser.add_argument("--instances", type=int, default=3, help="PostgreSQL processes (3)")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--timeout", type=float, help="s to wait after a scenario's last webhook")
