@@ -45,6 +45,7 @@ import contextlib
 import itertools
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -748,6 +749,7 @@ async def run_scenario(
         outcome = await runners[scenario]()
         writes = len(world.write_log.writes())
         say(db, scenario, "stopping tocsin")
+    shutil.rmtree(workdir, ignore_errors=True)  # kept (with the logs) when a run fails
     load_after = os.getloadavg()
     return {
         "db": db,
