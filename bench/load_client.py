@@ -9,7 +9,7 @@ import gc
 import json
 import multiprocessing
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 import uvloop
@@ -142,6 +142,25 @@ def load_in_processes(url: str, phase: Phase, processes: int) -> LoadResult:
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(processes) as pool:
         parts = pool.starmap(run_load, [(url, phase, k, processes) for k in range(processes)])
+    total = LoadResult(elapsed=max(p.elapsed for p in parts))
+    for part in parts:
+        for status, count in part.statuses.items():
+            total.statuses[status] = total.statuses.get(status, 0) + count
+        total.latencies_ms += part.latencies_ms
+        total.accepted += part.accepted
+    return total
+
+
+def load_spread(urls: list[str], phase: Phase) -> LoadResult:
+    """One load process per URL, body k to ``urls[k % n]``, as a load balancer spreads them;
+    ``phase.connections`` in flight in all."""
+    if len(urls) == 1:
+        return load_in_processes(urls[0], phase, 1)
+    n = len(urls)
+    share = replace(phase, connections=max(1, phase.connections // n))
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(n) as pool:
+        parts = pool.starmap(run_load, [(urls[k], share, k, n) for k in range(n)])
     total = LoadResult(elapsed=max(p.elapsed for p in parts))
     for part in parts:
         for status, count in part.statuses.items():
