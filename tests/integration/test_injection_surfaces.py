@@ -115,6 +115,8 @@ async def test_hostile_alert_text_is_inert_on_every_surface(tocsin: Harness) -> 
         await tocsin.world.wait_for(view_open)
     await tocsin.driver.slash_command(text="list", user="U0ALICE")
     await tocsin.world.wait_for(lambda: bool(tocsin.world.ephemerals_for("U0ALICE")))
+    # the thread line goes last (pages and warnings first): wait for it too
+    await tocsin.world.wait_for(lambda: bool(tocsin.thread(warning)))
 
     surfaces: dict[str, str] = {}
     for (channel, ts), message in tocsin.world.messages.items():
