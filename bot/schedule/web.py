@@ -66,8 +66,8 @@ class CalendarFeedWeb:
     def router(self) -> APIRouter:
         router = APIRouter()
 
-        @router.api_route(
-            "/calendar/rotations/{name}.ics", methods=["GET", "HEAD"], include_in_schema=False
+        @router.api_route(  # :path: a rotation's name may hold a slash (sent as %2F)
+            "/calendar/rotations/{name:path}.ics", methods=["GET", "HEAD"], include_in_schema=False
         )
         async def rotation_feed(name: str, request: Request) -> Response:
             return await self.answer("rotation", name, request)

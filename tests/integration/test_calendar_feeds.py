@@ -25,11 +25,13 @@ class Feeds:
     tocsin: Harness
     database_url: str
 
-    async def run_cli(self, *args: str) -> tuple[int, str, str]:
-        """`tocsin calendar …` as a process against the service's database: exit code,
-        standard output, standard error."""
+    async def run_cli(self, *args: str, config: Path | None = None) -> tuple[int, str, str]:
+        """`tocsin calendar …` as a process against the service's database (and the shipped
+        policy file, or ``config``): exit code, standard output, standard error."""
         env = {k: v for k, v in os.environ.items() if k != "TOCSIN_CONFIG"}
         env["TOCSIN_DATABASE_URL"] = self.database_url
+        if config is not None:
+            env["TOCSIN_CONFIG"] = str(config)
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -150,3 +152,28 @@ async def test_the_cli_names_what_it_does_not_know(feeds: Feeds) -> None:
     assert out == ""
     assert "no rotation or person 'nope'" in err
     assert "ops-primary" in err
+
+
+async def test_a_rotation_named_with_a_slash_and_spaces_has_its_feed(tmp_path: Path) -> None:
+    example = Path(__file__).parents[2] / "config" / "example.yaml"
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        example.read_text(encoding="utf-8")
+        .replace("ops-secondary:", '"ops/secondary nights":')
+        .replace("oncall: ops-secondary}", 'oncall: "ops/secondary nights"}')
+    )
+    async with (
+        database("sqlite", tmp_path) as url,
+        running_tocsin(database_url=url, config_path=policy) as harness,
+    ):
+        feeds = Feeds(harness, url)
+        code, printed, err = await feeds.run_cli("url", "ops/secondary nights", config=policy)
+        assert code == 0, err
+        parts = urlsplit(printed.strip())
+        assert parts.path == "/calendar/rotations/ops%2Fsecondary%20nights.ics"
+        response = await harness.http.get(f"{harness.base_url}{parts.path}?{parts.query}")
+        assert response.status_code == 200, response.text
+        calendar = Calendar.from_ical(response.content)
+        assert calendar["X-WR-CALNAME"] == "On call: ops/secondary nights"
+        summaries = {str(e["SUMMARY"]) for e in calendar.walk("VEVENT")}
+        assert summaries == {"On call: ops/secondary nights (Carol)"}
