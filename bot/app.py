@@ -50,6 +50,8 @@ from bot.runtime.metrics import CountingWebClient, Metrics
 from bot.runtime.version import tocsin_version
 from bot.runtime.wakeup import Fanout, Wakeup
 from bot.sandbox import SandboxStateFile, SlackWorld, build_sandbox_app
+from bot.schedule.feeds import OnCallCalendars
+from bot.schedule.web import CalendarFeedWeb
 from bot.slack.acting import Acting
 from bot.slack.listeners.buttons import Listeners
 from bot.slack.listeners.command import CommandListener
@@ -371,6 +373,13 @@ def build_http_app(
     add_api_browser(app, title="Tocsin")
     review = build_review_web(settings, db=service.db, policy=service.policy, clock=service.clock)
     app.include_router(review.router())
+    calendars = CalendarFeedWeb(
+        db=service.db,
+        calendars=OnCallCalendars.from_policy(service.policy),
+        clock=service.clock,
+        public_url=settings.base_url(),
+    )
+    app.include_router(calendars.router())
     slack_handler = AsyncSlackRequestHandler(service.bolt)
     slack_checks = SlackRequestChecks(
         signing_secret=settings.signing_secret(),

@@ -112,6 +112,22 @@ def handoffs_between(rotation: Rotation, *, start: datetime, end: datetime) -> l
     return shifts
 
 
+def shifts_between(rotation: Rotation, *, start: datetime, end: datetime) -> list[Shift]:
+    """Every shift (after overrides) that overlaps ``[start, end)``, in order, uncut: the first
+    may begin before ``start`` and the last end after ``end``."""
+    _require_aware(start, "start")
+    _require_aware(end, "end")
+    if end <= start:
+        return []
+    sched = _Schedule(rotation)
+    shifts: list[Shift] = []
+    k = sched.index_at(start)
+    while sched.start(k) < end:
+        shifts.extend(p for p in sched.pieces(k) if p.end > start and p.start < end)
+        k += 1
+    return shifts
+
+
 def validate_rotation(rotation: Rotation) -> list[str]:
     """Everything wrong with ``rotation``, as sentences fit to show an operator."""
     problems: list[str] = []

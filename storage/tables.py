@@ -375,3 +375,25 @@ class ReviewDigestRow(SQLModel, table=True):
     sent_at: datetime | None = _ts(nullable=True)
     attempts: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class CalendarKeyRow(SQLModel, table=True):
+    """The key calendar feed tokens are derived from (one row, made on first use): every
+    replica and the CLI derive the same tokens; it never leaves the database."""
+
+    __tablename__ = "calendar_key"
+    id: int = Field(primary_key=True)
+    key: str = Field(max_length=64)
+    """256 random bits, hex."""
+    created_at: datetime = _ts()
+
+
+class CalendarFeedRow(SQLModel, table=True):
+    """A calendar feed whose token was rotated: its token is derived from ``generation``, so
+    bumping it turns the old URL off. A feed without a row is at generation 0."""
+
+    __tablename__ = "calendar_feed"
+    feed: str = Field(primary_key=True, max_length=255)
+    """``rotation:<name>`` or ``person:<slack id>``."""
+    generation: int
+    rotated_at: datetime = _ts()

@@ -26,6 +26,10 @@ policy_app = typer.Typer(help="Escalation policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 config_app = typer.Typer(help="The policy file.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+calendar_app = typer.Typer(help="Calendar feeds of on-call shifts.", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+calendar_token_app = typer.Typer(help="The feeds' secret tokens.", no_args_is_help=True)
+calendar_app.add_typer(calendar_token_app, name="token")
 
 
 @config_app.command("reference")
@@ -407,6 +411,58 @@ def noise(
     print("\n".join(["last dropped      times  metric  last value  alert", *lines]))
     if not lines:
         print("(nothing dropped as noise in the period)")
+
+
+FEED_HELP = "A rotation's name or a person's Slack user id"
+
+
+@calendar_app.command("url")
+def calendar_url(feed: Annotated[str, typer.Argument(help=FEED_HELP)]) -> None:
+    """Print the URL to subscribe to a rotation's or a person's on-call calendar (at
+    TOCSIN_PUBLIC_URL). It holds the feed's secret token: share it like a password."""
+    print(_calendar_feed_url(feed, rotate=False))
+
+
+@calendar_token_app.command("rotate")
+def calendar_token_rotate(feed: Annotated[str, typer.Argument(help=FEED_HELP)]) -> None:
+    """Give a feed a new token and print its new URL; the old URL stops working at once
+    (calendars subscribed to it must subscribe again)."""
+    url = _calendar_feed_url(feed, rotate=True)
+    console.print("[green]new token: the old URL no longer works[/green]")
+    print(url)
+
+
+def _calendar_feed_url(name: str, *, rotate: bool) -> str:
+    from bot.runtime.clock import system_clock
+    from bot.schedule.feeds import OnCallCalendars
+    from bot.schedule.tokens import feed_token, subscribe_url
+    from storage.calendar_feeds import calendar_key, feed_generation, rotate_feed
+
+    settings = _settings()
+    calendars = OnCallCalendars.from_policy(_policy(settings))
+    feed = calendars.find(name)
+    if feed is None:
+        known = ", ".join(sorted(calendars.rotations)) or "none"
+        console.print(
+            f"[red]no rotation or person {name!r} in the policy file (rotations: {known}; "
+            "a person is a Slack user id under people or in a rotation)[/red]"
+        )
+        raise typer.Exit(2)
+
+    async def run() -> str:
+        db = await open_for_reading(settings, console=console)
+        try:
+            now = system_clock()
+            key = await calendar_key(db, now=now)
+            if rotate:
+                generation = await rotate_feed(db, feed.key, now=now)
+            else:
+                generation = await feed_generation(db, feed.key)
+        finally:
+            await db.dispose()
+        return subscribe_url(settings.base_url(), feed, feed_token(key, feed, generation))
+
+    return asyncio.run(run())
 
 
 @db_app.command("upgrade")

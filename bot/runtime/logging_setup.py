@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
 import structlog
@@ -39,6 +40,17 @@ NOISY_LOGGERS = (
 """Libraries whose INFO lines are routine: shown from WARNING up (or at TOCSIN_LOG_LEVEL)."""
 
 ACCESS_LOGGER = "uvicorn.access"
+REDACTED = "[redacted]"
+
+
+def redact_query(path: str) -> str:
+    """A request target as logged: every query value replaced by ``[redacted]`` (webhook and
+    calendar feed tokens travel as ``?token=``; query strings are secrets), names kept."""
+    path, mark, query = path.partition("?")
+    if not mark:
+        return path
+    names = [name for name, _ in parse_qsl(query, keep_blank_values=True)]
+    return f"{path}?{urlencode([(n, REDACTED) for n in names], safe='[]')}" if names else path
 
 
 def _library_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
@@ -54,7 +66,7 @@ def _library_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDi
             event="http_request",
             client=client,
             method=method,
-            path=path,
+            path=redact_query(path) if isinstance(path, str) else path,
             http_version=http_version,
             status=status,
         )

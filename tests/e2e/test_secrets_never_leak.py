@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -44,6 +45,8 @@ policies:
   default:
     tiers:
       - {notify: [{user: U0ALICE}, {webhook: pager}], after: 0m}
+rotations:
+  ops-primary: {members: [U0ALICE, U0BOB], start: 2026-01-05}
 webhooks:
   pager:
     url: "http://127.0.0.1:1/hook?key=${OUTBOUND_URL_KEY}"
@@ -81,6 +84,7 @@ def env_for(tmp_path: Path, database_url: str) -> dict[str, str]:
         "TOCSIN_CONFIG": str(policy),
         "TOCSIN_DATABASE_URL": database_url,
         "TOCSIN_LOG_LEVEL": "DEBUG",
+        "TOCSIN_ACCESS_LOG": "true",  # request targets are logged, query values redacted
     }
 
 
@@ -150,10 +154,13 @@ async def run_and_collect(
             )
             async with httpx.AsyncClient(base_url=base, timeout=10) as http:
                 await drive(http, driver, world, out, auth=auth, token=token)
+                feed_token = await read_calendar_feed(http, out, env, tmp_path)
                 await wait_for_log(log, "outbound")
         finally:
             await asyncio.to_thread(server.__exit__, None, None, None)
         out.add("service log", await asyncio.to_thread(log.read_text))
+        assert "/calendar/rotations/ops-primary.ics?token=[redacted]" in out.seen["service log"]
+        assert feed_token not in out.seen["service log"]
         for (channel, ts), message in world.messages.items():
             out.add(f"slack message {channel}/{ts}", message.text + json.dumps(message.blocks))
         for ephemeral in world.ephemerals:
@@ -266,6 +273,22 @@ async def drive(
     paths = [p for p, ops in document["paths"].items() if "get" in ops and "{" not in p]
     for path in [*paths, "/openapi.json", "/docs", "/review", "/sandbox/", f"/nope?token={token}"]:
         r(f"GET {path}", await http.get(path))
+
+
+async def read_calendar_feed(
+    http: httpx.AsyncClient, out: Outputs, env: dict[str, str], cwd: Path
+) -> str:
+    """Open a calendar feed with its token (printed by the CLI) and with a wrong one; the
+    feed's token, to be looked for in the log."""
+    printed = await asyncio.to_thread(cli, ["calendar", "url", "ops-primary"], env, cwd)
+    url = next(line for line in printed.splitlines() if "?token=" in line)
+    path = urlsplit(url).path  # the CLI knows its public URL, not the test's port
+    feed_token = parse_qs(urlsplit(url).query)["token"][0]
+    feed = out.response("calendar feed", await http.get(f"{path}?token={feed_token}"))
+    assert feed.status_code == 200
+    wrong = await http.get(f"{path}?token={feed_token[:-1]}x")
+    assert out.response("calendar feed wrong token", wrong).status_code == 404
+    return feed_token
 
 
 async def wait_for_log(log: Path, needle: str, seconds: float = 20) -> None:

@@ -20,6 +20,7 @@ from escalation.oncall import (
     handoffs_between,
     next_shifts,
     on_call,
+    shifts_between,
     validate_rotation,
 )
 
@@ -370,6 +371,38 @@ def test_handoffs_between_follows_the_wall_clock_across_dst() -> None:
     assert [s.start for s in shifts] == [utc(3, 28, 8), utc(3, 29, 7), utc(3, 30, 7)]
 
 
+def test_shifts_between_lists_every_piece_overlapping_the_window_uncut() -> None:
+    cover = Override(user=DAVE, start=utc(1, 6, 12), end=utc(1, 6, 15))
+    shifts = shifts_between(replace(DAILY, overrides=(cover,)), start=utc(1, 6, 13), end=utc(1, 8))
+    assert [(s.user, s.start, s.end) for s in shifts] == [
+        (DAVE, utc(1, 6, 12), utc(1, 6, 15)),  # begins before the window: kept whole
+        (BOB, utc(1, 6, 15), utc(1, 7, 9)),
+        (CAROL, utc(1, 7, 9), utc(1, 8, 9)),  # ends after the window: kept whole
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "count"),
+    [
+        (utc(1, 6, 9), utc(1, 6, 9), 0),  # an empty window
+        (utc(1, 7, 9), utc(1, 6, 9), 0),  # an inverted one
+        (utc(1, 6, 8), utc(1, 6, 9), 1),  # ends at a hand-off: the next shift is not in it
+        (utc(1, 6, 9), utc(1, 6, 9) + US, 1),
+    ],
+)
+def test_shifts_between_treats_the_window_as_half_open(
+    start: datetime, end: datetime, count: int
+) -> None:
+    assert len(shifts_between(DAILY, start=start, end=end)) == count
+
+
+def test_shifts_between_matches_next_shifts_over_a_long_window() -> None:
+    rotation = replace(DAILY, timezone="Europe/Berlin")
+    shifts = shifts_between(rotation, start=utc(3, 1), end=utc(6, 1))
+    assert shifts == next_shifts(rotation, at=utc(3, 1), count=len(shifts))
+    assert shifts[-1].start < utc(6, 1) <= shifts[-1].end
+
+
 # --- validation -----------------------------------------------------------------------------
 
 NAIVE = datetime(2026, 1, 6, 12, 0)  # deliberately naive
@@ -434,6 +467,8 @@ def test_invalid_rotation_is_refused_with_its_problems() -> None:
         lambda: next_shifts(DAILY, at=NAIVE, count=1),
         lambda: handoffs_between(DAILY, start=NAIVE, end=utc(1, 7)),
         lambda: handoffs_between(DAILY, start=utc(1, 6), end=NAIVE),
+        lambda: shifts_between(DAILY, start=NAIVE, end=utc(1, 7)),
+        lambda: shifts_between(DAILY, start=utc(1, 6), end=NAIVE),
     ],
 )
 def test_naive_datetimes_are_refused(call: Any) -> None:

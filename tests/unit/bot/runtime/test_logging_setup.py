@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from bot.runtime.logging_setup import NOISY_LOGGERS, configure_logging
+from bot.runtime.logging_setup import NOISY_LOGGERS, configure_logging, redact_query
 
 
 @pytest.fixture(autouse=True)
@@ -91,3 +91,36 @@ def test_the_access_log_when_on_is_json_fields(capsys: pytest.CaptureFixture[str
     assert line["event"] == "http_request"
     assert (line["method"], line["path"], line["status"]) == ("POST", "/webhooks/am", 202)
     assert line["client"] == "127.0.0.1:5000"
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_the_access_log_never_shows_a_query_value(
+    fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(fmt=fmt, level="info", access_log=True)
+    secret = "feed-token-Zx9_secret"
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d',
+        "127.0.0.1:5000",
+        "GET",
+        f"/calendar/rotations/ops.ics?token={secret}&x=1",
+        "1.1",
+        200,
+    )
+    err = capsys.readouterr().err
+    assert secret not in err
+    assert "/calendar/rotations/ops.ics?token=[redacted]&x=[redacted]" in err
+
+
+@pytest.mark.parametrize(
+    ("target", "logged"),
+    [
+        ("/webhooks/am", "/webhooks/am"),
+        ("/webhooks/am?token=s3cret", "/webhooks/am?token=[redacted]"),
+        ("/review?", "/review"),
+        ("/a?token=&flag", "/a?token=[redacted]&flag=[redacted]"),
+        ("/a?t%6Fken=s3cret", "/a?token=[redacted]"),
+    ],
+)
+def test_redact_query_keeps_the_path_and_names_only(target: str, logged: str) -> None:
+    assert redact_query(target) == logged
