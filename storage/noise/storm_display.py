@@ -161,7 +161,11 @@ async def summary(db: Database, storm_id: int, *, top: int) -> Summary:
             await session.exec(
                 _items_query()
                 .where(member)
-                .order_by(open_first, col(StormMemberRow.level), col(StormMemberRow.alert_id))
+                # open first, the most urgent, and the newest of a level first: a storm page
+                # that rings for a new level-1 alert names it
+                .order_by(
+                    open_first, col(StormMemberRow.level), col(StormMemberRow.alert_id).desc()
+                )
                 .limit(top)
             )
         ).all()

@@ -311,6 +311,7 @@ async def test_a_level_1_alert_joining_a_storm_pages_with_a_new_message_that_not
     # an edit of the earlier storm page would notify no one: a new message does
     await tocsin.world.wait_for(lambda: len(storm_pages()) == 2, timeout=10)
     assert "1 at level 1" in text_of(storm_pages()[-1])
+    assert "Payments down" in text_of(storm_pages()[-1])  # it names the alert that rang
 
     # and it is listed in the storm summary's thread (a level-1 alert at once, ahead of others)
     summary = next(m for m in tocsin.channel_messages("#alerts") if "storm" in m.text.lower())
