@@ -329,6 +329,7 @@ class StormControl:
             return self._gate.free_at(lane, now)
         summary = await storm_display.summary(self._db, page.storm_id, top=self._display.top_items)
         ended = await storm_display.is_ended(self._db, page.storm_id)
+        paged_for = await storm_display.items_of(self._db, page.fresh)
         text, blocks = storm_page(
             page.channel,
             summary,
@@ -338,8 +339,11 @@ class StormControl:
             levels=self._levels,
             ended=ended,
             storm_id=page.storm_id,
+            paged_for=paged_for,
         )
+        named: tuple[int, ...] = ()
         if page.ts is None or page.channel_id is None:
+            named = page.fresh  # a new message names them; the next names those after
             if is_user:
                 opened = await self._client.conversations_open(users=page.target)
                 channel_id = str(opened["channel"]["id"])
@@ -362,7 +366,13 @@ class StormControl:
                 lane, self._client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks)
             )
         await storm_display.mark_page_drawn(
-            self._db, page.id, version=page.version, now=now, channel_id=channel_id, ts=ts
+            self._db,
+            page.id,
+            version=page.version,
+            now=now,
+            channel_id=channel_id,
+            ts=ts,
+            named=named,
         )
         return None
 

@@ -78,6 +78,8 @@ class PageWork:
     ts: str | None
     posting_at: datetime | None = None
     """When posting the page's message was first attempted (see ``StormPageRow.posting_at``)."""
+    fresh: tuple[int, ...] = ()
+    """The alerts that paged the person since the page's last new message (newest last)."""
 
 
 async def work(db: Database) -> list[StormWork]:
@@ -277,20 +279,49 @@ async def pages_due(db: Database) -> list[PageWork]:
                 page.channel_id,
                 page.ts,
                 page.posting_at,
+                tuple(int(i) for i in page.fresh),
             )
         )
     return found
 
 
 async def mark_page_drawn(
-    db: Database, page_id: int, *, version: int, now: datetime, channel_id: str, ts: str
+    db: Database,
+    page_id: int,
+    *,
+    version: int,
+    now: datetime,
+    channel_id: str,
+    ts: str,
+    named: Sequence[int] = (),
 ) -> None:
+    """The page's message shows ``version``; a new message named the alerts ``named`` (the
+    next one names only those that paged the person since)."""
     async with db.write() as session:
-        await session.exec(
-            update(StormPageRow)
-            .where(col(StormPageRow.id) == page_id)
-            .values(drawn_version=version, drawn_at=now, channel_id=channel_id, ts=ts)
-        )
+        row = await session.get(StormPageRow, page_id)
+        if row is None:
+            return
+        row.drawn_version, row.drawn_at, row.channel_id, row.ts = version, now, channel_id, ts
+        if named:
+            row.fresh = [i for i in row.fresh if i not in set(named)]
+            if row.fresh:
+                # pages came while it was being posted: they get a new message of their own
+                row.channel_id = row.ts = row.posting_at = None
+        session.add(row)
+
+
+async def items_of(db: Database, alert_ids: Sequence[int]) -> list[Item]:
+    """The storm items of these alerts, in the order given."""
+    if not alert_ids:
+        return []
+    async with db.read() as session:
+        rows = (
+            await session.exec(
+                _items_query().where(col(StormMemberRow.alert_id).in_(list(alert_ids)))
+            )
+        ).all()
+    found = {item.alert_id: item for item in (_item(r) for r in rows)}
+    return [found[i] for i in alert_ids if i in found]
 
 
 async def listed_count(db: Database, storm_id: int) -> int:

@@ -173,6 +173,9 @@ async def fold(
 
 
 RINGING_LEVEL = 1
+FRESH_NAMED = 10
+"""A storm page names at most this many of the alerts that paged the person since its last
+new message (the newest; the count says how many there were)."""
 """A storm page for an alert of this level (or a higher tier) is a new message, so that it
 notifies; pages of lower levels are folded into an edit of the person's storm page."""
 
@@ -210,6 +213,8 @@ async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]
             row = StormPageRow(storm_id=storm_id, target=target, version=0)
             standing.add(items[0].id)
         row.pages += len(items)
+        named = [c.alert_id for c in items if c.alert_id is not None]
+        row.fresh = ([i for i in row.fresh if i not in named] + named)[-FRESH_NAMED:]
         top = min(levels.get(c.alert_id or 0, 3) for c in items)
         row.top_level = min(row.top_level, top)
         last = paged[items[-1].id]

@@ -193,8 +193,10 @@ def storm_page(
     levels: Mapping[int, LevelSpec],
     ended: bool,
     storm_id: int | None = None,
+    paged_for: Sequence[Item] = (),
 ) -> tuple[str, list[dict[str, Any]]]:
-    """The one page a person (or a paged channel) gets for a whole storm."""
+    """The one page a person (or a paged channel) gets for a whole storm, naming the alerts
+    that paged them since its last new message (``paged_for``, newest last)."""
     top = summary.by_level.get(1, 0)
     _, top_name = _level(levels, 1)
     state = "ended" if ended else "in progress"
@@ -208,8 +210,16 @@ def storm_page(
         f"the thread of the storm summary in {channel_ref(channel)}; `/tocsin list` shows the "
         "open ones."
     )
+    if paged_for:  # what a phone's notification shows: the newest alert that paged them
+        more = f" and {len(paged_for) - 1} more" if len(paged_for) > 1 else ""
+        text += f" · paged for {mrkdwn(paged_for[-1].title, 200)}{more}"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=cut(text, SECTION_MAX)))]
-    if summary.top_items and top:
+    if paged_for:
+        items = "\n".join(item_line(i, levels) for i in reversed(paged_for))
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=cut(f"*Paged for*\n{items}", SECTION_MAX)))
+        )
+    elif summary.top_items and top:
         items = "\n".join(item_line(i, levels) for i in summary.top_items if i.level == 1)
         if items:
             blocks.append(

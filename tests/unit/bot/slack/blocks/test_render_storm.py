@@ -94,3 +94,25 @@ def test_the_storm_page_says_it_stands_for_many_pages_and_shows_level_one_alerts
     rendered = json.dumps(blocks)
     assert "57 pages of its alerts came to you (tier 1" in rendered
     assert "Primary DB down" in rendered
+
+
+def test_a_storm_page_names_the_alerts_that_paged_the_person_the_newest_in_its_text() -> None:
+    paged = [
+        Item(70, 1, "Payments", "Payments down", "firing"),
+        Item(71, 3, "DiskFull", "Disk <!here> full", "firing"),
+    ]
+    text, blocks = storm_page(
+        "#alerts",
+        summary(),
+        pages=2,
+        tier=1,
+        rule="STEP-2",
+        levels=LEVELS,
+        ended=False,
+        paged_for=paged,
+    )
+    assert text.endswith("· paged for Disk &lt;!here&gt; full and 1 more")
+    rendered = json.dumps(blocks)
+    assert "Paged for" in rendered
+    assert rendered.index("Disk &lt;!here&gt; full") < rendered.index("Payments down")
+    assert "Primary DB down" not in rendered  # the alerts that paged them, not the top ones
