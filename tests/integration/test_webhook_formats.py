@@ -27,6 +27,8 @@ from tests.support.databases import database
 from tests.support.harness import WEBHOOK_TOKEN, Harness, running_tocsin
 
 GRAFANA_SECRET = "grafana-hmac-secret"
+READY_MADE = ("datadog",)
+"""Ready-made sources with an integration of their own name in the test policy."""
 FIXTURES = Path(__file__).parents[1] / "unit" / "fixtures"
 
 
@@ -38,7 +40,11 @@ def policy_file(tmp_path: Path) -> Path:
         f"  - {{name: grafana-signed, format: grafana, token: '${{TOCSIN_WEBHOOK_TOKEN}}',"
         f" hmac_secret: {GRAFANA_SECRET}}}\n"
         f"  - {{name: grafana-stamped, format: grafana, token: '${{TOCSIN_WEBHOOK_TOKEN}}',"
-        f" hmac_secret: {GRAFANA_SECRET}, timestamp_header: X-Grafana-Alerting-Timestamp}}\n",
+        f" hmac_secret: {GRAFANA_SECRET}, timestamp_header: X-Grafana-Alerting-Timestamp}}\n"
+        + "".join(
+            f"  - {{name: {name}, format: {name}, token: '${{TOCSIN_WEBHOOK_TOKEN}}'}}\n"
+            for name in READY_MADE
+        ),
         1,
     )
     path = tmp_path / "policy.yaml"
@@ -372,6 +378,44 @@ async def test_truncated_alerts_are_said_on_the_warning_and_in_the_timeline(
     assert "TargetMissing" in text_of(message)
 
 
+# --- ready-made sources: their auth, then firing to the warning and the recovery ------------
+
+
+async def assert_token_is_required(tocsin: Harness, path: str, body: bytes) -> None:
+    """No token and a wrong one are 401 and store nothing."""
+    missing = await post_raw(tocsin, path, body)
+    wrong = await post_raw(tocsin, path, body, {"Authorization": "Bearer not-the-token"})
+
+    assert (missing.status_code, missing.json()["error"]) == (401, "missing token")
+    assert (wrong.status_code, wrong.json()["error"]) == (401, "wrong token")
+    async with tocsin.service.db.read() as session:
+        assert not (await session.exec(select(InboxRow))).all()
+
+
+async def test_datadog_trigger_with_its_header_token_warns_and_the_recovery_resolves(
+    tocsin: Harness,
+) -> None:
+    body = json.dumps(fixture("datadog/triggered.json")).encode()
+    await assert_token_is_required(tocsin, "/webhooks/datadog", body)
+
+    # Datadog's custom headers: {"Authorization": "Bearer <token>"}
+    response = await post_raw(
+        tocsin, "/webhooks/datadog", body, {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+    )
+    assert response.status_code == 202, response.text
+
+    message = await wait_for_text(tocsin, "Disk almost full on db-1")
+    assert "app.datadoghq.com/event/event?id=7399382851234567890" in text_of(message)
+    row = await wait_for_row(tocsin, "datadog:6f1c2a9b8e7d4c3b", status="firing")
+    assert row.severity == "P1"
+
+    response = await tocsin.webhook("datadog", fixture("datadog/recovered.json"))
+    assert response.status_code == 202
+    await wait_for_row(
+        tocsin, "datadog:6f1c2a9b8e7d4c3b", status="resolved", resolved_by_source=True
+    )
+
+
 # --- listing, OpenAPI, durability -------------------------------------------------------------
 
 
@@ -391,6 +435,7 @@ async def test_listing_needs_a_token_and_never_shows_tokens(tocsin: Harness) -> 
         "generic": "generic",
         "grafana": "grafana",
         "pagerduty": "pagerduty",
+        **{name: name for name in READY_MADE},
     }
     assert found["pagerduty"]["url"] == f"{tocsin.base_url}/webhooks/pagerduty"
     assert "routing_key" in found["pagerduty"]["auth"]
