@@ -1,5 +1,5 @@
 """What differs between webhook formats at the HTTP edge: where the token may be, the
-Grafana signature, and how answers are shaped (PagerDuty senders expect PagerDuty's)."""
+Grafana and Sentry signatures, and how answers are shaped (PagerDuty senders expect PagerDuty's)."""
 
 from __future__ import annotations
 
@@ -36,9 +36,10 @@ def body_token(config: IntegrationConfig, payload: object) -> str | None:
 def signature_problem(
     config: IntegrationConfig, headers: Mapping[str, str], body: bytes, *, now: datetime
 ) -> str | None:
-    """Why the request's Grafana HMAC signature does not hold, or ``None`` if it does (or the
+    """Why the request's HMAC signature does not hold, or ``None`` if it does (or the
     integration has no secret). Grafana signs the body, or ``timestamp:body`` when a
-    timestamp header is configured, with HMAC-SHA256 and sends the hex digest."""
+    timestamp header is configured, with HMAC-SHA256 and sends the hex digest; Sentry signs
+    the body with its client secret the same way (``Sentry-Hook-Signature``)."""
     if config.hmac_secret is None:
         return None
     header = config.signature_header

@@ -94,8 +94,8 @@ def parse_datadog(payload: object) -> list[AlertEvent]:
     Raises :class:`PayloadError` naming the offending field.
     """
     body = expect_object(payload, field="")
-    for key in _TEXT_FIELDS:
-        _text(body, key)  # every variable Tocsin reads is a string, or absent
+    for name in _TEXT_FIELDS:
+        _text(body, name)  # every variable Tocsin reads is a string, or absent
     transition = _text(body, "alert_transition")
     title = _text(body, "title")
     key = _text(body, "aggreg_key") or _text(body, "alert_id")
@@ -106,7 +106,8 @@ def parse_datadog(payload: object) -> list[AlertEvent]:
     if status is None:
         words = ", ".join((*FIRING_TRANSITIONS, *RESOLVING_TRANSITIONS))
         raise PayloadError(
-            "alert_transition", f"must be one of {words} ($ALERT_TRANSITION), got {show(transition)}"
+            "alert_transition",
+            f"must be one of {words} ($ALERT_TRANSITION), got {show(transition)}",
         )
     if len(title) > MAX_TITLE_CHARS:
         raise PayloadError(
@@ -115,7 +116,9 @@ def parse_datadog(payload: object) -> list[AlertEvent]:
     scope = _text(body, "alert_scope")
     if _text(body, "aggreg_key") is None and scope:
         key = f"{key}:{scope}"
-    labels = {name: text[:MAX_LABEL_CHARS] for field, name in _LABELS if (text := _text(body, field))}
+    labels = {
+        name: text[:MAX_LABEL_CHARS] for field, name in _LABELS if (text := _text(body, field))
+    }
     for name, value in _tags(_text(body, "tags") or ""):
         if len(labels) >= MAX_LABELS:
             break
@@ -135,9 +138,9 @@ def parse_datadog(payload: object) -> list[AlertEvent]:
             starts_at=at if firing else None,
             ends_at=None if firing else at,
             details={
-                key: value
-                for key in ("id", "alert_status", "alert_metric", "event_type", "last_updated")
-                if (value := _text(body, key))
+                name: detail
+                for name in ("id", "alert_status", "alert_metric", "event_type", "last_updated")
+                if (detail := _text(body, name))
             }
             | _org(body),
         )
@@ -248,5 +251,5 @@ SOURCE = Source(
     ),
     send_test=_send_test,
     docs_url="https://docs.datadoghq.com/integrations/webhooks/",
-    auth="Datadog sends the token as a custom header: `{\"Authorization\": \"Bearer <token>\"}`",
+    auth='Datadog sends the token as a custom header: `{"Authorization": "Bearer <token>"}`',
 )

@@ -27,8 +27,10 @@ from tests.support.databases import database
 from tests.support.harness import WEBHOOK_TOKEN, Harness, running_tocsin
 
 GRAFANA_SECRET = "grafana-hmac-secret"
-READY_MADE = ("datadog",)
-"""Ready-made sources with an integration of their own name in the test policy."""
+SENTRY_SECRET = "sentry-client-secret"
+READY_MADE = {"datadog": "", "sentry": f", hmac_secret: {SENTRY_SECRET}"}
+"""Ready-made sources with an integration of their own name in the test policy (and what
+else it says)."""
 FIXTURES = Path(__file__).parents[1] / "unit" / "fixtures"
 
 
@@ -42,8 +44,8 @@ def policy_file(tmp_path: Path) -> Path:
         f"  - {{name: grafana-stamped, format: grafana, token: '${{TOCSIN_WEBHOOK_TOKEN}}',"
         f" hmac_secret: {GRAFANA_SECRET}, timestamp_header: X-Grafana-Alerting-Timestamp}}\n"
         + "".join(
-            f"  - {{name: {name}, format: {name}, token: '${{TOCSIN_WEBHOOK_TOKEN}}'}}\n"
-            for name in READY_MADE
+            f"  - {{name: {name}, format: {name}, token: '${{TOCSIN_WEBHOOK_TOKEN}}'{extra}}}\n"
+            for name, extra in READY_MADE.items()
         ),
         1,
     )
@@ -416,6 +418,41 @@ async def test_datadog_trigger_with_its_header_token_warns_and_the_recovery_reso
     )
 
 
+async def test_sentry_issue_alert_signed_with_the_client_secret_warns_and_resolves(
+    tocsin: Harness,
+) -> None:
+    body = json.dumps(fixture("sentry/issue_alert.json")).encode()
+    path = f"/webhooks/sentry?token={WEBHOOK_TOKEN}"  # Sentry sends no header one could set
+
+    def sentry_signed(raw: bytes) -> dict[str, str]:
+        digest = hmac.new(SENTRY_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+        return {"Sentry-Hook-Resource": "event_alert", "Sentry-Hook-Signature": digest}
+
+    unsigned = await post_raw(tocsin, path, body)
+    wrong = await post_raw(tocsin, path, body, {"Sentry-Hook-Signature": "0" * 64})
+    no_token = await post_raw(tocsin, "/webhooks/sentry", body, sentry_signed(body))
+    bad_token = await post_raw(tocsin, "/webhooks/sentry?token=nope", body, sentry_signed(body))
+    right = await post_raw(tocsin, path, body, sentry_signed(body))
+
+    assert (unsigned.status_code, unsigned.json()["error"]) == (
+        401,
+        "missing Sentry-Hook-Signature header",
+    )
+    assert wrong.status_code == no_token.status_code == bad_token.status_code == 401
+    assert "wrong Sentry-Hook-Signature header" in wrong.json()["error"]
+    assert right.status_code == 202, right.text
+    message = await wait_for_text(tocsin, "NoneType' object is not subscriptable")
+    assert "sentry.io/organizations/example/issues/1117540176" in text_of(message)
+    await wait_for_row(tocsin, "sentry:issue:1117540176", status="firing", severity="error")
+
+    resolved = json.dumps(fixture("sentry/issue_resolved.json")).encode()
+    response = await post_raw(tocsin, path, resolved, sentry_signed(resolved))
+    assert response.status_code == 202, response.text
+    await wait_for_row(
+        tocsin, "sentry:issue:1117540176", status="resolved", resolved_by_source=True
+    )
+
+
 # --- listing, OpenAPI, durability -------------------------------------------------------------
 
 
@@ -440,8 +477,10 @@ async def test_listing_needs_a_token_and_never_shows_tokens(tocsin: Harness) -> 
     assert found["pagerduty"]["url"] == f"{tocsin.base_url}/webhooks/pagerduty"
     assert "routing_key" in found["pagerduty"]["auth"]
     assert "hmac:X-Grafana-Alerting-Signature" in found["grafana-signed"]["auth"]
+    assert "hmac:Sentry-Hook-Signature" in found["sentry"]["auth"]
     assert WEBHOOK_TOKEN not in listing.text
     assert GRAFANA_SECRET not in listing.text
+    assert SENTRY_SECRET not in listing.text
 
 
 async def test_concurrent_webhooks_share_commits_and_each_202_is_a_stored_row(
