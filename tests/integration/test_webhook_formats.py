@@ -28,7 +28,7 @@ from tests.support.harness import WEBHOOK_TOKEN, Harness, running_tocsin
 
 GRAFANA_SECRET = "grafana-hmac-secret"
 SENTRY_SECRET = "sentry-client-secret"
-READY_MADE = {"datadog": "", "sentry": f", hmac_secret: {SENTRY_SECRET}"}
+READY_MADE = {"datadog": "", "sentry": f", hmac_secret: {SENTRY_SECRET}", "new_relic": ""}
 """Ready-made sources with an integration of their own name in the test policy (and what
 else it says)."""
 FIXTURES = Path(__file__).parents[1] / "unit" / "fixtures"
@@ -451,6 +451,29 @@ async def test_sentry_issue_alert_signed_with_the_client_secret_warns_and_resolv
     await wait_for_row(
         tocsin, "sentry:issue:1117540176", status="resolved", resolved_by_source=True
     )
+
+
+async def test_new_relic_issue_warns_is_acknowledged_at_the_source_then_closed(
+    tocsin: Harness,
+) -> None:
+    body = json.dumps(fixture("new_relic/activated.json")).encode()
+    await assert_token_is_required(tocsin, "/webhooks/new_relic", body)
+    key = "new_relic:0ea2df1c-adab-45d2-aae0-042b609d2322"
+
+    response = await tocsin.webhook("new_relic", fixture("new_relic/activated.json"))
+    assert response.status_code == 202, response.text
+    message = await wait_for_text(tocsin, "Memory Used % &gt; 90")
+    assert "Impacted: checkout-1, checkout-2" in text_of(message)
+    await wait_for_row(tocsin, key, status="firing", severity="CRITICAL")
+
+    response = await tocsin.webhook("new_relic", fixture("new_relic/acknowledged.json"))
+    assert response.status_code == 202
+    row = await wait_for_row(tocsin, key, status=Status.ACKNOWLEDGED.value)
+    assert row.acknowledged_by is None
+
+    response = await tocsin.webhook("new_relic", fixture("new_relic/closed.json"))
+    assert response.status_code == 202
+    await wait_for_row(tocsin, key, status="resolved", resolved_by_source=True)
 
 
 # --- listing, OpenAPI, durability -------------------------------------------------------------
