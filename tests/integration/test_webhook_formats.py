@@ -28,7 +28,13 @@ from tests.support.harness import WEBHOOK_TOKEN, Harness, running_tocsin
 
 GRAFANA_SECRET = "grafana-hmac-secret"
 SENTRY_SECRET = "sentry-client-secret"
-READY_MADE = {"datadog": "", "sentry": f", hmac_secret: {SENTRY_SECRET}", "new_relic": ""}
+READY_MADE = {
+    "datadog": "",
+    "sentry": f", hmac_secret: {SENTRY_SECRET}",
+    "new_relic": "",
+    "elastic": "",
+    "icinga": "",
+}
 """Ready-made sources with an integration of their own name in the test policy (and what
 else it says)."""
 FIXTURES = Path(__file__).parents[1] / "unit" / "fixtures"
@@ -472,6 +478,46 @@ async def test_new_relic_issue_warns_is_acknowledged_at_the_source_then_closed(
     assert row.acknowledged_by is None
 
     response = await tocsin.webhook("new_relic", fixture("new_relic/closed.json"))
+    assert response.status_code == 202
+    await wait_for_row(tocsin, key, status="resolved", resolved_by_source=True)
+
+
+async def test_elastic_alert_from_kibanas_connector_warns_and_its_recovery_resolves(
+    tocsin: Harness,
+) -> None:
+    body = json.dumps(fixture("elastic/active.json")).encode()
+    await assert_token_is_required(tocsin, "/webhooks/elastic", body)
+    key = "elastic:0b1e7d30-3c5a-11ef-9d6e-0f5c2e0c9a11:web-1"
+
+    response = await tocsin.webhook("elastic", fixture("elastic/active.json"))
+    assert response.status_code == 202, response.text
+    message = await wait_for_text(tocsin, "CPU usage above 90%: web-1")
+    assert "kibana.example.com/app/observability/alerts/rules" in text_of(message)
+    await wait_for_row(tocsin, key, status="firing", severity="metrics.threshold.fired")
+
+    response = await tocsin.webhook("elastic", fixture("elastic/recovered.json"))
+    assert response.status_code == 202
+    await wait_for_row(tocsin, key, status="resolved", resolved_by_source=True)
+
+
+async def test_icinga_service_problem_warns_is_acknowledged_then_recovers(
+    tocsin: Harness,
+) -> None:
+    body = json.dumps(fixture("icinga/service_problem.json")).encode()
+    await assert_token_is_required(tocsin, "/webhooks/icinga", body)
+    key = "icinga:db-1.example.com!disk"
+
+    response = await tocsin.webhook("icinga", fixture("icinga/service_problem.json"))
+    assert response.status_code == 202, response.text
+    message = await wait_for_text(tocsin, "Disk /var/lib/postgresql on db-1 is CRITICAL")
+    assert "icingadb/service?name=disk" in text_of(message)
+    await wait_for_row(tocsin, key, status="firing", severity="CRITICAL")
+
+    response = await tocsin.webhook("icinga", fixture("icinga/service_acknowledgement.json"))
+    assert response.status_code == 202
+    await wait_for_row(tocsin, key, status=Status.ACKNOWLEDGED.value)
+
+    response = await tocsin.webhook("icinga", fixture("icinga/service_recovery.json"))
     assert response.status_code == 202
     await wait_for_row(tocsin, key, status="resolved", resolved_by_source=True)
 
