@@ -26,6 +26,7 @@ See https://docs.datadoghq.com/integrations/webhooks/
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -56,9 +57,11 @@ FIRING_TRANSITIONS = (
 )
 RESOLVING_TRANSITIONS = ("Recovered",)
 _TRANSITIONS: Mapping[str, SourceStatus] = {
-    **{word.lower(): SourceStatus.FIRING for word in FIRING_TRANSITIONS},
-    **{word.lower(): SourceStatus.RESOLVED for word in RESOLVING_TRANSITIONS},
+    **{word: SourceStatus.FIRING for word in FIRING_TRANSITIONS},
+    **{word: SourceStatus.RESOLVED for word in RESOLVING_TRANSITIONS},
 }
+_UNFILLED = re.compile(r"\$[A-Z0-9_]+", re.ASCII)
+"""A variable Datadog left as written (a typo, or one it has no value for here)."""
 _LABELS = (
     ("alert_id", "alert_id"),
     ("alert_scope", "scope"),
@@ -102,7 +105,7 @@ def parse_datadog(payload: object) -> list[AlertEvent]:
     if title is None or transition is None or key is None:
         found = (("title", title), ("alert_transition", transition), ("aggreg_key", key))
         raise MissingFieldsError(tuple(name for name, value in found if value is None))
-    status = _TRANSITIONS.get(transition.lower())
+    status = _TRANSITIONS.get(transition)
     if status is None:
         words = ", ".join((*FIRING_TRANSITIONS, *RESOLVING_TRANSITIONS))
         raise PayloadError(
@@ -152,10 +155,10 @@ def _text(body: Mapping[str, object], key: str) -> str | None:
     raw = body.get(key)
     if raw is None:
         return None
-    text = expect_str(raw, field=key).strip()
-    if not text or (text.startswith("$") and text[1:].replace("_", "").isalnum()):
+    text = expect_str(raw, field=key)
+    if _UNFILLED.fullmatch(text):
         return None
-    return text
+    return text.strip() or None
 
 
 def _tags(text: str) -> list[tuple[str, str]]:
@@ -188,7 +191,7 @@ def _org(body: Mapping[str, object]) -> dict[str, object]:
     return {"org": {k: v for k, v in org.items() if isinstance(v, str)}}
 
 
-_TEXT = {"type": "string", "pattern": NON_BLANK}
+_TEXT = {"type": "string", "pattern": NON_BLANK, "not": {"pattern": f"^{_UNFILLED.pattern}$"}}
 
 SCHEMA: dict[str, Any] = {
     "title": "Datadog webhook (the payload Tocsin documents)",
@@ -199,8 +202,8 @@ SCHEMA: dict[str, Any] = {
     "required": ["title", "alert_transition"],
     "properties": {
         **{key: STR for key in _TEXT_FIELDS},
-        "title": {"type": "string", "maxLength": MAX_TITLE_CHARS, "pattern": NON_BLANK},
-        "alert_transition": _TEXT,
+        "title": {**_TEXT, "maxLength": MAX_TITLE_CHARS},
+        "alert_transition": {"enum": list(_TRANSITIONS)},
         "org": {"type": "object"},
     },
     "anyOf": [

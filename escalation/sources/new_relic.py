@@ -76,14 +76,13 @@ def parse_new_relic(payload: object) -> list[AlertEvent]:
     issue_id = expect_str(body[id_key], field=id_key, max_chars=MAX_ID_CHARS, non_empty=True)
     issue_id = issue_id.strip()
     title = expect_str(body["title"], field="title", max_chars=MAX_TITLE_CHARS, non_empty=True)
-    state_text = expect_str(body["state"], field="state").strip()
-    status = STATES.get(state_text.upper())
+    status = STATES.get(expect_str(body["state"], field="state"))
     if status is None:
         raise PayloadError(
             "state", f"must be one of {', '.join(STATES)}, got {show(body['state'])}"
         )
     priority = optional_str(body, "priority", path="")
-    if priority is not None and priority.strip().upper() not in PRIORITIES:
+    if priority is not None and priority not in PRIORITIES:
         raise PayloadError(
             "priority", f"must be one of {', '.join(PRIORITIES)}, got {show(priority)}"
         )
@@ -109,7 +108,7 @@ def parse_new_relic(payload: object) -> list[AlertEvent]:
             title=title.strip(),
             source=NAME,
             description=_description(entities, incidents),
-            severity=priority.strip().upper() if priority else None,
+            severity=priority,
             labels=labels,
             links=_links(body),
             starts_at=_epoch_ms(body, "createdAt") if firing else None,
@@ -207,11 +206,8 @@ SCHEMA: dict[str, Any] = {
         "issueUrl": STR,
         "issuePageUrl": STR,
         "title": {"type": "string", "maxLength": MAX_TITLE_CHARS, "pattern": NON_BLANK},
-        "priority": {"type": "string", "pattern": r"^\s*(?i:CRITICAL|HIGH|MEDIUM|LOW)\s*$"},
-        "state": {
-            "type": "string",
-            "pattern": r"^\s*(?i:CREATED|ACTIVATED|ACKNOWLEDGED|CLOSED)\s*$",
-        },
+        "priority": {"enum": list(PRIORITIES)},
+        "state": {"enum": list(STATES)},
         "impactedEntities": _NAMES,
         "entitiesData": {"type": "object", "properties": {"names": _NAMES}},
         "totalIncidents": {
@@ -227,7 +223,7 @@ SCHEMA: dict[str, Any] = {
         "alertConditionNames": _NAMES,
         "labels": {
             "type": "object",
-            "additionalProperties": {"anyOf": [STR, {"type": "array", "items": STR}]},
+            "additionalProperties": {"anyOf": [STR, _NAMES]},
         },
     },
     "anyOf": [

@@ -50,6 +50,7 @@ from escalation.sources._validate import (
 
 NAME = "sentry"
 MAX_TITLE_CHARS = 1000
+MAX_ID_CHARS = 100
 ISSUE_ACTIONS: Mapping[str, SourceStatus] = {
     "created": SourceStatus.FIRING,
     "unresolved": SourceStatus.FIRING,
@@ -89,8 +90,10 @@ def parse_sentry(payload: object) -> list[AlertEvent]:
 def _identifier(obj: Mapping[str, object], key: str, *, path: str) -> str:
     """An id Sentry writes as a string (or, in older payloads, a number)."""
     raw = require(obj, key, path=path)
-    text = str(raw).strip() if type(raw) is int else raw
-    if not isinstance(text, str) or not text.strip() or len(text) > 100:
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)  # JSON Schema counts 3.0 as the integer 3
+    text = str(raw) if type(raw) is int else raw
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_ID_CHARS:
         raise PayloadError(child(path, key), f"must be the id, got {show(raw)}")
     return text.strip()
 
@@ -257,7 +260,12 @@ def _links(candidates: tuple[tuple[str, object], ...]) -> tuple[Link, ...]:
     return tuple(links)
 
 
-_ANY_ID = {"type": ["string", "integer"], "pattern": _ID}
+_ANY_ID = {
+    "anyOf": [{"type": "integer"}, {"type": "string", "maxLength": MAX_ID_CHARS, "pattern": _ID}]
+}
+_TITLE = {"type": "string", "maxLength": MAX_TITLE_CHARS, "pattern": NON_BLANK}
+_ABSENT = {"type": "null"}
+_GIVEN = {"not": {"type": "null"}}  # (its shape is the main schema's)
 
 SCHEMA: dict[str, Any] = {
     "title": "Sentry integration platform webhook (issue alert, metric alert, issue)",
@@ -283,11 +291,7 @@ SCHEMA: dict[str, Any] = {
                     "required": ["issue_id", "title"],
                     "properties": {
                         "issue_id": _ANY_ID,
-                        "title": {
-                            "type": "string",
-                            "maxLength": MAX_TITLE_CHARS,
-                            "pattern": NON_BLANK,
-                        },
+                        "title": _TITLE,
                         "level": STR,
                         "message": STR,
                         "culprit": STR,
@@ -299,12 +303,7 @@ SCHEMA: dict[str, Any] = {
                         "exception": {"type": "object"},
                         "tags": {
                             "type": "array",
-                            "items": {
-                                "type": "array",
-                                "prefixItems": [STR, STR],
-                                "minItems": 2,
-                                "maxItems": 2,
-                            },
+                            "items": {"type": "array", "items": STR, "minItems": 2, "maxItems": 2},
                         },
                     },
                 },
@@ -313,11 +312,7 @@ SCHEMA: dict[str, Any] = {
                     "required": ["id", "title"],
                     "properties": {
                         "id": _ANY_ID,
-                        "title": {
-                            "type": "string",
-                            "maxLength": MAX_TITLE_CHARS,
-                            "pattern": NON_BLANK,
-                        },
+                        "title": _TITLE,
                         "shortId": STR,
                         "culprit": STR,
                         "level": STR,
@@ -329,14 +324,10 @@ SCHEMA: dict[str, Any] = {
                 },
                 "metric_alert": {
                     "type": "object",
-                    "required": ["id"],
+                    "required": ["id", "title"],
                     "properties": {
                         "id": _ANY_ID,
-                        "title": {
-                            "type": "string",
-                            "maxLength": MAX_TITLE_CHARS,
-                            "pattern": NON_BLANK,
-                        },
+                        "title": _TITLE,
                         "date_started": {"type": "string", "format": "date-time"},
                         "date_closed": {"type": "string", "format": "date-time"},
                         "alert_rule": {
@@ -358,6 +349,44 @@ SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+
+SCHEMA["anyOf"] = [  # the action each resource sends (the parser reads them in this order)
+    {
+        "required": ["data"],
+        "properties": {
+            "action": {"enum": list(METRIC_ACTIONS)},
+            "data": {
+                "required": ["metric_alert"],
+                "properties": {"metric_alert": _GIVEN},
+            },
+        },
+    },
+    {
+        "required": ["data"],
+        "properties": {
+            "action": {"const": "triggered"},
+            "data": {
+                "required": ["event"],
+                "properties": {"event": _GIVEN, "metric_alert": _ABSENT},
+            },
+        },
+    },
+    {
+        "required": ["data"],
+        "properties": {
+            "action": {"enum": list(ISSUE_ACTIONS)},
+            "data": {
+                "required": ["issue"],
+                "properties": {
+                    "issue": _GIVEN,
+                    "metric_alert": _ABSENT,
+                    "event": _ABSENT,
+                },
+            },
+        },
+    },
+]
 
 
 def _send_test(now: datetime, run: str) -> dict[str, Any]:

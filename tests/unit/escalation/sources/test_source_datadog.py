@@ -80,7 +80,7 @@ def test_a_warning_without_priority_or_key_is_graded_by_its_type_and_keyed_by_mo
     assert "priority" not in event.labels
 
 
-@pytest.mark.parametrize("transition", ["Re-Triggered", "No Data", "re-warn", "Renotify"])
+@pytest.mark.parametrize("transition", ["Re-Triggered", "No Data", "Re-Warn", "Renotify"])
 def test_every_alerting_transition_fires(transition: str) -> None:
     payload = load("triggered.json")
     payload["alert_transition"] = transition

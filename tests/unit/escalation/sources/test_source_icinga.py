@@ -82,7 +82,7 @@ def test_a_host_problem_has_no_service_and_links_the_host() -> None:
     assert up.status is SourceStatus.RESOLVED
 
 
-@pytest.mark.parametrize(("state", "status"), [("ok", "resolved"), ("WARNING", "firing")])
+@pytest.mark.parametrize(("state", "status"), [("OK", "resolved"), ("WARNING", "firing")])
 def test_a_custom_notification_goes_by_the_state(state: str, status: str) -> None:
     payload = load("service_problem.json")
     payload.update(notification_type="CUSTOM", state=state)
