@@ -33,9 +33,9 @@ from typing import Any
 
 from escalation.errors import MissingFieldsError, PayloadError
 from escalation.model import AlertEvent, Link, SourceStatus
+from escalation.sources._fingerprint import keyed_fingerprint
 from escalation.sources._source import NON_BLANK, STR, Example, Source
 from escalation.sources._validate import (
-    MAX_FINGERPRINT_CHARS,
     MAX_LABEL_CHARS,
     MAX_LABELS,
     expect_object,
@@ -130,7 +130,7 @@ def parse_datadog(payload: object) -> list[AlertEvent]:
     firing = status is SourceStatus.FIRING
     return [
         AlertEvent(
-            fingerprint=f"{NAME}:{key}"[:MAX_FINGERPRINT_CHARS],
+            fingerprint=keyed_fingerprint(NAME, key),
             status=status,
             title=title,
             source=NAME,

@@ -29,9 +29,9 @@ from typing import Any
 
 from escalation.errors import MissingFieldsError, PayloadError
 from escalation.model import AlertEvent, Link, SourceStatus
+from escalation.sources._fingerprint import keyed_fingerprint
 from escalation.sources._source import NON_BLANK, STR, TIME, Example, Source
 from escalation.sources._validate import (
-    MAX_FINGERPRINT_CHARS,
     MAX_LABEL_CHARS,
     MAX_LABELS,
     expect_object,
@@ -94,7 +94,7 @@ def parse_elastic(payload: object) -> list[AlertEvent]:
     firing = status is SourceStatus.FIRING
     return [
         AlertEvent(
-            fingerprint=f"{NAME}:{rule_id}:{alert_id}"[:MAX_FINGERPRINT_CHARS],
+            fingerprint=keyed_fingerprint(NAME, f"{rule_id}:{alert_id}"),
             status=status,
             title=title[:MAX_TITLE_CHARS],
             source=NAME,

@@ -33,9 +33,9 @@ from urllib.parse import quote
 
 from escalation.errors import MissingFieldsError, PayloadError
 from escalation.model import AlertEvent, Link, SourceStatus
+from escalation.sources._fingerprint import keyed_fingerprint
 from escalation.sources._source import NON_BLANK, STR, Example, Source
 from escalation.sources._validate import (
-    MAX_FINGERPRINT_CHARS,
     MAX_LABEL_CHARS,
     expect_object,
     expect_str,
@@ -105,9 +105,7 @@ def parse_icinga(payload: object) -> list[AlertEvent]:
     labels["state"] = state
     return [
         AlertEvent(
-            fingerprint=(f"{NAME}:{host}!{service}" if service else f"{NAME}:{host}")[
-                :MAX_FINGERPRINT_CHARS
-            ],
+            fingerprint=keyed_fingerprint(NAME, f"{host}!{service}" if service else host),
             status=status,
             title=f"{what} is {state}"[:1000],
             source=NAME,

@@ -32,7 +32,6 @@ from escalation.errors import PayloadError
 from escalation.model import AlertEvent, Link, SourceStatus
 from escalation.sources._source import ANY, NON_BLANK, STR, Example, Source
 from escalation.sources._validate import (
-    MAX_FINGERPRINT_CHARS,
     MAX_LABEL_CHARS,
     MAX_LABELS,
     child,
@@ -236,7 +235,7 @@ def _metric_alert(action: str, data: Mapping[str, object]) -> AlertEvent:
         labels["projects"] = ",".join(n for n in names if n)[:MAX_LABEL_CHARS]
     firing = status is SourceStatus.FIRING
     return AlertEvent(
-        fingerprint=f"{NAME}:metric_alert:{incident_id}"[:MAX_FINGERPRINT_CHARS],
+        fingerprint=f"{NAME}:metric_alert:{incident_id}",
         status=status,
         title=title,
         source=NAME,

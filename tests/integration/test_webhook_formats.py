@@ -34,6 +34,7 @@ READY_MADE = {
     "new_relic": "",
     "elastic": "",
     "icinga": "",
+    "opsgenie": "",
 }
 """Ready-made sources with an integration of their own name in the test policy (and what
 else it says)."""
@@ -522,6 +523,60 @@ async def test_icinga_service_problem_warns_is_acknowledged_then_recovers(
     await wait_for_row(tocsin, key, status="resolved", resolved_by_source=True)
 
 
+async def test_opsgenie_api_creates_acknowledges_and_closes_by_alias_answering_like_opsgenie(
+    tocsin: Harness,
+) -> None:
+    create = json.dumps(fixture("opsgenie/create_alertmanager.json")).encode()
+    alias = fixture("opsgenie/create_alertmanager.json")["alias"]
+    key = {"Authorization": f"GenieKey {WEBHOOK_TOKEN}"}
+
+    missing = await post_raw(tocsin, "/v2/alerts", create)
+    wrong = await post_raw(tocsin, "/v2/alerts", create, {"Authorization": "GenieKey nope"})
+    assert missing.status_code == wrong.status_code == 401
+    assert wrong.json()["message"] == "Could not authenticate"
+    assert set(wrong.json()) == {"message", "took", "requestId"}
+    async with tocsin.service.db.read() as session:
+        assert not (await session.exec(select(InboxRow))).all()
+
+    response = await post_raw(tocsin, "/v2/alerts", create, key)
+    assert response.status_code == 202, response.text
+    answer = response.json()
+    assert answer["result"] == "Request will be processed"
+    assert set(answer) == {"result", "took", "requestId"}
+    await wait_for_text(tocsin, "DiskFull (postgres prod)")
+    await wait_for_row(tocsin, f"opsgenie:{alias}", status="firing", severity="P1")
+
+    by_id = await post_raw(tocsin, f"/v2/alerts/{alias}/close?identifierType=id", b"", key)
+    assert by_id.status_code == 422
+    assert by_id.json()["message"].startswith("identifierType: ")
+
+    ack = await post_raw(tocsin, f"/v2/alerts/{alias}/acknowledge?identifierType=alias", b"{}", key)
+    assert ack.status_code == 202, ack.text
+    await wait_for_row(tocsin, f"opsgenie:{alias}", status=Status.ACKNOWLEDGED.value)
+
+    close = await post_raw(
+        tocsin,
+        f"/v2/alerts/{alias}/close?identifierType=alias",
+        json.dumps({"source": "Alertmanager"}).encode(),
+        key,
+    )
+    assert close.status_code == 202, close.text
+    await wait_for_row(tocsin, f"opsgenie:{alias}", status="resolved", resolved_by_source=True)
+
+
+async def test_opsgenie_create_without_message_is_422_in_opsgenies_shape(
+    tocsin: Harness,
+) -> None:
+    body = json.dumps(fixture("opsgenie/missing_fields.json")).encode()
+
+    response = await post_raw(
+        tocsin, "/v2/alerts", body, {"Authorization": f"GenieKey {WEBHOOK_TOKEN}"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["message"] == "message: is required"
+
+
 # --- listing, OpenAPI, durability -------------------------------------------------------------
 
 
@@ -547,6 +602,7 @@ async def test_listing_needs_a_token_and_never_shows_tokens(tocsin: Harness) -> 
     assert "routing_key" in found["pagerduty"]["auth"]
     assert "hmac:X-Grafana-Alerting-Signature" in found["grafana-signed"]["auth"]
     assert "hmac:Sentry-Hook-Signature" in found["sentry"]["auth"]
+    assert "geniekey" in found["opsgenie"]["auth"]
     assert WEBHOOK_TOKEN not in listing.text
     assert GRAFANA_SECRET not in listing.text
     assert SENTRY_SECRET not in listing.text
