@@ -176,8 +176,14 @@ SCHEMA: dict[str, Any] = {
         "action": {"enum": list(ACTIONS)},
     },
     "anyOf": [
-        {"required": ["message"], "properties": {"action": {"type": "null"}}},
-        {"required": ["action", "alias"]},
+        {
+            "required": ["message"],
+            "properties": {"message": {"type": "string"}, "action": {"type": "null"}},
+        },
+        {
+            "required": ["action", "alias"],
+            "properties": {"action": {"enum": list(ACTIONS)}, "alias": _ALIAS},
+        },
     ],
 }
 
