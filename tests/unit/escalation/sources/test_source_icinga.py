@@ -141,3 +141,18 @@ def test_a_payload_that_is_not_an_object_is_refused() -> None:
         parse_icinga("PROBLEM db-1 disk CRITICAL")
 
     assert error.value.field == ""
+
+
+def test_names_too_long_to_store_as_a_fingerprint_are_hashed_the_same_way_each_time() -> None:
+    payload = load("service_problem.json")
+    payload.update(host_name="h" * 255, service_name="s" * 255)
+    other = load("service_problem.json")
+    other.update(host_name="h" * 255, service_name="s" * 254 + "t")
+
+    (event,) = parse_icinga(payload)
+    (again,) = parse_icinga(copy.deepcopy(payload))
+    (different,) = parse_icinga(other)
+
+    assert len(event.fingerprint) <= 255
+    assert event.fingerprint.startswith("icinga:sha256:")
+    assert event.fingerprint == again.fingerprint != different.fingerprint
