@@ -87,6 +87,11 @@ class LevelConfig(_Strict):
     """How long an owner has to resolve before escalation resumes."""
 
 
+SIGNED_FORMATS = ("grafana", "sentry")
+"""The formats whose senders sign their requests with a shared secret (``hmac_secret``)."""
+SENTRY_SIGNATURE_HEADER = "Sentry-Hook-Signature"
+
+
 class IntegrationConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     """The path: monitoring tools post to /webhooks/<name>."""
@@ -98,23 +103,35 @@ class IntegrationConfig(_Strict):
     rate_limit: RateLimitConfig | None = None
     """Requests this integration may post (default: the top-level rate_limit)."""
     hmac_secret: str | None = Field(default=None, min_length=8)
-    """Grafana only: the contact point's HMAC secret; every request must then carry a valid
-    signature."""
+    """Grafana and Sentry only: the contact point's HMAC secret (Sentry: the integration's
+    client secret); every request must then carry a valid signature."""
     signature_header: str = Field(
         default="X-Grafana-Alerting-Signature", pattern=r"^[A-Za-z0-9-]{1,64}$"
     )
-    """Grafana only: the header holding the signature (hex HMAC-SHA256 of the body)."""
+    """Grafana and Sentry only: the header holding the signature (hex HMAC-SHA256 of the
+    body); for format sentry the default is Sentry-Hook-Signature."""
     timestamp_header: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,64}$")
     """Grafana only: the contact point's timestamp header; the signature then covers
     "timestamp:body" and requests more than 5 minutes off are refused."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _sentry_signature_header(cls, data: object) -> object:
+        if (
+            isinstance(data, Mapping)
+            and data.get("format") == "sentry"
+            and data.get("signature_header") is None
+        ):
+            return {**data, "signature_header": SENTRY_SIGNATURE_HEADER}
+        return data
+
     @model_validator(mode="after")
-    def _grafana_only(self) -> Self:
-        if self.format != "grafana":
-            for key in ("hmac_secret", "timestamp_header"):
-                if getattr(self, key) is not None:
-                    raise ValueError(f"{key} applies only to format grafana")
-        elif self.timestamp_header is not None and self.hmac_secret is None:
+    def _signed_formats_only(self) -> Self:
+        if self.format not in SIGNED_FORMATS and self.hmac_secret is not None:
+            raise ValueError("hmac_secret applies only to formats grafana and sentry")
+        if self.format != "grafana" and self.timestamp_header is not None:
+            raise ValueError("timestamp_header applies only to format grafana")
+        if self.timestamp_header is not None and self.hmac_secret is None:
             raise ValueError("timestamp_header needs hmac_secret")
         return self
 

@@ -1,10 +1,12 @@
 """What differs between webhook formats at the HTTP edge: where the token may be, the
-Grafana signature, and how answers are shaped (PagerDuty senders expect PagerDuty's)."""
+Grafana and Sentry signatures, and how answers are shaped (PagerDuty and Opsgenie senders
+expect their service's answers)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -18,6 +20,19 @@ SIGNATURE_MAX_SKEW_SECONDS = 300
 
 def is_pagerduty(config: IntegrationConfig) -> bool:
     return config.format == "pagerduty"
+
+
+def is_opsgenie(config: IntegrationConfig) -> bool:
+    return config.format == "opsgenie"
+
+
+def opsgenie_answer(
+    status: int, fields: Mapping[str, object], *, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """An answer as Opsgenie's Alert API gives it: the fields, ``took`` (Tocsin does not time
+    requests: always 0) and a fresh ``requestId``."""
+    body = {**fields, "took": 0.0, "requestId": str(uuid.uuid4())}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def token_matches(given: str | None, config: IntegrationConfig) -> bool:
@@ -36,9 +51,10 @@ def body_token(config: IntegrationConfig, payload: object) -> str | None:
 def signature_problem(
     config: IntegrationConfig, headers: Mapping[str, str], body: bytes, *, now: datetime
 ) -> str | None:
-    """Why the request's Grafana HMAC signature does not hold, or ``None`` if it does (or the
+    """Why the request's HMAC signature does not hold, or ``None`` if it does (or the
     integration has no secret). Grafana signs the body, or ``timestamp:body`` when a
-    timestamp header is configured, with HMAC-SHA256 and sends the hex digest."""
+    timestamp header is configured, with HMAC-SHA256 and sends the hex digest; Sentry signs
+    the body with its client secret the same way (``Sentry-Hook-Signature``)."""
     if config.hmac_secret is None:
         return None
     header = config.signature_header
@@ -69,6 +85,11 @@ def refused(
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """An error answer in the integration's style."""
+    if config is not None and is_opsgenie(config):
+        answer: dict[str, object] = {"message": f"{field}: {message}" if field else message}
+        if missing:
+            answer["errors"] = {path: "is required" for path in missing}
+        return opsgenie_answer(status, answer, headers=headers)
     if config is not None and is_pagerduty(config):
         kind = {400: "invalid event", 401: "unauthorized", 404: "not found", 413: "too large"}
         errors = [f"{path} is required" for path in missing] or [
@@ -104,6 +125,8 @@ def accepted(
             {"status": "success", "message": "Event processed", "dedup_key": dedup_key},
             status_code=202,
         )
+    if is_opsgenie(config):
+        return opsgenie_answer(202, {"result": "Request will be processed"})
     return JSONResponse(
         {"status": "accepted", "inbox_id": inbox_id, "alerts": events}, status_code=202
     )

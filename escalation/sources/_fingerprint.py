@@ -19,3 +19,16 @@ def derive_fingerprint(*, title: str, labels: Mapping[str, str]) -> str:
         [title, sorted(labels.items())], ensure_ascii=False, separators=(",", ":")
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:FINGERPRINT_LENGTH]
+
+
+STORED_FINGERPRINT_CHARS = 255
+"""The longest fingerprint the database keeps (storage.tables: ``fingerprint`` columns)."""
+
+
+def keyed_fingerprint(source: str, key: str) -> str:
+    """``<source>:<key>``, the fingerprint of a source whose tool names its alerts; a key too
+    long to be stored is replaced by its SHA-256 (the same key, the same fingerprint)."""
+    fingerprint = f"{source}:{key}"
+    if len(fingerprint) <= STORED_FINGERPRINT_CHARS:
+        return fingerprint
+    return f"{source}:sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"

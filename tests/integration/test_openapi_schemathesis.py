@@ -39,6 +39,10 @@ CASES = {  # (positive, negative) cases per operation
     "fuzzed webhook": (330, 60),
     "other webhook": (10, 5),
     "POST /v2/enqueue": (150, 40),
+    "POST /v2/alerts": (150, 40),
+    # a path parameter outside its schema (a "/" in the alias) names another path (404)
+    "POST /v2/alerts/{identifier}/close": (40, 0),
+    "POST /v2/alerts/{identifier}/acknowledge": (40, 0),
     # its only input is the name, and a name outside its schema is a known integration's,
     # which the concrete path /webhooks/<name> documents (concrete paths match first)
     "POST /webhooks/{integration}": (40, 0),
@@ -117,6 +121,9 @@ async def test_the_service_answers_as_its_openapi_document_says(tocsin: Harness)
     assert labels >= {f"POST /webhooks/{name}" for name in FUZZED} | {
         "POST /webhooks/{integration}",
         "POST /v2/enqueue",
+        "POST /v2/alerts",
+        "POST /v2/alerts/{identifier}/close",
+        "POST /v2/alerts/{identifier}/acknowledge",
         "GET /webhooks",
         "GET /api/reports",
         "GET /metrics",

@@ -21,6 +21,8 @@ from tests.support.policies import example_policy
 AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 INTEGRATIONS = {f"src-{name}": name for name in SOURCES}
 """An integration of every source (so a new source is covered without editing this file)."""
+LENIENT = ("generic", "opsgenie")
+"""Formats whose only required field is common (``title``, ``message``)."""
 TRIGGER: dict[str, Any] = {
     "event_action": "trigger",
     "payload": {"summary": "Checkout down", "source": "checkout-1", "severity": "critical"},
@@ -133,7 +135,11 @@ async def test_each_integration_documents_its_own_format_only(tocsin: Harness) -
         for integration, fmt in INTEGRATIONS.items()
         for example in SOURCES[fmt].examples
     }
-    assert {place for place, (status, _) in verdicts.items() if status == 202} == own
+    taken = {place for place, (status, _) in verdicts.items() if status == 202}
+    assert taken >= own
+    # generic takes any object with a title, opsgenie any with a message (both keep what they
+    # do not know as details): they may take another format's example; no other one does
+    assert {integration for integration, _ in taken - own} <= {f"src-{name}" for name in LENIENT}
 
 
 @pytest.mark.parametrize(

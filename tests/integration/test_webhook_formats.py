@@ -27,6 +27,17 @@ from tests.support.databases import database
 from tests.support.harness import WEBHOOK_TOKEN, Harness, running_tocsin
 
 GRAFANA_SECRET = "grafana-hmac-secret"
+SENTRY_SECRET = "sentry-client-secret"
+READY_MADE = {
+    "datadog": "",
+    "sentry": f", hmac_secret: {SENTRY_SECRET}",
+    "new_relic": "",
+    "elastic": "",
+    "icinga": "",
+    "opsgenie": "",
+}
+"""Ready-made sources with an integration of their own name in the test policy (and what
+else it says)."""
 FIXTURES = Path(__file__).parents[1] / "unit" / "fixtures"
 
 
@@ -38,7 +49,11 @@ def policy_file(tmp_path: Path) -> Path:
         f"  - {{name: grafana-signed, format: grafana, token: '${{TOCSIN_WEBHOOK_TOKEN}}',"
         f" hmac_secret: {GRAFANA_SECRET}}}\n"
         f"  - {{name: grafana-stamped, format: grafana, token: '${{TOCSIN_WEBHOOK_TOKEN}}',"
-        f" hmac_secret: {GRAFANA_SECRET}, timestamp_header: X-Grafana-Alerting-Timestamp}}\n",
+        f" hmac_secret: {GRAFANA_SECRET}, timestamp_header: X-Grafana-Alerting-Timestamp}}\n"
+        + "".join(
+            f"  - {{name: {name}, format: {name}, token: '${{TOCSIN_WEBHOOK_TOKEN}}'{extra}}}\n"
+            for name, extra in READY_MADE.items()
+        ),
         1,
     )
     path = tmp_path / "policy.yaml"
@@ -372,6 +387,196 @@ async def test_truncated_alerts_are_said_on_the_warning_and_in_the_timeline(
     assert "TargetMissing" in text_of(message)
 
 
+# --- ready-made sources: their auth, then firing to the warning and the recovery ------------
+
+
+async def assert_token_is_required(tocsin: Harness, path: str, body: bytes) -> None:
+    """No token and a wrong one are 401 and store nothing."""
+    missing = await post_raw(tocsin, path, body)
+    wrong = await post_raw(tocsin, path, body, {"Authorization": "Bearer not-the-token"})
+
+    assert (missing.status_code, missing.json()["error"]) == (401, "missing token")
+    assert (wrong.status_code, wrong.json()["error"]) == (401, "wrong token")
+    async with tocsin.service.db.read() as session:
+        assert not (await session.exec(select(InboxRow))).all()
+
+
+async def test_datadog_trigger_with_its_header_token_warns_and_the_recovery_resolves(
+    tocsin: Harness,
+) -> None:
+    body = json.dumps(fixture("datadog/triggered.json")).encode()
+    await assert_token_is_required(tocsin, "/webhooks/datadog", body)
+
+    # Datadog's custom headers: {"Authorization": "Bearer <token>"}
+    response = await post_raw(
+        tocsin, "/webhooks/datadog", body, {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+    )
+    assert response.status_code == 202, response.text
+
+    message = await wait_for_text(tocsin, "Disk almost full on db-1")
+    assert "app.datadoghq.com/event/event?id=7399382851234567890" in text_of(message)
+    row = await wait_for_row(tocsin, "datadog:6f1c2a9b8e7d4c3b", status="firing")
+    assert row.severity == "P1"
+
+    response = await tocsin.webhook("datadog", fixture("datadog/recovered.json"))
+    assert response.status_code == 202
+    await wait_for_row(
+        tocsin, "datadog:6f1c2a9b8e7d4c3b", status="resolved", resolved_by_source=True
+    )
+
+
+async def test_sentry_issue_alert_signed_with_the_client_secret_warns_and_resolves(
+    tocsin: Harness,
+) -> None:
+    body = json.dumps(fixture("sentry/issue_alert.json")).encode()
+    path = f"/webhooks/sentry?token={WEBHOOK_TOKEN}"  # Sentry sends no header one could set
+
+    def sentry_signed(raw: bytes) -> dict[str, str]:
+        digest = hmac.new(SENTRY_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+        return {"Sentry-Hook-Resource": "event_alert", "Sentry-Hook-Signature": digest}
+
+    unsigned = await post_raw(tocsin, path, body)
+    wrong = await post_raw(tocsin, path, body, {"Sentry-Hook-Signature": "0" * 64})
+    no_token = await post_raw(tocsin, "/webhooks/sentry", body, sentry_signed(body))
+    bad_token = await post_raw(tocsin, "/webhooks/sentry?token=nope", body, sentry_signed(body))
+    right = await post_raw(tocsin, path, body, sentry_signed(body))
+
+    assert (unsigned.status_code, unsigned.json()["error"]) == (
+        401,
+        "missing Sentry-Hook-Signature header",
+    )
+    assert wrong.status_code == no_token.status_code == bad_token.status_code == 401
+    assert "wrong Sentry-Hook-Signature header" in wrong.json()["error"]
+    assert right.status_code == 202, right.text
+    message = await wait_for_text(tocsin, "NoneType' object is not subscriptable")
+    assert "sentry.io/organizations/example/issues/1117540176" in text_of(message)
+    await wait_for_row(tocsin, "sentry:issue:1117540176", status="firing", severity="error")
+
+    resolved = json.dumps(fixture("sentry/issue_resolved.json")).encode()
+    response = await post_raw(tocsin, path, resolved, sentry_signed(resolved))
+    assert response.status_code == 202, response.text
+    await wait_for_row(
+        tocsin, "sentry:issue:1117540176", status="resolved", resolved_by_source=True
+    )
+
+
+async def test_new_relic_issue_warns_is_acknowledged_at_the_source_then_closed(
+    tocsin: Harness,
+) -> None:
+    body = json.dumps(fixture("new_relic/activated.json")).encode()
+    await assert_token_is_required(tocsin, "/webhooks/new_relic", body)
+    key = "new_relic:0ea2df1c-adab-45d2-aae0-042b609d2322"
+
+    response = await tocsin.webhook("new_relic", fixture("new_relic/activated.json"))
+    assert response.status_code == 202, response.text
+    message = await wait_for_text(tocsin, "Memory Used % &gt; 90")
+    assert "Impacted: checkout-1, checkout-2" in text_of(message)
+    await wait_for_row(tocsin, key, status="firing", severity="CRITICAL")
+
+    response = await tocsin.webhook("new_relic", fixture("new_relic/acknowledged.json"))
+    assert response.status_code == 202
+    row = await wait_for_row(tocsin, key, status=Status.ACKNOWLEDGED.value)
+    assert row.acknowledged_by is None
+
+    response = await tocsin.webhook("new_relic", fixture("new_relic/closed.json"))
+    assert response.status_code == 202
+    await wait_for_row(tocsin, key, status="resolved", resolved_by_source=True)
+
+
+async def test_elastic_alert_from_kibanas_connector_warns_and_its_recovery_resolves(
+    tocsin: Harness,
+) -> None:
+    body = json.dumps(fixture("elastic/active.json")).encode()
+    await assert_token_is_required(tocsin, "/webhooks/elastic", body)
+    key = "elastic:0b1e7d30-3c5a-11ef-9d6e-0f5c2e0c9a11:web-1"
+
+    response = await tocsin.webhook("elastic", fixture("elastic/active.json"))
+    assert response.status_code == 202, response.text
+    message = await wait_for_text(tocsin, "CPU usage above 90%: web-1")
+    assert "kibana.example.com/app/observability/alerts/rules" in text_of(message)
+    await wait_for_row(tocsin, key, status="firing", severity="metrics.threshold.fired")
+
+    response = await tocsin.webhook("elastic", fixture("elastic/recovered.json"))
+    assert response.status_code == 202
+    await wait_for_row(tocsin, key, status="resolved", resolved_by_source=True)
+
+
+async def test_icinga_service_problem_warns_is_acknowledged_then_recovers(
+    tocsin: Harness,
+) -> None:
+    body = json.dumps(fixture("icinga/service_problem.json")).encode()
+    await assert_token_is_required(tocsin, "/webhooks/icinga", body)
+    key = "icinga:db-1.example.com!disk"
+
+    response = await tocsin.webhook("icinga", fixture("icinga/service_problem.json"))
+    assert response.status_code == 202, response.text
+    message = await wait_for_text(tocsin, "Disk /var/lib/postgresql on db-1 is CRITICAL")
+    assert "icingadb/service?name=disk" in text_of(message)
+    await wait_for_row(tocsin, key, status="firing", severity="CRITICAL")
+
+    response = await tocsin.webhook("icinga", fixture("icinga/service_acknowledgement.json"))
+    assert response.status_code == 202
+    await wait_for_row(tocsin, key, status=Status.ACKNOWLEDGED.value)
+
+    response = await tocsin.webhook("icinga", fixture("icinga/service_recovery.json"))
+    assert response.status_code == 202
+    await wait_for_row(tocsin, key, status="resolved", resolved_by_source=True)
+
+
+async def test_opsgenie_api_creates_acknowledges_and_closes_by_alias_answering_like_opsgenie(
+    tocsin: Harness,
+) -> None:
+    create = json.dumps(fixture("opsgenie/create_alertmanager.json")).encode()
+    alias = fixture("opsgenie/create_alertmanager.json")["alias"]
+    key = {"Authorization": f"GenieKey {WEBHOOK_TOKEN}"}
+
+    missing = await post_raw(tocsin, "/v2/alerts", create)
+    wrong = await post_raw(tocsin, "/v2/alerts", create, {"Authorization": "GenieKey nope"})
+    assert missing.status_code == wrong.status_code == 401
+    assert wrong.json()["message"] == "Could not authenticate"
+    assert set(wrong.json()) == {"message", "took", "requestId"}
+    async with tocsin.service.db.read() as session:
+        assert not (await session.exec(select(InboxRow))).all()
+
+    response = await post_raw(tocsin, "/v2/alerts", create, key)
+    assert response.status_code == 202, response.text
+    answer = response.json()
+    assert answer["result"] == "Request will be processed"
+    assert set(answer) == {"result", "took", "requestId"}
+    await wait_for_text(tocsin, "DiskFull (postgres prod)")
+    await wait_for_row(tocsin, f"opsgenie:{alias}", status="firing", severity="P1")
+
+    by_id = await post_raw(tocsin, f"/v2/alerts/{alias}/close?identifierType=id", b"", key)
+    assert by_id.status_code == 422
+    assert by_id.json()["message"].startswith("identifierType: ")
+
+    ack = await post_raw(tocsin, f"/v2/alerts/{alias}/acknowledge?identifierType=alias", b"{}", key)
+    assert ack.status_code == 202, ack.text
+    await wait_for_row(tocsin, f"opsgenie:{alias}", status=Status.ACKNOWLEDGED.value)
+
+    close = await post_raw(
+        tocsin,
+        f"/v2/alerts/{alias}/close?identifierType=alias",
+        json.dumps({"source": "Alertmanager"}).encode(),
+        key,
+    )
+    assert close.status_code == 202, close.text
+    await wait_for_row(tocsin, f"opsgenie:{alias}", status="resolved", resolved_by_source=True)
+
+
+async def test_opsgenie_create_without_message_is_422_in_opsgenies_shape(
+    tocsin: Harness,
+) -> None:
+    body = json.dumps(fixture("opsgenie/missing_fields.json")).encode()
+
+    response = await post_raw(
+        tocsin, "/v2/alerts", body, {"Authorization": f"GenieKey {WEBHOOK_TOKEN}"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["message"] == "message: is required"
+
+
 # --- listing, OpenAPI, durability -------------------------------------------------------------
 
 
@@ -391,12 +596,16 @@ async def test_listing_needs_a_token_and_never_shows_tokens(tocsin: Harness) -> 
         "generic": "generic",
         "grafana": "grafana",
         "pagerduty": "pagerduty",
+        **{name: name for name in READY_MADE},
     }
     assert found["pagerduty"]["url"] == f"{tocsin.base_url}/webhooks/pagerduty"
     assert "routing_key" in found["pagerduty"]["auth"]
     assert "hmac:X-Grafana-Alerting-Signature" in found["grafana-signed"]["auth"]
+    assert "hmac:Sentry-Hook-Signature" in found["sentry"]["auth"]
+    assert "geniekey" in found["opsgenie"]["auth"]
     assert WEBHOOK_TOKEN not in listing.text
     assert GRAFANA_SECRET not in listing.text
+    assert SENTRY_SECRET not in listing.text
 
 
 async def test_concurrent_webhooks_share_commits_and_each_202_is_a_stored_row(

@@ -20,16 +20,18 @@ from fastapi.responses import JSONResponse
 from bot.http.docs.webhook_docs import (
     INTEGRATION_DESCRIPTION,
     UNKNOWN_DESCRIPTION,
+    Style,
     component_schemas,
     post_responses,
     request_body,
     unknown_responses,
 )
-from bot.http.webhook_formats import is_pagerduty
+from bot.http.webhook_formats import is_opsgenie, is_pagerduty
 from config.policy import IntegrationConfig
 from escalation.sources import SOURCES
 
 WEBHOOK_SECURITY: dict[str, Any] = {"security": [{"bearerToken": []}, {"queryToken": []}]}
+OPSGENIE_SECURITY: dict[str, Any] = {"security": [{"genieKey": []}, {"bearerToken": []}]}
 INTEGRATION_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 """The policy file's pattern for an integration's name (config.policy.IntegrationConfig)."""
 
@@ -58,14 +60,18 @@ def integration_paths(integrations: Mapping[str, IntegrationConfig]) -> dict[str
                 "description": INTEGRATION_DESCRIPTION,
                 "operationId": f"receive_{name}",
                 **request_body(SOURCES[config.format]),
-                "responses": _stringified(
-                    post_responses("pagerduty" if is_pagerduty(config) else "tocsin")
-                ),
+                "responses": _stringified(post_responses(_style(config))),
                 **WEBHOOK_SECURITY,
             }
         }
         for name, config in integrations.items()
     }
+
+
+def _style(config: IntegrationConfig) -> Style:
+    if is_pagerduty(config):
+        return "pagerduty"
+    return "opsgenie" if is_opsgenie(config) else "tocsin"
 
 
 def _stringified(responses: Mapping[int | str, Any]) -> dict[str, Any]:
@@ -113,6 +119,12 @@ def document(
             components["securitySchemes"] = {
                 "bearerToken": {"type": "http", "scheme": "bearer"},
                 "queryToken": {"type": "apiKey", "in": "query", "name": "token"},
+                "genieKey": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "GenieKey <token>, as Opsgenie clients send their API key",
+                },
             }
             app.openapi_schema = schema
         return app.openapi_schema

@@ -7,11 +7,13 @@ from typing import Any, Literal
 
 from bot.http.docs.body_schema import documented
 from escalation.sources import SOURCES, Source
+from escalation.sources.opsgenie import CLOSE_SCHEMA
 
 _STR = {"type": "string"}
-Style = Literal["tocsin", "pagerduty", "either"]
-"""How an operation answers: Tocsin's shapes, PagerDuty's (for pagerduty integrations), or
-either one (an operation whose integration is not known in advance)."""
+Style = Literal["tocsin", "pagerduty", "opsgenie", "either"]
+"""How an operation answers: Tocsin's shapes, PagerDuty's (for pagerduty integrations),
+Opsgenie's (for opsgenie integrations), or any one (an operation whose integration is not
+known in advance)."""
 
 
 def _formats_sentence() -> str:
@@ -21,11 +23,13 @@ def _formats_sentence() -> str:
 
 POST_DESCRIPTION = f"""\
 The integration's `format` (from the policy file) decides the body: {_formats_sentence()}.
-The token goes in `Authorization: Bearer` or `?token=`; PagerDuty senders may put it in
-`routing_key`; a Grafana integration with an `hmac_secret` also needs a valid
-`X-Grafana-Alerting-Signature`. The body is stored durably before the 202. PagerDuty
-integrations answer in PagerDuty's shape (`{{"status": "success", "message": "Event
-processed", "dedup_key": …}}`, errors as 400 with `errors`).
+The token goes in `Authorization: Bearer` (or `GenieKey`) or `?token=`; PagerDuty senders
+may put it in `routing_key`; a Grafana or Sentry integration with an `hmac_secret` also
+needs a valid `X-Grafana-Alerting-Signature` or `Sentry-Hook-Signature`. The body is stored
+durably before the 202. PagerDuty integrations answer in PagerDuty's shape (`{{"status":
+"success", "message": "Event processed", "dedup_key": …}}`, errors as 400 with `errors`);
+Opsgenie integrations in Opsgenie's (`{{"result": "Request will be processed", "took",
+"requestId"}}`, errors with `message`).
 
 Each format's body schema is under `components/schemas`. This document names no
 integration; sent with the token of one (`Authorization: Bearer`), it has an operation per
@@ -40,6 +44,17 @@ Any name other than the integrations listed in this document is answered 404."""
 ENQUEUE_DESCRIPTION = """\
 For senders that only let you change PagerDuty's host: point them at this instance and the
 body's `routing_key` (the token of a `pagerduty` integration) picks the integration."""
+
+OPSGENIE_CREATE_DESCRIPTION = """\
+For tools that only speak Opsgenie: point their Opsgenie API URL here and give them the token
+of an `opsgenie` integration as the API key (`Authorization: GenieKey <token>`); the key
+picks the integration. The body is Opsgenie's create request; answers are Opsgenie's
+(`202 {"result": "Request will be processed", "took": 0, "requestId": …}`)."""
+
+OPSGENIE_ACTION_DESCRIPTION = """\
+Closes (resolves) or acknowledges, at the source, the alert created with this alias.
+`identifierType` must be `alias` (or absent): Tocsin knows Opsgenie alerts by their alias.
+The optional body's `user`, `source` and `note` are kept with the event."""
 
 LIST_DESCRIPTION = """\
 The integrations of the policy file: name, format, URL and how to authenticate (never the
@@ -60,10 +75,21 @@ _PD_ERROR = {
     "required": ["status", "message", "errors"],
     "properties": {"status": _STR, "message": _STR, "errors": {"type": "array", "items": _STR}},
 }
+_OPSGENIE_ERROR = {
+    "type": "object",
+    "required": ["message", "took", "requestId"],
+    "properties": {
+        "message": _STR,
+        "errors": {"type": "object", "additionalProperties": _STR},
+        "took": {"type": "number"},
+        "requestId": _STR,
+    },
+}
 _ERRORS: dict[Style, dict[str, Any]] = {
     "tocsin": _ERROR,
     "pagerduty": _PD_ERROR,
-    "either": {"oneOf": [_ERROR, _PD_ERROR]},
+    "opsgenie": _OPSGENIE_ERROR,
+    "either": {"oneOf": [_ERROR, _PD_ERROR, _OPSGENIE_ERROR]},
 }
 _ACCEPTED: dict[Style, dict[str, Any]] = {
     "tocsin": {
@@ -85,11 +111,29 @@ _ACCEPTED: dict[Style, dict[str, Any]] = {
         },
     },
 }
-_ACCEPTED["either"] = {"oneOf": [_ACCEPTED["tocsin"], _ACCEPTED["pagerduty"]]}
+_ACCEPTED["opsgenie"] = {
+    "type": "object",
+    "required": ["result", "took", "requestId"],
+    "properties": {
+        "result": {"type": "string", "enum": ["Request will be processed"]},
+        "took": {"type": "number"},
+        "requestId": _STR,
+    },
+}
+_ACCEPTED["either"] = {
+    "oneOf": [_ACCEPTED["tocsin"], _ACCEPTED["pagerduty"], _ACCEPTED["opsgenie"]]
+}
 _ACCEPTED_EXAMPLES = {
     "tocsin": {"value": {"status": "accepted", "inbox_id": 42, "alerts": 1}},
     "pagerduty": {
         "value": {"status": "success", "message": "Event processed", "dedup_key": "checkout-5xx"}
+    },
+    "opsgenie": {
+        "value": {
+            "result": "Request will be processed",
+            "took": 0.0,
+            "requestId": "43a29c5c-3dbf-4fa4-9c26-f4f71023e120",
+        }
     },
 }
 
@@ -136,7 +180,8 @@ def post_responses(style: Style, *, enqueue: bool = False) -> dict[int | str, di
         },
         400: error(bad_body if style == "tocsin" else f"{bad_body}; for PagerDuty, {invalid}"),
         401: error(
-            "missing or wrong token, routing_key or Grafana signature (the message names it)",
+            "missing or wrong token, routing_key or Grafana/Sentry signature "
+            "(the message names it)",
             WWW_Authenticate="Bearer",
         ),
         413: error_response(
@@ -179,6 +224,37 @@ def request_body(source: Source | None) -> dict[str, Any]:
             },
         }
     return {"requestBody": {"required": True, "content": {"application/json": content}}}
+
+
+_ALIAS_PARAMETER = r"^[A-Za-z0-9_][A-Za-z0-9._:@~-]{0,511}$"
+"""The aliases this document promises to take in the path (any non-blank alias of at most 512
+characters is, but one holding a ``/`` would name another path)."""
+
+
+def opsgenie_action_request() -> dict[str, Any]:
+    """Parameters and optional body of ``POST /v2/alerts/{identifier}/close|acknowledge``."""
+    return {
+        "parameters": [
+            {
+                "name": "identifier",
+                "in": "path",
+                "required": True,
+                "description": "the alert's alias",
+                "schema": {"type": "string", "pattern": _ALIAS_PARAMETER},
+            },
+            {
+                "name": "identifierType",
+                "in": "query",
+                "required": False,
+                "description": "alias (Opsgenie's id and tiny ids are not known to Tocsin)",
+                "schema": {"type": "string", "enum": ["alias"]},
+            },
+        ],
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": documented(CLOSE_SCHEMA)}},
+        },
+    }
 
 
 def schema_name(source: Source) -> str:

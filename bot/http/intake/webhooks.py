@@ -1,12 +1,15 @@
 """``POST /webhooks/{integration}``: check, validate, store in the inbox, then answer 2xx.
 
 Also ``POST /v2/enqueue`` (PagerDuty's own path, for senders whose PagerDuty URL can only be
-pointed at another host: the ``routing_key`` picks the integration) and ``GET /webhooks``
-(the configured integrations, for whoever holds one of their tokens).
+pointed at another host: the ``routing_key`` picks the integration), Opsgenie's Alert API
+paths (``POST /v2/alerts`` and ``/v2/alerts/{alias}/close|acknowledge``: the API key picks
+the integration) and ``GET /webhooks`` (the configured integrations, for whoever holds one
+of their tokens).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -19,7 +22,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.http.docs import webhook_docs
-from bot.http.docs.openapi import WEBHOOK_SECURITY
+from bot.http.docs.openapi import OPSGENIE_SECURITY, WEBHOOK_SECURITY
 from bot.http.intake.body_checks import BodyRefused, check_content_type, decode_json
 from bot.http.intake.rate_limit import RateLimiter
 from bot.http.intake.routing_key import redacted, routing_keys
@@ -27,7 +30,9 @@ from bot.http.webhook_formats import (
     accepted,
     body_token,
     invalid,
+    is_opsgenie,
     is_pagerduty,
+    opsgenie_answer,
     refused,
     signature_problem,
     token_matches,
@@ -38,15 +43,18 @@ from bot.runtime.metrics import Metrics
 from config.policy import IntegrationConfig
 from escalation.errors import PayloadError
 from escalation.sources import SOURCES
+from escalation.sources.opsgenie import action_body
 from storage.intake.inbox import InboxUnavailable, InboxWriter
 
 log = structlog.get_logger("tocsin.webhooks")
 
 
 def _token(request: Request) -> str | None:
+    """``Authorization: Bearer <token>`` (or ``GenieKey <token>``, as Opsgenie's clients send
+    their API key), else ``?token=``."""
     auth = request.headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
-    if scheme.lower() == "bearer" and value:
+    if scheme.lower() in ("bearer", "geniekey") and value:
         return value.strip()
     return request.query_params.get("token")
 
@@ -128,6 +136,7 @@ def webhook_router(
 ) -> Webhooks:
     router = APIRouter(tags=["webhooks"])
     pagerduty = [c for c in rules.integrations.values() if is_pagerduty(c)]
+    opsgenie = [c for c in rules.integrations.values() if is_opsgenie(c)]
 
     def outcome(integration: str, name: str, reason: str | None = None) -> None:
         if metrics is not None:
@@ -263,6 +272,72 @@ def webhook_router(
             )
         return await handle(matching[0], request, token_checked=given is not None, body=body)
 
+    async def opsgenie_request(request: Request, action: str | None) -> Response:
+        """Opsgenie's Alert API: the key picks the opsgenie integration; a close or an
+        acknowledge becomes the body :func:`action_body` makes, then goes the usual way."""
+        given = _token(request)
+        matching = [c for c in opsgenie if token_matches(given, c)]  # every one: constant time
+        if not matching:
+            outcome("unknown", "unauthorized", "bad_token")
+            return opsgenie_answer(
+                401, {"message": "Could not authenticate"}, headers={"WWW-Authenticate": "GenieKey"}
+            )
+        config = matching[0]
+        if action is None:
+            return await handle(config, request, token_checked=True, body=None)
+        if request.query_params.get("identifierType", "alias") != "alias":
+            outcome(config.name, "invalid", "invalid_payload")
+            message = "Tocsin knows alerts by their alias: use identifierType=alias"
+            return refused(config, 422, message, field="identifierType")
+        raw = await _read_capped(request, max_body_bytes)
+        if raw is None:
+            outcome(config.name, "too_large", "too_large")
+            return refused(config, 413, f"body larger than {max_body_bytes} bytes")
+        try:
+            given_body = decode_json(raw) if raw.strip() else None
+            payload = action_body(action, request.path_params["identifier"], given_body)
+        except BodyRefused as refusal:
+            outcome(config.name, "bad_body", refusal.reason)
+            return refused(config, refusal.status, refusal.message, field=refusal.field)
+        except PayloadError as exc:
+            outcome(config.name, "invalid", "invalid_payload")
+            return invalid(config, exc)
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        return await handle(config, request, token_checked=True, body=body)
+
+    @router.post(
+        "/v2/alerts",
+        status_code=202,
+        summary="Opsgenie Alert API: create an alert (the API key picks the integration)",
+        description=webhook_docs.OPSGENIE_CREATE_DESCRIPTION,
+        responses=webhook_docs.post_responses("opsgenie"),
+        openapi_extra={**webhook_docs.request_body(SOURCES["opsgenie"]), **OPSGENIE_SECURITY},
+    )
+    async def opsgenie_create(request: Request) -> Response:
+        return await opsgenie_request(request, None)
+
+    @router.post(
+        "/v2/alerts/{identifier}/close",
+        status_code=202,
+        summary="Opsgenie Alert API: close an alert by its alias",
+        description=webhook_docs.OPSGENIE_ACTION_DESCRIPTION,
+        responses=webhook_docs.post_responses("opsgenie"),
+        openapi_extra={**webhook_docs.opsgenie_action_request(), **OPSGENIE_SECURITY},
+    )
+    async def opsgenie_close(request: Request) -> Response:
+        return await opsgenie_request(request, "close")
+
+    @router.post(
+        "/v2/alerts/{identifier}/acknowledge",
+        status_code=202,
+        summary="Opsgenie Alert API: acknowledge an alert by its alias",
+        description=webhook_docs.OPSGENIE_ACTION_DESCRIPTION,
+        responses=webhook_docs.post_responses("opsgenie"),
+        openapi_extra={**webhook_docs.opsgenie_action_request(), **OPSGENIE_SECURITY},
+    )
+    async def opsgenie_acknowledge(request: Request) -> Response:
+        return await opsgenie_request(request, "acknowledge")
+
     def holds_token(request: Request) -> bool:
         given = _token(request)
         return any([token_matches(given, c) for c in rules.integrations.values()])
@@ -299,6 +374,8 @@ def _auth_methods(config: IntegrationConfig) -> list[str]:
     methods = ["bearer", "query"]
     if is_pagerduty(config):
         methods.append("routing_key")
+    if is_opsgenie(config):
+        methods.append("geniekey")
     if config.hmac_secret is not None:
         methods.append(f"hmac:{config.signature_header}")
     return methods

@@ -493,12 +493,27 @@ def test_grafana_integration_takes_an_hmac_secret_and_a_timestamp_header() -> No
     )
 
 
+def test_sentry_integration_takes_its_client_secret_and_reads_sentrys_header() -> None:
+    text = _with_integration(
+        "  - {name: se, format: sentry, token: tok-123456, hmac_secret: s3cret-value}"
+    )
+
+    se = parse_policy(text, env=ENV).integrations[0]
+
+    assert (se.hmac_secret, se.signature_header) == ("s3cret-value", "Sentry-Hook-Signature")
+
+
 @pytest.mark.parametrize(
     ("line", "problem"),
     [
         (
             "  - {name: am, format: alertmanager, token: tok-123456, hmac_secret: s3cret-value}",
-            "integrations[0]: hmac_secret applies only to format grafana",
+            "integrations[0]: hmac_secret applies only to formats grafana and sentry",
+        ),
+        (
+            "  - {name: se, format: sentry, token: tok-123456, hmac_secret: s3cret-value,"
+            " timestamp_header: X-Ts}",
+            "integrations[0]: timestamp_header applies only to format grafana",
         ),
         (
             "  - {name: gf, format: grafana, token: tok-123456, timestamp_header: X-Ts}",

@@ -3,6 +3,7 @@ OpenAPI body schemas (with the rules every format shares) and the answers per st
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ import jsonschema_rs
 
 from bot.http.docs.body_schema import documented
 from bot.http.docs.webhook_docs import component_schemas, formats_markdown, post_responses
+from bot.http.webhook_formats import accepted, refused
+from config.policy import IntegrationConfig
 from docs.hooks.generated import expand
 from escalation.sources import SOURCES
 
@@ -86,3 +89,24 @@ def test_pagerduty_answers_in_its_own_shape_and_never_422() -> None:
     pd_schema = pagerduty[400]["content"]["application/json"]["schema"]
     assert _valid(pd_schema, error)
     assert not _valid(tocsin[400]["content"]["application/json"]["schema"], error)
+
+
+def test_opsgenie_answers_in_its_own_shape_which_no_other_style_matches() -> None:
+    config = IntegrationConfig(name="og", format="opsgenie", token="token-1234")
+    opsgenie, either = post_responses("opsgenie"), post_responses("either")
+    took = accepted(config, inbox_id=1, events=1, dedup_key=None)
+    error = refused(config, 422, "is required", field="message", missing=["message"])
+
+    def schema(responses: dict[Any, Any], status: int) -> Any:
+        return responses[status]["content"]["application/json"]["schema"]
+
+    took_body, error_body = json.loads(bytes(took.body)), json.loads(bytes(error.body))
+    assert took.status_code == 202
+    assert took_body["result"] == "Request will be processed"
+    assert error_body["message"] == "message: is required"
+    assert error_body["errors"] == {"message": "is required"}
+    assert _valid(schema(opsgenie, 202), took_body)
+    assert _valid(schema(either, 202), took_body)  # exactly one of the styles (oneOf)
+    assert _valid(schema(opsgenie, 422), error_body)
+    assert _valid(schema(either, 422), error_body)
+    assert not _valid(schema(post_responses("tocsin"), 422), error_body)
