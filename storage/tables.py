@@ -291,11 +291,11 @@ class StormPageRow(SQLModel, table=True):
     ts: str | None = Field(default=None, max_length=64)
     posting_at: datetime | None = _ts(nullable=True)
     """When posting this page's message was first attempted (as ``StormRow.posting_at``)."""
-    fresh: list[int] = Field(
+    fresh: list[list[int]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
-    """The alerts (newest last, at most ``FRESH_NAMED``) whose pages came since this page's
-    last new message: the next message names them."""
+    """The alerts whose pages came since this page's last new message, ``[alert id, level]``
+    (newest last; see ``storage.noise.storms.fresh_names``): the next message names them."""
 
 
 class SilenceRow(SQLModel, table=True):

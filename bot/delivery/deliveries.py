@@ -173,6 +173,7 @@ class Deliveries:
             dm = read_page_dm(item.payload)
             view = await self._view(item.alert_id or 0)
             lines.append(PageLine(view, dm["tier"], dm["rule"], dm.get("rotation")))
+        lines.sort(key=lambda line: line.alert.level.number)  # the most urgent first
         text, blocks = page_dms(lines)
         opened = await self._client.conversations_open(users=user)
         posted = await self._poster.post(

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from escalation.model import Status
 from storage.db import Database
-from storage.noise.storms import ENDED, RINGING_LEVEL
+from storage.noise.storms import ENDED, RINGING_LEVEL, fresh_entry
 from storage.tables import AlertRow, StormMemberRow, StormPageRow, StormRow
 from storage.types import UTCDateTime
 
@@ -279,7 +279,7 @@ async def pages_due(db: Database) -> list[PageWork]:
                 page.channel_id,
                 page.ts,
                 page.posting_at,
-                tuple(int(i) for i in page.fresh),
+                tuple(fresh_entry(e)[0] for e in page.fresh),
             )
         )
     return found
@@ -303,7 +303,7 @@ async def mark_page_drawn(
             return
         row.drawn_version, row.drawn_at, row.channel_id, row.ts = version, now, channel_id, ts
         if named:
-            row.fresh = [i for i in row.fresh if i not in set(named)]
+            row.fresh = [e for e in row.fresh if fresh_entry(e)[0] not in set(named)]
             if row.fresh:
                 # pages came while it was being posted: they get a new message of their own
                 row.channel_id = row.ts = row.posting_at = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, update
 from sqlalchemy import select as sa_select
@@ -180,6 +181,26 @@ new message (the newest; the count says how many there were)."""
 notifies; pages of lower levels are folded into an edit of the person's storm page."""
 
 
+def fresh_names(fresh: Sequence[Any], added: Sequence[list[int]]) -> list[list[int]]:
+    """A storm page's ``fresh`` after ``added`` (``[alert id, level]``, newest last) came:
+    at most :data:`FRESH_NAMED`, dropping the oldest below the ringing level first, so a new
+    level-1 alert is named however many lower pages follow it."""
+    ids = {entry[0] for entry in added}
+    entries = [list(e) for e in (fresh_entry(e) for e in fresh) if e[0] not in ids]
+    entries += [list(e) for e in added]
+    while len(entries) > FRESH_NAMED:
+        lower = (i for i, (_, level) in enumerate(entries) if level > RINGING_LEVEL)
+        del entries[next(lower, 0)]
+    return entries
+
+
+def fresh_entry(entry: Any) -> tuple[int, int]:
+    """One ``fresh`` entry as ``(alert id, level)``."""
+    if isinstance(entry, list | tuple) and len(entry) == 2:
+        return int(entry[0]), int(entry[1])
+    return int(entry), 3
+
+
 async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]) -> set[int]:
     """Fold page rows into the storm pages of their targets; returns the ids of the rows that
     start a storm page's message (a target's first page of the storm, or its first at a
@@ -213,8 +234,8 @@ async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]
             row = StormPageRow(storm_id=storm_id, target=target, version=0)
             standing.add(items[0].id)
         row.pages += len(items)
-        named = [c.alert_id for c in items if c.alert_id is not None]
-        row.fresh = ([i for i in row.fresh if i not in named] + named)[-FRESH_NAMED:]
+        added = [[c.alert_id, levels.get(c.alert_id, 3)] for c in items if c.alert_id is not None]
+        row.fresh = fresh_names(row.fresh, added)
         top = min(levels.get(c.alert_id or 0, 3) for c in items)
         row.top_level = min(row.top_level, top)
         last = paged[items[-1].id]

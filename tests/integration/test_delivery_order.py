@@ -86,8 +86,11 @@ async def test_pages_due_together_for_one_person_go_out_as_one_message_naming_ea
     tocsin: Harness,
 ) -> None:
     titles = [f"Queue {n} stuck" for n in range(12)]
-    for title in titles:
-        assert (await tocsin.webhook("generic", {"title": title, "level": 2})).status_code == 202
+    for n, title in enumerate(titles):
+        level = 1 if n % 4 == 3 else 2
+        assert (
+            await tocsin.webhook("generic", {"title": title, "level": level})
+        ).status_code == 202
 
     def named() -> list[str]:
         return [t for m in tocsin.dms("U0ALICE") for t in titles if t in json.dumps(m.blocks)]
@@ -106,6 +109,10 @@ async def test_pages_due_together_for_one_person_go_out_as_one_message_naming_ea
         if e["action_id"] == ids.ACKNOWLEDGE
     ]
     assert len(buttons) == len(set(buttons)) > 1  # an Acknowledge for each alert it names
+    for message in many:  # the most urgent first
+        rendered = json.dumps(message.blocks)
+        levels = [rendered.index(word) for word in ("CRITICAL", "MAJOR") if word in rendered]
+        assert levels == sorted(levels)
 
 
 async def test_a_page_message_slack_posted_but_never_confirmed_is_not_sent_twice(
