@@ -18,7 +18,7 @@ from bot.app import Service, build_http_app, build_service
 from bot.sandbox import SandboxDriver, SlackWorld, build_sandbox_app
 from bot.sandbox.workspace.models import Message
 from config.settings import Settings
-from tests.support.servers import free_port, serving
+from tests.support.servers import bound_socket, serving
 
 BOT_TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "test-signing-secret"
@@ -123,7 +123,8 @@ async def running_tocsin(
     clock: Callable[[], datetime] | None = None,
     settings: dict[str, Any] | None = None,
 ) -> AsyncIterator[Harness]:
-    slack_port, bot_port = free_port(), free_port()
+    slack_socket, bot_socket = bound_socket(), bound_socket()
+    slack_port, bot_port = slack_socket.getsockname()[1], bot_socket.getsockname()[1]
     slack_base = f"http://127.0.0.1:{slack_port}"
     events_url = f"http://127.0.0.1:{bot_port}/slack/events"
     world = world or SlackWorld(public_url=slack_base)
@@ -142,9 +143,9 @@ async def running_tocsin(
     built = settings_for(database_url=database_url, slack_url=slack_base, port=bot_port, **extra)
     service = build_service(built, clock=clock) if clock else build_service(built)
     async with (
-        serving(fake, slack_port),
+        serving(fake, slack_socket),
         # with a test clock the test runs the escalation engine itself (engine.drain())
-        serving(build_http_app(service, run_engine=clock is None), bot_port) as base_url,
+        serving(build_http_app(service, run_engine=clock is None), bot_socket) as base_url,
         httpx.AsyncClient(timeout=10) as http,
     ):
         driver = SandboxDriver(world, signing_secret=SIGNING_SECRET, events_url=events_url)
