@@ -24,7 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.types import ASGIApp
 
 from bot.delivery.deliveries import Deliveries
-from bot.delivery.lanes import LaneGate
+from bot.delivery.lanes import LaneGate, Pacing
 from bot.delivery.outbound import OutboundPager, OutboundTarget
 from bot.delivery.outbox_sender import OutboxSender
 from bot.delivery.posting import Poster
@@ -185,7 +185,12 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     delivery_slack.health = health
     if isinstance(delivery_slack, FaultyWebClient):
         delivery_slack.faults = faults
-    gate = LaneGate(rate=settings.slack_channel_rate, burst=settings.slack_channel_burst)
+    # on PostgreSQL (several replicas) Slack's pace per conversation is shared through the
+    # database: each replica pacing itself would write up to N times the rate into one DM
+    gate = Pacing(
+        LaneGate(rate=settings.slack_channel_rate, burst=settings.slack_channel_burst),
+        shared=None if db.is_sqlite else db,
+    )
     poster = Poster(delivery_slack, metrics=metrics)
     storm_rules_, storm_display = storm_rules(policy.storm)
     storm_control = StormControl(

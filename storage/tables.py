@@ -296,6 +296,9 @@ class StormPageRow(SQLModel, table=True):
     )
     """The alerts whose pages came since this page's last new message, ``[alert id, level]``
     (newest last; see ``storage.noise.storms.fresh_names``): the next message names them."""
+    drawing_until: datetime | None = _ts(nullable=True)
+    """A replica is drawing this page's message until then (``storm_display.claim_page``):
+    two replicas drawing one page would post it twice or edit the message a ring replaced."""
 
 
 class SilenceRow(SQLModel, table=True):
@@ -402,3 +405,17 @@ class CalendarFeedRow(SQLModel, table=True):
     """``rotation:<name>`` or ``person:<slack id>``."""
     generation: int
     rotated_at: datetime = _ts()
+
+
+class LanePaceRow(SQLModel, table=True):
+    """Slack's pace per conversation, shared by every replica on one PostgreSQL database: a
+    token bucket (``tokens`` as of ``at``) and the hold Slack asked for with ``Retry-After``.
+    Three replicas each pacing on their own would write up to three times Slack's rate into
+    one conversation and be answered 429 (see ``storage.lane_pace``)."""
+
+    __tablename__ = "lane_pace"
+    lane: str = Field(primary_key=True, max_length=300)
+    """The conversation: ``#channel``, ``dm:<user>`` (``bot.delivery.lanes``)."""
+    tokens: float
+    at: datetime = _ts()
+    held_until: datetime | None = _ts(nullable=True)

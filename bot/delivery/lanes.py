@@ -4,8 +4,11 @@ message per second per channel, and held on their own after a 429.
 A lane is the conversation a delivery writes to: the alert's channel for its warning, its
 updates and thread notes; ``dm:<user>`` for a page, reminder or approval request; the
 paged channel for a channel page. Outbound webhooks and approval closings are not paced.
-A 429 holds only its lane; other lanes go on. The pacing is per process (each replica keeps
-its own); Slack's 429 with ``Retry-After`` is the authority, and holds are honoured.
+A 429 holds only its lane; other lanes go on. On SQLite (one replica) the pacing is kept in
+memory (:class:`LaneGate`); on PostgreSQL it is shared by every replica through the database
+(:mod:`storage.lane_pace`), so several replicas together keep within Slack's rate and a 429
+one of them receives holds the lane for all. Slack's 429 with ``Retry-After`` stays the
+authority, and holds are honoured.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from escalation.outbox_kinds import (
     read_page_webhook,
     read_reminder,
 )
+from storage import lane_pace
+from storage.db import Database
 from storage.outbox import Claimed
 
 
@@ -134,3 +139,47 @@ class LaneGate:
         elapsed = max((now - bucket.at).total_seconds(), 0.0)
         full = bucket.tokens + elapsed * self.rate >= self.burst
         return full and (bucket.held_until is None or bucket.held_until <= now)
+
+
+class Pacing:
+    """The lane gate the senders use: ``await take(lane, now)`` is ``None`` when a write slot
+    was taken, else when the lane frees. With ``shared`` (a PostgreSQL database) the buckets
+    and holds live in the database, shared by every replica; otherwise in ``gate``."""
+
+    def __init__(self, gate: LaneGate, *, shared: Database | None = None) -> None:
+        self.gate = gate
+        self._shared = shared
+        self._swept_at: datetime | None = None
+
+    @property
+    def shared(self) -> bool:
+        return self._shared is not None
+
+    async def take(self, lane: str, now: datetime) -> datetime | None:
+        if self._shared is not None:
+            return await lane_pace.take(
+                self._shared, lane, now=now, rate=self.gate.rate, burst=self.gate.burst
+            )
+        if self.gate.take(lane, now):
+            return None
+        return self.gate.free_at(lane, now)
+
+    async def hold(self, lane: str, *, until: datetime, now: datetime) -> None:
+        if self._shared is not None:
+            await lane_pace.hold(self._shared, lane, until=until, now=now)
+        else:
+            self.gate.hold(lane, until=until, now=now)
+
+    async def forget_idle(self, now: datetime) -> None:
+        """Drop idle lanes (in memory at once; in the database once a minute)."""
+        self.gate.forget_idle(now)
+        if self._shared is None:
+            return
+        if self._swept_at is not None and now - self._swept_at < SWEEP_EVERY:
+            return
+        self._swept_at = now
+        await lane_pace.forget_idle(self._shared, before=now - SWEEP_EVERY)
+
+
+SWEEP_EVERY = timedelta(minutes=1)
+"""A shared lane idle this long has a full bucket again (at any rate ≥ burst/60 a second)."""

@@ -20,7 +20,7 @@ import structlog
 from slack_sdk.errors import SlackApiError
 
 from bot.delivery.deliveries import Deliveries
-from bot.delivery.lanes import Lane, LaneGate, lane_of
+from bot.delivery.lanes import Lane, LaneGate, Pacing, lane_of
 from bot.delivery.slack_health import SlackHealth, outcome_unknown
 from bot.delivery.storm_control import StormControl, retry_after
 from bot.runtime.clock import Clock
@@ -51,7 +51,7 @@ class OutboxSender:
         poll_seconds: float,
         concurrency: int = 8,
         metrics: Metrics | None = None,
-        gate: LaneGate | None = None,
+        gate: LaneGate | Pacing | None = None,
         storms: StormControl | None = None,
         batch: int = 500,
         health: SlackHealth | None = None,
@@ -71,7 +71,7 @@ class OutboxSender:
         self._wakeup = wakeup
         self._poll = poll_seconds
         self._limit = asyncio.Semaphore(concurrency)
-        self._gate = gate or LaneGate()
+        self._gate = gate if isinstance(gate, Pacing) else Pacing(gate or LaneGate())
         self._storms = storms
         self._batch = batch
         self._timer: asyncio.TimerHandle | None = None
@@ -126,7 +126,7 @@ class OutboxSender:
         if only is not None:
             return total
         await self._tick_storms()
-        self._gate.forget_idle(self._clock())
+        await self._gate.forget_idle(self._clock())
         return total
 
     async def _one_redraw_per_warning(self, items: list[outbox.Claimed]) -> list[outbox.Claimed]:
@@ -184,8 +184,7 @@ class OutboxSender:
             queue = list(items)
             while queue:
                 now = self._clock()
-                if lane.paced and not self._gate.take(lane.key, now):
-                    at = self._gate.free_at(lane.key, now)
+                if lane.paced and (at := await self._gate.take(lane.key, now)) is not None:
                     await self._put_back(queue, at=at)
                     self._wake_at(at)
                     return
@@ -198,7 +197,7 @@ class OutboxSender:
                 queue = again + queue  # rows an earlier attempt's message did not name
                 if held is not None:
                     until = self._clock() + timedelta(seconds=held)
-                    self._gate.hold(lane.key, until=until, now=self._clock())
+                    await self._gate.hold(lane.key, until=until, now=self._clock())
                     await self._put_back(queue, at=until)
                     if lane.channel is not None:
                         await outbox.hold_channel(self._db, lane.channel, until=until)

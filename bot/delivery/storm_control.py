@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.delivery.lanes import LaneGate
+from bot.delivery.lanes import LaneGate, Pacing
 from bot.delivery.posting import Poster, delivery_metadata
 from bot.runtime.clock import Clock
 from bot.slack.blocks.render_storm import storm_page, summary_blocks, summary_text, thread_message
@@ -43,6 +43,10 @@ from storage.outbox import Claimed
 log = structlog.get_logger("tocsin.storm")
 
 RETRY_FAILED = timedelta(seconds=5)
+DRAW_LEASE = timedelta(seconds=30)
+"""How long a replica may take to draw a storm page before another may (a crash mid-draw)."""
+RECHECK_CLAIMED = timedelta(seconds=1)
+"""When another replica is drawing a page, look again this soon (it may fail or be held)."""
 FOLDED_KINDS = frozenset(
     {
         OutboxKind.UPDATE_WARNING,
@@ -96,7 +100,7 @@ class StormControl:
         rules: StormRules,
         display: StormDisplay,
         levels: Mapping[int, LevelSpec],
-        gate: LaneGate,
+        gate: LaneGate | Pacing,
         clock: Clock,
         poster: Poster | None = None,
     ) -> None:
@@ -106,7 +110,7 @@ class StormControl:
         self._rules = rules
         self._display = display
         self._levels = levels
-        self._gate = gate
+        self._gate = gate if isinstance(gate, Pacing) else Pacing(gate)
         self._clock = clock
         self._traffic: dict[str, Traffic] = {}
         self._open: dict[str, int] = {}
@@ -196,7 +200,7 @@ class StormControl:
             try:
                 when = await self._advance(work, now)
             except RateLimited as limited:
-                when = self._held(limited, now)
+                when = await self._held(limited, now)
             except Exception:  # one storm's (or page's) failure must not stop the others
                 log.exception("storm_write_failed", storm_id=work.id)
                 when = now + RETRY_FAILED
@@ -206,7 +210,7 @@ class StormControl:
             try:
                 when = await self._page(page, now)
             except RateLimited as limited:
-                when = self._held(limited, now)
+                when = await self._held(limited, now)
             except Exception:  # one storm's (or page's) failure must not stop the others
                 log.exception("storm_write_failed", storm_id=page.storm_id)
                 when = now + RETRY_FAILED
@@ -215,9 +219,9 @@ class StormControl:
         wanted += [t for t in (calm_at(x, self._rules) for x in self._traffic.values()) if t]
         return min(wanted) if wanted else None
 
-    def _held(self, limited: RateLimited, now: datetime) -> datetime:
+    async def _held(self, limited: RateLimited, now: datetime) -> datetime:
         until = now + timedelta(seconds=limited.seconds)
-        self._gate.hold(limited.lane, until=until, now=now)
+        await self._gate.hold(limited.lane, until=until, now=now)
         log.info("storm_write_rate_limited", lane=limited.lane, retry_after_s=limited.seconds)
         return until
 
@@ -237,8 +241,8 @@ class StormControl:
             or (work.oldest_unlisted_at is not None and work.oldest_unlisted_at + every <= now)
         )
         if work.summary_ts is None or summary_due or thread_due:
-            if not self._gate.take(lane, now):
-                return self._gate.free_at(lane, now)
+            if (free := await self._gate.take(lane, now)) is not None:
+                return free
             if work.summary_ts is None or work.summary_channel_id is None:
                 await self._draw_summary(work, now, post=True)
             elif summary_due:
@@ -318,15 +322,31 @@ class StormControl:
             self._db, [i.alert_id for i in items[:used]], ts=str(response["ts"])
         )
 
-    async def _page(self, page: storm_display.PageWork, now: datetime) -> datetime | None:
+    async def _page(self, seen: storm_display.PageWork, now: datetime) -> datetime | None:
+        if seen.ts is not None and seen.drawn_at is not None:
+            due = seen.drawn_at + self._display.summary_every
+            if due > now:
+                return due
+        page = await storm_display.claim_page(self._db, seen.id, now=now, lease=DRAW_LEASE)
+        if page is None:  # drawn meanwhile, or another replica is drawing it
+            return now + RECHECK_CLAIMED
+        try:
+            return await self._draw_page(page, now)
+        except Exception:
+            await storm_display.release_page(self._db, page.id)
+            raise
+
+    async def _draw_page(self, page: storm_display.PageWork, now: datetime) -> datetime | None:
         is_user = page.target[:1] in ("U", "W")
         lane = f"dm:{page.target}" if is_user else page.target
         if page.ts is not None and page.drawn_at is not None:
             due = page.drawn_at + self._display.summary_every
             if due > now:
+                await storm_display.release_page(self._db, page.id)
                 return due
-        if not self._gate.take(lane, now):
-            return self._gate.free_at(lane, now)
+        if (free := await self._gate.take(lane, now)) is not None:
+            await storm_display.release_page(self._db, page.id)
+            return free
         summary = await storm_display.summary(self._db, page.storm_id, top=self._display.top_items)
         ended = await storm_display.is_ended(self._db, page.storm_id)
         paged_for = await storm_display.items_of(self._db, page.fresh)
@@ -373,6 +393,7 @@ class StormControl:
             channel_id=channel_id,
             ts=ts,
             named=named,
+            edited=page.ts,
         )
         return None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import case, func, or_, type_coerce, update
@@ -261,28 +261,27 @@ async def pages_due(db: Database) -> list[PageWork]:
                 .order_by(col(StormPageRow.id))
             )
         ).all()
-    found = []
-    for page, channel in rows:
-        assert page.id is not None
-        found.append(
-            PageWork(
-                page.id,
-                page.storm_id,
-                str(channel),
-                page.target,
-                page.pages,
-                page.top_level,
-                page.tier,
-                page.rule,
-                page.version,
-                page.drawn_at,
-                page.channel_id,
-                page.ts,
-                page.posting_at,
-                tuple(fresh_entry(e)[0] for e in page.fresh),
-            )
-        )
-    return found
+    return [_page_work(page, str(channel)) for page, channel in rows]
+
+
+def _page_work(page: StormPageRow, channel: str) -> PageWork:
+    assert page.id is not None
+    return PageWork(
+        page.id,
+        page.storm_id,
+        channel,
+        page.target,
+        page.pages,
+        page.top_level,
+        page.tier,
+        page.rule,
+        page.version,
+        page.drawn_at,
+        page.channel_id,
+        page.ts,
+        page.posting_at,
+        tuple(fresh_entry(e)[0] for e in page.fresh),
+    )
 
 
 async def mark_page_drawn(
@@ -294,20 +293,70 @@ async def mark_page_drawn(
     channel_id: str,
     ts: str,
     named: Sequence[int] = (),
+    edited: str | None = None,
 ) -> None:
     """The page's message shows ``version``; a new message named the alerts ``named`` (the
-    next one names only those that paged the person since)."""
+    next one names only those that paged the person since). The page's draw claim ends.
+
+    ``edited`` is the message an edit was drawn on: when a fold asked for a new message while
+    the edit was under way (a page that must ring: ``storms._add_pages`` clears the page's
+    ts), the edited message is not put back, so the ring is not lost to the edit."""
     async with db.write() as session:
-        row = await session.get(StormPageRow, page_id)
+        row = await session.get(StormPageRow, page_id, with_for_update=not db.is_sqlite)
         if row is None:
             return
-        row.drawn_version, row.drawn_at, row.channel_id, row.ts = version, now, channel_id, ts
+        row.drawing_until = None
+        row.drawn_version, row.drawn_at = version, now
+        if edited is not None and row.ts != edited:
+            session.add(row)
+            return
+        row.channel_id, row.ts = channel_id, ts
         if named:
             row.fresh = [e for e in row.fresh if fresh_entry(e)[0] not in set(named)]
             if row.fresh:
                 # pages came while it was being posted: they get a new message of their own
                 row.channel_id = row.ts = row.posting_at = None
         session.add(row)
+
+
+async def claim_page(
+    db: Database, page_id: int, *, now: datetime, lease: timedelta
+) -> PageWork | None:
+    """Claim drawing a storm page's message for ``lease``: the page as it is now when this
+    replica has it (still to draw, nobody else drawing it), else ``None``. One replica at a
+    time draws a page, so two never post it twice or edit over each other."""
+    async with db.write() as session:
+        claimed = await session.exec(
+            update(StormPageRow)
+            .where(
+                col(StormPageRow.id) == page_id,
+                col(StormPageRow.version) > col(StormPageRow.drawn_version),
+                or_(
+                    col(StormPageRow.drawing_until).is_(None),
+                    col(StormPageRow.drawing_until) <= now,
+                ),
+            )
+            .values(drawing_until=now + lease)
+        )
+        if not claimed.rowcount:
+            return None
+        page, channel = (
+            await session.exec(
+                select(StormPageRow, StormRow.channel)
+                .join(StormRow, col(StormRow.id) == col(StormPageRow.storm_id))
+                .where(col(StormPageRow.id) == page_id)
+            )
+        ).one()
+    return _page_work(page, str(channel))
+
+
+async def release_page(db: Database, page_id: int) -> None:
+    """Give up a draw claim (the attempt failed or was held by Slack): the next try may be
+    any replica's, at once, not when the lease runs out."""
+    async with db.write() as session:
+        await session.exec(
+            update(StormPageRow).where(col(StormPageRow.id) == page_id).values(drawing_until=None)
+        )
 
 
 async def items_of(db: Database, alert_ids: Sequence[int]) -> list[Item]:

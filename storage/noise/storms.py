@@ -174,11 +174,11 @@ async def fold(
 
 
 RINGING_LEVEL = 1
+"""A storm page for an alert of this level (or a higher tier) is a new message, so that it
+notifies; pages of lower levels are folded into an edit of the person's storm page."""
 FRESH_NAMED = 10
 """A storm page names at most this many of the alerts that paged the person since its last
 new message (the newest; the count says how many there were)."""
-"""A storm page for an alert of this level (or a higher tier) is a new message, so that it
-notifies; pages of lower levels are folded into an edit of the person's storm page."""
 
 
 def fresh_names(fresh: Sequence[Any], added: Sequence[list[int]]) -> list[list[int]]:
@@ -222,14 +222,14 @@ async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]
         if page is not None and page.target:
             paged[claimed.id] = page
             grouped.setdefault((storm_id, page.target), []).append(claimed)
+    # on PostgreSQL the page is locked: another replica folding pages of the same person, or
+    # marking its message drawn, waits (neither's change is lost)
+    locking = (await session.connection()).dialect.name != "sqlite"
     for (storm_id, target), items in grouped.items():
-        row = (
-            await session.exec(
-                select(StormPageRow).where(
-                    StormPageRow.storm_id == storm_id, StormPageRow.target == target
-                )
-            )
-        ).first()
+        query = select(StormPageRow).where(
+            StormPageRow.storm_id == storm_id, StormPageRow.target == target
+        )
+        row = (await session.exec(query.with_for_update() if locking else query)).first()
         if row is None:
             row = StormPageRow(storm_id=storm_id, target=target, version=0)
             standing.add(items[0].id)

@@ -11,6 +11,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from config.settings import async_url
+from storage.db import Database
+
 POSTGRES_ENV = "TOCSIN_TEST_POSTGRES_URL"
 SKIP_REASON = f"PostgreSQL tests need {POSTGRES_ENV} (.ci/run sets it to the local server)"
 
@@ -42,3 +45,15 @@ async def database(kind: str, tmp_path: Path) -> AsyncIterator[str]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def migrated(kind: str, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh database of ``kind`` (``sqlite`` or ``postgres``) at the schema's head."""
+    async with database(kind, tmp_path) as url:
+        db = Database(async_url(url))
+        await db.upgrade()
+        try:
+            yield db
+        finally:
+            await db.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from bot.delivery.lanes import Lane, LaneGate, lane_of
+from bot.delivery.lanes import Lane, LaneGate, Pacing, lane_of
 from escalation.outbox_kinds import (
     CHANNEL_KINDS,
     ApprovalRequestPayload,
@@ -95,3 +95,12 @@ def test_a_row_this_version_cannot_read_gets_a_lane_of_its_own_not_paced() -> No
     unreadable = lane_of(claimed(OutboxKind.PAGE_DM, {"user": 42}))
 
     assert unknown == unreadable == Lane("row:1", paced=False)
+
+
+async def test_pacing_without_a_shared_database_answers_from_the_gate() -> None:
+    pacing = Pacing(LaneGate(rate=1.0, burst=2))
+    assert not pacing.shared
+    assert [await pacing.take("dm:U1", at(0)) for _ in range(3)] == [None, None, at(1)]
+    await pacing.hold("dm:U1", until=at(20), now=at(1))
+    assert await pacing.take("dm:U1", at(5)) == at(20)
+    assert await pacing.take("dm:U2", at(5)) is None
