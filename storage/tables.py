@@ -169,6 +169,9 @@ class SlackMessageRow(SQLModel, table=True):
     posted_at: datetime = _ts()
     thread_count: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     """The alert's fire count as its thread last reported it (repeats are summed up)."""
+    permalink: str | None = Field(default=None, max_length=500)
+    """The warning's link, asked of Slack (``chat.getPermalink``) the first time a page needs
+    it, and kept."""
 
 
 class ApprovalMessageRow(SQLModel, table=True):
@@ -419,3 +422,24 @@ class LanePaceRow(SQLModel, table=True):
     tokens: float
     at: datetime = _ts()
     held_until: datetime | None = _ts(nullable=True)
+
+
+class PageLinkRow(SQLModel, table=True):
+    """An alert named by a page message (a DM, or a post in a paged channel) sent before the
+    alert's warning was in its channel: when the warning is posted, the message is redrawn
+    with a link to it (``bot.delivery.page_links``). Rows go once the message links every
+    alert it names, or after a day."""
+
+    __tablename__ = "page_link"
+    __table_args__ = (Index("ix_page_link_message", "channel_id", "ts"),)
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(index=True)
+    channel_id: str = Field(max_length=64)
+    ts: str = Field(max_length=64)
+    position: int
+    """The alert's place in the message (the most urgent first)."""
+    tier: int
+    rule: str = Field(max_length=64)
+    rotation: str | None = Field(default=None, max_length=255)
+    linked: bool = False
+    created_at: datetime = _ts()

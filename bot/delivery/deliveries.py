@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery.group_list import GroupList
 from bot.delivery.outbound import OutboundPager, OutboundTarget, page_payload
+from bot.delivery.page_links import PageLinks
 from bot.delivery.posting import Posted, Poster
 from bot.delivery.slack_health import outcome_unknown
 from bot.runtime.clock import Clock
@@ -48,6 +49,7 @@ from storage.db import Database
 from storage.intake.mirrors import mirrors_of, record_mirror_posted
 from storage.messages import find_message, record_posted
 from storage.noise.group_store import message_alert_of, warning_for
+from storage.page_links import NamedAlert
 from storage.record.approvals import approval_messages, record_approval_message
 from storage.record.follow_ups import get_follow_up
 from storage.tables import AlertMirrorRow
@@ -92,6 +94,7 @@ class Deliveries:
         self._pager = pager
         self._webhooks = webhooks or {}
         self._group_lists = GroupList(db=db, client=client, poster=self._poster, clock=clock)
+        self._links = PageLinks(db=db, client=client, clock=clock, view=self._view)
 
     async def probe(self) -> None:
         """One cheap Slack call: does Slack answer again?"""
@@ -122,27 +125,22 @@ class Deliveries:
                 note = read_thread_note(item.payload)
                 await self._thread(item, alert_id, note["text"])
             case OutboxKind.PAGE_DM:
-                dm = read_page_dm(item.payload)
-                text, blocks = page_dm(
-                    await self._view(alert_id),
-                    tier=dm["tier"],
-                    rule=dm["rule"],
-                    rotation=dm.get("rotation"),
-                    link=None,
-                )
-                await self._dm(item, dm["user"], text, blocks)
+                await self.deliver_pages([item])
             case OutboxKind.PAGE_CHANNEL:
                 paged = read_page_channel(item.payload)
+                link = await self._links.link_of(alert_id)
                 text, blocks = page_dm(
                     await self._view(alert_id),
                     tier=paged["tier"],
                     rule=paged["rule"],
                     rotation=None,
-                    link=None,
+                    link=link,
                 )
-                await self._poster.post(
+                posted = await self._poster.post(
                     item, channel=paged["channel"], text=text, blocks=blocks, unfurl_links=False
                 )
+                named = [NamedAlert(alert_id, paged["tier"], paged["rule"], None, bool(link))]
+                await self._links.remember(channel_id=posted.channel_id, ts=posted.ts, named=named)
             case OutboxKind.PAGE_WEBHOOK:
                 hook = read_page_webhook(item.payload)
                 await self._webhook(item, await self._view(alert_id), hook)
@@ -161,33 +159,40 @@ class Deliveries:
                 assert_never(kind)
 
     async def deliver_pages(self, items: list[outbox.Claimed]) -> list[int]:
-        """Page one person for several alerts at once (``page_dm`` rows due together for the
-        same user, most urgent first): one new DM naming each alert, so the person hears of
-        all of them within Slack's pace of a message a second. Returns the rows the message
-        stands for: when an earlier attempt's message is found (the first row was in doubt),
-        only the rows *it* named — the others are paged again in the next message."""
+        """Page one person: one new DM naming each alert of the ``page_dm`` rows due together
+        for that user (most urgent first), so the person hears of all of them within Slack's
+        pace of a message a second. Each alert links its warning when it is in the channel
+        already; the others are linked by an edit once it is (``PageLinks``). Returns the
+        rows the message stands for: when an earlier attempt's message is found (the first
+        row was in doubt), only the rows *it* named — the others are paged again next."""
         first = items[0]
         user = read_page_dm(first.payload)["user"]
         lines = []
         for item in items:
             dm = read_page_dm(item.payload)
-            view = await self._view(item.alert_id or 0)
-            lines.append(PageLine(view, dm["tier"], dm["rule"], dm.get("rotation")))
+            alert_id = item.alert_id or 0
+            view = await self._view(alert_id)
+            link = await self._links.link_of(alert_id)
+            lines.append(PageLine(view, dm["tier"], dm["rule"], dm.get("rotation"), link))
         lines.sort(key=lambda line: line.alert.level.number)  # the most urgent first
         text, blocks = page_dms(lines)
-        opened = await self._client.conversations_open(users=user)
-        posted = await self._poster.post(
-            first,
-            channel=str(opened["channel"]["id"]),
-            text=text,
-            blocks=blocks,
-            unfurl_links=False,
-            note={PAGED_ROWS: [item.id for item in items]},
-        )
+        note = {PAGED_ROWS: [item.id for item in items]} if len(items) > 1 else None
+        posted = await self._dm(first, user, text, blocks, note=note)
         named = posted.note.get(PAGED_ROWS) if posted.found else None
         if isinstance(named, list):
-            return [item.id for item in items if item.id in named]
-        return [first.id] if posted.found else [item.id for item in items]
+            done = [item.id for item in items if item.id in named]
+        else:
+            done = [first.id] if posted.found else [item.id for item in items]
+        if not posted.found:
+            await self._links.remember(
+                channel_id=posted.channel_id,
+                ts=posted.ts,
+                named=[
+                    NamedAlert(line.alert.id, line.tier, line.rule, line.rotation, bool(line.link))
+                    for line in lines
+                ],
+            )
+        return done
 
     async def _view(self, alert_id: int) -> AlertView:
         view = await read_view(
@@ -198,14 +203,23 @@ class Deliveries:
         return view
 
     async def _dm(
-        self, item: outbox.Claimed, user: str, text: str, blocks: list[dict[str, Any]] | None
-    ) -> str:
+        self,
+        item: outbox.Claimed,
+        user: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None,
+        *,
+        note: Mapping[str, Any] | None = None,
+    ) -> Posted:
         opened = await self._client.conversations_open(users=user)
-        channel = str(opened["channel"]["id"])
-        posted = await self._poster.post(
-            item, channel=channel, text=text, blocks=blocks, unfurl_links=False
+        return await self._poster.post(
+            item,
+            channel=str(opened["channel"]["id"]),
+            text=text,
+            blocks=blocks,
+            unfurl_links=False,
+            note=note,
         )
-        return f"{channel}:{posted.ts}"
 
     async def _thread(self, item: outbox.Claimed, alert_id: int, text: str) -> None:
         message_id = await message_alert_of(self._db, alert_id=alert_id)
@@ -247,10 +261,14 @@ class Deliveries:
         text, blocks = approval_request(
             view, seq=seq, tier=asked["tier"], reason=asked["reason"], requested_by=asked["by"]
         )
-        where = await self._dm(item, approver, text, blocks)
-        channel_id, ts = where.split(":", 1)
+        posted = await self._dm(item, approver, text, blocks)
         await record_approval_message(
-            self._db, alert_id=view.id, seq=seq, approver=approver, channel_id=channel_id, ts=ts
+            self._db,
+            alert_id=view.id,
+            seq=seq,
+            approver=approver,
+            channel_id=posted.channel_id,
+            ts=posted.ts,
         )
 
     async def _close_approval(self, view: AlertView, closed: ApprovalClosePayload) -> None:
@@ -288,6 +306,7 @@ class Deliveries:
                     now=self._clock(),
                 )
                 log.info("warning_posted", alert_id=alert_id, channel=view.channel)
+                await self._links.after_warning(alert_id)
         else:
             await self._client.chat_update(
                 channel=message.channel_id, ts=message.ts, text=text, blocks=blocks

@@ -59,6 +59,27 @@ async def test_a_page_goes_out_while_slack_holds_its_alerts_channel(tocsin: Harn
     assert tocsin.channel_messages("#alerts") == []  # its warning still waits for Slack
 
 
+async def test_a_page_sent_before_its_warning_links_the_warning_once_it_is_posted(
+    tocsin: Harness,
+) -> None:
+    tocsin.world.fail_next("chat.postMessage", status=429, retry_after=2, channel="#alerts")
+    response = await tocsin.webhook("generic", {"title": "Payments down", "level": 1})
+    assert response.status_code == 202
+    await tocsin.world.wait_for(lambda: len(tocsin.dms("U0ALICE")) == 1, timeout=10)
+    page = tocsin.dms("U0ALICE")[0]
+    assert "open the warning" not in json.dumps(page.blocks)
+    assert "#alerts" in json.dumps(page.blocks)  # it names the channel meanwhile
+    [warning] = await tocsin.wait_for_messages(1, seconds=15)
+    await tocsin.world.wait_for(
+        lambda: "open the warning" in json.dumps(tocsin.dms("U0ALICE")[0].blocks), timeout=10
+    )
+    linked = tocsin.dms("U0ALICE")[0]
+    assert linked.ts == page.ts  # an edit of the page, not a new message
+    assert f"{warning.channel}/{warning.ts}" in json.dumps(linked.blocks)
+    # a later page of the same alert links the warning from the start
+    assert len(tocsin.dms("U0ALICE")) == 1
+
+
 async def test_a_groups_joins_cost_a_few_channel_writes_and_its_page_does_not_wait(
     tocsin: Harness,
 ) -> None:

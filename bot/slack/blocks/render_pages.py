@@ -39,7 +39,7 @@ def page_dm(
     why = f"You are paged for tier {tier + 1} ({rule})"
     if rotation:
         why += f" as on call for *{mrkdwn(rotation, 80)}*"
-    where = f" · <{link}|open the warning>" if link else f" · in {mrkdwn(alert.channel, 80)}"
+    where = _where(alert, link)
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(text=f":rotating_light: {_headline(alert)}{_impact(alert)}")
@@ -49,6 +49,13 @@ def page_dm(
     ]
     text = mrkdwn(f"Paged: [{alert.level.name}] {alert.title}", 3000)
     return text, [b.to_dict() for b in blocks]
+
+
+def _where(alert: AlertView, link: str | None) -> str:
+    """Where the warning is: a link to it once it is in the channel, else the channel."""
+    if link:
+        return f" · <{link.replace('|', '%7C').replace('>', '%3E')}|open the warning>"
+    return f" · in {mrkdwn(alert.channel, 80)}"
 
 
 def _impact(alert: AlertView, limit: int = 1000) -> str:
@@ -69,6 +76,8 @@ class PageLine:
     tier: int
     rule: str
     rotation: str | None
+    link: str | None = None
+    """The link to the alert's warning, once it is in the channel."""
 
 
 def page_dms(lines: list[PageLine]) -> tuple[str, list[dict[str, Any]]]:
@@ -76,7 +85,9 @@ def page_dms(lines: list[PageLine]) -> tuple[str, list[dict[str, Any]]]:
     Acknowledge and Claim, the most urgent first (as given)."""
     if len(lines) == 1:
         one = lines[0]
-        return page_dm(one.alert, tier=one.tier, rule=one.rule, rotation=one.rotation, link=None)
+        return page_dm(
+            one.alert, tier=one.tier, rule=one.rule, rotation=one.rotation, link=one.link
+        )
     top = min(line.alert.level.number for line in lines)
     blocks: list[Block] = [
         SectionBlock(
@@ -93,8 +104,7 @@ def page_dms(lines: list[PageLine]) -> tuple[str, list[dict[str, Any]]]:
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"{_headline(alert)}{_impact(alert, 300)}\n"
-                    f"{why} · in {mrkdwn(alert.channel, 80)}"
+                    text=f"{_headline(alert)}{_impact(alert, 300)}\n{why}{_where(alert, line.link)}"
                 )
             )
         )

@@ -84,7 +84,8 @@ async def test_an_edit_drawn_while_a_fold_asked_for_a_new_message_leaves_the_ask
 ) -> None:
     page_id = await new_page(db, ts="1.0")
     claimed = await storm_display.claim_page(db, page_id, now=NOW, lease=LEASE)
-    assert claimed is not None and claimed.ts == "1.0"
+    assert claimed is not None
+    assert claimed.ts == "1.0"
     async with db.write() as session:  # a level-1 page folded meanwhile: it must ring
         row = await session.get(StormPageRow, page_id)
         assert row is not None

@@ -1,0 +1,96 @@
+"""The link from a page to its warning, added by an edit when the page went first.
+
+A page never waits for its channel, so it is often in the person's DM before the warning is
+in the channel. Such a page names the channel; once the warning is posted, the page message
+is redrawn with a link to it ("open the warning"). An edit notifies no one, which is right:
+the page already rang. Links are asked of Slack (``chat.getPermalink``) once per warning and
+kept. A link that cannot be had is not an error of the page or of the warning: it is logged
+and the message keeps naming the channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+import structlog
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.runtime.clock import Clock
+from bot.slack.blocks.render_pages import PageLine, page_dms
+from escalation.model import AlertView
+from storage import page_links
+from storage.db import Database
+from storage.messages import find_message
+from storage.noise.group_store import warning_for
+from storage.page_links import NamedAlert
+
+log = structlog.get_logger("tocsin.outbox")
+
+
+class PageLinks:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        client: AsyncWebClient,
+        clock: Clock,
+        view: Callable[[int], Awaitable[AlertView]],
+    ) -> None:
+        self._db = db
+        self._client = client
+        self._clock = clock
+        self._view = view
+
+    async def link_of(self, alert_id: int) -> str | None:
+        """The link to the warning that shows ``alert_id`` (its group's, for a member), or
+        ``None`` while there is none."""
+        message_id, _, _ = await warning_for(self._db, alert_id=alert_id)
+        message = await find_message(self._db, message_id)
+        if message is None:
+            return None
+        if message.permalink:
+            return message.permalink
+        try:
+            answer = await self._client.chat_getPermalink(
+                channel=message.channel_id, message_ts=message.ts
+            )
+        except SlackApiError as exc:
+            log.warning("warning_link_unavailable", alert_id=alert_id, error=str(exc))
+            return None
+        link = str(answer.get("permalink") or "")
+        if not link:
+            return None
+        await page_links.keep_permalink(self._db, message_id, link)
+        return link
+
+    async def remember(self, *, channel_id: str, ts: str, named: Sequence[NamedAlert]) -> None:
+        """A page message was posted naming these alerts (some without their link)."""
+        await page_links.remember(
+            self._db, channel_id=channel_id, ts=ts, named=named, now=self._clock()
+        )
+
+    async def after_warning(self, alert_id: int) -> None:
+        """The alert's warning was just posted: redraw the pages that named it without a link.
+        Never raises (the warning is delivered whatever becomes of its pages' links)."""
+        try:
+            for channel_id, ts in await page_links.waiting_for(self._db, alert_id):
+                await self._redraw(channel_id, ts)
+        except Exception:
+            log.exception("page_link_failed", alert_id=alert_id)
+
+    async def _redraw(self, channel_id: str, ts: str) -> None:
+        named = await page_links.named_by(self._db, channel_id, ts)
+        if not named:
+            return
+        lines, linked = [], []
+        for n in named:
+            link = await self.link_of(n.alert_id)
+            if link is not None:
+                linked.append(n.alert_id)
+            view = await self._view(n.alert_id)
+            lines.append(PageLine(view, n.tier, n.rule, n.rotation, link))
+        text, blocks = page_dms(lines)
+        await self._client.chat_update(channel=channel_id, ts=ts, text=text, blocks=blocks)
+        await page_links.mark_linked(self._db, channel_id, ts, linked)
+        log.info("page_linked", channel_id=channel_id, ts=ts, alerts=linked)
