@@ -100,7 +100,7 @@ def settings_properties() -> tuple[dict[str, Any], dict[str, Any]]:
 
 def schema_with_settings(schema: dict[str, Any]) -> dict[str, Any]:
     env, secrets = settings_properties()
-    updated = json.loads(json.dumps(schema))
+    updated: dict[str, Any] = json.loads(json.dumps(schema))
     for key, properties in (("env", env), ("secrets", secrets)):
         updated["properties"][key]["properties"] = properties
         updated["properties"][key]["additionalProperties"] = False  # a misspelt name is an error

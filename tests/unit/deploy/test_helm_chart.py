@@ -56,7 +56,8 @@ def renderer() -> Path:
         pytest.skip("Go not found (Debian's golang-go; .ci/run installs it)")
     missing = [package for package, path in GO_LIBRARIES.items() if not path.is_dir()]
     if missing:
-        pytest.skip(f"Go libraries not found: Debian's {', '.join(missing)} (.ci/run installs them)")
+        names = ", ".join(missing)
+        pytest.skip(f"Go libraries not found: Debian's {names} (.ci/run installs them)")
     digest = hashlib.sha256()
     for source in sorted(RENDERER.iterdir()):
         digest.update(source.name.encode() + source.read_bytes())
@@ -110,7 +111,9 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
         "ingress": {
             "enabled": True,
             "className": "nginx",
-            "hosts": [{"host": "tocsin.example.com", "paths": [{"path": "/", "pathType": "Prefix"}]}],
+            "hosts": [
+                {"host": "tocsin.example.com", "paths": [{"path": "/", "pathType": "Prefix"}]}
+            ],
             "tls": [{"secretName": "tocsin-tls", "hosts": ["tocsin.example.com"]}],
         }
     },
@@ -256,7 +259,10 @@ def test_the_service_monitor_scrapes_metrics_with_the_token(render: Render) -> N
     assert endpoint["port"] == by_kind["Service"]["spec"]["ports"][0]["name"]
     assert endpoint["path"] == "/metrics"
     credentials = endpoint["authorization"]["credentials"]
-    assert credentials == {"name": by_kind["Secret"]["metadata"]["name"], "key": "TOCSIN_METRICS_TOKEN"}
+    assert credentials == {
+        "name": by_kind["Secret"]["metadata"]["name"],
+        "key": "TOCSIN_METRICS_TOKEN",
+    }
     assert by_kind["Secret"]["stringData"]["TOCSIN_METRICS_TOKEN"] == "m3trics"
     open_metrics = manifests(render, {"serviceMonitor": {"enabled": True}})["ServiceMonitor"]
     assert "authorization" not in open_metrics["spec"]["endpoints"][0]
@@ -273,12 +279,13 @@ def test_sqlite_on_a_volume_keeps_data_and_mounts_the_policy_file(render: Render
     mounts = {mount["mountPath"]: mount["name"] for mount in tocsin["volumeMounts"]}
     claim_name = volumes[mounts["/data"]]["persistentVolumeClaim"]["claimName"]
     assert claim_name == claim["metadata"]["name"]
-    assert volumes[mounts["/config"]]["configMap"]["name"] == by_kind["ConfigMap"]["metadata"]["name"]
+    policy = volumes[mounts["/config"]]["configMap"]["name"]
+    assert policy == by_kind["ConfigMap"]["metadata"]["name"]
     assert container_env(tocsin)["TOCSIN_CONFIG"] == "/config/policy.yaml"
 
 
 def test_settings_reach_the_pod_as_the_strings_tocsin_parses(render: Render) -> None:
-    env = {"TOCSIN_MAX_BODY_BYTES": 2097152, "TOCSIN_ACCESS_LOG": False}
+    env: dict[str, Any] = {"TOCSIN_MAX_BODY_BYTES": 2097152, "TOCSIN_ACCESS_LOG": False}
     env |= {"TOCSIN_SLACK_CHANNEL_RATE": 0.5, "TOCSIN_LOG_LEVEL": "", "SLACK_TEAM_ID": "T1"}
     (tocsin,) = pod(manifests(render, {"env": env}))["containers"]
     given = container_env(tocsin)
@@ -318,7 +325,10 @@ BAD_VALUES: dict[str, tuple[dict[str, Any], str]] = {
         {"env": {"TOCSIN_SLACK_CHANNEL_BURST": 0}},
         "env.TOCSIN_SLACK_CHANNEL_BURST: Must be greater than or equal to 1",
     ),
-    "another database": ({"database": {"url": "mysql://db/tocsin"}}, "database.url: Does not match"),
+    "another database": (
+        {"database": {"url": "mysql://db/tocsin"}},
+        "database.url: Does not match",
+    ),
 }
 
 
@@ -371,9 +381,8 @@ def test_the_schema_passes_every_setting_and_the_docs_table_is_generated() -> No
     assert passed == {str(info.alias) for info in Settings.model_fields.values()}
     assert set(schema["properties"]["secrets"]["properties"]) == set(defaults["secrets"])
     docs = DOCS.read_text(encoding="utf-8")
-    assert docs[docs.index(START) + len(START) : docs.index(END)] == values_table(schema, defaults), (
-        regenerate
-    )
+    table = docs[docs.index(START) + len(START) : docs.index(END)]
+    assert table == values_table(schema, defaults), regenerate
 
 
 SCRATCH_TEMPLATE = """\
@@ -414,7 +423,8 @@ def test_the_renderer_behaves_as_helms_engine_on_a_scratch_chart(
     user = tmp_path / "user.yaml"
     user.write_text("dropMe: null\nnothing: {}\n")
     command = [str(renderer), "-chart", str(chart), "-name", "r", "-namespace", "n"]
-    command += ["-f", str(user), "-api-versions", "monitoring.coreos.com/v1", "-kube-version", "1.30.2"]
+    command += ["-f", str(user), "-kube-version", "1.30.2"]
+    command += ["-api-versions", "monitoring.coreos.com/v1"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("---\n# Source: scratch/templates/cm.yaml\n")
