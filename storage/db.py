@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -114,7 +114,16 @@ class Database:
         await self.engine.dispose()
 
 
+MIGRATION_LOCK = 0x70C5_1A
+"""The PostgreSQL advisory lock migrations are applied under: replicas (or init containers)
+starting together on an empty database apply them one after the other, and the later ones
+find the schema at head, instead of racing to create the same tables."""
+
+
 def _upgrade(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # held until the transaction ends (the migrations run in it): xact-scoped
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, "head")

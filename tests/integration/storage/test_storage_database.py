@@ -61,6 +61,20 @@ async def test_migrations_reach_head_and_are_idempotent(db: Database) -> None:
     assert await db.migrations_current()
 
 
+async def test_replicas_starting_together_on_an_empty_postgresql_database_all_migrate(
+    tmp_path: Path,
+) -> None:
+    async with database("postgres", tmp_path) as url:
+        replicas = [Database(async_url(url)) for _ in range(3)]
+        try:
+            # without a lock they deadlock on each other's DDL (or fail on a duplicate table)
+            await asyncio.wait_for(asyncio.gather(*(db.upgrade() for db in replicas)), 120)
+            assert all([await db.migrations_current() for db in replicas])
+        finally:
+            for db in replicas:
+                await db.dispose()
+
+
 async def test_timestamps_come_back_timezone_aware_utc(db: Database) -> None:
     async with db.write() as session:
         row = alert_row("fp-utc")
