@@ -215,7 +215,7 @@ def policy_simulate(
     for line in simulate_lines(rules, directory, name, level, now=system_clock()):
         print(line)
     if missing:
-        console.print(missing, markup=False)
+        print(missing)
 
 
 async def _with_stored_overrides(settings: Settings, directory: PolicyDirectory) -> str | None:
