@@ -38,21 +38,29 @@ def test_someone_outside_the_rotation_may_not_cover_it() -> None:
 
 
 def test_naming_someone_else_is_for_members_approvers_and_admins() -> None:
-    period = {"start": NOW, "end": NOW + timedelta(hours=2)}
+    start, end = NOW, NOW + timedelta(hours=2)
     assert (
-        check_cover(request(maker="U0ALICE", user="U0BOB", **period), now=NOW, existing=[]).problems
+        check_cover(
+            request(maker="U0ALICE", user="U0BOB", start=start, end=end), now=NOW, existing=[]
+        ).problems
         == ()
     )
     assert (
         check_cover(
-            request(maker="U0DAVE", user="U0BOB", boss=True, **period), now=NOW, existing=[]
+            request(maker="U0DAVE", user="U0BOB", boss=True, start=start, end=end),
+            now=NOW,
+            existing=[],
         ).problems
         == ()
     )
-    refused = check_cover(request(maker="U0ERIN", user="U0BOB", **period), now=NOW, existing=[])
+    refused = check_cover(
+        request(maker="U0ERIN", user="U0BOB", start=start, end=end), now=NOW, existing=[]
+    )
     assert "Only members of *primary*, approvers and admins" in refused.problems[0]
     outsider = check_cover(
-        request(maker="U0DAVE", user="U0ERIN", boss=True, **period), now=NOW, existing=[]
+        request(maker="U0DAVE", user="U0ERIN", boss=True, start=start, end=end),
+        now=NOW,
+        existing=[],
     )
     assert outsider.problems == (
         "<@U0ERIN> is not a member of rotation *primary*, so cannot cover it.",

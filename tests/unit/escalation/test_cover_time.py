@@ -18,8 +18,8 @@ def period(text: str, *, now: datetime = NOW, tz: str = BERLIN) -> tuple[datetim
     return found.start, found.end
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_tomorrow_at_a_time_for_a_day_is_read_in_the_rotations_zone() -> None:
