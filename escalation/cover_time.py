@@ -56,10 +56,16 @@ def parse_period(words: Sequence[str], *, now: datetime, timezone: str) -> Perio
     """The period ``words`` describe, in ``timezone``; raise :class:`PeriodError`."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    tz = ZoneInfo(timezone)
     tokens = [w.strip().lower() for w in words if w.strip()]
     if not tokens:
         raise PeriodError(f"No period given. {USAGE}")
+    try:
+        return _period(tokens, now=now, tz=ZoneInfo(timezone))
+    except OverflowError:
+        raise PeriodError("That is beyond the calendar Tocsin can count on.") from None
+
+
+def _period(tokens: list[str], *, now: datetime, tz: ZoneInfo) -> Period:
     start, rest = _when(tokens, now=now, tz=tz, after=None, what="start")
     if not rest:
         raise PeriodError(f"The period has a start but no end. {USAGE}")

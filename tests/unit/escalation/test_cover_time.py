@@ -116,3 +116,8 @@ def test_bad_periods_are_refused_with_a_sentence(text: str, says: str) -> None:
 def test_now_must_be_aware() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         parse_period(["now", "for", "1h"], now=datetime(2026, 1, 1), timezone=BERLIN)
+
+
+def test_a_period_past_the_end_of_the_calendar_is_refused_not_crashed() -> None:
+    with pytest.raises(PeriodError, match="beyond the calendar"):
+        period("9999-12-31 for 2w")
