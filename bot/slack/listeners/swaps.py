@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.policy.access import NOT_LISTED
@@ -88,7 +89,12 @@ class SwapListeners:
             await tell(respond, ":no_entry: " + " ".join(problems))
             return
         text, blocks = swap_request_blocks(fitted, rotation.timezone)
-        await client.chat_postMessage(channel=colleague, text=text, blocks=blocks)
+        try:
+            await client.chat_postMessage(channel=colleague, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            log.warning("swap_request_not_sent", colleague=colleague, error=str(exc))
+            await tell(respond, f"Slack would not let me ask <@{colleague}>; try again later.")
+            return
         await tell(
             respond,
             f"Asked <@{colleague}> to take your *{mrkdwn(name, 80)}* shift "
