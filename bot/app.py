@@ -42,6 +42,7 @@ from bot.policy.access import AccessPolicy
 from bot.policy.directory import PolicyDirectory
 from bot.policy.policy_file import load_policy
 from bot.policy.rules import Rules, build_rules
+from bot.policy.stored_overrides import StoredOverrides, announce_channels
 from bot.review.web import build_review_web
 from bot.runtime.clock import Clock, system_clock
 from bot.runtime.faults import FaultPoints
@@ -51,7 +52,7 @@ from bot.runtime.version import tocsin_version
 from bot.runtime.wakeup import Fanout, Wakeup
 from bot.sandbox import SandboxStateFile, SlackWorld, build_sandbox_app
 from bot.schedule.feeds import OnCallCalendars
-from bot.schedule.web import CalendarFeedWeb
+from bot.schedule.web import CalendarFeedWeb, stored_calendar_overrides
 from bot.slack.acting import Acting
 from bot.slack.listeners.buttons import Listeners
 from bot.slack.listeners.command import CommandListener
@@ -102,6 +103,7 @@ class Service:
     retention: InboxRetention | None = None
     digest: WeeklyDigest | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stored_overrides: StoredOverrides | None = None
 
 
 def slack_api_url(settings: Settings) -> str:
@@ -135,6 +137,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     inbox_wakeup, outbox_wakeup, engine_wakeup = Wakeup(), Wakeup(), Wakeup()
     changed = Fanout(outbox_wakeup, engine_wakeup)
     directory = PolicyDirectory(policy)
+    stored_overrides = StoredOverrides(db=db, directory=directory, clock=clock)
     access = AccessPolicy(policy)
     acting = Acting(
         db=db,
@@ -144,11 +147,14 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         directory=directory,
         access=access,
         refused=metrics.refuse,
+        stored_overrides=stored_overrides,
     )
     Listeners(acting).register(bolt)
     EscalationListeners(acting).register(bolt)
     report = ReportCommand(db=db, policy=policy, clock=clock, access=access, refused=metrics.refuse)
-    CommandListener(acting, report=report).register(bolt)
+    CommandListener(acting, report=report, override_channels=announce_channels(policy)).register(
+        bolt
+    )
     RecordListeners(acting).register(bolt)
     StormListener(acting).register(bolt)
     inbox_worker = InboxWorker(
@@ -239,7 +245,9 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
             directory=directory,
             channels={n: r.channel for n, r in policy.rotations.items() if r.channel},
             clock=clock,
+            refresh_overrides=stored_overrides.refresh,
         ),
+        refresh_overrides=stored_overrides.refresh,
         metrics=metrics,
         faults=faults,
     )
@@ -257,6 +265,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         engine=engine,
         engine_wakeup=engine_wakeup,
         directory=directory,
+        stored_overrides=stored_overrides,
         http=http,
         metrics=metrics,
         clock=clock,
@@ -383,6 +392,7 @@ def build_http_app(
         calendars=OnCallCalendars.from_policy(service.policy),
         clock=service.clock,
         public_url=settings.base_url(),
+        overrides=stored_calendar_overrides(service.stored_overrides),
     )
     app.include_router(calendars.router())
     slack_handler = AsyncSlackRequestHandler(service.bolt)

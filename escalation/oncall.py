@@ -182,7 +182,7 @@ def _require_aware(value: datetime, name: str) -> None:
         raise ValueError(f"{name} must be timezone-aware, got naive {value.isoformat()}")
 
 
-def _wall_to_utc(day: date, handoff: time, tz: ZoneInfo) -> datetime:
+def wall_to_utc(day: date, handoff: time, tz: ZoneInfo) -> datetime:
     """The first instant at which the local clock in ``tz`` shows ``day`` ``handoff``."""
     naive = datetime.combine(day, handoff.replace(tzinfo=None, fold=0))
     after = naive.replace(tzinfo=tz).astimezone(UTC)  # fold=0: first occurrence if ambiguous
@@ -214,14 +214,14 @@ class _Schedule:
         if rotation.shift == "weekly" and rotation.handoff_weekday is not None:
             lag = (rotation.handoff_weekday - rotation.anchor.weekday()) % 7
             self.first_day += timedelta(days=lag)
-        self.origin = _wall_to_utc(self.first_day, rotation.handoff, self.tz)
+        self.origin = wall_to_utc(self.first_day, rotation.handoff, self.tz)
 
     def start(self, k: int) -> datetime:
         """Start (UTC) of scheduled shift ``k``; shift 0 begins at the anchor."""
         if self.custom is not None:
             return self.origin + k * self.custom
         day = self.first_day + timedelta(days=k * self.step_days)
-        return _wall_to_utc(day, self.rotation.handoff, self.tz)
+        return wall_to_utc(day, self.rotation.handoff, self.tz)
 
     def index_at(self, at: datetime) -> int:
         """Number of the scheduled shift containing ``at``."""

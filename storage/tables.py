@@ -443,3 +443,24 @@ class PageLinkRow(SQLModel, table=True):
     rotation: str | None = Field(default=None, max_length=255)
     linked: bool = False
     created_at: datetime = _ts()
+
+
+class OnCallOverrideRow(SQLModel, table=True):
+    """An override made from Slack (``/tocsin cover``, an accepted swap): ``user`` is on call
+    for ``rotation`` over ``[start, end)``. Rows are never deleted: a cancelled one keeps who
+    cancelled it and when, so the table is the record of every change."""
+
+    __tablename__ = "oncall_override"
+    id: int | None = Field(default=None, primary_key=True)
+    rotation: str = Field(max_length=255, index=True)
+    user: str = Field(max_length=64)
+    start: datetime = _ts()
+    end: datetime = _ts(index=True)
+    kind: str = Field(max_length=16)
+    """``cover`` or ``swap``."""
+    replaces: str | None = Field(default=None, max_length=64)
+    """A swap: whose shift it was."""
+    made_by: str = Field(max_length=64)
+    made_at: datetime = _ts()
+    cancelled_by: str | None = Field(default=None, max_length=64)
+    cancelled_at: datetime | None = _ts(nullable=True)

@@ -19,6 +19,8 @@ from config.settings import DEV_WEBHOOK_TOKEN, Settings
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
+    from bot.policy.directory import PolicyDirectory
+
 app = typer.Typer(help="Tocsin: alert dispatch and escalation for Slack.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -208,9 +210,30 @@ def policy_simulate(
         console.print(f"[red]no policy named {name!r}; known: {', '.join(rules.policies)}[/red]")
         raise typer.Exit(2)
     directory = PolicyDirectory(loaded)
+    missing = asyncio.run(_with_stored_overrides(settings, directory))
     print(f"If nobody acts on a level {level} alert under policy {name!r}:")
     for line in simulate_lines(rules, directory, name, level, now=system_clock()):
         print(line)
+    if missing:
+        print(missing)
+
+
+async def _with_stored_overrides(settings: Settings, directory: PolicyDirectory) -> str | None:
+    """Layer the overrides made from Slack into ``directory`` when the configured database is
+    there; without one the simulation uses the policy file alone: what to say about it."""
+    from bot.policy.stored_overrides import StoredOverrides
+    from bot.runtime.clock import system_clock
+    from storage.existing import DatabaseNotReady, open_existing
+
+    try:
+        db = await open_existing(settings.async_database_url())
+    except DatabaseNotReady as exc:
+        return f"(overrides made from Slack not included: {exc})"
+    try:
+        await StoredOverrides(db=db, directory=directory, clock=system_clock).refresh()
+    finally:
+        await db.dispose()
+    return None
 
 
 @app.command("send-test")

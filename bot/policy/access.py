@@ -43,6 +43,10 @@ class AccessPolicy:
             for user, person in policy.people.items()
             if {"approver", "admin"} & set(person.roles)
         )
+        self.approvers = self.publishers.union(
+            *(escalation.approvers for escalation in policy.policies.values())
+        )
+        """People with the approver or admin role, and every policy's approvers."""
 
     def may_act(self, user: str) -> bool:
         return self.anyone or user in self.listed
@@ -50,6 +54,11 @@ class AccessPolicy:
     def may_read_reports(self, user: str) -> bool:
         """Reports name people and their load: for those who may act on alerts."""
         return self.may_act(user)
+
+    def may_manage_on_call(self, user: str) -> bool:
+        """Recording a cover for someone else, cancelling anyone's override: approvers and
+        admins (a rotation's members may record covers within it too, bot.slack)."""
+        return user in self.approvers
 
     def may_post_reports(self, user: str) -> bool:
         """Posting a report in a channel shows it to everyone there: approvers and admins."""

@@ -1,8 +1,14 @@
-"""People and rotations from the policy file: who is on call, who may approve."""
+"""People and rotations from the policy file: who is on call, who may approve.
+
+Overrides kept in the database (made from Slack) are layered on top of the policy file's
+with :meth:`PolicyDirectory.use_stored_overrides`; bot.policy.stored_overrides reads them and
+calls it before every on-call resolution (a page, a hand-off notice, ``/tocsin oncall``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from config.policy import PolicyFile
@@ -31,9 +37,11 @@ class PolicyDirectory:
     """Implements :class:`escalation.ports.Directory` over the policy file."""
 
     def __init__(self, policy: PolicyFile) -> None:
-        self.rotations: Mapping[str, Rotation] = {
+        self.policy_rotations: Mapping[str, Rotation] = {
             name: rotation_of(name, config) for name, config in policy.rotations.items()
         }
+        self.rotations: Mapping[str, Rotation] = self.policy_rotations
+        """The policy file's rotations with the stored overrides after their own."""
         self._roles = {user: set(p.roles) for user, p in policy.people.items()}
         self._names = {user: p.name for user, p in policy.people.items()}
         self.teams_defined = bool(policy.teams)
@@ -41,6 +49,16 @@ class PolicyDirectory:
         for team, config in policy.teams.items():
             for member in config.members:
                 self._teams.setdefault(member, set()).add(team)
+
+    def use_stored_overrides(self, stored: Mapping[str, Sequence[Override]]) -> None:
+        """Layer ``stored`` (per rotation, oldest first) after each rotation's own overrides,
+        replacing the ones layered before; a later override wins where two overlap."""
+        self.rotations = {
+            name: replace(rotation, overrides=rotation.overrides + tuple(stored.get(name, ())))
+            if stored.get(name)
+            else rotation
+            for name, rotation in self.policy_rotations.items()
+        }
 
     def on_call(self, rotation: str, *, at: datetime) -> str | None:
         found = self.rotations.get(rotation)

@@ -17,8 +17,9 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from bot.policy.stored_overrides import StoredOverrides
 from bot.runtime.clock import Clock
-from bot.schedule.feeds import Feed, FeedKind, OnCallCalendars
+from bot.schedule.feeds import FEED_PAST, Feed, FeedKind, OnCallCalendars
 from bot.schedule.ics import render_feed
 from bot.schedule.tokens import token_matches
 from escalation.oncall import Override
@@ -28,7 +29,8 @@ from storage.db import Database
 log = structlog.get_logger("tocsin.calendar")
 
 OverrideSource = Callable[[], Awaitable[Mapping[str, Sequence[Override]]]]
-"""Overrides kept outside the policy file, by rotation (none yet)."""
+"""Overrides kept outside the policy file, by rotation: those made from Slack
+(:func:`stored_calendar_overrides`)."""
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 HEADERS = {
@@ -44,6 +46,17 @@ NOT_FOUND = {"detail": "Not Found"}
 
 async def _no_overrides() -> Mapping[str, Sequence[Override]]:
     return {}
+
+
+def stored_calendar_overrides(stored: StoredOverrides | None) -> OverrideSource:
+    """The overrides made from Slack that a feed's window (``FEED_PAST`` on) can show."""
+    if stored is None:
+        return _no_overrides
+
+    async def source() -> Mapping[str, Sequence[Override]]:
+        return await stored.since(FEED_PAST)
+
+    return source
 
 
 class CalendarFeedWeb:

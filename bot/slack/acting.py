@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.policy.access import NOT_LISTED, AccessPolicy
 from bot.policy.directory import PolicyDirectory
 from bot.policy.rules import Rules
+from bot.policy.stored_overrides import StoredOverrides
 from bot.runtime.clock import Clock
 from bot.slack import ids
 from escalation.events import Event
@@ -88,7 +89,9 @@ class Acting:
         directory: PolicyDirectory,
         access: AccessPolicy | None = None,
         refused: Callable[[str], None] = lambda _reason: None,
+        stored_overrides: StoredOverrides | None = None,
     ) -> None:
+        self.stored_overrides = stored_overrides
         self.db = db
         self.rules = rules
         self.clock = clock
@@ -96,6 +99,12 @@ class Acting:
         self.directory = directory
         self.access = access
         self.refused = refused
+
+    async def refresh_overrides(self) -> None:
+        """Layer the overrides made from Slack into the directory before resolving who is on
+        call (a page written by an action, ``/tocsin oncall``)."""
+        if self.stored_overrides is not None:
+            await self.stored_overrides.refresh()
 
     async def may_act(self, user: str, alert_id: int | None, what: str) -> bool:
         """Whether ``user`` may act on alerts at all (``access.responders``); a refusal about
@@ -123,6 +132,7 @@ class Acting:
     ) -> ActionResult:
         if not await self.may_act(user, alert_id, f"{_VERBS.get(kind, kind)} this alert"):
             return ActionResult(False, NOT_LISTED, "AUTH-2")
+        await self.refresh_overrides()
         grouped = await apply_to_group(
             self.db,
             alert_id=alert_id,

@@ -55,3 +55,14 @@ RESOLVE_NOTES_ACTION: Final = "text"
 # Noise control: the Silence menu on a warning (values as SNOOZE_CHOICES), ending a silence
 SILENCE: Final = "tocsin.silence"
 END_SILENCE: Final = "tocsin.end_silence"
+# On-call overrides from Slack: /tocsin cover's Confirm / Cancel (value: the proposal, JSON),
+# /tocsin overrides' Cancel (value: the override id), and swaps from /tocsin oncall: a people
+# menu per shift (block id: prefix + "<start>:<end>:<rotation>", epoch seconds), Accept /
+# Decline in the colleague's DM (value: the proposal, JSON).
+COVER_CONFIRM: Final = "tocsin.cover_confirm"
+COVER_DISMISS: Final = "tocsin.cover_dismiss"
+OVERRIDE_CANCEL: Final = "tocsin.override_cancel"
+SWAP_ASK: Final = "tocsin.swap_ask"
+SWAP_BLOCK_PREFIX: Final = "tocsin.swap."
+SWAP_ACCEPT: Final = "tocsin.swap_accept"
+SWAP_DECLINE: Final = "tocsin.swap_decline"

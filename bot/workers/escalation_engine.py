@@ -6,6 +6,7 @@ restart or a second replica never loses or doubles a step.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -40,8 +41,10 @@ class EscalationEngine:
         handoffs: Handoffs | None = None,
         metrics: Metrics | None = None,
         faults: FaultPoints = NO_FAULTS,
+        refresh_overrides: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._faults = faults
+        self._refresh_overrides = refresh_overrides
         self._metrics = metrics
         self._db = db
         self._directory = directory
@@ -104,7 +107,11 @@ class EscalationEngine:
             self.stop_scheduler()
 
     async def drain(self) -> int:
-        """Step everything due now (in batches); then arm the timer for the next due time."""
+        """Step everything due now (in batches); then arm the timer for the next due time.
+        The overrides made from Slack are read first: the pages written here go to whoever is
+        on call with them (bot.policy.stored_overrides)."""
+        if self._refresh_overrides is not None:
+            await self._refresh_overrides()
         total = await silences.run_due(self._db, now=self._clock())
         if total:
             self._on_stepped.set()

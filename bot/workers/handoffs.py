@@ -1,13 +1,15 @@
 """Hand-off notices: when a rotation's shift changes, say so in the rotation's channel.
 
-An APScheduler job looks every minute for shifts that started since the last look. Each
+An APScheduler job looks every minute for shifts that started since the last look (after the
+overrides from the policy file and those made from Slack, so an override's start and end are
+hand-offs too). Each
 notice is recorded (``processed_request``) before it is sent, so replicas and restarts never
 post it twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 import structlog
@@ -32,7 +34,9 @@ class Handoffs:
         directory: PolicyDirectory,
         channels: Mapping[str, str],
         clock: Clock,
+        refresh_overrides: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        self._refresh_overrides = refresh_overrides
         self._db = db
         self._client = client
         self._directory = directory
@@ -41,7 +45,10 @@ class Handoffs:
         self._since: datetime | None = None
 
     async def check(self) -> int:
-        """Post a notice for every hand-off since the last check; returns how many."""
+        """Post a notice for every hand-off since the last check; returns how many. The
+        overrides made from Slack count: the notice names who is really on call."""
+        if self._refresh_overrides is not None:
+            await self._refresh_overrides()
         now = self._clock()
         since = self._since or now - timedelta(minutes=1)
         self._since = now

@@ -18,7 +18,10 @@ HELP = """*Tocsin* — alert dispatch and escalation
 • `/tocsin list` — open alerts, most severe first
 • `/tocsin show <alert id>` — the warning and its whole timeline
 • `/tocsin followups [mine]` — open follow-ups, earliest due first
-• `/tocsin oncall [rotation]` — who is on call now and next
+• `/tocsin oncall [rotation]` — who is on call now and next; "Swap with…" your next shifts
+• `/tocsin cover <rotation> [@person] <from> <until <to>|for <duration>>` — take a period, \
+e.g. `cover primary fri 18:00 until mon 09:00`
+• `/tocsin overrides [rotation]` — overrides made from Slack, each with Cancel
 • `/tocsin escalate <alert id> <reason>` — ask for the next tier now
 • `/tocsin silence <matchers> <duration> [starting <when>] <comment>` — mute matching \
 alerts, e.g. `service=db,env=~prod.* 2h upgrading`

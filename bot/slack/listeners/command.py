@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -19,23 +20,36 @@ from bot.slack.blocks.command_text import (
 from bot.slack.blocks.escape import mrkdwn
 from bot.slack.blocks.noise_text import DAY, noise_footer
 from bot.slack.listeners import record_commands
+from bot.slack.listeners.overrides import VERBS as OVERRIDE_VERBS
+from bot.slack.listeners.overrides import OverrideListeners
 from bot.slack.listeners.report_command import ReportCommand
 from bot.slack.listeners.silences import VERBS as SILENCE_VERBS
 from bot.slack.listeners.silences import SilenceListeners
+from bot.slack.listeners.swaps import SwapListeners
 from escalation.events import EscalationRequested
 from storage.alerts import open_alerts
 from storage.noise.dropped import noise_totals
 
 
 class CommandListener:
-    def __init__(self, acting: Acting, *, report: ReportCommand | None = None) -> None:
+    def __init__(
+        self,
+        acting: Acting,
+        *,
+        report: ReportCommand | None = None,
+        override_channels: Mapping[str, str] | None = None,
+    ) -> None:
         self._acting = acting
         self._report = report
         self._silences = SilenceListeners(acting)
+        self._overrides = OverrideListeners(acting, channels=override_channels or {})
+        self._swaps = SwapListeners(self._overrides)
 
     def register(self, app: AsyncApp) -> None:
         app.command(ids.SLASH_COMMAND)(self.command)
         self._silences.register(app)
+        self._overrides.register(app)
+        self._swaps.register(app)
 
     async def command(
         self,
@@ -68,6 +82,18 @@ class CommandListener:
             text, blocks = await self._silences.command(verb, args, user, key)
             await respond(text=text, blocks=blocks, response_type="ephemeral")
             return
+        if verb in OVERRIDE_VERBS:
+            nonce = f"{user}:{command.get('trigger_id')}"
+            text, blocks = await self._overrides.command(verb, words[1:], user, nonce)
+            await respond(text=text, blocks=blocks, response_type="ephemeral")
+            return
+        if verb == "oncall":
+            await acting.refresh_overrides()
+            text = oncall_text(acting.directory, now=acting.clock(), only=words[1:])
+            offers = self._swaps.offers(user, only=words[1:])
+            blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}, *offers]
+            await respond(text=text, blocks=blocks, response_type="ephemeral")
+            return
         if verb == "followups":
             text = await record_commands.follow_ups(
                 acting.db, words[1:], user=user, now=acting.clock()
@@ -77,8 +103,6 @@ class CommandListener:
             text = alerts_text(alerts, acting.rules.levels)
             total, distinct = await noise_totals(acting.db, since=acting.clock() - DAY)
             text += noise_footer(total=total, distinct=distinct)
-        elif verb == "oncall":
-            text = oncall_text(acting.directory, now=acting.clock(), only=words[1:])
         elif verb == "escalate":
             text = await self._escalate(words[1:], user, command)
         elif verb == "policy" and words[1:2] == ["simulate"]:
@@ -88,6 +112,7 @@ class CommandListener:
             ):
                 text = "Only approvers and admins may simulate policies."
             else:
+                await acting.refresh_overrides()
                 text = simulate_text(acting.rules, acting.directory, words[2:], now=acting.clock())
         elif verb == "help":
             text = HELP

@@ -29,6 +29,7 @@ class StormListener:
             await tell(respond, "This button does not name a storm.")
             return
         acting = self._acting
+        await acting.refresh_overrides()  # what this writes resolves on-call targets with it
         count = await acknowledge_members(
             acting.db,
             int(raw),

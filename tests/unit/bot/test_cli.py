@@ -274,3 +274,59 @@ def test_policy_simulate_shows_seconds_and_names(
     assert "U0ALICE" not in result.output
     assert "U0DAVE" not in result.output
     assert "U0ERIN" in lines[1]  # not among the people: the id is all there is
+
+
+def test_policy_simulate_pages_whoever_covers_by_an_override_made_from_slack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from config.settings import async_url
+    from storage.db import Database
+    from storage.overrides import NewOverride, save_override
+
+    path = tmp_path / "policy.yaml"
+    path.write_text(SIMULATED)
+    monkeypatch.setenv("TOCSIN_CONFIG", str(path))
+    url = f"sqlite:///{tmp_path / 'tocsin.db'}"
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", url)
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    now = datetime.now(UTC)
+
+    async def cover() -> None:
+        db = Database(async_url(url))
+        try:
+            covered = NewOverride(
+                "primary",
+                "U0ERIN",
+                now - timedelta(hours=1),
+                now + timedelta(days=1),
+                "cover",
+                "U0ERIN",
+            )
+            assert await save_override(db, covered, now=now, request_key="cli-test") is not None
+        finally:
+            await db.dispose()
+
+    asyncio.run(cover())
+    result = runner.invoke(app, ["policy", "simulate", "--policy", "quick"])
+
+    assert result.exit_code == 0, result.output
+    assert "U0ERIN (on call for primary)" in result.output
+    assert "Alice (on call for primary)" not in result.output
+    assert "not included" not in result.output
+
+
+def test_policy_simulate_without_a_database_says_the_overrides_from_slack_are_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(SIMULATED)
+    monkeypatch.setenv("TOCSIN_CONFIG", str(path))
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", f"sqlite:///{tmp_path / 'none.db'}")
+    result = runner.invoke(app, ["policy", "simulate", "--policy", "quick"])
+    assert result.exit_code == 0, result.output
+    assert "Alice (on call for primary)" in result.output
+    assert "(overrides made from Slack not included:" in result.output
+    assert not (tmp_path / "none.db").exists()
