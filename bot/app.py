@@ -33,6 +33,7 @@ from bot.delivery.storm_control import StormControl, storm_rules
 from bot.http.body_deadline import BodyDeadline
 from bot.http.docs.api_browser import add_api_browser
 from bot.http.docs.openapi import READY_RESPONSES, document
+from bot.http.intake.heartbeats import heartbeat_router
 from bot.http.intake.rate_limit import RateLimiter
 from bot.http.intake.webhooks import WebhookFastPath, webhook_router
 from bot.http.request_id import RequestIdMiddleware
@@ -66,6 +67,7 @@ from bot.workers.digest import WeeklyDigest
 from bot.workers.escalation_engine import EscalationEngine
 from bot.workers.follow_up_reminders import FollowUpReminders
 from bot.workers.handoffs import Handoffs
+from bot.workers.heartbeats import Heartbeats
 from bot.workers.inbox_worker import InboxWorker
 from bot.workers.retention import InboxRetention
 from config.policy import PolicyFile
@@ -92,6 +94,7 @@ class Service:
     outbox_wakeup: Wakeup
     engine: EscalationEngine
     engine_wakeup: Wakeup
+    heartbeats: Heartbeats
     directory: PolicyDirectory
     http: httpx.AsyncClient
     metrics: Metrics
@@ -221,6 +224,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         faults=faults,
         lease=timedelta(seconds=settings.claim_lease_seconds),
     )
+    heartbeats = Heartbeats(db=db, rules=rules.ingest, clock=clock, on_change=changed)
     engine = EscalationEngine(
         db=db,
         directory=directory,
@@ -237,6 +241,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         ),
         metrics=metrics,
         faults=faults,
+        heartbeats=heartbeats,
     )
     return Service(
         settings=settings,
@@ -251,6 +256,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         outbox_wakeup=outbox_wakeup,
         engine=engine,
         engine_wakeup=engine_wakeup,
+        heartbeats=heartbeats,
         directory=directory,
         http=http,
         metrics=metrics,
@@ -304,6 +310,11 @@ def build_http_app(
             released = await release_claims(service.db, now=service.clock())
             if any(released):
                 log.info("stale_claims_released", inbox=released[0], outbox=released[1])
+        if service.heartbeats.configured:
+            try:  # a new heartbeat's clock starts at this start
+                await service.heartbeats.sync()
+            except Exception as exc:  # the database is away: the first check syncs
+                log.warning("heartbeat_sync_deferred", error=repr(exc)[:200])
         kept = service.sandbox_file
         if kept is not None and service.world is not None and kept.load_into(service.world):
             log.info("sandbox_restored", path=str(kept.path), messages=len(service.world.messages))
@@ -367,8 +378,16 @@ def build_http_app(
         limiter=RateLimiter(
             {i.name: i.rate_limit or service.policy.rate_limit for i in service.policy.integrations}
         ),
+        heartbeat_ping=service.heartbeats.ping,
     )
     app.include_router(webhooks.router)
+    app.include_router(
+        heartbeat_router(
+            heartbeats=service.rules.ingest.heartbeats,
+            integrations=service.rules.integrations,
+            ping=service.heartbeats.ping,
+        )
+    )
     document(app, integrations=service.rules.integrations, holds_token=webhooks.holds_token)
     add_api_browser(app, title="Tocsin")
     review = build_review_web(settings, db=service.db, policy=service.policy, clock=service.clock)

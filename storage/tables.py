@@ -402,3 +402,22 @@ class CalendarFeedRow(SQLModel, table=True):
     """``rotation:<name>`` or ``person:<slack id>``."""
     generation: int
     rotated_at: datetime = _ts()
+
+
+class HeartbeatRow(SQLModel, table=True):
+    """A heartbeat's pings and whether its missing-heartbeat alert was opened. The row is made
+    when Tocsin first runs with the heartbeat in its policy file (``first_seen_at``: its clock
+    before the first ping)."""
+
+    __tablename__ = "heartbeat"
+    name: str = Field(primary_key=True, max_length=64)
+    first_seen_at: datetime = _ts()
+    last_ping_at: datetime | None = _ts(nullable=True)
+    due_at: datetime = _ts(index=True)
+    """When it is missing if no ping comes first: last ping (else first seen) + interval + grace."""
+    pings: int = 0
+    missing_since: datetime | None = _ts(nullable=True)
+    """Set by the one check that claimed the missing spell (and opened its alert); cleared by
+    the next ping."""
+    alert_id: int | None = None
+    """The alert that claim opened."""

@@ -17,6 +17,7 @@ from bot.runtime.faults import NO_FAULTS, FaultPoints
 from bot.runtime.metrics import Metrics
 from bot.runtime.wakeup import Wakeup, run_until_cancelled
 from bot.workers.handoffs import Handoffs
+from bot.workers.heartbeats import Heartbeats
 from escalation.ports import Directory
 from storage.db import Database
 from storage.escalations import next_wake_at, step_due
@@ -40,8 +41,10 @@ class EscalationEngine:
         handoffs: Handoffs | None = None,
         metrics: Metrics | None = None,
         faults: FaultPoints = NO_FAULTS,
+        heartbeats: Heartbeats | None = None,
     ) -> None:
         self._faults = faults
+        self._heartbeats = heartbeats
         self._metrics = metrics
         self._db = db
         self._directory = directory
@@ -106,6 +109,8 @@ class EscalationEngine:
     async def drain(self) -> int:
         """Step everything due now (in batches); then arm the timer for the next due time."""
         total = await silences.run_due(self._db, now=self._clock())
+        if self._heartbeats is not None:
+            total += await self._heartbeats.check()  # it wakes the delivery itself
         if total:
             self._on_stepped.set()
         while True:
@@ -133,6 +138,9 @@ class EscalationEngine:
         if self._scheduler is None:
             return
         due = await next_wake_at(self._db)
+        if self._heartbeats is not None:
+            beat = await self._heartbeats.next_due()
+            due = beat if due is None or (beat is not None and beat < due) else due
         if due is None:
             job = self._scheduler.get_job(NEXT_DUE_JOB)
             if job is not None:

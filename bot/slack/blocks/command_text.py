@@ -19,6 +19,7 @@ HELP = """*Tocsin* — alert dispatch and escalation
 • `/tocsin show <alert id>` — the warning and its whole timeline
 • `/tocsin followups [mine]` — open follow-ups, earliest due first
 • `/tocsin oncall [rotation]` — who is on call now and next
+• `/tocsin heartbeats` — heartbeats: last ping, when the next is expected, status
 • `/tocsin escalate <alert id> <reason>` — ask for the next tier now
 • `/tocsin silence <matchers> <duration> [starting <when>] <comment>` — mute matching \
 alerts, e.g. `service=db,env=~prod.* 2h upgrading`

@@ -17,6 +17,7 @@ from bot.slack.blocks.command_text import (
     simulate_text,
 )
 from bot.slack.blocks.escape import mrkdwn
+from bot.slack.blocks.heartbeat_text import heartbeats_text
 from bot.slack.blocks.noise_text import DAY, noise_footer
 from bot.slack.listeners import record_commands
 from bot.slack.listeners.report_command import ReportCommand
@@ -24,6 +25,7 @@ from bot.slack.listeners.silences import VERBS as SILENCE_VERBS
 from bot.slack.listeners.silences import SilenceListeners
 from escalation.events import EscalationRequested
 from storage.alerts import open_alerts
+from storage.heartbeats import states as heartbeat_states
 from storage.noise.dropped import noise_totals
 
 
@@ -77,6 +79,10 @@ class CommandListener:
             text = alerts_text(alerts, acting.rules.levels)
             total, distinct = await noise_totals(acting.db, since=acting.clock() - DAY)
             text += noise_footer(total=total, distinct=distinct)
+        elif verb == "heartbeats":
+            specs = acting.rules.ingest.heartbeats
+            stored = await heartbeat_states(acting.db) if specs else {}
+            text = heartbeats_text(specs, stored, now=acting.clock())
         elif verb == "oncall":
             text = oncall_text(acting.directory, now=acting.clock(), only=words[1:])
         elif verb == "escalate":
