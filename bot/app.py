@@ -367,6 +367,9 @@ def build_http_app(
         docs_url=None,
         redoc_url=None,
     )
+    limiter = RateLimiter(
+        {i.name: i.rate_limit or service.policy.rate_limit for i in service.policy.integrations}
+    )
     webhooks = webhook_router(
         rules=service.rules,
         inbox=inbox,
@@ -375,9 +378,7 @@ def build_http_app(
         on_stored=service.inbox_wakeup.set,
         public_url=settings.base_url(),
         metrics=service.metrics,
-        limiter=RateLimiter(
-            {i.name: i.rate_limit or service.policy.rate_limit for i in service.policy.integrations}
-        ),
+        limiter=limiter,
         heartbeat_ping=service.heartbeats.ping,
     )
     app.include_router(webhooks.router)
@@ -386,6 +387,7 @@ def build_http_app(
             heartbeats=service.rules.ingest.heartbeats,
             integrations=service.rules.integrations,
             ping=service.heartbeats.ping,
+            limiter=limiter,
         )
     )
     document(app, integrations=service.rules.integrations, holds_token=webhooks.holds_token)

@@ -29,7 +29,7 @@ levels:
   3: {{name: minor, emoji: ":large_blue_circle:"}}
 integrations:
   - {{name: am, format: alertmanager, token: "${{TOCSIN_WEBHOOK_TOKEN}}"}}
-  - {{name: cron, format: generic, token: "{CRON_TOKEN}"}}
+  - {{name: cron, format: generic, token: "{CRON_TOKEN}", rate_limit: {{per_minute: 1, burst: 3}}}}
 default_route: {{team: ops, channel: "#alerts", policy: default}}
 teams:
   ops: {{timezone: UTC}}
@@ -262,3 +262,11 @@ async def test_a_heartbeat_missing_while_tocsin_was_down_is_opened_on_start_and_
         async with third.service.db.read() as session:
             rules = (await session.exec(select(AlertEventRow.rule))).all()
         assert "HEARTBEAT-1" in rules
+
+
+async def test_pings_count_against_their_integrations_rate_limit(tocsin: Harness) -> None:
+    answers = [
+        (await ping(tocsin, "nightly-backup", token=CRON_TOKEN)).status_code for _ in range(4)
+    ]
+    assert answers == [200, 200, 200, 429]
+    assert (await heartbeat(tocsin, "nightly-backup")).pings == 3

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.http.docs.openapi import WEBHOOK_SECURITY
+from bot.http.intake.rate_limit import RateLimiter
 from bot.http.webhook_formats import token_matches
 from config.policy import IntegrationConfig
 from escalation.heartbeats import HeartbeatSpec
@@ -34,13 +35,13 @@ def request_token(request: Request) -> str | None:
     return request.query_params.get("token")
 
 
-def may_ping(
+def pinging_integration(
     given: str | None, spec: HeartbeatSpec, integrations: Mapping[str, IntegrationConfig]
-) -> bool:
-    """Whether ``given`` is the token of one of the heartbeat's integrations (every one
-    compared: constant time)."""
-    found = [token_matches(given, integrations[name]) for name in spec.integrations]
-    return any(found)
+) -> str | None:
+    """The heartbeat's integration whose token ``given`` is, if any (every one compared:
+    constant time)."""
+    found = [n for n in spec.integrations if token_matches(given, integrations[n])]
+    return found[0] if found else None
 
 
 def heartbeat_router(
@@ -48,7 +49,10 @@ def heartbeat_router(
     heartbeats: Mapping[str, HeartbeatSpec],
     integrations: Mapping[str, IntegrationConfig],
     ping: Callable[[str], Awaitable[Ping]],
+    limiter: RateLimiter | None = None,
 ) -> APIRouter:
+    """``limiter``: a ping counts against the rate limit of the integration whose token it
+    carries, as that integration's webhooks do."""
     router = APIRouter(tags=["heartbeats"])
 
     def refused(status: int, message: str, **headers: str) -> JSONResponse:
@@ -62,6 +66,7 @@ def heartbeat_router(
         responses={
             401: {"description": "no token, or not one of the heartbeat's integrations'"},
             404: {"description": "no heartbeat of that name"},
+            429: {"description": "the token's integration is over its rate limit"},
             503: {"description": "the ping could not be stored; retry"},
         },
         openapi_extra=WEBHOOK_SECURITY,
@@ -74,9 +79,14 @@ def heartbeat_router(
         if given is None:
             log.warning("heartbeat_refused", heartbeat=name, reason="missing token")
             return refused(401, "missing token", **{"WWW-Authenticate": "Bearer"})
-        if not may_ping(given, spec, integrations):
+        integration = pinging_integration(given, spec, integrations)
+        if integration is None:
             log.warning("heartbeat_refused", heartbeat=name, reason="wrong token")
             return refused(401, "wrong token", **{"WWW-Authenticate": "Bearer"})
+        wait = limiter.retry_after(integration) if limiter is not None else 0
+        if wait:
+            message = f"integration {integration!r} is over its rate limit; retry in {wait} s"
+            return refused(429, message, **{"Retry-After": str(wait)})
         try:
             done = await ping(name)
         except UNAVAILABLE as exc:
