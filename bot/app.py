@@ -33,6 +33,7 @@ from bot.delivery.storm_control import StormControl, storm_rules
 from bot.http.body_deadline import BodyDeadline
 from bot.http.docs.api_browser import add_api_browser
 from bot.http.docs.openapi import READY_RESPONSES, document
+from bot.http.intake.heartbeats import heartbeat_router
 from bot.http.intake.rate_limit import RateLimiter
 from bot.http.intake.webhooks import WebhookFastPath, webhook_router
 from bot.http.request_id import RequestIdMiddleware
@@ -67,6 +68,7 @@ from bot.workers.digest import WeeklyDigest
 from bot.workers.escalation_engine import EscalationEngine
 from bot.workers.follow_up_reminders import FollowUpReminders
 from bot.workers.handoffs import Handoffs
+from bot.workers.heartbeats import Heartbeats
 from bot.workers.inbox_worker import InboxWorker
 from bot.workers.retention import InboxRetention
 from config.policy import PolicyFile
@@ -93,6 +95,7 @@ class Service:
     outbox_wakeup: Wakeup
     engine: EscalationEngine
     engine_wakeup: Wakeup
+    heartbeats: Heartbeats
     directory: PolicyDirectory
     http: httpx.AsyncClient
     metrics: Metrics
@@ -232,6 +235,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         faults=faults,
         lease=timedelta(seconds=settings.claim_lease_seconds),
     )
+    heartbeats = Heartbeats(db=db, rules=rules.ingest, clock=clock, on_change=changed)
     engine = EscalationEngine(
         db=db,
         directory=directory,
@@ -250,6 +254,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         refresh_overrides=stored_overrides.refresh,
         metrics=metrics,
         faults=faults,
+        heartbeats=heartbeats,
     )
     return Service(
         settings=settings,
@@ -264,6 +269,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         outbox_wakeup=outbox_wakeup,
         engine=engine,
         engine_wakeup=engine_wakeup,
+        heartbeats=heartbeats,
         directory=directory,
         stored_overrides=stored_overrides,
         http=http,
@@ -318,6 +324,11 @@ def build_http_app(
             released = await release_claims(service.db, now=service.clock())
             if any(released):
                 log.info("stale_claims_released", inbox=released[0], outbox=released[1])
+        if service.heartbeats.configured:
+            try:  # a new heartbeat's clock starts at this start
+                await service.heartbeats.sync()
+            except Exception as exc:  # the database is away: the first check syncs
+                log.warning("heartbeat_sync_deferred", error=repr(exc)[:200])
         kept = service.sandbox_file
         if kept is not None and service.world is not None and kept.load_into(service.world):
             log.info("sandbox_restored", path=str(kept.path), messages=len(service.world.messages))
@@ -370,6 +381,9 @@ def build_http_app(
         docs_url=None,
         redoc_url=None,
     )
+    limiter = RateLimiter(
+        {i.name: i.rate_limit or service.policy.rate_limit for i in service.policy.integrations}
+    )
     webhooks = webhook_router(
         rules=service.rules,
         inbox=inbox,
@@ -378,11 +392,18 @@ def build_http_app(
         on_stored=service.inbox_wakeup.set,
         public_url=settings.base_url(),
         metrics=service.metrics,
-        limiter=RateLimiter(
-            {i.name: i.rate_limit or service.policy.rate_limit for i in service.policy.integrations}
-        ),
+        limiter=limiter,
+        heartbeat_ping=service.heartbeats.ping,
     )
     app.include_router(webhooks.router)
+    app.include_router(
+        heartbeat_router(
+            heartbeats=service.rules.ingest.heartbeats,
+            integrations=service.rules.integrations,
+            ping=service.heartbeats.ping,
+            limiter=limiter,
+        )
+    )
     document(app, integrations=service.rules.integrations, holds_token=webhooks.holds_token)
     add_api_browser(app, title="Tocsin")
     review = build_review_web(settings, db=service.db, policy=service.policy, clock=service.clock)

@@ -29,6 +29,7 @@ from config.places import item, join, load_with_lines, with_line
 from config.problems import Problems, describe
 from config.sections.escalation import EscalationPolicyConfig, RotationConfig, WebhookConfig
 from config.sections.grading import GradingRuleConfig, grading_problems
+from config.sections.heartbeats import CHANNEL, CHANNEL_PROBLEM, HeartbeatConfig
 from config.sections.limits import AccessConfig, RateLimitConfig
 from config.sections.matching import MatchValue
 from config.sections.noise import LABEL_NAME, FlappingConfig, GroupingConfig
@@ -136,9 +137,6 @@ class IntegrationConfig(_Strict):
         return self
 
 
-_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})\Z")
-
-
 class RouteTarget(_Strict):
     team: str
     """Team that owns the alert (a key of teams when teams are defined)."""
@@ -154,8 +152,8 @@ class RouteTarget(_Strict):
     @field_validator("channel")
     @classmethod
     def _channel(cls, channel: str) -> str:
-        if not _CHANNEL.match(channel):
-            raise ValueError("must be a channel name like #alerts or a channel id like C0123ABCD")
+        if not CHANNEL.match(channel):
+            raise ValueError(CHANNEL_PROBLEM)
         return channel
 
 
@@ -254,6 +252,8 @@ class PolicyFile(_Strict):
     """Defaults for grouping alerts into one warning."""
     flapping: FlappingConfig | None = Field(default_factory=FlappingConfig)
     """Flapping detection (null turns it off)."""
+    heartbeats: list[HeartbeatConfig] = Field(default_factory=list)
+    """Senders that must ping Tocsin regularly; silence opens an alert (dead man's switch)."""
 
     @field_validator("levels")
     @classmethod
@@ -289,12 +289,31 @@ class PolicyFile(_Strict):
             if team.digest is not None and (team.digest.channel or team.channel) is None:
                 problems.append(f"teams.{name}.digest.channel: is required (the team has none)")
         problems += grading_problems(self.grading)
+        problems += self._heartbeat_problems(names)
         for person in self.people:
             if not _SLACK_USER.match(person):
                 problems.append(f'people.{person}: "{person}" is not a Slack user id')
         if problems:
             raise Problems(problems)
         return self
+
+    def _heartbeat_problems(self, integrations: list[str]) -> list[str]:
+        problems: list[str] = []
+        seen: set[str] = set()
+        for index, beat in enumerate(self.heartbeats):
+            at = f"heartbeats[{index}]"
+            if beat.name in seen:
+                problems.append(f'{at}.name: "{beat.name}" is defined twice')
+            seen.add(beat.name)
+            for n, name in enumerate(beat.integrations):
+                if name not in integrations:
+                    problems.append(f'{at}.integrations[{n}]: "{name}" is not in integrations')
+            route = beat.route
+            if route is not None and route.policy not in self.policies:
+                problems.append(f'{at}.route.policy: "{route.policy}" is not in policies')
+            if route is not None and self.teams and route.team not in self.teams:
+                problems.append(f'{at}.route.team: "{route.team}" is not in teams')
+        return problems
 
 
 class PolicyError(Exception):

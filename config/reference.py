@@ -31,6 +31,7 @@ from config.sections.escalation import (
     WebhookConfig,
 )
 from config.sections.grading import BandConfig, GradingMatch, GradingRuleConfig
+from config.sections.heartbeats import HeartbeatConfig, HeartbeatRouteConfig
 from config.sections.limits import AccessConfig, RateLimitConfig
 from config.sections.noise import FlappingConfig, GroupingConfig
 from config.sections.record import FollowUpConfig, LastTimeConfig
@@ -65,6 +66,8 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("storm", StormConfig),
     ("grouping", GroupingConfig),
     ("flapping", FlappingConfig),
+    ("heartbeats[]", HeartbeatConfig),
+    ("heartbeats[].route", HeartbeatRouteConfig),
 )
 DURATION_FIELDS = {
     "ack_within",
@@ -78,6 +81,8 @@ DURATION_FIELDS = {
     "summary_every",
     "group_window",
     "window",
+    "interval",
+    "grace",
 }
 PERCENT_FIELDS = {"from_", "to"}
 

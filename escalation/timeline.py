@@ -60,6 +60,7 @@ KIND_BY_RULE: Final[Mapping[str, str]] = {
     "FOLLOWUP-1": "follow_up",
     "FOLLOWUP-DONE": "follow_up_done",
     "FOLLOWUP-REMIND": "follow_up_reminded",
+    "HEARTBEAT-1": "heartbeat_resumed",
 }
 """The kind of timeline line each rule label writes (the review groups lines by kind)."""
 

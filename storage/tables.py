@@ -464,3 +464,22 @@ class OnCallOverrideRow(SQLModel, table=True):
     made_at: datetime = _ts()
     cancelled_by: str | None = Field(default=None, max_length=64)
     cancelled_at: datetime | None = _ts(nullable=True)
+
+
+class HeartbeatRow(SQLModel, table=True):
+    """A heartbeat's pings and whether its missing-heartbeat alert was opened. The row is made
+    when Tocsin first runs with the heartbeat in its policy file (``first_seen_at``: its clock
+    before the first ping)."""
+
+    __tablename__ = "heartbeat"
+    name: str = Field(primary_key=True, max_length=64)
+    first_seen_at: datetime = _ts()
+    last_ping_at: datetime | None = _ts(nullable=True)
+    due_at: datetime = _ts(index=True)
+    """When it is missing if no ping comes first: last ping (else first seen) + interval + grace."""
+    pings: int = 0
+    missing_since: datetime | None = _ts(nullable=True)
+    """Set by the one check that claimed the missing spell (and opened its alert); cleared by
+    the next ping."""
+    alert_id: int | None = None
+    """The alert that claim opened."""

@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.policy.routing_rules import grading_rules, route_rules
 from config.policy import IntegrationConfig, PolicyError, PolicyFile, format_problem
 from config.sections.escalation import EscalationPolicyConfig
+from escalation.heartbeats import HeartbeatSpec
 from escalation.model import LevelSpec, RouteDecision
 from escalation.noise.flapping import FlapRule
 from escalation.noise.grouping import GroupRule
@@ -84,6 +85,31 @@ def noise_rules(policy: PolicyFile) -> NoiseRules:
     )
 
 
+def heartbeat_specs(policy: PolicyFile) -> dict[str, HeartbeatSpec]:
+    """The policy file's heartbeats in domain terms; a routed one tells time in its team's
+    zone, any other in UTC."""
+    zones = {name: team.timezone for name, team in policy.teams.items()}
+    specs: dict[str, HeartbeatSpec] = {}
+    for beat in policy.heartbeats:
+        route = beat.route
+        specs[beat.name] = HeartbeatSpec(
+            name=beat.name,
+            interval_seconds=beat.interval,
+            grace_seconds=beat.grace,
+            level=beat.level,
+            integrations=tuple(beat.integrations),
+            route=None
+            if route is None
+            else RouteDecision(
+                team=route.team, channel=route.channel, policy=route.policy, route_index=None
+            ),
+            alertname=beat.alertname,
+            labels=dict(beat.labels),
+            timezone="UTC" if route is None else zones.get(route.team, "UTC"),
+        )
+    return specs
+
+
 def build_rules(policy: PolicyFile) -> Rules:
     unknown = [
         f'integrations[{index}].format: "{integration.format}": {problem}'
@@ -125,6 +151,7 @@ def build_rules(policy: PolicyFile) -> Rules:
         key_labels=tuple(policy.last_time.key_labels),
         noise=noise_rules(policy),
         level_names={number: spec.name for number, spec in levels.items()},
+        heartbeats=heartbeat_specs(policy),
     )
     return Rules(
         ingest=ingest,

@@ -18,6 +18,7 @@ from bot.runtime.faults import NO_FAULTS, FaultPoints
 from bot.runtime.metrics import Metrics
 from bot.runtime.wakeup import Wakeup, run_until_cancelled
 from bot.workers.handoffs import Handoffs
+from bot.workers.heartbeats import Heartbeats
 from escalation.ports import Directory
 from storage.db import Database
 from storage.escalations import next_wake_at, step_due
@@ -42,9 +43,11 @@ class EscalationEngine:
         metrics: Metrics | None = None,
         faults: FaultPoints = NO_FAULTS,
         refresh_overrides: Callable[[], Awaitable[None]] | None = None,
+        heartbeats: Heartbeats | None = None,
     ) -> None:
         self._faults = faults
         self._refresh_overrides = refresh_overrides
+        self._heartbeats = heartbeats
         self._metrics = metrics
         self._db = db
         self._directory = directory
@@ -113,6 +116,8 @@ class EscalationEngine:
         if self._refresh_overrides is not None:
             await self._refresh_overrides()
         total = await silences.run_due(self._db, now=self._clock())
+        if self._heartbeats is not None:
+            total += await self._heartbeats.check()  # it wakes the delivery itself
         if total:
             self._on_stepped.set()
         while True:
@@ -140,6 +145,9 @@ class EscalationEngine:
         if self._scheduler is None:
             return
         due = await next_wake_at(self._db)
+        if self._heartbeats is not None:
+            beat = await self._heartbeats.next_due()
+            due = beat if due is None or (beat is not None and beat < due) else due
         if due is None:
             job = self._scheduler.get_job(NEXT_DUE_JOB)
             if job is not None:

@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from escalation.heartbeats import HeartbeatSpec, watchdog_pings
 from escalation.model import AlertEvent, RouteDecision, SourceStatus
 from escalation.noise.silences import Silence
 from escalation.policy import EscalationPolicy
@@ -53,6 +54,8 @@ class IngestRules:
     """Grouping and flapping (silences come from the database)."""
     level_names: Mapping[int, str] = field(default_factory=dict)
     """Level numbers → the operator's names, for re-grading notices."""
+    heartbeats: Mapping[str, HeartbeatSpec] = field(default_factory=dict)
+    """Heartbeats by name: alerts standing for one (a ``Watchdog``) are pings, not alerts."""
 
 
 @dataclass(slots=True)
@@ -94,8 +97,12 @@ async def process(
 
 
 def parse(item: InboxItem, rules: IngestRules) -> list[AlertEvent]:
-    """The events of a stored body (its source's parser); raises on a body it cannot read."""
-    return rules.parsers[item.source_format](json.loads(item.body))
+    """The events of a stored body (its source's parser); raises on a body it cannot read.
+    Alerts that are a heartbeat's pings (counted when the body came in) are left out."""
+    events = rules.parsers[item.source_format](json.loads(item.body))
+    if rules.heartbeats:
+        _, events = watchdog_pings(rules.heartbeats, integration=item.integration, events=events)
+    return events
 
 
 async def apply_event(

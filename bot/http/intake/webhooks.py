@@ -42,6 +42,7 @@ from bot.runtime.clock import Clock
 from bot.runtime.metrics import Metrics
 from config.policy import IntegrationConfig
 from escalation.errors import PayloadError
+from escalation.heartbeats import watchdog_pings
 from escalation.sources import SOURCES
 from escalation.sources.opsgenie import action_body
 from storage.intake.inbox import InboxUnavailable, InboxWriter
@@ -133,6 +134,7 @@ def webhook_router(
     public_url: str,
     metrics: Metrics | None = None,
     limiter: RateLimiter | None = None,
+    heartbeat_ping: Callable[[str], Awaitable[object]] | None = None,
 ) -> Webhooks:
     router = APIRouter(tags=["webhooks"])
     pagerduty = [c for c in rules.integrations.values() if is_pagerduty(c)]
@@ -211,6 +213,18 @@ def webhook_router(
         except PayloadError as exc:
             outcome(name, "invalid", "invalid_payload")
             return invalid(config, exc)
+        if rules.ingest.heartbeats and heartbeat_ping is not None:
+            # a heartbeat's Watchdog: a ping now; left out when the inbox body is processed
+            beats, _ = watchdog_pings(rules.ingest.heartbeats, integration=name, events=events)
+            try:
+                for beat in beats:
+                    await heartbeat_ping(beat)
+            except (SQLAlchemyError, OSError, TimeoutError) as exc:
+                log.error("heartbeat_ping_failed", integration=name, error=type(exc).__name__)
+                outcome(name, "unavailable")
+                return refused(
+                    config, 503, "could not store the ping; retry", headers={"Retry-After": "5"}
+                )
         try:
             inbox_id = await inbox.store(
                 integration=name, source_format=config.format, body=body, now=clock()

@@ -22,6 +22,7 @@ HELP = """*Tocsin* — alert dispatch and escalation
 • `/tocsin cover <rotation> [@person] <from> <until <to>|for <duration>>` — take a period, \
 e.g. `cover primary fri 18:00 until mon 09:00`
 • `/tocsin overrides [rotation]` — overrides made from Slack, each with Cancel
+• `/tocsin heartbeats` — heartbeats: last ping, when the next is expected, status
 • `/tocsin escalate <alert id> <reason>` — ask for the next tier now
 • `/tocsin silence <matchers> <duration> [starting <when>] <comment>` — mute matching \
 alerts, e.g. `service=db,env=~prod.* 2h upgrading`

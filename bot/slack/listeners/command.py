@@ -18,6 +18,7 @@ from bot.slack.blocks.command_text import (
     simulate_text,
 )
 from bot.slack.blocks.escape import mrkdwn
+from bot.slack.blocks.heartbeat_text import heartbeats_text
 from bot.slack.blocks.noise_text import DAY, noise_footer
 from bot.slack.listeners import record_commands
 from bot.slack.listeners.overrides import VERBS as OVERRIDE_VERBS
@@ -28,6 +29,7 @@ from bot.slack.listeners.silences import SilenceListeners
 from bot.slack.listeners.swaps import SwapListeners
 from escalation.events import EscalationRequested
 from storage.alerts import open_alerts
+from storage.heartbeats import states as heartbeat_states
 from storage.noise.dropped import noise_totals
 
 
@@ -103,6 +105,10 @@ class CommandListener:
             text = alerts_text(alerts, acting.rules.levels)
             total, distinct = await noise_totals(acting.db, since=acting.clock() - DAY)
             text += noise_footer(total=total, distinct=distinct)
+        elif verb == "heartbeats":
+            specs = acting.rules.ingest.heartbeats
+            stored = await heartbeat_states(acting.db) if specs else {}
+            text = heartbeats_text(specs, stored, now=acting.clock())
         elif verb == "escalate":
             text = await self._escalate(words[1:], user, command)
         elif verb == "policy" and words[1:2] == ["simulate"]:
