@@ -11,6 +11,7 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 
+from bot.cli.integration import integration_app
 from bot.cli.reading import ExportFormat, ReportFormat, open_for_reading, progress_bar
 from bot.policy.policy_file import load_policy
 from config.policy import PolicyError
@@ -30,6 +31,7 @@ calendar_app = typer.Typer(help="Calendar feeds of on-call shifts.", no_args_is_
 app.add_typer(calendar_app, name="calendar")
 calendar_token_app = typer.Typer(help="The feeds' secret tokens.", no_args_is_help=True)
 calendar_app.add_typer(calendar_token_app, name="token")
+app.add_typer(integration_app, name="integration")
 
 
 @config_app.command("reference")

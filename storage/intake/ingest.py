@@ -53,6 +53,12 @@ class IngestRules:
     """Grouping and flapping (silences come from the database)."""
     level_names: Mapping[int, str] = field(default_factory=dict)
     """Level numbers → the operator's names, for re-grading notices."""
+    integration_parsers: Mapping[str, Parser] = field(default_factory=dict)
+    """Integrations with a parser of their own (``format: template``: their mapping)."""
+
+    def parser_for(self, integration: str, source_format: str) -> Parser:
+        """The integration's own parser, else its format's."""
+        return self.integration_parsers.get(integration) or self.parsers[source_format]
 
 
 @dataclass(slots=True)
@@ -95,7 +101,7 @@ async def process(
 
 def parse(item: InboxItem, rules: IngestRules) -> list[AlertEvent]:
     """The events of a stored body (its source's parser); raises on a body it cannot read."""
-    return rules.parsers[item.source_format](json.loads(item.body))
+    return rules.parser_for(item.integration, item.source_format)(json.loads(item.body))
 
 
 async def apply_event(
