@@ -136,6 +136,8 @@ class TemplateParser:
             raise PayloadError(
                 f"{PLACE}.alerts", f"must give a list of alerts, gave {json_type(items)}"
             )
+        if not items:
+            raise PayloadError(f"{PLACE}.alerts", "gave an empty list: no alert to take")
         if len(items) > MAX_ALERTS:
             raise PayloadError(
                 f"{PLACE}.alerts", f"gave {len(items)} alerts; at most {MAX_ALERTS} are accepted"

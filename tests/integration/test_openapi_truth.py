@@ -16,13 +16,16 @@ import pytest
 from escalation.sources import SOURCES
 from tests.support.databases import database
 from tests.support.harness import WEBHOOK_TOKEN, Harness, running_tocsin
-from tests.support.policies import example_policy
+from tests.support.policies import example_policy, integration_item
 
 AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 INTEGRATIONS = {f"src-{name}": name for name in SOURCES}
 """An integration of every source (so a new source is covered without editing this file)."""
 LENIENT = ("generic", "opsgenie")
 """Formats whose only required field is common (``title``, ``message``)."""
+MAPPED = ("template",)
+"""Formats whose body is whatever the integration's mapping reads: documented as any JSON
+(the 422 naming the mapping's field is documented), so left out of the verdicts' match."""
 TRIGGER: dict[str, Any] = {
     "event_action": "trigger",
     "payload": {"summary": "Checkout down", "source": "checkout-1", "severity": "critical"},
@@ -33,10 +36,7 @@ TRIGGER: dict[str, Any] = {
 async def tocsin(tmp_path: Path) -> AsyncIterator[Harness]:
     policy = example_policy(
         tmp_path,
-        integrations="".join(
-            f'  - {{name: {name}, format: {fmt}, token: "${{TOCSIN_WEBHOOK_TOKEN}}"}}\n'
-            for name, fmt in INTEGRATIONS.items()
-        ),
+        integrations="".join(integration_item(name, fmt) for name, fmt in INTEGRATIONS.items()),
     )
     settings = {"TOCSIN_REVIEW_TOKEN": WEBHOOK_TOKEN}
     async with (
@@ -127,7 +127,9 @@ async def test_each_integration_documents_its_own_format_only(tocsin: Harness) -
                 verdicts[integration, example.name] = (answer.status_code, valid)
 
     disagreements = {
-        place: verdict for place, verdict in verdicts.items() if (verdict[0] == 202) != verdict[1]
+        place: verdict
+        for place, verdict in verdicts.items()
+        if (verdict[0] == 202) != verdict[1] and INTEGRATIONS[place[0]] not in MAPPED
     }
     assert not disagreements
     own = {
@@ -139,7 +141,9 @@ async def test_each_integration_documents_its_own_format_only(tocsin: Harness) -
     assert taken >= own
     # generic takes any object with a title, opsgenie any with a message (both keep what they
     # do not know as details): they may take another format's example; no other one does
-    assert {integration for integration, _ in taken - own} <= {f"src-{name}" for name in LENIENT}
+    assert {integration for integration, _ in taken - own} <= {
+        f"src-{name}" for name in (*LENIENT, *MAPPED)
+    }
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,13 @@ integration, `POST /webhooks/<name>`, taking exactly its format's body."""
 INTEGRATION_DESCRIPTION = """\
 Takes a body of the integration's format only. The body is stored durably before the 202."""
 
+TEMPLATE_DESCRIPTION = """\
+Takes any JSON body: the integration's template (policy file) decides what it must hold,
+which no schema here can say; a body lacking it is answered 422, the `field` naming the
+template's field (and the alert, `alerts[i]`). Try a body with `tocsin integration test`.
+The examples are for the worked example's template (docs/sources.md). The body is stored
+durably before the 202."""
+
 UNKNOWN_DESCRIPTION = """\
 Any name other than the integrations listed in this document is answered 404."""
 
@@ -262,8 +269,16 @@ def schema_name(source: Source) -> str:
 
 
 def component_schemas() -> dict[str, dict[str, Any]]:
-    """Every format's body schema, as the endpoint takes it (bot.http.docs.body_schema)."""
-    return {schema_name(source): documented(source.schema) for source in SOURCES.values()}
+    """Every format's body schema, as the endpoint takes it (bot.http.docs.body_schema),
+    titled with what sends it and holding the format's examples."""
+    return {
+        schema_name(source): {
+            **documented(source.schema),
+            "title": source.title,
+            "examples": [dict(example.body) for example in source.examples],
+        }
+        for source in SOURCES.values()
+    }
 
 
 def formats_markdown() -> str:
