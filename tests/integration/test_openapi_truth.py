@@ -103,6 +103,23 @@ async def test_the_public_document_names_no_integration(tocsin: Harness) -> None
     assert {f"{name}_body" for name in SOURCES} <= set(document["components"]["schemas"])
 
 
+async def test_the_public_document_lists_every_format_with_an_example(tocsin: Harness) -> None:
+    document = (await tocsin.http.get(f"{tocsin.base_url}/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    content = document["paths"]["/webhooks/{integration}"]["post"]["requestBody"]["content"]
+    listed = content["application/json"]["examples"]
+
+    for name, source in SOURCES.items():
+        schema = schemas[f"{name}_body"]
+        assert schema["title"] == source.title, name
+        assert schema["examples"], f"format {name} has no example in its schema"
+        assert schema["examples"] == [dict(example.body) for example in source.examples]
+        assert any(example.name in listed for example in source.examples), name
+        for body in schema["examples"]:
+            validator = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+            assert validator.is_valid(body), (name, body)
+
+
 async def test_every_documented_example_is_accepted_by_its_integration(tocsin: Harness) -> None:
     document = await _document(tocsin)
 
