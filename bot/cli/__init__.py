@@ -223,8 +223,8 @@ def send_test(
         typer.Option(help="Webhook token for every integration (default: each one's own)"),
     ] = None,
 ) -> None:
-    """Post a sample alert to each integration of the policy file (in its format) and report
-    the answers. Reads the same policy file (TOCSIN_CONFIG) as the instance at --url."""
+    """Post a sample alert to each integration of the policy file (in its format; template
+    integrations are skipped) and report the answers. Reads the same policy file (TOCSIN_CONFIG) as the instance at --url."""
     import hashlib
     import hmac
     import json
@@ -243,6 +243,12 @@ def send_test(
     failed = False
     for integration in policy.integrations:
         name = f"{integration.name} ({integration.format})"
+        if integration.template is not None:  # its body is its own tool's: no sample fits
+            console.print(
+                f"{name}: skipped — try a body of its tool with "
+                f"`tocsin integration test {integration.name} <payload.json>`"
+            )
+            continue
         body = json.dumps(payloads[integration.format]).encode()
         headers = {
             "Authorization": f"Bearer {token or integration.token}",

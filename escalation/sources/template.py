@@ -106,4 +106,8 @@ SOURCE = Source(
     ),
     send_test=_send_test,
     docs_url="#templates-for-any-other-tool",
+    maps=(
+        "what the integration's `template:` says: title, `resolved_when`, fingerprint, "
+        "severity or level, labels, links, group key, the list of alerts"
+    ),
 )

@@ -281,10 +281,18 @@ def component_schemas() -> dict[str, dict[str, Any]]:
     }
 
 
-def formats_markdown() -> str:
-    """The docs' list of formats (put into docs/sources.md when the site is built)."""
-    lines = ["| `format` | what sends it | authentication besides the token |", "|---|---|---|"]
+def formats_markdown(*, page: str = "") -> str:
+    """The table of formats: docs/sources.md gets it when the site is built, the README
+    holds a copy (``page="docs/sources.md"``: where the docs' own anchors are) that a test
+    keeps equal."""
+    lines = [
+        "| `format` | what sends it | authentication besides the token | what becomes what |",
+        "|---|---|---|---|",
+    ]
     for source in SOURCES.values():
-        title = f"[{source.title}]({source.docs_url})" if source.docs_url else source.title
-        lines.append(f"| `{source.name}` | {title} | {source.auth or '—'} |")
+        url = page + source.docs_url if source.docs_url.startswith("#") else source.docs_url
+        title = f"[{source.title}]({url})" if url else source.title
+        lines.append(
+            f"| `{source.name}` | {title} | {source.auth or '—'} | {source.maps or '—'} |"
+        )
     return "\n".join(lines) + "\n"
