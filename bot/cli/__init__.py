@@ -224,7 +224,8 @@ def send_test(
     ] = None,
 ) -> None:
     """Post a sample alert to each integration of the policy file (in its format; template
-    integrations are skipped) and report the answers. Reads the same policy file (TOCSIN_CONFIG) as the instance at --url."""
+    integrations are skipped) and report the answers. Reads the same policy file
+    (TOCSIN_CONFIG) as the instance at --url."""
     import hashlib
     import hmac
     import json

@@ -292,7 +292,6 @@ def formats_markdown(*, page: str = "") -> str:
     for source in SOURCES.values():
         url = page + source.docs_url if source.docs_url.startswith("#") else source.docs_url
         title = f"[{source.title}]({url})" if url else source.title
-        lines.append(
-            f"| `{source.name}` | {title} | {source.auth or '—'} | {source.maps or '—'} |"
-        )
+        auth, maps = source.auth or "—", source.maps or "—"
+        lines.append(f"| `{source.name}` | {title} | {auth} | {maps} |")
     return "\n".join(lines) + "\n"

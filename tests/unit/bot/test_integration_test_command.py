@@ -26,7 +26,8 @@ routes:
   - {{match: {{account: acme}}, team: shop, channel: "#shop-alerts"}}
 default_route: {{team: ops, channel: "#alerts"}}
 integrations:
-  - {{name: checks, format: template, token: "${{HOOK_TOKEN}}", template: {json.dumps(EXAMPLE_MAPPING)}}}
+  - {{name: checks, format: template, token: "${{HOOK_TOKEN}}",
+     template: {json.dumps(EXAMPLE_MAPPING)}}}
   - {{name: am, format: alertmanager, token: "${{HOOK_TOKEN}}"}}
 """
 

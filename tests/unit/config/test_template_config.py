@@ -53,9 +53,9 @@ def test_each_bad_template_and_expression_is_named_with_its_line_and_place(
 
     assert problems == [
         "line 13: integrations[1].template.title: \"{{ alert.name }\": unexpected '}'",
-        "line 12: integrations[1].template.alerts: \"body.[\": not a valid expression: "
+        'line 12: integrations[1].template.alerts: "body.[": not a valid expression: '
         "expected name or number",
-        "line 16: integrations[1].template.labels.host: \"{{ alert.host | nope }}\": "
+        'line 16: integrations[1].template.labels.host: "{{ alert.host | nope }}": '
         "No filter named 'nope'.",
         "line 18: integrations[1].template.links[0].url: loops inside loops are not available "
         "in templates (use filters: map, join)",
