@@ -37,6 +37,7 @@ from config.sections.record import FollowUpConfig, LastTimeConfig
 from config.sections.review import DigestConfig, ReviewConfig
 from config.sections.routing import RouteExtras
 from config.sections.storm import StormConfig
+from config.sections.template import TEMPLATE_CHECK_CONTEXT, TemplateCheck, TemplateConfig
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
 FORMATS_CONTEXT = "source_formats"
@@ -91,6 +92,8 @@ class LevelConfig(_Strict):
 SIGNED_FORMATS = ("grafana", "sentry")
 """The formats whose senders sign their requests with a shared secret (``hmac_secret``)."""
 SENTRY_SIGNATURE_HEADER = "Sentry-Hook-Signature"
+TEMPLATE_FORMAT = "template"
+"""The format whose integrations map any JSON body with their own ``template``."""
 
 
 class IntegrationConfig(_Strict):
@@ -114,6 +117,9 @@ class IntegrationConfig(_Strict):
     timestamp_header: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,64}$")
     """Grafana only: the contact point's timestamp header; the signature then covers
     "timestamp:body" and requests more than 5 minutes off are refused."""
+    template: TemplateConfig | None = None
+    """Format template only (and required there): how a body becomes alerts — Jinja2
+    templates and expressions for title, status, fingerprint, labels, links, …"""
 
     @model_validator(mode="before")
     @classmethod
@@ -134,6 +140,10 @@ class IntegrationConfig(_Strict):
             raise ValueError("timestamp_header applies only to format grafana")
         if self.timestamp_header is not None and self.hmac_secret is None:
             raise ValueError("timestamp_header needs hmac_secret")
+        if self.format == TEMPLATE_FORMAT and self.template is None:
+            raise ValueError("format template needs a template: mapping (with a title at least)")
+        if self.format != TEMPLATE_FORMAT and self.template is not None:
+            raise ValueError("template applies only to format template")
         return self
 
 
@@ -328,17 +338,22 @@ class PolicyError(Exception):
 
 
 def load_policy(
-    path: Path, *, env: Mapping[str, str], formats: Collection[str] | None = None
+    path: Path,
+    *,
+    env: Mapping[str, str],
+    formats: Collection[str] | None = None,
+    template_check: TemplateCheck | None = None,
 ) -> PolicyFile:
     """Read, expand ``${VAR}`` references from ``env``, and validate the policy file.
 
     ``formats``: the source formats an integration may name (``None``: any well-formed
-    name; the service passes the source registry's, bot.policy.policy_file)."""
+    name; the service passes the source registry's, bot.policy.policy_file);
+    ``template_check``: what checks a template mapping's templates and expressions."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PolicyError(path, [f"cannot read the file: {exc.strerror or exc}"]) from exc
-    return parse_policy(text, env=env, path=path, formats=formats)
+    return parse_policy(text, env=env, path=path, formats=formats, template_check=template_check)
 
 
 def parse_policy(
@@ -347,9 +362,11 @@ def parse_policy(
     env: Mapping[str, str],
     path: Path = Path("<policy>"),
     formats: Collection[str] | None = None,
+    template_check: TemplateCheck | None = None,
 ) -> PolicyFile:
     """Validate the policy file's text; every problem names its line and place (``formats``:
-    the source formats the service knows, when it checks them)."""
+    the source formats the service knows, when it checks them; ``template_check``: the
+    check of template mappings)."""
     try:
         raw, lines = load_with_lines(text)
     except yaml.YAMLError as exc:
@@ -365,8 +382,12 @@ def parse_policy(
     if problems:
         raise PolicyError(path, [with_line(p, lines) for p in problems])
     try:
-        context = None if formats is None else {FORMATS_CONTEXT: frozenset(formats)}
-        return PolicyFile.model_validate(expanded, context=context)
+        context: dict[str, object] = {}
+        if formats is not None:
+            context[FORMATS_CONTEXT] = frozenset(formats)
+        if template_check is not None:
+            context[TEMPLATE_CHECK_CONTEXT] = template_check
+        return PolicyFile.model_validate(expanded, context=context or None)
     except ValidationError as exc:
         # ``from None``: pydantic's own message echoes every input, tokens included.
         found = [p for err in exc.errors() for p in describe(err, model=PolicyFile)]

@@ -38,11 +38,14 @@ from config.sections.record import FollowUpConfig, LastTimeConfig
 from config.sections.review import DigestConfig, ReviewConfig
 from config.sections.routing import TimeWindowConfig
 from config.sections.storm import StormConfig
+from config.sections.template import LinkTemplateConfig, TemplateConfig
 
 SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("top level", PolicyFile),
     ("levels.<1|2|3>", LevelConfig),
     ("integrations[]", IntegrationConfig),
+    ("integrations[].template", TemplateConfig),
+    ("integrations[].template.links[]", LinkTemplateConfig),
     ("grading[]", GradingRuleConfig),
     ("grading[].match", GradingMatch),
     ("grading[].bands[]", BandConfig),

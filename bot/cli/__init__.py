@@ -11,6 +11,7 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 
+from bot.cli.integration import integration_app
 from bot.cli.reading import ExportFormat, ReportFormat, open_for_reading, progress_bar
 from bot.policy.policy_file import load_policy
 from config.policy import PolicyError
@@ -32,6 +33,7 @@ calendar_app = typer.Typer(help="Calendar feeds of on-call shifts.", no_args_is_
 app.add_typer(calendar_app, name="calendar")
 calendar_token_app = typer.Typer(help="The feeds' secret tokens.", no_args_is_help=True)
 calendar_app.add_typer(calendar_token_app, name="token")
+app.add_typer(integration_app, name="integration")
 
 
 @config_app.command("reference")
@@ -244,8 +246,9 @@ def send_test(
         typer.Option(help="Webhook token for every integration (default: each one's own)"),
     ] = None,
 ) -> None:
-    """Post a sample alert to each integration of the policy file (in its format) and report
-    the answers. Reads the same policy file (TOCSIN_CONFIG) as the instance at --url."""
+    """Post a sample alert to each integration of the policy file (in its format; template
+    integrations are skipped) and report the answers. Reads the same policy file
+    (TOCSIN_CONFIG) as the instance at --url."""
     import hashlib
     import hmac
     import json
@@ -264,6 +267,12 @@ def send_test(
     failed = False
     for integration in policy.integrations:
         name = f"{integration.name} ({integration.format})"
+        if integration.template is not None:  # its body is its own tool's: no sample fits
+            console.print(
+                f"{name}: skipped — try a body of its tool with "
+                f"`tocsin integration test {integration.name} <payload.json>`"
+            )
+            continue
         body = json.dumps(payloads[integration.format]).encode()
         headers = {
             "Authorization": f"Bearer {token or integration.token}",

@@ -13,7 +13,8 @@ from escalation.model import LevelSpec, RouteDecision
 from escalation.noise.flapping import FlapRule
 from escalation.noise.grouping import GroupRule
 from escalation.policy import EscalationPolicy, OnTimeout, Target, TargetKind, Tier
-from escalation.sources import FORMATS, PARSERS
+from escalation.sources import FORMATS, PARSERS, Parser
+from escalation.sources.template import TemplateSpecError, integration_parser
 from storage.intake.ingest import IngestRules
 from storage.intake.noise_ingest import NoiseRules
 
@@ -110,6 +111,26 @@ def heartbeat_specs(policy: PolicyFile) -> dict[str, HeartbeatSpec]:
     return specs
 
 
+def integration_parsers(policy: PolicyFile) -> dict[str, Parser]:
+    """The parsers of the integrations that map bodies with their own template; a mapping
+    that does not compile (a policy read without the check, bot.policy.policy_file) is
+    refused naming every place."""
+    parsers: dict[str, Parser] = {}
+    problems: list[str] = []
+    for index, integration in enumerate(policy.integrations):
+        if integration.template is None:
+            continue
+        try:
+            parsers[integration.name] = integration_parser(
+                integration.template.model_dump(), integration=integration.name
+            )
+        except TemplateSpecError as exc:
+            problems += [f"integrations[{index}].{place}: {what}" for place, what in exc.problems]
+    if problems:
+        raise PolicyError(Path("<policy>"), problems)
+    return parsers
+
+
 def build_rules(policy: PolicyFile) -> Rules:
     unknown = [
         f'integrations[{index}].format: "{integration.format}": {problem}'
@@ -118,6 +139,7 @@ def build_rules(policy: PolicyFile) -> Rules:
     ]
     if unknown:  # a policy read without the registry's formats (bot.policy.policy_file)
         raise PolicyError(Path("<policy>"), unknown)
+    own_parsers = integration_parsers(policy)
     levels: dict[int, LevelSpec] = {
         int(number): LevelSpec(
             number=number,
@@ -152,6 +174,7 @@ def build_rules(policy: PolicyFile) -> Rules:
         noise=noise_rules(policy),
         level_names={number: spec.name for number, spec in levels.items()},
         heartbeats=heartbeat_specs(policy),
+        integration_parsers=own_parsers,
     )
     return Rules(
         ingest=ingest,

@@ -65,3 +65,6 @@ class Source:
     auth: str = ""
     """How senders of this format may authenticate beyond ``Authorization: Bearer`` and
     ``?token=`` (README list, OpenAPI description)."""
+    maps: str = ""
+    """One line, what becomes what: firing/resolved, fingerprint, severity, labels, links
+    (the README's table of sources)."""

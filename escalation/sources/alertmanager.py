@@ -321,4 +321,9 @@ SOURCE = Source(
     ),
     send_test=_send_test,
     docs_url="https://prometheus.io/docs/alerting/latest/configuration/#webhook_config",
+    maps=(
+        "`status` firing/resolved; `fingerprint` (else alertname + labels); "
+        "`labels.severity` → severity; labels, annotations, `generatorURL` link; "
+        "`groupKey` → group"
+    ),
 )

@@ -304,4 +304,8 @@ SOURCE = Source(
     ),
     send_test=_send_test,
     docs_url="https://learn.microsoft.com/en-us/azure/azure-monitor/alerts/alerts-common-schema",
+    maps=(
+        "`monitorCondition` Fired/Resolved; `alertId` → fingerprint; `severity` Sev0-Sev4; "
+        "rule, signal, target → labels; portal link"
+    ),
 )

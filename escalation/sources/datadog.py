@@ -255,4 +255,8 @@ SOURCE = Source(
     send_test=_send_test,
     docs_url="https://docs.datadoghq.com/integrations/webhooks/",
     auth='Datadog sends the token as a custom header: `{"Authorization": "Bearer <token>"}`',
+    maps=(
+        "`alert_transition` (Recovered resolves); `aggreg_key` → fingerprint; "
+        "`alert_priority` or `alert_type` → severity; `$TAGS` → labels; `link`"
+    ),
 )

@@ -208,4 +208,8 @@ SOURCE = Source(
     ),
     send_test=_send_test,
     docs_url="https://www.elastic.co/guide/en/kibana/current/webhook-action-type.html",
+    maps=(
+        "`action_group` (recovered resolves); rule id + alert id → fingerprint; "
+        "action group or `severity` → severity; rule tags → labels; `rule_url`"
+    ),
 )

@@ -410,4 +410,8 @@ SOURCE = Source(
     ),
     send_test=_send_test,
     docs_url="#the-generic-json-format",
+    maps=(
+        "`status`; `fingerprint` (else title + labels); `severity` or `level`; "
+        "`labels`, `links`, `metric` (deviation grading)"
+    ),
 )

@@ -310,4 +310,8 @@ SOURCE = Source(
     ),
     send_test=_send_test,
     docs_url="https://cloud.google.com/monitoring/support/notification-options#webhooks",
+    maps=(
+        "`incident.state` open/closed; `incident_id` → fingerprint; `incident.severity`; "
+        "policy user labels, resource, metric → labels; console link"
+    ),
 )

@@ -318,4 +318,8 @@ SOURCE = Source(
     docs_url="https://grafana.com/docs/grafana/latest/alerting/configure-notifications/"
     "manage-contact-points/integrations/webhook-notifier/",
     auth="with `hmac_secret`, a valid `X-Grafana-Alerting-Signature` is required too",
+    maps=(
+        "`status` per alert; `fingerprint`; `labels.severity` → severity; "
+        "query values, dashboard, panel and silence links; `groupKey` → group"
+    ),
 )

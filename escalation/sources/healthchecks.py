@@ -256,4 +256,8 @@ SOURCE = Source(
     ),
     send_test=_send_test,
     docs_url="https://healthchecks.io/docs/configuring_notifications/",
+    maps=(
+        "`status` down/up; the check's code → fingerprint; a `severity` you add; "
+        "check name, tags → labels; the check's page"
+    ),
 )

@@ -204,4 +204,8 @@ SOURCE = Source(
     ),
     send_test=_send_test,
     docs_url="https://icinga.com/docs/icinga-2/latest/doc/03-monitoring-basics/#notification-commands",
+    maps=(
+        "`notification_type` PROBLEM/RECOVERY/ACKNOWLEDGEMENT; host + service → fingerprint; "
+        "`state` → severity; `icinga_url` link"
+    ),
 )

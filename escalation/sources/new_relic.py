@@ -271,4 +271,8 @@ SOURCE = Source(
     ),
     send_test=_send_test,
     docs_url="https://docs.newrelic.com/docs/alerts/get-notified/notification-integrations/#webhook",
+    maps=(
+        "`state` (CLOSED resolves, ACKNOWLEDGED acknowledges); issue `id` → fingerprint; "
+        "`priority` → severity; entities, policies → labels; `issueUrl`"
+    ),
 )

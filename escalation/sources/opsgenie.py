@@ -228,4 +228,8 @@ SOURCE = Source(
     auth="`Authorization: GenieKey <token>`; also at `POST /v2/alerts` and "
     "`/v2/alerts/{alias}/close|acknowledge?identifierType=alias`, where the key picks the "
     "integration",
+    maps=(
+        "create fires, close resolves, acknowledge acknowledges; `alias` → fingerprint; "
+        "`priority` P1-P5 → severity; tags, details, entity → labels"
+    ),
 )

@@ -325,4 +325,8 @@ SOURCE = Source(
     docs_url="https://developer.pagerduty.com/docs/events-api-v2/trigger-events/",
     auth="the body's `routing_key` may carry the token (also at `POST /v2/enqueue`, where it "
     "picks the integration)",
+    maps=(
+        "`event_action` trigger/acknowledge/resolve; `dedup_key` → fingerprint; "
+        "`payload.severity`; custom details, `links`, `client_url`"
+    ),
 )

@@ -446,4 +446,8 @@ SOURCE = Source(
     docs_url="https://docs.sentry.io/organization/integrations/integration-platform/webhooks/",
     auth="the token in the URL (`?token=`); with `hmac_secret` (the client secret), a valid "
     "`Sentry-Hook-Signature` is required too",
+    maps=(
+        "issue alert fires, issue resolved/ignored resolves, assigned acknowledges; "
+        "issue or incident id → fingerprint; `level` or critical/warning → severity; web URL"
+    ),
 )

@@ -259,4 +259,8 @@ SOURCE = Source(
     ),
     send_test=_send_test,
     docs_url="https://github.com/louislam/uptime-kuma/wiki/Notification-Methods",
+    maps=(
+        "`heartbeat.status` 0 down / 1 up; monitor id → fingerprint; "
+        "a `severity` tag → severity; tags → labels; the monitor's URL"
+    ),
 )

@@ -193,4 +193,8 @@ SOURCE = Source(
     ),
     send_test=_send_test,
     docs_url="https://www.zabbix.com/documentation/current/en/manual/config/notifications/media/webhook",
+    maps=(
+        "`EVENT.VALUE` 1 problem / 0 recovery; `EVENT.ID` → fingerprint; "
+        "`EVENT.SEVERITY` → severity; `EVENT.TAGS` → labels"
+    ),
 )

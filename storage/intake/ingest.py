@@ -56,6 +56,12 @@ class IngestRules:
     """Level numbers → the operator's names, for re-grading notices."""
     heartbeats: Mapping[str, HeartbeatSpec] = field(default_factory=dict)
     """Heartbeats by name: alerts standing for one (a ``Watchdog``) are pings, not alerts."""
+    integration_parsers: Mapping[str, Parser] = field(default_factory=dict)
+    """Integrations with a parser of their own (``format: template``: their mapping)."""
+
+    def parser_for(self, integration: str, source_format: str) -> Parser:
+        """The integration's own parser, else its format's."""
+        return self.integration_parsers.get(integration) or self.parsers[source_format]
 
 
 @dataclass(slots=True)
@@ -97,9 +103,10 @@ async def process(
 
 
 def parse(item: InboxItem, rules: IngestRules) -> list[AlertEvent]:
-    """The events of a stored body (its source's parser); raises on a body it cannot read.
-    Alerts that are a heartbeat's pings (counted when the body came in) are left out."""
-    events = rules.parsers[item.source_format](json.loads(item.body))
+    """The events of a stored body (its source's parser, or the integration's own); raises on
+    a body it cannot read. Alerts that are a heartbeat's pings (counted when the body came in)
+    are left out."""
+    events = rules.parser_for(item.integration, item.source_format)(json.loads(item.body))
     if rules.heartbeats:
         _, events = watchdog_pings(rules.heartbeats, integration=item.integration, events=events)
     return events

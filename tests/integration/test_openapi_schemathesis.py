@@ -25,14 +25,13 @@ from escalation.sources import FORMATS
 from tests.support.databases import database
 from tests.support.fuzz import fuzz, ran
 from tests.support.harness import WEBHOOK_TOKEN, Harness, running_tocsin
-from tests.support.policies import example_policy
+from tests.support.policies import example_policy, integration_item
 from tests.support.threads import OnLoop, in_thread
 
 FUZZED = {f"fuzz-{name}": name for name in FORMATS}
 """An integration of every format, with a rate limit the fuzzing never reaches."""
 POLICY_INTEGRATIONS = "".join(
-    f'  - {{name: {name}, format: {fmt}, token: "${{TOCSIN_WEBHOOK_TOKEN}}",'
-    " rate_limit: {per_minute: 1000000, burst: 100000}}\n"
+    integration_item(name, fmt, extra=", rate_limit: {per_minute: 1000000, burst: 100000}")
     for name, fmt in FUZZED.items()
 )
 CASES = {  # (positive, negative) cases per operation
@@ -153,6 +152,10 @@ def runner(
     if operation.label == "GET /api/reports":
         # period or from/to, at most 400 days: how the parameters combine is beyond what
         # OpenAPI parameters can say; the 400 that names the field is documented
+        excluded.append(positive_data_acceptance)
+    if operation.label == "POST /webhooks/fuzz-template":
+        # any JSON is documented: what the body must hold is the integration's mapping's,
+        # which no schema says (the 422 naming the template's field is documented)
         excluded.append(positive_data_acceptance)
 
     @fuzz(examples)

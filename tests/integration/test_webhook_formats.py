@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from bot.sandbox.workspace.models import Message
 from config.settings import EXAMPLE_POLICY
 from escalation.model import Status
+from escalation.sources.template import EXAMPLE_MAPPING
 from storage.alerts import metric_of
 from storage.tables import AlertEventRow, AlertRow, InboxRow
 from tests.support.databases import database
@@ -38,6 +39,8 @@ READY_MADE = {
 }
 """Ready-made sources with an integration of their own name in the test policy (and what
 else it says)."""
+TEMPLATE = f", template: {json.dumps(EXAMPLE_MAPPING)}"
+"""The worked example's mapping (docs/sources.md), for the integration ``checks``."""
 FIXTURES = Path(__file__).parents[1] / "unit" / "fixtures"
 
 
@@ -53,7 +56,8 @@ def policy_file(tmp_path: Path) -> Path:
         + "".join(
             f"  - {{name: {name}, format: {name}, token: '${{TOCSIN_WEBHOOK_TOKEN}}'{extra}}}\n"
             for name, extra in READY_MADE.items()
-        ),
+        )
+        + f"  - {{name: checks, format: template, token: '${{TOCSIN_WEBHOOK_TOKEN}}'{TEMPLATE}}}\n",
         1,
     )
     path = tmp_path / "policy.yaml"
@@ -134,6 +138,39 @@ async def post_raw(
         content=body,
         headers={"Content-Type": "application/json", **(headers or {})},
     )
+
+
+# --- Template --------------------------------------------------------------------------------
+
+
+async def test_a_template_integration_maps_its_tools_body_to_a_warning_then_resolves_it(
+    tocsin: Harness,
+) -> None:
+    response = await tocsin.webhook("checks", fixture("template/down.json"))
+    assert response.status_code == 202, response.text
+    assert response.json()["alerts"] == 1
+
+    message = await wait_for_text(tocsin, "Checkout API is down")
+    assert "https://status.example.com/monitors/778" in text_of(message)
+    row = await alert_row(tocsin, "template:monitor-778")
+    assert row.integration == "checks"
+    assert row.group_key == "acme"
+
+    response = await tocsin.webhook("checks", fixture("template/up.json"))
+    assert response.status_code == 202, response.text
+    await wait_for_row(tocsin, "template:monitor-778", status="resolved", resolved_by_source=True)
+
+
+async def test_a_body_lacking_what_the_template_reads_is_a_422_naming_the_place(
+    tocsin: Harness,
+) -> None:
+    response = await tocsin.webhook("checks", fixture("template/missing_name.json"))
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "template.title (alerts[0])"
+    assert "has no attribute 'name'" in response.json()["error"]
+    async with tocsin.service.db.read() as session:
+        assert not (await session.exec(select(InboxRow))).all()
 
 
 # --- Grafana ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 
 from bot.http.docs.webhook_docs import (
     INTEGRATION_DESCRIPTION,
+    TEMPLATE_DESCRIPTION,
     UNKNOWN_DESCRIPTION,
     Style,
     component_schemas,
@@ -57,7 +58,9 @@ def integration_paths(integrations: Mapping[str, IntegrationConfig]) -> dict[str
             "post": {
                 "tags": ["webhooks"],
                 "summary": f"Receive {config.format} alerts",
-                "description": INTEGRATION_DESCRIPTION,
+                "description": TEMPLATE_DESCRIPTION
+                if config.template is not None
+                else INTEGRATION_DESCRIPTION,
                 "operationId": f"receive_{name}",
                 **request_body(SOURCES[config.format]),
                 "responses": _stringified(post_responses(_style(config))),

@@ -38,6 +38,13 @@ integration, `POST /webhooks/<name>`, taking exactly its format's body."""
 INTEGRATION_DESCRIPTION = """\
 Takes a body of the integration's format only. The body is stored durably before the 202."""
 
+TEMPLATE_DESCRIPTION = """\
+Takes any JSON body: the integration's template (policy file) decides what it must hold,
+which no schema here can say; a body lacking it is answered 422, the `field` naming the
+template's field (and the alert, `alerts[i]`). Try a body with `tocsin integration test`.
+The examples are for the worked example's template (docs/sources.md). The body is stored
+durably before the 202."""
+
 UNKNOWN_DESCRIPTION = """\
 Any name other than the integrations listed in this document is answered 404."""
 
@@ -262,14 +269,29 @@ def schema_name(source: Source) -> str:
 
 
 def component_schemas() -> dict[str, dict[str, Any]]:
-    """Every format's body schema, as the endpoint takes it (bot.http.docs.body_schema)."""
-    return {schema_name(source): documented(source.schema) for source in SOURCES.values()}
+    """Every format's body schema, as the endpoint takes it (bot.http.docs.body_schema),
+    titled with what sends it and holding the format's examples."""
+    return {
+        schema_name(source): {
+            **documented(source.schema),
+            "title": source.title,
+            "examples": [dict(example.body) for example in source.examples],
+        }
+        for source in SOURCES.values()
+    }
 
 
-def formats_markdown() -> str:
-    """The docs' list of formats (put into docs/sources.md when the site is built)."""
-    lines = ["| `format` | what sends it | authentication besides the token |", "|---|---|---|"]
+def formats_markdown(*, page: str = "") -> str:
+    """The table of formats: docs/sources.md gets it when the site is built, the README
+    holds a copy (``page="docs/sources.md"``: where the docs' own anchors are) that a test
+    keeps equal."""
+    lines = [
+        "| `format` | what sends it | authentication besides the token | what becomes what |",
+        "|---|---|---|---|",
+    ]
     for source in SOURCES.values():
-        title = f"[{source.title}]({source.docs_url})" if source.docs_url else source.title
-        lines.append(f"| `{source.name}` | {title} | {source.auth or '—'} |")
+        url = page + source.docs_url if source.docs_url.startswith("#") else source.docs_url
+        title = f"[{source.title}]({url})" if url else source.title
+        auth, maps = source.auth or "—", source.maps or "—"
+        lines.append(f"| `{source.name}` | {title} | {auth} | {maps} |")
     return "\n".join(lines) + "\n"

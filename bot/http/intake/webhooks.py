@@ -209,7 +209,7 @@ def webhook_router(
         ):
             payload, body = redacted(payload)
         try:
-            events = rules.ingest.parsers[config.format](payload)
+            events = rules.ingest.parser_for(name, config.format)(payload)
         except PayloadError as exc:
             outcome(name, "invalid", "invalid_payload")
             return invalid(config, exc)

@@ -110,3 +110,33 @@ def test_opsgenie_answers_in_its_own_shape_which_no_other_style_matches() -> Non
     assert _valid(schema(opsgenie, 422), error_body)
     assert _valid(schema(either, 422), error_body)
     assert not _valid(schema(post_responses("tocsin"), 422), error_body)
+
+
+README = DOCS.parent / "README.md"
+
+
+def test_the_readme_carries_the_table_of_sources_made_from_the_source_modules() -> None:
+    text = README.read_text(encoding="utf-8")
+    start, end = "<!-- sources:start -->\n", "<!-- sources:end -->"
+    copy = text[text.index(start) + len(start) : text.index(end)]
+
+    assert copy == formats_markdown(page="docs/sources.md"), (
+        "paste formats_markdown(page='docs/sources.md') (bot.http.docs.webhook_docs) into README"
+    )
+
+
+def test_every_source_says_what_becomes_what() -> None:
+    assert [name for name, source in SOURCES.items() if not source.maps] == []
+
+
+def test_the_worked_template_example_in_the_docs_is_the_sources_own_mapping() -> None:
+    import yaml
+
+    from escalation.sources.template import EXAMPLE_MAPPING
+
+    page = (DOCS / "sources.md").read_text(encoding="utf-8")
+    section = page[page.index("### Worked example") :]
+    block = section[section.index("```yaml\n") + len("```yaml\n") :]
+    policy = yaml.safe_load(block[: block.index("```")])
+
+    assert policy["integrations"][0]["template"] == EXAMPLE_MAPPING
