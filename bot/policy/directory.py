@@ -31,16 +31,21 @@ class PolicyDirectory:
     """Implements :class:`escalation.ports.Directory` over the policy file."""
 
     def __init__(self, policy: PolicyFile) -> None:
+        self.reload(policy)
+
+    def reload(self, policy: PolicyFile) -> None:
+        """Answer from ``policy`` from now on (a reloaded policy file)."""
         self.rotations: Mapping[str, Rotation] = {
             name: rotation_of(name, config) for name, config in policy.rotations.items()
         }
         self._roles = {user: set(p.roles) for user, p in policy.people.items()}
         self._names = {user: p.name for user, p in policy.people.items()}
         self.teams_defined = bool(policy.teams)
-        self._teams: dict[str, set[str]] = {}
+        teams: dict[str, set[str]] = {}
         for team, config in policy.teams.items():
             for member in config.members:
-                self._teams.setdefault(member, set()).add(team)
+                teams.setdefault(member, set()).add(team)
+        self._teams = teams
 
     def on_call(self, rotation: str, *, at: datetime) -> str | None:
         found = self.rotations.get(rotation)

@@ -125,7 +125,7 @@ class WebhookFastPath:
 
 def webhook_router(
     *,
-    rules: Rules,
+    rules: Callable[[], Rules],
     inbox: InboxWriter,
     max_body_bytes: int,
     clock: Clock,
@@ -134,9 +134,8 @@ def webhook_router(
     metrics: Metrics | None = None,
     limiter: RateLimiter | None = None,
 ) -> Webhooks:
+    """``rules``: the rules running now (a reloaded policy file changes them)."""
     router = APIRouter(tags=["webhooks"])
-    pagerduty = [c for c in rules.integrations.values() if is_pagerduty(c)]
-    opsgenie = [c for c in rules.integrations.values() if is_opsgenie(c)]
 
     def outcome(integration: str, name: str, reason: str | None = None) -> None:
         if metrics is not None:
@@ -207,7 +206,7 @@ def webhook_router(
         ):
             payload, body = redacted(payload)
         try:
-            events = rules.ingest.parsers[config.format](payload)
+            events = rules().ingest.parsers[config.format](payload)
         except PayloadError as exc:
             outcome(name, "invalid", "invalid_payload")
             return invalid(config, exc)
@@ -238,7 +237,7 @@ def webhook_router(
         openapi_extra={**webhook_docs.request_body(None), **WEBHOOK_SECURITY},
     )
     async def receive(integration: str, request: Request) -> Response:
-        config = rules.integrations.get(integration)
+        config = rules().integrations.get(integration)
         if config is None:
             outcome("unknown", "not_found", "unknown_integration")
             return refused(None, 404, f"no integration named {integration!r}")
@@ -262,6 +261,7 @@ def webhook_router(
         # then checks the decoded top-level routing_key against the integration picked here
         keys = [given] if given is not None else routing_keys(body)
         # every integration and every key: constant time
+        pagerduty = [c for c in rules().integrations.values() if is_pagerduty(c)]
         matching = [c for c in pagerduty for k in keys if token_matches(k, c)]
         if not matching:
             outcome("unknown", "unauthorized", "bad_token")
@@ -276,6 +276,7 @@ def webhook_router(
         """Opsgenie's Alert API: the key picks the opsgenie integration; a close or an
         acknowledge becomes the body :func:`action_body` makes, then goes the usual way."""
         given = _token(request)
+        opsgenie = [c for c in rules().integrations.values() if is_opsgenie(c)]
         matching = [c for c in opsgenie if token_matches(given, c)]  # every one: constant time
         if not matching:
             outcome("unknown", "unauthorized", "bad_token")
@@ -340,7 +341,7 @@ def webhook_router(
 
     def holds_token(request: Request) -> bool:
         given = _token(request)
-        return any([token_matches(given, c) for c in rules.integrations.values()])
+        return any([token_matches(given, c) for c in rules().integrations.values()])
 
     @router.get(
         "/webhooks",
@@ -363,7 +364,7 @@ def webhook_router(
                 "url": f"{base}/webhooks/{c.name}",
                 "auth": _auth_methods(c),
             }
-            for c in rules.integrations.values()
+            for c in rules().integrations.values()
         ]
         return JSONResponse({"integrations": listing})
 
