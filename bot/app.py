@@ -289,6 +289,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         service.policy, service.rules = new_policy, new_rules
 
     live.subscribe(follow)
+    live.subscribe(lambda _: sandbox_people_named(settings, live))
     return service
 
 
@@ -344,8 +345,9 @@ async def start_policy(service: Service) -> None:
                 env=service.settings.policy_environment(),
                 people=SlackPeople(service.slack),
             )
-        )
-    sandbox_people_named(service.settings, live)
+        )  # its subscribers warn about the sandbox's people
+    else:
+        sandbox_people_named(service.settings, live)
 
 
 def sandbox_state_file(settings: Settings) -> SandboxStateFile | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -44,14 +44,12 @@ class PolicyReloader:
         people: SlackPeople | None,
         metrics: Metrics,
         slack: AsyncWebClient | None,
-        on_applied: Callable[[Snapshot], Awaitable[None]] | None = None,
     ) -> None:
         self.live = live
         self._env = env
         self._people = people
         self._metrics = metrics
         self._slack = slack
-        self._on_applied = on_applied
         self._lock = asyncio.Lock()
         self._pending: set[asyncio.Task[Result]] = set()
         self.show(live.current)
@@ -90,8 +88,6 @@ class PolicyReloader:
         log.info(
             "policy_reloaded", path=str(path), version=snapshot.version, previous=old, reason=reason
         )
-        if self._on_applied is not None:
-            await self._on_applied(snapshot)
         return "applied"
 
     async def _refuse(self, exc: PolicyError, *, version: str, reason: str) -> Result:
