@@ -42,7 +42,7 @@ from bot.http.slash_redirect import relative_slash_redirects
 from bot.policy.access import AccessPolicy
 from bot.policy.directory import PolicyDirectory
 from bot.policy.live import LivePolicy, Snapshot
-from bot.policy.people_lookup import SlackPeople
+from bot.policy.people_lookup import PeopleLookup, SlackPeople
 from bot.policy.policy_file import load_snapshot, people_among, read_snapshot
 from bot.policy.rules import Rules
 from bot.review.web import build_review_web
@@ -239,6 +239,8 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         faults=faults,
     )
     digest = WeeklyDigest(db=db, policy=policy, client=slack, clock=clock)
+    world = SlackWorld(public_url=f"{settings.base_url()}/sandbox") if settings.sandbox else None
+    people: PeopleLookup = SlackPeople(slack) if world is None else SandboxPeople(world)
     service = Service(
         settings=settings,
         policy=policy,
@@ -259,12 +261,12 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         reloader=PolicyReloader(
             live=live,
             env=settings.policy_environment(),
-            people=SlackPeople(slack),
+            people=people,
             metrics=metrics,
             slack=slack,
         ),
         clock=clock,
-        world=SlackWorld(public_url=f"{settings.base_url()}/sandbox") if settings.sandbox else None,
+        world=world,
         sandbox_file=sandbox_state_file(settings),
         follow_ups=FollowUpReminders(
             db=db, clock=clock, every_seconds=rules.follow_up_every_seconds, on_queued=outbox_wakeup
@@ -291,6 +293,18 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     live.subscribe(follow)
     live.subscribe(lambda _: sandbox_people_named(settings, live))
     return service
+
+
+class SandboxPeople(PeopleLookup):
+    """The sandbox's people, asked directly: its Web API is this very server, which does not
+    listen yet while start-up looks the emails up."""
+
+    def __init__(self, world: SlackWorld) -> None:
+        self._world = world
+
+    async def slack_id(self, email: str) -> str | None:
+        found = self._world.user_by_email(email)
+        return None if found is None else found.id
 
 
 def outbound_targets(policy: PolicyFile) -> dict[str, OutboundTarget]:
@@ -343,7 +357,7 @@ async def start_policy(service: Service) -> None:
             await read_snapshot(
                 live.current.path,
                 env=service.settings.policy_environment(),
-                people=SlackPeople(service.slack),
+                people=service.reloader.people,
             )
         )  # its subscribers warn about the sandbox's people
     else:

@@ -41,7 +41,40 @@ def _transient(exc: BaseException) -> bool:
     return False
 
 
-class SlackPeople:
+class PeopleLookup:
+    """Turns the emails of a policy file into Slack ids (:meth:`slack_id` by subclasses)."""
+
+    async def slack_id(self, email: str) -> str | None:
+        """The Slack id of ``email``, ``None`` if there is no such user."""
+        raise NotImplementedError
+
+    async def resolve(self, policy: PolicyFile) -> tuple[PolicyFile, list[str]]:
+        """``policy`` with its emails replaced by Slack ids, and the problems (``place:
+        what is wrong``) of those that could not be resolved."""
+        named = emails_named(policy)
+        ids: dict[str, str] = {}
+        problems: list[str] = []
+        for email, places in named.items():
+            try:
+                found = await self.slack_id(email)
+            except Exception as exc:  # Slack did not answer, after the retries
+                reason = _reason(exc)
+                log.warning("people_lookup_failed", email=email, error=reason)
+                problems += [
+                    f'{p}: "{email}" could not be looked up in Slack ({reason})' for p in places
+                ]
+                continue
+            if found is None:
+                missing = f'"{email}" is not a user of this Slack workspace'
+                problems += [f"{p}: {missing}" for p in places]
+            else:
+                ids[email] = found
+        return with_slack_ids(policy, ids), problems
+
+
+class SlackPeople(PeopleLookup):
+    """Asks Slack's ``users.lookupByEmail``."""
+
     def __init__(
         self,
         client: AsyncWebClient,
@@ -79,30 +112,6 @@ class SlackPeople:
             return None
         self._cache[key] = user_id
         return user_id
-
-    async def resolve(self, policy: PolicyFile) -> tuple[PolicyFile, list[str]]:
-        """``policy`` with its emails replaced by Slack ids, and the problems (``place:
-        what is wrong``) of those that could not be resolved."""
-        named = emails_named(policy)
-        ids: dict[str, str] = {}
-        problems: list[str] = []
-        for email, places in named.items():
-            try:
-                found = await self.slack_id(email)
-            except Exception as exc:  # Slack did not answer, after the retries
-                reason = _reason(exc)
-                log.warning("people_lookup_failed", email=email, error=reason)
-                problems += [
-                    f'{p}: "{email}" could not be looked up in Slack ({reason})' for p in places
-                ]
-                continue
-            if found is None:
-                problems += [
-                    f'{p}: "{email}" is not a user of this Slack workspace' for p in places
-                ]
-            else:
-                ids[email] = found
-        return with_slack_ids(policy, ids), problems
 
 
 def _reason(exc: Exception) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from bot.policy.live import Snapshot, content_version
-from bot.policy.people_lookup import SlackPeople
+from bot.policy.people_lookup import PeopleLookup
 from bot.policy.rules import build_rules
 from config.people import people_places
 from config.places import line_of, load_with_lines, with_line
@@ -37,7 +37,7 @@ def read_bytes(path: Path) -> bytes:
 
 
 async def read_snapshot(
-    path: Path, *, env: Mapping[str, str], people: SlackPeople | None
+    path: Path, *, env: Mapping[str, str], people: PeopleLookup | None
 ) -> Snapshot:
     """The file at ``path`` validated, its emails resolved (with ``people``), its rules
     built. Raises :class:`PolicyError` with every problem, each with its line."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -25,12 +26,20 @@ import watchfiles
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.policy.live import LivePolicy, Snapshot, content_version
-from bot.policy.people_lookup import SlackPeople
+from bot.policy.people_lookup import PeopleLookup
 from bot.policy.policy_file import read_bytes, read_snapshot
 from bot.runtime.metrics import Metrics
 from config.policy import PolicyError
 
 log = structlog.get_logger("tocsin.policy")
+
+
+def concerns(name: str, _change: watchfiles.Change, path: str) -> bool:
+    """A change to the file ``name`` itself, or to Kubernetes' ``..data`` link that a
+    ConfigMap's files point through."""
+    changed = Path(path).name
+    return changed == name or changed.startswith("..data")
+
 
 Result = Literal["applied", "unchanged", "refused"]
 
@@ -41,13 +50,13 @@ class PolicyReloader:
         *,
         live: LivePolicy,
         env: Mapping[str, str],
-        people: SlackPeople | None,
+        people: PeopleLookup | None,
         metrics: Metrics,
         slack: AsyncWebClient | None,
     ) -> None:
         self.live = live
         self._env = env
-        self._people = people
+        self.people = people
         self._metrics = metrics
         self._slack = slack
         self._lock = asyncio.Lock()
@@ -76,10 +85,10 @@ class PolicyReloader:
         except PolicyError as exc:
             return await self._refuse(exc, version="unreadable", reason=reason)
         if version == self.live.current.version and not self.live.stale:
-            log.info("policy_reload_unchanged", path=str(path), version=version, reason=reason)
+            log.debug("policy_reload_unchanged", path=str(path), version=version, reason=reason)
             return "unchanged"
         try:
-            snapshot = await read_snapshot(path, env=self._env, people=self._people)
+            snapshot = await read_snapshot(path, env=self._env, people=self.people)
         except PolicyError as exc:
             return await self._refuse(exc, version=version, reason=reason)
         old = self.live.current.version
@@ -143,13 +152,19 @@ class PolicyReloader:
             asyncio.get_running_loop().remove_signal_handler(hup)
 
     async def watch(self, *, stop: asyncio.Event | None = None) -> None:
-        """Reload whenever the file's directory changes (editors and Kubernetes ConfigMaps
-        replace the file rather than write it in place); a change that leaves the file's
-        content as it runs is ignored."""
-        folder = self.path.resolve().parent
+        """Reload whenever the file changes. Its directory is watched, since editors and
+        Kubernetes ConfigMaps replace the file rather than write it in place; changes to
+        other files there (a SQLite database beside it…) are not looked at, and a change
+        that leaves the file's content as it runs is ignored."""
+        folder = self.path.absolute().parent
         log.info("policy_watch_started", path=str(self.path))
         async for _ in watchfiles.awatch(
-            folder, watch_filter=None, stop_event=stop, debounce=300, step=50, recursive=False
+            folder,
+            watch_filter=partial(concerns, self.path.name),
+            stop_event=stop,
+            debounce=300,
+            step=50,
+            recursive=False,
         ):
             try:
                 await self.reload("file changed")

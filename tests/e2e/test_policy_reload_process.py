@@ -4,6 +4,7 @@ process keeps serving the old one (log line, /readyz, the admin's DM)."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,14 +32,20 @@ policies:
 people:
   alice@example.com: {name: Alice, roles: [admin]}
 """
-WITH_ROUTE = POLICY + """\
+WITH_ROUTE = (
+    POLICY
+    + """\
 routes:
   - {match: {service: db}, team: ops, channel: "#db", policy: quiet}
 """
-BROKEN = POLICY + """\
+)
+BROKEN = (
+    POLICY
+    + """\
 routes:
   - {match: {service: db}, team: ops, channel: "#db", policy: loud}
 """
+)
 
 
 @pytest.fixture
@@ -51,7 +58,7 @@ async def test_sighup_reloads_the_policy_of_a_running_process(
     tmp_path: Path, slack: FakeSlack
 ) -> None:
     policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY)
+    await asyncio.to_thread(policy.write_text, POLICY)
     tocsin = TocsinProcess(
         name="tocsin",
         workdir=tmp_path,
@@ -83,7 +90,7 @@ async def test_sighup_reloads_the_policy_of_a_running_process(
             assert tocsin.process is not None
             pid = tocsin.process.pid
 
-            policy.write_text(WITH_ROUTE)
+            await asyncio.to_thread(policy.write_text, WITH_ROUTE)
             tocsin.process.send_signal(signal.SIGHUP)
 
             async def switched() -> bool:
@@ -94,11 +101,12 @@ async def test_sighup_reloads_the_policy_of_a_running_process(
             await wait_until(
                 lambda: slack.top_level("#db"), what="the alert on the new route", seconds=20
             )
-            assert tocsin.running and tocsin.process.pid == pid  # no restart
+            assert tocsin.running  # the same process: no restart
+            assert tocsin.process.pid == pid
             [reloaded] = tocsin.logged("policy_reloaded")
             assert reloaded["reason"] == "SIGHUP"
 
-            policy.write_text(BROKEN)
+            await asyncio.to_thread(policy.write_text, BROKEN)
             tocsin.process.send_signal(signal.SIGHUP)
 
             async def stale() -> bool:

@@ -5,6 +5,7 @@ sandbox people named loudly when the Slack is a real one."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,7 @@ async def test_emails_are_slack_ids_once_tocsin_has_started(tocsin: Harness) -> 
 async def test_an_unknown_email_refuses_the_file_naming_each_place(
     tocsin: Harness, policy: Path
 ) -> None:
-    policy.write_text(POLICY.replace("U0CAROL]", "nobody@example.com]"))
+    await asyncio.to_thread(policy.write_text, POLICY.replace("U0CAROL]", "nobody@example.com]"))
 
     assert await tocsin.service.reloader.reload("test") == "refused"
 
@@ -91,7 +92,7 @@ async def test_an_unknown_email_refuses_the_file_naming_each_place(
 async def test_a_transient_lookup_failure_is_retried(tocsin: Harness, policy: Path) -> None:
     tocsin.world.add_user("U0ERIN", "erin", "Erin Ek")
     tocsin.world.faults.add(Fault(method="users.lookupByEmail", status=503, count=2))
-    policy.write_text(POLICY.replace("U0CAROL]", "erin@example.com]"))
+    await asyncio.to_thread(policy.write_text, POLICY.replace("U0CAROL]", "erin@example.com]"))
 
     assert await tocsin.service.reloader.reload("test") == "applied"
 
@@ -105,7 +106,7 @@ async def test_a_lookup_that_keeps_failing_names_the_place_and_the_error(
     for known in ("alice@example.com", "bob@example.com", "carol@example.com"):
         assert await people.slack_id(known) is not None  # cached: not asked again
     tocsin.world.faults.add(Fault(method="users.lookupByEmail", status=500, count=2))
-    policy.write_text(POLICY.replace("U0CAROL]", "dave@example.com]"))
+    await asyncio.to_thread(policy.write_text, POLICY.replace("U0CAROL]", "dave@example.com]"))
 
     with pytest.raises(PolicyError) as refused:
         await read_snapshot(policy, env={"TOCSIN_WEBHOOK_TOKEN": "x" * 12}, people=people)

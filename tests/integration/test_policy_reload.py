@@ -5,6 +5,7 @@ on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -30,14 +31,20 @@ people:
   U0ALICE: {name: Alice, roles: [admin]}
   U0BOB: {name: Bob}
 """
-WITH_ROUTE = POLICY + """\
+WITH_ROUTE = (
+    POLICY
+    + """\
 routes:
   - {match: {service: db}, team: ops, channel: "#db", policy: default}
 """
-BROKEN = POLICY.replace("  3: {name: minor}\n", "") + """\
+)
+BROKEN = (
+    POLICY.replace("  3: {name: minor}\n", "")
+    + """\
 routes:
   - {match: {service: db}, team: ops, policy: default, chanel: "#db"}
 """
+)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -89,7 +96,7 @@ async def test_sighup_switches_to_a_valid_file_and_its_new_route_takes_effect(
     await tocsin.wait_for_messages(1, channel="#alerts")
     before = (await readyz_config(tocsin))["version"]
 
-    policy.write_text(WITH_ROUTE)
+    await asyncio.to_thread(policy.write_text, WITH_ROUTE)
     os.kill(os.getpid(), signal.SIGHUP)  # the service's handler runs on this event loop
 
     async def switched() -> bool:
@@ -114,7 +121,7 @@ async def test_a_broken_file_keeps_the_old_one_and_reports_every_problem(
     tocsin: Harness, policy: Path
 ) -> None:
     running = (await readyz_config(tocsin))["version"]
-    policy.write_text(BROKEN)
+    await asyncio.to_thread(policy.write_text, BROKEN)
 
     with capture_logs() as logs:
         assert await tocsin.service.reloader.reload("test") == "refused"
@@ -147,7 +154,7 @@ async def test_a_broken_file_keeps_the_old_one_and_reports_every_problem(
     assert await tocsin.service.reloader.reload("test") == "refused"
     assert len(tocsin.dms("U0ALICE")) == 1
 
-    policy.write_text(WITH_ROUTE)
+    await asyncio.to_thread(policy.write_text, WITH_ROUTE)
     assert await tocsin.service.reloader.reload("test") == "applied"
     config = await readyz_config(tocsin)
     assert config["status"] == "current"
@@ -169,7 +176,7 @@ async def test_an_edited_file_is_reloaded_by_the_watcher(
         running_tocsin(database_url=url, config_path=policy) as tocsin,
     ):
         before = (await readyz_config(tocsin))["version"]
-        policy.write_text(WITH_ROUTE)
+        await asyncio.to_thread(policy.write_text, WITH_ROUTE)
 
         async def switched() -> bool:
             return (await readyz_config(tocsin))["version"] != before
@@ -180,8 +187,8 @@ async def test_an_edited_file_is_reloaded_by_the_watcher(
 
         # an editor's save by rename (a new file in place of the old) is seen as well
         fresh = policy.with_name("policy.yaml.new")
-        fresh.write_text(BROKEN)
-        fresh.replace(policy)
+        await asyncio.to_thread(fresh.write_text, BROKEN)
+        await asyncio.to_thread(fresh.replace, policy)
 
         async def refused() -> bool:
             return (await readyz_config(tocsin))["status"] == "stale"

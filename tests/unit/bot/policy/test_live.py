@@ -58,3 +58,14 @@ def test_a_refused_file_keeps_the_running_one_and_is_reported_stale() -> None:
     live.switch(snapshot(EXAMPLE + "\n# fixed\n"))
     assert live.report()["status"] == "current"
     assert "errors" not in live.report()
+
+
+def test_the_watcher_looks_at_the_policy_file_and_kubernetes_data_link_only() -> None:
+    from watchfiles import Change
+
+    from bot.workers.policy_reload import concerns
+
+    assert concerns("policy.yaml", Change.modified, "/config/policy.yaml")
+    assert concerns("policy.yaml", Change.added, "/config/..data")
+    assert not concerns("policy.yaml", Change.modified, "/config/tocsin.db-wal")
+    assert not concerns("policy.yaml", Change.added, "/config/.policy.yaml.swp")
