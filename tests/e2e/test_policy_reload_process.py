@@ -94,7 +94,7 @@ async def test_sighup_reloads_the_policy_of_a_running_process(
             tocsin.process.send_signal(signal.SIGHUP)
 
             async def switched() -> bool:
-                return (await config())["version"] != first["version"]
+                return bool((await config())["version"] != first["version"])
 
             await wait_until(switched, what="the new version in /readyz", seconds=20)
             await alert("Replication lag")
@@ -110,7 +110,7 @@ async def test_sighup_reloads_the_policy_of_a_running_process(
             tocsin.process.send_signal(signal.SIGHUP)
 
             async def stale() -> bool:
-                return (await config())["status"] == "stale"
+                return bool((await config())["status"] == "stale")
 
             await wait_until(stale, what="the broken file refused", seconds=20)
             refused = await config()

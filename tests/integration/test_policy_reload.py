@@ -100,7 +100,7 @@ async def test_sighup_switches_to_a_valid_file_and_its_new_route_takes_effect(
     os.kill(os.getpid(), signal.SIGHUP)  # the service's handler runs on this event loop
 
     async def switched() -> bool:
-        return (await readyz_config(tocsin))["version"] != before
+        return bool((await readyz_config(tocsin))["version"] != before)
 
     await wait_until(switched, what="the reloaded version in /readyz", seconds=10)
     await db_alert(tocsin, "Replication lag 2")
@@ -179,7 +179,7 @@ async def test_an_edited_file_is_reloaded_by_the_watcher(
         await asyncio.to_thread(policy.write_text, WITH_ROUTE)
 
         async def switched() -> bool:
-            return (await readyz_config(tocsin))["version"] != before
+            return bool((await readyz_config(tocsin))["version"] != before)
 
         await wait_until(switched, what="the watcher's reload", seconds=15)
         await db_alert(tocsin, "Replication lag 4")
@@ -191,7 +191,7 @@ async def test_an_edited_file_is_reloaded_by_the_watcher(
         await asyncio.to_thread(fresh.replace, policy)
 
         async def refused() -> bool:
-            return (await readyz_config(tocsin))["status"] == "stale"
+            return bool((await readyz_config(tocsin))["status"] == "stale")
 
         await wait_until(refused, what="the broken file refused", seconds=15)
         await db_alert(tocsin, "Replication lag 5")
