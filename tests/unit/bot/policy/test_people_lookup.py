@@ -3,20 +3,25 @@ transient failure retried, a lasting one reported with Slack's error (no network
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any, cast
 
+import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.app import build_service, start_policy
 from bot.policy.people_lookup import SlackPeople
-from config.policy import parse_policy
+from config.policy import PolicyError, parse_policy
+from config.settings import Settings
 
 ENV = {"TOCSIN_WEBHOOK_TOKEN": "example-token-0123"}
 POLICY = """\
 levels: {1: {name: a}, 2: {name: b}, 3: {name: c}}
 integrations: [{name: generic, format: generic, token: "${TOCSIN_WEBHOOK_TOKEN}"}]
 default_route: {team: ops, channel: "#alerts", policy: default}
-teams: {ops: {members: [ann@example.com, zed@example.com]}}
+teams: {ops: {members: [alice@example.com, zed@example.com]}}
 policies: {default: {approvers: [zed@example.com]}}
 """
 
@@ -55,20 +60,20 @@ def people(fake: FakeSlack, attempts: int = 4) -> SlackPeople:
 
 
 async def test_a_found_id_is_cached_and_an_unknown_email_is_asked_again() -> None:
-    fake = FakeSlack({"ann@example.com": "U0ANN"})
+    fake = FakeSlack({"alice@example.com": "U0ANN"})
     lookup = people(fake)
 
-    assert await lookup.slack_id("ann@example.com") == "U0ANN"
-    assert await lookup.slack_id("ANN@example.com") == "U0ANN"
+    assert await lookup.slack_id("alice@example.com") == "U0ANN"
+    assert await lookup.slack_id("ALICE@example.com") == "U0ANN"
     assert await lookup.slack_id("zed@example.com") is None
     assert await lookup.slack_id("zed@example.com") is None
-    assert fake.calls == ["ann@example.com", "zed@example.com", "zed@example.com"]
+    assert fake.calls == ["alice@example.com", "zed@example.com", "zed@example.com"]
 
 
 async def test_an_unknown_email_is_a_problem_at_every_place_it_is_written() -> None:
     policy = parse_policy(POLICY, env=ENV)
 
-    resolved, problems = await people(FakeSlack({"ann@example.com": "U0ANN"})).resolve(policy)
+    resolved, problems = await people(FakeSlack({"alice@example.com": "U0ANN"})).resolve(policy)
 
     assert problems == [
         'teams.ops.members[1]: "zed@example.com" is not a user of this Slack workspace',
@@ -79,16 +84,46 @@ async def test_an_unknown_email_is_a_problem_at_every_place_it_is_written() -> N
 
 async def test_transient_failures_are_retried_and_a_lasting_one_is_named() -> None:
     policy = parse_policy(POLICY, env=ENV)
-    ids = {"ann@example.com": "U0ANN", "zed@example.com": "U0ZED"}
+    ids = {"alice@example.com": "U0ANN", "zed@example.com": "U0ZED"}
 
     retried = FakeSlack(ids, failures=[503, 429])
     resolved, problems = await people(retried).resolve(policy)
     assert problems == []
     assert resolved.teams["ops"].members == ["U0ANN", "U0ZED"]
-    assert retried.calls[:3] == ["ann@example.com"] * 3
+    assert retried.calls[:3] == ["alice@example.com"] * 3
 
     lasting = FakeSlack(ids, failures=[500, 500])
     _, problems = await people(lasting, attempts=2).resolve(policy)
     assert problems == [
-        'teams.ops.members[0]: "ann@example.com" could not be looked up in Slack (internal_error)'
+        'teams.ops.members[0]: "alice@example.com" could not be looked up in Slack (internal_error)'
     ]
+
+
+async def test_in_the_sandbox_emails_are_its_people_and_an_unknown_one_stops_start_up(
+    tmp_path: Path,
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    await asyncio.to_thread(policy.write_text, POLICY.replace("zed@", "carol@"))
+    settings = Settings(
+        TOCSIN_CONFIG=policy,
+        TOCSIN_DATABASE_URL=f"sqlite:///{tmp_path / 'tocsin.db'}",
+        TOCSIN_WEBHOOK_TOKEN=ENV["TOCSIN_WEBHOOK_TOKEN"],
+    )
+    assert settings.sandbox
+    service = build_service(settings)
+    try:
+        await start_policy(service)
+        running = service.live.current.policy
+        assert running.teams["ops"].members == ["U0ALICE", "U0CAROL"]  # alice is ann's stand-in
+        assert service.live.sandbox_people == ()  # the sandbox's people belong in the sandbox
+
+        await asyncio.to_thread(policy.write_text, POLICY)
+        with pytest.raises(PolicyError) as refused:
+            await start_policy(build_service(settings))
+        assert refused.value.problems == [
+            'line 4: teams.ops.members[1]: "zed@example.com" is not a user of this Slack workspace',
+            'line 5: policies.default.approvers[0]: "zed@example.com" is not a user of this '
+            "Slack workspace",
+        ]
+    finally:
+        await service.db.dispose()
