@@ -43,8 +43,9 @@ from bot.policy.access import AccessPolicy
 from bot.policy.directory import PolicyDirectory
 from bot.policy.live import LivePolicy, Snapshot
 from bot.policy.people_lookup import PeopleLookup, SlackPeople
-from bot.policy.policy_file import load_snapshot, people_among, read_snapshot
+from bot.policy.policy_file import load_snapshot
 from bot.policy.rules import Rules
+from bot.policy.starting import SandboxPeople, sandbox_people_named, start_policy
 from bot.review.web import build_review_web
 from bot.runtime.clock import Clock, system_clock
 from bot.runtime.faults import FaultPoints
@@ -52,7 +53,7 @@ from bot.runtime.heap import freeze_startup_objects
 from bot.runtime.metrics import CountingWebClient, Metrics
 from bot.runtime.version import tocsin_version
 from bot.runtime.wakeup import Fanout, Wakeup
-from bot.sandbox import DEFAULT_USERS, SandboxStateFile, SlackWorld, build_sandbox_app
+from bot.sandbox import SandboxStateFile, SlackWorld, build_sandbox_app
 from bot.schedule.feeds import OnCallCalendars
 from bot.schedule.web import CalendarFeedWeb
 from bot.slack.acting import Acting
@@ -72,7 +73,6 @@ from bot.workers.handoffs import Handoffs
 from bot.workers.inbox_worker import InboxWorker
 from bot.workers.policy_reload import PolicyReloader
 from bot.workers.retention import InboxRetention
-from config.people import emails_named
 from config.policy import PolicyFile
 from config.settings import DEFAULT_SLACK_API_URL, Settings
 from storage.db import Database
@@ -291,20 +291,8 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         service.policy, service.rules = new_policy, new_rules
 
     live.subscribe(follow)
-    live.subscribe(lambda _: sandbox_people_named(settings, live))
+    live.subscribe(lambda _: sandbox_people_named(live, sandbox=settings.sandbox))
     return service
-
-
-class SandboxPeople(PeopleLookup):
-    """The sandbox's people, asked directly: its Web API is this very server, which does not
-    listen yet while start-up looks the emails up."""
-
-    def __init__(self, world: SlackWorld) -> None:
-        self._world = world
-
-    async def slack_id(self, email: str) -> str | None:
-        found = self._world.user_by_email(email)
-        return None if found is None else found.id
 
 
 def outbound_targets(policy: PolicyFile) -> dict[str, OutboundTarget]:
@@ -328,40 +316,6 @@ def _refill(held: dict[Any, Any], new: Mapping[Any, Any]) -> None:
     """Change a dict its holders keep in place (no holder sees it empty: no await here)."""
     held.clear()
     held.update(new)
-
-
-def sandbox_people_named(settings: Settings, live: LivePolicy) -> None:
-    """With a real Slack, the shipped example's fake people (U0ALICE…) page nobody and may
-    press no button: say so loudly, in the log and in ``/readyz``."""
-    if settings.sandbox:
-        live.sandbox_people = ()
-        return
-    named = people_among(live.current.policy, (user_id for user_id, _, _ in DEFAULT_USERS))
-    live.sandbox_people = tuple(named)
-    if named:
-        log.warning(
-            "policy_names_sandbox_people",
-            people=named,
-            path=str(live.current.path),
-            hint="these are the sandbox's example people, not users of your Slack workspace: "
-            "name your own people (Slack ids or emails) in the policy file",
-        )
-
-
-async def start_policy(service: Service) -> None:
-    """Look up the people the file names by email (a failure stops start-up, like any other
-    problem of the file) and warn about the sandbox's people in a real workspace."""
-    live = service.live
-    if emails_named(live.current.policy):
-        live.switch(
-            await read_snapshot(
-                live.current.path,
-                env=service.settings.policy_environment(),
-                people=service.reloader.people,
-            )
-        )  # its subscribers warn about the sandbox's people
-    else:
-        sandbox_people_named(service.settings, live)
 
 
 def sandbox_state_file(settings: Settings) -> SandboxStateFile | None:
@@ -403,7 +357,12 @@ def build_http_app(
             released = await release_claims(service.db, now=service.clock())
             if any(released):
                 log.info("stale_claims_released", inbox=released[0], outbox=released[1])
-        await start_policy(service)
+        await start_policy(
+            service.live,
+            env=settings.policy_environment(),
+            people=service.reloader.people,
+            sandbox=settings.sandbox,
+        )
         kept = service.sandbox_file
         if kept is not None and service.world is not None and kept.load_into(service.world):
             log.info("sandbox_restored", path=str(kept.path), messages=len(service.world.messages))

@@ -60,7 +60,7 @@ class PolicyReloader:
         self._metrics = metrics
         self._slack = slack
         self._lock = asyncio.Lock()
-        self._pending: set[asyncio.Task[Result]] = set()
+        self._pending: set[asyncio.Task[None]] = set()
         self.show(live.current)
 
     @property
@@ -136,9 +136,15 @@ class PolicyReloader:
 
     def reload_soon(self, reason: str) -> None:
         """Start a reload from a signal handler (kept referenced until it ends)."""
-        task = asyncio.get_running_loop().create_task(self.reload(reason))
+        task = asyncio.get_running_loop().create_task(self._reload_logged(reason))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+
+    async def _reload_logged(self, reason: str) -> None:
+        try:
+            await self.reload(reason)
+        except Exception:  # a reload that fails unexpectedly leaves the running policy as is
+            log.exception("policy_reload_failed", reason=reason)
 
     def listen_for_sighup(self) -> None:
         """Reload on SIGHUP from now on (where the platform has it)."""
@@ -166,7 +172,4 @@ class PolicyReloader:
             step=50,
             recursive=False,
         ):
-            try:
-                await self.reload("file changed")
-            except Exception:  # the watcher outlives any one reload
-                log.exception("policy_reload_failed")
+            await self._reload_logged("file changed")  # the watcher outlives any one reload

@@ -11,8 +11,9 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import build_service, start_policy
+from bot.app import Service, build_service
 from bot.policy.people_lookup import SlackPeople
+from bot.policy.starting import start_policy
 from config.policy import PolicyError, parse_policy
 from config.settings import Settings
 
@@ -99,6 +100,15 @@ async def test_transient_failures_are_retried_and_a_lasting_one_is_named() -> No
     ]
 
 
+async def start(service: Service) -> None:
+    await start_policy(
+        service.live,
+        env=service.settings.policy_environment(),
+        people=service.reloader.people,
+        sandbox=service.settings.sandbox,
+    )
+
+
 async def test_in_the_sandbox_emails_are_its_people_and_an_unknown_one_stops_start_up(
     tmp_path: Path,
 ) -> None:
@@ -112,14 +122,14 @@ async def test_in_the_sandbox_emails_are_its_people_and_an_unknown_one_stops_sta
     assert settings.sandbox
     service = build_service(settings)
     try:
-        await start_policy(service)
+        await start(service)
         running = service.live.current.policy
         assert running.teams["ops"].members == ["U0ALICE", "U0CAROL"]  # alice is ann's stand-in
         assert service.live.sandbox_people == ()  # the sandbox's people belong in the sandbox
 
         await asyncio.to_thread(policy.write_text, POLICY)
         with pytest.raises(PolicyError) as refused:
-            await start_policy(build_service(settings))
+            await start(build_service(settings))
         assert refused.value.problems == [
             'line 4: teams.ops.members[1]: "zed@example.com" is not a user of this Slack workspace',
             'line 5: policies.default.approvers[0]: "zed@example.com" is not a user of this '
