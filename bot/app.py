@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 import httpx
 import structlog
@@ -41,8 +42,11 @@ from bot.http.same_origin import cross_site_problem
 from bot.http.slash_redirect import relative_slash_redirects
 from bot.policy.access import AccessPolicy
 from bot.policy.directory import PolicyDirectory
-from bot.policy.policy_file import load_policy
-from bot.policy.rules import Rules, build_rules
+from bot.policy.live import LivePolicy, Snapshot
+from bot.policy.people_lookup import PeopleLookup, SlackPeople
+from bot.policy.policy_file import load_snapshot
+from bot.policy.rules import Rules
+from bot.policy.starting import SandboxPeople, sandbox_people_named, start_policy
 from bot.policy.stored_overrides import StoredOverrides, announce_channels
 from bot.review.web import build_review_web
 from bot.runtime.clock import Clock, system_clock
@@ -70,6 +74,7 @@ from bot.workers.follow_up_reminders import FollowUpReminders
 from bot.workers.handoffs import Handoffs
 from bot.workers.heartbeats import Heartbeats
 from bot.workers.inbox_worker import InboxWorker
+from bot.workers.policy_reload import PolicyReloader
 from bot.workers.retention import InboxRetention
 from config.policy import PolicyFile
 from config.settings import DEFAULT_SLACK_API_URL, Settings
@@ -99,6 +104,8 @@ class Service:
     directory: PolicyDirectory
     http: httpx.AsyncClient
     metrics: Metrics
+    live: LivePolicy
+    reloader: PolicyReloader
     clock: Clock = system_clock
     world: SlackWorld | None = None
     sandbox_file: SandboxStateFile | None = None
@@ -116,8 +123,8 @@ def slack_api_url(settings: Settings) -> str:
 
 
 def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service:
-    policy = load_policy(settings.config_path, env=settings.policy_environment())
-    rules = build_rules(policy)
+    live = LivePolicy(load_snapshot(settings.config_path, env=settings.policy_environment()))
+    policy, rules = live.current.policy, live.current.rules
     db = Database(settings.async_database_url())
     metrics = Metrics()
     slack = CountingWebClient(
@@ -155,9 +162,8 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     Listeners(acting).register(bolt)
     EscalationListeners(acting).register(bolt)
     report = ReportCommand(db=db, policy=policy, clock=clock, access=access, refused=metrics.refuse)
-    CommandListener(acting, report=report, override_channels=announce_channels(policy)).register(
-        bolt
-    )
+    override_channels = announce_channels(policy)
+    CommandListener(acting, report=report, override_channels=override_channels).register(bolt)
     RecordListeners(acting).register(bolt)
     StormListener(acting).register(bolt)
     inbox_worker = InboxWorker(
@@ -173,16 +179,9 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         batch_events=settings.inbox_batch_events,
     )
     http = httpx.AsyncClient()
-    webhooks = {
-        name: OutboundTarget(
-            name=name,
-            url=hook.url,
-            token=hook.token,
-            hmac_secret=hook.hmac_secret,
-            timeout_seconds=float(hook.timeout),
-        )
-        for name, hook in policy.webhooks.items()
-    }
+    webhooks = outbound_targets(policy)
+    levels = dict(rules.levels)  # refilled by a reload, like the two below
+    handoff_channels = rotation_channels(policy)
     # Deliveries handle 429s per channel themselves (bot.delivery.lanes): no sleeping retry handler.
     delivery_slack = (FaultyWebClient if settings.fault_point else HealthReportingWebClient)(
         token=settings.bot_token(),
@@ -207,7 +206,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         client=delivery_slack,
         rules=storm_rules_,
         display=storm_display,
-        levels=rules.levels,
+        levels=levels,
         gate=gate,
         clock=clock,
         poster=poster,
@@ -215,7 +214,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     deliveries = Deliveries(
         db=db,
         client=delivery_slack,
-        levels=rules.levels,
+        levels=levels,
         clock=clock,
         pager=OutboundPager(client=http),
         webhooks=webhooks,
@@ -247,7 +246,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
             db=db,
             client=slack,
             directory=directory,
-            channels={n: r.channel for n, r in policy.rotations.items() if r.channel},
+            channels=handoff_channels,
             clock=clock,
             refresh_overrides=stored_overrides.refresh,
         ),
@@ -256,7 +255,10 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         faults=faults,
         heartbeats=heartbeats,
     )
-    return Service(
+    digest = WeeklyDigest(db=db, policy=policy, client=slack, clock=clock)
+    world = SlackWorld(public_url=f"{settings.base_url()}/sandbox") if settings.sandbox else None
+    people: PeopleLookup = SlackPeople(slack) if world is None else SandboxPeople(world)
+    service = Service(
         settings=settings,
         policy=policy,
         rules=rules,
@@ -274,15 +276,67 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         stored_overrides=stored_overrides,
         http=http,
         metrics=metrics,
+        live=live,
+        reloader=PolicyReloader(
+            live=live,
+            env=settings.policy_environment(),
+            people=people,
+            metrics=metrics,
+            slack=slack,
+        ),
         clock=clock,
-        world=SlackWorld(public_url=f"{settings.base_url()}/sandbox") if settings.sandbox else None,
+        world=world,
         sandbox_file=sandbox_state_file(settings),
         follow_ups=FollowUpReminders(
             db=db, clock=clock, every_seconds=rules.follow_up_every_seconds, on_queued=outbox_wakeup
         ),
         retention=InboxRetention(db=db, clock=clock, days=settings.inbox_retention_days),
-        digest=WeeklyDigest(db=db, policy=policy, client=slack, clock=clock),
+        digest=digest,
     )
+
+    def follow(snapshot: Snapshot) -> None:
+        """Everything built from the policy switches with it, in one step (bot.policy.live);
+        storm rules, the follow-up interval and the digests' schedule change with a restart."""
+        new_policy, new_rules = snapshot.policy, snapshot.rules
+        directory.reload(new_policy)
+        access.reload(new_policy)
+        acting.rules = new_rules
+        inbox_worker.use_rules(new_rules.ingest)
+        heartbeats.use_rules(new_rules.ingest)
+        _refill(levels, new_rules.levels)
+        _refill(webhooks, outbound_targets(new_policy))
+        _refill(handoff_channels, rotation_channels(new_policy))
+        _refill(override_channels, announce_channels(new_policy))
+        report.use_policy(new_policy)
+        digest.use_policy(new_policy)
+        service.policy, service.rules = new_policy, new_rules
+
+    live.subscribe(follow)
+    live.subscribe(lambda _: sandbox_people_named(live, sandbox=settings.sandbox))
+    return service
+
+
+def outbound_targets(policy: PolicyFile) -> dict[str, OutboundTarget]:
+    return {
+        name: OutboundTarget(
+            name=name,
+            url=hook.url,
+            token=hook.token,
+            hmac_secret=hook.hmac_secret,
+            timeout_seconds=float(hook.timeout),
+        )
+        for name, hook in policy.webhooks.items()
+    }
+
+
+def rotation_channels(policy: PolicyFile) -> dict[str, str]:
+    return {n: r.channel for n, r in policy.rotations.items() if r.channel}
+
+
+def _refill(held: dict[Any, Any], new: Mapping[Any, Any]) -> None:
+    """Change a dict its holders keep in place (no holder sees it empty: no await here)."""
+    held.clear()
+    held.update(new)
 
 
 def sandbox_state_file(settings: Settings) -> SandboxStateFile | None:
@@ -324,6 +378,12 @@ def build_http_app(
             released = await release_claims(service.db, now=service.clock())
             if any(released):
                 log.info("stale_claims_released", inbox=released[0], outbox=released[1])
+        await start_policy(
+            service.live,
+            env=settings.policy_environment(),
+            people=service.reloader.people,
+            sandbox=settings.sandbox,
+        )
         if service.heartbeats.configured:
             try:  # a new heartbeat's clock starts at this start
                 await service.heartbeats.sync()
@@ -349,6 +409,13 @@ def build_http_app(
                         service.tasks.append(asyncio.create_task(timer.run()))
                 if service.digest is not None:
                     service.tasks.append(asyncio.create_task(service.digest.run()))
+        stop_watching = asyncio.Event()
+        watcher = (
+            asyncio.create_task(service.reloader.watch(stop=stop_watching))
+            if settings.policy_watch
+            else None
+        )
+        service.reloader.listen_for_sighup()
         # what start-up built stays: out of the GC's full passes (~10% of a webhook's CPU
         # under load, ~15% of an escalation step's; see bot.runtime.heap)
         freeze_startup_objects()
@@ -361,6 +428,12 @@ def build_http_app(
         try:
             yield
         finally:
+            service.reloader.stop_listening()
+            stop_watching.set()
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             if socket_mode is not None:
                 await socket_mode.stop()
             await stop_workers(service)
@@ -385,7 +458,7 @@ def build_http_app(
         {i.name: i.rate_limit or service.policy.rate_limit for i in service.policy.integrations}
     )
     webhooks = webhook_router(
-        rules=service.rules,
+        rules=lambda: service.live.current.rules,
         inbox=inbox,
         max_body_bytes=settings.max_body_bytes,
         clock=service.clock,
@@ -398,8 +471,7 @@ def build_http_app(
     app.include_router(webhooks.router)
     app.include_router(
         heartbeat_router(
-            heartbeats=service.rules.ingest.heartbeats,
-            integrations=service.rules.integrations,
+            current=lambda: (service.rules.ingest.heartbeats, service.rules.integrations),
             ping=service.heartbeats.ping,
             limiter=limiter,
         )
@@ -416,6 +488,14 @@ def build_http_app(
         overrides=stored_calendar_overrides(service.stored_overrides),
     )
     app.include_router(calendars.router())
+
+    def follow(snapshot: Snapshot) -> None:
+        policy = snapshot.policy
+        review.use_policy(policy)
+        calendars.calendars = OnCallCalendars.from_policy(policy)
+        limiter.use_limits({i.name: i.rate_limit or policy.rate_limit for i in policy.integrations})
+
+    service.live.subscribe(follow)
     slack_handler = AsyncSlackRequestHandler(service.bolt)
     slack_checks = SlackRequestChecks(
         signing_secret=settings.signing_secret(),
@@ -475,7 +555,8 @@ def build_http_app(
         # Slack being down does not make this instance unready (webhooks are still stored),
         # but it is shown: deliveries wait until Slack answers again.
         slack = service.outbox_sender.health.report(service.clock())
-        return JSONResponse({"ready": True, "database": "ok", "slack": slack})
+        config = service.live.report()
+        return JSONResponse({"ready": True, "database": "ok", "slack": slack, "config": config})
 
     if service.world is not None:
         base = settings.base_url()

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from config.durations import parse_duration
+from config.person_names import person_problem
 from config.places import item, join, load_with_lines, with_line
 from config.problems import Problems, describe
 from config.sections.escalation import EscalationPolicyConfig, RotationConfig, WebhookConfig
@@ -70,7 +71,6 @@ SourceFormat = Annotated[
     str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$"), AfterValidator(_known_format), SourceName()
 ]
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}\Z")
 
 
 class _Strict(BaseModel):
@@ -181,7 +181,7 @@ class TeamConfig(_Strict):
     timezone: str = "UTC"
     """IANA time zone (snooze until tomorrow 09:00, reports)."""
     members: list[str] = Field(default_factory=list)
-    """Slack user ids."""
+    """People: Slack user ids or email addresses."""
     digest: DigestConfig | None = None
     """Weekly review digest posted to the team's channel (off when not set)."""
 
@@ -189,8 +189,9 @@ class TeamConfig(_Strict):
     @classmethod
     def _slack_ids(cls, members: list[str]) -> list[str]:
         for member in members:
-            if not _SLACK_USER.match(member):
-                raise ValueError(f'"{member}" is not a Slack user id (like U012ABCDEF)')
+            problem = person_problem(member)
+            if problem is not None:
+                raise ValueError(problem)
         return members
 
 
@@ -235,7 +236,7 @@ class PolicyFile(_Strict):
     teams: dict[str, TeamConfig] = Field(default_factory=dict)
     """Teams by id."""
     people: dict[str, PersonConfig] = Field(default_factory=dict)
-    """Slack user ids → names and roles."""
+    """People (Slack user ids or email addresses) → names and roles."""
     root_causes: list[str] = Field(default_factory=lambda: list(DEFAULT_ROOT_CAUSES), min_length=1)
     """Categories offered when resolving."""
     policies: dict[str, EscalationPolicyConfig] = Field(
@@ -301,8 +302,8 @@ class PolicyFile(_Strict):
         problems += grading_problems(self.grading)
         problems += self._heartbeat_problems(names)
         for person in self.people:
-            if not _SLACK_USER.match(person):
-                problems.append(f'people.{person}: "{person}" is not a Slack user id')
+            if (problem := person_problem(person)) is not None:
+                problems.append(f"people.{person}: {problem}")
         if problems:
             raise Problems(problems)
         return self

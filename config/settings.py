@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     """`sqlite:///path` or `postgresql://user@host/db`; the async driver is picked for you."""
     config_path: Path = Field(default=EXAMPLE_POLICY, alias="TOCSIN_CONFIG")
     """The policy file (default: the shipped `config/example.yaml`)."""
+    policy_watch: bool = Field(default=True, alias="TOCSIN_POLICY_WATCH")
+    """Reload the policy file when it changes on disk (`SIGHUP` reloads it either way); a file
+    that cannot be used is refused and the running one kept."""
     host: str = Field(default="127.0.0.1", alias="TOCSIN_HOST")
     """Address to listen on."""
     port: int = Field(default=8080, ge=0, le=65535, alias="TOCSIN_PORT")

@@ -26,6 +26,10 @@ NOT_PUBLISHER = (
 
 class AccessPolicy:
     def __init__(self, policy: PolicyFile) -> None:
+        self.reload(policy)
+
+    def reload(self, policy: PolicyFile) -> None:
+        """Decide from ``policy`` from now on (a reloaded policy file)."""
         self.anyone = policy.access.responders == "anyone"
         known = {user for user, person in policy.people.items() if person.roles}
         for team in policy.teams.values():

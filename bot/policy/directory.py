@@ -37,22 +37,31 @@ class PolicyDirectory:
     """Implements :class:`escalation.ports.Directory` over the policy file."""
 
     def __init__(self, policy: PolicyFile) -> None:
+        self._stored: Mapping[str, Sequence[Override]] = {}
+        self.reload(policy)
+
+    def reload(self, policy: PolicyFile) -> None:
+        """Answer from ``policy`` from now on (a reloaded policy file); the stored overrides
+        layered last stay layered on the new rotations."""
         self.policy_rotations: Mapping[str, Rotation] = {
             name: rotation_of(name, config) for name, config in policy.rotations.items()
         }
         self.rotations: Mapping[str, Rotation] = self.policy_rotations
         """The policy file's rotations with the stored overrides after their own."""
+        self.use_stored_overrides(self._stored)
         self._roles = {user: set(p.roles) for user, p in policy.people.items()}
         self._names = {user: p.name for user, p in policy.people.items()}
         self.teams_defined = bool(policy.teams)
-        self._teams: dict[str, set[str]] = {}
+        teams: dict[str, set[str]] = {}
         for team, config in policy.teams.items():
             for member in config.members:
-                self._teams.setdefault(member, set()).add(team)
+                teams.setdefault(member, set()).add(team)
+        self._teams = teams
 
     def use_stored_overrides(self, stored: Mapping[str, Sequence[Override]]) -> None:
         """Layer ``stored`` (per rotation, oldest first) after each rotation's own overrides,
         replacing the ones layered before; a later override wins where two overlap."""
+        self._stored = stored
         self.rotations = {
             name: replace(rotation, overrides=rotation.overrides + tuple(stored.get(name, ())))
             if stored.get(name)

@@ -133,6 +133,10 @@ class ReviewWeb:
         self._env.globals["person"] = self._person
         self._env.globals["mentions"] = self._mentions
 
+    def use_policy(self, policy: PolicyFile) -> None:
+        """Show and filter by ``policy`` from the next request on (a reloaded policy)."""
+        self._policy = policy
+
     def _person(self, user: str | None) -> str:
         if not user:
             return "—"

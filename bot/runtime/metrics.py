@@ -125,6 +125,21 @@ class Metrics:
             "Open alerts whose next step is overdue by more than 30 seconds",
             registry=r,
         )
+        self.config_reloads = Counter(
+            "tocsin_config_reloads",
+            "Policy file reloads (SIGHUP or the file changed), by result: applied, unchanged "
+            "or refused (the old configuration keeps running)",
+            ["result"],
+            registry=r,
+        )
+        self.config_stale = Gauge(
+            "tocsin_config_stale",
+            "1 while the policy file on disk was refused and an older one runs, else 0",
+            registry=r,
+        )
+        self.config_version = Info(
+            "tocsin_config", "The policy file this replica runs: a hash of its content", registry=r
+        )
 
     def refuse(self, reason: str) -> None:
         self.refused.labels(reason=reason).inc()

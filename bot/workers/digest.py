@@ -96,6 +96,11 @@ class WeeklyDigest:
         self.instance = instance or f"{socket.gethostname()[:40]}-{uuid.uuid4().hex[:8]}"
         self._scheduler: Any = None
 
+    def use_policy(self, policy: PolicyFile) -> None:
+        """Names and levels from ``policy`` (a reloaded policy); the digests' days and times
+        are scheduled at start and change with a restart."""
+        self._policy = policy
+
     def register(self, scheduler: Any) -> None:
         """One cron job per team (its day and time in its zone), and the hourly catch-up."""
         for schedule in self._schedules.values():

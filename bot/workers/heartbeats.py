@@ -35,6 +35,13 @@ class Heartbeats:
         self._on_change = on_change
         self._synced = False
 
+    def use_rules(self, rules: IngestRules) -> None:
+        """A reloaded policy file: its heartbeats from now on, synced at the next check (a new
+        heartbeat's clock starts then; a changed interval or grace applies)."""
+        self._rules = rules
+        self._specs = dict(rules.heartbeats)
+        self._synced = False
+
     @property
     def configured(self) -> bool:
         return bool(self._specs)

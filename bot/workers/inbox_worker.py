@@ -56,6 +56,10 @@ class InboxWorker:
         """Claimed but not processed when a drain was cut short (the database went away):
         handed back as soon as it answers again, not when their lease runs out."""
 
+    def use_rules(self, rules: IngestRules) -> None:
+        """Turn bodies into alerts by ``rules`` from the next one on (a reloaded policy)."""
+        self._rules = rules
+
     async def run(self) -> None:
         await run_until_cancelled(
             self.drain, wakeup=self._wakeup, poll_seconds=self._poll, name="inbox"

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from config.durations import parse_duration
+from config.person_names import person
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}\Z")
 _HANDOFF = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\Z")
 TARGET_KINDS = ("user", "oncall", "group", "channel", "webhook")
 
@@ -22,9 +22,7 @@ class _Strict(BaseModel):
 
 
 def _slack_user(value: str) -> str:
-    if not _SLACK_USER.match(value):
-        raise ValueError(f'"{value}" is not a Slack user id (like U012ABCDEF)')
-    return value
+    return person(value)
 
 
 def _timezone(value: str) -> str:
@@ -40,7 +38,7 @@ class TargetConfig(_Strict):
     ``channel`` or ``webhook`` (a name under ``webhooks``)."""
 
     user: str | None = None
-    """A Slack user id."""
+    """A person: Slack user id or email address."""
     oncall: str | None = None
     """A rotation: whoever is on call when the page is sent."""
     group: str | None = None
@@ -87,7 +85,7 @@ class EscalationPolicyConfig(_Strict):
     repeat_after: Duration = 600
     """Pause after the last tier before starting again."""
     approvers: list[str] = Field(default_factory=list)
-    """Slack user ids who approve escalations."""
+    """People (Slack user ids or email addresses) who approve escalations."""
     approval_timeout: Duration = 900
     """How long approvers have to answer."""
     on_timeout: Literal["approve", "deny", "next_approver"] = "deny"
@@ -111,7 +109,7 @@ class EscalationPolicyConfig(_Strict):
 
 class OverrideConfig(_Strict):
     user: str
-    """Who covers."""
+    """Who covers (Slack user id or email address)."""
     start: datetime
     """From (with a UTC offset)."""
     end: datetime
@@ -135,7 +133,7 @@ class OverrideConfig(_Strict):
 
 class RotationConfig(_Strict):
     members: list[str] = Field(min_length=1)
-    """Slack user ids in order; members[0] starts on start."""
+    """People (Slack user ids or email addresses) in order; members[0] starts on start."""
     timezone: str = "UTC"
     """IANA time zone of the hand-off time."""
     handoff: str = "09:00"

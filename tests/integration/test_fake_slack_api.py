@@ -243,6 +243,21 @@ async def test_users_and_usergroups_are_listed(sandbox: Sandbox) -> None:
     assert empty["users"] == []
 
 
+async def test_users_are_found_by_email_as_slack_finds_them(sandbox: Sandbox) -> None:
+    alice = await sandbox.client.users_lookupByEmail(email="Alice@Example.com")
+    assert alice["user"]["id"] == "U0ALICE"
+    assert alice["user"]["profile"]["email"] == "alice@example.com"
+    sandbox.world.add_user("U0ERIN", "erin", "Erin Ek", email="erin@corp.example")
+    erin = await sandbox.client.users_lookupByEmail(email="erin@corp.example")
+    assert erin["user"]["id"] == "U0ERIN"
+    with pytest.raises(SlackApiError) as missing:
+        await sandbox.client.users_lookupByEmail(email="nobody@example.com")
+    assert missing.value.response["error"] == "users_not_found"
+    with pytest.raises(SlackApiError) as bot:
+        await sandbox.client.users_lookupByEmail(email="tocsin@example.com")
+    assert bot.value.response["error"] == "users_not_found"  # bots have no email
+
+
 async def test_wrong_token_is_invalid_auth_and_missing_is_not_authed_with_http_200(
     sandbox: Sandbox,
 ) -> None:

@@ -46,13 +46,13 @@ def pinging_integration(
 
 def heartbeat_router(
     *,
-    heartbeats: Mapping[str, HeartbeatSpec],
-    integrations: Mapping[str, IntegrationConfig],
+    current: Callable[[], tuple[Mapping[str, HeartbeatSpec], Mapping[str, IntegrationConfig]]],
     ping: Callable[[str], Awaitable[Ping]],
     limiter: RateLimiter | None = None,
 ) -> APIRouter:
-    """``limiter``: a ping counts against the rate limit of the integration whose token it
-    carries, as that integration's webhooks do."""
+    """``current``: the heartbeats and integrations of the policy file running now (it may be
+    reloaded). ``limiter``: a ping counts against the rate limit of the integration whose
+    token it carries, as that integration's webhooks do."""
     router = APIRouter(tags=["heartbeats"])
 
     def refused(status: int, message: str, **headers: str) -> JSONResponse:
@@ -72,6 +72,7 @@ def heartbeat_router(
         openapi_extra=WEBHOOK_SECURITY,
     )
     async def receive(name: str, request: Request) -> JSONResponse:
+        heartbeats, integrations = current()
         spec = heartbeats.get(name)
         if spec is None:
             return refused(404, f"no heartbeat named {name[:64]!r}")

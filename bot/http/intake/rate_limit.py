@@ -50,6 +50,20 @@ class RateLimiter:
             for name, limit in limits.items()
         }
 
+    def use_limits(self, limits: Mapping[str, RateLimitConfig]) -> None:
+        """A reloaded policy file: new or changed limits start with a full bucket; an
+        unchanged one keeps its tokens."""
+        now = self._clock()
+        self._buckets = {
+            name: self._buckets[name]
+            if name in self._buckets and self.limits.get(name) == limit
+            else TokenBucket(
+                rate=limit.per_minute / 60.0, burst=limit.burst, tokens=limit.burst, updated=now
+            )
+            for name, limit in limits.items()
+        }
+        self.limits = dict(limits)
+
     def retry_after(self, integration: str) -> int:
         """0 if ``integration`` may post now; else whole seconds to wait (at least 1)."""
         bucket = self._buckets.get(integration)

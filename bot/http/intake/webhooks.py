@@ -126,7 +126,7 @@ class WebhookFastPath:
 
 def webhook_router(
     *,
-    rules: Rules,
+    rules: Callable[[], Rules],
     inbox: InboxWriter,
     max_body_bytes: int,
     clock: Clock,
@@ -136,9 +136,8 @@ def webhook_router(
     limiter: RateLimiter | None = None,
     heartbeat_ping: Callable[[str], Awaitable[object]] | None = None,
 ) -> Webhooks:
+    """``rules``: the rules running now (a reloaded policy file changes them)."""
     router = APIRouter(tags=["webhooks"])
-    pagerduty = [c for c in rules.integrations.values() if is_pagerduty(c)]
-    opsgenie = [c for c in rules.integrations.values() if is_opsgenie(c)]
 
     def outcome(integration: str, name: str, reason: str | None = None) -> None:
         if metrics is not None:
@@ -208,14 +207,15 @@ def webhook_router(
             and isinstance(payload.get("routing_key"), str)
         ):
             payload, body = redacted(payload)
+        ingest = rules().ingest
         try:
-            events = rules.ingest.parser_for(name, config.format)(payload)
+            events = ingest.parser_for(name, config.format)(payload)
         except PayloadError as exc:
             outcome(name, "invalid", "invalid_payload")
             return invalid(config, exc)
-        if rules.ingest.heartbeats and heartbeat_ping is not None:
+        if ingest.heartbeats and heartbeat_ping is not None:
             # a heartbeat's Watchdog: a ping now; left out when the inbox body is processed
-            beats, _ = watchdog_pings(rules.ingest.heartbeats, integration=name, events=events)
+            beats, _ = watchdog_pings(ingest.heartbeats, integration=name, events=events)
             try:
                 for beat in beats:
                     await heartbeat_ping(beat)
@@ -252,7 +252,7 @@ def webhook_router(
         openapi_extra={**webhook_docs.request_body(None), **WEBHOOK_SECURITY},
     )
     async def receive(integration: str, request: Request) -> Response:
-        config = rules.integrations.get(integration)
+        config = rules().integrations.get(integration)
         if config is None:
             outcome("unknown", "not_found", "unknown_integration")
             return refused(None, 404, f"no integration named {integration!r}")
@@ -276,6 +276,7 @@ def webhook_router(
         # then checks the decoded top-level routing_key against the integration picked here
         keys = [given] if given is not None else routing_keys(body)
         # every integration and every key: constant time
+        pagerduty = [c for c in rules().integrations.values() if is_pagerduty(c)]
         matching = [c for c in pagerduty for k in keys if token_matches(k, c)]
         if not matching:
             outcome("unknown", "unauthorized", "bad_token")
@@ -290,6 +291,7 @@ def webhook_router(
         """Opsgenie's Alert API: the key picks the opsgenie integration; a close or an
         acknowledge becomes the body :func:`action_body` makes, then goes the usual way."""
         given = _token(request)
+        opsgenie = [c for c in rules().integrations.values() if is_opsgenie(c)]
         matching = [c for c in opsgenie if token_matches(given, c)]  # every one: constant time
         if not matching:
             outcome("unknown", "unauthorized", "bad_token")
@@ -354,7 +356,7 @@ def webhook_router(
 
     def holds_token(request: Request) -> bool:
         given = _token(request)
-        return any([token_matches(given, c) for c in rules.integrations.values()])
+        return any([token_matches(given, c) for c in rules().integrations.values()])
 
     @router.get(
         "/webhooks",
@@ -377,7 +379,7 @@ def webhook_router(
                 "url": f"{base}/webhooks/{c.name}",
                 "auth": _auth_methods(c),
             }
-            for c in rules.integrations.values()
+            for c in rules().integrations.values()
         ]
         return JSONResponse({"integrations": listing})
 

@@ -222,6 +222,13 @@ def users_info(world: SlackWorld, args: Args) -> JSON:
     return {"user": user.to_api(world.team_id)}
 
 
+def users_lookup_by_email(world: SlackWorld, args: Args) -> JSON:
+    user = world.user_by_email(args.req("email", error="users_not_found"))
+    if user is None:
+        raise ApiError("users_not_found")
+    return {"user": user.to_api(world.team_id)}
+
+
 def users_list(world: SlackWorld, args: Args) -> JSON:
     return {
         "members": [u.to_api(world.team_id) for u in world.users.values()],
@@ -253,5 +260,6 @@ METHODS: dict[str, Callable[[SlackWorld, Args], JSON]] = {
     "views.update": views_update,
     "users.info": users_info,
     "users.list": users_list,
+    "users.lookupByEmail": users_lookup_by_email,
     "usergroups.users.list": usergroups_users_list,
 }

@@ -64,6 +64,12 @@ class User:
     real_name: str
     is_bot: bool = False
     bot_id: str | None = None
+    email: str | None = None
+    """What users.lookupByEmail finds the user by (default ``<name>@example.com``)."""
+
+    @property
+    def address(self) -> str:
+        return self.email or f"{self.name}@example.com"
 
     def to_api(self, team_id: str) -> JSON:
         """The user as users.info / users.list show it."""
@@ -80,6 +86,7 @@ class User:
             "profile": {
                 "real_name": self.real_name,
                 "display_name": self.name,
+                "email": None if self.is_bot else self.address,
                 "bot_id": self.bot_id,
                 "team": team_id,
             },

@@ -128,9 +128,17 @@ class SlackWorld:
                 await self._changed.wait()
 
     def add_user(
-        self, user_id: str, name: str, real_name: str | None = None, *, bot_id: str | None = None
+        self,
+        user_id: str,
+        name: str,
+        real_name: str | None = None,
+        *,
+        bot_id: str | None = None,
+        email: str | None = None,
     ) -> User:
-        user = User(user_id, name, real_name or name, is_bot=bot_id is not None, bot_id=bot_id)
+        user = User(
+            user_id, name, real_name or name, is_bot=bot_id is not None, bot_id=bot_id, email=email
+        )
         self.users[user_id] = user
         self.touch()
         return user
@@ -142,6 +150,13 @@ class SlackWorld:
             if ref in (user.id, user.name) or name == user.name:
                 return user
         raise SandboxError(f"no user {ref!r} in the sandbox (known: {sorted(self.users)})")
+
+    def user_by_email(self, email: str) -> User | None:
+        """The (human) user whose email address is ``email`` (case-insensitive), if any."""
+        wanted = email.strip().lower()
+        return next(
+            (u for u in self.users.values() if not u.is_bot and u.address.lower() == wanted), None
+        )
 
     def add_usergroup(self, group_id: str, user_ids: Iterable[str]) -> None:
         self.usergroups[group_id] = list(user_ids)

@@ -44,7 +44,9 @@ class CommandListener:
         self._acting = acting
         self._report = report
         self._silences = SilenceListeners(acting)
-        self._overrides = OverrideListeners(acting, channels=override_channels or {})
+        self._overrides = OverrideListeners(
+            acting, channels={} if override_channels is None else override_channels
+        )
         self._swaps = SwapListeners(self._overrides)
 
     def register(self, app: AsyncApp) -> None:

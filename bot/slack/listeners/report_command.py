@@ -83,6 +83,10 @@ class ReportCommand:
         self._access = access
         self._refused = refused
 
+    def use_policy(self, policy: PolicyFile) -> None:
+        """Answer by ``policy`` from the next command on (a reloaded policy)."""
+        self._policy = policy
+
     def _refusal(self, user: str, request: ReportRequest) -> str | None:
         if not self._access.may_read_reports(user):
             self._refused("not_allowed")

@@ -325,7 +325,8 @@ def test_bad_slack_user_id_in_team_members_is_named(member: str) -> None:
     doc["teams"]["ops"]["members"] = ["U012ABCDEF", member]
 
     assert _problems(doc) == [
-        f'teams.ops.members: "{member}" is not a Slack user id (like U012ABCDEF)'
+        f'teams.ops.members: "{member}" is not a Slack user id (like U012ABCDEF) or an email '
+        "address"
     ]
 
 
@@ -333,7 +334,9 @@ def test_person_keyed_by_something_other_than_a_slack_id_is_named() -> None:
     doc = _doc()
     doc["people"] = {"U012ABCDEF": {"name": "Ann"}, "bob": {"name": "Bob"}}
 
-    assert _problems(doc) == ['people.bob: "bob" is not a Slack user id']
+    assert _problems(doc) == [
+        'people.bob: "bob" is not a Slack user id (like U012ABCDEF) or an email address'
+    ]
 
 
 def test_grading_level_out_of_range_names_the_rule() -> None:
