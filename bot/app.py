@@ -50,6 +50,7 @@ from bot.runtime.metrics import CountingWebClient, Metrics
 from bot.runtime.version import tocsin_version
 from bot.runtime.wakeup import Fanout, Wakeup
 from bot.sandbox import SandboxStateFile, SlackWorld, build_sandbox_app
+from bot.schedule.calendar_rotations import CalendarRotations
 from bot.schedule.feeds import OnCallCalendars
 from bot.schedule.web import CalendarFeedWeb
 from bot.slack.acting import Acting
@@ -101,6 +102,7 @@ class Service:
     follow_ups: FollowUpReminders | None = None
     retention: InboxRetention | None = None
     digest: WeeklyDigest | None = None
+    calendar_rotations: CalendarRotations | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -134,7 +136,16 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     check_team(bolt, team_ids=settings.slack_team_id, refused=metrics.refuse)
     inbox_wakeup, outbox_wakeup, engine_wakeup = Wakeup(), Wakeup(), Wakeup()
     changed = Fanout(outbox_wakeup, engine_wakeup)
-    directory = PolicyDirectory(policy)
+    http = httpx.AsyncClient()
+    calendar_rotations = CalendarRotations(
+        policy,
+        db=db,
+        clock=clock,
+        http=http,
+        metrics=metrics,
+        base_dir=settings.config_path.parent,
+    )
+    directory = PolicyDirectory(policy, calendars=calendar_rotations.current)
     access = AccessPolicy(policy)
     acting = Acting(
         db=db,
@@ -163,7 +174,6 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         batch_bodies=settings.inbox_batch_bodies,
         batch_events=settings.inbox_batch_events,
     )
-    http = httpx.AsyncClient()
     webhooks = {
         name: OutboundTarget(
             name=name,
@@ -262,6 +272,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         ),
         retention=InboxRetention(db=db, clock=clock, days=settings.inbox_retention_days),
         digest=WeeklyDigest(db=db, policy=policy, client=slack, clock=clock),
+        calendar_rotations=calendar_rotations or None,
     )
 
 
@@ -279,6 +290,8 @@ async def stop_workers(service: Service) -> None:
     running after WORKER_STOP_SECONDS is cancelled (its rows are picked up again later)."""
     for wakeup in (service.inbox_wakeup, service.outbox_wakeup, service.engine_wakeup):
         wakeup.stop()
+    if service.calendar_rotations is not None:
+        service.calendar_rotations.wakeup.stop()
     if service.tasks:
         _, late = await asyncio.wait(service.tasks, timeout=WORKER_STOP_SECONDS)
         for task in late:
@@ -314,6 +327,8 @@ def build_http_app(
             )
             await socket_mode.start()  # SocketModeError stops start-up with a clear message
         checkpointer = WalCheckpointer.started_for(service.db)
+        if run_workers and service.calendar_rotations is not None:
+            service.tasks.append(asyncio.create_task(service.calendar_rotations.run()))
         if run_workers:
             service.tasks.append(asyncio.create_task(service.inbox_worker.run()))
             service.tasks.append(asyncio.create_task(service.outbox_sender.run()))
@@ -375,7 +390,7 @@ def build_http_app(
     app.include_router(review.router())
     calendars = CalendarFeedWeb(
         db=service.db,
-        calendars=OnCallCalendars.from_policy(service.policy),
+        calendars=OnCallCalendars.from_policy(service.policy, rotations=service.directory.rotations),
         clock=service.clock,
         public_url=settings.base_url(),
     )
@@ -439,7 +454,10 @@ def build_http_app(
         # Slack being down does not make this instance unready (webhooks are still stored),
         # but it is shown: deliveries wait until Slack answers again.
         slack = service.outbox_sender.health.report(service.clock())
-        return JSONResponse({"ready": True, "database": "ok", "slack": slack})
+        body: dict[str, object] = {"ready": True, "database": "ok", "slack": slack}
+        if service.calendar_rotations is not None:  # a stale feed pages from its last copy
+            body["calendars"] = service.calendar_rotations.report()
+        return JSONResponse(body)
 
     if service.world is not None:
         base = settings.base_url()

@@ -180,7 +180,7 @@ def validate_rotation(rotation: Rotation) -> list[str]:
             problems.append(f"{where}: {n} {o.start if n == 'start' else o.end} has no timezone")
         if not naive and o.end <= o.start:
             problems.append(f"{where}: end {o.end.isoformat()} is not after start")
-        if o.covers is not None and o.covers not in rotation.members:
+        if o.covers is not None and rotation.calendar is None and o.covers not in rotation.members:
             problems.append(f"{where}: covers {o.covers!r}, who is not a member")
     return problems
 

@@ -1,39 +1,86 @@
-"""People and rotations from the policy file: who is on call, who may approve."""
+"""People and rotations from the policy file: who is on call, who may approve.
+
+Rotations fed by a calendar change while Tocsin runs (bot.schedule.calendar_rotations):
+``rotations`` is a live view, so whoever asks at page time sees the latest copy.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date, datetime, timedelta
 
 from config.policy import PolicyFile
 from config.sections.escalation import RotationConfig
+from escalation.calendar import CalendarSlot
 from escalation.oncall import Override, Rotation, Shift, on_call
 
+_NO_ANCHOR = date(1970, 1, 1)
 
-def rotation_of(name: str, config: RotationConfig) -> Rotation:
+
+def rotation_of(
+    name: str, config: RotationConfig, *, calendar: tuple[CalendarSlot, ...] = ()
+) -> Rotation:
+    """The rotation; one fed by a calendar gets ``calendar``'s shifts (none: the fallback
+    holds all the time) and its fallback as ``members[0]``."""
     shift = config.shift if isinstance(config.shift, str) else timedelta(seconds=config.shift)
+    members = tuple(config.members)
+    if config.ical is not None:
+        named = [config.fallback or "", *config.people.values(), *(s.user for s in calendar)]
+        members = tuple(dict.fromkeys(named))
     return Rotation(
         name=name,
-        members=tuple(config.members),
+        members=members,
         timezone=config.timezone,
         handoff=config.handoff_time(),
         shift=shift,
-        anchor=config.start,
+        anchor=config.start or _NO_ANCHOR,
         handoff_weekday=config.handoff_weekday,
         overrides=tuple(
             Override(user=o.user, start=o.start, end=o.end, covers=o.covers)
             for o in config.overrides
         ),
+        calendar=calendar if config.ical is not None else None,
     )
+
+
+class LiveRotations(Mapping[str, Rotation]):
+    """The policy's rotations, with calendar-fed ones taken from ``current()`` as they are now."""
+
+    def __init__(
+        self,
+        fixed: Mapping[str, Rotation],
+        current: Callable[[], Mapping[str, Rotation]] | None = None,
+    ) -> None:
+        self._fixed = dict(fixed)
+        self._current = current
+
+    def __getitem__(self, name: str) -> Rotation:
+        if self._current is not None:
+            found = self._current().get(name)
+            if found is not None:
+                return found
+        return self._fixed[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fixed)
+
+    def __len__(self) -> int:
+        return len(self._fixed)
 
 
 class PolicyDirectory:
     """Implements :class:`escalation.ports.Directory` over the policy file."""
 
-    def __init__(self, policy: PolicyFile) -> None:
-        self.rotations: Mapping[str, Rotation] = {
-            name: rotation_of(name, config) for name, config in policy.rotations.items()
-        }
+    def __init__(
+        self,
+        policy: PolicyFile,
+        *,
+        calendars: Callable[[], Mapping[str, Rotation]] | None = None,
+    ) -> None:
+        self.rotations: Mapping[str, Rotation] = LiveRotations(
+            {name: rotation_of(name, config) for name, config in policy.rotations.items()},
+            calendars,
+        )
         self._roles = {user: set(p.roles) for user, p in policy.people.items()}
         self._names = {user: p.name for user, p in policy.people.items()}
         self.teams_defined = bool(policy.teams)
