@@ -32,7 +32,7 @@ _SLACK_ID = re.compile(r"(?<![A-Za-z0-9])(?:<@)?([UW](?=[A-Z0-9]*\d)[A-Z0-9]{8,}
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 Resolve = Callable[[str], str | None]
-"""An email address or a name as written in an event → a Slack user id, or ``None``."""
+"""An email address or a name from an event, lower-cased → a Slack user id, or ``None``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ def person_of(event: CalendarEvent, resolve: Resolve) -> str | None:
             if user:
                 return user
         if text.strip():
-            user = resolve(text.strip())
+            user = resolve(text.strip().lower())
             if user:
                 return user
     for attendee in event.attendees:
