@@ -5,7 +5,8 @@ Pure and clock-free: the events (already expanded from their recurrences, see
 
 **Who an event puts on call** (:func:`person_of`), the first that names someone:
 
-1. a Slack user id in the ``SUMMARY`` (``U012ABCDEF`` or ``<@U012ABCDEF>``);
+1. a Slack user id in the ``SUMMARY``: a mention (``<@U012ABCDEF>``) or a bare id of nine
+   or more letters and digits with at least one digit (``U012ABCDEF``; so ``UTC`` is not);
 2. an email address in the ``SUMMARY``, or the whole ``SUMMARY`` (like ``Alice Smith``),
    that ``resolve`` knows;
 3. the same in the ``DESCRIPTION``;
@@ -28,7 +29,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
 
-_SLACK_ID = re.compile(r"(?<![A-Za-z0-9])(?:<@)?([UW](?=[A-Z0-9]*\d)[A-Z0-9]{8,})(?![A-Za-z0-9])")
+_SLACK_ID = re.compile(
+    r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>"  # a mention, as Slack writes it
+    r"|(?<![A-Za-z0-9])([UW](?=[A-Z0-9]*\d)[A-Z0-9]{8,})(?![A-Za-z0-9])"  # a bare id, like U012ABCDEF
+)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 Resolve = Callable[[str], str | None]
@@ -71,7 +75,7 @@ def person_of(event: CalendarEvent, resolve: Resolve) -> str | None:
     for text in (event.summary, event.description):
         found = _SLACK_ID.search(text)
         if found:
-            return found.group(1)
+            return found.group(1) or found.group(2)
         for email in _EMAIL.findall(text):
             user = resolve(email.lower())
             if user:

@@ -101,7 +101,7 @@ class CalendarRotations:
         self._metrics = metrics
         self._base = base_dir
         self._resolve = resolve
-        self._retry_wait = retry_wait
+        self.retry_wait = retry_wait
         self.wakeup = Wakeup()
         self._feeds = {
             name: _Feed(name, config, rotation_of(name, config))
@@ -250,7 +250,7 @@ class CalendarRotations:
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(FETCH_ATTEMPTS),
-                wait=wait_exponential(multiplier=self._retry_wait, max=10 * self._retry_wait),
+                wait=wait_exponential(multiplier=self.retry_wait, max=10 * self.retry_wait),
                 retry=retry_if_exception(_worth_retrying),
                 reraise=True,
             ):
