@@ -137,9 +137,9 @@ class IcalConfig(_Strict):
     """Where a rotation's shifts come from: exactly one of ``url`` and ``file``."""
 
     url: str | None = Field(default=None, pattern=r"^https?://")
-    """An iCalendar feed (http or https), fetched every ``refresh``."""
+    """An iCalendar feed (http or https), fetched every refresh."""
     file: str | None = None
-    """An iCalendar file, relative to the policy file's folder; read every ``refresh``."""
+    """An iCalendar file, relative to the policy file's folder; read every refresh."""
     refresh: Duration = 900
     """How often the feed is fetched again (at least 1m)."""
 
