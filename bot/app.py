@@ -52,6 +52,7 @@ from bot.runtime.wakeup import Fanout, Wakeup
 from bot.sandbox import SandboxStateFile, SlackWorld, build_sandbox_app
 from bot.schedule.calendar_rotations import CalendarRotations
 from bot.schedule.feeds import OnCallCalendars
+from bot.schedule.page import ScheduleWeb
 from bot.schedule.web import CalendarFeedWeb
 from bot.slack.acting import Acting
 from bot.slack.listeners.buttons import Listeners
@@ -395,6 +396,14 @@ def build_http_app(
         public_url=settings.base_url(),
     )
     app.include_router(calendars.router())
+    schedule = ScheduleWeb(
+        rotations=service.directory.rotations,
+        names={user: person.name for user, person in service.policy.people.items()},
+        clock=service.clock,
+        auth=review.auth,
+        sources=service.calendar_rotations.sources if service.calendar_rotations else None,
+    )
+    app.include_router(schedule.router())
     slack_handler = AsyncSlackRequestHandler(service.bolt)
     slack_checks = SlackRequestChecks(
         signing_secret=settings.signing_secret(),

@@ -213,6 +213,21 @@ class CalendarRotations:
             shown[name] = entry
         return shown
 
+    def sources(self) -> dict[str, str]:
+        """A line per calendar-fed rotation for the schedule page: its source and freshness."""
+        lines: dict[str, str] = {}
+        for name, feed in self._feeds.items():
+            assert feed.config.ical is not None
+            line = f"from the calendar {_shown(feed.config.ical.source)}"
+            if feed.fetched_at is not None:
+                line += f", read {feed.fetched_at:%Y-%m-%d %H:%M} UTC"
+            else:
+                line += ", not read yet: the fallback is on call"
+            if feed.error is not None:
+                line += f"; the last try failed ({feed.error})"
+            lines[name] = line
+        return lines
+
     def _age(self, feed: _Feed) -> float:
         if feed.fetched_at is None:
             return math.inf

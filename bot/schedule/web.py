@@ -28,7 +28,8 @@ from storage.db import Database
 log = structlog.get_logger("tocsin.calendar")
 
 OverrideSource = Callable[[], Awaitable[Mapping[str, Sequence[Override]]]]
-"""Overrides kept outside the policy file, by rotation (none yet)."""
+"""Overrides kept outside the policy file, by rotation (none yet); the calendar feeds and the
+schedule page (bot.schedule.page) both take one."""
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 HEADERS = {
@@ -42,7 +43,7 @@ NOT_FOUND = {"detail": "Not Found"}
 """What FastAPI answers for a path it does not know."""
 
 
-async def _no_overrides() -> Mapping[str, Sequence[Override]]:
+async def no_overrides() -> Mapping[str, Sequence[Override]]:
     return {}
 
 
@@ -54,7 +55,7 @@ class CalendarFeedWeb:
         calendars: OnCallCalendars,
         clock: Clock,
         public_url: str,
-        overrides: OverrideSource = _no_overrides,
+        overrides: OverrideSource = no_overrides,
     ) -> None:
         self.db = db
         self.calendars = calendars
