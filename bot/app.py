@@ -391,7 +391,9 @@ def build_http_app(
     app.include_router(review.router())
     calendars = CalendarFeedWeb(
         db=service.db,
-        calendars=OnCallCalendars.from_policy(service.policy, rotations=service.directory.rotations),
+        calendars=OnCallCalendars.from_policy(
+            service.policy, rotations=service.directory.rotations
+        ),
         clock=service.clock,
         public_url=settings.base_url(),
     )

@@ -31,7 +31,8 @@ from itertools import pairwise
 
 _SLACK_ID = re.compile(
     r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>"  # a mention, as Slack writes it
-    r"|(?<![A-Za-z0-9])([UW](?=[A-Z0-9]*\d)[A-Z0-9]{8,})(?![A-Za-z0-9])"  # a bare id, like U012ABCDEF
+    # or a bare id, like U012ABCDEF
+    r"|(?<![A-Za-z0-9])([UW](?=[A-Z0-9]*\d)[A-Z0-9]{8,})(?![A-Za-z0-9])"
 )
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
@@ -126,7 +127,7 @@ def _flatten(placed: Sequence[tuple[CalendarEvent, str, int]]) -> list[CalendarS
         covering = [span for span in spans if span[0] <= lo and hi <= span[1]]
         if not covering:
             continue
-        start, end, user, index, uid = max(covering, key=lambda s: (s[0], -_seconds(s), s[3]))
+        _start, _end, user, index, uid = max(covering, key=lambda s: (s[0], -_seconds(s), s[3]))
         last = slots[-1] if slots else None
         if last is not None and last.end == lo and last_index == index:  # same occurrence
             slots[-1] = CalendarSlot(user, last.start, hi, uid)

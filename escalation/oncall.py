@@ -34,9 +34,9 @@ last) is a shift of ``members[0]``, the rotation's fallback, so someone is alway
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from bisect import bisect_right
 from itertools import pairwise
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -302,7 +302,7 @@ class _Schedule:
 
     def pieces(self, k: int) -> list[Shift]:
         """Scheduled shift ``k`` cut into pieces by the overrides that apply to it."""
-        if self.exhausted(k) or k < 0 and self.holders:
+        if self.exhausted(k) or (k < 0 and self.holders):
             return []
         member = self.member(k)
         begin, finish = self.start(k), self.start(k + 1)

@@ -270,9 +270,7 @@ class CalendarRotations:
                 reraise=True,
             ):
                 with attempt:
-                    response = await self._http.get(
-                        config.url, timeout=10.0, follow_redirects=True
-                    )
+                    response = await self._http.get(config.url, timeout=10.0, follow_redirects=True)
                     response.raise_for_status()
         except httpx.HTTPStatusError as exc:
             raise FeedFailed(f"the feed answered HTTP {exc.response.status_code}") from None

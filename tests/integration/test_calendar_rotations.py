@@ -23,7 +23,7 @@ from tests.support.servers import bound_socket, serving
 ALICE, BOB, FALLBACK = "U0ALICE", "U0BOB", "U0DAVE"  # the fake Slack's people
 # Alice from Monday 16 March 2026 09:00 Berlin, Bob from the Monday after, each every other
 # week: the hand-off on Monday 23 March 09:00 CET is 08:00 UTC.
-CALENDAR = """BEGIN:VCALENDAR\r
+CALENDAR = b"""BEGIN:VCALENDAR\r
 VERSION:2.0\r
 PRODID:-//test//EN\r
 BEGIN:VEVENT\r
@@ -42,7 +42,7 @@ RRULE:FREQ=WEEKLY;INTERVAL=2\r
 SUMMARY:Primary on call: <@U0BOB>\r
 END:VEVENT\r
 END:VCALENDAR\r
-""".encode()
+"""
 BEFORE_HANDOFF = datetime(2026, 3, 23, 7, 58, tzinfo=UTC)
 
 
@@ -156,7 +156,8 @@ async def test_a_failing_feed_keeps_its_last_good_copy_and_says_so(
         ready = (await tocsin.http.get(f"{tocsin.base_url}/readyz")).json()
         assert ready["ready"] is True
         shown = ready["calendars"]["primary"]
-        assert shown["status"] == "stale" and "not an iCalendar file" in shown["error"]
+        assert shown["status"] == "stale"
+        assert "not an iCalendar file" in shown["error"]
         assert shown["age_seconds"] >= 30 * 60
         assert "secret-token" not in json.dumps(ready)  # the feed's path may be its secret
         metrics = (await tocsin.http.get(f"{tocsin.base_url}/metrics")).text

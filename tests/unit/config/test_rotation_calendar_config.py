@@ -43,7 +43,8 @@ def test_a_calendar_rotation_loads_with_url_fallback_and_people() -> None:
         env=ENV,
     )
     [rotation] = [r for r in policy.rotations.values() if r.ical is not None]
-    assert rotation.ical is not None and rotation.ical.refresh == 300
+    assert rotation.ical is not None
+    assert rotation.ical.refresh == 300
     assert rotation.people == {"bob@example.com": "U0BOB0002"}  # emails match in any case
     assert rotation.paged_people == ["U0ALICE01", "U0BOB0002"]
 
@@ -56,7 +57,10 @@ def test_a_calendar_rotation_loads_with_url_fallback_and_people() -> None:
         ({"ical": {"url": "https://a/x", "file": "x.ics"}, "fallback": "U0ALICE01"}, "exactly one"),
         ({"ical": {"url": "ftp://a/x"}, "fallback": "U0ALICE01"}, "url"),
         ({"ical": {"file": "x.ics", "refresh": "10s"}, "fallback": "U0ALICE01"}, "at least 1m"),
-        ({"ical": {"file": "x.ics"}, "members": ["U0ALICE01"], "fallback": "U0ALICE01"}, "not both"),
+        (
+            {"ical": {"file": "x.ics"}, "members": ["U0ALICE01"], "fallback": "U0ALICE01"},
+            "not both",
+        ),
         ({"ical": {"file": "x.ics"}, "fallback": "alice"}, "not a Slack user id"),
         ({"start": "2026-01-05"}, "give members"),
         ({"members": ["U0ALICE01"]}, "start is required"),

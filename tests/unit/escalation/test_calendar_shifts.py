@@ -72,7 +72,9 @@ def test_an_event_naming_nobody_is_skipped_with_a_problem_and_its_time_goes_to_t
     events = [event(at(1), at(2), "alice@example.com"), event(at(2), at(3), "Mystery person")]
     slots, problems = slots_from_events(events, PEOPLE.get)
     assert [s.user for s in slots] == [ALICE]
-    assert len(problems) == 1 and "'Mystery person'" in problems[0] and "skipped" in problems[0]
+    assert len(problems) == 1
+    assert "'Mystery person'" in problems[0]
+    assert "skipped" in problems[0]
     cal = rotation(events[0])
     assert on_call(cal, at=at(2, 12)).user == FALLBACK
 

@@ -101,7 +101,8 @@ def test_attendees_map_to_people_through_the_rotation_map() -> None:
         ics(WEEKLY), start=utc(2026, 3, 16), end=utc(2026, 3, 23), timezone=BERLIN
     )
     slots, problems = slots_from_events(events, {"alice@example.com": "U0ALICE001"}.get)
-    assert problems == [] and [s.user for s in slots] == ["U0ALICE001"]
+    assert problems == []
+    assert [s.user for s in slots] == ["U0ALICE001"]
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,8 @@ def test_the_view_has_now_next_a_two_week_timeline_and_each_persons_shifts() -> 
     assert (shown.now.user, shown.next and shown.next.user) == ("U0ALICE", "U0BOB")
     assert shown.now.end == "Thu 26 Mar 09:00 UTC"
     assert len(shown.timeline) == 15  # today's remainder, 13 whole days, a piece of the 15th
-    assert shown.timeline[0].left == 0 and abs(sum(s.width for s in shown.timeline) - 100) < 0.01
+    assert shown.timeline[0].left == 0
+    assert abs(sum(s.width for s in shown.timeline) - 100) < 0.01
     assert [d for d, _ in shown.days][:2] == ["Thu 26", "Fri 27"]
     assert {p.user: len(p.shifts) for p in view.people} == {"U0ALICE": 8, "U0BOB": 7}
 
@@ -53,7 +54,9 @@ def client(clock: datetime = NOW) -> tuple[httpx.AsyncClient, ReviewAuth]:
     auth = ReviewAuth(token="t" * 24, clock=lambda: clock, session_seconds=3600, secure=False)
 
     async def overrides() -> Mapping[str, Sequence[Override]]:
-        return {"primary": [Override("U0CAROL", NOW - timedelta(hours=1), NOW + timedelta(hours=1))]}
+        return {
+            "primary": [Override("U0CAROL", NOW - timedelta(hours=1), NOW + timedelta(hours=1))]
+        }
 
     web = ScheduleWeb(
         rotations={"primary": ROTATION}, names=NAMES, clock=lambda: clock, auth=auth,
@@ -84,7 +87,8 @@ async def test_a_signed_in_page_shows_the_override_escaped_and_forbids_scripts()
     assert answer.status_code == 200
     assert "script-src" not in answer.headers["content-security-policy"]
     assert "default-src 'none'" in answer.headers["content-security-policy"]
-    assert 'class="bar override"' in answer.text and "Carol Chen" in answer.text
+    assert 'class="bar override"' in answer.text
+    assert "Carol Chen" in answer.text
     assert "override for Alice &lt;b&gt;Archer&lt;/b&gt;" in answer.text
     assert "<b>Archer</b>" not in answer.text
 
@@ -94,4 +98,5 @@ async def test_without_a_review_token_the_page_is_off() -> None:
     app = FastAPI()
     app.include_router(web.router())
     answer = await _client(app).get("/schedule")
-    assert answer.status_code == 404 and "TOCSIN_REVIEW_TOKEN" in answer.text
+    assert answer.status_code == 404
+    assert "TOCSIN_REVIEW_TOKEN" in answer.text
