@@ -26,9 +26,8 @@ def at(day: int, hour: int = 0, month: int = 1) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=UTC)
 
 
-def event(start: datetime, end: datetime, summary: str = "", **kw: object) -> CalendarEvent:
-    return CalendarEvent(uid=kw.pop("uid", summary) or "e", start=start, end=end,  # type: ignore[arg-type]
-                         summary=summary, **kw)  # type: ignore[arg-type]  # fmt: skip
+def event(start: datetime, end: datetime, summary: str = "", uid: str = "") -> CalendarEvent:
+    return CalendarEvent(uid=uid or summary or "e", start=start, end=end, summary=summary)
 
 
 def rotation(*events: CalendarEvent, overrides: tuple[Override, ...] = ()) -> Rotation:

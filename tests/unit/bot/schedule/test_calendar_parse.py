@@ -19,8 +19,8 @@ def ics(*events: str) -> bytes:
     return text.replace("\n            ", "\r\n").encode()
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
 
 
 WEEKLY = """UID:weekly
