@@ -294,3 +294,38 @@ def _shown(source: str) -> str:
         return source
     parts = urlsplit(source)
     return f"{parts.scheme}://{parts.hostname}/…"
+
+
+def calendar_files(
+    policy: PolicyFile, *, base_dir: Path, now: datetime, resolve: Resolve = _no_one
+) -> tuple[dict[str, Rotation], list[str]]:
+    """Calendar-fed rotations laid out offline, for the CLI: the ones read from a ``file``
+    (as it is on disk now); and a note for each fed from a ``url``, which is not fetched
+    here (its fallback stands in)."""
+    laid_out: dict[str, Rotation] = {}
+    notes: list[str] = []
+    for name, config in policy.rotations.items():
+        if config.ical is None:
+            continue
+        if config.ical.file is None:
+            notes.append(
+                f"rotation {name!r} is fed from a URL, not fetched here: its fallback shown"
+            )
+            continue
+        people = config.people
+
+        def both(key: str, people: Mapping[str, str] = people) -> str | None:
+            return people.get(key) or resolve(key)
+
+        try:
+            body = (base_dir / config.ical.file).read_bytes()
+            events = parse_calendar(
+                body, start=now - WINDOW_PAST, end=now + WINDOW_AHEAD, timezone=config.timezone
+            )
+        except (OSError, CalendarParseError) as exc:
+            notes.append(f"rotation {name!r}: {exc}; its fallback shown")
+            continue
+        slots, skipped = slots_from_events(events, both)
+        notes.extend(f"rotation {name!r}: {problem}" for problem in skipped)
+        laid_out[name] = rotation_of(name, config, calendar=tuple(slots))
+    return laid_out, notes
