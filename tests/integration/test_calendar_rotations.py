@@ -60,6 +60,7 @@ rotations:
     ical: {source}
     fallback: {FALLBACK}
     timezone: Europe/Berlin
+    channel: "#db"
     people:
       alice@example.com: {ALICE}
 policies:
@@ -121,9 +122,15 @@ async def test_an_ical_rotation_pages_whoever_the_recurrence_names_across_a_hand
         calendars = tocsin.service.calendar_rotations
         assert calendars is not None
         assert await calendars.refresh("primary")
+        handoffs = tocsin.service.engine._handoffs
+        assert handoffs is not None
+        assert await handoffs.check() == 0
         assert await page_and_find_who(tocsin, "Replica lag") == [ALICE]
         clock.advance(minutes=5)  # 08:03 UTC: Bob's week has begun
         assert await page_and_find_who(tocsin, "Disk full") == [BOB]
+        assert await handoffs.check() == 1
+        [notice] = tocsin.channel_messages("#db")
+        assert f"<@{BOB}> is now on call (taking over from <@{ALICE}>)" in notice.text
         clock.advance(days=7)  # the recurrence brings Alice back
         assert tocsin.service.directory.on_call("primary", at=clock()) == ALICE
 
