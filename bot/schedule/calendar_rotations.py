@@ -103,6 +103,7 @@ class CalendarRotations:
         self._resolve = resolve
         self.retry_wait = retry_wait
         self.wakeup = Wakeup()
+        self._loaded = False
         self._feeds = {
             name: _Feed(name, config, rotation_of(name, config))
             for name, config in policy.rotations.items()
@@ -127,7 +128,6 @@ class CalendarRotations:
     # --- the worker ------------------------------------------------------------------
 
     async def run(self) -> None:
-        await self.load_saved()
         await run_until_cancelled(
             self.refresh_due,
             wakeup=self.wakeup,
@@ -139,6 +139,7 @@ class CalendarRotations:
     async def load_saved(self) -> int:
         """Take the database's copies (of the same source) until a fetch brings a newer one."""
         saved = await saved_calendars(self._db)
+        self._loaded = True
         now, used = self._clock(), 0
         for name, feed in self._feeds.items():
             copy = saved.get(name)
@@ -156,6 +157,8 @@ class CalendarRotations:
         return used
 
     async def refresh_due(self) -> int:
+        if not self._loaded:  # first the saved copies (retried if the database is away)
+            await self.load_saved()
         now = self._clock()
         due = [f for f in self._feeds.values() if f.due is None or f.due <= now]
         for feed in due:
@@ -187,7 +190,10 @@ class CalendarRotations:
                 self._lay_out(feed, feed.body, now=now)
             return False
         feed.body, feed.fetched_at, feed.error, feed.failed_at = body, now, None, None
-        await save_calendar(self._db, name, source=config.source, body=body, fetched_at=now)
+        try:
+            await save_calendar(self._db, name, source=config.source, body=body, fetched_at=now)
+        except Exception as exc:  # the copy in memory still serves; the next refresh saves
+            log.warning("rotation_feed_not_saved", rotation=name, error=repr(exc)[:300])
         log.info("rotation_feed_refreshed", rotation=name, shifts=len(feed.rotation.calendar or ()))
         return True
 

@@ -41,6 +41,13 @@ DTEND;TZID=Europe/Berlin:20260330T090000\r
 RRULE:FREQ=WEEKLY;INTERVAL=2\r
 SUMMARY:Primary on call: <@U0BOB>\r
 END:VEVENT\r
+BEGIN:VEVENT\r
+UID:stranger\r
+DTSTART:20260318T120000Z\r
+DTEND:20260318T130000Z\r
+SUMMARY:Lunch cover\r
+ATTENDEE:mailto:stranger@example.com\r
+END:VEVENT\r
 END:VCALENDAR\r
 """
 BEFORE_HANDOFF = datetime(2026, 3, 23, 7, 58, tzinfo=UTC)
@@ -165,6 +172,8 @@ async def test_a_failing_feed_keeps_its_last_good_copy_and_says_so(
         shown = ready["calendars"]["primary"]
         assert shown["status"] == "stale"
         assert "not an iCalendar file" in shown["error"]
+        [skipped] = shown["skipped_events"]  # names nobody Tocsin knows: Alice stays on
+        assert "'Lunch cover' at 2026-03-18T12:00:00+00:00" in skipped
         assert shown["age_seconds"] >= 30 * 60
         assert "secret-token" not in json.dumps(ready)  # the feed's path may be its secret
         metrics = (await tocsin.http.get(f"{tocsin.base_url}/metrics")).text
