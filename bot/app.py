@@ -56,7 +56,9 @@ from bot.runtime.metrics import CountingWebClient, Metrics
 from bot.runtime.version import tocsin_version
 from bot.runtime.wakeup import Fanout, Wakeup
 from bot.sandbox import SandboxStateFile, SlackWorld, build_sandbox_app
+from bot.schedule.calendar_rotations import CalendarRotations
 from bot.schedule.feeds import OnCallCalendars
+from bot.schedule.page import ScheduleWeb
 from bot.schedule.web import CalendarFeedWeb, stored_calendar_overrides
 from bot.slack.acting import Acting
 from bot.slack.listeners.buttons import Listeners
@@ -112,6 +114,7 @@ class Service:
     follow_ups: FollowUpReminders | None = None
     retention: InboxRetention | None = None
     digest: WeeklyDigest | None = None
+    calendar_rotations: CalendarRotations | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stored_overrides: StoredOverrides | None = None
 
@@ -146,7 +149,16 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     check_team(bolt, team_ids=settings.slack_team_id, refused=metrics.refuse)
     inbox_wakeup, outbox_wakeup, engine_wakeup = Wakeup(), Wakeup(), Wakeup()
     changed = Fanout(outbox_wakeup, engine_wakeup)
-    directory = PolicyDirectory(policy)
+    http = httpx.AsyncClient()
+    calendar_rotations = CalendarRotations(
+        policy,
+        db=db,
+        clock=clock,
+        http=http,
+        metrics=metrics,
+        base_dir=settings.config_path.parent,
+    )
+    directory = PolicyDirectory(policy, calendars=calendar_rotations.current)
     stored_overrides = StoredOverrides(db=db, directory=directory, clock=clock)
     access = AccessPolicy(policy)
     acting = Acting(
@@ -178,7 +190,6 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         batch_bodies=settings.inbox_batch_bodies,
         batch_events=settings.inbox_batch_events,
     )
-    http = httpx.AsyncClient()
     webhooks = outbound_targets(policy)
     levels = dict(rules.levels)  # refilled by a reload, like the two below
     handoff_channels = rotation_channels(policy)
@@ -292,6 +303,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         ),
         retention=InboxRetention(db=db, clock=clock, days=settings.inbox_retention_days),
         digest=digest,
+        calendar_rotations=calendar_rotations or None,
     )
 
     def follow(snapshot: Snapshot) -> None:
@@ -353,6 +365,8 @@ async def stop_workers(service: Service) -> None:
     running after WORKER_STOP_SECONDS is cancelled (its rows are picked up again later)."""
     for wakeup in (service.inbox_wakeup, service.outbox_wakeup, service.engine_wakeup):
         wakeup.stop()
+    if service.calendar_rotations is not None:
+        service.calendar_rotations.wakeup.stop()
     if service.tasks:
         _, late = await asyncio.wait(service.tasks, timeout=WORKER_STOP_SECONDS)
         for task in late:
@@ -399,6 +413,8 @@ def build_http_app(
             )
             await socket_mode.start()  # SocketModeError stops start-up with a clear message
         checkpointer = WalCheckpointer.started_for(service.db)
+        if run_workers and service.calendar_rotations is not None:
+            service.tasks.append(asyncio.create_task(service.calendar_rotations.run()))
         if run_workers:
             service.tasks.append(asyncio.create_task(service.inbox_worker.run()))
             service.tasks.append(asyncio.create_task(service.outbox_sender.run()))
@@ -482,18 +498,31 @@ def build_http_app(
     app.include_router(review.router())
     calendars = CalendarFeedWeb(
         db=service.db,
-        calendars=OnCallCalendars.from_policy(service.policy),
+        calendars=OnCallCalendars.from_policy(
+            service.policy, rotations=service.directory.rotations
+        ),
         clock=service.clock,
         public_url=settings.base_url(),
         overrides=stored_calendar_overrides(service.stored_overrides),
     )
     app.include_router(calendars.router())
+    schedule = ScheduleWeb(
+        rotations=service.directory.policy_rotations,
+        names={user: person.name for user, person in service.policy.people.items()},
+        clock=service.clock,
+        auth=review.auth,
+        overrides=stored_calendar_overrides(service.stored_overrides),
+        sources=service.calendar_rotations.sources if service.calendar_rotations else None,
+    )
+    app.include_router(schedule.router())
 
     def follow(snapshot: Snapshot) -> None:
         policy = snapshot.policy
         review.use_policy(policy)
         calendars.calendars = OnCallCalendars.from_policy(policy)
         limiter.use_limits({i.name: i.rate_limit or policy.rate_limit for i in policy.integrations})
+        schedule.rotations = service.directory.policy_rotations
+        schedule.names = {user: person.name for user, person in policy.people.items()}
 
     service.live.subscribe(follow)
     slack_handler = AsyncSlackRequestHandler(service.bolt)
@@ -556,7 +585,15 @@ def build_http_app(
         # but it is shown: deliveries wait until Slack answers again.
         slack = service.outbox_sender.health.report(service.clock())
         config = service.live.report()
-        return JSONResponse({"ready": True, "database": "ok", "slack": slack, "config": config})
+        body: dict[str, object] = {
+            "ready": True,
+            "database": "ok",
+            "slack": slack,
+            "config": config,
+        }
+        if service.calendar_rotations is not None:  # a stale feed pages from its last copy
+            body["calendars"] = service.calendar_rotations.report()
+        return JSONResponse(body)
 
     if service.world is not None:
         base = settings.base_url()

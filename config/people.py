@@ -27,6 +27,10 @@ def people_places(policy: PolicyFile) -> Iterator[tuple[str, str]]:
         at = join("rotations", name)
         for index, member in enumerate(rotation.members):
             yield item(join(at, "members"), index), member
+        if rotation.fallback is not None:
+            yield join(at, "fallback"), rotation.fallback
+        for key, person in rotation.people.items():
+            yield join(join(at, "people"), key), person
         for index, override in enumerate(rotation.overrides):
             where = item(join(at, "overrides"), index)
             yield join(where, "user"), override.user
@@ -68,7 +72,16 @@ def with_slack_ids(policy: PolicyFile, ids: Mapping[str, str]) -> PolicyFile:
             for o in config.overrides
         ]
         members = [sub(m) for m in config.members]
-        return config.model_copy(update={"members": members, "overrides": overrides})
+        fallback = None if config.fallback is None else sub(config.fallback)
+        people = {key: sub(person) for key, person in config.people.items()}
+        return config.model_copy(
+            update={
+                "members": members,
+                "overrides": overrides,
+                "fallback": fallback,
+                "people": people,
+            }
+        )
 
     def escalation(config: EscalationPolicyConfig) -> EscalationPolicyConfig:
         tiers = [

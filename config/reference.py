@@ -24,6 +24,7 @@ from config.policy import (
 )
 from config.sections.escalation import (
     EscalationPolicyConfig,
+    IcalConfig,
     OverrideConfig,
     RotationConfig,
     TargetConfig,
@@ -59,6 +60,7 @@ SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("policies.<name>.tiers[]", TierConfig),
     ("policies.<name>.tiers[].notify[]", TargetConfig),
     ("rotations.<name>", RotationConfig),
+    ("rotations.<name>.ical", IcalConfig),
     ("rotations.<name>.overrides[]", OverrideConfig),
     ("webhooks.<name>", WebhookConfig),
     ("rate_limit", RateLimitConfig),
@@ -86,6 +88,7 @@ DURATION_FIELDS = {
     "window",
     "interval",
     "grace",
+    "refresh",
 }
 PERCENT_FIELDS = {"from_", "to"}
 

@@ -25,18 +25,30 @@ Overrides replace the scheduled member over ``[start, end)``; with ``covers`` se
 that member is scheduled. When several overlap, the one listed last wins. Overrides split
 shifts into pieces; every piece is a :class:`Shift` (same ``scheduled``, own ``override``).
 Pieces are never merged across a scheduled hand-off, even when the user stays the same.
+
+**Calendar rotations** (``calendar`` set, see :mod:`escalation.calendar`): the shifts are the
+calendar's slots, in order; any time no slot covers (before the first, between two, after the
+last) is a shift of ``members[0]``, the rotation's fallback, so someone is always on call.
+``shift``, ``anchor`` and ``handoff`` are then unused; overrides apply as above.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from escalation.calendar import CalendarSlot
+
 _MIN_CUSTOM_SHIFT = timedelta(hours=1)
 _MICROSECOND = timedelta(microseconds=1)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+"""Where a calendar rotation's first fallback shift starts (no calendar reaches before)."""
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+"""Where a calendar rotation's last fallback shift ends."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +78,8 @@ class Rotation:
     handoff_weekday: int | None = None
     """Weekly rotations only: 0 = Monday ... 6 = Sunday; default is the anchor's weekday."""
     overrides: tuple[Override, ...] = ()
+    calendar: tuple[CalendarSlot, ...] | None = None
+    """Shifts from a calendar, in order, not overlapping; ``members[0]`` holds the gaps."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +107,7 @@ def next_shifts(rotation: Rotation, *, at: datetime, count: int) -> list[Shift]:
     sched = _Schedule(rotation)
     shifts: list[Shift] = []
     k = sched.index_at(at)
-    while len(shifts) < count:
+    while len(shifts) < count and not sched.exhausted(k):
         shifts.extend(p for p in sched.pieces(k) if p.end > at)
         k += 1
     return shifts[:count]
@@ -106,7 +120,7 @@ def handoffs_between(rotation: Rotation, *, start: datetime, end: datetime) -> l
     sched = _Schedule(rotation)
     shifts: list[Shift] = []
     k = sched.index_at(start)
-    while sched.start(k) <= end:
+    while sched.start(k) <= end and not sched.exhausted(k):
         shifts.extend(p for p in sched.pieces(k) if start < p.start <= end)
         k += 1
     return shifts
@@ -122,7 +136,7 @@ def shifts_between(rotation: Rotation, *, start: datetime, end: datetime) -> lis
     sched = _Schedule(rotation)
     shifts: list[Shift] = []
     k = sched.index_at(start)
-    while sched.start(k) < end:
+    while sched.start(k) < end and not sched.exhausted(k):
         shifts.extend(p for p in sched.pieces(k) if p.end > start and p.start < end)
         k += 1
     return shifts
@@ -156,6 +170,7 @@ def validate_rotation(rotation: Rotation) -> list[str]:
         problems.append(f"{label}: handoff_weekday only applies to weekly rotations")
     elif wd is not None and wd not in range(7):
         problems.append(f"{label}: handoff_weekday must be 0 (Monday) to 6 (Sunday), not {wd}")
+    problems.extend(_calendar_problems(rotation, label))
     for i, o in enumerate(rotation.overrides, start=1):
         where = f"{label}, override {i} ({o.user or '?'})"
         if not o.user.strip():
@@ -165,12 +180,28 @@ def validate_rotation(rotation: Rotation) -> list[str]:
             problems.append(f"{where}: {n} {o.start if n == 'start' else o.end} has no timezone")
         if not naive and o.end <= o.start:
             problems.append(f"{where}: end {o.end.isoformat()} is not after start")
-        if o.covers is not None and o.covers not in rotation.members:
+        if o.covers is not None and rotation.calendar is None and o.covers not in rotation.members:
             problems.append(f"{where}: covers {o.covers!r}, who is not a member")
     return problems
 
 
 # --- internals ------------------------------------------------------------------------------
+
+
+def _calendar_problems(rotation: Rotation, label: str) -> list[str]:
+    problems: list[str] = []
+    previous = EARLIEST
+    for slot in rotation.calendar or ():
+        if not (_is_aware(slot.start) and _is_aware(slot.end)):
+            problems.append(f"{label}: calendar shift at {slot.start} has no timezone")
+            continue
+        if slot.end <= slot.start or slot.start < previous or slot.end > LATEST:
+            problems.append(
+                f"{label}: calendar shifts must be in order and not overlap "
+                f"({slot.start.isoformat()} to {slot.end.isoformat()})"
+            )
+        previous = slot.end
+    return problems
 
 
 def _is_aware(value: datetime) -> bool:
@@ -215,9 +246,43 @@ class _Schedule:
             lag = (rotation.handoff_weekday - rotation.anchor.weekday()) % 7
             self.first_day += timedelta(days=lag)
         self.origin = wall_to_utc(self.first_day, rotation.handoff, self.tz)
+        self.bounds: list[datetime] = []
+        self.holders: list[str] = []
+        if rotation.calendar is not None:
+            self._lay_out(rotation.calendar)
+
+    def _lay_out(self, slots: tuple[CalendarSlot, ...]) -> None:
+        """Calendar shifts with the gaps between them given to the fallback: shift ``k``
+        runs from ``bounds[k]`` to ``bounds[k + 1]``."""
+        fallback = self.rotation.members[0]
+        at = EARLIEST
+        for slot in slots:
+            start, end = slot.start.astimezone(UTC), slot.end.astimezone(UTC)
+            if start > at:
+                self.bounds.append(at)
+                self.holders.append(fallback)
+            self.bounds.append(start)
+            self.holders.append(slot.user)
+            at = end
+        if at < LATEST:
+            self.bounds.append(at)
+            self.holders.append(fallback)
+        self.bounds.append(LATEST)
+
+    def exhausted(self, k: int) -> bool:
+        """Past a calendar rotation's last shift (periodic rotations never end)."""
+        return bool(self.holders) and k >= len(self.holders)
+
+    def member(self, k: int) -> str:
+        if self.holders:
+            return self.holders[k]
+        members = self.rotation.members
+        return members[k % len(members)]
 
     def start(self, k: int) -> datetime:
         """Start (UTC) of scheduled shift ``k``; shift 0 begins at the anchor."""
+        if self.holders:
+            return self.bounds[min(max(k, 0), len(self.bounds) - 1)]
         if self.custom is not None:
             return self.origin + k * self.custom
         day = self.first_day + timedelta(days=k * self.step_days)
@@ -225,6 +290,8 @@ class _Schedule:
 
     def index_at(self, at: datetime) -> int:
         """Number of the scheduled shift containing ``at``."""
+        if self.holders:
+            return min(max(bisect_right(self.bounds, at) - 1, 0), len(self.holders) - 1)
         nominal = self.custom or timedelta(days=self.step_days)
         k = (at - self.origin) // nominal
         while self.start(k) > at:
@@ -235,8 +302,9 @@ class _Schedule:
 
     def pieces(self, k: int) -> list[Shift]:
         """Scheduled shift ``k`` cut into pieces by the overrides that apply to it."""
-        members = self.rotation.members
-        member = members[k % len(members)]
+        if self.exhausted(k) or (k < 0 and self.holders):
+            return []
+        member = self.member(k)
         begin, finish = self.start(k), self.start(k + 1)
         applicable = [
             (max(o.start.astimezone(UTC), begin), min(o.end.astimezone(UTC), finish), o)

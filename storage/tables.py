@@ -483,3 +483,15 @@ class HeartbeatRow(SQLModel, table=True):
     the next ping."""
     alert_id: int | None = None
     """The alert that claim opened."""
+
+
+class RotationCalendarRow(SQLModel, table=True):
+    """The last good copy of a calendar-fed rotation's calendar, so that a restart while the
+    feed is down still pages whoever the calendar names."""
+
+    __tablename__ = "rotation_calendar"
+    rotation: str = Field(primary_key=True, max_length=255)
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    """The feed's URL or file, as the policy names it: a copy of another source is not used."""
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    fetched_at: datetime = _ts()

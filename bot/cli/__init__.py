@@ -194,6 +194,7 @@ def policy_simulate(
     from bot.policy.directory import PolicyDirectory
     from bot.policy.rules import build_rules
     from bot.runtime.clock import system_clock
+    from bot.schedule.calendar_rotations import calendar_files
     from bot.slack.blocks.command_text import simulate_lines
 
     settings = _settings()
@@ -211,10 +212,14 @@ def policy_simulate(
     if name not in rules.policies:
         console.print(f"[red]no policy named {name!r}; known: {', '.join(rules.policies)}[/red]")
         raise typer.Exit(2)
-    directory = PolicyDirectory(loaded)
+    now = system_clock()
+    fed, notes = calendar_files(loaded, base_dir=settings.config_path.parent, now=now)
+    directory = PolicyDirectory(loaded, calendars=lambda: fed)
     missing = asyncio.run(_with_stored_overrides(settings, directory))
+    for note in notes:
+        print(f"note: {note}")
     print(f"If nobody acts on a level {level} alert under policy {name!r}:")
-    for line in simulate_lines(rules, directory, name, level, now=system_clock()):
+    for line in simulate_lines(rules, directory, name, level, now=now):
         print(line)
     if missing:
         print(missing)

@@ -35,7 +35,7 @@ class AccessPolicy:
         for team in policy.teams.values():
             known.update(team.members)
         for rotation in policy.rotations.values():
-            known.update(rotation.members)
+            known.update(rotation.paged_people)
             known.update(o.user for o in rotation.overrides)
         for escalation in policy.policies.values():
             known.update(escalation.approvers)

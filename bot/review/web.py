@@ -59,6 +59,12 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
+AFTER_LOGIN = ("/review", "/schedule")
+"""Where the login form may send its user on (``next``): these pages only, never elsewhere."""
+
+
+def _next(value: str | None) -> str:
+    return value if value in AFTER_LOGIN else "/review"
 
 
 def _templates() -> Environment:
@@ -137,6 +143,11 @@ class ReviewWeb:
         """Show and filter by ``policy`` from the next request on (a reloaded policy)."""
         self._policy = policy
 
+    @property
+    def auth(self) -> ReviewAuth | None:
+        """The sign-in, shared with the schedule page (bot.schedule.page)."""
+        return self._auth
+
     def _person(self, user: str | None) -> str:
         if not user:
             return "—"
@@ -204,9 +215,10 @@ class ReviewWeb:
     async def login_form(self, request: Request) -> Response:
         if self._auth is None:
             return self._html("disabled.html", 404)
+        target = _next(request.query_params.get("next"))
         if self._signed_in(request):
-            return RedirectResponse("/review", status_code=303)
-        return self._html("login.html")
+            return RedirectResponse(target, status_code=303)
+        return self._html("login.html", next=target if target != "/review" else None)
 
     async def login(self, request: Request) -> Response:
         if self._auth is None:
@@ -224,11 +236,13 @@ class ReviewWeb:
             return limited
         form = parse_qs((await request.body())[:4096].decode("utf-8", "replace"))
         offered = (form.get("token") or [""])[0]
+        target = _next((form.get("next") or [""])[0])
         if not offered or not self._auth.token_matches(offered):
             self._limiter.failed(client)
-            return self._html("login.html", 401, error="That is not the review token.")
+            shown = target if target != "/review" else None
+            return self._html("login.html", 401, error="That is not the review token.", next=shown)
         value, lifetime = self._auth.new_session()
-        response = RedirectResponse("/review", status_code=303)
+        response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             COOKIE,
             value,

@@ -141,6 +141,19 @@ class Metrics:
             "tocsin_config", "The policy file this replica runs: a hash of its content", registry=r
         )
 
+        self.rotation_feed_age = Gauge(
+            "tocsin_rotation_feed_age_seconds",
+            "Age of the copy a calendar-fed rotation is paged from (+Inf: no copy, the fallback)",
+            ["rotation"],
+            registry=r,
+        )
+        self.rotation_feed_errors = Counter(
+            "tocsin_rotation_feed_errors",
+            "Failed fetches or reads of a calendar-fed rotation's feed (the last copy is kept)",
+            ["rotation"],
+            registry=r,
+        )
+
     def refuse(self, reason: str) -> None:
         self.refused.labels(reason=reason).inc()
 

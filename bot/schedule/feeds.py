@@ -71,9 +71,15 @@ class OnCallCalendars:
     """Rotation name → display names of the teams it is paged for."""
 
     @classmethod
-    def from_policy(cls, policy: PolicyFile) -> OnCallCalendars:
+    def from_policy(
+        cls, policy: PolicyFile, *, rotations: Mapping[str, Rotation] | None = None
+    ) -> OnCallCalendars:
+        """``rotations``: a live view (bot.policy.directory.LiveRotations) where some are fed
+        by calendars; by default the policy file's, as they stand."""
         return cls(
-            rotations={name: rotation_of(name, c) for name, c in policy.rotations.items()},
+            rotations=rotations
+            if rotations is not None
+            else {name: rotation_of(name, c) for name, c in policy.rotations.items()},
             names={user: person.name for user, person in policy.people.items()},
             teams=_teams_by_rotation(policy),
         )

@@ -30,7 +30,8 @@ log = structlog.get_logger("tocsin.calendar")
 
 OverrideSource = Callable[[], Awaitable[Mapping[str, Sequence[Override]]]]
 """Overrides kept outside the policy file, by rotation: those made from Slack
-(:func:`stored_calendar_overrides`)."""
+(:func:`stored_calendar_overrides`); the calendar feeds and the schedule page
+(bot.schedule.page) both take one."""
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 HEADERS = {
@@ -44,14 +45,14 @@ NOT_FOUND = {"detail": "Not Found"}
 """What FastAPI answers for a path it does not know."""
 
 
-async def _no_overrides() -> Mapping[str, Sequence[Override]]:
+async def no_overrides() -> Mapping[str, Sequence[Override]]:
     return {}
 
 
 def stored_calendar_overrides(stored: StoredOverrides | None) -> OverrideSource:
     """The overrides made from Slack that a feed's window (``FEED_PAST`` on) can show."""
     if stored is None:
-        return _no_overrides
+        return no_overrides
 
     async def source() -> Mapping[str, Sequence[Override]]:
         return await stored.since(FEED_PAST)
@@ -67,7 +68,7 @@ class CalendarFeedWeb:
         calendars: OnCallCalendars,
         clock: Clock,
         public_url: str,
-        overrides: OverrideSource = _no_overrides,
+        overrides: OverrideSource = no_overrides,
     ) -> None:
         self.db = db
         self.calendars = calendars

@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.policy.directory import PolicyDirectory
 from bot.runtime.clock import Clock
 from bot.slack.blocks.render import slack_date
-from escalation.oncall import handoffs_between, on_call
+from escalation.oncall import LATEST, handoffs_between, on_call
 from storage.db import Database
 from storage.requests import first_time
 
@@ -64,9 +64,12 @@ class Handoffs:
                 key = f"handoff:{name}:{shift.start.isoformat()}"
                 if not await first_time(self._db, key=key, now=now):
                     continue
+                until = (  # a calendar rotation's fallback, with no shift in the calendar ahead
+                    "the calendar names someone" if shift.end >= LATEST else slack_date(shift.end)
+                )
                 text = (
                     f":arrows_counterclockwise: *{name}*: <@{shift.user}> is now on call "
-                    f"(taking over from <@{before.user}>) until {slack_date(shift.end)}."
+                    f"(taking over from <@{before.user}>) until {until}."
                 )
                 try:
                     await self._client.chat_postMessage(channel=channel, text=text)

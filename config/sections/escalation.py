@@ -131,17 +131,47 @@ class OverrideConfig(_Strict):
         return self
 
 
+class IcalConfig(_Strict):
+    """Where a rotation's shifts come from: exactly one of ``url`` and ``file``."""
+
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    """An iCalendar feed (http or https), fetched every refresh."""
+    file: str | None = None
+    """An iCalendar file, relative to the policy file's folder; read every refresh."""
+    refresh: Duration = 900
+    """How often the feed is fetched again (at least 1m)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.url is None) == (self.file is None):
+            raise ValueError("give exactly one of url and file")
+        if self.refresh < 60:
+            raise ValueError("refresh must be at least 1m")
+        return self
+
+    @property
+    def source(self) -> str:
+        return self.url or f"file {self.file}"
+
+
 class RotationConfig(_Strict):
-    members: list[str] = Field(min_length=1)
-    """People (Slack user ids or email addresses) in order; members[0] starts on start."""
+    members: list[str] = Field(default_factory=list)
+    """People (Slack user ids or email addresses) in order; members[0] starts on start (not
+    with ical)."""
+    ical: IcalConfig | None = None
+    """Shifts from an iCalendar feed or file instead of members (see docs/calendar.md)."""
+    fallback: str | None = None
+    """ical only, required: on call when the calendar has no shift, or no copy of it."""
+    people: dict[str, str] = Field(default_factory=dict)
+    """ical only: email address or name (as in events) → Slack user id."""
     timezone: str = "UTC"
     """IANA time zone of the hand-off time."""
     handoff: str = "09:00"
     """Local time of day the shift changes (HH:MM)."""
     shift: Literal["daily", "weekly"] | Duration = "weekly"
     """daily, weekly, or a duration of at least 1h."""
-    start: date
-    """Date the first member's first shift starts."""
+    start: date | None = None
+    """Date the first member's first shift starts (required with members)."""
     handoff_weekday: Annotated[int, Field(ge=0, le=6)] | None = None
     """Weekly only: 0 = Monday … 6 = Sunday (default: start's weekday)."""
     overrides: list[OverrideConfig] = Field(default_factory=list)
@@ -153,6 +183,35 @@ class RotationConfig(_Strict):
     @classmethod
     def _member_ids(cls, members: list[str]) -> list[str]:
         return [_slack_user(m) for m in members]
+
+    @field_validator("fallback")
+    @classmethod
+    def _fallback_id(cls, value: str | None) -> str | None:
+        return None if value is None else _slack_user(value)
+
+    @field_validator("people")
+    @classmethod
+    def _people_ids(cls, people: dict[str, str]) -> dict[str, str]:
+        return {key.strip().lower(): _slack_user(user) for key, user in people.items()}
+
+    @model_validator(mode="after")
+    def _source(self) -> Self:
+        if self.ical is None:
+            if not self.members:
+                raise ValueError("give members (Slack user ids) or ical (a calendar)")
+            if self.start is None:
+                raise ValueError("start is required with members (the first shift's date)")
+            if self.fallback is not None or self.people:
+                raise ValueError("fallback and people only apply to a rotation with ical")
+        else:
+            if self.members:
+                raise ValueError("give members or ical, not both")
+            if self.fallback is None:
+                raise ValueError(
+                    "a rotation with ical needs fallback: the Slack user id paged when the "
+                    "calendar has no shift or cannot be read"
+                )
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -182,6 +241,12 @@ class RotationConfig(_Strict):
         if seconds < 3600:
             raise ValueError("a custom shift must be at least 1h")
         return seconds
+
+    @property
+    def paged_people(self) -> list[str]:
+        """Everyone the file itself names for this rotation (members, fallback, people)."""
+        named = [*self.members, *([self.fallback] if self.fallback else [])]
+        return [*named, *self.people.values()]
 
     def handoff_time(self) -> time:
         hours, minutes = self.handoff.split(":")

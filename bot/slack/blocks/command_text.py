@@ -60,12 +60,18 @@ def oncall_text(directory: PolicyDirectory, *, now: datetime, only: Sequence[str
         return "No on-call rotations are configured." if not only else "No such rotation."
     lines = []
     for name in names:
-        current, following = next_shifts(directory.rotations[name], at=now, count=2)
+        current, *following = next_shifts(directory.rotations[name], at=now, count=2)
         cover = " (override)" if current.override else ""
+        if not following:  # a calendar rotation's fallback, with no shift in the calendar ahead
+            lines.append(
+                f"*{mrkdwn(name, 80)}*: <@{current.user}>{cover} (fallback: the calendar "
+                "has no shift ahead)"
+            )
+            continue
         lines.append(
             f"*{mrkdwn(name, 80)}*: <@{current.user}>{cover} until "
             f"<!date^{int(current.end.timestamp())}^{{date_short_pretty}} {{time}}|"
-            f"{current.end:%Y-%m-%d %H:%M} UTC>, then <@{following.user}>"
+            f"{current.end:%Y-%m-%d %H:%M} UTC>, then <@{following[0].user}>"
         )
     return "\n".join(lines)
 

@@ -330,3 +330,28 @@ def test_policy_simulate_without_a_database_says_the_overrides_from_slack_are_le
     assert "Alice (on call for primary)" in result.output
     assert "(overrides made from Slack not included:" in result.output
     assert not (tmp_path / "none.db").exists()
+
+
+def test_policy_simulate_reads_a_calendar_file_and_notes_a_feed_it_does_not_fetch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    start, end = (now - timedelta(days=1)), (now + timedelta(days=1))
+    (tmp_path / "db.ics").write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:x\r\n"
+        f"DTSTART:{start:%Y%m%dT%H%M%SZ}\r\nDTEND:{end:%Y%m%dT%H%M%SZ}\r\n"
+        "SUMMARY:On call <@U0BOB>\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    policy = SIMULATED.replace(
+        "  primary: {members: [U0ALICE], shift: weekly, start: 2026-01-05}",
+        "  primary: {ical: {file: db.ics}, fallback: U0ALICE}\n"
+        "  web: {ical: {url: 'https://cal.example.com/x.ics'}, fallback: U0DAVE}",
+    )
+    (tmp_path / "policy.yaml").write_text(policy)
+    monkeypatch.setenv("TOCSIN_CONFIG", str(tmp_path / "policy.yaml"))
+    result = runner.invoke(app, ["policy", "simulate", "--policy", "quick"])
+    assert result.exit_code == 0, result.output
+    assert "note: rotation 'web' is fed from a URL, not fetched here" in result.output
+    assert "U0BOB (on call for primary)" in result.output
