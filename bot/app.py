@@ -34,6 +34,7 @@ from bot.http.body_deadline import BodyDeadline
 from bot.http.docs.api_browser import add_api_browser
 from bot.http.docs.openapi import READY_RESPONSES, document
 from bot.http.intake.rate_limit import RateLimiter
+from bot.http.intake.sns import SnsEndpoint
 from bot.http.intake.webhooks import WebhookFastPath, webhook_router
 from bot.http.request_id import RequestIdMiddleware
 from bot.http.same_origin import cross_site_problem
@@ -101,6 +102,8 @@ class Service:
     follow_ups: FollowUpReminders | None = None
     retention: InboxRetention | None = None
     digest: WeeklyDigest | None = None
+    sns: SnsEndpoint = field(default_factory=SnsEndpoint)
+    """Amazon SNS's signatures and handshake (tests give it a fake SNS as its client)."""
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -345,6 +348,7 @@ def build_http_app(
             if checkpointer is not None:
                 await checkpointer.stop()
             await service.http.aclose()
+            await service.sns.client.aclose()
             await service.db.dispose()
 
     app = FastAPI(
@@ -367,6 +371,7 @@ def build_http_app(
         limiter=RateLimiter(
             {i.name: i.rate_limit or service.policy.rate_limit for i in service.policy.integrations}
         ),
+        sns=service.sns,
     )
     app.include_router(webhooks.router)
     document(app, integrations=service.rules.integrations, holds_token=webhooks.holds_token)
