@@ -107,7 +107,8 @@ async def test_a_version_one_signature_claimed_as_version_two_is_refused(
 
     refusal = await endpoint.check(message, headers(message))
 
-    assert refusal is not None and refusal.status == 401
+    assert refusal is not None
+    assert refusal.status == 401
 
 
 @pytest.mark.parametrize(

@@ -117,7 +117,9 @@ def test_without_an_arn_the_fingerprint_is_account_region_and_name() -> None:
     assert event.links == ()
 
 
-@pytest.mark.parametrize("name", ["subscription_confirmation.json", "unsubscribe_confirmation.json"])
+@pytest.mark.parametrize(
+    "name", ["subscription_confirmation.json", "unsubscribe_confirmation.json"]
+)
 def test_the_handshake_is_never_parsed_into_an_alert(name: str) -> None:
     with pytest.raises(PayloadError) as raised:
         parse_cloudwatch_sns(load(name))
