@@ -117,7 +117,7 @@ class SnsEndpoint:
     client: httpx.AsyncClient = field(
         default_factory=lambda: httpx.AsyncClient(timeout=10, follow_redirects=False)
     )
-    _certificates: dict[str, rsa.RSAPublicKey] = field(default_factory=dict)
+    _certificates: dict[str, rsa.RSAPublicKey] = field(default_factory=dict, init=False, repr=False)
 
     async def check(self, message: object, headers: Mapping[str, str]) -> SnsRefusal | None:
         """Why a message is not a genuine SNS message, or ``None`` if it is."""

@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -145,7 +145,7 @@ Pending = bytes | tuple[str, bytes]
 """A body for integration ``test``, or (another integration, a body)."""
 
 
-async def seed(db: Database, rules: IngestRules, bodies: list[Pending]) -> None:
+async def seed(db: Database, rules: IngestRules, bodies: Sequence[Pending]) -> None:
     for i, raw in enumerate(SEED):
         at = NOW - timedelta(minutes=len(SEED) - i)
         item_id = await inbox.store(
@@ -234,7 +234,7 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 @contextlib.asynccontextmanager
 async def twins(
-    kind: str, tmp_path: Path, rules: IngestRules, bodies: list[Pending]
+    kind: str, tmp_path: Path, rules: IngestRules, bodies: Sequence[Pending]
 ) -> AsyncIterator[tuple[Database, Database]]:
     """Two databases seeded alike, ``bodies`` pending in their inboxes."""
     for name in ("one", "batched"):
@@ -355,7 +355,7 @@ async def test_the_same_fingerprint_from_two_integrations_is_two_alerts_batched_
             bodies = [Body(item, parse(item, rules)) for item in items]
             assert len(await process_batch(many, bodies, rules, now=NOW)) == len(CROSS)
         got = await assert_same(one, many)
-    alerts = {}
+    alerts: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in got["alert"]:
         alerts.setdefault((row["integration"], row["fingerprint"]), []).append(row)
     [other_open_1] = alerts["other", "open-1"]
