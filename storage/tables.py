@@ -361,11 +361,11 @@ class AlertMirrorRow(SQLModel, table=True):
 
 class NoiseDropRow(SQLModel, table=True):
     """Metric alerts dropped as noise (inside a grading rule's noise band), counted per
-    fingerprint: nothing reaches people, but nothing is lost either."""
+    fingerprint of each integration: nothing reaches people, but nothing is lost either."""
 
     __tablename__ = "noise_drop"
     fingerprint: str = Field(max_length=FINGERPRINT_CHARS, primary_key=True)
-    integration: str = Field(max_length=64)
+    integration: str = Field(max_length=64, primary_key=True)
     title: str = Field(sa_column=Column(Text, nullable=False))
     metric: str = Field(max_length=255)
     category: str | None = Field(default=None, max_length=255)

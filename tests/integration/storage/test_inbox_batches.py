@@ -200,7 +200,7 @@ TABLES = {
     "alert_group": "id",
     "alert_mirror": "alert_id, channel",
     "slack_message": "alert_id",
-    "noise_drop": "fingerprint",
+    "noise_drop": "fingerprint, integration",
     "inbox": "id",
 }
 
@@ -339,6 +339,18 @@ CROSS: list[Pending] = [
     ("other", body({"fp": "shared", "status": "resolved"})),  # closes other's only
     ("other", body({"fp": "flap"})),  # test's flapping history is not other's
     body({"fp": "flap"}),  # test's fifth firing: flapping
+    *(
+        (
+            name,
+            body(
+                {
+                    "fp": "quiet",
+                    "metric": {"name": "orders_per_minute", "value": 99, "baseline": 100},
+                }
+            ),
+        )
+        for name in ("other", "test", "other")
+    ),  # noise, counted per integration
 ]
 
 
@@ -369,6 +381,8 @@ async def test_the_same_fingerprint_from_two_integrations_is_two_alerts_batched_
     assert [row["flap_fires"] for row in alerts["other", "flap"]] == [None]
     assert alerts["test", "flap"][-1]["flap_fires"]
     assert all(row["status"] == "done" for row in got["inbox"])
+    drops = {(row["integration"], row["fingerprint"]): row["count"] for row in got["noise_drop"]}
+    assert (drops["other", "quiet"], drops["test", "quiet"]) == (2, 1)
 
 
 async def test_a_webhook_waiting_for_the_writer_is_stored_between_two_worker_transactions(
