@@ -36,6 +36,7 @@ from bot.http.docs.api_browser import add_api_browser
 from bot.http.docs.openapi import READY_RESPONSES, document
 from bot.http.intake.heartbeats import heartbeat_router
 from bot.http.intake.rate_limit import RateLimiter
+from bot.http.intake.sns import SnsEndpoint
 from bot.http.intake.webhooks import WebhookFastPath, webhook_router
 from bot.http.request_id import RequestIdMiddleware
 from bot.http.same_origin import cross_site_problem
@@ -115,6 +116,8 @@ class Service:
     retention: InboxRetention | None = None
     digest: WeeklyDigest | None = None
     calendar_rotations: CalendarRotations | None = None
+    sns: SnsEndpoint = field(default_factory=SnsEndpoint)
+    """Amazon SNS's signatures and handshake (tests give it a fake SNS as its client)."""
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stored_overrides: StoredOverrides | None = None
 
@@ -459,6 +462,7 @@ def build_http_app(
             if checkpointer is not None:
                 await checkpointer.stop()
             await service.http.aclose()
+            await service.sns.client.aclose()
             await service.db.dispose()
 
     app = FastAPI(
@@ -483,6 +487,7 @@ def build_http_app(
         metrics=service.metrics,
         limiter=limiter,
         heartbeat_ping=service.heartbeats.ping,
+        sns=service.sns,
     )
     app.include_router(webhooks.router)
     app.include_router(

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import func, union
+from sqlalchemy import and_, func, union
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -183,16 +183,26 @@ _ROW_DEFAULTS: dict[str, Any] = {
 (all immutable but the JSON columns', which every new row is given)."""
 
 
-async def find_open(session: AsyncSession, fingerprint: str) -> AlertRow | None:
+async def find_open(session: AsyncSession, integration: str, fingerprint: str) -> AlertRow | None:
+    """The open alert of ``fingerprint`` sent to ``integration``: fingerprints are each
+    integration's own (two tools sending the same one are two alerts)."""
     query = select(AlertRow).where(
-        AlertRow.fingerprint == fingerprint, AlertRow.status != Status.RESOLVED.value
+        AlertRow.integration == integration,
+        AlertRow.fingerprint == fingerprint,
+        AlertRow.status != Status.RESOLVED.value,
     )
     return (await session.exec(query)).first()
 
 
 def _same_problem(row: AlertRow) -> list[Any]:
-    """Conditions naming the same problem as ``row``: its fingerprint, its recurrence key."""
-    found: list[Any] = [col(AlertRow.fingerprint) == row.fingerprint]
+    """Conditions naming the same problem as ``row``: its fingerprint (from its integration),
+    its recurrence key."""
+    found: list[Any] = [
+        and_(
+            col(AlertRow.integration) == row.integration,
+            col(AlertRow.fingerprint) == row.fingerprint,
+        )
+    ]
     if row.recurrence_key:
         found.append(col(AlertRow.recurrence_key) == row.recurrence_key)
     return found
@@ -200,7 +210,8 @@ def _same_problem(row: AlertRow) -> list[Any]:
 
 async def last_resolution(session: AsyncSession, row: AlertRow) -> LastResolution | None:
     """The most recent earlier alert of the same problem that was resolved (each lookup is
-    one backward scan of an index on ``(fingerprint | recurrence_key, fired_at)``)."""
+    one backward scan of an index on ``(integration, fingerprint, fired_at)`` or
+    ``(recurrence_key, fired_at)``)."""
     best: Any = None
     for same in _same_problem(row):
         query = (

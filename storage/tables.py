@@ -10,6 +10,11 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
 
+FINGERPRINT_CHARS = 255
+"""The longest fingerprint kept (``VARCHAR(255)``: PostgreSQL refuses a longer one). The
+webhook parsers accept no longer one (``escalation.sources._validate.MAX_FINGERPRINT_CHARS``;
+a test holds the two equal)."""
+
 
 def _ts(*, nullable: bool = False, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
@@ -42,22 +47,27 @@ class InboxRow(SQLModel, table=True):
 class AlertRow(SQLModel, table=True):
     __tablename__ = "alert"
     __table_args__ = (
-        # At most one open alert per fingerprint: dedup is enforced by the database.
+        # At most one open alert per integration and fingerprint: dedup is enforced by the
+        # database, and two tools sending the same fingerprint are two alerts.
         Index(
-            "ux_alert_open_fingerprint",
+            "ux_alert_open_integration_fingerprint",
+            "integration",
             "fingerprint",
             unique=True,
             sqlite_where=text("status != 'resolved'"),
             postgresql_where=text("status != 'resolved'"),
         ),
-        # "last time" and "fired N times in 30 days": by fingerprint or by recurrence key
-        Index("ix_alert_fingerprint_fired_at", "fingerprint", "fired_at"),
+        # "last time" and "fired N times in 30 days": by integration and fingerprint, or by
+        # recurrence key
+        Index(
+            "ix_alert_integration_fingerprint_fired_at", "integration", "fingerprint", "fired_at"
+        ),
         Index("ix_alert_recurrence_key_fired_at", "recurrence_key", "fired_at"),
         Index("ix_alert_fired_at", "fired_at"),  # the review scans a period
         Index("ix_alert_team_fired_at", "team", "fired_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    fingerprint: str = Field(max_length=255, index=True)
+    fingerprint: str = Field(max_length=FINGERPRINT_CHARS, index=True)
     integration: str = Field(max_length=64)
     source: str = Field(max_length=255)
     status: str = Field(max_length=24, index=True)
@@ -200,7 +210,7 @@ class ResolutionRow(SQLModel, table=True):
     __tablename__ = "resolution"
     id: int | None = Field(default=None, primary_key=True)
     alert_id: int = Field(foreign_key="alert.id", unique=True)
-    fingerprint: str = Field(max_length=255, index=True)
+    fingerprint: str = Field(max_length=FINGERPRINT_CHARS, index=True)
     level: int
     team: str = Field(max_length=255)
     resolved_at: datetime = _ts()
@@ -357,11 +367,11 @@ class AlertMirrorRow(SQLModel, table=True):
 
 class NoiseDropRow(SQLModel, table=True):
     """Metric alerts dropped as noise (inside a grading rule's noise band), counted per
-    fingerprint: nothing reaches people, but nothing is lost either."""
+    fingerprint of each integration: nothing reaches people, but nothing is lost either."""
 
     __tablename__ = "noise_drop"
-    fingerprint: str = Field(max_length=255, primary_key=True)
-    integration: str = Field(max_length=64)
+    fingerprint: str = Field(max_length=FINGERPRINT_CHARS, primary_key=True)
+    integration: str = Field(max_length=64, primary_key=True)
     title: str = Field(sa_column=Column(Text, nullable=False))
     metric: str = Field(max_length=255)
     category: str | None = Field(default=None, max_length=255)

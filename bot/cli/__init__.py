@@ -278,6 +278,12 @@ def send_test(
                 f"`tocsin integration test {integration.name} <payload.json>`"
             )
             continue
+        if integration.format == "cloudwatch_sns":
+            console.print(
+                f"[yellow]{name}: skipped: only Amazon SNS can sign its messages; "
+                "publish to the topic instead (docs/sources.md)[/yellow]"
+            )
+            continue
         body = json.dumps(payloads[integration.format]).encode()
         headers = {
             "Authorization": f"Bearer {token or integration.token}",

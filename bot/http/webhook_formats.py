@@ -26,6 +26,12 @@ def is_opsgenie(config: IntegrationConfig) -> bool:
     return config.format == "opsgenie"
 
 
+def is_sns(config: IntegrationConfig) -> bool:
+    """Amazon SNS posts it: signed messages and a subscription handshake
+    (``bot.http.intake.sns``)."""
+    return config.format == "cloudwatch_sns"
+
+
 def opsgenie_answer(
     status: int, fields: Mapping[str, object], *, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:

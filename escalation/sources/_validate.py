@@ -18,11 +18,14 @@ from urllib.parse import urlsplit
 
 from escalation.errors import MissingFieldsError, PayloadError
 from escalation.model import SourceStatus
+from escalation.sources._fingerprint import STORED_FINGERPRINT_CHARS
 
 MAX_ALERTS = 1000
 MAX_LABELS = 100
 MAX_LABEL_CHARS = 1024
-MAX_FINGERPRINT_CHARS = 256
+MAX_FINGERPRINT_CHARS = STORED_FINGERPRINT_CHARS
+"""A fingerprint the database can keep (its columns are ``VARCHAR(255)``), else a clear 422
+rather than an inbox body PostgreSQL refuses."""
 
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})",

@@ -4,6 +4,9 @@ statements; the rest through the ORM, one event at a time
 (:func:`storage.intake.ingest.apply_event`), in arrival order, so the outcome is the one
 :func:`storage.intake.ingest.process` gives body by body.
 
+Fingerprints are each integration's own: the batch knows alerts by (integration,
+fingerprint), as :func:`storage.alerts.find_open` does.
+
 The batch reads once what the events need: the open alerts of all their fingerprints (only
 the columns a repeat needs), the silences, the latest firings of the fingerprints with no
 open alert (when a flapping rule is set) and the open groups of their group keys. An event
@@ -102,7 +105,9 @@ async def process_batch(
     async with db.write() as session:
         batch = _Batch(session, rules, now=now, is_sqlite=db.is_sqlite)
         try:
-            await batch.start([event for body in bodies for event in body.events])
+            await batch.start(
+                [(body.item.integration, event) for body in bodies for event in body.events]
+            )
             for body in bodies:
                 if budget is not None and outcomes and batch.cost >= budget:
                     break
@@ -128,12 +133,17 @@ ORM_COST = 25
 counting 1: about how much longer it takes (a few ms against ~0.15 ms)."""
 
 
+_Key = tuple[str, str]
+"""(integration, fingerprint): what names an open alert."""
+
+
 @dataclass(slots=True, eq=False)
 class _Open:
     """An open alert as the batch sees it: as stored (``stored``), and as planned."""
 
     alert_id: int | None
     """``None`` until a new alert's row is written."""
+    integration: str
     fingerprint: str
     level: int
     team: str
@@ -147,6 +157,10 @@ class _Open:
     """No truncation count in its details: a repeat changes nothing but its state."""
     new: dict[str, Any] | None = None
     """The columns of a new alert's row (but its state), until it is written."""
+
+    @property
+    def key(self) -> _Key:
+        return (self.integration, self.fingerprint)
 
 
 @dataclass(slots=True, eq=False)
@@ -211,9 +225,9 @@ class _Batch:
         self._rules = rules
         self._now = now
         self._is_sqlite = is_sqlite
-        self._open: dict[str, _Open] = {}
-        self._earlier: dict[str, list[datetime]] = {}
-        self._orm: set[str] = set()
+        self._open: dict[_Key, _Open] = {}
+        self._earlier: dict[_Key, list[datetime]] = {}
+        self._orm: set[_Key] = set()
         """Fingerprints that took the ORM path (or were resolved): their events keep to it."""
         self._silences: list[Silence] = []
         self._planned = _Planned.empty()
@@ -224,7 +238,7 @@ class _Batch:
         self._groups: dict[str, _Group | None] = {}
         """Open groups by key (``None``: known to have none) — forgotten after an event on
         the ORM path, which may start or resolve one."""
-        self._touched: set[str] = set()
+        self._touched: set[_Key] = set()
         """Fingerprints of the alerts the ORM path flushed (``_note_flush``)."""
         self.cost = 0
         """The events applied so far, weighed (:data:`ORM_COST`)."""
@@ -233,21 +247,33 @@ class _Batch:
     def close(self) -> None:
         orm_events.remove(self._session.sync_session, "after_flush", self._note_flush)
 
-    async def start(self, events: Sequence[AlertEvent]) -> None:
-        """Read what the events need: silences, open alerts, latest firings, open groups."""
+    async def start(self, events: Sequence[tuple[str, AlertEvent]]) -> None:
+        """Read what the events (each with its integration) need: silences, open alerts,
+        latest firings, open groups."""
         self._silences = await current_silences(self._session, now=self._now)
         conn = await self._session.connection()
-        wanted = list(dict.fromkeys(event.fingerprint for event in events))
+        wanted = list(dict.fromkeys((name, event.fingerprint) for name, event in events))
         await self._read_open(conn, wanted)
         new = [
-            e for e in events if e.status is SourceStatus.FIRING and e.fingerprint not in self._open
+            event
+            for name, event in events
+            if event.status is SourceStatus.FIRING and (name, event.fingerprint) not in self._open
         ]
         flapping = self._rules.noise.flapping
         if flapping is not None and flapping.fires >= 2:
-            closed = list(dict.fromkeys(event.fingerprint for event in new))
-            for chunk in _chunks(closed):
-                for fingerprint, fired_at in await _latest_firings(conn, chunk, flapping.fires):
-                    self._earlier.setdefault(fingerprint, []).append(fired_at)
+            closed = list(
+                dict.fromkeys(
+                    (name, event.fingerprint)
+                    for name, event in events
+                    if event.status is SourceStatus.FIRING
+                    and (name, event.fingerprint) not in self._open
+                )
+            )
+            for name, chunk in _by_integration(closed):
+                for fingerprint, fired_at in await _latest_firings(
+                    conn, name, chunk, flapping.fires
+                ):
+                    self._earlier.setdefault((name, fingerprint), []).append(fired_at)
         keys = set()
         for event in new:
             decision = self._decision(event)
@@ -290,28 +316,34 @@ class _Batch:
             for key, group_id, anchor_id in (await conn.execute(query)).all():
                 self._groups[key] = _Group(key, group_id, stored_anchor_id=anchor_id)
 
-    async def _read_open(self, conn: AsyncConnection, fingerprints: list[str]) -> None:
-        """The open alerts of ``fingerprints``. On PostgreSQL they are locked, in id order
-        (``FOR NO KEY UPDATE``: rows inserted elsewhere that reference them still go in): a
-        replica whose batch repeats the same alerts waits for this one's commit and then
-        reads what it wrote, and two batches never lock the same alerts in opposite orders."""
-        for chunk in _chunks(fingerprints):
+    async def _read_open(self, conn: AsyncConnection, keys: list[_Key]) -> None:
+        """The open alerts of ``keys`` (integration, fingerprint). On PostgreSQL they are
+        locked, in id order (``FOR NO KEY UPDATE``: rows inserted elsewhere that reference them
+        still go in): a replica whose batch repeats the same alerts waits for this one's
+        commit and then reads what it wrote, and two batches never lock the same alerts in
+        opposite orders (one statement per integration and chunk, each in id order: the
+        integrations in name order)."""
+        for name, chunk in _by_integration(keys):
             query = (
                 sa_select(*_OPEN.columns)
-                .where(_ALERT.c.fingerprint.in_(chunk), _ALERT.c.status != Status.RESOLVED.value)
+                .where(
+                    _ALERT.c.integration == name,
+                    _ALERT.c.fingerprint.in_(chunk),
+                    _ALERT.c.status != Status.RESOLVED.value,
+                )
                 .order_by(_ALERT.c.id)
             )
             if not self._is_sqlite:
                 query = query.with_for_update(key_share=True)
             for row in _OPEN.decode(conn.dialect, (await conn.execute(query)).all()):
                 entry = _from_columns(row)
-                self._open[entry.fingerprint] = entry
+                self._open[entry.integration, entry.fingerprint] = entry
 
     async def apply(self, event: AlertEvent, outcome: IngestOutcome, *, integration: str) -> None:
         self.cost += 1
-        fingerprint = event.fingerprint
-        if fingerprint not in self._orm:
-            entry = self._open.get(fingerprint)
+        key = (integration, event.fingerprint)
+        if key not in self._orm:
+            entry = self._open.get(key)
             if event.status is SourceStatus.FIRING:
                 if entry is not None and self._repeat(entry, event, outcome):
                     return
@@ -347,8 +379,8 @@ class _Batch:
         self._plan(entry, tr, kind="resolved")
         self._planned.counted.append((outcome.resolved, entry))
         # it has no open alert now; a new one would need its latest firings: the ORM path
-        self._open.pop(entry.fingerprint, None)
-        self._orm.add(entry.fingerprint)
+        self._open.pop(entry.key, None)
+        self._orm.add(entry.key)
 
     async def _opened(self, event: AlertEvent, outcome: IngestOutcome, *, integration: str) -> bool:
         """A new alert on its own, starting a group or joining one (``open_new``'s last two
@@ -365,7 +397,7 @@ class _Batch:
         if self._silences and muting(self._silences, values, now=now) is not None:
             return False
         flapping = rules.noise.flapping
-        earlier = self._earlier.get(event.fingerprint, ())
+        earlier = self._earlier.get((integration, event.fingerprint), ())
         if earlier and detect(earlier, now=now, rule=flapping) is not None:
             return False
         group = None
@@ -393,6 +425,7 @@ class _Batch:
         row["recurrence_key"] = recurrence_key(event.title, event.labels, rules.key_labels)
         entry = _Open(
             alert_id=None,
+            integration=integration,
             fingerprint=event.fingerprint,
             level=level.level,
             team=where.team,
@@ -405,7 +438,7 @@ class _Batch:
             new=row,
         )
         row["group_id"] = entry.group_id
-        self._open[event.fingerprint] = entry
+        self._open[entry.key] = entry
         self._planned.opened.append(entry)
         self._plan(entry, tr, kind="fired", opening=True)
         if group is not None:
@@ -580,22 +613,23 @@ class _Batch:
             now=self._now,
         )
         await session.flush()
-        self._orm.add(event.fingerprint)
-        self._open.pop(event.fingerprint, None)
+        key = (integration, event.fingerprint)
+        self._orm.add(key)
+        self._open.pop(key, None)
         self._groups.clear()
         session.expunge_all()  # later reads see the rows written in bulk, not stale objects
         # other alerts it changed (a group's new lead, say): read again as they now are
-        touched = [fp for fp in self._touched if fp not in self._orm]
+        touched = [key for key in self._touched if key not in self._orm]
         self._touched.clear()
-        for fingerprint in touched:
-            self._open.pop(fingerprint, None)
+        for touched_key in touched:
+            self._open.pop(touched_key, None)
         if touched:
             await self._read_open(await session.connection(), touched)
 
     def _note_flush(self, session: Session, _context: object) -> None:
         for found in (*session.new, *session.dirty, *session.deleted):
             if isinstance(found, AlertRow):
-                self._touched.add(found.fingerprint)
+                self._touched.add((found.integration, found.fingerprint))
 
 
 def _list_row(group_id: int, anchor_id: int, *, now: datetime) -> dict[str, Any]:
@@ -617,11 +651,19 @@ def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
     return [values[at : at + size] for at in range(0, len(values), size)]
 
 
+def _by_integration(keys: list[_Key]) -> list[tuple[str, list[str]]]:
+    """The fingerprints of ``keys`` by integration (in name order), in chunks."""
+    by_name: dict[str, list[str]] = {}
+    for name, fingerprint in keys:
+        by_name.setdefault(name, []).append(fingerprint)
+    return [(name, chunk) for name in sorted(by_name) for chunk in _chunks(by_name[name])]
+
+
 async def _latest_firings(
-    conn: AsyncConnection, fingerprints: list[str], fires: int
+    conn: AsyncConnection, integration: str, fingerprints: list[str], fires: int
 ) -> list[tuple[str, datetime]]:
-    """When each fingerprint's latest ``fires`` alerts fired (``open_new``'s look for
-    flapping, for many fingerprints at once)."""
+    """When each fingerprint's latest ``fires`` alerts from ``integration`` fired
+    (``open_new``'s look for flapping, for many fingerprints at once)."""
     numbered = (
         sa_select(
             _ALERT.c.fingerprint,
@@ -630,7 +672,7 @@ async def _latest_firings(
             .over(partition_by=_ALERT.c.fingerprint, order_by=_ALERT.c.id.desc())
             .label("n"),
         )
-        .where(_ALERT.c.fingerprint.in_(fingerprints))
+        .where(_ALERT.c.integration == integration, _ALERT.c.fingerprint.in_(fingerprints))
         .subquery()
     )
     query = sa_select(numbered.c.fingerprint, numbered.c.fired_at).where(numbered.c.n <= fires)
@@ -657,7 +699,7 @@ _PG_NEXT_IDS = {
 }
 _STATE_FIELDS = tuple(f.name for f in fields(AlertState))
 _state_fields = operator.attrgetter(*_STATE_FIELDS)
-_KEY_FIELDS = ("id", "version", "fingerprint", "level", "team", "group_id")
+_KEY_FIELDS = ("id", "version", "integration", "fingerprint", "level", "team", "group_id")
 _OPEN = Reader(
     (
         *(_ALERT.c[name] for name in (*_KEY_FIELDS, *_STATE_FIELDS)),
@@ -673,7 +715,7 @@ _STATUSES = {status.value: status for status in Status}
 
 
 def _from_columns(row: Sequence[Any]) -> _Open:
-    alert_id, version, fingerprint, level, team, group_id = row[:_STATE_AT]
+    alert_id, version, integration, fingerprint, level, team, group_id = row[:_STATE_AT]
     values = list(row[_STATE_AT:_DETAILS_AT])
     at = _STATE_FIELDS.index("status"), _STATE_FIELDS.index("resume_status")
     values[at[0]] = _STATUSES[values[at[0]]]
@@ -682,6 +724,7 @@ def _from_columns(row: Sequence[Any]) -> _Open:
     details, snapshot = row[_DETAILS_AT], row[_DETAILS_AT + 1]
     return _Open(
         alert_id=alert_id,
+        integration=integration,
         fingerprint=fingerprint,
         level=level,
         team=team,

@@ -125,7 +125,7 @@ async def apply_event(
     """One event, through the ORM, in the caller's transaction (not flushed): resolve, take
     the source's acknowledgement, refire (and re-grade) the open alert of its fingerprint, or
     open a new alert — with noise control. Counted in ``outcome``."""
-    existing = await find_open(session, event.fingerprint)
+    existing = await find_open(session, integration, event.fingerprint)
     if event.status is SourceStatus.RESOLVED:
         if existing is None:
             outcome.ignored += 1

@@ -69,7 +69,7 @@ async def open_new(
         await persist_transition(session, row, tr, kind="fired", actor=None, now=now)
         return row
 
-    earlier = await _earlier_firings(session, event.fingerprint, noise.flapping)
+    earlier = await _earlier_firings(session, integration, event.fingerprint, noise.flapping)
     flapping = detect([at for at, _ in earlier], now=now, rule=noise.flapping)
     if flapping is not None:
         tr = open_alert(fired_at=fired_at, policy=policy, now=now)
@@ -101,13 +101,13 @@ async def open_new(
 
 
 async def _earlier_firings(
-    session: AsyncSession, fingerprint: str, rule: FlapRule | None
+    session: AsyncSession, integration: str, fingerprint: str, rule: FlapRule | None
 ) -> list[tuple[datetime, int]]:
     if rule is None:
         return []
     query = (
         select(AlertRow.fired_at, AlertRow.id)
-        .where(AlertRow.fingerprint == fingerprint)
+        .where(AlertRow.integration == integration, AlertRow.fingerprint == fingerprint)
         .order_by(col(AlertRow.id).desc())
         .limit(rule.fires)
     )

@@ -29,7 +29,9 @@ async def record_noise(
     now: datetime,
 ) -> None:
     """Count one dropped event (in the caller's transaction)."""
-    row = await session.get(NoiseDropRow, event.fingerprint)
+    row = await session.get(
+        NoiseDropRow, {"fingerprint": event.fingerprint, "integration": integration}
+    )
     if row is None:
         row = NoiseDropRow(
             fingerprint=event.fingerprint,

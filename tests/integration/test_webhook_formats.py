@@ -26,6 +26,7 @@ from storage.alerts import metric_of
 from storage.tables import AlertEventRow, AlertRow, InboxRow
 from tests.support.databases import database
 from tests.support.harness import WEBHOOK_TOKEN, Harness, running_tocsin
+from tests.support.sns import CERT_URL, SUBSCRIBE_URL, make_signer
 
 GRAFANA_SECRET = "grafana-hmac-secret"
 SENTRY_SECRET = "sentry-client-secret"
@@ -36,6 +37,7 @@ READY_MADE = {
     "elastic": "",
     "icinga": "",
     "opsgenie": "",
+    "cloudwatch_sns": "",
 }
 """Ready-made sources with an integration of their own name in the test policy (and what
 else it says)."""
@@ -495,6 +497,57 @@ async def test_sentry_issue_alert_signed_with_the_client_secret_warns_and_resolv
     await wait_for_row(
         tocsin, "sentry:issue:1117540176", status="resolved", resolved_by_source=True
     )
+
+
+async def test_cloudwatch_alarm_through_sns_subscribes_warns_and_resolves(
+    tocsin: Harness,
+) -> None:
+    signer = make_signer()
+    tocsin.sns.certificates[CERT_URL] = signer.certificate_pem
+    path = f"/webhooks/cloudwatch_sns?token={WEBHOOK_TOKEN}"  # the subscription's URL
+
+    async def post_sns(name: str, *, signed: bool = True, **changes: str) -> httpx.Response:
+        message = {**fixture(f"cloudwatch_sns/{name}"), **changes}
+        if signed:
+            message = signer.sign(message)
+        headers = {
+            "Content-Type": "text/plain; charset=UTF-8",  # as SNS sends it
+            "x-amz-sns-message-type": message["Type"],
+        }
+        return await post_raw(tocsin, path, json.dumps(message).encode(), headers)
+
+    confirmation = await post_sns("subscription_confirmation.json", SubscribeURL=SUBSCRIBE_URL)
+    assert confirmation.status_code == 200, confirmation.text
+    assert confirmation.json()["status"] == "subscribed"
+    assert tocsin.sns.confirmed == [SUBSCRIBE_URL]
+
+    # the fixture's placeholder signature, its certificate at the test's URL
+    forged = await post_sns("alarm.json", signed=False, SigningCertURL=CERT_URL)
+    assert forged.status_code == 401
+    assert "Signature does not match" in forged.json()["error"]
+    unsigned = await post_sns("alarm.json", signed=False, Signature="")
+    assert (unsigned.status_code, unsigned.json()["error"]) == (
+        401,
+        "Signature is missing or not base64",
+    )
+
+    response = await post_sns("alarm.json")
+    assert response.status_code == 202, response.text
+    message = await wait_for_text(tocsin, "checkout-api-latency-p99")
+    assert "console.aws.amazon.com/cloudwatch/home?region=us-east-1" in text_of(message)
+    key = "cloudwatch_sns:arn:aws:cloudwatch:us-east-1:123456789012:alarm:checkout-api-latency-p99"
+    row = await wait_for_row(tocsin, key, status="firing", severity="critical")
+    assert row.labels["dimension_TargetGroup"] == "targetgroup/checkout-api/6d0ecf831eec9f09"
+
+    response = await post_sns("ok.json")
+    assert response.status_code == 202, response.text
+    await wait_for_row(tocsin, key, status="resolved", resolved_by_source=True)
+
+    gone = await post_sns("unsubscribe_confirmation.json")
+    assert (gone.status_code, gone.json()["status"]) == (200, "ignored")
+    async with tocsin.service.db.read() as session:
+        stored = (await session.exec(select(InboxRow))).all()
+    assert [row.integration for row in stored].count("cloudwatch_sns") == 2  # the notifications
 
 
 async def test_new_relic_issue_warns_is_acknowledged_at_the_source_then_closed(

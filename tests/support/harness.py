@@ -19,6 +19,7 @@ from bot.sandbox import SandboxDriver, SlackWorld, build_sandbox_app
 from bot.sandbox.workspace.models import Message
 from config.settings import Settings
 from tests.support.servers import bound_socket, serving
+from tests.support.sns import FakeSns
 
 BOT_TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "test-signing-secret"
@@ -33,6 +34,7 @@ class Harness:
     world: SlackWorld
     driver: SandboxDriver
     service: Service
+    sns: FakeSns
 
     async def webhook(
         self, integration: str, payload: Any, *, token: str = WEBHOOK_TOKEN
@@ -142,6 +144,8 @@ async def running_tocsin(
     extra.update(settings or {})
     built = settings_for(database_url=database_url, slack_url=slack_base, port=bot_port, **extra)
     service = build_service(built, clock=clock) if clock else build_service(built)
+    sns = FakeSns()
+    service.sns = sns.endpoint()  # no test reaches the real SNS
     async with (
         serving(fake, slack_socket),
         # with a test clock the test runs the escalation engine itself (engine.drain())
@@ -149,4 +153,4 @@ async def running_tocsin(
         httpx.AsyncClient(timeout=10) as http,
     ):
         driver = SandboxDriver(world, signing_secret=SIGNING_SECRET, events_url=events_url)
-        yield Harness(base_url, slack_base, http, world, driver, service)
+        yield Harness(base_url, slack_base, http, world, driver, service, sns)

@@ -25,7 +25,9 @@ POST_DESCRIPTION = f"""\
 The integration's `format` (from the policy file) decides the body: {_formats_sentence()}.
 The token goes in `Authorization: Bearer` (or `GenieKey`) or `?token=`; PagerDuty senders
 may put it in `routing_key`; a Grafana or Sentry integration with an `hmac_secret` also
-needs a valid `X-Grafana-Alerting-Signature` or `Sentry-Hook-Signature`. The body is stored
+needs a valid `X-Grafana-Alerting-Signature` or `Sentry-Hook-Signature`; a `cloudwatch_sns`
+integration takes only messages bearing Amazon SNS's signature, and answers SNS's subscription
+handshake itself (200, nothing stored). The body is stored
 durably before the 202. PagerDuty integrations answer in PagerDuty's shape (`{{"status":
 "success", "message": "Event processed", "dedup_key": …}}`, errors as 400 with `errors`);
 Opsgenie integrations in Opsgenie's (`{{"result": "Request will be processed", "took",
@@ -187,8 +189,8 @@ def post_responses(style: Style, *, enqueue: bool = False) -> dict[int | str, di
         },
         400: error(bad_body if style == "tocsin" else f"{bad_body}; for PagerDuty, {invalid}"),
         401: error(
-            "missing or wrong token, routing_key or Grafana/Sentry signature "
-            "(the message names it)",
+            "missing or wrong token, routing_key, Grafana/Sentry signature or SNS "
+            "signature (the message names it)",
             WWW_Authenticate="Bearer",
         ),
         413: error_response(

@@ -26,12 +26,14 @@ from bot.http.docs.openapi import OPSGENIE_SECURITY, WEBHOOK_SECURITY
 from bot.http.intake.body_checks import BodyRefused, check_content_type, decode_json
 from bot.http.intake.rate_limit import RateLimiter
 from bot.http.intake.routing_key import redacted, routing_keys
+from bot.http.intake.sns import SnsEndpoint
 from bot.http.webhook_formats import (
     accepted,
     body_token,
     invalid,
     is_opsgenie,
     is_pagerduty,
+    is_sns,
     opsgenie_answer,
     refused,
     signature_problem,
@@ -135,8 +137,10 @@ def webhook_router(
     metrics: Metrics | None = None,
     limiter: RateLimiter | None = None,
     heartbeat_ping: Callable[[str], Awaitable[object]] | None = None,
+    sns: SnsEndpoint | None = None,
 ) -> Webhooks:
     """``rules``: the rules running now (a reloaded policy file changes them)."""
+    sns_endpoint = sns if sns is not None else SnsEndpoint()
     router = APIRouter(tags=["webhooks"])
 
     def outcome(integration: str, name: str, reason: str | None = None) -> None:
@@ -200,6 +204,19 @@ def webhook_router(
             return refused(config, refusal.status, refusal.message, field=refusal.field)
         if not routing_key_ok and not token_matches(body_token(config, payload), config):
             return unauthorized(config, "missing or wrong token (or routing_key)")
+        if is_sns(config):
+            sns_refusal = await sns_endpoint.check(payload, request.headers)
+            if sns_refusal is not None and sns_refusal.status == 401:
+                return unauthorized(config, sns_refusal.message, sns_refusal.reason)
+            if sns_refusal is not None:
+                outcome(name, "unavailable" if sns_refusal.status >= 500 else "bad_body")
+                retry = {"Retry-After": "5"} if sns_refusal.status >= 500 else None
+                return refused(config, sns_refusal.status, sns_refusal.message, headers=retry)
+            assert isinstance(payload, dict)
+            handshake = await sns_endpoint.answer(payload, integration=name)
+            if handshake is not None:
+                outcome(name, "handshake")
+                return JSONResponse(dict(handshake.body), status_code=handshake.status)
         # the key is a token: not kept in the inbox (a key of the wrong type is refused below)
         if (
             is_pagerduty(config)
@@ -394,4 +411,6 @@ def _auth_methods(config: IntegrationConfig) -> list[str]:
         methods.append("geniekey")
     if config.hmac_secret is not None:
         methods.append(f"hmac:{config.signature_header}")
+    if is_sns(config):
+        methods.append("sns-signature")
     return methods

@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -141,7 +141,11 @@ async def migrated(kind: str, tmp_path: Path) -> AsyncIterator[Database]:
             await db.dispose()
 
 
-async def seed(db: Database, rules: IngestRules, bodies: list[bytes]) -> None:
+Pending = bytes | tuple[str, bytes]
+"""A body for integration ``test``, or (another integration, a body)."""
+
+
+async def seed(db: Database, rules: IngestRules, bodies: Sequence[Pending]) -> None:
     for i, raw in enumerate(SEED):
         at = NOW - timedelta(minutes=len(SEED) - i)
         item_id = await inbox.store(
@@ -160,8 +164,9 @@ async def seed(db: Database, rules: IngestRules, bodies: list[bytes]) -> None:
         comment="maintenance",
         now=NOW - timedelta(hours=1),
     )
-    for raw in bodies:
-        await inbox.store(db, integration="test", source_format="events", body=raw, now=NOW)
+    for pending in bodies:
+        name, raw = pending if isinstance(pending, tuple) else ("test", pending)
+        await inbox.store(db, integration=name, source_format="events", body=raw, now=NOW)
 
 
 async def body_by_body(db: Database, rules: IngestRules) -> None:
@@ -195,7 +200,7 @@ TABLES = {
     "alert_group": "id",
     "alert_mirror": "alert_id, channel",
     "slack_message": "alert_id",
-    "noise_drop": "fingerprint",
+    "noise_drop": "fingerprint, integration",
     "inbox": "id",
 }
 
@@ -229,7 +234,7 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 @contextlib.asynccontextmanager
 async def twins(
-    kind: str, tmp_path: Path, rules: IngestRules, bodies: list[bytes]
+    kind: str, tmp_path: Path, rules: IngestRules, bodies: Sequence[Pending]
 ) -> AsyncIterator[tuple[Database, Database]]:
     """Two databases seeded alike, ``bodies`` pending in their inboxes."""
     for name in ("one", "batched"):
@@ -319,6 +324,65 @@ async def test_the_worker_s_batches_fail_only_the_bad_bodies(
     statuses = [row["status"] for row in got["inbox"][len(SEED) :]]
     assert statuses.count("failed") == 2  # the unreadable body, the unstorable event
     assert statuses.count("done") == len(GOOD)
+
+
+# The seed's alerts came to integration "test"; "other" is a second tool that happens to
+# send the same fingerprints.
+CROSS: list[Pending] = [
+    ("other", body({"fp": "open-1", "severity": "critical"})),  # not test's open-1: a new one
+    body({"fp": "open-1"}),  # test's own repeat
+    ("other", body({"fp": "open-1"})),  # a repeat of other's
+    ("other", body({"fp": "open-2", "status": "resolved"})),  # other has none open: ignored
+    body({"fp": "open-2", "status": "resolved"}),  # closes test's open-2 only
+    ("other", body({"fp": "shared"}, {"fp": "shared"})),
+    body({"fp": "shared"}),  # the same fingerprint from test: a second alert
+    ("other", body({"fp": "shared", "status": "resolved"})),  # closes other's only
+    ("other", body({"fp": "flap"})),  # test's flapping history is not other's
+    body({"fp": "flap"}),  # test's fifth firing: flapping
+    *(
+        (
+            name,
+            body(
+                {
+                    "fp": "quiet",
+                    "metric": {"name": "orders_per_minute", "value": 99, "baseline": 100},
+                }
+            ),
+        )
+        for name in ("other", "test", "other")
+    ),  # noise, counted per integration
+]
+
+
+@pytest.mark.parametrize("way", ["process_batch", "worker"])
+async def test_the_same_fingerprint_from_two_integrations_is_two_alerts_batched_or_not(
+    kind: str, way: str, tmp_path: Path
+) -> None:
+    rules = rules_for(tmp_path)
+    async with twins(kind, tmp_path, rules, CROSS) as (one, many):
+        if way == "worker":
+            assert await batched(many, rules, bodies=200, events=1000) == len(CROSS)
+        else:
+            items = await inbox.claim(many, now=NOW, limit=1000)
+            bodies = [Body(item, parse(item, rules)) for item in items]
+            assert len(await process_batch(many, bodies, rules, now=NOW)) == len(CROSS)
+        got = await assert_same(one, many)
+    alerts: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in got["alert"]:
+        alerts.setdefault((row["integration"], row["fingerprint"]), []).append(row)
+    [other_open_1] = alerts["other", "open-1"]
+    assert (other_open_1["status"], other_open_1["count"]) == ("firing", 2)
+    assert [row["count"] for row in alerts["test", "open-1"]] == [2]
+    assert alerts["test", "open-1"][0]["status"] == "firing"
+    assert ("other", "open-2") not in alerts
+    assert [row["status"] for row in alerts["test", "open-2"]] == ["resolved"]
+    assert [row["status"] for row in alerts["other", "shared"]] == ["resolved"]
+    assert [row["status"] for row in alerts["test", "shared"]] == ["firing"]
+    assert [row["flap_fires"] for row in alerts["other", "flap"]] == [None]
+    assert alerts["test", "flap"][-1]["flap_fires"]
+    assert all(row["status"] == "done" for row in got["inbox"])
+    drops = {(row["integration"], row["fingerprint"]): row["count"] for row in got["noise_drop"]}
+    assert (drops["other", "quiet"], drops["test", "quiet"]) == (2, 1)
 
 
 async def test_a_webhook_waiting_for_the_writer_is_stored_between_two_worker_transactions(

@@ -18,6 +18,7 @@ from config.settings import async_url
 from escalation.model import AlertEvent, SourceStatus
 from escalation.outbox_kinds import OutboxKind
 from escalation.policy import NO_POLICY
+from escalation.sources._validate import MAX_FINGERPRINT_CHARS
 from escalation.state import open_alert
 from storage import outbox
 from storage.alerts import new_row
@@ -40,13 +41,13 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
             await db.dispose()
 
 
-def alert_row(fingerprint: str) -> AlertRow:
+def alert_row(fingerprint: str, integration: str = "generic") -> AlertRow:
     event = AlertEvent(fingerprint=fingerprint, status=SourceStatus.FIRING, title="t", source="s")
     tr = open_alert(fired_at=NOW, policy=NO_POLICY, now=NOW)
     return new_row(
         event,
         tr.state,
-        integration="generic",
+        integration=integration,
         level=2,
         grade_reason="test",
         team="ops",
@@ -102,6 +103,27 @@ async def test_two_open_alerts_with_one_fingerprint_are_refused_by_the_database(
         session.add(alert_row("fp-dup"))  # a resolved one does not block a new one
     async with db.read() as session:
         assert len((await session.exec(select(AlertRow))).all()) == 2
+
+
+async def test_one_fingerprint_may_be_open_once_per_integration(db: Database) -> None:
+    async with db.write() as session:
+        session.add(alert_row("fp-shared", integration="grafana"))
+        session.add(alert_row("fp-shared", integration="datadog"))
+    with pytest.raises(IntegrityError):
+        async with db.write() as session:
+            session.add(alert_row("fp-shared", integration="datadog"))
+    async with db.read() as session:
+        found = (await session.exec(select(AlertRow))).all()
+    assert sorted(row.integration for row in found) == ["datadog", "grafana"]
+
+
+async def test_the_longest_fingerprint_a_parser_accepts_is_stored(db: Database) -> None:
+    longest = "f" * MAX_FINGERPRINT_CHARS
+    async with db.write() as session:
+        session.add(alert_row(longest))
+    async with db.read() as session:
+        [found] = (await session.exec(select(AlertRow))).all()
+    assert found.fingerprint == longest
 
 
 async def test_inbox_claims_in_arrival_order_and_a_lapsed_lease_is_claimed_again(
