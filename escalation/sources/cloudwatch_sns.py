@@ -391,4 +391,9 @@ SOURCE = Source(
     auth="the token in the subscription's URL (`?token=`); every message's SNS signature is "
     "checked against the certificate at its SigningCertURL (https, on an SNS host only), and "
     "the subscription is confirmed by Tocsin itself",
+    maps=(
+        "`NewStateValue` ALARM fires, OK resolves, INSUFFICIENT_DATA fires at level 3; "
+        "`AlarmArn` → fingerprint; `severity: <word>` in `AlarmDescription` → severity; "
+        "account, region, metric, dimensions → labels; the console link"
+    ),
 )
