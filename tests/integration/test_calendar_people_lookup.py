@@ -108,13 +108,21 @@ async def tocsin(tmp_path: Path) -> AsyncIterator[Harness]:
         yield harness
 
 
+def slack_people(tocsin: Harness) -> PeopleLookup:
+    """The lookup the service shares between policy reloads and calendars."""
+    people = calendars_of(tocsin).people
+    assert people is not None
+    assert people is tocsin.service.reloader.people
+    return people
+
+
 def calendars_of(tocsin: Harness) -> CalendarRotations:
     calendars = tocsin.service.calendar_rotations
     assert calendars is not None
     return calendars
 
 
-def on_call(tocsin: Harness, when: datetime) -> str:
+def on_call(tocsin: Harness, when: datetime) -> str | None:
     return tocsin.service.directory.on_call("primary", at=when)
 
 
@@ -145,7 +153,7 @@ async def test_an_email_slack_does_not_know_leaves_its_time_to_the_fallback(
 
 
 async def test_the_rotations_people_map_wins_over_slack(tocsin: Harness) -> None:
-    counting = CountingPeople(tocsin.service.reloader.people)
+    counting = CountingPeople(slack_people(tocsin))
     calendars_of(tocsin).people = counting
 
     assert await calendars_of(tocsin).refresh("primary")
@@ -159,7 +167,7 @@ async def test_an_email_slack_does_not_know_is_asked_again_only_after_an_hour(
     tocsin: Harness,
 ) -> None:
     calendars = calendars_of(tocsin)
-    counting = CountingPeople(tocsin.service.reloader.people)
+    counting = CountingPeople(slack_people(tocsin))
     calendars.people = counting
     assert await calendars.refresh("primary")
     assert sorted(counting.asked) == ["carol@example.com", "stranger@example.com"]
