@@ -153,6 +153,9 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
     inbox_wakeup, outbox_wakeup, engine_wakeup = Wakeup(), Wakeup(), Wakeup()
     changed = Fanout(outbox_wakeup, engine_wakeup)
     http = httpx.AsyncClient()
+    world = SlackWorld(public_url=f"{settings.base_url()}/sandbox") if settings.sandbox else None
+    # emails in the policy file (at a reload) and in calendar feeds: one lookup, one cache
+    people: PeopleLookup = SlackPeople(slack) if world is None else SandboxPeople(world)
     calendar_rotations = CalendarRotations(
         policy,
         db=db,
@@ -160,6 +163,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         http=http,
         metrics=metrics,
         base_dir=settings.config_path.parent,
+        people=people,
     )
     directory = PolicyDirectory(policy, calendars=calendar_rotations.current)
     stored_overrides = StoredOverrides(db=db, directory=directory, clock=clock)
@@ -270,8 +274,6 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         heartbeats=heartbeats,
     )
     digest = WeeklyDigest(db=db, policy=policy, client=slack, clock=clock)
-    world = SlackWorld(public_url=f"{settings.base_url()}/sandbox") if settings.sandbox else None
-    people: PeopleLookup = SlackPeople(slack) if world is None else SandboxPeople(world)
     service = Service(
         settings=settings,
         policy=policy,

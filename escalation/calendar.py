@@ -92,6 +92,18 @@ def person_of(event: CalendarEvent, resolve: Resolve) -> str | None:
     return None
 
 
+def emails_to_resolve(event: CalendarEvent) -> list[str]:
+    """The email addresses (lower-cased) :func:`person_of` may ask ``resolve`` about, in its
+    order: the summary's, the description's, the attendees'; none past a text holding a Slack
+    id (that id is on call). For a caller that looks them up before laying out."""
+    emails: list[str] = []
+    for text in (event.summary, event.description):
+        if _SLACK_ID.search(text):
+            return emails
+        emails += [e.lower() for e in _EMAIL.findall(text)]
+    return emails + [a.lower() for a in event.attendees]
+
+
 def slots_from_events(
     events: Iterable[CalendarEvent], resolve: Resolve
 ) -> tuple[list[CalendarSlot], list[str]]:

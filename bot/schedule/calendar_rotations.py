@@ -12,6 +12,12 @@ the last good copy, and lay its events out as the rotation's shifts.
   of the copy in use is ``tocsin_rotation_feed_age_seconds``.
 * With **no copy at all** (never fetched, nothing saved), the rotation's ``fallback`` is on
   call; so is it for any time the calendar leaves uncovered.
+* An email in an event (attendee, or in the summary or description) that the rotation's
+  ``people`` map does not name is looked up in Slack (``users.lookupByEmail``, through the
+  same :class:`~bot.policy.people_lookup.PeopleLookup` as the policy file's emails) before
+  the copy is laid out. ``people`` wins over Slack. An email Slack does not know is not
+  asked again for ``UNKNOWN_FOR``; a lookup that fails (Slack away) is logged and its event
+  skipped like any event naming nobody: the layout never waits on Slack to come back.
 * Each refresh (failed or not) lays the copy out again for ``WINDOW_PAST`` before now to
   ``WINDOW_AHEAD`` after it, so a recurring event keeps producing shifts while a feed is
   down for days.
@@ -39,13 +45,14 @@ from tenacity import (
 )
 
 from bot.policy.directory import rotation_of
+from bot.policy.people_lookup import PeopleLookup
 from bot.runtime.clock import Clock
 from bot.runtime.metrics import Metrics
 from bot.runtime.wakeup import Wakeup, run_until_cancelled
 from bot.schedule.calendar_parse import CalendarParseError, parse_calendar
 from config.policy import PolicyFile
 from config.sections.escalation import RotationConfig
-from escalation.calendar import Resolve, slots_from_events
+from escalation.calendar import CalendarEvent, Resolve, emails_to_resolve, slots_from_events
 from escalation.oncall import Rotation
 from storage.db import Database
 from storage.rotation_calendars import save_calendar, saved_calendars
@@ -59,6 +66,8 @@ MAX_BYTES = 5_000_000
 FETCH_ATTEMPTS = 3
 POLL_SECONDS = 30.0
 """How often the worker looks for a feed due for its refresh."""
+UNKNOWN_FOR = timedelta(hours=1)
+"""An email Slack said it does not know is not asked about again for this long."""
 
 
 def _no_one(_: str) -> str | None:
@@ -93,6 +102,7 @@ class CalendarRotations:
         metrics: Metrics,
         base_dir: Path,
         resolve: Resolve = _no_one,
+        people: PeopleLookup | None = None,
         retry_wait: float = 1.0,
     ) -> None:
         self._db = db
@@ -101,6 +111,12 @@ class CalendarRotations:
         self._metrics = metrics
         self._base = base_dir
         self._resolve = resolve
+        self.people = people
+        """Looks up in Slack the emails of events that ``people`` maps do not name."""
+        self._known: dict[str, str] = {}
+        """Emails Slack found, and their user ids (like the lookup, for the process's life)."""
+        self._unknown: dict[str, datetime] = {}
+        """Emails Slack said it does not know, and when it said so."""
         self.retry_wait = retry_wait
         self.wakeup = Wakeup()
         self._loaded = False
@@ -147,7 +163,7 @@ class CalendarRotations:
             if copy is None or copy.source != feed.config.ical.source or feed.body is not None:
                 continue
             try:
-                self._lay_out(feed, copy.body, now=now)
+                await self._lay_out(feed, copy.body, now=now)
             except CalendarParseError as exc:
                 log.warning("rotation_feed_saved_copy_unreadable", rotation=name, error=str(exc))
                 continue
@@ -175,7 +191,7 @@ class CalendarRotations:
         feed.due = now + timedelta(seconds=config.refresh)
         try:
             body = await self._fetch(feed)
-            self._lay_out(feed, body, now=now)
+            await self._lay_out(feed, body, now=now)
         except (FeedFailed, CalendarParseError) as exc:
             feed.error, feed.failed_at = str(exc), now
             self._metrics.rotation_feed_errors.labels(rotation=name).inc()
@@ -187,7 +203,7 @@ class CalendarRotations:
                 keeps="last good copy" if feed.body is not None else "fallback",
             )
             if feed.body is not None:
-                self._lay_out(feed, feed.body, now=now)
+                await self._lay_out(feed, feed.body, now=now)
             return False
         feed.body, feed.fetched_at, feed.error, feed.failed_at = body, now, None, None
         try:
@@ -241,15 +257,17 @@ class CalendarRotations:
 
     # --- internals -------------------------------------------------------------------
 
-    def _lay_out(self, feed: _Feed, body: bytes, *, now: datetime) -> None:
+    async def _lay_out(self, feed: _Feed, body: bytes, *, now: datetime) -> None:
         config = feed.config
         events = parse_calendar(
             body, start=now - WINDOW_PAST, end=now + WINDOW_AHEAD, timezone=config.timezone
         )
         people = config.people
+        in_slack = await self._look_up(feed, events, now=now)
 
         def resolve(key: str) -> str | None:
-            return people.get(key.strip().lower()) or self._resolve(key)
+            key = key.strip().lower()
+            return people.get(key) or in_slack.get(key) or self._resolve(key)
 
         slots, skipped = slots_from_events(events, resolve)
         for problem in skipped[:20]:
@@ -257,6 +275,42 @@ class CalendarRotations:
                 log.warning("rotation_feed_event_skipped", rotation=feed.name, problem=problem)
         feed.skipped = skipped
         feed.rotation = rotation_of(feed.name, config, calendar=tuple(slots))
+
+    async def _look_up(
+        self, feed: _Feed, events: list[CalendarEvent], *, now: datetime
+    ) -> dict[str, str]:
+        """Emails → Slack ids, as Slack answered (now or before) for the events' emails that
+        the rotation's ``people`` does not name. Never raises: after a failed lookup the rest
+        are not asked this time (Slack is away; the lookup's retries already waited), and
+        events naming only them are skipped."""
+        if self.people is None:
+            return {}
+        self._unknown = {e: t for e, t in self._unknown.items() if now - t < UNKNOWN_FOR}
+        wanted = [
+            email
+            for email in dict.fromkeys(e for event in events for e in emails_to_resolve(event))
+            if email not in feed.config.people
+            and email not in self._known
+            and email not in self._unknown
+        ]
+        for asked, email in enumerate(wanted):
+            try:
+                user = await self.people.slack_id(email)
+            except Exception as exc:  # Slack did not answer, after the lookup's retries
+                log.warning(
+                    "rotation_feed_people_lookup_failed",
+                    rotation=feed.name,
+                    email=email,
+                    not_asked=len(wanted) - asked - 1,
+                    error=repr(exc)[:300],
+                    keeps="events naming only these emails are skipped until a lookup succeeds",
+                )
+                break
+            if user is None:
+                self._unknown[email] = now
+            else:
+                self._known[email] = user
+        return self._known
 
     async def _fetch(self, feed: _Feed) -> bytes:
         config = feed.config.ical

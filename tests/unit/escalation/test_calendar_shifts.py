@@ -3,11 +3,12 @@ fallback, and overrides on top."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 
 import pytest
 
-from escalation.calendar import CalendarEvent, person_of, slots_from_events
+from escalation.calendar import CalendarEvent, emails_to_resolve, person_of, slots_from_events
 from escalation.oncall import (
     Override,
     Rotation,
@@ -63,6 +64,32 @@ def test_an_event_names_its_person_by_slack_id_then_email_or_name_then_attendees
 ) -> None:
     found = CalendarEvent("u", at(1), at(2), summary, description, attendees)
     assert person_of(found, PEOPLE.get) == expected
+
+
+@pytest.mark.parametrize(
+    ("summary", "description", "attendees", "expected"),
+    [
+        ("Cover: Alice@Example.com", "or bob@example.com", ("Carol@x.org",),
+         ["alice@example.com", "bob@example.com", "carol@x.org"]),
+        ("On call", f"<@{BOB}> (bob@example.com)", ("carol@x.org",), []),
+        ("dave@example.com", f"Phone: call {BOB}", ("carol@x.org",), ["dave@example.com"]),
+        (f"{ALICE} alice@example.com", "", ("carol@x.org",), []),
+        ("Primary", "", (), []),
+    ],
+)  # fmt: skip
+def test_the_emails_to_look_up_are_those_person_of_may_ask_about_before_any_slack_id(
+    summary: str, description: str, attendees: tuple[str, ...], expected: list[str]
+) -> None:
+    found = CalendarEvent("u", at(1), at(2), summary, description, attendees)
+    assert emails_to_resolve(found) == expected
+    asked: list[str] = []
+
+    def nobody(key: str) -> None:
+        asked.append(key)
+
+    person_of(found, nobody)
+    emails = [key for key in dict.fromkeys(asked) if re.fullmatch(r"\S+@\S+", key)]
+    assert emails == expected  # the same emails as person_of asks about, in its order
 
 
 def test_an_event_naming_nobody_is_skipped_with_a_problem_and_its_time_goes_to_the_fallback() -> (
