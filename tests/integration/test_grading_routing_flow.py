@@ -100,7 +100,7 @@ async def test_metric_alert_is_dropped_as_noise_then_graded_regraded_up_and_show
 
     async def dropped() -> bool:
         async with tocsin.service.db.read() as session:
-            row = await session.get(NoiseDropRow, "orders-per-minute")
+            row = await session.get(NoiseDropRow, ("orders-per-minute", "generic"))
         return row is not None and row.count == 1
 
     await tocsin.until(dropped, what="the noise drop to be counted")

@@ -686,6 +686,7 @@ async def test_listing_needs_a_token_and_never_shows_tokens(tocsin: Harness) -> 
         "generic": "generic",
         "grafana": "grafana",
         "pagerduty": "pagerduty",
+        "checks": "template",
         **{name: name for name in READY_MADE},
     }
     assert found["pagerduty"]["url"] == f"{tocsin.base_url}/webhooks/pagerduty"

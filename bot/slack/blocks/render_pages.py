@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.slack import ids
+from bot.slack.blocks.escape import link as safe_link
 from bot.slack.blocks.escape import mention, mrkdwn, plain
 from bot.slack.blocks.render import slack_date
 from escalation.model import AlertView
@@ -53,8 +54,9 @@ def page_dm(
 
 def _where(alert: AlertView, link: str | None) -> str:
     """Where the warning is: a link to it once it is in the channel, else the channel."""
-    if link:
-        return f" · <{link.replace('|', '%7C').replace('>', '%3E')}|open the warning>"
+    shown = safe_link(link, "open the warning") if link else None
+    if shown is not None:
+        return f" · {shown}"
     return f" · in {mrkdwn(alert.channel, 80)}"
 
 
