@@ -40,6 +40,8 @@ class OutboxKind(StrEnum):
     """Remind the alert's owner (a DM)."""
     FOLLOW_UP_REMINDER = "follow_up_reminder"
     """Remind a follow-up's owner (a DM)."""
+    PAGE_LINK = "page_link"
+    """Redraw a page message sent before its alert's warning existed, linking the warning."""
 
     @classmethod
     def of(cls, stored: str) -> OutboxKind | None:
@@ -134,6 +136,14 @@ class FollowUpReminderPayload(TypedDict):
     user: str
 
 
+class PageLinkPayload(TypedDict):
+    lane: str
+    """The conversation the page went to, as the sender paces it (``dm:<user>``, a channel)."""
+    channel_id: str
+    ts: str
+    """The page message."""
+
+
 OutboxPayload = (
     NoPayload
     | ThreadNotePayload
@@ -146,6 +156,7 @@ OutboxPayload = (
     | ApprovalClosePayload
     | ReminderPayload
     | FollowUpReminderPayload
+    | PageLinkPayload
 )
 
 
@@ -293,6 +304,15 @@ def read_approval_close(raw: _Raw) -> ApprovalClosePayload:
 def read_reminder(raw: _Raw) -> ReminderPayload:
     kind = OutboxKind.REMINDER
     return {"user": _str(raw, kind, "user"), "deadline": _optional_str(raw, kind, "deadline")}
+
+
+def read_page_link(raw: _Raw) -> PageLinkPayload:
+    kind = OutboxKind.PAGE_LINK
+    return {
+        "lane": _str(raw, kind, "lane"),
+        "channel_id": _str(raw, kind, "channel_id"),
+        "ts": _str(raw, kind, "ts"),
+    }
 
 
 def read_follow_up_reminder(raw: _Raw) -> FollowUpReminderPayload:

@@ -24,6 +24,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import Database
 from storage.tables import LanePaceRow, table_of
 
+ARRIVAL_MARGIN = timedelta(seconds=0.1)
+"""How much later than its slot was taken a write may reach Slack (the message is drawn, the
+replica's clock differs): each write's slot is counted from that much later, so two writes
+taken a second apart by different replicas do not reach Slack closer than a second apart and
+get a 429 (whose hold, a whole second at least, would delay the next page). Counted once the
+bucket is below a write (paced by its refill): nothing in a burst, 10 % of one conversation's
+steady rate."""
+
 
 def refilled(row: LanePaceRow, *, now: datetime, rate: float, burst: int) -> float:
     """The bucket's tokens at ``now`` (a replica whose clock is behind adds nothing)."""
@@ -39,16 +47,18 @@ async def take(
     fresh = {"lane": lane, "tokens": float(burst), "at": now, "held_until": None}
     async with db.write() as session:
         row = await _locked(session, db, fresh)
-        tokens = refilled(row, now=now, rate=rate, burst=burst)
+        base = max(now, row.at)  # the last write's slot may end a margin after its take
+        tokens = refilled(row, now=base, rate=rate, burst=burst)
         free = now
         if tokens < 1.0:
-            free = now + timedelta(seconds=(1.0 - tokens) / rate)
+            free = base + timedelta(seconds=(1.0 - tokens) / rate)
         if row.held_until is not None and row.held_until > free:
             free = row.held_until
         if free > now:
             return free
         row.tokens = tokens - 1.0
-        row.at = max(row.at, now)
+        # paced by the refill from here: the next write must not reach Slack early
+        row.at = base + ARRIVAL_MARGIN if row.tokens < 1.0 else base
         session.add(row)
     return None
 

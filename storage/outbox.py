@@ -59,6 +59,7 @@ def urgency(kind: Any, level: Any) -> Any:
     """The claim order's rank of a row: 0 for what reaches a person, a new warning's level,
     then warning edits, then thread lines, notes and listings."""
     return case(
+        (kind == OutboxKind.PAGE_LINK.value, EDITS_AT),  # the page rang already: an edit
         (kind.not_in(_CHANNEL), 0),
         (kind == OutboxKind.POST_WARNING.value, func.coalesce(level, 1)),
         (kind == OutboxKind.UPDATE_WARNING.value, EDITS_AT),

@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
+from escalation.outbox_kinds import OutboxKind, PageLinkPayload
+from storage import outbox
 from storage.db import Database
 from storage.tables import PageLinkRow, SlackMessageRow
 
@@ -35,7 +37,13 @@ class NamedAlert:
 
 
 async def remember(
-    db: Database, *, channel_id: str, ts: str, named: Sequence[NamedAlert], now: datetime
+    db: Database,
+    *,
+    lane: str,
+    channel_id: str,
+    ts: str,
+    named: Sequence[NamedAlert],
+    now: datetime,
 ) -> None:
     """Note what the page message ``(channel_id, ts)`` names, when some alert it names has no
     link yet (nothing is kept for a message that links every alert)."""
@@ -47,6 +55,7 @@ async def remember(
             session.add(
                 PageLinkRow(
                     alert_id=n.alert_id,
+                    lane=lane,
                     channel_id=channel_id,
                     ts=ts,
                     position=position,
@@ -59,15 +68,27 @@ async def remember(
             )
 
 
-async def waiting_for(db: Database, alert_id: int) -> list[tuple[str, str]]:
-    """The page messages that name ``alert_id`` without its link: ``(channel_id, ts)``."""
-    async with db.read() as session:
+async def link_when_posted(db: Database, alert_id: int, *, now: datetime) -> int:
+    """The alert's warning was posted: queue an edit of each page message that names it
+    without its link (``page_link`` outbox rows, paced in the page's conversation like any
+    other write there). Returns how many were queued."""
+    async with db.write() as session:
         rows = await session.exec(
-            select(PageLinkRow.channel_id, PageLinkRow.ts)
+            select(PageLinkRow.lane, PageLinkRow.channel_id, PageLinkRow.ts)
             .where(col(PageLinkRow.alert_id) == alert_id, col(PageLinkRow.linked).is_(False))
             .distinct()
         )
-        return [(str(c), str(t)) for c, t in rows.all()]
+        messages = [(str(lane), str(c), str(t)) for lane, c, t in rows.all()]
+        for lane, channel_id, ts in messages:
+            await outbox.enqueue(
+                session,
+                key=f"page_link:{channel_id}:{ts}:{alert_id}",
+                kind=OutboxKind.PAGE_LINK,
+                now=now,
+                alert_id=alert_id,
+                payload=PageLinkPayload(lane=lane, channel_id=channel_id, ts=ts),
+            )
+    return len(messages)
 
 
 async def named_by(db: Database, channel_id: str, ts: str) -> list[NamedAlert]:

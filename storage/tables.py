@@ -444,6 +444,8 @@ class PageLinkRow(SQLModel, table=True):
     __table_args__ = (Index("ix_page_link_message", "channel_id", "ts"),)
     id: int | None = Field(default=None, primary_key=True)
     alert_id: int = Field(index=True)
+    lane: str = Field(max_length=300)
+    """The conversation as the sender paces it (``dm:<user>``, a channel): the edit's lane."""
     channel_id: str = Field(max_length=64)
     ts: str = Field(max_length=64)
     position: int

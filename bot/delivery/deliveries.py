@@ -38,6 +38,7 @@ from escalation.outbox_kinds import (
     read_group_list,
     read_page_channel,
     read_page_dm,
+    read_page_link,
     read_page_webhook,
     read_reminder,
     read_thread_lines,
@@ -140,7 +141,9 @@ class Deliveries:
                     item, channel=paged["channel"], text=text, blocks=blocks, unfurl_links=False
                 )
                 named = [NamedAlert(alert_id, paged["tier"], paged["rule"], None, bool(link))]
-                await self._links.remember(channel_id=posted.channel_id, ts=posted.ts, named=named)
+                await self._links.remember(
+                    lane=paged["channel"], channel_id=posted.channel_id, ts=posted.ts, named=named
+                )
             case OutboxKind.PAGE_WEBHOOK:
                 hook = read_page_webhook(item.payload)
                 await self._webhook(item, await self._view(alert_id), hook)
@@ -150,6 +153,9 @@ class Deliveries:
             case OutboxKind.APPROVAL_CLOSE:
                 closed = read_approval_close(item.payload)
                 await self._close_approval(await self._view(alert_id), closed)
+            case OutboxKind.PAGE_LINK:
+                pending = read_page_link(item.payload)
+                await self._links.redraw(pending["channel_id"], pending["ts"])
             case OutboxKind.REMINDER:
                 user = read_reminder(item.payload)["user"]
                 view = await self._view(alert_id)
@@ -185,6 +191,7 @@ class Deliveries:
             done = [first.id] if posted.found else [item.id for item in items]
         if not posted.found:
             await self._links.remember(
+                lane=f"dm:{user}",
                 channel_id=posted.channel_id,
                 ts=posted.ts,
                 named=[

@@ -23,6 +23,7 @@ from escalation.outbox_kinds import (
     read_approval_request,
     read_page_channel,
     read_page_dm,
+    read_page_link,
     read_page_webhook,
     read_reminder,
 )
@@ -73,6 +74,8 @@ def _lane(item: Claimed, kind: OutboxKind) -> Lane:
             return Lane(read_page_channel(item.payload)["channel"], paced=True)
         case OutboxKind.PAGE_WEBHOOK:
             return Lane(f"webhook:{read_page_webhook(item.payload)['webhook']}", paced=False)
+        case OutboxKind.PAGE_LINK:
+            return Lane(read_page_link(item.payload)["lane"], paced=True)
         case OutboxKind.APPROVAL_CLOSE | OutboxKind.FOLLOW_UP_REMINDER:
             return Lane(f"row:{item.id}", paced=False)
         case _:

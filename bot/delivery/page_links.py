@@ -3,9 +3,10 @@
 A page never waits for its channel, so it is often in the person's DM before the warning is
 in the channel. Such a page names the channel; once the warning is posted, the page message
 is redrawn with a link to it ("open the warning"). An edit notifies no one, which is right:
-the page already rang. Links are asked of Slack (``chat.getPermalink``) once per warning and
-kept. A link that cannot be had is not an error of the page or of the warning: it is logged
-and the message keeps naming the channel.
+the page already rang. The edit is an outbox row of its own (``page_link``), paced in the
+page's conversation like every other write there. Links are asked of Slack
+(``chat.getPermalink``) once per warning and kept. A link that cannot be had is not an error
+of the page or of the warning: it is logged and the message keeps naming the channel.
 """
 
 from __future__ import annotations
@@ -64,22 +65,25 @@ class PageLinks:
         await page_links.keep_permalink(self._db, message_id, link)
         return link
 
-    async def remember(self, *, channel_id: str, ts: str, named: Sequence[NamedAlert]) -> None:
-        """A page message was posted naming these alerts (some without their link)."""
+    async def remember(
+        self, *, lane: str, channel_id: str, ts: str, named: Sequence[NamedAlert]
+    ) -> None:
+        """A page message was posted in ``lane`` naming these alerts (some without a link)."""
         await page_links.remember(
-            self._db, channel_id=channel_id, ts=ts, named=named, now=self._clock()
+            self._db, lane=lane, channel_id=channel_id, ts=ts, named=named, now=self._clock()
         )
 
     async def after_warning(self, alert_id: int) -> None:
-        """The alert's warning was just posted: redraw the pages that named it without a link.
-        Never raises (the warning is delivered whatever becomes of its pages' links)."""
+        """The alert's warning was just posted: queue an edit of each page that named it
+        without a link (in the page's own conversation, at its pace). Never raises: the
+        warning is delivered whatever becomes of its pages' links."""
         try:
-            for channel_id, ts in await page_links.waiting_for(self._db, alert_id):
-                await self._redraw(channel_id, ts)
+            await page_links.link_when_posted(self._db, alert_id, now=self._clock())
         except Exception:
             log.exception("page_link_failed", alert_id=alert_id)
 
-    async def _redraw(self, channel_id: str, ts: str) -> None:
+    async def redraw(self, channel_id: str, ts: str) -> None:
+        """Redraw a page message with the links of the warnings that exist now."""
         named = await page_links.named_by(self._db, channel_id, ts)
         if not named:
             return

@@ -36,6 +36,7 @@ def upgrade() -> None:
         "page_link",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("alert_id", sa.Integer(), nullable=False),
+        sa.Column("lane", sa.String(length=300), nullable=False),
         sa.Column("channel_id", sa.String(length=64), nullable=False),
         sa.Column("ts", sa.String(length=64), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),

@@ -23,6 +23,7 @@ from escalation.outbox_kinds import (
     OutboxPayload,
     OutboxPayloadError,
     PageChannelPayload,
+    PageLinkPayload,
     PageWebhookPayload,
     ThreadNotePayload,
     page_dm,
@@ -32,6 +33,7 @@ from escalation.outbox_kinds import (
     read_group_list,
     read_page_channel,
     read_page_dm,
+    read_page_link,
     read_page_webhook,
     read_reminder,
     read_thread_lines,
@@ -55,6 +57,7 @@ STORED = {
     "APPROVAL_CLOSE": "approval_close",
     "REMINDER": "reminder",
     "FOLLOW_UP_REMINDER": "follow_up_reminder",
+    "PAGE_LINK": "page_link",
 }
 """The strings the outbox's ``kind`` column held before the enum: rows in databases carry them."""
 
@@ -73,6 +76,7 @@ SAMPLES: dict[OutboxKind, OutboxPayload] = {
     OutboxKind.APPROVAL_CLOSE: ApprovalClosePayload(seq=2, outcome="approved by U0C"),
     OutboxKind.REMINDER: reminder(user="U0A", deadline=NOW),
     OutboxKind.FOLLOW_UP_REMINDER: FollowUpReminderPayload(follow_up_id=9, user="U0A"),
+    OutboxKind.PAGE_LINK: PageLinkPayload(lane="dm:U0A", channel_id="D0A", ts="1.2"),
 }
 """A payload of every kind, as its producer writes it."""
 
@@ -88,6 +92,7 @@ READERS: dict[OutboxKind, Reader] = {
     OutboxKind.APPROVAL_CLOSE: read_approval_close,
     OutboxKind.REMINDER: read_reminder,
     OutboxKind.FOLLOW_UP_REMINDER: read_follow_up_reminder,
+    OutboxKind.PAGE_LINK: read_page_link,
 }
 """Every kind whose delivery reads its payload (a warning is drawn from the alert's state)."""
 
