@@ -40,18 +40,20 @@ def refilled(row: LanePaceRow, *, now: datetime, rate: float, burst: int) -> flo
 
 
 async def take(
-    db: Database, lane: str, *, now: datetime, rate: float, burst: int
+    db: Database, lane: str, *, now: datetime, rate: float, burst: int, spare: int = 0
 ) -> datetime | None:
     """Take a write slot of ``lane`` now: ``None`` when one was taken, else when the lane
-    frees (the bucket refills, or Slack's hold ends)."""
+    frees (the bucket refills, or Slack's hold ends). With ``spare``, only while that many
+    slots are left besides (at most ``burst - 1``)."""
     fresh = {"lane": lane, "tokens": float(burst), "at": now, "held_until": None}
     async with db.write() as session:
         row = await _locked(session, db, fresh)
         base = max(now, row.at)  # the last write's slot may end a margin after its take
         tokens = refilled(row, now=base, rate=rate, burst=burst)
+        need = 1.0 + min(spare, burst - 1)
         free = now
-        if tokens < 1.0:
-            free = base + timedelta(seconds=(1.0 - tokens) / rate)
+        if tokens < need:
+            free = base + timedelta(seconds=(need - tokens) / rate)
         if row.held_until is not None and row.held_until > free:
             free = row.held_until
         if free > now:

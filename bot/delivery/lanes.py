@@ -40,6 +40,11 @@ class Lane:
     """For the alert's own channel: its name as routed (a hold also holds its stored rows)."""
 
 
+SPARE = {OutboxKind.PAGE_LINK.value: 1}
+"""Writes that take a conversation's slot only while one more is left: a page's link to its
+warning (an edit, the page rang already) never costs the next page its slot."""
+
+
 def lane_of(item: Claimed) -> Lane:
     """The row's lane. A row of its own, not paced, for a row this version cannot read (a kind
     it does not know, a payload its kind cannot read): its delivery fails and is retried."""
@@ -109,19 +114,21 @@ class LaneGate:
         bucket.at = now
         return bucket
 
-    def free_at(self, lane: str, now: datetime) -> datetime:
-        """When the lane may take its next write (``now`` if it may now)."""
+    def free_at(self, lane: str, now: datetime, *, spare: int = 0) -> datetime:
+        """When the lane may take its next write (``now`` if it may now); with ``spare``,
+        when it may while keeping that many slots for others (see :data:`SPARE`)."""
         bucket = self._bucket(lane, now)
+        need = 1.0 + min(spare, self.burst - 1)
         at = now
-        if bucket.tokens < 1.0:
-            at = now + timedelta(seconds=(1.0 - bucket.tokens) / self.rate)
+        if bucket.tokens < need:
+            at = now + timedelta(seconds=(need - bucket.tokens) / self.rate)
         if bucket.held_until is not None and bucket.held_until > at:
             at = bucket.held_until
         return at
 
-    def take(self, lane: str, now: datetime) -> bool:
-        """Use a write slot of ``lane`` if one is free now."""
-        if self.free_at(lane, now) > now:
+    def take(self, lane: str, now: datetime, *, spare: int = 0) -> bool:
+        """Use a write slot of ``lane`` if one is free now (and ``spare`` more)."""
+        if self.free_at(lane, now, spare=spare) > now:
             return False
         self._lanes[lane].tokens -= 1.0
         return True
@@ -158,14 +165,21 @@ class Pacing:
     def shared(self) -> bool:
         return self._shared is not None
 
-    async def take(self, lane: str, now: datetime) -> datetime | None:
+    async def take(self, lane: str, now: datetime, *, spare: int = 0) -> datetime | None:
+        """``spare``: take a slot only while that many more are left for others (a write
+        that must never cost a page its slot: :data:`SPARE`)."""
         if self._shared is not None:
             return await lane_pace.take(
-                self._shared, lane, now=now, rate=self.gate.rate, burst=self.gate.burst
+                self._shared,
+                lane,
+                now=now,
+                rate=self.gate.rate,
+                burst=self.gate.burst,
+                spare=spare,
             )
-        if self.gate.take(lane, now):
+        if self.gate.take(lane, now, spare=spare):
             return None
-        return self.gate.free_at(lane, now)
+        return self.gate.free_at(lane, now, spare=spare)
 
     async def hold(self, lane: str, *, until: datetime, now: datetime) -> None:
         if self._shared is not None:

@@ -20,7 +20,7 @@ import structlog
 from slack_sdk.errors import SlackApiError
 
 from bot.delivery.deliveries import Deliveries
-from bot.delivery.lanes import Lane, LaneGate, Pacing, lane_of
+from bot.delivery.lanes import SPARE, Lane, LaneGate, Pacing, lane_of
 from bot.delivery.slack_health import SlackHealth, outcome_unknown
 from bot.delivery.storm_control import StormControl, retry_after
 from bot.runtime.clock import Clock
@@ -184,7 +184,11 @@ class OutboxSender:
             queue = list(items)
             while queue:
                 now = self._clock()
-                if lane.paced and (at := await self._gate.take(lane.key, now)) is not None:
+                spare = SPARE.get(queue[0].kind, 0)
+                if (
+                    lane.paced
+                    and (at := await self._gate.take(lane.key, now, spare=spare)) is not None
+                ):
                     await self._put_back(queue, at=at)
                     self._wake_at(at)
                     return

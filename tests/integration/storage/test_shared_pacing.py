@@ -95,3 +95,13 @@ async def test_idle_lanes_are_forgotten_and_held_ones_kept(
     assert await lane_pace.forget_idle(a, before=at(60)) == 1
     assert await take(a, "#held", 100) == at(600)
     assert await take(a, "#quiet", 100) is None
+
+
+async def test_a_write_with_a_spare_leaves_the_last_slot_to_the_replicas_pages(
+    replicas: tuple[Database, Database, Database],
+) -> None:
+    a, b, _ = replicas
+    assert await take(a, "dm:U5", 0) is None
+    assert await lane_pace.take(b, "dm:U5", now=at(0), rate=1.0, burst=3, spare=1) is None
+    assert await lane_pace.take(b, "dm:U5", now=at(0), rate=1.0, burst=3, spare=1) == at(1)
+    assert await take(a, "dm:U5", 0) is None  # a page takes the slot kept for it

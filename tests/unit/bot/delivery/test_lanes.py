@@ -104,3 +104,12 @@ async def test_pacing_without_a_shared_database_answers_from_the_gate() -> None:
     await pacing.hold("dm:U1", until=at(20), now=at(1))
     assert await pacing.take("dm:U1", at(5)) == at(20)
     assert await pacing.take("dm:U2", at(5)) is None
+
+
+def test_a_write_with_a_spare_takes_a_slot_only_while_another_is_left_for_a_page() -> None:
+    gate = LaneGate(rate=1.0, burst=3)
+    assert gate.take("dm:U1", at(0))  # a page
+    assert gate.take("dm:U1", at(0), spare=1)  # a link: one slot left after it
+    assert not gate.take("dm:U1", at(0), spare=1)  # the last slot is the next page's
+    assert gate.free_at("dm:U1", at(0), spare=1) == at(1)
+    assert gate.take("dm:U1", at(0))  # a page still has it
