@@ -24,14 +24,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import Database
 from storage.tables import LanePaceRow, table_of
 
-ARRIVAL_MARGIN = timedelta(seconds=0.1)
-"""How much later than its slot was taken a write may reach Slack (the message is drawn, the
-replica's clock differs): each write's slot is counted from that much later, so two writes
-taken a second apart by different replicas do not reach Slack closer than a second apart and
-get a 429 (whose hold, a whole second at least, would delay the next page). Counted once the
-bucket is below a write (paced by its refill): nothing in a burst, 10 % of one conversation's
-steady rate."""
-
 
 def refilled(row: LanePaceRow, *, now: datetime, rate: float, burst: int) -> float:
     """The bucket's tokens at ``now`` (a replica whose clock is behind adds nothing)."""
@@ -48,19 +40,17 @@ async def take(
     fresh = {"lane": lane, "tokens": float(burst), "at": now, "held_until": None}
     async with db.write() as session:
         row = await _locked(session, db, fresh)
-        base = max(now, row.at)  # the last write's slot may end a margin after its take
-        tokens = refilled(row, now=base, rate=rate, burst=burst)
+        tokens = refilled(row, now=now, rate=rate, burst=burst)
         need = 1.0 + min(spare, burst - 1)
         free = now
         if tokens < need:
-            free = base + timedelta(seconds=(need - tokens) / rate)
+            free = now + timedelta(seconds=(need - tokens) / rate)
         if row.held_until is not None and row.held_until > free:
             free = row.held_until
         if free > now:
             return free
         row.tokens = tokens - 1.0
-        # paced by the refill from here: the next write must not reach Slack early
-        row.at = base + ARRIVAL_MARGIN if row.tokens < 1.0 else base
+        row.at = max(row.at, now)
         session.add(row)
     return None
 
