@@ -68,16 +68,24 @@ async def remember(
             )
 
 
-async def link_when_posted(db: Database, alert_id: int, *, now: datetime) -> int:
+async def link_when_posted(
+    db: Database, alert_id: int, *, now: datetime, message: tuple[str, str] | None = None
+) -> int:
     """The alert's warning was posted: queue an edit of each page message that names it
     without its link (``page_link`` outbox rows, paced in the page's conversation like any
-    other write there). Returns how many were queued."""
-    async with db.write() as session:
-        rows = await session.exec(
-            select(PageLinkRow.lane, PageLinkRow.channel_id, PageLinkRow.ts)
-            .where(col(PageLinkRow.alert_id) == alert_id, col(PageLinkRow.linked).is_(False))
-            .distinct()
+    other write there); with ``message`` (channel id, ts), of that one only (a page sent
+    after the warning, before its link was known). Returns how many were queued."""
+    query = (
+        select(PageLinkRow.lane, PageLinkRow.channel_id, PageLinkRow.ts)
+        .where(col(PageLinkRow.alert_id) == alert_id, col(PageLinkRow.linked).is_(False))
+        .distinct()
+    )
+    if message is not None:
+        query = query.where(
+            col(PageLinkRow.channel_id) == message[0], col(PageLinkRow.ts) == message[1]
         )
+    async with db.write() as session:
+        rows = await session.exec(query)
         messages = [(str(lane), str(c), str(t)) for lane, c, t in rows.all()]
         for lane, channel_id, ts in messages:
             await outbox.enqueue(

@@ -129,7 +129,7 @@ class Deliveries:
                 await self.deliver_pages([item])
             case OutboxKind.PAGE_CHANNEL:
                 paged = read_page_channel(item.payload)
-                link = await self._links.link_of(alert_id)
+                link = await self._links.kept_link(alert_id)
                 text, blocks = page_dm(
                     await self._view(alert_id),
                     tier=paged["tier"],
@@ -167,8 +167,9 @@ class Deliveries:
     async def deliver_pages(self, items: list[outbox.Claimed]) -> list[int]:
         """Page one person: one new DM naming each alert of the ``page_dm`` rows due together
         for that user (most urgent first), so the person hears of all of them within Slack's
-        pace of a message a second. Each alert links its warning when it is in the channel
-        already; the others are linked by an edit once it is (``PageLinks``). Returns the
+        pace of a message a second. Each alert links its warning when its link is known
+        already; the others are linked by a paced edit later (``PageLinks``), so a page never
+        waits for a call to Slack other than its own. Returns the
         rows the message stands for: when an earlier attempt's message is found (the first
         row was in doubt), only the rows *it* named — the others are paged again next."""
         first = items[0]
@@ -178,7 +179,7 @@ class Deliveries:
             dm = read_page_dm(item.payload)
             alert_id = item.alert_id or 0
             view = await self._view(alert_id)
-            link = await self._links.link_of(alert_id)
+            link = await self._links.kept_link(alert_id)
             lines.append(PageLine(view, dm["tier"], dm["rule"], dm.get("rotation"), link))
         lines.sort(key=lambda line: line.alert.level.number)  # the most urgent first
         text, blocks = page_dms(lines)

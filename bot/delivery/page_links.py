@@ -43,6 +43,13 @@ class PageLinks:
         self._clock = clock
         self._view = view
 
+    async def kept_link(self, alert_id: int) -> str | None:
+        """The warning's link if it is known already (no call to Slack: a page must not wait
+        for one); ``None`` otherwise — the page is then linked by a later edit."""
+        message_id, _, _ = await warning_for(self._db, alert_id=alert_id)
+        message = await find_message(self._db, message_id)
+        return message.permalink if message is not None and message.permalink else None
+
     async def link_of(self, alert_id: int) -> str | None:
         """The link to the warning that shows ``alert_id`` (its group's, for a member), or
         ``None`` while there is none."""
@@ -68,10 +75,20 @@ class PageLinks:
     async def remember(
         self, *, lane: str, channel_id: str, ts: str, named: Sequence[NamedAlert]
     ) -> None:
-        """A page message was posted in ``lane`` naming these alerts (some without a link)."""
+        """A page message was posted in ``lane`` naming these alerts (some without a link).
+        For those whose warning is in the channel already (its link was not known yet), the
+        edit that links it is queued now; for the others, when their warning is posted."""
         await page_links.remember(
             self._db, lane=lane, channel_id=channel_id, ts=ts, named=named, now=self._clock()
         )
+        for n in named:
+            if n.linked:
+                continue
+            message_id, _, _ = await warning_for(self._db, alert_id=n.alert_id)
+            if await find_message(self._db, message_id) is not None:
+                await page_links.link_when_posted(
+                    self._db, n.alert_id, now=self._clock(), message=(channel_id, ts)
+                )
 
     async def after_warning(self, alert_id: int) -> None:
         """The alert's warning was just posted: queue an edit of each page that named it
