@@ -85,6 +85,9 @@ class _Feed:
     failed_at: datetime | None = None
     skipped: list[str] = field(default_factory=list)
     due: datetime | None = None
+    busy: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held by the refresh under way: the worker's timer and a caller (a reload, a test, the
+    CLI) never fetch, look people up and lay out the same feed at once."""
 
 
 class FeedFailed(Exception):
@@ -178,13 +181,20 @@ class CalendarRotations:
         now = self._clock()
         due = [f for f in self._feeds.values() if f.due is None or f.due <= now]
         for feed in due:
-            await self.refresh(feed.name)
+            if not feed.busy.locked():  # a refresh under way already brings it up to date
+                await self.refresh(feed.name)
         return len(due)
 
     async def refresh(self, name: str) -> bool:
         """Fetch the feed again; on success it is the new copy. Either way the copy in use is
-        laid out again around now. True if the fetch succeeded."""
+        laid out again around now. True if the fetch succeeded. One refresh of a feed at a
+        time: a second waits for the first, then finds the emails it looked up in the caches."""
         feed = self._feeds[name]
+        async with feed.busy:
+            return await self._refresh(feed)
+
+    async def _refresh(self, feed: _Feed) -> bool:
+        name = feed.name
         config = feed.config.ical
         assert config is not None
         now = self._clock()

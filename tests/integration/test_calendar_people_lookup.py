@@ -6,6 +6,7 @@ Slack that does not answer never stops the calendar from being laid out."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -182,6 +183,19 @@ async def test_an_email_slack_does_not_know_is_asked_again_only_after_an_hour(
     clock.advance(minutes=31)
     assert await calendars.refresh("primary")
     assert counting.asked == ["stranger@example.com"]  # they may have joined since
+
+
+async def test_two_refreshes_at_once_ask_slack_about_each_email_once(tocsin: Harness) -> None:
+    # The worker's timer and a caller (a reload, the CLI) may refresh the same feed together.
+    calendars = calendars_of(tocsin)
+    counting = CountingPeople(slack_people(tocsin))
+    calendars.people = counting
+
+    both = await asyncio.gather(calendars.refresh("primary"), calendars.refresh("primary"))
+
+    assert both == [True, True]
+    assert sorted(counting.asked) == ["carol@example.com", "stranger@example.com"]
+    assert on_call(tocsin, at(10)) == CAROL
 
 
 async def test_a_slack_that_does_not_answer_skips_the_event_but_not_the_layout(
