@@ -193,7 +193,7 @@ async def test_two_refreshes_at_once_ask_slack_about_each_email_once(tocsin: Har
 
     both = await asyncio.gather(calendars.refresh("primary"), calendars.refresh("primary"))
 
-    assert both == [True, True]
+    assert list(both) == [True, True]
     assert sorted(counting.asked) == ["carol@example.com", "stranger@example.com"]
     assert on_call(tocsin, at(10)) == CAROL
 
