@@ -36,6 +36,7 @@ from storage.upkeep.recovery import release_outbox
 
 log = structlog.get_logger("tocsin.outbox")
 MAX_BACKOFF_SECONDS = 600
+STORM_PAGED = (OutboxKind.PAGE_DM, OutboxKind.PAGE_CHANNEL)
 TICK_AT_LEAST = timedelta(seconds=0.5)
 """While rows keep coming, storms are written at least this often between batches."""
 
@@ -98,29 +99,8 @@ class OutboxSender:
             await release_outbox(self._db, sorted(self._unfinished), now=self._clock())
             self._unfinished.clear()
         total = 0
-        while not self._wakeup.stopping and (
-            claimed := await outbox.claim_due(
-                self._db,
-                now=self._clock(),
-                limit=self._batch,
-                last=self._storms.storming() if self._storms else (),
-                lease=self._lease,
-                kinds=only,
-            )
-        ):
-            self._unfinished.update(item.id for item in claimed)
-            self._faults.reached("outbox_after_claim")
-            total += len(claimed)
-            rest = list(claimed)
-            if self._storms is not None and only is None:
-                rest = await self._storms.absorb(claimed, now=self._clock())
-            rest = await self._one_redraw_per_warning(rest)
-            by_lane: OrderedDict[str, tuple[Lane, list[outbox.Claimed]]] = OrderedDict()
-            for item in rest:
-                lane = lane_of(item)
-                by_lane.setdefault(lane.key, (lane, []))[1].append(item)
-            await asyncio.gather(*(self._run_lane(lane, items) for lane, items in by_lane.values()))
-            self._unfinished.difference_update(item.id for item in claimed)
+        while not self._wakeup.stopping and (claimed := await self._claim(only)):
+            total += await self._deliver_claimed(claimed, folding=only is None)
             if only is None and (self._next_tick is None or self._clock() >= self._next_tick):
                 await self._tick_storms()  # between batches only when due: rows come first
         if only is not None:
@@ -128,6 +108,32 @@ class OutboxSender:
         await self._tick_storms()
         await self._gate.forget_idle(self._clock())
         return total
+
+    async def _claim(self, kinds: tuple[OutboxKind, ...] | None) -> list[outbox.Claimed]:
+        return await outbox.claim_due(
+            self._db,
+            now=self._clock(),
+            limit=self._batch,
+            last=self._storms.storming() if self._storms else (),
+            lease=self._lease,
+            kinds=kinds,
+        )
+
+    async def _deliver_claimed(self, claimed: list[outbox.Claimed], *, folding: bool) -> int:
+        """Fold what storms stand for (``folding``), then deliver the rest lane by lane."""
+        self._unfinished.update(item.id for item in claimed)
+        self._faults.reached("outbox_after_claim")
+        rest = list(claimed)
+        if self._storms is not None and folding:
+            rest = await self._storms.absorb(claimed, now=self._clock())
+        rest = await self._one_redraw_per_warning(rest)
+        by_lane: OrderedDict[str, tuple[Lane, list[outbox.Claimed]]] = OrderedDict()
+        for item in rest:
+            lane = lane_of(item)
+            by_lane.setdefault(lane.key, (lane, []))[1].append(item)
+        await asyncio.gather(*(self._run_lane(lane, items) for lane, items in by_lane.values()))
+        self._unfinished.difference_update(item.id for item in claimed)
+        return len(claimed)
 
     async def _one_redraw_per_warning(self, items: list[outbox.Claimed]) -> list[outbox.Claimed]:
         """Of the warning edits claimed together, one per Slack message: members of a group
@@ -156,6 +162,11 @@ class OutboxSender:
     async def _tick_storms(self) -> None:
         if self._storms is None:
             return
+        # pages that fell due since the last claim (one waiting for its DM's next slot) are
+        # folded first, so the storm page drawn now names them instead of taking that slot and
+        # leaving them for a message a second later
+        if self._storms.paging() and (pages := await self._claim(STORM_PAGED)):
+            await self._deliver_claimed(pages, folding=True)
         try:
             when = await self._storms.tick()
         except Exception:

@@ -121,6 +121,10 @@ class StormControl:
 
     # --- folding ------------------------------------------------------------------------
 
+    def paging(self) -> bool:
+        """A storm is open here: pages of its members are folded into storm pages."""
+        return bool(self._open)
+
     def storming(self) -> frozenset[str]:
         """Channels in a storm now (their rows are claimed after other channels')."""
         return frozenset(self._open)
@@ -414,6 +418,9 @@ class StormControl:
         earlier attempt was noted (it may have posted: the process died, the answer was lost)
         the channel is searched for the message carrying ``key`` first. Returns the message's
         channel id and ts."""
+        # the key names this attempt's message, not the row's earlier ones: a storm page
+        # posts a new message for each ring, and a retry must not take the last ring for its own
+        key = f"{key}:{round((attempted_at or now).timestamp() * 1000)}"
         if attempted_at is None:
             await storm_display.mark_posting(self._db, of=row[0], row_id=row[1], now=now)
         else:
@@ -427,16 +434,22 @@ class StormControl:
                     ),
                 )
                 return found.channel_id, found.ts
-        response = await self._call(
-            lane,
-            self._client.chat_postMessage(
-                channel=channel,
-                text=text,
-                blocks=blocks,
-                unfurl_links=False,
-                metadata=delivery_metadata(key),
-            ),
-        )
+        try:
+            response = await self._call(
+                lane,
+                self._client.chat_postMessage(
+                    channel=channel,
+                    text=text,
+                    blocks=blocks,
+                    unfurl_links=False,
+                    metadata=delivery_metadata(key),
+                ),
+            )
+        except RateLimited:
+            # Slack refused it: nothing was posted, so the next try posts without searching
+            # (and without taking an earlier message for this one)
+            await storm_display.clear_posting(self._db, of=row[0], row_id=row[1])
+            raise
         return str(response["channel"]), str(response["ts"])
 
     async def _call(self, lane: str, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:

@@ -394,6 +394,14 @@ PostingOf = Literal["summary", "page"]
 """Whose message is being posted: a storm's (its summary) or a storm page's."""
 
 
+async def clear_posting(db: Database, *, of: PostingOf, row_id: int) -> None:
+    """The attempt noted by :func:`mark_posting` is known not to have posted (Slack refused
+    it): forget it, so the next attempt posts at once, without searching."""
+    table: type[StormRow] | type[StormPageRow] = StormRow if of == "summary" else StormPageRow
+    async with db.write() as session:
+        await session.exec(update(table).where(col(table.id) == row_id).values(posting_at=None))
+
+
 async def mark_posting(db: Database, *, of: PostingOf, row_id: int, now: datetime) -> None:
     """Note that posting the message of a storm (its summary, ``row_id`` the storm's) or of
     a storm page (``row_id`` the page's) is being attempted (the first attempt's time is

@@ -320,6 +320,30 @@ async def test_a_level_1_alert_joining_a_storm_pages_with_a_new_message_that_not
     )
 
 
+async def test_a_ring_slack_refused_with_429_is_posted_again_not_taken_for_the_last_page(
+    tocsin: Harness,
+) -> None:
+    minor = [{**alert(n), "level": 3} for n in range(1, 21)]
+    assert (await tocsin.webhook("generic", {"alerts": minor})).status_code == 202
+
+    def storm_pages() -> list[Message]:
+        return [m for m in tocsin.dms("U0ALICE") if "Storm in" in m.text]
+
+    await tocsin.world.wait_for(lambda: len(storm_pages()) == 1, timeout=20)
+    dm = tocsin.world.open_dm("U0ALICE").id
+    tocsin.world.fail_next("chat.postMessage", status=429, retry_after=1, channel=dm)
+    critical = {**alert(500), "level": 1, "title": "Payments down"}
+    assert (await tocsin.webhook("generic", critical)).status_code == 202
+
+    # after Retry-After the ring is a new message: the earlier page (same storm, same tier)
+    # is not mistaken for a message the refused attempt might have posted, and stays as it was
+    await tocsin.world.wait_for(lambda: len(storm_pages()) == 2, timeout=10)
+    assert tocsin.world.faults.waiting == 0  # the 429 was answered
+    first, ring = storm_pages()
+    assert "Payments down" in text_of(ring)
+    assert "Payments down" not in text_of(first)
+
+
 async def test_a_small_storm_is_summarised_listed_and_ends_after_calm(
     held: Harness,
 ) -> None:

@@ -94,6 +94,11 @@ class FaultPlan:
             raise ValueError("count must be >= 1")
         self._pending.append(fault)
 
+    @property
+    def waiting(self) -> int:
+        """Faults set and not met yet."""
+        return len(self._pending)
+
     def take(self, method: str, channel: object = None) -> Fault | None:
         for fault in self._pending:
             if fault.method == method and fault.channel in (None, channel):
