@@ -7,8 +7,9 @@ DM — pages due together are spread over them — write three times as fast and
 go. Here the token bucket of a lane is a row, taken under a row lock: the replicas together
 stay within the rate, and a 429 one of them receives holds the lane for all of them.
 
-One write costs one short transaction; :class:`bot.delivery.lanes.Pacing` uses it on
-PostgreSQL only (on SQLite there is one replica, and its in-memory gate is exact).
+One write costs two short transactions (the slot, then when the write was done);
+:class:`bot.delivery.lanes.Pacing` uses it on PostgreSQL only (on SQLite there is one
+replica, and its gate is kept in memory).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
@@ -32,16 +33,23 @@ def refilled(row: LanePaceRow, *, now: datetime, rate: float, burst: int) -> flo
 
 
 async def take(
-    db: Database, lane: str, *, now: datetime, rate: float, burst: int, spare: int = 0
+    db: Database,
+    lane: str,
+    *,
+    now: datetime,
+    rate: float,
+    burst: int,
+    spare: int = 0,
+    margin: float = 0.0,
 ) -> datetime | None:
     """Take a write slot of ``lane`` now: ``None`` when one was taken, else when the lane
     frees (the bucket refills, or Slack's hold ends). With ``spare``, only while that many
-    slots are left besides (at most ``burst - 1``)."""
+    slots are left besides (at most ``burst - 1``); ``margin``: tokens kept in hand besides."""
     fresh = {"lane": lane, "tokens": float(burst), "at": now, "held_until": None}
     async with db.write() as session:
         row = await _locked(session, db, fresh)
         tokens = refilled(row, now=now, rate=rate, burst=burst)
-        need = 1.0 + min(spare, burst - 1)
+        need = min(1.0 + min(spare, burst - 1) + margin, float(burst))
         free = now
         if tokens < need:
             free = now + timedelta(seconds=(need - tokens) / rate)
@@ -53,6 +61,18 @@ async def take(
         row.at = max(row.at, now)
         session.add(row)
     return None
+
+
+async def wrote(db: Database, lane: str, *, counted: datetime) -> None:
+    """A write taken from ``lane`` counts as made at ``counted`` (when it was done, less the
+    lateness a lane keeps in hand): its bucket refills from then, not from when the slot was
+    taken (see :data:`bot.delivery.lanes.LATE_WRITE`)."""
+    async with db.write() as session:
+        await session.exec(
+            update(LanePaceRow)
+            .where(col(LanePaceRow.lane) == lane, col(LanePaceRow.at) < counted)
+            .values(at=counted)
+        )
 
 
 async def hold(db: Database, lane: str, *, until: datetime, now: datetime) -> None:

@@ -40,9 +40,24 @@ class Lane:
     """For the alert's own channel: its name as routed (a hold also holds its stored rows)."""
 
 
-SPARE = {OutboxKind.PAGE_LINK.value: 1}
-"""Writes that take a conversation's slot only while one more is left: a page's link to its
-warning (an edit, the page rang already) never costs the next page its slot."""
+LATE_WRITE = timedelta(milliseconds=50)
+"""Slack counts a write when it arrives; a lane counts it when its slot is taken. The time
+between the two varies (rendering, the database, the connection): a slow write followed by a
+quick one would reach Slack less than a second apart and be answered 429, which costs a
+second or more. So a lane keeps this much in hand (:func:`margin`), and a write done later
+than this after its slot was taken counts from its end less this (``wrote``). A lane writing
+without pause keeps exactly Slack's rate while its writes are quicker than this."""
+
+
+def margin(rate: float) -> float:
+    """The tokens a lane keeps in hand besides the write's own (:data:`LATE_WRITE`)."""
+    return LATE_WRITE.total_seconds() * rate
+
+
+SPARE = {OutboxKind.PAGE_LINK.value: 2}
+"""Writes that take a conversation's slot only while this many more are left: a page's link
+to its warning (an edit; the page rang already) waits until the person's DM is quiet, so it
+never costs the pages that follow it their slots (two a second come close together)."""
 
 
 def lane_of(item: Claimed) -> Lane:
@@ -118,7 +133,7 @@ class LaneGate:
         """When the lane may take its next write (``now`` if it may now); with ``spare``,
         when it may while keeping that many slots for others (see :data:`SPARE`)."""
         bucket = self._bucket(lane, now)
-        need = 1.0 + min(spare, self.burst - 1)
+        need = min(1.0 + min(spare, self.burst - 1) + margin(self.rate), float(self.burst))
         at = now
         if bucket.tokens < need:
             at = now + timedelta(seconds=(need - bucket.tokens) / self.rate)
@@ -132,6 +147,13 @@ class LaneGate:
             return False
         self._lanes[lane].tokens -= 1.0
         return True
+
+    def wrote(self, lane: str, now: datetime) -> None:
+        """A write taken from ``lane`` was done by ``now`` (see :data:`LATE_WRITE`)."""
+        bucket = self._lanes.get(lane)
+        counted = now - LATE_WRITE
+        if bucket is not None and counted > bucket.at:
+            bucket.at = counted
 
     def hold(self, lane: str, *, until: datetime, now: datetime) -> None:
         """Slack answered 429: no write to ``lane`` before ``until``."""
@@ -176,10 +198,18 @@ class Pacing:
                 rate=self.gate.rate,
                 burst=self.gate.burst,
                 spare=spare,
+                margin=margin(self.gate.rate),
             )
         if self.gate.take(lane, now, spare=spare):
             return None
         return self.gate.free_at(lane, now, spare=spare)
+
+    async def wrote(self, lane: str, now: datetime) -> None:
+        """A write taken from ``lane`` was done by ``now`` (see :meth:`LaneGate.wrote`)."""
+        if self._shared is not None:
+            await lane_pace.wrote(self._shared, lane, counted=now - LATE_WRITE)
+        else:
+            self.gate.wrote(lane, now)
 
     async def hold(self, lane: str, *, until: datetime, now: datetime) -> None:
         if self._shared is not None:

@@ -13,6 +13,7 @@ other rows bound for that channel, while other channels go on.
 from __future__ import annotations
 
 import asyncio
+import heapq
 from collections import OrderedDict
 from datetime import datetime, timedelta
 
@@ -36,7 +37,12 @@ from storage.upkeep.recovery import release_outbox
 
 log = structlog.get_logger("tocsin.outbox")
 MAX_BACKOFF_SECONDS = 600
-STORM_PAGED = (OutboxKind.PAGE_DM, OutboxKind.PAGE_CHANNEL)
+BEFORE_STORM_PAGES = (OutboxKind.PAGE_DM, OutboxKind.PAGE_CHANNEL, OutboxKind.POST_WARNING)
+"""Claimed again just before storm pages are drawn: pages due by now, and the new warnings a
+page waits for until they are picked up (a storm's new member's page is folded with them)."""
+SLOT_AHEAD = timedelta(milliseconds=100)
+"""How far ahead of their time those are claimed: a page put back until its DM's slot frees
+is due at that moment, and a storm page drawn a few milliseconds after it must name it."""
 TICK_AT_LEAST = timedelta(seconds=0.5)
 """While rows keep coming, storms are written at least this often between batches."""
 
@@ -76,6 +82,9 @@ class OutboxSender:
         self._storms = storms
         self._batch = batch
         self._timer: asyncio.TimerHandle | None = None
+        self._wakes: list[float] = []
+        """Event-loop times the sender was asked to run at (a heap); the timer is set for the
+        first."""
         self._next_tick: datetime | None = None
 
     async def run(self) -> None:
@@ -109,10 +118,13 @@ class OutboxSender:
         await self._gate.forget_idle(self._clock())
         return total
 
-    async def _claim(self, kinds: tuple[OutboxKind, ...] | None) -> list[outbox.Claimed]:
+    async def _claim(
+        self, kinds: tuple[OutboxKind, ...] | None, *, ahead: timedelta = timedelta(0)
+    ) -> list[outbox.Claimed]:
+        """Lease the rows due now (or within ``ahead``)."""
         return await outbox.claim_due(
             self._db,
-            now=self._clock(),
+            now=self._clock() + ahead,
             limit=self._batch,
             last=self._storms.storming() if self._storms else (),
             lease=self._lease,
@@ -162,10 +174,13 @@ class OutboxSender:
     async def _tick_storms(self) -> None:
         if self._storms is None:
             return
-        # pages that fell due since the last claim (one waiting for its DM's next slot) are
-        # folded first, so the storm page drawn now names them instead of taking that slot and
-        # leaving them for a message a second later
-        if self._storms.paging() and (pages := await self._claim(STORM_PAGED)):
+        # pages that fell due since the last claim (one waiting for its DM's next slot, due
+        # when the slot frees, which may be a moment from now) are folded first, so the storm
+        # page drawn now names them instead of taking that slot and leaving them for a message
+        # a second later
+        if self._storms.paging() and (
+            pages := await self._claim(BEFORE_STORM_PAGES, ahead=SLOT_AHEAD)
+        ):
             await self._deliver_claimed(pages, folding=True)
         try:
             when = await self._storms.tick()
@@ -178,15 +193,31 @@ class OutboxSender:
             self._wake_at(when)
 
     def _wake_at(self, when: datetime) -> None:
-        """Run again at ``when`` (a lane frees, a summary is due), not only at the next poll."""
+        """Run again at ``when`` (a lane frees, a summary is due), not only at the next poll.
+        Every time asked for is kept: a wake-up set for an earlier time does not stand for a
+        later one (a page put back until its DM's slot frees must not wait for the poll)."""
         loop = asyncio.get_running_loop()
         at = loop.time() + max((when - self._clock()).total_seconds(), 0.0) + 0.01
+        heapq.heappush(self._wakes, at)
+        self._arm(loop)
+
+    def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Set the timer for the earliest time asked for (dropping those passed)."""
+        now = loop.time()
+        while self._wakes and self._wakes[0] <= now:
+            heapq.heappop(self._wakes)
+        first = self._wakes[0] if self._wakes else None
         timer = self._timer
-        if timer is not None and not timer.cancelled() and loop.time() < timer.when() <= at:
-            return  # an earlier wake-up is set already
-        if timer is not None:
+        if timer is not None and not timer.cancelled() and now < timer.when():
+            if first is not None and timer.when() <= first:
+                return  # set already, for that time or earlier
             timer.cancel()
-        self._timer = loop.call_at(at, self._wakeup.set)
+        self._timer = loop.call_at(first, self._woken, loop) if first is not None else None
+
+    def _woken(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._wakeup.set()
+        self._timer = None
+        self._arm(loop)  # the next time asked for, if any
 
     async def _run_lane(self, lane: Lane, items: list[outbox.Claimed]) -> None:
         """Deliver a lane's rows in order, each write paced by the lane's gate. Pages for
@@ -209,6 +240,8 @@ class OutboxSender:
                 taken = {item.id for item in batch}
                 queue = [item for item in queue if item.id not in taken]
                 held, again = await self._deliver(batch)
+                if lane.paced:
+                    await self._gate.wrote(lane.key, self._clock())
                 queue = again + queue  # rows an earlier attempt's message did not name
                 if held is not None:
                     until = self._clock() + timedelta(seconds=held)

@@ -453,12 +453,15 @@ class StormControl:
         return str(response["channel"]), str(response["ts"])
 
     async def _call(self, lane: str, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
+        """A write to ``lane``, whose slot was taken (its pace counts from the write's end)."""
         try:
             return await call
         except SlackApiError as exc:
             if exc.response.status_code == 429:
                 raise RateLimited(lane, retry_after(exc)) from exc
             raise
+        finally:
+            await self._gate.wrote(lane, self._clock())
 
 
 def retry_after(exc: SlackApiError) -> float:

@@ -102,3 +102,26 @@ async def test_a_write_with_a_spare_leaves_the_last_slot_to_the_replicas_pages(
     assert await lane_pace.take(b, "dm:U5", now=at(0), rate=1.0, burst=3, spare=1) is None
     assert await lane_pace.take(b, "dm:U5", now=at(0), rate=1.0, burst=3, spare=1) == at(1)
     assert await take(a, "dm:U5", 0) is None  # a page takes the slot kept for it
+
+
+async def test_a_write_done_late_is_counted_from_its_end_by_every_replica(
+    replicas: tuple[Database, Database, Database],
+) -> None:
+    a, b, _ = replicas
+    for _ in range(3):
+        assert await take(a, "dm:U6", 0) is None
+    await lane_pace.wrote(a, "dm:U6", counted=at(0.4))  # the last write reached Slack late
+    assert await take(b, "dm:U6", 1) == at(1.4)
+    assert await take(b, "dm:U6", 1.4) is None
+
+
+async def test_a_margin_keeps_that_much_in_hand_besides_the_write(
+    replicas: tuple[Database, Database, Database],
+) -> None:
+    a, _, _ = replicas
+
+    async def taken(seconds: float) -> datetime | None:
+        return await lane_pace.take(a, "dm:U7", now=at(seconds), rate=1.0, burst=3, margin=0.05)
+
+    assert [await taken(0) for _ in range(3)] == [None, None, at(0.05)]
+    assert await taken(0.05) is None
