@@ -67,7 +67,7 @@ audit: $(DEV)
 TEST_WORKERS ?= 4
 
 test: lint audit
-	$(VENV)/bin/pytest -q -ra -n $(TEST_WORKERS)
+	$(VENV)/bin/pytest -q -ra -n $(TEST_WORKERS) --durations=15
 
 # Resolve pyproject.toml's dependencies again into the lock files (for every platform): the
 # service, the service with the test tools, the service with its charts (the Docker image).

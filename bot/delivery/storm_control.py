@@ -58,6 +58,8 @@ FOLDED_KINDS = frozenset(
     }
 )
 """Rows of a storm's member alerts that the storm stands for (others are delivered)."""
+STORM_PAGED = frozenset({OutboxKind.PAGE_DM, OutboxKind.PAGE_CHANNEL})
+"""Pages a storm folds into one page per person also for alerts that are not its members."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,17 @@ class StormControl:
         later = [c for c in claimed if c.kind in FOLDED_KINDS and c.alert_id is not None]
         member_of = await storms.storms_of(self._db, (c.alert_id or 0 for c in later))
         folded = [(c, member_of[c.alert_id or 0]) for c in later if c.alert_id in member_of]
+        # a page of an alert from before the storm (its warning was posted on its own), due
+        # while its channel storms: with the storm's page to that person, so one message
+        # names both rather than two a second apart in the person's DM
+        folded += [
+            (c, self._open[c.channel])
+            for c in later
+            if c.kind in STORM_PAGED
+            and c.alert_id not in member_of
+            and c.channel is not None
+            and c.channel in self._open
+        ]
         if not joining and not folded:
             return list(claimed)
         await storms.fold(self._db, joining=joining, folded=folded, now=now)

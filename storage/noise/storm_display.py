@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from escalation.model import Status
 from storage.db import Database
-from storage.noise.storms import ENDED, RINGING_LEVEL, fresh_entry
+from storage.noise.storms import ENDED, RINGING_LEVEL, alert_name, fresh_entry
 from storage.tables import AlertRow, StormMemberRow, StormPageRow, StormRow
 from storage.types import UTCDateTime
 
@@ -360,16 +360,26 @@ async def release_page(db: Database, page_id: int) -> None:
 
 
 async def items_of(db: Database, alert_ids: Sequence[int]) -> list[Item]:
-    """The storm items of these alerts, in the order given."""
+    """The items of these alerts, in the order given: the storm's members, and alerts from
+    before the storm whose pages its storm page carries (named as a storm names them)."""
     if not alert_ids:
         return []
     async with db.read() as session:
-        rows = (
-            await session.exec(
-                _items_query().where(col(StormMemberRow.alert_id).in_(list(alert_ids)))
+        rows: Any = (
+            await (await session.connection()).execute(
+                sa_select(
+                    col(AlertRow.id),
+                    col(AlertRow.level),
+                    col(AlertRow.title),
+                    col(AlertRow.labels),
+                    col(AlertRow.status),
+                ).where(col(AlertRow.id).in_(list(alert_ids)))
             )
         ).all()
-    found = {item.alert_id: item for item in (_item(r) for r in rows)}
+    found = {
+        int(a): Item(int(a), int(level), alert_name(str(title), labels or {}), str(title), str(st))
+        for a, level, title, labels, st in rows
+    }
     return [found[i] for i in alert_ids if i in found]
 
 

@@ -208,9 +208,9 @@ async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]
     ids = {c.alert_id for c, _ in pages if c.alert_id is not None}
     levels = {}
     if ids:
-        rows = await (await session.connection()).execute(
-            sa_select(col(StormMemberRow.alert_id), col(StormMemberRow.level)).where(
-                col(StormMemberRow.alert_id).in_(ids)
+        rows: Any = await (await session.connection()).execute(  # members, and pages of
+            sa_select(col(AlertRow.id), col(AlertRow.level)).where(  # alerts from before
+                col(AlertRow.id).in_(ids)
             )
         )
         levels = {int(a): int(level) for a, level in rows}
