@@ -344,6 +344,45 @@ async def test_a_ring_slack_refused_with_429_is_posted_again_not_taken_for_the_l
     assert "Payments down" not in text_of(first)
 
 
+@pytest.fixture
+async def two_tiers(tmp_path: Path) -> AsyncIterator[Harness]:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        POLICY.replace(
+            "U0ALICE: {name: Alice}", "U0ALICE: {name: Alice}\n  U0BOB: {name: Bob}"
+        ).replace(
+            "      - {notify: [{user: U0ALICE}], after: 0m}",
+            "      - {notify: [{user: U0ALICE}], after: 0m}\n"
+            "      - {notify: [{user: U0BOB}], after: 3s}",
+        )
+    )
+    async with (
+        database("sqlite", tmp_path) as url,
+        running_tocsin(database_url=url, config_path=policy, world=SlackWorld()) as harness,
+    ):
+        yield harness
+
+
+async def test_a_page_of_an_alert_from_before_a_storm_goes_with_the_persons_storm_page(
+    two_tiers: Harness,
+) -> None:
+    tocsin = two_tiers
+    before = {**alert(900), "level": 1, "title": "Checkout down"}
+    assert (await tocsin.webhook("generic", before)).status_code == 202
+    await tocsin.wait_for_messages(1, channel="#alerts", seconds=10)  # its own warning
+    minor = [{**alert(n), "level": 3} for n in range(1, 21)]
+    assert (await tocsin.webhook("generic", {"alerts": minor})).status_code == 202
+
+    # 3 s on, Bob is paged at tier 2 for it and for the storm's alerts: one storm page names
+    # them all, rather than a DM of its own taking his next slot
+    def named() -> bool:
+        return any("Checkout down" in text_of(m) for m in tocsin.dms("U0BOB"))
+
+    await tocsin.world.wait_for(named, timeout=20)
+    pages = tocsin.dms("U0BOB")
+    assert all("Storm in" in m.text for m in pages), [m.text for m in pages]
+
+
 async def test_a_small_storm_is_summarised_listed_and_ends_after_calm(
     held: Harness,
 ) -> None:
