@@ -26,6 +26,12 @@ from storage.db import Database
 from storage.tables import LanePaceRow, table_of
 
 
+def tokens_needed(*, spare: int, burst: int, margin: float) -> float:
+    """The tokens a bucket must hold for a write: its own, ``spare`` more left for others (at
+    most ``burst - 1``) and ``margin`` in hand, never more than a full bucket."""
+    return min(1.0 + min(spare, burst - 1) + margin, float(burst))
+
+
 def refilled(row: LanePaceRow, *, now: datetime, rate: float, burst: int) -> float:
     """The bucket's tokens at ``now`` (a replica whose clock is behind adds nothing)."""
     elapsed = max((now - row.at).total_seconds(), 0.0)
@@ -49,7 +55,7 @@ async def take(
     async with db.write() as session:
         row = await _locked(session, db, fresh)
         tokens = refilled(row, now=now, rate=rate, burst=burst)
-        need = min(1.0 + min(spare, burst - 1) + margin, float(burst))
+        need = tokens_needed(spare=spare, burst=burst, margin=margin)
         free = now
         if tokens < need:
             free = now + timedelta(seconds=(need - tokens) / rate)

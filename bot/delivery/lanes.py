@@ -133,7 +133,7 @@ class LaneGate:
         """When the lane may take its next write (``now`` if it may now); with ``spare``,
         when it may while keeping that many slots for others (see :data:`SPARE`)."""
         bucket = self._bucket(lane, now)
-        need = min(1.0 + min(spare, self.burst - 1) + margin(self.rate), float(self.burst))
+        need = lane_pace.tokens_needed(spare=spare, burst=self.burst, margin=margin(self.rate))
         at = now
         if bucket.tokens < need:
             at = now + timedelta(seconds=(need - bucket.tokens) / self.rate)

@@ -178,7 +178,7 @@ class OutboxSender:
         # when the slot frees, which may be a moment from now) are folded first, so the storm
         # page drawn now names them instead of taking that slot and leaving them for a message
         # a second later
-        if self._storms.paging() and (
+        if self._storms.storming() and (
             pages := await self._claim(BEFORE_STORM_PAGES, ahead=SLOT_AHEAD)
         ):
             await self._deliver_claimed(pages, folding=True)

@@ -37,7 +37,7 @@ from escalation.noise.storm import Change, StormRules, Traffic, calm_at, observe
 from escalation.outbox_kinds import OutboxKind
 from storage.db import Database
 from storage.noise import storm_display, storms
-from storage.noise.storms import RINGING_LEVEL
+from storage.noise.storms import RINGING_LEVEL, STORM_PAGED
 from storage.outbox import Claimed
 
 log = structlog.get_logger("tocsin.storm")
@@ -58,8 +58,6 @@ FOLDED_KINDS = frozenset(
     }
 )
 """Rows of a storm's member alerts that the storm stands for (others are delivered)."""
-STORM_PAGED = frozenset({OutboxKind.PAGE_DM, OutboxKind.PAGE_CHANNEL})
-"""Pages a storm folds into one page per person also for alerts that are not its members."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +120,6 @@ class StormControl:
         self.started = self.ended = 0
 
     # --- folding ------------------------------------------------------------------------
-
-    def paging(self) -> bool:
-        """A storm is open here: pages of its members are folded into storm pages."""
-        return bool(self._open)
 
     def storming(self) -> frozenset[str]:
         """Channels in a storm now (their rows are claimed after other channels')."""

@@ -151,7 +151,7 @@ async def fold(
             touched.add(storm_id)
         if members:
             await (await session.connection()).execute(insert(StormMemberRow), members)
-        pages = [(c, s) for c, s in folded if c.kind in _STORM_PAGED]
+        pages = [(c, s) for c, s in folded if c.kind in STORM_PAGED]
         standing = await _add_pages(session, pages) if pages else set()
         touched.update(s for _, s in folded)
         if touched:
@@ -252,7 +252,7 @@ async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]
     return standing
 
 
-_STORM_PAGED = frozenset({OutboxKind.PAGE_DM, OutboxKind.PAGE_CHANNEL})
+STORM_PAGED = frozenset({OutboxKind.PAGE_DM, OutboxKind.PAGE_CHANNEL})
 """The pages a storm rolls into one page per person (or channel)."""
 
 

@@ -306,22 +306,28 @@ async def test_a_429_on_one_channel_holds_only_that_channel_and_its_rows_wait_fo
     assert "on host-2" in shown
 
 
+def storm_pages(tocsin: Harness) -> list[Message]:
+    """Alice's storm pages (each a new message), oldest first."""
+    return [m for m in tocsin.dms("U0ALICE") if "Storm in" in m.text]
+
+
+async def minor_storm_paged(tocsin: Harness) -> None:
+    """Twenty level-3 alerts in one body: a storm in #alerts, and Alice's first storm page."""
+    minor = [{**alert(n), "level": 3} for n in range(1, 21)]
+    assert (await tocsin.webhook("generic", {"alerts": minor})).status_code == 202
+    await tocsin.world.wait_for(lambda: len(storm_pages(tocsin)) == 1, timeout=20)
+
+
 async def test_a_level_1_alert_joining_a_storm_pages_with_a_new_message_that_notifies(
     tocsin: Harness,
 ) -> None:
-    minor = [{**alert(n), "level": 3} for n in range(1, 21)]
-    assert (await tocsin.webhook("generic", {"alerts": minor})).status_code == 202
-
-    def storm_pages() -> list[Message]:
-        return [m for m in tocsin.dms("U0ALICE") if "Storm in" in m.text]
-
-    await tocsin.world.wait_for(lambda: len(storm_pages()) == 1, timeout=20)
+    await minor_storm_paged(tocsin)
     critical = {**alert(500), "level": 1, "title": "Payments down"}
     assert (await tocsin.webhook("generic", critical)).status_code == 202
     # an edit of the earlier storm page would notify no one: a new message does
-    await tocsin.world.wait_for(lambda: len(storm_pages()) == 2, timeout=10)
-    assert "1 at level 1" in text_of(storm_pages()[-1])
-    assert "Payments down" in text_of(storm_pages()[-1])  # it names the alert that rang
+    await tocsin.world.wait_for(lambda: len(storm_pages(tocsin)) == 2, timeout=10)
+    assert "1 at level 1" in text_of(storm_pages(tocsin)[-1])
+    assert "Payments down" in text_of(storm_pages(tocsin)[-1])  # it names the alert that rang
 
     # and it is listed in the storm summary's thread (a level-1 alert at once, ahead of others)
     summary = next(m for m in tocsin.channel_messages("#alerts") if "storm" in m.text.lower())
@@ -333,13 +339,7 @@ async def test_a_level_1_alert_joining_a_storm_pages_with_a_new_message_that_not
 async def test_a_ring_slack_refused_with_429_is_posted_again_not_taken_for_the_last_page(
     tocsin: Harness,
 ) -> None:
-    minor = [{**alert(n), "level": 3} for n in range(1, 21)]
-    assert (await tocsin.webhook("generic", {"alerts": minor})).status_code == 202
-
-    def storm_pages() -> list[Message]:
-        return [m for m in tocsin.dms("U0ALICE") if "Storm in" in m.text]
-
-    await tocsin.world.wait_for(lambda: len(storm_pages()) == 1, timeout=20)
+    await minor_storm_paged(tocsin)
     dm = tocsin.world.open_dm("U0ALICE").id
     tocsin.world.fail_next("chat.postMessage", status=429, retry_after=1, channel=dm)
     critical = {**alert(500), "level": 1, "title": "Payments down"}
@@ -347,9 +347,9 @@ async def test_a_ring_slack_refused_with_429_is_posted_again_not_taken_for_the_l
 
     # after Retry-After the ring is a new message: the earlier page (same storm, same tier)
     # is not mistaken for a message the refused attempt might have posted, and stays as it was
-    await tocsin.world.wait_for(lambda: len(storm_pages()) == 2, timeout=10)
+    await tocsin.world.wait_for(lambda: len(storm_pages(tocsin)) == 2, timeout=10)
     assert tocsin.world.faults.waiting == 0  # the 429 was answered
-    first, ring = storm_pages()
+    first, ring = storm_pages(tocsin)
     assert "Payments down" in text_of(ring)
     assert "Payments down" not in text_of(first)
 
