@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.delivery.group_list import GroupList
 from bot.delivery.outbound import OutboundPager, OutboundTarget, page_payload
 from bot.delivery.page_links import PageLinks
-from bot.delivery.posting import Posted, Poster
+from bot.delivery.posting import Posted, Poster, already_posted
 from bot.delivery.slack_health import outcome_unknown
 from bot.runtime.clock import Clock
 from bot.slack.blocks.render import notification_text, warning_blocks
@@ -58,7 +58,9 @@ from storage.timeline import pending_thread_lines, set_thread_count
 
 log = structlog.get_logger("tocsin.outbox")
 PAGED_ROWS = "paged_rows"
-"""What a page DM naming several alerts says it stood for: the ``page_dm`` rows' ids."""
+"""What a page DM naming several alerts said it stood for in earlier builds, before it listed
+every row's key (``posting.OUTBOX_KEYS``): the ``page_dm`` rows' ids. Still read, so a row in
+doubt across an upgrade is not paged twice."""
 LINES_THROUGH, THREAD_COUNT = "lines_through", "thread_count"
 """What a thread reply's metadata says it covered: the last ``thread_lines`` row (the rows of
 an alert are sent in id order, so every pending row up to it) and the fire count it told."""
@@ -169,11 +171,17 @@ class Deliveries:
         for that user (most urgent first), so the person hears of all of them within Slack's
         pace of a message a second. Each alert links its warning when its link is known
         already; the others are linked by a paced edit later (``PageLinks``), so a page never
-        waits for a call to Slack other than its own. Returns the
-        rows the message stands for: when an earlier attempt's message is found (the first
-        row was in doubt), only the rows *it* named — the others are paged again next."""
-        first = items[0]
-        user = read_page_dm(first.payload)["user"]
+        waits for a call to Slack other than its own. Rows whose earlier attempt may have
+        posted (in doubt) are looked for first, all in one reading of the DM: those found
+        are not named again, whichever message of which attempt named them. Returns the
+        rows delivered: all of them."""
+        user = read_page_dm(items[0].payload)["user"]
+        opened = await self._client.conversations_open(users=user)
+        channel = str(opened["channel"]["id"])
+        done = await self._paged_already(items, channel)
+        items = [item for item in items if item.id not in done]
+        if not items:
+            return done
         lines = []
         for item in items:
             dm = read_page_dm(item.payload)
@@ -183,23 +191,47 @@ class Deliveries:
             lines.append(PageLine(view, dm["tier"], dm["rule"], dm.get("rotation"), link))
         lines.sort(key=lambda line: line.alert.level.number)  # the most urgent first
         text, blocks = page_dms(lines)
-        note = {PAGED_ROWS: [item.id for item in items]} if len(items) > 1 else None
-        posted = await self._dm(first, user, text, blocks, note=note)
-        named = posted.note.get(PAGED_ROWS) if posted.found else None
-        if isinstance(named, list):
-            done = [item.id for item in items if item.id in named]
-        else:
-            done = [first.id] if posted.found else [item.id for item in items]
-        if not posted.found:
-            await self._links.remember(
-                lane=f"dm:{user}",
-                channel_id=posted.channel_id,
-                ts=posted.ts,
-                named=[
-                    NamedAlert(line.alert.id, line.tier, line.rule, line.rotation, bool(line.link))
-                    for line in lines
-                ],
-            )
+        posted = await self._poster.send(
+            items[0].idempotency_key,
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            unfurl_links=False,
+            also=[item.idempotency_key for item in items[1:]],
+        )
+        await self._links.remember(
+            lane=f"dm:{user}",
+            channel_id=posted.channel_id,
+            ts=posted.ts,
+            named=[
+                NamedAlert(line.alert.id, line.tier, line.rule, line.rotation, bool(line.link))
+                for line in lines
+            ],
+        )
+        return done + [item.id for item in items]
+
+    async def _paged_already(self, items: list[outbox.Claimed], channel: str) -> list[int]:
+        """The rows of ``items`` an earlier attempt's DM in ``channel`` named."""
+        doubtful = [item for item in items if item.in_doubt]
+        if not doubtful:
+            return []
+        found = await self._poster.find_keys(
+            [item.idempotency_key for item in doubtful],
+            channel=channel,
+            since=min(item.created_at for item in doubtful),
+        )
+        named: set[int] = set()
+        for posted in found.values():  # a DM posted before keys were listed names row ids
+            listed = posted.note.get(PAGED_ROWS)
+            if isinstance(listed, list):
+                named.update(n for n in listed if isinstance(n, int))
+        done = []
+        for item in items:
+            message = found.get(item.idempotency_key)
+            if message is not None:
+                already_posted(item, message)
+            if message is not None or item.id in named:
+                done.append(item.id)
         return done
 
     async def _view(self, alert_id: int) -> AlertView:

@@ -282,15 +282,19 @@ class OutboxSender:
                     await self._retry_later(item, f"slack: {error}", seconds, attempt=False)
                     self._count(item, "rate_limited")
                 return seconds, []
+            failed = self._clock()  # the batch's rows come due again together
             for item in batch:
                 await self._retry_later(
-                    item, f"slack: {error}", None, in_doubt=outcome_unknown(exc)
+                    item, f"slack: {error}", None, in_doubt=outcome_unknown(exc), now=failed
                 )
                 self._count(item, "failed")
             return None, []
         except Exception as exc:
+            failed = self._clock()
             for item in batch:
-                await self._retry_later(item, f"{type(exc).__name__}: {exc}", None, in_doubt=True)
+                await self._retry_later(
+                    item, f"{type(exc).__name__}: {exc}", None, in_doubt=True, now=failed
+                )
                 self._count(item, "failed")
             return None, []
         await outbox.mark_done(self._db, done, now=self._clock())
@@ -324,6 +328,7 @@ class OutboxSender:
         *,
         attempt: bool = True,
         in_doubt: bool = False,
+        now: datetime | None = None,
     ) -> None:
         seconds = delay if delay is not None else min(2**item.attempts, MAX_BACKOFF_SECONDS)
         log.warning(
@@ -336,7 +341,7 @@ class OutboxSender:
             retry_in_s=seconds,
             in_doubt=in_doubt,
         )
-        at = self._clock() + timedelta(seconds=seconds)
+        at = (now or self._clock()) + timedelta(seconds=seconds)
         await outbox.reschedule(
             self._db, item.id, at=at, error=error, attempt=attempt, in_doubt=in_doubt
         )

@@ -10,11 +10,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.sandbox import SlackWorld
 from bot.slack import ids
 from escalation.outbox_kinds import OutboxKind
+from storage import outbox
 from storage.tables import OutboxRow
 from tests.integration.test_group_list import am_alert, am_batch
 from tests.support.harness import Harness, running_tocsin
@@ -156,6 +157,44 @@ async def test_a_page_message_slack_posted_but_never_confirmed_is_not_sent_twice
         lambda: _nothing_pending(tocsin), what="every page delivered or found", seconds=20
     )
     assert [named(t) for t in titles] == [1, 1, 1]
+
+
+async def test_each_row_of_a_page_message_in_doubt_finds_it_even_when_retried_alone(
+    tocsin: Harness,
+) -> None:
+    assert (await tocsin.webhook("generic", {"title": "First", "level": 2})).status_code == 202
+    await tocsin.world.wait_for(lambda: len(tocsin.dms("U0ALICE")) == 1, timeout=10)
+    dm = tocsin.world.open_dm("U0ALICE")
+    tocsin.world.fail_next("chat.postMessage", status=500, apply=True, channel=dm.id)
+    batch = {"alerts": [{"title": t, "level": 2, "fingerprint": t} for t in ("Second", "Third")]}
+    assert (await tocsin.webhook("generic", batch)).status_code == 202
+    await tocsin.world.wait_for(lambda: len(tocsin.dms("U0ALICE")) == 2, timeout=20)
+    await tocsin.until(
+        lambda: _nothing_pending(tocsin), what="every page delivered or found", seconds=20
+    )
+    [message] = [m for m in tocsin.dms("U0ALICE") if "Second" in json.dumps(m.blocks)]
+    assert "Third" in json.dumps(message.blocks)  # one message named both
+
+    # the last row's retry comes due a moment after the first's and is claimed on its own:
+    # it finds the message the failed attempt posted, by its own key
+    async with tocsin.service.db.read() as session:
+        query = select(OutboxRow).where(OutboxRow.kind == OutboxKind.PAGE_DM.value)
+        last = (await session.exec(query.order_by(col(OutboxRow.id).desc()))).first()
+    assert last is not None
+    assert last.id is not None
+    alone = outbox.Claimed(
+        id=last.id,
+        alert_id=last.alert_id,
+        kind=last.kind,
+        payload=dict(last.payload),
+        attempts=1,
+        created_at=last.created_at,
+        idempotency_key=last.idempotency_key,
+        in_doubt=True,
+    )
+    done = await tocsin.service.outbox_sender._deliveries.deliver_pages([alone])
+    assert done == [last.id]
+    assert len(tocsin.dms("U0ALICE")) == 2  # nothing posted again
 
 
 async def _nothing_pending(tocsin: Harness) -> bool:
