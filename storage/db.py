@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +15,8 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.writer_turn import WriterTurn
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -61,7 +62,7 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
-        self._write_lock = asyncio.Lock()
+        self._write_lock = WriterTurn()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -69,20 +70,26 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that commits on success and rolls back on error."""
+    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """A transaction that commits on success and rolls back on error. On SQLite it takes
+        the single writer's turn (``urgent``: before the others waiting, see
+        :mod:`storage.writer_turn`)."""
         if self.is_sqlite:
-            async with self._write_lock, self._sessions() as session, session.begin():
+            async with (
+                self._write_lock.hold(urgent=urgent),
+                self._sessions() as session,
+                session.begin(),
+            ):
                 yield session
         else:
             async with self._sessions() as session, session.begin():
                 yield session
 
     @asynccontextmanager
-    async def sqlite_writer(self) -> AsyncIterator[None]:
+    async def sqlite_writer(self, *, urgent: bool = False) -> AsyncIterator[None]:
         """Hold the single writer's turn without a session: for work done whole on a
         :meth:`sqlite_sync_engine` connection in a worker thread."""
-        async with self._write_lock:
+        async with self._write_lock.hold(urgent=urgent):
             yield
 
     def sqlite_sync_engine(self) -> Engine | None:
@@ -103,7 +110,7 @@ class Database:
 
     async def upgrade(self) -> None:
         """Apply Alembic migrations up to head."""
-        async with self._write_lock, self.engine.begin() as conn:
+        async with self._write_lock.hold(), self.engine.begin() as conn:
             await conn.run_sync(_upgrade)
 
     async def migrations_current(self) -> bool:

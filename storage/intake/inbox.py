@@ -165,12 +165,12 @@ class InboxWriter:
 
     async def _write(self, values: list[dict[str, Any]]) -> list[int]:
         if self._sync is not None and self._thread is not None:
-            async with self._db.sqlite_writer():
+            async with self._db.sqlite_writer(urgent=True):  # a webhook's 2xx waits for it
                 loop = asyncio.get_running_loop()
                 return await loop.run_in_executor(self._thread, self._write_sqlite, values)
         if self._postgres is not None:
             return await self._postgres.write(values)
-        async with self._db.write() as session:  # in-memory SQLite
+        async with self._db.write(urgent=True) as session:  # in-memory SQLite
             conn = await session.connection()
             ids = await _new_sqlite_ids(conn, len(values))
             await conn.execute(_INSERT, _with_ids(values, ids))
