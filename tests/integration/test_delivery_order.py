@@ -140,14 +140,8 @@ async def test_pages_due_together_for_one_person_go_out_as_one_message_naming_ea
 async def test_a_page_message_slack_posted_but_never_confirmed_is_not_sent_twice(
     tocsin: Harness,
 ) -> None:
-    assert (await tocsin.webhook("generic", {"title": "First", "level": 2})).status_code == 202
-    await tocsin.world.wait_for(lambda: len(tocsin.dms("U0ALICE")) == 1, timeout=10)
-    dm = tocsin.world.open_dm("U0ALICE")
-    # Slack posts the next page message but answers 500: the retry finds it and stops there
-    tocsin.world.fail_next("chat.postMessage", status=500, apply=True, channel=dm.id)
     titles = ["Second", "Third", "Fourth"]
-    batch = {"alerts": [{"title": t, "level": 2, "fingerprint": t} for t in titles]}
-    assert (await tocsin.webhook("generic", batch)).status_code == 202
+    await _page_message_posted_unconfirmed(tocsin, titles)  # the retry finds it, stops there
 
     def named(title: str) -> int:
         return sum(title in json.dumps(m.blocks) for m in tocsin.dms("U0ALICE"))
@@ -162,12 +156,7 @@ async def test_a_page_message_slack_posted_but_never_confirmed_is_not_sent_twice
 async def test_each_row_of_a_page_message_in_doubt_finds_it_even_when_retried_alone(
     tocsin: Harness,
 ) -> None:
-    assert (await tocsin.webhook("generic", {"title": "First", "level": 2})).status_code == 202
-    await tocsin.world.wait_for(lambda: len(tocsin.dms("U0ALICE")) == 1, timeout=10)
-    dm = tocsin.world.open_dm("U0ALICE")
-    tocsin.world.fail_next("chat.postMessage", status=500, apply=True, channel=dm.id)
-    batch = {"alerts": [{"title": t, "level": 2, "fingerprint": t} for t in ("Second", "Third")]}
-    assert (await tocsin.webhook("generic", batch)).status_code == 202
+    await _page_message_posted_unconfirmed(tocsin, ["Second", "Third"])
     await tocsin.world.wait_for(lambda: len(tocsin.dms("U0ALICE")) == 2, timeout=20)
     await tocsin.until(
         lambda: _nothing_pending(tocsin), what="every page delivered or found", seconds=20
@@ -195,6 +184,17 @@ async def test_each_row_of_a_page_message_in_doubt_finds_it_even_when_retried_al
     done = await tocsin.service.outbox_sender._deliveries.deliver_pages([alone])
     assert done == [last.id]
     assert len(tocsin.dms("U0ALICE")) == 2  # nothing posted again
+
+
+async def _page_message_posted_unconfirmed(tocsin: Harness, titles: list[str]) -> None:
+    """Alice paged once; then pages for ``titles`` due together, whose one message Slack posts
+    but answers 500 for (its outcome unknown to Tocsin)."""
+    assert (await tocsin.webhook("generic", {"title": "First", "level": 2})).status_code == 202
+    await tocsin.world.wait_for(lambda: len(tocsin.dms("U0ALICE")) == 1, timeout=10)
+    dm = tocsin.world.open_dm("U0ALICE")
+    tocsin.world.fail_next("chat.postMessage", status=500, apply=True, channel=dm.id)
+    batch = {"alerts": [{"title": t, "level": 2, "fingerprint": t} for t in titles]}
+    assert (await tocsin.webhook("generic", batch)).status_code == 202
 
 
 async def _nothing_pending(tocsin: Harness) -> bool:
