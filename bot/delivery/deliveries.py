@@ -176,8 +176,7 @@ class Deliveries:
         are not named again, whichever message of which attempt named them. Returns the
         rows delivered: all of them."""
         user = read_page_dm(items[0].payload)["user"]
-        opened = await self._client.conversations_open(users=user)
-        channel = str(opened["channel"]["id"])
+        channel = await self._dm_channel(user)
         done = await self._paged_already(items, channel)
         items = [item for item in items if item.id not in done]
         if not items:
@@ -243,23 +242,19 @@ class Deliveries:
         return view
 
     async def _dm(
-        self,
-        item: outbox.Claimed,
-        user: str,
-        text: str,
-        blocks: list[dict[str, Any]] | None,
-        *,
-        note: Mapping[str, Any] | None = None,
+        self, item: outbox.Claimed, user: str, text: str, blocks: list[dict[str, Any]] | None
     ) -> Posted:
-        opened = await self._client.conversations_open(users=user)
         return await self._poster.post(
             item,
-            channel=str(opened["channel"]["id"]),
+            channel=await self._dm_channel(user),
             text=text,
             blocks=blocks,
             unfurl_links=False,
-            note=note,
         )
+
+    async def _dm_channel(self, user: str) -> str:
+        opened = await self._client.conversations_open(users=user)
+        return str(opened["channel"]["id"])
 
     async def _thread(self, item: outbox.Claimed, alert_id: int, text: str) -> None:
         message_id = await message_alert_of(self._db, alert_id=alert_id)

@@ -239,10 +239,9 @@ class OutboxSender:
                     batch = [i for i in queue if i.kind == OutboxKind.PAGE_DM][:PAGES_PER_MESSAGE]
                 taken = {item.id for item in batch}
                 queue = [item for item in queue if item.id not in taken]
-                held, again = await self._deliver(batch)
+                held = await self._deliver(batch)
                 if lane.paced:
                     await self._gate.wrote(lane.key, self._clock())
-                queue = again + queue  # rows an earlier attempt's message did not name
                 if held is not None:
                     until = self._clock() + timedelta(seconds=held)
                     await self._gate.hold(lane.key, until=until, now=self._clock())
@@ -260,13 +259,10 @@ class OutboxSender:
             in_doubt=[i.id for i in items if i.in_doubt],
         )
 
-    async def _deliver(
-        self, batch: list[outbox.Claimed]
-    ) -> tuple[float | None, list[outbox.Claimed]]:
+    async def _deliver(self, batch: list[outbox.Claimed]) -> float | None:
         """Deliver one row, or several pages to one person in one message. Returns Slack's
         Retry-After when it answered 429 (the rows are rescheduled to then), else None
-        (delivered, or rescheduled after an error); and the rows still to deliver (pages an
-        earlier attempt's message turned out not to name)."""
+        (delivered, or rescheduled after an error)."""
         try:
             if len(batch) == 1:
                 await self._send(batch[0])
@@ -281,14 +277,14 @@ class OutboxSender:
                 for item in batch:
                     await self._retry_later(item, f"slack: {error}", seconds, attempt=False)
                     self._count(item, "rate_limited")
-                return seconds, []
+                return seconds
             failed = self._clock()  # the batch's rows come due again together
             for item in batch:
                 await self._retry_later(
                     item, f"slack: {error}", None, in_doubt=outcome_unknown(exc), now=failed
                 )
                 self._count(item, "failed")
-            return None, []
+            return None
         except Exception as exc:
             failed = self._clock()
             for item in batch:
@@ -296,12 +292,12 @@ class OutboxSender:
                     item, f"{type(exc).__name__}: {exc}", None, in_doubt=True, now=failed
                 )
                 self._count(item, "failed")
-            return None, []
+            return None
         await outbox.mark_done(self._db, done, now=self._clock())
         for item in batch:
             if item.id in done:
                 self._count(item, "delivered")
-        return None, [item for item in batch if item.id not in done]
+        return None
 
     def _count(self, item: outbox.Claimed, outcome: str) -> None:
         metrics = self._metrics
