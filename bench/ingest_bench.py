@@ -379,14 +379,21 @@ async def worker_phase(
     backlog_at_load_end, bodies_at_load_end = await sample()
     bodies = bodies_at_load_end
     drained_at: float | None = None
+    last_sample = time.monotonic()
     while True:
         if bodies >= accepted:
             drained_at = time.monotonic()
             break
         if time.monotonic() - load_end >= drain:
             break
-        await asyncio.sleep(1.0)
-        _, bodies = await sample()
+        # polled every 0.1 s, so the moment the backlog is gone is known to 0.1 s (a 10 s
+        # phase's processed/s to 1 %); the series keeps a sample a second
+        await asyncio.sleep(0.1)
+        if time.monotonic() - last_sample >= 1.0:
+            _, bodies = await sample()
+            last_sample = time.monotonic()
+        else:
+            bodies = (await inbox.counts(since))[1]
     end = drained_at or time.monotonic()
     for s in samples:
         s["t"] = round(s.pop("at") - start, 1)
@@ -480,8 +487,33 @@ def bench_whole(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         phase = Phase("repeat", "generic", bodies, 1, seconds, args.connections)
         return await worker_phase(phase, services, inbox, args.drain)
 
+    async def repeat_batch(inbox: Inbox, services: list[tuple[str, int]]) -> dict[str, Any]:
+        """Repeat firings the way Alertmanager sends them: it notifies each group again
+        every ``repeat_interval`` with all its firing alerts, so repeats come a batch at a
+        time — this measures the worker's repeat path, which single-alert webhooks (~0.3 ms
+        of intake CPU each) cannot feed fast enough in one process."""
+        groups = max(1, args.open_alerts // args.batch)
+        seed_bodies = batch_bodies(run + "-r", groups, args.batch)
+        seed = Phase("seed", "alertmanager", seed_bodies, args.batch, 60.0, 4)
+        seeded = await worker_phase(seed, services, inbox, max(args.drain, 60.0))
+        opened = len(await inbox.open_fingerprints())
+        say = f"  {kind}: {opened:,} open alerts in {groups} groups to repeat"
+        print(say + f" (seeded in {seeded['seconds'] + seeded['waited_after_load_s']:.0f} s)")
+        if opened < groups * args.batch:
+            raise RuntimeError(f"only {opened} of {groups * args.batch} alerts were opened")
+        bodies = [seed_bodies[i % groups] for i in range(int(250 * seconds))]
+        phase = Phase(
+            "repeat_batch", "alertmanager", bodies, args.batch, seconds, args.batch_connections
+        )
+        return await worker_phase(phase, services, inbox, args.drain)
+
     async def all_phases() -> None:
-        for name, make in (("w_batch", batch), ("w_single", single), ("w_repeat", repeat)):
+        for name, make in (
+            ("w_batch", batch),
+            ("w_single", single),
+            ("w_repeat", repeat),
+            ("w_repeat_batch", repeat_batch),
+        ):
             print(f"  {kind}: {name[2:]} with the inbox worker for {seconds:g} s …", flush=True)
             await one(name, make)
 
@@ -489,7 +521,7 @@ def bench_whole(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
-def print_whole(results: list[dict[str, Any]], intake: dict[str, dict[str, Any]]) -> None:
+def print_whole(results: list[dict[str, Any]]) -> None:
     print()
     print("With the inbox worker running (the whole service: tocsin serve, fake Slack at 1/s)")
     heads = [f"{r['db']} x{r['instances']}" if r["instances"] > 1 else r["db"] for r in results]
@@ -500,13 +532,8 @@ def print_whole(results: list[dict[str, Any]], intake: dict[str, dict[str, Any]]
         return "—" if value is None else fmt.format(value)
 
     def cpu(r: dict[str, Any]) -> str:
-        processing = r["w_single"]["server_cpu_ms_per_processed_alert_after_load"]
-        intake_ms = intake.get(r["db"], {}).get("single", {}).get("server_cpu_ms_per_request")
-        if processing is None:
-            return "—"
-        if intake_ms is None:
-            return f"? + {processing:.2f} ms"
-        return f"{intake_ms:.2f} + {processing:.2f} ms"
+        whole = r["w_single"]["server_cpu_ms_per_alert_whole"]
+        return "—" if whole is None else f"{whole:.2f} ms"
 
     rows: list[tuple[str, Callable[[dict[str, Any]], str], str]] = [
         (
@@ -530,7 +557,7 @@ def print_whole(results: list[dict[str, Any]], intake: dict[str, dict[str, Any]]
         ),
         ("single-alert webhooks: accepted/s", lambda r: cell(r, "w_single", "alerts_per_s"), ""),
         ("  new alerts processed/s", lambda r: cell(r, "w_single", "processed_per_s"), "≥ 2,000"),
-        ("  CPU per new alert: intake (component) + processing", cpu, "≤ 0.5 ms"),
+        ("  CPU per new alert, whole service (all processes)", cpu, "≤ 0.5 ms"),
         (
             "  backlog (bodies) at the end of the load / left",
             lambda r: (
@@ -543,7 +570,7 @@ def print_whole(results: list[dict[str, Any]], intake: dict[str, dict[str, Any]]
             lambda r: cell(r, "w_repeat", "alerts_per_s"),
             "",
         ),
-        ("  processed/s", lambda r: cell(r, "w_repeat", "processed_per_s"), "≥ 10,000"),
+        ("  processed/s", lambda r: cell(r, "w_repeat", "processed_per_s"), "(intake-bound)"),
         (
             "  backlog (bodies) at the end of the load / left",
             lambda r: (
@@ -551,32 +578,48 @@ def print_whole(results: list[dict[str, Any]], intake: dict[str, dict[str, Any]]
             ),
             "",
         ),
+        (
+            "repeat firings, batches of 100: accepted alerts/s",
+            lambda r: cell(r, "w_repeat_batch", "alerts_per_s"),
+            "",
+        ),
+        (
+            "  processed alerts/s",
+            lambda r: cell(r, "w_repeat_batch", "processed_per_s"),
+            "≥ 10,000",
+        ),
+        (
+            "  backlog (alerts) at the end of the load / left",
+            lambda r: (
+                f"{r['w_repeat_batch']['backlog_at_load_end'] * 100:,.0f} / "
+                f"{r['w_repeat_batch']['backlog_left'] * 100:,}"
+            ),
+            "",
+        ),
     ]
     for label, value, target in rows:
         print(f"{label:52} " + " ".join(f"{value(r):>22}" for r in results) + f"  {target}")
     for r in results:
-        for phase in ("w_batch", "w_single", "w_repeat"):
+        for phase in ("w_batch", "w_single", "w_repeat", "w_repeat_batch"):
             series = " ".join(f"{s['backlog']:,}" for s in r[phase]["samples"])
             print(f"  {r['db']} {phase[2:]}: backlog (bodies) each second: {series}")
 
 
-def whole_verdicts(r: dict[str, Any], intake: dict[str, Any] | None) -> dict[str, bool]:
+def whole_verdicts(r: dict[str, Any]) -> dict[str, bool]:
     verdicts = {
         "single_processed_per_s": r["w_single"]["processed_per_s"]
         >= WORKER_TARGETS["single_processed_per_s"],
-        "repeat_processed_per_s": r["w_repeat"]["processed_per_s"]
+        "repeat_processed_per_s": r["w_repeat_batch"]["processed_per_s"]
         >= WORKER_TARGETS["repeat_processed_per_s"],
     }
     if r["db"] == "sqlite":
         verdicts["batch_accepted_alerts_per_s"] = (
             r["w_batch"]["alerts_per_s"] >= WORKER_TARGETS["batch_accepted_alerts_per_s"]
         )
-    processing = r["w_single"]["server_cpu_ms_per_processed_alert_after_load"]
-    if processing is not None and intake is not None:
-        verdicts["cpu_ms_per_new_alert"] = (
-            processing + intake["single"]["server_cpu_ms_per_request"]
-            <= WORKER_TARGETS["cpu_ms_per_new_alert"]
-        )
+    whole = r["w_single"]["server_cpu_ms_per_alert_whole"]
+    verdicts["cpu_ms_per_new_alert"] = (
+        whole is not None and whole <= WORKER_TARGETS["cpu_ms_per_new_alert"]
+    )
     return verdicts
 
 
@@ -808,9 +851,8 @@ def main() -> None:
             + ("workers running" if args.with_workers else "no inbox worker")
         )
         print_table(results)
-    intake = {r["db"]: r for r in results}
     if whole:
-        print_whole(whole, intake)
+        print_whole(whole)
     machine = {
         "cpus": os.cpu_count(),
         "load_before": [round(x, 2) for x in load_before],
@@ -824,7 +866,7 @@ def main() -> None:
     for r in results:
         r["targets_met"] = verdicts(r)
     for r in whole:
-        r["targets_met"] = whole_verdicts(r, intake.get(r["db"]))
+        r["targets_met"] = whole_verdicts(r)
     print(json.dumps({"results": results, "whole": whole, "machine": machine, "args": vars(args)}))
     if any(r["durability"]["accepted_but_missing_or_different"] for r in results):
         sys.exit(2)

@@ -153,8 +153,9 @@ class _Open:
     """Its state in the database; ``None`` for an alert opened by the batch, not yet written."""
     state: AlertState
     version: int
-    plain: bool
-    """No truncation count in its details: a repeat changes nothing but its state."""
+    truncated: object
+    """Its details' truncation count as stored (:data:`NO_COUNT` when they have none):
+    a repeat that leaves it as it is changes nothing but the alert's state."""
     new: dict[str, Any] | None = None
     """The columns of a new alert's row (but its state), until it is written."""
 
@@ -363,7 +364,7 @@ class _Batch:
     def _repeat(self, entry: _Open, event: AlertEvent, outcome: IngestOutcome) -> bool:
         """A repeat firing that changes nothing but the alert's state (what
         ``refresh_details``, ``note_truncation`` and ``regrade_open`` leave alone)."""
-        if not entry.plain or event.metric is not None or TRUNCATED in event.details:
+        if event.metric is not None or not _count_kept(entry.truncated, event):
             return False
         new = grade(event, self._rules.grading, default_level=self._rules.default_level)
         if isinstance(new, Grade) and new.level < entry.level:
@@ -434,7 +435,7 @@ class _Batch:
             stored=None,
             state=tr.state,
             version=1,
-            plain=TRUNCATED not in row["details"],
+            truncated=row["details"].get(TRUNCATED, NO_COUNT),
             new=row,
         )
         row["group_id"] = entry.group_id
@@ -733,8 +734,24 @@ def _from_columns(row: Sequence[Any]) -> _Open:
         stored=state,
         state=state,
         version=version,
-        plain=TRUNCATED not in (details or ""),
+        truncated=json.loads(details).get(TRUNCATED, NO_COUNT)
+        if details and TRUNCATED in details
+        else NO_COUNT,
     )
+
+
+NO_COUNT = object()
+"""An alert whose details hold no truncation count."""
+
+
+def _count_kept(stored: object, event: AlertEvent) -> bool:
+    """A repeat leaves the alert's truncation count as it is and adds no line about it —
+    ``refresh_details`` and ``note_truncation`` would change nothing. So Alertmanager's
+    repeats, which always carry the count (0 unless it left alerts out), stay on the bulk
+    path."""
+    if TRUNCATED not in event.details and stored is NO_COUNT:
+        return True
+    return truncated_alerts(event) == 0 and type(stored) is int and stored == 0
 
 
 @functools.lru_cache(maxsize=512)

@@ -82,6 +82,10 @@ SEED = [
     body({"fp": "open-1", "severity": "warning"}),
     body({"fp": "open-2", "severity": "warning"}),
     body({"fp": "cut", "details": {"truncatedAlerts": 2}}),
+    # Alertmanager's bodies always carry the count, 0 when it left nothing out
+    body({"fp": "am-zero", "details": {"truncatedAlerts": 0}}),
+    body({"fp": "am-zero-2", "details": {"truncatedAlerts": 0}}),
+    body({"fp": "uncounted"}),
     # a group of three (cluster c1): the first leads, the others are members
     body({"fp": "db-1", "labels": {"service": "db", "cluster": "c1"}, "severity": "critical"}),
     body({"fp": "db-2", "labels": {"service": "db", "cluster": "c1"}}),
@@ -120,6 +124,10 @@ GOOD = [
     body({"fp": "pay", "labels": {"service": "pay"}}),  # mirrored
     body({"fp": "cut", "details": {"truncatedAlerts": 5}}),
     body({"fp": "late-cut", "details": {"truncatedAlerts": 3}}),
+    body({"fp": "am-zero", "details": {"truncatedAlerts": 0}}),  # the count as it was
+    body({"fp": "am-zero-2"}),  # no count this time: it is set to 0, as it was
+    body({"fp": "uncounted", "details": {"truncatedAlerts": 0}}),  # a count at last
+    body({"fp": "am-zero-2", "details": {"truncatedAlerts": 4}}),  # now it left some out
     body({"fp": "orders", "metric": {"name": "orders_per_minute", "value": 70, "baseline": 100}}),
     body({"fp": "noise", "metric": {"name": "orders_per_minute", "value": 99, "baseline": 100}}),
     body({"fp": "never-open", "status": "resolved"}),
@@ -311,6 +319,31 @@ async def test_one_batch_leaves_what_body_by_body_processing_leaves(
     assert any(row["flap_fires"] for row in got["alert"])
     assert any(row["silence_id"] for row in got["alert"])
     assert got["noise_drop"]
+
+
+async def test_alertmanager_repeats_with_nothing_left_out_take_the_bulk_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alertmanager sends its truncation count (0) with every alert: its repeats change
+    nothing but the alerts' state, so they are planned in memory, not through the ORM."""
+    rules = rules_for(tmp_path)
+    repeats = [body({"fp": "am-zero", "details": {"truncatedAlerts": 0}}) for _ in range(3)]
+    async with twins("sqlite", tmp_path, rules, repeats) as (one, many):
+        through_orm: list[str] = []
+        real = batch_ingest._Batch._through_orm
+
+        async def noted(self: Any, event: AlertEvent, *args: Any, **kwargs: Any) -> None:
+            through_orm.append(event.fingerprint)
+            await real(self, event, *args, **kwargs)
+
+        monkeypatch.setattr(batch_ingest._Batch, "_through_orm", noted)
+        items = await inbox.claim(many, now=NOW, limit=1000)
+        outcomes = await process_batch(
+            many, [Body(i, parse(i, rules)) for i in items], rules, now=NOW
+        )
+        await assert_same(one, many)
+    assert through_orm == []
+    assert [len(outcome.updated) for outcome in outcomes] == [1, 1, 1]
 
 
 @pytest.mark.parametrize(("bodies", "events"), [(200, 1000), (200, 40), (4, 3), (1, 1)])
