@@ -387,7 +387,8 @@ def build_http_app(
     service: Service, *, run_workers: bool = True, run_engine: bool = True
 ) -> ASGIApp:
     settings = service.settings
-    inbox = InboxWriter(service.db)
+    # the bodies parsed at the door go to this process's inbox worker, when it runs
+    inbox = InboxWriter(service.db, parsed=service.inbox_worker.parsed if run_workers else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -52,6 +52,8 @@ class InboxWorker:
         self._wakeup = wakeup
         self._on_processed = on_processed
         self._poll = poll_seconds
+        self.parsed = inbox.ParsedBodies()
+        """Bodies this process's intake parsed as they came in: not parsed again."""
         self._unfinished: set[int] = set()
         """Claimed but not processed when a drain was cut short (the database went away):
         handed back as soon as it answers again, not when their lease runs out."""
@@ -80,7 +82,8 @@ class InboxWorker:
             bodies: list[Body] = []
             for item in items:
                 try:
-                    bodies.append(Body(item, parse(item, self._rules)))
+                    kept = self.parsed.take(item.id, self._rules)
+                    bodies.append(Body(item, parse(item, self._rules, parsed=kept)))
                 except Exception:  # unreadable: alone, to be marked failed as always
                     await self._process(item)
                     self._unfinished.discard(item.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,11 +15,55 @@ from sqlalchemy import insert, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
+from escalation.model import AlertEvent
 from storage.db import Database
 from storage.tables import InboxRow, table_of
 from storage.types import sqlite_timestamp
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
+
+
+class ParsedBodies:
+    """The events of bodies this process took in, parsed at the door to check them, kept
+    for its own inbox worker so that a body is parsed once, not twice. What the worker reads
+    from the inbox and does not find here (after a restart, a body another replica took in,
+    one parsed by rules since reloaded) it parses again: this only saves work.
+
+    Bounded by events: past ``max_events`` the oldest are let go (bodies another replica's
+    worker processed are never taken from here)."""
+
+    def __init__(self, *, max_events: int = 20_000) -> None:
+        self._max_events = max_events
+        self._kept: dict[int, tuple[object, Sequence[AlertEvent]]] = {}
+        self._events = 0
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def keep(self, inbox_id: int, rules: object, events: Sequence[AlertEvent]) -> None:
+        """Keep ``events``, parsed by ``rules`` (compared by identity when taken)."""
+        if len(events) > self._max_events:
+            return
+        while self._kept and self._events + len(events) > self._max_events:
+            _, (_, oldest) = _pop_first(self._kept)
+            self._events -= len(oldest)
+        self._kept[inbox_id] = (rules, events)
+        self._events += len(events)
+
+    def take(self, inbox_id: int, rules: object) -> Sequence[AlertEvent] | None:
+        """The events kept for the body, if ``rules`` parsed them; let go either way."""
+        found = self._kept.pop(inbox_id, None)
+        if found is None:
+            return None
+        self._events -= len(found[1])
+        return found[1] if found[0] is rules else None
+
+
+def _pop_first(
+    kept: dict[int, tuple[object, Sequence[AlertEvent]]],
+) -> tuple[int, tuple[object, Sequence[AlertEvent]]]:
+    first = next(iter(kept))
+    return first, kept.pop(first)
 
 
 async def store(
@@ -104,6 +149,9 @@ class _PostgresAppender:
 _COLUMNS = ("integration", "source_format", "body", "received_at", "status", "attempts")
 
 
+_Parsed = tuple[object, Sequence[AlertEvent]]
+
+
 class InboxWriter:
     """Group commit: bodies stored by concurrent requests share one transaction.
 
@@ -117,10 +165,13 @@ class InboxWriter:
     hand-off between threads instead of one per statement.
     """
 
-    def __init__(self, db: Database, *, max_batch: int = 500) -> None:
+    def __init__(
+        self, db: Database, *, max_batch: int = 500, parsed: ParsedBodies | None = None
+    ) -> None:
         self._db = db
         self._max_batch = max_batch
-        self._queue: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
+        self._parsed = parsed
+        self._queue: list[tuple[dict[str, Any], asyncio.Future[int], _Parsed | None]] = []
         self._task: asyncio.Task[None] | None = None
         self._sync = db.sqlite_sync_engine()
         self._postgres = None if db.is_sqlite else _PostgresAppender(db)
@@ -131,9 +182,17 @@ class InboxWriter:
         )
 
     async def store(
-        self, *, integration: str, source_format: str, body: bytes, now: datetime
+        self,
+        *,
+        integration: str,
+        source_format: str,
+        body: bytes,
+        now: datetime,
+        parsed: _Parsed | None = None,
     ) -> int:
-        """Write one accepted body durably; returns its inbox id."""
+        """Write one accepted body durably; returns its inbox id. ``parsed``: (the rules,
+        the events they found in it), kept for the inbox worker (:class:`ParsedBodies`) as
+        the row commits — before the worker can claim it."""
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         values = {
             "integration": integration,
@@ -143,7 +202,7 @@ class InboxWriter:
             "status": PENDING,
             "attempts": 0,
         }
-        self._queue.append((values, future))
+        self._queue.append((values, future, parsed))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._flush())
         return await asyncio.shield(future)
@@ -151,15 +210,17 @@ class InboxWriter:
     async def _flush(self) -> None:
         while self._queue:
             batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
-            values = [v for v, _ in batch]
+            values = [v for v, _, _ in batch]
             try:
                 ids = await self._write(values)
             except Exception as exc:
-                for _, future in batch:
+                for _, future, _ in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
-            for (_, future), inbox_id in zip(batch, ids, strict=True):
+            for (_, future, parsed), inbox_id in zip(batch, ids, strict=True):
+                if parsed is not None and self._parsed is not None:
+                    self._parsed.keep(inbox_id, *parsed)
                 if not future.done():
                     future.set_result(inbox_id)
 

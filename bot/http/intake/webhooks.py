@@ -244,7 +244,11 @@ def webhook_router(
                 )
         try:
             inbox_id = await inbox.store(
-                integration=name, source_format=config.format, body=body, now=clock()
+                integration=name,
+                source_format=config.format,
+                body=body,
+                now=clock(),
+                parsed=(ingest, events),
             )
         except (InboxUnavailable, SQLAlchemyError, OSError, TimeoutError) as exc:
             # not stored (the database is away: a driver error, a reset connection, a

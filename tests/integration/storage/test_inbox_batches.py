@@ -479,3 +479,39 @@ async def test_a_fingerprint_another_replica_opened_meanwhile_is_a_repeat(
     assert alert["count"] == 2
     assert [row["kind"] for row in got["alert_event"]] == ["fired", "graded", "routed", "refired"]
     assert [row["status"] for row in got["inbox"]] == ["done", "done"]
+
+
+@pytest.mark.parametrize("reloaded", [False, True])
+async def test_the_worker_uses_the_events_the_intake_parsed_unless_the_rules_changed(
+    tmp_path: Path, reloaded: bool
+) -> None:
+    """A body taken in by this process is parsed once: its worker takes the events kept as
+    it was stored (here told apart from the body's own by their title) — unless the policy
+    was reloaded meanwhile, when it parses the body by the rules of now."""
+    rules = rules_for(tmp_path)
+    (tmp_path / "db").mkdir()
+    async with migrated("sqlite", tmp_path / "db") as db:
+        worker = InboxWorker(
+            db=db,
+            rules=rules,
+            clock=lambda: NOW,
+            wakeup=Wakeup(),
+            on_processed=Wakeup(),
+            poll_seconds=1,
+        )
+        writer = inbox.InboxWriter(db, parsed=worker.parsed)
+        raw = body({"fp": "kept", "title": "As in the body"})
+        [as_parsed] = parse_events(json.loads(raw))
+        kept = dataclasses.replace(as_parsed, title="As parsed at the door")
+        await writer.store(
+            integration="test", source_format="events", body=raw, now=NOW, parsed=(rules, [kept])
+        )
+        await writer.close()
+        assert len(worker.parsed) == 1
+        if reloaded:
+            worker.use_rules(dataclasses.replace(rules))
+        assert await worker.drain() == 1
+        [alert] = (await contents(db))["alert"]
+    title = alert["title"]
+    assert title == ("As in the body" if reloaded else "As parsed at the door")
+    assert len(worker.parsed) == 0
