@@ -21,7 +21,8 @@ Then the **whole service** (``--mode worker``; both by default): ``tocsin serve`
 (one process on SQLite, ``--instances`` on PostgreSQL with the load spread over them) with its
 inbox worker, outbox sender and engine, against the sandbox's fake Slack served here at
 Slack's pace. Each phase on a fresh database: Alertmanager batches of ``--batch``, new
-single-alert webhooks, and repeat firings of ``--open-alerts`` alerts already open. For each:
+single-alert webhooks, and repeat firings of ``--open-alerts`` alerts already open — as
+single-alert webhooks and as Alertmanager sends them, a group at a time. For each:
 accepted/s (202s), processed/s (inbox bodies done, in alerts), and the backlog (inbox bodies
 not yet processed) sampled every second from the load's start until every accepted body is
 processed or ``--drain`` seconds after the load.
@@ -818,7 +819,7 @@ def main() -> None:
         "--drain", type=float, default=None, help="s to sample after a worker phase's load (60)"
     )
     parser.add_argument(
-        "--open-alerts", type=int, default=None, help="alerts repeated in the repeat phase (1000)"
+        "--open-alerts", type=int, default=None, help="alerts repeated in the repeat phases (1000)"
     )
     parser.add_argument("--quick", action="store_true", help="3 s per phase")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")

@@ -241,6 +241,11 @@ class _Batch:
         the ORM path, which may start or resolve one."""
         self._touched: set[_Key] = set()
         """Fingerprints of the alerts the ORM path flushed (``_note_flush``)."""
+        self._redrawn: set[tuple[str, object]] = set()
+        """The warnings (``("group", id)`` for a group's, ``("alert", entry)`` for an
+        alert's own) and member lists (``("list", key)``) the batch has asked to redraw:
+        each is drawn from the state at delivery, so once per transaction stands for every
+        later change in it (:meth:`_plan`)."""
         self.cost = 0
         """The events applied so far, weighed (:data:`ORM_COST`)."""
         orm_events.listen(session.sync_session, "after_flush", self._note_flush)
@@ -443,11 +448,16 @@ class _Batch:
         self._planned.opened.append(entry)
         self._plan(entry, tr, kind="fired", opening=True)
         if group is not None:
-            assert group.group_id is not None
-            assert group.anchor_id is not None
-            self._planned.outbox.append(
-                (None, 0, 0, _list_row(group.group_id, group.anchor_id, now=now))
-            )
+            # the member list, like the warning, is drawn from the state at delivery: the
+            # first member to join in this transaction asks for it for all (a notification
+            # of 1,000 alerts: one row, not 999 for the sender to claim)
+            if ("list", group.key) not in self._redrawn:
+                assert group.group_id is not None
+                assert group.anchor_id is not None
+                self._redrawn.add(("list", group.key))
+                self._planned.outbox.append(
+                    (None, 0, 0, _list_row(group.group_id, group.anchor_id, now=now))
+                )
         elif decision.group_key is not None:
             started = _Group(
                 decision.group_key, None, anchor=entry, window_seconds=decision.window_seconds
@@ -475,7 +485,10 @@ class _Batch:
         return self._policies[key]
 
     def _plan(self, entry: _Open, tr: Transition, *, kind: str, opening: bool = False) -> None:
-        """What ``persist_transition`` writes for ``tr``, planned."""
+        """What ``persist_transition`` writes for ``tr``, planned — but a warning edit only
+        the first time in the transaction for that warning (an alert's own, or its group's,
+        which its members share): the edit is drawn from the state when it is delivered, so
+        the first stands for the rest (a group of 100 fired again: one edit, not 100)."""
         if not opening:
             entry.version += 1
             if entry.new is None and entry.alert_id is not None:
@@ -488,6 +501,11 @@ class _Batch:
         if rows.resolution:
             self._planned.resolutions.append((entry, tr))
         for index, values in enumerate(rows.outbox):
+            if values["kind"] == OutboxKind.UPDATE_WARNING.value:
+                shown_on = ("alert", entry) if entry.group_id is None else ("group", entry.group_id)
+                if shown_on in self._redrawn:
+                    continue
+                self._redrawn.add(shown_on)
             self._planned.outbox.append((entry, entry.version, index, values))
 
     # --- writing -------------------------------------------------------------------------
