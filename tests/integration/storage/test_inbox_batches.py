@@ -186,18 +186,20 @@ async def body_by_body(db: Database, rules: IngestRules) -> None:
             await inbox.mark_failed(db, item.id, now=NOW, error=f"{type(exc).__name__}: {exc}")
 
 
-async def batched(db: Database, rules: IngestRules, *, bodies: int, events: int) -> int:
-    worker = InboxWorker(
+def worker_for(db: Database, rules: IngestRules, **batches: int) -> InboxWorker:
+    return InboxWorker(
         db=db,
         rules=rules,
         clock=lambda: NOW,
         wakeup=Wakeup(),
         on_processed=Wakeup(),
         poll_seconds=1,
-        batch_bodies=bodies,
-        batch_events=events,
+        **batches,
     )
-    return await worker.drain()
+
+
+async def batched(db: Database, rules: IngestRules, *, bodies: int, events: int) -> int:
+    return await worker_for(db, rules, batch_bodies=bodies, batch_events=events).drain()
 
 
 TABLES = {
@@ -514,14 +516,7 @@ async def test_the_worker_uses_the_events_the_intake_parsed_unless_the_rules_cha
     rules = rules_for(tmp_path)
     (tmp_path / "db").mkdir()
     async with migrated("sqlite", tmp_path / "db") as db:
-        worker = InboxWorker(
-            db=db,
-            rules=rules,
-            clock=lambda: NOW,
-            wakeup=Wakeup(),
-            on_processed=Wakeup(),
-            poll_seconds=1,
-        )
+        worker = worker_for(db, rules)
         writer = inbox.InboxWriter(db, parsed=worker.parsed)
         raw = body({"fp": "kept", "title": "As in the body"})
         [as_parsed] = parse_events(json.loads(raw))
