@@ -186,7 +186,9 @@ async def body_by_body(db: Database, rules: IngestRules) -> None:
             await inbox.mark_failed(db, item.id, now=NOW, error=f"{type(exc).__name__}: {exc}")
 
 
-def worker_for(db: Database, rules: IngestRules, **batches: int) -> InboxWorker:
+def worker_for(
+    db: Database, rules: IngestRules, *, bodies: int = 200, events: int = 1000
+) -> InboxWorker:
     return InboxWorker(
         db=db,
         rules=rules,
@@ -194,12 +196,13 @@ def worker_for(db: Database, rules: IngestRules, **batches: int) -> InboxWorker:
         wakeup=Wakeup(),
         on_processed=Wakeup(),
         poll_seconds=1,
-        **batches,
+        batch_bodies=bodies,
+        batch_events=events,
     )
 
 
 async def batched(db: Database, rules: IngestRules, *, bodies: int, events: int) -> int:
-    return await worker_for(db, rules, batch_bodies=bodies, batch_events=events).drain()
+    return await worker_for(db, rules, bodies=bodies, events=events).drain()
 
 
 TABLES = {
