@@ -62,10 +62,6 @@ def keys_of(message: Mapping[str, Any]) -> set[str]:
     return keys
 
 
-def carries_key(message: Mapping[str, Any], key: str) -> bool:
-    return key in keys_of(message)
-
-
 @dataclass(frozen=True, slots=True)
 class Posted:
     channel_id: str

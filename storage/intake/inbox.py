@@ -22,6 +22,9 @@ from storage.types import sqlite_timestamp
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
+_Parsed = tuple[object, Sequence[AlertEvent]]
+"""A body's events and the rules that parsed them (compared by identity)."""
+
 
 class ParsedBodies:
     """The events of bodies this process took in, parsed at the door to check them, kept
@@ -34,7 +37,7 @@ class ParsedBodies:
 
     def __init__(self, *, max_events: int = 20_000) -> None:
         self._max_events = max_events
-        self._kept: dict[int, tuple[object, Sequence[AlertEvent]]] = {}
+        self._kept: dict[int, _Parsed] = {}
         self._events = 0
 
     def __len__(self) -> int:
@@ -45,7 +48,7 @@ class ParsedBodies:
         if len(events) > self._max_events:
             return
         while self._kept and self._events + len(events) > self._max_events:
-            _, (_, oldest) = _pop_first(self._kept)
+            _, oldest = self._kept.pop(next(iter(self._kept)))  # dicts keep arrival order
             self._events -= len(oldest)
         self._kept[inbox_id] = (rules, events)
         self._events += len(events)
@@ -57,13 +60,6 @@ class ParsedBodies:
             return None
         self._events -= len(found[1])
         return found[1] if found[0] is rules else None
-
-
-def _pop_first(
-    kept: dict[int, tuple[object, Sequence[AlertEvent]]],
-) -> tuple[int, tuple[object, Sequence[AlertEvent]]]:
-    first = next(iter(kept))
-    return first, kept.pop(first)
 
 
 async def store(
@@ -147,9 +143,6 @@ class _PostgresAppender:
 
 
 _COLUMNS = ("integration", "source_format", "body", "received_at", "status", "attempts")
-
-
-_Parsed = tuple[object, Sequence[AlertEvent]]
 
 
 class InboxWriter:
