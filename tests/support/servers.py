@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -15,6 +17,36 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST_FIXED_PORT = 10_000
+
+
+def restartable_port() -> int:
+    """A free port of 127.0.0.1 for a process that is stopped and started again on it.
+
+    :func:`free_port` hands out ports from the kernel's ephemeral range, which every other
+    test's ``bind(("127.0.0.1", 0))`` and outgoing connection draw from too: while such a
+    process is down (killed, restarting), one of them can take its port, and the next start
+    fails with "address already in use". A port below that range is never handed out that
+    way; it is picked at random there and checked free."""
+    try:
+        lowest_ephemeral = int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        lowest_ephemeral = 0
+    pick = random.SystemRandom()
+    for _ in range(100):
+        if lowest_ephemeral <= LOWEST_FIXED_PORT:
+            break
+        port = pick.randrange(LOWEST_FIXED_PORT, lowest_ephemeral)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    return free_port()
 
 
 def bound_socket() -> socket.socket:

@@ -20,7 +20,7 @@ from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.sandbox.workspace.models import Message
 from config.environment import child_environment
 from tests.support.harness import BOT_TOKEN, SIGNING_SECRET, WEBHOOK_TOKEN
-from tests.support.servers import free_port, serving
+from tests.support.servers import free_port, restartable_port, serving
 
 
 class TocsinProcess:
@@ -28,7 +28,7 @@ class TocsinProcess:
 
     def __init__(self, *, name: str, workdir: Path, env: dict[str, str]) -> None:
         self.name = name
-        self.port = free_port()
+        self.port = restartable_port()  # kept across restarts: none of another test's ports
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"{name}.log"
         self.env = child_environment({}, clean=True)
