@@ -66,14 +66,16 @@ def service(
     workdir: Path, slack: FakeSlack, *, pages: bool = True, fast_slack: bool = False
 ) -> TocsinProcess:
     policy = POLICY if pages else POLICY.replace("page-alice}", "quiet}") + "  quiet: {tiers: []}\n"
-    (workdir / "policy.yaml").write_text(policy)
+    policy_file = workdir / "config" / "policy.yaml"  # watched: not beside the database
+    policy_file.parent.mkdir(exist_ok=True)
+    policy_file.write_text(policy)
     return TocsinProcess(
         name="tocsin",
         workdir=workdir,
         env={
             **slack.env(),
             "TOCSIN_DATABASE_URL": f"sqlite:///{workdir / 'tocsin.db'}",
-            "TOCSIN_CONFIG": str(workdir / "policy.yaml"),
+            "TOCSIN_CONFIG": str(policy_file),
             # kills: the fake Slack allows far more than Slack's 1/s per channel; pace to it
             "TOCSIN_SLACK_CHANNEL_RATE": "50" if fast_slack else "1",
             "TOCSIN_SLACK_CHANNEL_BURST": "50" if fast_slack else "3",

@@ -237,7 +237,11 @@ async def tocsin(
     count: int, *, database_url: str, slack_url: str, workdir: Path, policy: str
 ) -> AsyncIterator[list[Instance]]:
     """``count`` ``tocsin serve`` processes on one database; the first migrates it alone."""
-    (workdir / "policy.yaml").write_text(policy)
+    # the policy's folder is watched for edits: the logs (and a SQLite database) go beside it
+    # in no deployment, so not here either — every write would wake the watcher
+    policy_file = workdir / "config" / "policy.yaml"
+    policy_file.parent.mkdir(exist_ok=True)
+    policy_file.write_text(policy)
     instances = [Instance(free_port(), workdir / f"tocsin-{n}.log") for n in range(count)]
     env = child_environment(
         {
@@ -245,7 +249,7 @@ async def tocsin(
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "TOCSIN_SLACK_API_URL": f"{slack_url}/api/",
             "TOCSIN_DATABASE_URL": database_url,
-            "TOCSIN_CONFIG": str(workdir / "policy.yaml"),
+            "TOCSIN_CONFIG": str(policy_file),
             "TOCSIN_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
             "TOCSIN_LOG_FORMAT": "json",
         },

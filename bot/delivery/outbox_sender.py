@@ -87,6 +87,10 @@ class OutboxSender:
         first."""
         self._next_tick: datetime | None = None
 
+    @property
+    def storms(self) -> StormControl | None:
+        return self._storms
+
     async def run(self) -> None:
         await run_until_cancelled(
             self.drain, wakeup=self._wakeup, poll_seconds=self._poll, name="outbox"
@@ -114,7 +118,12 @@ class OutboxSender:
                 await self._tick_storms()  # between batches only when due: rows come first
         if only is not None:
             return total
-        await self._tick_storms()
+        if self._storms is not None and (
+            self._storms.write_now or self._next_tick is None or self._clock() >= self._next_tick
+        ):
+            # when due, not after every drain: a storm's new members come a few at a time,
+            # and its writing is timed (the summary every interval, a thread line per batch)
+            await self._tick_storms()
         await self._gate.forget_idle(self._clock())
         return total
 

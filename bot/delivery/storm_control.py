@@ -117,6 +117,7 @@ class StormControl:
         self._counted: dict[int, datetime] = {}
         """Outbox ids of warnings counted as arrivals within the last window."""
         self._synced = False
+        self._write_now = False
         self.started = self.ended = 0
 
     # --- folding ------------------------------------------------------------------------
@@ -124,6 +125,12 @@ class StormControl:
     def storming(self) -> frozenset[str]:
         """Channels in a storm now (their rows are claimed after other channels')."""
         return frozenset(self._open)
+
+    @property
+    def write_now(self) -> bool:
+        """Folding left something to write at once (a storm began or ended, a page to
+        draw, a level-1 alert to list): :meth:`tick` should not wait for its next time."""
+        return self._write_now
 
     async def absorb(self, claimed: Sequence[Claimed], *, now: datetime) -> list[Claimed]:
         """Fold what storms stand for; return the rows to deliver one by one."""
@@ -162,7 +169,8 @@ class StormControl:
         ]
         if not joining and not folded:
             return list(claimed)
-        await storms.fold(self._db, joining=joining, folded=folded, now=now)
+        if await storms.fold(self._db, joining=joining, folded=folded, now=now):
+            self._write_now = True
         gone = {c.id for c, _ in joining} | {c.id for c, _ in folded}
         return [c for c in claimed if c.id not in gone]
 
@@ -172,11 +180,13 @@ class StormControl:
         if seen.change is Change.STARTED:
             ref = await storms.open_storm(self._db, channel, now=now)
             self._open[channel] = ref.id
+            self._write_now = True
             self.started += 1
             log.warning("storm_started", channel=channel, storm_id=ref.id, window=len(arrivals))
         elif seen.change is Change.ENDED and channel in self._open:
             storm_id = self._open.pop(channel)
             await storms.end_storm(self._db, storm_id, now=now)
+            self._write_now = True
             self.ended += 1
             log.warning("storm_ended", channel=channel, storm_id=storm_id)
 
@@ -205,6 +215,7 @@ class StormControl:
         """Write what is due in Slack; returns when there will be more to do (None: nothing
         pending). A 429 holds only its own lane."""
         now = self._clock()
+        self._write_now = False
         await self.sync(now=now)
         wanted: list[datetime] = []
         for work in await storm_display.work(self._db):

@@ -112,8 +112,9 @@ async def fold(
     joining: Sequence[tuple[Claimed, int]],
     folded: Sequence[tuple[Claimed, int]],
     now: datetime,
-) -> None:
-    """Roll outbox rows into storms, in one transaction.
+) -> bool:
+    """Roll outbox rows into storms, in one transaction; whether a storm now has something
+    to write at once (a page to draw, or a level-1 alert to list).
 
     ``joining``: warnings (``post_warning`` rows) whose alerts become members of the storm
     instead of being posted. ``folded``: later rows of members — updates and thread notes
@@ -121,7 +122,7 @@ async def fold(
     given is marked done; the storms touched are marked changed.
     """
     if not joining and not folded:
-        return
+        return False
     touched: set[int] = set()
     async with db.write() as session:
         ids = [c.alert_id for c, _ in joining if c.alert_id is not None]
@@ -134,10 +135,12 @@ async def fold(
             )
             alerts = {int(r[0] or 0): (int(r[1]), alert_name(r[2], r[3] or {})) for r in rows}
         members = []
+        ringing = False
         for claimed, storm_id in joining:
             if claimed.alert_id is None or claimed.alert_id not in alerts:
                 continue
             level, name = alerts[claimed.alert_id]
+            ringing = ringing or level <= RINGING_LEVEL
             members.append(
                 {
                     "alert_id": claimed.alert_id,
@@ -171,6 +174,7 @@ async def fold(
                     .where(col(OutboxRow.id).in_(ids), col(OutboxRow.status) == PENDING)
                     .values(status=status, done_at=now, last_error=None)
                 )
+    return bool(pages) or ringing
 
 
 RINGING_LEVEL = 1

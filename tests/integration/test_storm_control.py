@@ -336,6 +336,71 @@ async def test_a_level_1_alert_joining_a_storm_pages_with_a_new_message_that_not
     )
 
 
+class StoppedClock:
+    """Time that stands still."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def stopped(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    async with (
+        database(request.param, tmp_path) as url,
+        running_tocsin(
+            database_url=url, config_path=policy, world=SlackWorld(), clock=StoppedClock()
+        ) as harness,
+    ):
+        yield harness
+
+
+async def test_storms_are_written_when_due_not_after_every_drain_and_a_ring_at_once(
+    stopped: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clock stands still: a storm's next summary or listing never falls due, so once
+    it is drawn, drains write nothing for it (each tick reads every open storm); a level-1
+    alert joining it still rings at once, without waiting for the storm's next time."""
+    sender = stopped.service.outbox_sender
+    storms = sender.storms
+    assert storms is not None
+    ticks = 0
+    tick = storms.tick
+
+    async def counted() -> datetime | None:
+        nonlocal ticks
+        ticks += 1
+        return await tick()
+
+    monkeypatch.setattr(storms, "tick", counted)
+    opened = select(func.count()).select_from(AlertRow)
+
+    async def paged(body: dict[str, Any], alerts: int, pages: int) -> None:
+        """Post ``body``; once its alerts are open, step tier 1 (the test runs the engine)
+        and wait for Alice's storm pages to number ``pages``, the clock standing still."""
+        assert (await stopped.webhook("generic", body)).status_code == 202
+        await stopped.until(lambda: _at_least(stopped, opened, alerts), what="alerts opened")
+        assert await stopped.service.engine.drain() >= 1
+        await stopped.world.wait_for(lambda: len(storm_pages(stopped)) == pages, timeout=10)
+
+    await paged({"alerts": [{**alert(n), "level": 3} for n in range(1, 21)]}, 20, 1)
+    quiet = 0  # drains in a row that wrote nothing, once the storm's first writing is done
+    for _ in range(50):
+        before = ticks
+        await sender.drain()
+        quiet = quiet + 1 if ticks == before else 0
+        if quiet == 3:
+            break
+    assert quiet == 3, "every drain wrote the storm"
+
+    await paged({**alert(500), "level": 1, "title": "Payments down"}, 21, 2)
+    assert "Payments down" in text_of(storm_pages(stopped)[-1])
+
+
 async def test_a_ring_slack_refused_with_429_is_posted_again_not_taken_for_the_last_page(
     tocsin: Harness,
 ) -> None:
