@@ -6,10 +6,11 @@ untouched — and when it ends, one warning per alert again."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -80,13 +81,27 @@ class CountingLimiter(ChannelRateLimiter):
 
 @pytest.fixture(params=["sqlite"])
 async def tocsin(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY)
     world = SlackWorld()
     world.limiter = CountingLimiter()
+    async with running(request.param, tmp_path, world=world) as harness:
+        yield harness
+
+
+@contextlib.asynccontextmanager
+async def running(
+    kind: str,
+    tmp_path: Path,
+    *,
+    world: SlackWorld,
+    clock: Callable[[], datetime] | None = None,
+    policy: str = POLICY,
+) -> AsyncIterator[Harness]:
+    """Tocsin on a fresh ``kind`` database with ``policy``, against ``world``."""
+    path = tmp_path / "policy.yaml"
+    path.write_text(policy)
     async with (
-        database(request.param, tmp_path) as url,
-        running_tocsin(database_url=url, config_path=policy, world=world) as harness,
+        database(kind, tmp_path) as url,
+        running_tocsin(database_url=url, config_path=path, world=world, clock=clock) as harness,
     ):
         yield harness
 
@@ -240,16 +255,9 @@ class HeldChannel(ChannelRateLimiter):
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def held(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY)
     world = SlackWorld()
     world.limiter = HeldChannel()
-    async with (
-        database(request.param, tmp_path) as url,
-        running_tocsin(
-            database_url=url, config_path=policy, world=world, clock=FakeClock()
-        ) as harness,
-    ):
+    async with running(request.param, tmp_path, world=world, clock=FakeClock()) as harness:
         yield harness
 
 
@@ -348,14 +356,8 @@ class StoppedClock:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def stopped(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY)
-    async with (
-        database(request.param, tmp_path) as url,
-        running_tocsin(
-            database_url=url, config_path=policy, world=SlackWorld(), clock=StoppedClock()
-        ) as harness,
-    ):
+    world = SlackWorld()
+    async with running(request.param, tmp_path, world=world, clock=StoppedClock()) as harness:
         yield harness
 
 
@@ -421,20 +423,14 @@ async def test_a_ring_slack_refused_with_429_is_posted_again_not_taken_for_the_l
 
 @pytest.fixture
 async def two_tiers(tmp_path: Path) -> AsyncIterator[Harness]:
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(
-        POLICY.replace(
-            "U0ALICE: {name: Alice}", "U0ALICE: {name: Alice}\n  U0BOB: {name: Bob}"
-        ).replace(
-            "      - {notify: [{user: U0ALICE}], after: 0m}",
-            "      - {notify: [{user: U0ALICE}], after: 0m}\n"
-            "      - {notify: [{user: U0BOB}], after: 3s}",
-        )
+    policy = POLICY.replace(
+        "U0ALICE: {name: Alice}", "U0ALICE: {name: Alice}\n  U0BOB: {name: Bob}"
+    ).replace(
+        "      - {notify: [{user: U0ALICE}], after: 0m}",
+        "      - {notify: [{user: U0ALICE}], after: 0m}\n"
+        "      - {notify: [{user: U0BOB}], after: 3s}",
     )
-    async with (
-        database("sqlite", tmp_path) as url,
-        running_tocsin(database_url=url, config_path=policy, world=SlackWorld()) as harness,
-    ):
+    async with running("sqlite", tmp_path, world=SlackWorld(), policy=policy) as harness:
         yield harness
 
 
