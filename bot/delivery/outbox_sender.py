@@ -114,13 +114,11 @@ class OutboxSender:
         total = 0
         while not self._wakeup.stopping and (claimed := await self._claim(only)):
             total += await self._deliver_claimed(claimed, folding=only is None)
-            if only is None and (self._next_tick is None or self._clock() >= self._next_tick):
+            if only is None and self._storms_due():
                 await self._tick_storms()  # between batches only when due: rows come first
         if only is not None:
             return total
-        if self._storms is not None and (
-            self._storms.write_now or self._next_tick is None or self._clock() >= self._next_tick
-        ):
+        if self._storms is not None and (self._storms.write_now or self._storms_due()):
             # when due, not after every drain: a storm's new members come a few at a time,
             # and its writing is timed (the summary every interval, a thread line per batch)
             await self._tick_storms()
@@ -179,6 +177,10 @@ class OutboxSender:
         self._unfinished.difference_update(covered)
         gone = set(covered)
         return [i for i in items if i.id not in gone]
+
+    def _storms_due(self) -> bool:
+        """The time the storms' last writing asked to be written again has come."""
+        return self._next_tick is None or self._clock() >= self._next_tick
 
     async def _tick_storms(self) -> None:
         if self._storms is None:

@@ -451,10 +451,9 @@ class _Batch:
             # the member list, like the warning, is drawn from the state at delivery: the
             # first member to join in this transaction asks for it for all (a notification
             # of 1,000 alerts: one row, not 999 for the sender to claim)
-            if ("list", group.key) not in self._redrawn:
+            if self._first_ask(("list", group.key)):
                 assert group.group_id is not None
                 assert group.anchor_id is not None
-                self._redrawn.add(("list", group.key))
                 self._planned.outbox.append(
                     (None, 0, 0, _list_row(group.group_id, group.anchor_id, now=now))
                 )
@@ -503,10 +502,16 @@ class _Batch:
         for index, values in enumerate(rows.outbox):
             if values["kind"] == OutboxKind.UPDATE_WARNING.value:
                 shown_on = ("alert", entry) if entry.group_id is None else ("group", entry.group_id)
-                if shown_on in self._redrawn:
+                if not self._first_ask(shown_on):
                     continue
-                self._redrawn.add(shown_on)
             self._planned.outbox.append((entry, entry.version, index, values))
+
+    def _first_ask(self, redraw: tuple[str, object]) -> bool:
+        """Whether the transaction asks for ``redraw`` for the first time (it now has)."""
+        if redraw in self._redrawn:
+            return False
+        self._redrawn.add(redraw)
+        return True
 
     # --- writing -------------------------------------------------------------------------
 
