@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx
 
+from bench.workdir import policy_file
 from bot.sandbox import SlackWorld
 from tests.support.harness import WEBHOOK_TOKEN
 from tests.support.tocsin_process import FakeSlack, TocsinProcess, fake_slack
@@ -66,16 +67,14 @@ def service(
     workdir: Path, slack: FakeSlack, *, pages: bool = True, fast_slack: bool = False
 ) -> TocsinProcess:
     policy = POLICY if pages else POLICY.replace("page-alice}", "quiet}") + "  quiet: {tiers: []}\n"
-    policy_file = workdir / "config" / "policy.yaml"  # watched: not beside the database
-    policy_file.parent.mkdir(exist_ok=True)
-    policy_file.write_text(policy)
+    policy_path = policy_file(workdir, policy)
     return TocsinProcess(
         name="tocsin",
         workdir=workdir,
         env={
             **slack.env(),
             "TOCSIN_DATABASE_URL": f"sqlite:///{workdir / 'tocsin.db'}",
-            "TOCSIN_CONFIG": str(policy_file),
+            "TOCSIN_CONFIG": str(policy_path),
             # kills: the fake Slack allows far more than Slack's 1/s per channel; pace to it
             "TOCSIN_SLACK_CHANNEL_RATE": "50" if fast_slack else "1",
             "TOCSIN_SLACK_CHANNEL_BURST": "50" if fast_slack else "3",

@@ -62,6 +62,7 @@ from sqlalchemy import text
 
 from bench.fake_slack import serving
 from bench.load_client import TOKEN, LoadResult, Phase, load_in_processes, load_spread
+from bench.workdir import policy_file
 from bot.sandbox import SlackWorld
 from config.environment import child_environment
 from config.settings import EXAMPLE_POLICY
@@ -140,12 +141,7 @@ def bench_policy(folder: Path) -> Path:
     the default limit (1,000 requests/s per integration) is a safety valve below it."""
     policy = yaml.safe_load(EXAMPLE_POLICY.read_text(encoding="utf-8"))
     policy["rate_limit"] = {"per_minute": 1_000_000, "burst": 100_000}
-    # the policy's folder is watched for edits: the logs go beside it in no deployment, so
-    # not here either — every line written would wake the watcher
-    path = folder / "config" / "policy.yaml"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(yaml.safe_dump(policy), encoding="utf-8")
-    return path
+    return policy_file(folder, yaml.safe_dump(policy))
 
 
 @contextlib.contextmanager

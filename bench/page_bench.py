@@ -75,6 +75,7 @@ from bench.page_timing import (
     marker,
     markers_in,
 )
+from bench.workdir import policy_file
 from bot.sandbox import SlackWorld
 from bot.sandbox.workspace.models import JSON, Message
 from bot.sandbox.workspace.ratelimit import ChannelRateLimiter
@@ -237,11 +238,7 @@ async def tocsin(
     count: int, *, database_url: str, slack_url: str, workdir: Path, policy: str
 ) -> AsyncIterator[list[Instance]]:
     """``count`` ``tocsin serve`` processes on one database; the first migrates it alone."""
-    # the policy's folder is watched for edits: the logs (and a SQLite database) go beside it
-    # in no deployment, so not here either — every write would wake the watcher
-    policy_file = workdir / "config" / "policy.yaml"
-    policy_file.parent.mkdir(exist_ok=True)
-    policy_file.write_text(policy)
+    policy_path = policy_file(workdir, policy)
     instances = [Instance(free_port(), workdir / f"tocsin-{n}.log") for n in range(count)]
     env = child_environment(
         {
@@ -249,7 +246,7 @@ async def tocsin(
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "TOCSIN_SLACK_API_URL": f"{slack_url}/api/",
             "TOCSIN_DATABASE_URL": database_url,
-            "TOCSIN_CONFIG": str(policy_file),
+            "TOCSIN_CONFIG": str(policy_path),
             "TOCSIN_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
             "TOCSIN_LOG_FORMAT": "json",
         },

@@ -43,6 +43,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from bench.workdir import policy_file
 from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.sandbox.workspace.ratelimit import ChannelRateLimiter
 from config.environment import child_environment
@@ -136,9 +137,7 @@ async def _wait_ready(http: httpx.AsyncClient, url: str, proc: subprocess.Popen[
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="tocsin-storm-bench-"))
     db_path = workdir / "tocsin.db"
-    policy_file = workdir / "config" / "policy.yaml"  # watched: not beside the database
-    policy_file.parent.mkdir()
-    policy_file.write_text(POLICY % {"calm": args.calm})
+    policy_path = policy_file(workdir, POLICY % {"calm": args.calm})
     slack_port, tocsin_port = _free_port(), _free_port()
     slack_url, tocsin_url = f"http://127.0.0.1:{slack_port}", f"http://127.0.0.1:{tocsin_port}"
     world = SlackWorld(public_url=slack_url)
@@ -157,7 +156,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
             TOCSIN_SLACK_API_URL=f"{slack_url}/api/",
             TOCSIN_DATABASE_URL=f"sqlite:///{db_path}",
-            TOCSIN_CONFIG=str(policy_file),
+            TOCSIN_CONFIG=str(policy_path),
             TOCSIN_PORT=str(tocsin_port),
             TOCSIN_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
             TOCSIN_LOG_LEVEL="WARNING",
