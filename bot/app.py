@@ -196,6 +196,9 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Service
         lease=timedelta(seconds=settings.claim_lease_seconds),
         batch_bodies=settings.inbox_batch_bodies,
         batch_events=settings.inbox_batch_events,
+        directory=directory,
+        refresh_overrides=stored_overrides.refresh,
+        faults=faults,
     )
     webhooks = outbound_targets(policy)
     levels = dict(rules.levels)  # refilled by a reload, like the two below

@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 FaultPoint = Literal[
+    "inbox_before_commit",
+    "inbox_after_commit",
     "escalation_before_commit",
     "escalation_after_commit",
     "outbox_after_claim",
@@ -121,8 +123,9 @@ class Settings(BaseSettings):
     slack_timeout_seconds: float = Field(default=15.0, gt=0, alias="TOCSIN_SLACK_TIMEOUT_SECONDS")
     """How long one Slack call may take before it counts as failed (its outcome then unknown)."""
     fault_point: FaultPoint | None = Field(default=None, alias="TOCSIN_FAULT_POINT")
-    """**Tests only**: the process SIGKILLs itself at this point (`escalation_before_commit`,
-    `escalation_after_commit`, `outbox_after_claim`, `slack_after_post`)."""
+    """**Tests only**: the process SIGKILLs itself at this point (`inbox_before_commit`,
+    `inbox_after_commit`, `escalation_before_commit`, `escalation_after_commit`,
+    `outbox_after_claim`, `slack_after_post`)."""
 
     _socket_only_secret: str | None = PrivateAttr(default=None)
 

@@ -82,6 +82,7 @@ __all__ = [
     "Unacknowledged",
     "UpdateWarning",
     "open_alert",
+    "step_at_once",
     "time_to_acknowledge",
     "time_to_resolve",
     "transition",
@@ -99,6 +100,21 @@ def open_alert(*, fired_at: datetime, policy: EscalationPolicy, now: datetime) -
         next_action_at=first_due(policy, now),
     )
     return Transition(state, (PostWarning(),), "FIRE-1", "fired")
+
+
+def step_at_once(
+    state: AlertState, *, policy: EscalationPolicy, now: datetime
+) -> Transition | None:
+    """The step the escalation engine would take at its next drain, taken now: for a new
+    alert whose first tier has no delay (``next_action_at`` is ``now``), the page. ``None``
+    when nothing is due (a later first tier, a group member, a silenced alert)."""
+    due = state.next_action_at
+    if due is None or due > now or state.status in (Status.RESOLVED, Status.SILENCED):
+        return None
+    try:
+        return transition(state, StepDue(), policy=policy, now=now)
+    except IllegalTransition:
+        return None
 
 
 def transition(

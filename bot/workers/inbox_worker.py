@@ -5,19 +5,27 @@ Bodies are claimed ``batch_bodies`` at a time and processed many to a transactio
 never holds SQLite's single writer for long; the worker yields between transactions, and the
 webhook intake's commits, queued on the same writer, go in between (the writer's lock is
 first come, first served). A transaction that fails for any reason but the database being
-away is done again body by body, so only a bad body is marked failed."""
+away is done again body by body, so only a bad body is marked failed.
+
+Given the live directory (who is on call), the worker pages a new alert whose first tier is
+due at once in the transaction that opens it — what the escalation engine would do at its
+next drain, less a transaction, a claim and a hop on the way to the person's phone. The
+stored overrides are read first, as the engine reads them before every drain."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import structlog
 from sqlalchemy.exc import IntegrityError
 
 from bot.runtime.clock import Clock
+from bot.runtime.faults import NO_FAULTS, FaultPoints
 from bot.runtime.metrics import Metrics
 from bot.runtime.wakeup import Signal, Wakeup, run_until_cancelled, unavailable
+from escalation.ports import Directory
 from storage.db import Database
 from storage.intake import inbox
 from storage.intake.batch_ingest import Body, process_batch
@@ -41,7 +49,13 @@ class InboxWorker:
         lease: timedelta = timedelta(seconds=60),
         batch_bodies: int = 200,
         batch_events: int = 1000,
+        directory: Directory | None = None,
+        refresh_overrides: Callable[[], Awaitable[None]] | None = None,
+        faults: FaultPoints = NO_FAULTS,
     ) -> None:
+        self._directory = directory
+        self._refresh_overrides = refresh_overrides
+        self._faults = faults
         self._lease = lease
         self._batch_bodies = batch_bodies
         self._batch_events = batch_events
@@ -79,6 +93,8 @@ class InboxWorker:
             )
         ):
             self._unfinished.update(item.id for item in items)
+            if self._directory is not None and self._refresh_overrides is not None:
+                await self._refresh_overrides()  # the pages written below go to who is on call
             bodies: list[Body] = []
             for item in items:
                 try:
@@ -115,7 +131,13 @@ class InboxWorker:
             for attempt in (1, 2):
                 try:
                     outcomes = await process_batch(
-                        self._db, batch, self._rules, now=self._clock(), budget=self._batch_events
+                        self._db,
+                        batch,
+                        self._rules,
+                        now=self._clock(),
+                        budget=self._batch_events,
+                        directory=self._directory,
+                        before_commit=lambda: self._faults.reached("inbox_before_commit"),
                     )
                 except IntegrityError as exc:
                     if attempt == 1:
@@ -127,6 +149,7 @@ class InboxWorker:
                         raise  # the database is away, not the bodies at fault: try them again
                     log.warning("inbox_batch_failed", bodies=len(batch), error=repr(exc)[:300])
                 else:
+                    self._faults.reached("inbox_after_commit")
                     for body, outcome in zip(batch, outcomes, strict=False):
                         self._done(body.item, outcome)
                         self._unfinished.discard(body.item.id)
@@ -141,7 +164,9 @@ class InboxWorker:
     async def _process(self, item: inbox.InboxItem) -> None:
         for attempt in (1, 2):
             try:
-                outcome = await process(self._db, item, self._rules, now=self._clock())
+                outcome = await process(
+                    self._db, item, self._rules, now=self._clock(), directory=self._directory
+                )
             except IntegrityError:
                 # Another replica opened the same fingerprint at the same moment: once more
                 # and it is a repeat of that alert.
@@ -169,6 +194,7 @@ class InboxWorker:
                 noise = self._metrics.noise_dropped.labels(integration=item.integration)
                 noise.inc(outcome.dropped)
             self._metrics.regraded.inc(len(outcome.regraded))
+            self._metrics.escalation_steps.inc(len(outcome.stepped))
         log.info(
             "inbox_processed",
             inbox_id=item.id,
@@ -179,4 +205,5 @@ class InboxWorker:
             ignored=outcome.ignored,
             dropped=outcome.dropped,
             regraded=outcome.regraded,
+            paged=outcome.stepped,
         )

@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import json
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,8 +48,9 @@ from escalation.noise.grouping import group_key, join
 from escalation.noise.silences import Silence, event_values, muting
 from escalation.outbox_kinds import GroupListPayload, OutboxKind
 from escalation.policy import EscalationPolicy
+from escalation.ports import Directory
 from escalation.record.recurrence import recurrence_key
-from escalation.state import AlertRefired, ResolvedAtSource, open_alert, transition
+from escalation.state import AlertRefired, ResolvedAtSource, open_alert, step_at_once, transition
 from escalation.triage.grading import Grade, Noise, grade
 from escalation.triage.routing import Routing, route_all
 from storage.alerts import new_row_values, state_values
@@ -94,16 +95,22 @@ async def process_batch(
     *,
     now: datetime,
     budget: int | None = None,
+    directory: Directory | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> list[IngestOutcome]:
     """Apply every event of the bodies, in order, and mark them done — one transaction.
     Returns each body's outcome (as ``process`` would have).
 
     ``budget`` ends the transaction early, after the first body that reaches it: an event
     on the bulk path costs 1, one on the ORM path :data:`ORM_COST`. Then only the first
-    bodies are done (as many as outcomes are returned; at least one)."""
+    bodies are done (as many as outcomes are returned; at least one).
+
+    With a ``directory``, new alerts whose first tier is due at once are paged in the
+    transaction, as ``process`` does. ``before_commit`` runs when everything is written but
+    not committed (fault tests)."""
     outcomes: list[IngestOutcome] = []
     async with db.write() as session:
-        batch = _Batch(session, rules, now=now, is_sqlite=db.is_sqlite)
+        batch = _Batch(session, rules, now=now, is_sqlite=db.is_sqlite, directory=directory)
         try:
             await batch.start(
                 [(body.item.integration, event) for body in bodies for event in body.events]
@@ -125,6 +132,8 @@ async def process_batch(
             .where(_INBOX_TABLE.c.id.in_(done))
             .values(status=DONE, processed_at=now, error=None)
         )
+        if before_commit is not None:
+            before_commit()
     return outcomes
 
 
@@ -220,9 +229,16 @@ class _Planned:
 
 class _Batch:
     def __init__(
-        self, session: AsyncSession, rules: IngestRules, *, now: datetime, is_sqlite: bool
+        self,
+        session: AsyncSession,
+        rules: IngestRules,
+        *,
+        now: datetime,
+        is_sqlite: bool,
+        directory: Directory | None,
     ) -> None:
         self._session = session
+        self._directory = directory
         self._rules = rules
         self._now = now
         self._is_sqlite = is_sqlite
@@ -467,6 +483,11 @@ class _Batch:
         lines.append((entry, graded_line(0, level.level, level.reason, now=now)))
         lines.append((entry, routed_line(0, where, now=now)))
         self._planned.counted.append((outcome.opened, entry))
+        if self._directory is not None:
+            stepped = step_at_once(tr.state, policy=policy, now=now)
+            if stepped is not None:  # inserted as stepped: version 2, as if updated after
+                self._plan(entry, stepped, kind="step")
+                self._planned.counted.append((outcome.stepped, entry))
         return True
 
     async def _group(self, key: str) -> _Group | None:
@@ -493,8 +514,9 @@ class _Batch:
             if entry.new is None and entry.alert_id is not None:
                 self._planned.changed[entry.alert_id] = entry
         entry.state = tr.state
+        directory = self._directory if kind == "step" else None
         rows = transition_rows(
-            self._written, tr, kind=kind, actor=None, now=self._now, directory=None
+            self._written, tr, kind=kind, actor=None, now=self._now, directory=directory
         )
         self._planned.lines.append((entry, rows.line))
         if rows.resolution:
@@ -635,6 +657,7 @@ class _Batch:
             integration=integration,
             silences=self._silences,
             now=self._now,
+            directory=self._directory,
         )
         await session.flush()
         key = (integration, event.fingerprint)

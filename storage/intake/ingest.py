@@ -16,8 +16,9 @@ from escalation.heartbeats import HeartbeatSpec, watchdog_pings
 from escalation.model import AlertEvent, RouteDecision, SourceStatus
 from escalation.noise.silences import Silence
 from escalation.policy import EscalationPolicy
+from escalation.ports import Directory
 from escalation.record.recurrence import DEFAULT_KEY_LABELS, recurrence_key
-from escalation.state import AlertRefired, ResolvedAtSource, transition
+from escalation.state import AlertRefired, ResolvedAtSource, step_at_once, transition
 from escalation.triage.grading import GradingRule, Noise, grade
 from escalation.triage.routing import Route, route_all
 from storage.alerts import find_open, policy_of, state_of
@@ -73,12 +74,23 @@ class IngestOutcome:
     dropped: int = 0
     """Metric events inside a noise band (counted in ``noise_drop``, not opened)."""
     regraded: list[int] = field(default_factory=list)
+    stepped: list[int] = field(default_factory=list)
+    """New alerts paged as they opened (their first tier due at once; see ``process``)."""
 
 
 async def process(
-    db: Database, item: InboxItem, rules: IngestRules, *, now: datetime
+    db: Database,
+    item: InboxItem,
+    rules: IngestRules,
+    *,
+    now: datetime,
+    directory: Directory | None = None,
 ) -> IngestOutcome:
-    """Apply every event of one stored body, then mark the body done, atomically."""
+    """Apply every event of one stored body, then mark the body done, atomically.
+
+    With a ``directory`` (who is on call), a new alert whose first tier is due at once is
+    paged in the same transaction — the step the escalation engine would take at its next
+    drain, without the hop through it: a page is written with its warning."""
     events = parse(item, rules)
     outcome = IngestOutcome()
     async with db.write() as session:
@@ -92,6 +104,7 @@ async def process(
                 integration=item.integration,
                 silences=silences,
                 now=now,
+                directory=directory,
             )
             await session.flush()
         await session.exec(
@@ -127,10 +140,12 @@ async def apply_event(
     integration: str,
     silences: Sequence[Silence],
     now: datetime,
+    directory: Directory | None = None,
 ) -> None:
     """One event, through the ORM, in the caller's transaction (not flushed): resolve, take
     the source's acknowledgement, refire (and re-grade) the open alert of its fingerprint, or
-    open a new alert — with noise control. Counted in ``outcome``."""
+    open a new alert — with noise control, and paged at once with a ``directory`` when its
+    first tier is due (``process``). Counted in ``outcome``."""
     existing = await find_open(session, integration, event.fingerprint)
     if event.status is SourceStatus.RESOLVED:
         if existing is None:
@@ -198,6 +213,13 @@ async def apply_event(
         await add_mirrors(session, alert_id, routing.mirrors, now=now)
         note_truncation(session, row, event, now)
         outcome.opened.append(alert_id)
+        if directory is not None:
+            stepped = step_at_once(state_of(row), policy=policy, now=now)
+            if stepped is not None:
+                await persist_transition(
+                    session, row, stepped, kind="step", actor=None, now=now, directory=directory
+                )
+                outcome.stepped.append(alert_id)
 
 
 def graded_line(alert_id: int, level: int, reason: str, *, now: datetime) -> dict[str, Any]:

@@ -39,6 +39,9 @@ policies:
   page-alice:
     tiers:
       - {notify: [{user: U0ALICE}], after: 0s}
+  page-alice-in-1s:  # paged by the escalation engine, not as the alert opens
+    tiers:
+      - {notify: [{user: U0ALICE}], after: 1s}
 """
 
 
@@ -134,18 +137,22 @@ async def test_every_accepted_alert_reaches_slack_once_across_20_sigkills(
 
 
 @pytest.mark.parametrize(
-    "point",
+    ("point", "policy"),
     [
-        "escalation_before_commit",  # steps written, not committed: they must run again
-        "escalation_after_commit",  # committed, nothing sent yet
-        "outbox_after_claim",  # a delivery claimed, Slack not called
-        "slack_after_post",  # Slack has the message, Tocsin has not recorded it
+        # alerts opened and paged in one transaction, not committed: all done again
+        ("inbox_before_commit", "page-alice"),
+        ("inbox_after_commit", "page-alice"),  # committed, nothing sent yet
+        # the engine's steps (a first tier after 1 s) written, not committed: they run again
+        ("escalation_before_commit", "page-alice-in-1s"),
+        ("escalation_after_commit", "page-alice-in-1s"),  # committed, nothing sent yet
+        ("outbox_after_claim", "page-alice"),  # a delivery claimed, Slack not called
+        ("slack_after_post", "page-alice"),  # Slack has the message, Tocsin has not recorded it
     ],
 )
 async def test_a_crash_at_a_fault_point_sends_each_warning_and_page_once(
-    tmp_path: Path, slack: FakeSlack, point: str
+    tmp_path: Path, slack: FakeSlack, point: str, policy: str
 ) -> None:
-    tocsin = service(tmp_path, slack, policy="page-alice")
+    tocsin = service(tmp_path, slack, policy=policy)
     await tocsin.start(TOCSIN_FAULT_POINT=point)
     titles = [f"fault-{point}-{n}" for n in range(3)]
     async with httpx.AsyncClient(timeout=5) as http:

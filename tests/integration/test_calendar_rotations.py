@@ -102,7 +102,7 @@ async def page_and_find_who(tocsin: Harness, title: str) -> list[str]:
     before = len(tocsin.channel_messages())
     await tocsin.webhook("generic", {"title": title, "level": 2, "fingerprint": title})
     await tocsin.wait_for_messages(before + 1)
-    assert await tocsin.service.engine.drain() >= 1
+    assert await tocsin.service.engine.drain() == 0  # paged as it opened
     paged: list[str] = []
 
     def reached() -> bool:

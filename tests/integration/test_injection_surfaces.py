@@ -93,7 +93,7 @@ async def test_hostile_alert_text_is_inert_on_every_surface(tocsin: Harness) -> 
     [warning] = await tocsin.wait_for_messages(1)
     clock = tocsin.service.clock
     assert isinstance(clock, FakeClock)
-    assert await tocsin.service.engine.drain() == 1  # tier 1: DM, thread line, #pages
+    assert await tocsin.service.engine.drain() == 0  # tier 1 (DM, thread line, #pages) done
     await tocsin.world.wait_for(lambda: bool(tocsin.dms("U0ALICE")))
     await tocsin.world.wait_for(lambda: bool(tocsin.channel_messages("#pages")))
     clock.advance(minutes=2)

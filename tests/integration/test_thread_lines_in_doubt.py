@@ -25,7 +25,7 @@ default_route: {team: ops, channel: "#alerts", policy: two-tiers}
 policies:
   two-tiers:
     tiers:
-      - {notify: [{user: U0ALICE}], after: 0s}
+      - {notify: [{user: U0ALICE}], after: 1s}  # paged by the engine, after fail_next is set
       - {notify: [{user: U0BOB}], after: 4s}
 """
 
@@ -63,7 +63,8 @@ async def test_a_thread_reply_found_in_doubt_does_not_swallow_lines_queued_after
 
     # Tier 1's thread reply: Slack posts it, but its answer never arrives (503 after applying)
     tocsin.world.fail_next("chat.postMessage", status=503, channel=warning.channel, apply=True)
-    assert await tocsin.service.engine.drain() == 1  # tier 1 at 0 s
+    clock(tocsin).advance(seconds=1)
+    assert await tocsin.service.engine.drain() == 1  # tier 1 at 1 s
     await tocsin.world.wait_for(lambda: len(tocsin.thread(warning)) == 1, timeout=10)
     # Slack then stays down, so the row in doubt waits while tier 2 steps
     tocsin.world.start_outage(status=503)

@@ -177,11 +177,20 @@ async def seed(db: Database, rules: IngestRules, bodies: Sequence[Pending]) -> N
         await inbox.store(db, integration=name, source_format="events", body=raw, now=NOW)
 
 
-async def body_by_body(db: Database, rules: IngestRules) -> None:
+class AliceOnCall:
+    """A directory in which every rotation is Alice's."""
+
+    def on_call(self, rotation: str, *, at: datetime) -> str | None:
+        return "U0ALICE"
+
+
+async def body_by_body(
+    db: Database, rules: IngestRules, *, directory: AliceOnCall | None = None
+) -> None:
     """What the worker did before batches: each body in its own transaction."""
     for item in await inbox.claim(db, now=NOW, limit=1000):
         try:
-            await process(db, item, rules, now=NOW)
+            await process(db, item, rules, now=NOW, directory=directory)
         except Exception as exc:
             await inbox.mark_failed(db, item.id, now=NOW, error=f"{type(exc).__name__}: {exc}")
 
@@ -247,9 +256,15 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 @contextlib.asynccontextmanager
 async def twins(
-    kind: str, tmp_path: Path, rules: IngestRules, bodies: Sequence[Pending]
+    kind: str,
+    tmp_path: Path,
+    rules: IngestRules,
+    bodies: Sequence[Pending],
+    *,
+    directory: AliceOnCall | None = None,
 ) -> AsyncIterator[tuple[Database, Database]]:
-    """Two databases seeded alike, ``bodies`` pending in their inboxes."""
+    """Two databases seeded alike, ``bodies`` pending in their inboxes, the first one's
+    processed body by body (paging as they open with a ``directory``)."""
     for name in ("one", "batched"):
         (tmp_path / name).mkdir()
     async with (
@@ -258,7 +273,7 @@ async def twins(
     ):
         for db in (one, many):
             await seed(db, rules, bodies)
-        await body_by_body(one, rules)
+        await body_by_body(one, rules, directory=directory)
         yield one, many
 
 
@@ -347,6 +362,31 @@ async def test_one_batch_leaves_what_body_by_body_processing_leaves(
     assert any(row["flap_fires"] for row in got["alert"])
     assert any(row["silence_id"] for row in got["alert"])
     assert got["noise_drop"]
+
+
+async def test_new_alerts_paged_as_they_open_leave_the_same_rows_batched_or_not(
+    kind: str, tmp_path: Path
+) -> None:
+    rules = rules_for(tmp_path)
+    alice = AliceOnCall()
+    async with twins(kind, tmp_path, rules, GOOD, directory=alice) as (one, many):
+        items = await inbox.claim(many, now=NOW, limit=1000)
+        bodies = [Body(item, parse(item, rules)) for item in items]
+        outcomes = await process_batch(many, bodies, rules, now=NOW, directory=alice)
+        got = await assert_same(one, many)
+    opened = {alert for outcome in outcomes for alert in outcome.opened}
+    paged = [alert for outcome in outcomes for alert in outcome.stepped]
+    assert paged, "new alerts whose first tier is due at once are paged as they open"
+    assert set(paged) < opened  # not group members, silenced alerts, later first tiers
+    renumber = {row["id"]: rank for rank, row in enumerate(got["alert"], start=1)}
+    ranks = {renumber[alert] for alert in paged}
+    alerts = {row["id"]: row for row in got["alert"]}
+    assert all(alerts[rank]["tier"] == 0 for rank in ranks)  # tier 1 paged (-1: not yet)
+    lines = [row for row in got["alert_event"] if row["alert_id"] in ranks]
+    assert sorted(row["alert_id"] for row in lines if row["rule"] == "STEP-1") == sorted(ranks)
+    dms = [row for row in got["outbox"] if row["kind"] == "page_dm" and row["alert_id"] in ranks]
+    assert sorted(row["alert_id"] for row in dms) == sorted(ranks)
+    assert {row["payload"]["user"] for row in dms} == {"U0ALICE"}
 
 
 async def test_alertmanager_repeats_with_nothing_left_out_take_the_bulk_path(
