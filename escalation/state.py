@@ -105,16 +105,19 @@ def open_alert(*, fired_at: datetime, policy: EscalationPolicy, now: datetime) -
 def step_at_once(
     state: AlertState, *, policy: EscalationPolicy, now: datetime
 ) -> Transition | None:
-    """The step the escalation engine would take at its next drain, taken now: for a new
-    alert whose first tier has no delay (``next_action_at`` is ``now``), the page. ``None``
-    when nothing is due (a later first tier, a group member, a silenced alert)."""
+    """The step the escalation engine would take at its next drain, taken as a new alert
+    opens, when its first tier has no delay (``next_action_at`` is ``now``): the page —
+    without an edit of the warning, which is not posted yet and shows the step's state when
+    it is. ``None`` when nothing is due (a later first tier, a group member, a silenced
+    alert)."""
     due = state.next_action_at
     if due is None or due > now or state.status in (Status.RESOLVED, Status.SILENCED):
         return None
     try:
-        return transition(state, StepDue(), policy=policy, now=now)
+        tr = transition(state, StepDue(), policy=policy, now=now)
     except IllegalTransition:
         return None
+    return replace(tr, effects=tuple(e for e in tr.effects if not isinstance(e, UpdateWarning)))
 
 
 def transition(

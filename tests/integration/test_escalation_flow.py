@@ -88,7 +88,7 @@ async def test_tiers_are_paged_in_order_and_a_manager_approves_the_top_tier(
     tocsin: Harness,
 ) -> None:
     await fire(tocsin)
-    assert await step(tocsin, seconds=0) == 1
+    assert await step(tocsin, seconds=0) == 0  # tier 1 (after 0 s) paged as the alert opened
     await wait_dm(tocsin, "U0ALICE", "tier 1")
 
     assert await step(tocsin, minutes=5) == 0  # tier 2 is not due yet
@@ -124,7 +124,7 @@ async def test_tiers_are_paged_in_order_and_a_manager_approves_the_top_tier(
 
 async def test_denied_escalation_keeps_the_current_tier_and_says_why(tocsin: Harness) -> None:
     await fire(tocsin)
-    assert await step(tocsin, seconds=0) == 1
+    assert await step(tocsin, seconds=0) == 0  # tier 1 paged as the alert opened
     assert await step(tocsin, minutes=10) == 1
     assert await step(tocsin, minutes=20) == 1
     await wait_dm(tocsin, "U0DAVE", ids.DENY)

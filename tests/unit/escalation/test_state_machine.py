@@ -46,6 +46,7 @@ from escalation.state import (
     Unacknowledged,
     UpdateWarning,
     open_alert,
+    step_at_once,
     time_to_acknowledge,
     time_to_resolve,
     transition,
@@ -1290,3 +1291,31 @@ def test_assigning_to_a_state_field_raises() -> None:
         setattr(FIRING, field_name, Status.RESOLVED)
 
     assert FIRING.status is Status.FIRING
+
+
+# --- the first step, taken as the alert opens ------------------------------------------------
+AT_ONCE = replace(POLICY, tiers=(replace(POLICY.tiers[0], after_seconds=0), *POLICY.tiers[1:]))
+
+
+def test_a_first_tier_with_no_delay_is_paged_as_the_alert_opens_without_an_edit() -> None:
+    opened = open_alert(fired_at=T0, policy=AT_ONCE, now=T0)
+    engine = transition(opened.state, StepDue(), policy=AT_ONCE, now=T0)
+    stepped = step_at_once(opened.state, policy=AT_ONCE, now=T0)
+    assert stepped is not None
+    assert (stepped.state, stepped.rule, stepped.summary) == (
+        engine.state,
+        engine.rule,
+        engine.summary,
+    )
+    # the warning is posted after this, from the stepped state: the engine's edit is left out
+    assert [type(e) for e in engine.effects if isinstance(e, UpdateWarning)] == [UpdateWarning]
+    assert stepped.effects == tuple(e for e in engine.effects if not isinstance(e, UpdateWarning))
+    assert any(isinstance(e, Page) for e in stepped.effects)
+
+
+def test_nothing_is_stepped_as_the_alert_opens_unless_its_first_tier_is_due() -> None:
+    later = open_alert(fired_at=T0, policy=POLICY, now=T0).state  # tier 1 after 60 s
+    assert step_at_once(later, policy=POLICY, now=T0) is None
+    assert step_at_once(replace(later, next_action_at=None), policy=POLICY, now=T0) is None
+    assert step_at_once(SILENCED, policy=POLICY, now=at(13, 0)) is None
+    assert step_at_once(RESOLVED, policy=POLICY, now=at(13, 0)) is None
