@@ -514,9 +514,8 @@ class _Batch:
             if entry.new is None and entry.alert_id is not None:
                 self._planned.changed[entry.alert_id] = entry
         entry.state = tr.state
-        directory = self._directory if kind == "step" else None
         rows = transition_rows(
-            self._written, tr, kind=kind, actor=None, now=self._now, directory=directory
+            self._written, tr, kind=kind, actor=None, now=self._now, directory=self._directory
         )
         self._planned.lines.append((entry, rows.line))
         if rows.resolution:
