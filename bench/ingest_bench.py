@@ -44,7 +44,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -66,6 +65,7 @@ from bench.workdir import policy_file
 from bot.sandbox import SlackWorld
 from config.environment import child_environment
 from config.settings import EXAMPLE_POLICY
+from storage import inbox_file
 from storage.db import Database
 
 TARGETS = {"single_alerts_per_s": 3000.0, "paced_p99_ms": 20.0, "batch_alerts_per_s": 20000.0}
@@ -318,7 +318,7 @@ class Inbox:
         path = self.url.removeprefix("sqlite:///")
 
         def read() -> list[tuple[Any, ...]]:
-            with contextlib.closing(sqlite3.connect(path, timeout=30)) as conn:
+            with contextlib.closing(inbox_file.open_sqlite(path)) as conn:
                 return [tuple(r) for r in conn.execute(query, args).fetchall()]
 
         return await asyncio.to_thread(read)

@@ -30,7 +30,6 @@ import contextlib
 import json
 import os
 import re
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,7 @@ from bench.workdir import policy_file
 from bot.sandbox import SlackWorld, build_sandbox_app
 from bot.sandbox.workspace.ratelimit import ChannelRateLimiter
 from config.environment import child_environment
+from storage import inbox_file
 
 BOT_TOKEN = "xoxb-bench-token"  # noqa: S105 - the fake's token
 SIGNING_SECRET = "bench-signing-secret"  # noqa: S105
@@ -220,7 +220,7 @@ def _top_level(world: SlackWorld, channel: str) -> list[Any]:
 async def _wait_finished(db_path: Path, *, timeout: float) -> bool:  # noqa: ASYNC109
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        with contextlib.closing(inbox_file.open_sqlite(db_path)) as conn:
             row = conn.execute("SELECT count(*), sum(finished) FROM storm").fetchone()
             pending = conn.execute(
                 "SELECT count(*) FROM outbox WHERE status = 'pending'"
@@ -242,7 +242,7 @@ def _figures(
     done: bool,
     other_delays: list[float],
 ) -> dict[str, Any]:
-    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+    with contextlib.closing(inbox_file.open_sqlite(db_path)) as conn:
         flood_ids = {r[0] for r in conn.execute("SELECT id FROM alert WHERE channel = '#alerts'")}
         own = {r[0] for r in conn.execute("SELECT alert_id FROM slack_message")}
         storms = conn.execute("SELECT id, summary_channel_id, summary_ts FROM storm").fetchall()

@@ -77,9 +77,11 @@ class Settings(BaseSettings):
     """Safety interval of the outbox sender (it is also woken at once)."""
     inbox_poll_seconds: float = Field(default=1.0, gt=0, alias="TOCSIN_INBOX_POLL_SECONDS")
     """Safety interval of the inbox worker (it is also woken at once)."""
-    inbox_batch_bodies: int = Field(default=200, ge=1, alias="TOCSIN_INBOX_BATCH_BODIES")
-    """Webhook bodies the inbox worker claims at a time; it turns them into alerts many to a
-    transaction (one parse each, grouped reads, bulk writes)."""
+    inbox_batch_bodies: int = Field(default=1000, ge=1, alias="TOCSIN_INBOX_BATCH_BODIES")
+    """Webhook bodies the inbox worker claims at a time (and at most 8 MiB of them); it turns
+    them into alerts many to a transaction (one parse each, grouped reads, bulk writes). A
+    lot of single-alert webhooks is one transaction: 1,000 of them cost ~30 % less CPU each
+    than 200 (bench/ingest_bench.py --mode worker)."""
     inbox_batch_events: int = Field(default=1000, ge=1, alias="TOCSIN_INBOX_BATCH_EVENTS")
     """Most alert events in one inbox worker transaction (a body with more is one of its
     own; an event that needs the slower per-event path — silenced, flapping, a metric… —

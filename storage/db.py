@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import inbox_file
 from storage.writer_turn import WriterTurn
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -42,9 +43,15 @@ class Database:
     """One engine per process. On SQLite every write goes through one asyncio lock (the
     single writer); on PostgreSQL writers run concurrently and rely on row locks."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, attach_inbox: bool = True) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.inbox_file: Path | None = None
+        """On a SQLite file, the inbox's own file (``storage.inbox_file``), attached to every
+        connection; ``attach_inbox=False`` (commands that only read the record) leaves it be."""
+        file = _sqlite_path(url)
+        if file is not None and attach_inbox:
+            self.inbox_file = inbox_file.inbox_path(Path(file).expanduser())
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             _ensure_parent(url)
@@ -58,11 +65,29 @@ class Database:
             )
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            self._listen(self.engine.sync_engine)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
         self._write_lock = WriterTurn()
+        self._inbox_turn = WriterTurn() if self.inbox_file is not None else self._write_lock
+        self._inbox_apart: bool | None = None if self.inbox_file is not None else False
+
+    def _listen(self, engine: Engine) -> None:
+        event.listen(engine, "connect", _sqlite_pragmas)
+        if self.inbox_file is not None:
+            path = self.inbox_file
+            event.listen(engine, "connect", lambda conn, _: inbox_file.attach(conn, path))
+
+    async def inbox_apart(self) -> bool:
+        """Whether the inbox is in a file of its own (a SQLite file whose inbox was moved out
+        by :meth:`upgrade`): then a transaction writes the inbox or the rest, never both, and
+        the two have a writer's turn each (``write(inbox=…)``)."""
+        if self._inbox_apart is None:
+            async with self.engine.connect() as conn:
+                apart = not await conn.run_sync(inbox_file.main_has_inbox)
+            self._inbox_apart = apart
+        return self._inbox_apart
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -70,13 +95,16 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+    async def write(
+        self, *, urgent: bool = False, inbox: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         """A transaction that commits on success and rolls back on error. On SQLite it takes
         the single writer's turn (``urgent``: before the others waiting, see
-        :mod:`storage.writer_turn`)."""
+        :mod:`storage.writer_turn`); ``inbox``: a transaction that writes the inbox table
+        and nothing else, which takes the inbox file's turn where it has a file of its own."""
         if self.is_sqlite:
             async with (
-                self._write_lock.hold(urgent=urgent),
+                (await self._turn(inbox)).hold(urgent=urgent),
                 self._sessions() as session,
                 session.begin(),
             ):
@@ -86,11 +114,19 @@ class Database:
                 yield session
 
     @asynccontextmanager
-    async def sqlite_writer(self, *, urgent: bool = False) -> AsyncIterator[None]:
+    async def sqlite_writer(
+        self, *, urgent: bool = False, inbox: bool = False
+    ) -> AsyncIterator[None]:
         """Hold the single writer's turn without a session: for work done whole on a
-        :meth:`sqlite_sync_engine` connection in a worker thread."""
-        async with self._write_lock.hold(urgent=urgent):
+        :meth:`sqlite_sync_engine` connection in a worker thread (``inbox`` as for
+        :meth:`write`)."""
+        async with (await self._turn(inbox)).hold(urgent=urgent):
             yield
+
+    async def _turn(self, inbox: bool) -> WriterTurn:
+        if inbox and self._inbox_turn is not self._write_lock and await self.inbox_apart():
+            return self._inbox_turn
+        return self._write_lock
 
     def sqlite_sync_engine(self) -> Engine | None:
         """A synchronous engine on the same SQLite file (same pragmas), or ``None`` for
@@ -105,13 +141,19 @@ class Database:
         if not path or path == ":memory:" or path.startswith("file:"):
             return None
         engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        self._listen(engine)
         return engine
 
     async def upgrade(self) -> None:
-        """Apply Alembic migrations up to head."""
+        """Apply Alembic migrations up to head; then, on a SQLite file, move the inbox into
+        its own file (``storage.inbox_file.move_out``; nothing to do once it is there)."""
         async with self._write_lock.hold(), self.engine.begin() as conn:
             await conn.run_sync(_upgrade)
+        if self.inbox_file is not None:
+            async with self._write_lock.hold(), self._inbox_turn.hold():
+                async with self.engine.connect() as conn:
+                    await conn.run_sync(inbox_file.move_out)
+                self._inbox_apart = None  # looked up again at the next write
 
     async def migrations_current(self) -> bool:
         async with self.engine.connect() as conn:
@@ -163,7 +205,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _ensure_parent(url: str) -> None:
+def _sqlite_path(url: str) -> str | None:
+    """The file a SQLite URL names, as written; ``None`` for PostgreSQL, an in-memory
+    database or a ``file:`` URI."""
+    if not url.startswith("sqlite"):
+        return None
     _, _, path = url.partition(":///")
-    if path and path != ":memory:" and not path.startswith("file:"):
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return path
+
+
+def _ensure_parent(url: str) -> None:
+    path = _sqlite_path(url)
+    if path is not None:
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)

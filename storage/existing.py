@@ -57,7 +57,7 @@ async def open_existing(url: str) -> Database:
     where = str(file) if file is not None else shown_url(url)
     if file is not None and not file.is_file():
         raise DatabaseNotReady(where, "no database here", kind="missing")
-    db = Database(url)
+    db = Database(url, attach_inbox=False)  # the record only: the inbox file is not made
     try:
         async with db.engine.connect() as conn:
             current, head, known = await conn.run_sync(_revisions)

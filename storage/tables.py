@@ -44,6 +44,15 @@ class InboxRow(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
+class InboxDoneRow(SQLModel, table=True):
+    """An inbox body whose alerts are written, recorded in their transaction. Kept only where
+    the inbox is a file of its own (``storage.inbox_file``): the body is marked done there
+    by a second commit, and a body listed here is never processed twice."""
+
+    __tablename__ = "inbox_done"
+    inbox_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+
+
 class AlertRow(SQLModel, table=True):
     __tablename__ = "alert"
     __table_args__ = (

@@ -138,6 +138,7 @@ class InboxWorker:
                         budget=self._batch_events,
                         directory=self._directory,
                         before_commit=lambda: self._faults.reached("inbox_before_commit"),
+                        after_commit=lambda: self._faults.reached("inbox_after_commit"),
                     )
                 except IntegrityError as exc:
                     if attempt == 1:
@@ -149,7 +150,6 @@ class InboxWorker:
                         raise  # the database is away, not the bodies at fault: try them again
                     log.warning("inbox_batch_failed", bodies=len(batch), error=repr(exc)[:300])
                 else:
-                    self._faults.reached("inbox_after_commit")
                     for body, outcome in zip(batch, outcomes, strict=False):
                         self._done(body.item, outcome)
                         self._unfinished.discard(body.item.id)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, Text, cast, func, text, update
+from sqlalchemy import Table, Text, cast, func, text
 from sqlalchemy import event as orm_events
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -57,7 +57,7 @@ from storage.alerts import new_row_values, state_values
 from storage.batch import Reader, insert_many, update_many
 from storage.db import Database
 from storage.effects import Stepped, TransitionRows, resolution_values, transition_rows
-from storage.intake.inbox import DONE, InboxItem
+from storage.intake.inbox import InboxItem, finish_done, record_done
 from storage.intake.ingest import (
     IngestOutcome,
     IngestRules,
@@ -73,7 +73,6 @@ from storage.tables import (
     AlertEventRow,
     AlertGroupRow,
     AlertRow,
-    InboxRow,
     OutboxRow,
     ResolutionRow,
     table_of,
@@ -97,6 +96,7 @@ async def process_batch(
     budget: int | None = None,
     directory: Directory | None = None,
     before_commit: Callable[[], None] | None = None,
+    after_commit: Callable[[], None] | None = None,
 ) -> list[IngestOutcome]:
     """Apply every event of the bodies, in order, and mark them done — one transaction.
     Returns each body's outcome (as ``process`` would have).
@@ -107,8 +107,10 @@ async def process_batch(
 
     With a ``directory``, new alerts whose first tier is due at once are paged in the
     transaction, as ``process`` does. ``before_commit`` runs when everything is written but
-    not committed (fault tests)."""
+    not committed, ``after_commit`` once it committed — where the inbox is a file of its own,
+    before the bodies are marked done there (fault tests)."""
     outcomes: list[IngestOutcome] = []
+    apart = await db.inbox_apart()
     async with db.write() as session:
         batch = _Batch(session, rules, now=now, is_sqlite=db.is_sqlite, directory=directory)
         try:
@@ -125,15 +127,14 @@ async def process_batch(
             await batch.write()
         finally:
             batch.close()
-        conn = await session.connection()
         done = [body.item.id for body in bodies[: len(outcomes)]]
-        await conn.execute(
-            update(_INBOX_TABLE)
-            .where(_INBOX_TABLE.c.id.in_(done))
-            .values(status=DONE, processed_at=now, error=None)
-        )
+        await record_done(await session.connection(), done, now=now, apart=apart)
         if before_commit is not None:
             before_commit()
+    if after_commit is not None:
+        after_commit()
+    if apart:
+        await finish_done(db, done, now=now)
     return outcomes
 
 
@@ -729,7 +730,6 @@ _ALERT: Table = table_of(AlertRow)
 _EVENT: Table = table_of(AlertEventRow)
 _OUTBOX: Table = table_of(OutboxRow)
 _RESOLUTION: Table = table_of(ResolutionRow)
-_INBOX_TABLE: Table = table_of(InboxRow)
 _GROUP: Table = table_of(AlertGroupRow)
 # the table names are constants of this module
 _SQLITE_TOP = {

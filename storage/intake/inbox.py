@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-from sqlalchemy import insert, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Update, insert, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncResult
 from sqlmodel import col, select
 
 from escalation.model import AlertEvent
 from storage.db import Database
-from storage.tables import InboxRow, table_of
+from storage.tables import InboxDoneRow, InboxRow, table_of
 from storage.types import sqlite_timestamp
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
@@ -30,15 +30,21 @@ class ParsedBodies:
     """The events of bodies this process took in, parsed at the door to check them, kept
     for its own inbox worker so that a body is parsed once, not twice. What the worker reads
     from the inbox and does not find here (after a restart, a body another replica took in,
-    one parsed by rules since reloaded) it parses again: this only saves work.
+    one parsed by rules since reloaded, one not kept) it parses again: this only saves work.
 
-    Bounded by events: past ``max_events`` the oldest are let go (bodies another replica's
-    worker processed are never taken from here)."""
+    Bounded by events. The worker takes bodies oldest first, so past ``max_events`` the
+    bodies it has already passed are let go (another replica's worker processed them), and
+    then a new body is not kept rather than an older one let go: with a backlog larger than
+    the bound, letting the oldest go would drop exactly the bodies the worker takes next,
+    and every body would be parsed twice (bench/ingest_bench.py, repeats in batches of 100:
+    the worker's parsing was ~17 % of the process's time while the intake outran it)."""
 
     def __init__(self, *, max_events: int = 20_000) -> None:
         self._max_events = max_events
         self._kept: dict[int, _Parsed] = {}
         self._events = 0
+        self._passed = 0
+        """The highest inbox id the worker has asked for."""
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -48,13 +54,16 @@ class ParsedBodies:
         if len(events) > self._max_events:
             return
         while self._kept and self._events + len(events) > self._max_events:
-            _, oldest = self._kept.pop(next(iter(self._kept)))  # dicts keep arrival order
-            self._events -= len(oldest)
+            oldest = next(iter(self._kept))  # dicts keep arrival order
+            if oldest > self._passed:
+                return  # the worker still comes to every body kept: this one waits for it
+            self._events -= len(self._kept.pop(oldest)[1])
         self._kept[inbox_id] = (rules, events)
         self._events += len(events)
 
     def take(self, inbox_id: int, rules: object) -> Sequence[AlertEvent] | None:
         """The events kept for the body, if ``rules`` parsed them; let go either way."""
+        self._passed = max(self._passed, inbox_id)
         found = self._kept.pop(inbox_id, None)
         if found is None:
             return None
@@ -66,7 +75,7 @@ async def store(
     db: Database, *, integration: str, source_format: str, body: bytes, now: datetime
 ) -> int:
     """Write one accepted body durably; returns its inbox id."""
-    async with db.write() as session:
+    async with db.write(inbox=True) as session:
         row = InboxRow(
             integration=integration, source_format=source_format, body=body, received_at=now
         )
@@ -219,12 +228,13 @@ class InboxWriter:
 
     async def _write(self, values: list[dict[str, Any]]) -> list[int]:
         if self._sync is not None and self._thread is not None:
-            async with self._db.sqlite_writer(urgent=True):  # a webhook's 2xx waits for it
+            # a webhook's 2xx waits for it; the inbox's own writer where it has a file of its own
+            async with self._db.sqlite_writer(urgent=True, inbox=True):
                 loop = asyncio.get_running_loop()
                 return await loop.run_in_executor(self._thread, self._write_sqlite, values)
         if self._postgres is not None:
             return await self._postgres.write(values)
-        async with self._db.write(urgent=True) as session:  # in-memory SQLite
+        async with self._db.write(urgent=True, inbox=True) as session:  # in-memory SQLite
             conn = await session.connection()
             ids = await _new_sqlite_ids(conn, len(values))
             await conn.execute(_INSERT, _with_ids(values, ids))
@@ -285,14 +295,29 @@ class InboxItem:
     received_at: datetime
 
 
+CLAIM_BYTES = 8 * 1024 * 1024
+"""The most body bytes one claim hands out (at least one body): a claim of many bodies at
+their size cap would otherwise hold them all in memory at once, with their events."""
+
+
 async def claim(
-    db: Database, *, now: datetime, limit: int = 50, lease: timedelta = timedelta(seconds=60)
+    db: Database,
+    *,
+    now: datetime,
+    limit: int = 50,
+    lease: timedelta = timedelta(seconds=60),
+    max_bytes: int = CLAIM_BYTES,
 ) -> list[InboxItem]:
-    """Take pending bodies in arrival order; a crashed worker's claim expires with its lease.
+    """Take pending bodies in arrival order, at most ``limit`` of them and ``max_bytes`` of
+    bodies (but at least one); a crashed worker's claim expires with its lease.
 
     ``processed_at`` holds the lease end while a row is pending. Two core statements (the
-    rows, then one ``UPDATE`` of them all), not an ORM object and an ``UPDATE`` per row.
-    """
+    rows, read as they come, then one ``UPDATE`` of those taken), not an ORM object and an
+    ``UPDATE`` per row.
+
+    Where the inbox has a file of its own, a body already listed in ``inbox_done`` (its
+    alerts were written, the process stopped before it was marked done) is marked done
+    here and not handed out again."""
     table = _TABLE
     query = (
         select(table.c.id, table.c.integration, table.c.source_format, table.c.body)
@@ -306,9 +331,15 @@ async def claim(
     )
     if not db.is_sqlite:
         query = query.with_for_update(skip_locked=True)
-    async with db.write() as session:
+    apart = await db.inbox_apart()
+    async with db.write(inbox=True) as session:
         conn = await session.connection()
-        items = [InboxItem(*row) for row in (await conn.execute(query)).all()]
+        items = await _taken(await conn.stream(query), max_bytes)
+        if items and apart:
+            done = await _already_done(conn, [item.id for item in items])
+            if done:
+                await conn.execute(_mark_done(done, now=now))
+                items = [item for item in items if item.id not in done]
         if items:
             await conn.execute(
                 update(table)
@@ -318,11 +349,77 @@ async def claim(
     return items
 
 
+async def _taken(
+    rows: AsyncResult[int, str, str, bytes, datetime], max_bytes: int
+) -> list[InboxItem]:
+    items: list[InboxItem] = []
+    size = 0
+    try:
+        async for part in rows.partitions(50):
+            for row in part:
+                item = InboxItem(*row)
+                if items and size + len(item.body) > max_bytes:
+                    return items
+                items.append(item)
+                size += len(item.body)
+    finally:
+        await rows.close()
+    return items
+
+
+_DONE_TABLE = table_of(InboxDoneRow)
+
+
+async def _already_done(conn: AsyncConnection, ids: list[int]) -> set[int]:
+    query = select(_DONE_TABLE.c.inbox_id).where(_DONE_TABLE.c.inbox_id.in_(ids))
+    return {int(row[0]) for row in (await conn.execute(query)).all()}
+
+
+def _mark_done(ids: Collection[int], *, now: datetime) -> Update:
+    return (
+        update(_TABLE)
+        .where(_TABLE.c.id.in_(ids), _TABLE.c.status == PENDING)
+        .values(status=DONE, processed_at=now, error=None)
+    )
+
+
+async def record_done(
+    conn: AsyncConnection, ids: Sequence[int], *, now: datetime, apart: bool
+) -> None:
+    """In the transaction that wrote the bodies' alerts: mark them done — or, where the inbox
+    is a file of its own (``apart``), list them in ``inbox_done`` (this transaction's file),
+    to be marked done by :func:`finish_done` once it commits."""
+    if not ids:
+        return
+    if apart:
+        await conn.execute(_FORGET_DONE, {"floor": min(ids)})
+        await conn.execute(insert(_DONE_TABLE), [{"inbox_id": i} for i in ids])
+    else:
+        await conn.execute(_mark_done(ids, now=now))
+
+
+_FORGET_DONE = text(
+    "DELETE FROM inbox_done WHERE inbox_id < :floor AND inbox_id NOT IN "
+    "(SELECT id FROM inbox WHERE status = 'pending' AND id < :floor)"
+)
+"""The list kept short: bodies before these that are marked done in the inbox need no entry
+(one still pending — its done-mark did not happen — keeps its own)."""
+
+
+async def finish_done(db: Database, ids: Sequence[int], *, now: datetime) -> None:
+    """After :func:`record_done` committed, where the inbox is apart: mark the bodies done in
+    the inbox (the second commit; a body the process stopped before is marked by its next
+    claim)."""
+    if ids:
+        async with db.write(inbox=True) as session:
+            await (await session.connection()).execute(_mark_done(ids, now=now))
+
+
 _TABLE = table_of(InboxRow)
 
 
 async def mark_failed(db: Database, inbox_id: int, *, now: datetime, error: str) -> None:
-    async with db.write() as session:
+    async with db.write(inbox=True) as session:
         await session.exec(
             update(InboxRow)
             .where(col(InboxRow.id) == inbox_id)

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from escalation.heartbeats import HeartbeatSpec, watchdog_pings
@@ -24,7 +22,7 @@ from escalation.triage.routing import Route, route_all
 from storage.alerts import find_open, policy_of, state_of
 from storage.db import Database
 from storage.effects import persist_transition
-from storage.intake.inbox import DONE, InboxItem
+from storage.intake.inbox import InboxItem, finish_done, record_done
 from storage.intake.mirrors import add_mirrors
 from storage.intake.noise_ingest import NO_NOISE_RULES, NoiseRules, open_new
 from storage.intake.regrading import regrade_open
@@ -32,7 +30,7 @@ from storage.intake.source_updates import acknowledge_at_source, note_truncation
 from storage.noise.dropped import record_noise
 from storage.noise.group_store import after_resolved, shape_for_group
 from storage.noise.silences import current_silences
-from storage.tables import AlertEventRow, InboxRow
+from storage.tables import AlertEventRow
 from storage.timeline import line_values
 
 Parser = Callable[[object], list[AlertEvent]]
@@ -93,6 +91,7 @@ async def process(
     drain, without the hop through it: a page is written with its warning."""
     events = parse(item, rules)
     outcome = IngestOutcome()
+    apart = await db.inbox_apart()
     async with db.write() as session:
         silences = await current_silences(session, now=now)
         for event in events:
@@ -107,11 +106,9 @@ async def process(
                 directory=directory,
             )
             await session.flush()
-        await session.exec(
-            update(InboxRow)
-            .where(col(InboxRow.id) == item.id)
-            .values(status=DONE, processed_at=now, error=None)
-        )
+        await record_done(await session.connection(), [item.id], now=now, apart=apart)
+    if apart:
+        await finish_done(db, [item.id], now=now)
     return outcome
 
 

@@ -20,12 +20,13 @@ from storage.tables import InboxRow, OutboxRow
 async def release_claims(db: Database, *, now: datetime) -> tuple[int, int]:
     """Make every pending inbox body and every claimed outbox row due now; returns how many
     (inbox, outbox). A released outbox row stays *in doubt*: it looks before posting."""
-    async with db.write() as session:
+    async with db.write(inbox=True) as session:
         inbox = await session.exec(
             update(InboxRow)
             .where(col(InboxRow.status) == "pending", col(InboxRow.processed_at).is_not(None))
             .values(processed_at=None)
         )
+    async with db.write() as session:
         outbox = await session.exec(
             update(OutboxRow)
             .where(
@@ -42,7 +43,7 @@ async def release_inbox(db: Database, ids: list[int]) -> None:
     """Hand claimed inbox bodies back at once (their processing was cut short)."""
     if not ids:
         return
-    async with db.write() as session:
+    async with db.write(inbox=True) as session:
         await session.exec(
             update(InboxRow)
             .where(col(InboxRow.id).in_(ids), col(InboxRow.status) == "pending")

@@ -19,7 +19,7 @@ async def prune_inbox(db: Database, *, older_than: datetime, batch: int = 1000) 
     failed to process are kept."""
     total = 0
     while True:
-        async with db.write() as session:
+        async with db.write(inbox=True) as session:
             ids = (
                 await session.exec(
                     select(InboxRow.id)

@@ -22,7 +22,6 @@ from sqlalchemy import text
 from bot.policy.policy_file import load_policy
 from bot.policy.rules import build_rules
 from bot.runtime.wakeup import Wakeup
-from bot.workers import inbox_worker
 from bot.workers.inbox_worker import InboxWorker
 from config.settings import async_url
 from escalation.model import AlertEvent, Metric, SourceStatus
@@ -486,38 +485,38 @@ async def test_the_same_fingerprint_from_two_integrations_is_two_alerts_batched_
     assert (drops["other", "quiet"], drops["test", "quiet"]) == (2, 1)
 
 
-async def test_a_webhook_waiting_for_the_writer_is_stored_between_two_worker_transactions(
+async def test_a_webhook_is_stored_while_a_worker_transaction_holds_the_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """SQLite has one writer: the intake's commit waits for at most one worker transaction,
-    never for the whole backlog."""
+    """On a SQLite file the inbox has a file and a writer of its own: a webhook's commit
+    waits for no worker transaction, even one that has written its rows and holds the
+    database's writer (with one writer for both, this store would wait for it for ever)."""
     rules = rules_for(tmp_path)
     (tmp_path / "db").mkdir()
-    done: list[str] = []
-    stored: list[asyncio.Task[None]] = []
     async with migrated("sqlite", tmp_path / "db") as db:
-        for i in range(3):
-            raw = body({"fp": f"backlog-{i}"})
-            await inbox.store(db, integration="test", source_format="events", body=raw, now=NOW)
+        assert await db.inbox_apart()
+        raw = body({"fp": "backlog"})
+        await inbox.store(db, integration="test", source_format="events", body=raw, now=NOW)
         writer = inbox.InboxWriter(db)
+        stored: list[int] = []
+        write = batch_ingest._Batch.write
 
-        async def webhook() -> None:
-            raw = body({"fp": "meanwhile"})
-            await writer.store(integration="test", source_format="events", body=raw, now=NOW)
-            done.append("intake")
+        async def writing(batch: Any) -> None:
+            await write(batch)  # the worker's rows are written, its transaction still open
+            if not stored:
+                meanwhile = body({"fp": "meanwhile"})
+                store = writer.store(
+                    integration="test", source_format="events", body=meanwhile, now=NOW
+                )
+                stored.append(await asyncio.wait_for(store, timeout=10))
 
-        async def transaction(*args: Any, **kwargs: Any) -> list[IngestOutcome]:
-            if not stored:  # a webhook arrives while the first transaction holds the writer
-                stored.append(asyncio.create_task(webhook()))
-            outcomes = await process_batch(*args, **kwargs)
-            done.append("worker")
-            return outcomes
-
-        monkeypatch.setattr(inbox_worker, "process_batch", transaction)
-        assert await batched(db, rules, bodies=3, events=1) == 4
-        await stored[0]
+        monkeypatch.setattr(batch_ingest._Batch, "write", writing)
+        assert await batched(db, rules, bodies=10, events=10) == 2  # the drain took it too
         await writer.close()
-    assert done[:3] == ["worker", "intake", "worker"]
+        got = await contents(db)
+    assert stored == [2]
+    assert [row["status"] for row in got["inbox"]] == ["done", "done"]
+    assert sorted(row["fingerprint"] for row in got["alert"]) == ["backlog", "meanwhile"]
 
 
 async def test_a_fingerprint_another_replica_opened_meanwhile_is_a_repeat(
@@ -609,3 +608,21 @@ async def test_members_joining_in_one_batch_ask_for_one_redraw_and_one_listing(
     assert all(row["count"] == 2 for row in repeated["alert"])
     kinds = [row["kind"] for row in repeated["outbox"]]
     assert (kinds.count("update_warning"), kinds.count("group_list")) == (2, 1)
+
+
+async def test_a_claim_hands_out_bodies_up_to_its_byte_bound_and_at_least_one(
+    kind: str, tmp_path: Path
+) -> None:
+    """A claim of many bodies at their size cap would hold them all in memory: it stops at
+    ``max_bytes`` of bodies; the rest stay pending for the next claim, in order."""
+    async with migrated(kind, tmp_path) as db:
+        for i in range(3):
+            raw = body({"fp": f"fp-{i}", "title": "x" * 100})
+            await inbox.store(db, integration="test", source_format="events", body=raw, now=NOW)
+        size = len(body({"fp": "fp-0", "title": "x" * 100}))
+        first = await inbox.claim(db, now=NOW, limit=10, max_bytes=2 * size + 1)
+        alone = await inbox.claim(db, now=NOW, limit=10, max_bytes=1)  # larger than the bound
+        rest = await inbox.claim(db, now=NOW, limit=10)
+    assert [item.id for item in first] == [1, 2]
+    assert [item.id for item in alone] == [3]
+    assert rest == []
