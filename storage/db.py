@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import structlog
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -18,6 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import inbox_file
 from storage.writer_turn import WriterTurn
+
+log = structlog.get_logger("tocsin.storage")
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -86,6 +89,15 @@ class Database:
         if self._inbox_apart is None:
             async with self.engine.connect() as conn:
                 apart = not await conn.run_sync(inbox_file.main_has_inbox)
+            if apart:
+                async with self._write_lock.hold(), self.engine.begin() as conn:
+                    forgotten = await conn.run_sync(inbox_file.forget_unknown_done)
+                if forgotten:
+                    log.warning(
+                        "inbox_file_behind",
+                        file=str(self.inbox_file),
+                        done_entries_forgotten=forgotten,
+                    )
             self._inbox_apart = apart
         return self._inbox_apart
 

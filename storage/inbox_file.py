@@ -108,3 +108,13 @@ def open_sqlite(database: Path | str, *, timeout: float = 30) -> sqlite3.Connect
     if inbox.exists():
         conn.execute(f"ATTACH DATABASE ? AS {SCHEMA}", (str(inbox),))
     return conn
+
+
+def forget_unknown_done(conn: Connection) -> int:
+    """Drop the ``inbox_done`` entries past the inbox file's last body: the inbox file was
+    lost or replaced by an older copy, and its next bodies will take those ids again — an
+    entry left there would mark a new body done without processing it. Returns how many."""
+    forgotten = conn.exec_driver_sql(
+        "DELETE FROM main.inbox_done WHERE inbox_id > (SELECT coalesce(max(id), 0) FROM inbox)"
+    ).rowcount
+    return int(forgotten or 0)

@@ -192,3 +192,37 @@ async def test_an_in_memory_database_keeps_the_inbox_with_the_rest() -> None:
         assert not await db.inbox_apart()
     finally:
         await db.dispose()
+
+
+async def test_a_lost_inbox_file_does_not_make_new_bodies_look_done(tmp_path: Path) -> None:
+    """The inbox file is gone (deleted, or only the database file was copied): its new bodies
+    are numbered from 1 again, and ``inbox_done`` still lists the last ones processed. Those
+    entries are forgotten at the next start, so the new bodies are processed, not marked."""
+    rules = ingest_rules(tmp_path)
+    async with database("sqlite", tmp_path) as url:
+        db = Database(async_url(url))
+        await db.upgrade()
+        for fingerprint in ("a", "b"):
+            await inbox.store(
+                db, integration="generic", source_format="generic", body=raw(fingerprint), now=NOW
+            )
+        assert await worker(db, rules).drain() == 2
+        assert await rows(db, "SELECT inbox_id FROM inbox_done") == [(1,), (2,)]
+        await db.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            (tmp_path / f"tocsin-inbox.db{suffix}").unlink(missing_ok=True)
+
+        db = Database(async_url(url))
+        await db.upgrade()
+        try:
+            assert (
+                await inbox.store(
+                    db, integration="generic", source_format="generic", body=raw("c"), now=NOW
+                )
+                == 1
+            )
+            assert await worker(db, rules).drain() == 1
+            fingerprints = await rows(db, "SELECT fingerprint FROM alert ORDER BY id")
+            assert fingerprints == [("a",), ("b",), ("c",)]
+        finally:
+            await db.dispose()
