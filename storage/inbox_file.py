@@ -9,12 +9,13 @@ its own the inbox has a writer of its own: the intake's commits wait only for th
 short claims and done-marks of inbox rows, never for its alerts.
 
 The file is ``ATTACH``-ed to every connection as :data:`SCHEMA`, so statements keep naming
-the table ``inbox`` (SQLite looks a name up in the main file first; migration 0018 moved
-the table out of it). What SQLite cannot give across two files in WAL mode is one atomic
-commit, so a transaction never writes both: the inbox worker records the bodies it
-processed in ``inbox_done`` (in the main file, in the transaction that writes their
-alerts) and marks them done in the inbox afterwards; a body found in ``inbox_done`` when
-claimed (the process died between the two commits) is marked done, not processed again.
+the table ``inbox`` (SQLite looks a name up in the main file first; ``Database.upgrade``
+moves the table out of it, :func:`move_out`). What SQLite cannot give across two files in
+WAL mode is one atomic commit, so a transaction never writes both: the inbox worker
+records the bodies it processed in ``inbox_done`` (in the main file, in the transaction that
+writes their alerts) and marks them done in the inbox afterwards; a body found in
+``inbox_done`` when claimed (the process died between the two commits) is marked done, not
+processed again.
 """
 
 from __future__ import annotations

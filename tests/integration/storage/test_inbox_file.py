@@ -43,6 +43,14 @@ async def rows(db: Database, query: str) -> list[tuple[object, ...]]:
         return [tuple(row) for row in (await conn.execute(text(query))).all()]
 
 
+async def put(db: Database, *fingerprints: str) -> list[int]:
+    """Store a generic body per fingerprint, as the intake would; their inbox ids."""
+    return [
+        await inbox.store(db, integration="generic", source_format="generic", body=raw(fp), now=NOW)
+        for fp in fingerprints
+    ]
+
+
 def worker(db: Database, rules: IngestRules) -> InboxWorker:
     return InboxWorker(
         db=db,
@@ -60,14 +68,7 @@ async def test_an_existing_inbox_is_moved_to_its_own_file_with_its_pending_bodie
     async with database("sqlite", tmp_path) as url:
         before = Database(async_url(url), attach_inbox=False)  # as Tocsin was before
         await before.upgrade()
-        for fingerprint in ("a", "b"):
-            await inbox.store(
-                before,
-                integration="generic",
-                source_format="generic",
-                body=raw(fingerprint),
-                now=NOW,
-            )
+        await put(before, "a", "b")
         await before.dispose()
 
         db = Database(async_url(url))
@@ -84,12 +85,7 @@ async def test_an_existing_inbox_is_moved_to_its_own_file_with_its_pending_bodie
             ]
             assert len(await rows(db, "SELECT id FROM alert")) == 2
             # new bodies are numbered after the moved ones
-            assert (
-                await inbox.store(
-                    db, integration="generic", source_format="generic", body=raw("c"), now=NOW
-                )
-                == 3
-            )
+            assert await put(db, "c") == [3]
         finally:
             await db.dispose()
 
@@ -102,9 +98,7 @@ async def test_a_move_cut_short_after_the_copy_is_finished_by_the_next_start(
     async with database("sqlite", tmp_path) as url:
         before = Database(async_url(url), attach_inbox=False)
         await before.upgrade()
-        await inbox.store(
-            before, integration="generic", source_format="generic", body=raw("a"), now=NOW
-        )
+        await put(before, "a")
         await before.dispose()
         db = Database(async_url(url))
         try:
@@ -138,14 +132,7 @@ async def test_a_body_written_but_not_marked_done_is_marked_at_its_next_claim(
         db = Database(async_url(url))
         await db.upgrade()
         try:
-            for fingerprint in ("a", "b"):
-                await inbox.store(
-                    db,
-                    integration="generic",
-                    source_format="generic",
-                    body=raw(fingerprint),
-                    now=NOW,
-                )
+            await put(db, "a", "b")
             items = await inbox.claim(db, now=NOW)
             bodies = [Body(item, parse(item, rules)) for item in items]
             with pytest.raises(Stopped):
@@ -169,14 +156,7 @@ async def test_the_list_of_bodies_done_keeps_only_those_not_yet_marked_in_the_in
         await db.upgrade()
         try:
             for round_ in range(3):
-                for n in range(2):
-                    await inbox.store(
-                        db,
-                        integration="generic",
-                        source_format="generic",
-                        body=raw(f"{round_}-{n}"),
-                        now=NOW,
-                    )
+                await put(db, f"{round_}-0", f"{round_}-1")
                 assert await worker(db, ingest_rules(tmp_path)).drain() == 2
             # each batch forgets the bodies before it that are marked done in the inbox
             assert await rows(db, "SELECT inbox_id FROM inbox_done ORDER BY 1") == [(5,), (6,)]
@@ -202,10 +182,7 @@ async def test_a_lost_inbox_file_does_not_make_new_bodies_look_done(tmp_path: Pa
     async with database("sqlite", tmp_path) as url:
         db = Database(async_url(url))
         await db.upgrade()
-        for fingerprint in ("a", "b"):
-            await inbox.store(
-                db, integration="generic", source_format="generic", body=raw(fingerprint), now=NOW
-            )
+        await put(db, "a", "b")
         assert await worker(db, rules).drain() == 2
         assert await rows(db, "SELECT inbox_id FROM inbox_done") == [(1,), (2,)]
         await db.dispose()
@@ -215,12 +192,7 @@ async def test_a_lost_inbox_file_does_not_make_new_bodies_look_done(tmp_path: Pa
         db = Database(async_url(url))
         await db.upgrade()
         try:
-            assert (
-                await inbox.store(
-                    db, integration="generic", source_format="generic", body=raw("c"), now=NOW
-                )
-                == 1
-            )
+            assert await put(db, "c") == [1]
             assert await worker(db, rules).drain() == 1
             fingerprints = await rows(db, "SELECT fingerprint FROM alert ORDER BY id")
             assert fingerprints == [("a",), ("b",), ("c",)]
