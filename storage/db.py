@@ -52,7 +52,7 @@ class Database:
         self.inbox_file: Path | None = None
         """On a SQLite file, the inbox's own file (``storage.inbox_file``), attached to every
         connection; ``attach_inbox=False`` (commands that only read the record) leaves it be."""
-        file = _sqlite_path(url)
+        file = sqlite_path(url)
         if file is not None and attach_inbox:
             self.inbox_file = inbox_file.inbox_path(Path(file).expanduser())
         kwargs: dict[str, Any] = {"echo": echo}
@@ -73,7 +73,7 @@ class Database:
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
         self._write_lock = WriterTurn()
-        self._inbox_turn = WriterTurn() if self.inbox_file is not None else self._write_lock
+        self._inbox_turn = WriterTurn()  # taken only where the inbox is apart (``_turn``)
         self._inbox_apart: bool | None = None if self.inbox_file is not None else False
 
     def _listen(self, engine: Engine) -> None:
@@ -136,7 +136,7 @@ class Database:
             yield
 
     async def _turn(self, inbox: bool) -> WriterTurn:
-        if inbox and self._inbox_turn is not self._write_lock and await self.inbox_apart():
+        if inbox and await self.inbox_apart():
             return self._inbox_turn
         return self._write_lock
 
@@ -147,10 +147,8 @@ class Database:
         A transaction run whole in one worker thread costs one hand-off between threads;
         through the async engine every statement, the commit and the pool's reset are one
         each (~1.4 ms of CPU for a one-row insert, bench/ingest_bench.py's paced phase)."""
-        if not self.is_sqlite:
-            return None
-        path = self.url.split(":///", 1)[1] if ":///" in self.url else ""
-        if not path or path == ":memory:" or path.startswith("file:"):
+        path = sqlite_path(self.url)
+        if path is None:
             return None
         engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
         self._listen(engine)
@@ -217,7 +215,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_path(url: str) -> str | None:
+def sqlite_path(url: str) -> str | None:
     """The file a SQLite URL names, as written; ``None`` for PostgreSQL, an in-memory
     database or a ``file:`` URI."""
     if not url.startswith("sqlite"):
@@ -229,6 +227,6 @@ def _sqlite_path(url: str) -> str | None:
 
 
 def _ensure_parent(url: str) -> None:
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is not None:
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)

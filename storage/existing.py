@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, make_url
 
-from storage.db import Database, alembic_config
+from storage.db import Database, alembic_config, sqlite_path
 
 Unready = Literal["missing", "unreachable", "unmigrated", "behind", "ahead"]
 
@@ -34,12 +34,8 @@ class DatabaseNotReady(Exception):
 def sqlite_file(url: str) -> Path | None:
     """The file a SQLite URL names (made absolute); ``None`` for PostgreSQL, an in-memory
     database or a ``file:`` URI."""
-    if not url.startswith("sqlite"):
-        return None
-    _, _, path = url.partition(":///")
-    if not path or path == ":memory:" or path.startswith("file:"):
-        return None
-    return Path(path).expanduser().absolute()
+    path = sqlite_path(url)
+    return None if path is None else Path(path).expanduser().absolute()
 
 
 def shown_url(url: str) -> str:

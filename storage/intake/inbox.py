@@ -392,7 +392,7 @@ async def record_done(
     if not ids:
         return
     if apart:
-        await conn.execute(_FORGET_DONE, {"floor": min(ids)})
+        await conn.execute(_FORGET_DONE, {"floor": min(ids), "pending": PENDING})
         await conn.execute(insert(_DONE_TABLE), [{"inbox_id": i} for i in ids])
     else:
         await conn.execute(_mark_done(ids, now=now))
@@ -400,7 +400,7 @@ async def record_done(
 
 _FORGET_DONE = text(
     "DELETE FROM inbox_done WHERE inbox_id < :floor AND inbox_id NOT IN "
-    "(SELECT id FROM inbox WHERE status = 'pending' AND id < :floor)"
+    "(SELECT id FROM inbox WHERE status = :pending AND id < :floor)"
 )
 """The list kept short: bodies before these that are marked done in the inbox need no entry
 (one still pending — its done-mark did not happen — keeps its own)."""
