@@ -115,7 +115,10 @@ def serve() -> None:
 
     settings = _settings()
     configure_logging(
-        fmt=settings.log_format, level=settings.log_level, access_log=settings.access_log
+        fmt=settings.log_format,
+        level=settings.log_level,
+        access_log=settings.access_log,
+        cache_loggers=True,
     )
     try:
         service = build_service(settings)

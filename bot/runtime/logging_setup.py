@@ -73,7 +73,12 @@ def _library_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDi
     return event_dict
 
 
-def configure_logging(*, fmt: str, level: str, access_log: bool = False) -> None:
+def configure_logging(
+    *, fmt: str, level: str, access_log: bool = False, cache_loggers: bool = False
+) -> None:
+    """Render every line as ``fmt`` says, from ``level`` up. ``cache_loggers`` (the service):
+    each logger is built once, on its first line, instead of on every line (~2 µs a line;
+    tests leave it off, so that ``structlog.testing.capture_logs`` sees every line)."""
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(serializer=_dumps)
@@ -117,5 +122,5 @@ def configure_logging(*, fmt: str, level: str, access_log: bool = False) -> None
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=cache_loggers,
     )

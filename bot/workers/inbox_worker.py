@@ -151,8 +151,9 @@ class InboxWorker:
                     log.warning("inbox_batch_failed", bodies=len(batch), error=repr(exc)[:300])
                 else:
                     for body, outcome in zip(batch, outcomes, strict=False):
-                        self._done(body.item, outcome)
+                        self._done(body.item, outcome, alone=False)
                         self._unfinished.discard(body.item.id)
+                    _log_batch([body.item.id for body in batch[: len(outcomes)]], outcomes)
                     batch = batch[len(outcomes) :]
                     await asyncio.sleep(0)  # between transactions, others take the writer
                     break
@@ -185,8 +186,11 @@ class InboxWorker:
             self._done(item, outcome)
             return
 
-    def _done(self, item: inbox.InboxItem, outcome: IngestOutcome) -> None:
-        """A body's outcome: its metrics and its ``inbox_processed`` line."""
+    def _done(self, item: inbox.InboxItem, outcome: IngestOutcome, *, alone: bool = True) -> None:
+        """A body's outcome: its metrics and its ``inbox_processed`` line — at DEBUG for a
+        body of a batch, which its ``inbox_batch_processed`` line sums up at INFO (a line
+        per body was ~5 % of the process's CPU with single-alert webhooks: a flood of them
+        writes thousands a second)."""
         if self._metrics is not None:
             waited = (self._clock() - item.received_at).total_seconds()
             self._metrics.ingest_latency.observe(max(waited, 0.0))
@@ -195,7 +199,7 @@ class InboxWorker:
                 noise.inc(outcome.dropped)
             self._metrics.regraded.inc(len(outcome.regraded))
             self._metrics.escalation_steps.inc(len(outcome.stepped))
-        log.info(
+        (log.info if alone else log.debug)(
             "inbox_processed",
             inbox_id=item.id,
             integration=item.integration,
@@ -207,3 +211,20 @@ class InboxWorker:
             regraded=outcome.regraded,
             paged=outcome.stepped,
         )
+
+
+def _log_batch(ids: list[int], outcomes: list[IngestOutcome]) -> None:
+    """One INFO line per transaction of bodies: which bodies, and what they did in all."""
+    log.info(
+        "inbox_batch_processed",
+        bodies=len(ids),
+        first_inbox_id=min(ids),
+        last_inbox_id=max(ids),
+        opened=sum(len(o.opened) for o in outcomes),
+        updated=sum(len(o.updated) for o in outcomes),
+        resolved=sum(len(o.resolved) for o in outcomes),
+        ignored=sum(o.ignored for o in outcomes),
+        dropped=sum(o.dropped for o in outcomes),
+        regraded=sum(len(o.regraded) for o in outcomes),
+        paged=sum(len(o.stepped) for o in outcomes),
+    )

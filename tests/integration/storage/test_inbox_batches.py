@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from structlog.testing import capture_logs
 
 from bot.policy.policy_file import load_policy
 from bot.policy.rules import build_rules
@@ -626,3 +627,30 @@ async def test_a_claim_hands_out_bodies_up_to_its_byte_bound_and_at_least_one(
     assert [item.id for item in first] == [1, 2]
     assert [item.id for item in alone] == [3]
     assert rest == []
+
+
+async def test_the_worker_logs_a_line_per_batch_and_each_body_only_at_debug(
+    tmp_path: Path,
+) -> None:
+    """A flood of single-alert webhooks is thousands of bodies a second: the worker's INFO
+    line sums up a transaction's bodies (which, and what they did in all); each body's own
+    line, with its alert ids, is at DEBUG."""
+    rules = rules_for(tmp_path)
+    (tmp_path / "db").mkdir()
+    async with migrated("sqlite", tmp_path / "db") as db:
+        for raw in (
+            body({"fp": "a"}, {"fp": "b"}),
+            body({"fp": "a"}),
+            body({"fp": "gone", "status": "resolved"}),
+        ):
+            await inbox.store(db, integration="test", source_format="events", body=raw, now=NOW)
+        with capture_logs() as logs:
+            assert await batched(db, rules, bodies=10, events=100) == 3
+    [line] = [entry for entry in logs if entry["event"] == "inbox_batch_processed"]
+    assert line["log_level"] == "info"
+    assert (line["bodies"], line["first_inbox_id"], line["last_inbox_id"]) == (3, 1, 3)
+    assert (line["opened"], line["updated"], line["ignored"]) == (2, 1, 1)
+    each = [entry for entry in logs if entry["event"] == "inbox_processed"]
+    assert [entry["inbox_id"] for entry in each] == [1, 2, 3]
+    assert {entry["log_level"] for entry in each} == {"debug"}
+    assert len(each[0]["opened"]) == 2

@@ -34,6 +34,21 @@ def test_a_json_line_holds_values_orjson_refuses(capsys: pytest.CaptureFixture[s
     assert line["thing"].startswith("<object object")
 
 
+def test_a_cached_logger_still_takes_each_line_s_context(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The service builds each logger once (``cache_loggers``); what a line is logged with
+    (a request's id) is still that line's own."""
+    configure_logging(fmt="json", level="info", cache_loggers=True)
+    assert structlog.get_config()["cache_logger_on_first_use"] is True
+    log = structlog.get_logger("t")
+    for request_id in ("r-1", "r-2"):
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            log.info("line", n=request_id)
+    lines = [json.loads(text) for text in capsys.readouterr().err.strip().splitlines()]
+    assert [(line["request_id"], line["n"]) for line in lines] == [("r-1", "r-1"), ("r-2", "r-2")]
+
+
 def test_the_timer_library_logs_only_warnings_at_info_level() -> None:
     configure_logging(fmt="json", level="info")
     assert logging.getLogger("apscheduler.scheduler").getEffectiveLevel() == logging.WARNING
