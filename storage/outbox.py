@@ -35,7 +35,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from escalation.outbox_kinds import CHANNEL_KINDS, OutboxKind, OutboxPayload
 from storage.db import Database
-from storage.tables import AlertRow, OutboxRow
+from storage.tables import AlertRow, OutboxRow, StormMemberRow
 
 PENDING, DONE = "pending", "done"
 FOLDED = "folded"
@@ -139,11 +139,96 @@ async def claim_due(
     pending row of its alert's stream (see the module's docstring). Channel rows of alerts in
     the channels ``last`` (channels in a storm, with thousands of rows) come after every
     other channel's, so other channels never queue behind a storm; pages never do. With
-    ``kinds``, only rows of those kinds are claimed (while Slack is away: outbound webhooks)."""
+    ``kinds``, only rows of those kinds are claimed (while Slack is away: outbound webhooks).
+
+    Ranking takes every due row (a sort): with a storm's backlog of tens of thousands this
+    costs tens of milliseconds, so a storm's own rows are also taken by
+    :func:`claim_storm_rows`, which does not rank."""
+    query = (
+        sa_select(*_CLAIMED_COLUMNS)
+        .outerjoin(AlertRow, col(AlertRow.id) == col(OutboxRow.alert_id))
+        .where(
+            col(OutboxRow.status) == PENDING,
+            col(OutboxRow.next_attempt_at) <= now,
+            ~_blocked(now),
+        )
+        .limit(limit)
+    )
+    if kinds is not None:
+        query = query.where(col(OutboxRow.kind).in_([kind.value for kind in kinds]))
+    rank = urgency(col(OutboxRow.kind), col(AlertRow.level))
+    channel_row = col(OutboxRow.kind).in_(_CHANNEL)
+    if last:
+        stormy = case((and_(channel_row, col(AlertRow.channel).in_(list(last))), 1), else_=0)
+        query = query.order_by(stormy, rank, col(OutboxRow.id))
+    else:
+        query = query.order_by(rank, col(OutboxRow.id))
+    return await _lease(db, query, now=now, lease=lease)
+
+
+async def claim_storm_rows(
+    db: Database,
+    *,
+    channels: Collection[str],
+    kinds: Collection[OutboxKind],
+    member_kinds: Collection[OutboxKind] = (),
+    now: datetime,
+    limit: int,
+    lease: timedelta = timedelta(seconds=60),
+) -> list[Claimed]:
+    """Lease up to ``limit`` due rows of alerts in ``channels`` (channels in a storm): rows
+    of ``kinds`` of any of their alerts, rows of ``member_kinds`` of the alerts that are
+    storm members (another alert's edits and thread lines go to its own warning, in
+    :func:`claim_due`'s order) — longest due first, each the oldest pending row of its
+    alert's stream, without ranking them: a storm folds its rows into its summary and its
+    page, so their order among themselves does not show, and the due rows are walked in
+    the order of the index that holds them until ``limit`` are found instead of all being
+    sorted. Taken beside
+    :func:`claim_due`'s, they keep a storm's backlog (and the pages waiting for their
+    warnings to be picked up) from growing into every claim's sort."""
+    if not channels or not (kinds or member_kinds):
+        return []
+    member = exists().where(col(StormMemberRow.alert_id) == col(OutboxRow.alert_id))
+    query = (
+        sa_select(*_CLAIMED_COLUMNS)
+        .join(AlertRow, col(AlertRow.id) == col(OutboxRow.alert_id))
+        .where(
+            col(OutboxRow.status) == PENDING,
+            col(OutboxRow.next_attempt_at) <= now,
+            or_(
+                col(OutboxRow.kind).in_([kind.value for kind in kinds]),
+                and_(col(OutboxRow.kind).in_([kind.value for kind in member_kinds]), member),
+            ),
+            col(AlertRow.channel).in_(list(channels)),
+            ~_blocked(now),
+        )
+        # due order, as ``ix_outbox_pending`` holds them: walked until ``limit`` are found
+        .order_by(col(OutboxRow.next_attempt_at), col(OutboxRow.id))
+        .limit(limit)
+    )
+    return await _lease(db, query, now=now, lease=lease)
+
+
+_CLAIMED_COLUMNS = (
+    col(OutboxRow.id),
+    col(OutboxRow.alert_id),
+    col(OutboxRow.kind),
+    col(OutboxRow.payload),
+    col(OutboxRow.attempts),
+    col(OutboxRow.created_at),
+    col(AlertRow.channel),
+    col(OutboxRow.idempotency_key),
+    col(OutboxRow.in_doubt),
+)
+
+
+def _blocked(now: datetime) -> Any:
+    """A row waits: an earlier pending row of its alert is in its stream (or is its alert's
+    new warning, due and not yet picked up, for a row reaching people)."""
     earlier = aliased(OutboxRow)
     channel_row = col(OutboxRow.kind).in_(_CHANNEL)
     webhook_row = col(OutboxRow.kind).in_(_WEBHOOK)
-    blocked = exists().where(
+    return exists().where(
         and_(
             col(earlier.alert_id) == col(OutboxRow.alert_id),
             col(earlier.status) == PENDING,
@@ -177,30 +262,11 @@ async def claim_due(
             ),
         )
     )
-    query = (
-        sa_select(
-            col(OutboxRow.id),
-            col(OutboxRow.alert_id),
-            col(OutboxRow.kind),
-            col(OutboxRow.payload),
-            col(OutboxRow.attempts),
-            col(OutboxRow.created_at),
-            col(AlertRow.channel),
-            col(OutboxRow.idempotency_key),
-            col(OutboxRow.in_doubt),
-        )
-        .outerjoin(AlertRow, col(AlertRow.id) == col(OutboxRow.alert_id))
-        .where(col(OutboxRow.status) == PENDING, col(OutboxRow.next_attempt_at) <= now, ~blocked)
-        .limit(limit)
-    )
-    if kinds is not None:
-        query = query.where(col(OutboxRow.kind).in_([kind.value for kind in kinds]))
-    rank = urgency(col(OutboxRow.kind), col(AlertRow.level))
-    if last:
-        stormy = case((and_(channel_row, col(AlertRow.channel).in_(list(last))), 1), else_=0)
-        query = query.order_by(stormy, rank, col(OutboxRow.id))
-    else:
-        query = query.order_by(rank, col(OutboxRow.id))
+
+
+async def _lease(db: Database, query: Any, *, now: datetime, lease: timedelta) -> list[Claimed]:
+    """The rows ``query`` selects, leased for ``lease`` and marked in doubt (locked and
+    skipped by other replicas' claims on PostgreSQL)."""
     if not db.is_sqlite:
         query = query.with_for_update(skip_locked=True, of=OutboxRow)
     async with db.write() as session:

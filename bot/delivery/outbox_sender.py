@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from bot.delivery.deliveries import Deliveries
 from bot.delivery.lanes import SPARE, Lane, LaneGate, Pacing, lane_of
 from bot.delivery.slack_health import SlackHealth, outcome_unknown
-from bot.delivery.storm_control import StormControl, retry_after
+from bot.delivery.storm_control import MEMBER_ROWS, STORM_ROWS, StormControl, retry_after
 from bot.runtime.clock import Clock
 from bot.runtime.faults import NO_FAULTS, FaultPoints
 from bot.runtime.metrics import Metrics
@@ -61,6 +61,7 @@ class OutboxSender:
         gate: LaneGate | Pacing | None = None,
         storms: StormControl | None = None,
         batch: int = 500,
+        storm_batch: int = 2000,
         health: SlackHealth | None = None,
         faults: FaultPoints = NO_FAULTS,
         lease: timedelta = timedelta(seconds=60),
@@ -81,6 +82,7 @@ class OutboxSender:
         self._gate = gate if isinstance(gate, Pacing) else Pacing(gate or LaneGate())
         self._storms = storms
         self._batch = batch
+        self._storm_batch = storm_batch
         self._timer: asyncio.TimerHandle | None = None
         self._wakes: list[float] = []
         """Event-loop times the sender was asked to run at (a heap); the timer is set for the
@@ -112,8 +114,14 @@ class OutboxSender:
             await release_outbox(self._db, sorted(self._unfinished), now=self._clock())
             self._unfinished.clear()
         total = 0
-        while not self._wakeup.stopping and (claimed := await self._claim(only)):
-            total += await self._deliver_claimed(claimed, folding=only is None)
+        while not self._wakeup.stopping:
+            claimed = await self._claim(only)
+            if claimed:
+                total += await self._deliver_claimed(claimed, folding=only is None)
+            folded = 0 if only is not None else await self._fold_storm_rows()
+            total += folded
+            if not claimed and not folded:
+                break
             if only is None and self._storms_due():
                 await self._tick_storms()  # between batches only when due: rows come first
         if only is not None:
@@ -137,6 +145,25 @@ class OutboxSender:
             lease=self._lease,
             kinds=kinds,
         )
+
+    async def _fold_storm_rows(self) -> int:
+        """After each claim, the next rows of the storms (new warnings and pages of their
+        channels' alerts, the members' edits and thread lines), taken without ranking —
+        the storm folds them, so a flood's backlog does not stay behind for every claim to
+        sort (``claim_storm_rows``). Returns how many were taken."""
+        storming = self._storms.storming() if self._storms else frozenset()
+        if not storming:
+            return 0
+        rows = await outbox.claim_storm_rows(
+            self._db,
+            channels=storming,
+            kinds=STORM_ROWS,
+            member_kinds=MEMBER_ROWS,
+            now=self._clock(),
+            limit=self._storm_batch,
+            lease=self._lease,
+        )
+        return await self._deliver_claimed(rows, folding=True) if rows else 0
 
     async def _deliver_claimed(self, claimed: list[outbox.Claimed], *, folding: bool) -> int:
         """Fold what storms stand for (``folding``), then deliver the rest lane by lane."""

@@ -58,6 +58,12 @@ FOLDED_KINDS = frozenset(
     }
 )
 """Rows of a storm's member alerts that the storm stands for (others are delivered)."""
+STORM_ROWS = frozenset({OutboxKind.POST_WARNING, *STORM_PAGED})
+"""What the sender takes of any alert of a storm's channel apart from its claims
+(``claim_storm_rows``): new warnings (they join the storm) and pages (the storm's page to
+each person names them)."""
+MEMBER_ROWS = FOLDED_KINDS - STORM_PAGED
+"""… and of the storm's members: what the summary's counts and list stand for."""
 
 
 @dataclass(frozen=True, slots=True)

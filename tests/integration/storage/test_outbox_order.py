@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,8 @@ from escalation.state import open_alert
 from storage import outbox
 from storage.alerts import new_row
 from storage.db import Database
+from storage.noise import storms
+from storage.tables import StormMemberRow
 from tests.support.databases import database
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -41,7 +44,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
             await db.dispose()
 
 
-async def new_alert(db: Database, name: str, *, level: int = 2) -> int:
+async def new_alert(db: Database, name: str, *, level: int = 2, channel: str = "#alerts") -> int:
     event = AlertEvent(fingerprint=name, status=SourceStatus.FIRING, title=name, source="s")
     tr = open_alert(fired_at=NOW, policy=NO_POLICY, now=NOW)
     row = new_row(
@@ -51,7 +54,7 @@ async def new_alert(db: Database, name: str, *, level: int = 2) -> int:
         level=level,
         grade_reason="test",
         team="ops",
-        channel="#alerts",
+        channel=channel,
         policy=NO_POLICY,
     )
     async with db.write() as session:
@@ -143,3 +146,74 @@ async def test_channel_rows_of_a_storming_channel_come_last_but_its_pages_do_not
     stormy_page = await add(db, await new_alert(db, "storm-2"), OutboxKind.PAGE_DM, page(0))
     claimed = await outbox.claim_due(db, now=NOW, last=["#alerts"])
     assert [c.id for c in claimed] == [stormy_page, stormy_warning]
+
+
+STORM_KINDS = {OutboxKind.POST_WARNING, OutboxKind.PAGE_DM}
+MEMBER_KINDS = {OutboxKind.UPDATE_WARNING, OutboxKind.THREAD_LINES}
+
+
+async def test_a_storm_s_rows_are_taken_oldest_first_each_after_its_stream_s_earlier_rows(
+    db: Database,
+) -> None:
+    """What the sender folds into a storm apart from its claims: the storming channel's
+    rows of the kinds asked for, by age and not by level (the storm folds them all), never
+    another channel's; a page still waits for its alert's warning to be picked up."""
+    calm = await new_alert(db, "calm", channel="#db-alerts")
+    await add(db, calm, OutboxKind.POST_WARNING, NoPayload())
+    minor = await new_alert(db, "storm-minor", level=3)
+    minor_warning = await add(db, minor, OutboxKind.POST_WARNING, NoPayload())
+    minor_page = await add(db, minor, OutboxKind.PAGE_DM, page(0))
+    await add(db, minor, OutboxKind.PAGE_WEBHOOK, NoPayload())  # not a kind asked for
+    critical = await new_alert(db, "storm-critical", level=1)
+    critical_warning = await add(db, critical, OutboxKind.POST_WARNING, NoPayload())
+
+    def take(limit: int = 10) -> Any:
+        return outbox.claim_storm_rows(
+            db,
+            channels=["#alerts"],
+            kinds=STORM_KINDS,
+            member_kinds=MEMBER_KINDS,
+            now=NOW,
+            limit=limit,
+        )
+
+    assert [c.id for c in await take()] == [minor_warning, critical_warning]
+    # the warning was picked up: its page may go now; the rest are leased or not asked for
+    assert [c.id for c in await take()] == [minor_page]
+    assert await take() == []
+
+
+async def test_a_storm_s_rows_are_taken_no_more_than_asked(db: Database) -> None:
+    alerts = [await new_alert(db, f"storm-{n}", level=3) for n in range(3)]
+    warnings = [await add(db, a, OutboxKind.POST_WARNING, NoPayload()) for a in alerts]
+    taken = await outbox.claim_storm_rows(
+        db, channels=["#alerts"], kinds=STORM_KINDS, now=NOW, limit=2
+    )
+    assert [c.id for c in taken] == warnings[:2]
+    # leased as a claim leases: a first attempt, not in doubt before it
+    assert all(c.attempts == 1 and not c.in_doubt and c.channel == "#alerts" for c in taken)
+    [rest] = await outbox.claim_due(db, now=NOW)  # the two taken are leased
+    assert rest.id == warnings[2]
+
+
+async def test_a_storm_takes_the_edits_and_lines_of_its_members_only(db: Database) -> None:
+    """An alert whose warning was posted before the storm keeps its edits for that warning
+    (in the claims' order); a member's edits are the storm's to fold."""
+    before = await new_alert(db, "before-the-storm")
+    member = await new_alert(db, "member")
+    storm = await storms.open_storm(db, "#alerts", now=NOW)
+    async with db.write() as session:
+        session.add(
+            StormMemberRow(alert_id=member, storm_id=storm.id, level=2, name="m", joined_at=NOW)
+        )
+    await add(db, before, OutboxKind.UPDATE_WARNING, NoPayload())
+    member_edit = await add(db, member, OutboxKind.UPDATE_WARNING, NoPayload())
+    taken = await outbox.claim_storm_rows(
+        db,
+        channels=["#alerts"],
+        kinds=STORM_KINDS,
+        member_kinds=MEMBER_KINDS,
+        now=NOW,
+        limit=10,
+    )
+    assert [c.id for c in taken] == [member_edit]
