@@ -126,6 +126,39 @@ class Claimed:
     """The previous attempt's outcome is unknown: it may have taken effect."""
 
 
+@dataclass(frozen=True, slots=True)
+class StormShare:
+    """The rows of storming channels that :func:`claim_storm_rows` takes (by age, for the
+    storm to fold) and :func:`claim_due` leaves to it (they would only lengthen its sort):
+    rows of ``kinds`` of any alert of ``channels``, rows of ``member_kinds`` of the alerts
+    that are storm members. A new warning of level ``keep_level`` or more urgent stays in
+    the claims too: it goes ahead of a storm's backlog (the storm lists it at once)."""
+
+    channels: Collection[str]
+    kinds: Collection[OutboxKind]
+    member_kinds: Collection[OutboxKind] = ()
+    keep_level: int = 1
+
+    def taken(self) -> Any:
+        """The rows this share takes (the alert joined)."""
+        member = exists().where(col(StormMemberRow.alert_id) == col(OutboxRow.alert_id))
+        return and_(
+            col(AlertRow.channel).in_(list(self.channels)),
+            or_(
+                col(OutboxRow.kind).in_([kind.value for kind in self.kinds]),
+                and_(col(OutboxRow.kind).in_([kind.value for kind in self.member_kinds]), member),
+            ),
+        )
+
+    def left(self) -> Any:
+        """The rows :func:`claim_due` leaves to the storm (a row with no alert never)."""
+        urgent = and_(
+            col(OutboxRow.kind) == OutboxKind.POST_WARNING.value,
+            func.coalesce(col(AlertRow.level), 1) <= self.keep_level,
+        )
+        return and_(col(AlertRow.id).is_not(None), self.taken(), ~urgent)
+
+
 async def claim_due(
     db: Database,
     *,
@@ -134,6 +167,7 @@ async def claim_due(
     lease: timedelta = timedelta(seconds=60),
     last: Collection[str] = (),
     kinds: Collection[OutboxKind] | None = None,
+    storms: StormShare | None = None,
 ) -> list[Claimed]:
     """Lease up to ``limit`` due rows, most urgent first (then oldest), each the oldest
     pending row of its alert's stream (see the module's docstring). Channel rows of alerts in
@@ -142,8 +176,8 @@ async def claim_due(
     ``kinds``, only rows of those kinds are claimed (while Slack is away: outbound webhooks).
 
     Ranking takes every due row (a sort): with a storm's backlog of tens of thousands this
-    costs tens of milliseconds, so a storm's own rows are also taken by
-    :func:`claim_storm_rows`, which does not rank."""
+    cost a hundred milliseconds, so the rows of ``storms`` are left out (but urgent new
+    warnings): :func:`claim_storm_rows` takes them, without ranking."""
     query = (
         sa_select(*_CLAIMED_COLUMNS)
         .outerjoin(AlertRow, col(AlertRow.id) == col(OutboxRow.alert_id))
@@ -156,6 +190,8 @@ async def claim_due(
     )
     if kinds is not None:
         query = query.where(col(OutboxRow.kind).in_([kind.value for kind in kinds]))
+    if storms is not None and storms.channels:
+        query = query.where(~storms.left())
     rank = urgency(col(OutboxRow.kind), col(AlertRow.level))
     channel_row = col(OutboxRow.kind).in_(_CHANNEL)
     if last:
@@ -168,38 +204,27 @@ async def claim_due(
 
 async def claim_storm_rows(
     db: Database,
+    share: StormShare,
     *,
-    channels: Collection[str],
-    kinds: Collection[OutboxKind],
-    member_kinds: Collection[OutboxKind] = (),
     now: datetime,
     limit: int,
     lease: timedelta = timedelta(seconds=60),
 ) -> list[Claimed]:
-    """Lease up to ``limit`` due rows of alerts in ``channels`` (channels in a storm): rows
-    of ``kinds`` of any of their alerts, rows of ``member_kinds`` of the alerts that are
-    storm members (another alert's edits and thread lines go to its own warning, in
-    :func:`claim_due`'s order) — longest due first, each the oldest pending row of its
-    alert's stream, without ranking them: a storm folds its rows into its summary and its
-    page, so their order among themselves does not show, and the due rows are walked in
-    the order of the index that holds them until ``limit`` are found instead of all being
-    sorted. Taken beside
-    :func:`claim_due`'s, they keep a storm's backlog (and the pages waiting for their
-    warnings to be picked up) from growing into every claim's sort."""
-    if not channels or not (kinds or member_kinds):
+    """Lease up to ``limit`` due rows of the storms' ``share`` (another alert's edits and
+    thread lines go to its own warning, in :func:`claim_due`'s order) — longest due first,
+    each the oldest pending row of its alert's stream, without ranking them: a storm folds
+    its rows into its summary and its page, so their order among themselves does not show,
+    and the due rows are walked in the order of the index that holds them until ``limit``
+    are found instead of all being sorted."""
+    if not share.channels or not (share.kinds or share.member_kinds):
         return []
-    member = exists().where(col(StormMemberRow.alert_id) == col(OutboxRow.alert_id))
     query = (
         sa_select(*_CLAIMED_COLUMNS)
         .join(AlertRow, col(AlertRow.id) == col(OutboxRow.alert_id))
         .where(
             col(OutboxRow.status) == PENDING,
             col(OutboxRow.next_attempt_at) <= now,
-            or_(
-                col(OutboxRow.kind).in_([kind.value for kind in kinds]),
-                and_(col(OutboxRow.kind).in_([kind.value for kind in member_kinds]), member),
-            ),
-            col(AlertRow.channel).in_(list(channels)),
+            share.taken(),
             ~_blocked(now),
         )
         # due order, as ``ix_outbox_pending`` holds them: walked until ``limit`` are found

@@ -33,6 +33,7 @@ from escalation.outbox_kinds import PAGE_KINDS, OutboxKind, read_approval_close
 from storage import outbox
 from storage.db import Database
 from storage.noise.group_store import anchors_of
+from storage.noise.storms import RINGING_LEVEL
 from storage.upkeep.recovery import release_outbox
 
 log = structlog.get_logger("tocsin.outbox")
@@ -136,7 +137,9 @@ class OutboxSender:
     async def _claim(
         self, kinds: tuple[OutboxKind, ...] | None, *, ahead: timedelta = timedelta(0)
     ) -> list[outbox.Claimed]:
-        """Lease the rows due now (or within ``ahead``)."""
+        """Lease the rows due now (or within ``ahead``). A claim of every kind leaves the
+        storms' share to :meth:`_fold_storm_rows`; one of some kinds (pages to fold before a
+        storm page is drawn, outbound webhooks while Slack is away) takes them too."""
         return await outbox.claim_due(
             self._db,
             now=self._clock() + ahead,
@@ -144,6 +147,7 @@ class OutboxSender:
             last=self._storms.storming() if self._storms else (),
             lease=self._lease,
             kinds=kinds,
+            storms=self._storm_share() if kinds is None else None,
         )
 
     async def _fold_storm_rows(self) -> int:
@@ -151,19 +155,19 @@ class OutboxSender:
         channels' alerts, the members' edits and thread lines), taken without ranking —
         the storm folds them, so a flood's backlog does not stay behind for every claim to
         sort (``claim_storm_rows``). Returns how many were taken."""
-        storming = self._storms.storming() if self._storms else frozenset()
-        if not storming:
+        share = self._storm_share()
+        if share is None:
             return 0
         rows = await outbox.claim_storm_rows(
-            self._db,
-            channels=storming,
-            kinds=STORM_ROWS,
-            member_kinds=MEMBER_ROWS,
-            now=self._clock(),
-            limit=self._storm_batch,
-            lease=self._lease,
+            self._db, share, now=self._clock(), limit=self._storm_batch, lease=self._lease
         )
         return await self._deliver_claimed(rows, folding=True) if rows else 0
+
+    def _storm_share(self) -> outbox.StormShare | None:
+        storming = self._storms.storming() if self._storms else frozenset()
+        if not storming:
+            return None
+        return outbox.StormShare(storming, STORM_ROWS, MEMBER_ROWS, keep_level=RINGING_LEVEL)
 
     async def _deliver_claimed(self, claimed: list[outbox.Claimed], *, folding: bool) -> int:
         """Fold what storms stand for (``folding``), then deliver the rest lane by lane."""

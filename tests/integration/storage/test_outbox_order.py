@@ -148,8 +148,11 @@ async def test_channel_rows_of_a_storming_channel_come_last_but_its_pages_do_not
     assert [c.id for c in claimed] == [stormy_page, stormy_warning]
 
 
-STORM_KINDS = {OutboxKind.POST_WARNING, OutboxKind.PAGE_DM}
-MEMBER_KINDS = {OutboxKind.UPDATE_WARNING, OutboxKind.THREAD_LINES}
+SHARE = outbox.StormShare(
+    channels=["#alerts"],
+    kinds={OutboxKind.POST_WARNING, OutboxKind.PAGE_DM},
+    member_kinds={OutboxKind.UPDATE_WARNING, OutboxKind.THREAD_LINES},
+)
 
 
 async def test_a_storm_s_rows_are_taken_oldest_first_each_after_its_stream_s_earlier_rows(
@@ -168,14 +171,7 @@ async def test_a_storm_s_rows_are_taken_oldest_first_each_after_its_stream_s_ear
     critical_warning = await add(db, critical, OutboxKind.POST_WARNING, NoPayload())
 
     def take(limit: int = 10) -> Any:
-        return outbox.claim_storm_rows(
-            db,
-            channels=["#alerts"],
-            kinds=STORM_KINDS,
-            member_kinds=MEMBER_KINDS,
-            now=NOW,
-            limit=limit,
-        )
+        return outbox.claim_storm_rows(db, SHARE, now=NOW, limit=limit)
 
     assert [c.id for c in await take()] == [minor_warning, critical_warning]
     # the warning was picked up: its page may go now; the rest are leased or not asked for
@@ -186,9 +182,7 @@ async def test_a_storm_s_rows_are_taken_oldest_first_each_after_its_stream_s_ear
 async def test_a_storm_s_rows_are_taken_no_more_than_asked(db: Database) -> None:
     alerts = [await new_alert(db, f"storm-{n}", level=3) for n in range(3)]
     warnings = [await add(db, a, OutboxKind.POST_WARNING, NoPayload()) for a in alerts]
-    taken = await outbox.claim_storm_rows(
-        db, channels=["#alerts"], kinds=STORM_KINDS, now=NOW, limit=2
-    )
+    taken = await outbox.claim_storm_rows(db, SHARE, now=NOW, limit=2)
     assert [c.id for c in taken] == warnings[:2]
     # leased as a claim leases: a first attempt, not in doubt before it
     assert all(c.attempts == 1 and not c.in_doubt and c.channel == "#alerts" for c in taken)
@@ -208,12 +202,18 @@ async def test_a_storm_takes_the_edits_and_lines_of_its_members_only(db: Databas
         )
     await add(db, before, OutboxKind.UPDATE_WARNING, NoPayload())
     member_edit = await add(db, member, OutboxKind.UPDATE_WARNING, NoPayload())
-    taken = await outbox.claim_storm_rows(
-        db,
-        channels=["#alerts"],
-        kinds=STORM_KINDS,
-        member_kinds=MEMBER_KINDS,
-        now=NOW,
-        limit=10,
-    )
+    taken = await outbox.claim_storm_rows(db, SHARE, now=NOW, limit=10)
     assert [c.id for c in taken] == [member_edit]
+
+
+async def test_claims_leave_the_storm_its_share_but_an_urgent_new_warning(db: Database) -> None:
+    """A claim does not rank what the storm takes by age — but a level-1 alert's new
+    warning, which goes ahead of a storm's backlog; nor an alert's rows in a calm channel."""
+    minor = await new_alert(db, "storm-minor", level=3)
+    await add(db, minor, OutboxKind.POST_WARNING, NoPayload())
+    critical = await new_alert(db, "storm-critical", level=1)
+    critical_warning = await add(db, critical, OutboxKind.POST_WARNING, NoPayload())
+    calm = await new_alert(db, "calm", channel="#db-alerts")
+    calm_warning = await add(db, calm, OutboxKind.POST_WARNING, NoPayload())
+    claimed = await outbox.claim_due(db, now=NOW, last=SHARE.channels, storms=SHARE)
+    assert [c.id for c in claimed] == [calm_warning, critical_warning]
