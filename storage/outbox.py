@@ -129,18 +129,15 @@ class Claimed:
 @dataclass(frozen=True, slots=True)
 class StormShare:
     """The rows of storming channels that :func:`claim_storm_rows` takes (by age, for the
-    storm to fold) and :func:`claim_due` leaves to it (they would only lengthen its sort):
-    rows of ``kinds`` of any alert of ``channels``, rows of ``member_kinds`` of the alerts
-    that are storm members. A new warning of level ``keep_level`` or more urgent stays in
-    the claims too: it goes ahead of a storm's backlog (the storm lists it at once)."""
+    storm to fold): rows of ``kinds`` of any alert of ``channels``, rows of ``member_kinds``
+    of the alerts that are storm members."""
 
     channels: Collection[str]
     kinds: Collection[OutboxKind]
     member_kinds: Collection[OutboxKind] = ()
-    keep_level: int = 1
 
     def taken(self) -> Any:
-        """The rows this share takes (the alert joined)."""
+        """The rows of the share (the outbox row's alert joined)."""
         member = exists().where(col(StormMemberRow.alert_id) == col(OutboxRow.alert_id))
         return and_(
             col(AlertRow.channel).in_(list(self.channels)),
@@ -149,14 +146,6 @@ class StormShare:
                 and_(col(OutboxRow.kind).in_([kind.value for kind in self.member_kinds]), member),
             ),
         )
-
-    def left(self) -> Any:
-        """The rows :func:`claim_due` leaves to the storm (a row with no alert never)."""
-        urgent = and_(
-            col(OutboxRow.kind) == OutboxKind.POST_WARNING.value,
-            func.coalesce(col(AlertRow.level), 1) <= self.keep_level,
-        )
-        return and_(col(AlertRow.id).is_not(None), self.taken(), ~urgent)
 
 
 async def claim_due(
@@ -167,7 +156,6 @@ async def claim_due(
     lease: timedelta = timedelta(seconds=60),
     last: Collection[str] = (),
     kinds: Collection[OutboxKind] | None = None,
-    storms: StormShare | None = None,
 ) -> list[Claimed]:
     """Lease up to ``limit`` due rows, most urgent first (then oldest), each the oldest
     pending row of its alert's stream (see the module's docstring). Channel rows of alerts in
@@ -175,23 +163,17 @@ async def claim_due(
     other channel's, so other channels never queue behind a storm; pages never do. With
     ``kinds``, only rows of those kinds are claimed (while Slack is away: outbound webhooks).
 
-    Ranking takes every due row (a sort): with a storm's backlog of tens of thousands this
-    cost a hundred milliseconds, so the rows of ``storms`` are left out (but urgent new
-    warnings): :func:`claim_storm_rows` takes them, without ranking."""
+    Ranking takes every due row (a sort): with a storm's backlog of tens of thousands a
+    claim costs a hundred milliseconds, and the backlog would only be worked off 500 rows
+    a claim; :func:`claim_storm_rows` takes a storm's rows besides, without ranking."""
     query = (
         sa_select(*_CLAIMED_COLUMNS)
         .outerjoin(AlertRow, col(AlertRow.id) == col(OutboxRow.alert_id))
-        .where(
-            col(OutboxRow.status) == PENDING,
-            col(OutboxRow.next_attempt_at) <= now,
-            ~_blocked(now),
-        )
+        .where(*_may_go(now))
         .limit(limit)
     )
     if kinds is not None:
         query = query.where(col(OutboxRow.kind).in_([kind.value for kind in kinds]))
-    if storms is not None and storms.channels:
-        query = query.where(~storms.left())
     rank = urgency(col(OutboxRow.kind), col(AlertRow.level))
     channel_row = col(OutboxRow.kind).in_(_CHANNEL)
     if last:
@@ -221,12 +203,7 @@ async def claim_storm_rows(
     query = (
         sa_select(*_CLAIMED_COLUMNS)
         .join(AlertRow, col(AlertRow.id) == col(OutboxRow.alert_id))
-        .where(
-            col(OutboxRow.status) == PENDING,
-            col(OutboxRow.next_attempt_at) <= now,
-            share.taken(),
-            ~_blocked(now),
-        )
+        .where(share.taken(), *_may_go(now))
         # due order, as ``ix_outbox_pending`` holds them: walked until ``limit`` are found
         .order_by(col(OutboxRow.next_attempt_at), col(OutboxRow.id))
         .limit(limit)
@@ -245,6 +222,15 @@ _CLAIMED_COLUMNS = (
     col(OutboxRow.idempotency_key),
     col(OutboxRow.in_doubt),
 )
+
+
+def _may_go(now: datetime) -> tuple[Any, ...]:
+    """Pending, due, and first in its alert's stream: what a claim may take."""
+    return (
+        col(OutboxRow.status) == PENDING,
+        col(OutboxRow.next_attempt_at) <= now,
+        ~_blocked(now),
+    )
 
 
 def _blocked(now: datetime) -> Any:

@@ -33,7 +33,6 @@ from escalation.outbox_kinds import PAGE_KINDS, OutboxKind, read_approval_close
 from storage import outbox
 from storage.db import Database
 from storage.noise.group_store import anchors_of
-from storage.noise.storms import RINGING_LEVEL
 from storage.upkeep.recovery import release_outbox
 
 log = structlog.get_logger("tocsin.outbox")
@@ -137,9 +136,7 @@ class OutboxSender:
     async def _claim(
         self, kinds: tuple[OutboxKind, ...] | None, *, ahead: timedelta = timedelta(0)
     ) -> list[outbox.Claimed]:
-        """Lease the rows due now (or within ``ahead``). A claim of every kind leaves the
-        storms' share to :meth:`_fold_storm_rows`; one of some kinds (pages to fold before a
-        storm page is drawn, outbound webhooks while Slack is away) takes them too."""
+        """Lease the rows due now (or within ``ahead``)."""
         return await outbox.claim_due(
             self._db,
             now=self._clock() + ahead,
@@ -147,7 +144,6 @@ class OutboxSender:
             last=self._storms.storming() if self._storms else (),
             lease=self._lease,
             kinds=kinds,
-            storms=self._storm_share() if kinds is None else None,
         )
 
     async def _fold_storm_rows(self) -> int:
@@ -167,7 +163,7 @@ class OutboxSender:
         storming = self._storms.storming() if self._storms else frozenset()
         if not storming:
             return None
-        return outbox.StormShare(storming, STORM_ROWS, MEMBER_ROWS, keep_level=RINGING_LEVEL)
+        return outbox.StormShare(storming, STORM_ROWS, MEMBER_ROWS)
 
     async def _deliver_claimed(self, claimed: list[outbox.Claimed], *, folding: bool) -> int:
         """Fold what storms stand for (``folding``), then deliver the rest lane by lane."""

@@ -204,16 +204,3 @@ async def test_a_storm_takes_the_edits_and_lines_of_its_members_only(db: Databas
     member_edit = await add(db, member, OutboxKind.UPDATE_WARNING, NoPayload())
     taken = await outbox.claim_storm_rows(db, SHARE, now=NOW, limit=10)
     assert [c.id for c in taken] == [member_edit]
-
-
-async def test_claims_leave_the_storm_its_share_but_an_urgent_new_warning(db: Database) -> None:
-    """A claim does not rank what the storm takes by age — but a level-1 alert's new
-    warning, which goes ahead of a storm's backlog; nor an alert's rows in a calm channel."""
-    minor = await new_alert(db, "storm-minor", level=3)
-    await add(db, minor, OutboxKind.POST_WARNING, NoPayload())
-    critical = await new_alert(db, "storm-critical", level=1)
-    critical_warning = await add(db, critical, OutboxKind.POST_WARNING, NoPayload())
-    calm = await new_alert(db, "calm", channel="#db-alerts")
-    calm_warning = await add(db, calm, OutboxKind.POST_WARNING, NoPayload())
-    claimed = await outbox.claim_due(db, now=NOW, last=SHARE.channels, storms=SHARE)
-    assert [c.id for c in claimed] == [calm_warning, critical_warning]
