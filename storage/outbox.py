@@ -12,7 +12,9 @@ and a page never waits for the channel (it waits for its alert's new warning to 
 so that a storm can fold both, and no longer: not while the warning waits for its turn in
 the channel, nor while it is being delivered). Among the rows that may go, the most urgent are
 claimed first (:func:`urgency`): pages, then new warnings by level, then edits, then thread
-lines and listings.
+lines and listings. A storm's rows are also taken apart, by age and unranked, for storm
+control to fold (:func:`claim_storm_rows`): ranking a flood's backlog at every claim cost
+more than the rest of the sender's work.
 
 A claim also marks the row *in doubt* (``in_doubt``): until the attempt ends with a known
 outcome — delivered, or refused by the far side — a crash, a timeout or a 5xx leaves it

@@ -153,7 +153,8 @@ class InboxWorker:
                     for body, outcome in zip(batch, outcomes, strict=False):
                         self._done(body.item, outcome, alone=False)
                         self._unfinished.discard(body.item.id)
-                    _log_batch([body.item.id for body in batch[: len(outcomes)]], outcomes)
+                    if outcomes:
+                        _log_batch([body.item.id for body in batch[: len(outcomes)]], outcomes)
                     batch = batch[len(outcomes) :]
                     await asyncio.sleep(0)  # between transactions, others take the writer
                     break
@@ -189,8 +190,8 @@ class InboxWorker:
     def _done(self, item: inbox.InboxItem, outcome: IngestOutcome, *, alone: bool = True) -> None:
         """A body's outcome: its metrics and its ``inbox_processed`` line — at DEBUG for a
         body of a batch, which its ``inbox_batch_processed`` line sums up at INFO (a line
-        per body was ~5 % of the process's CPU with single-alert webhooks: a flood of them
-        writes thousands a second)."""
+        per body was ~5 % of the event loop's thread with single-alert webhooks: a flood is
+        thousands of bodies a second)."""
         if self._metrics is not None:
             waited = (self._clock() - item.received_at).total_seconds()
             self._metrics.ingest_latency.observe(max(waited, 0.0))
