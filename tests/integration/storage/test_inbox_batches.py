@@ -22,8 +22,6 @@ from structlog.testing import capture_logs
 
 from bot.policy.policy_file import load_policy
 from bot.policy.rules import build_rules
-from bot.runtime.wakeup import Wakeup
-from bot.workers.inbox_worker import InboxWorker
 from config.settings import async_url
 from escalation.model import AlertEvent, Metric, SourceStatus
 from escalation.noise.label_matchers import Matcher, Op
@@ -34,6 +32,7 @@ from storage.intake.ingest import IngestOutcome, IngestRules, parse, process
 from storage.noise.silences import create_silence
 from tests.support.databases import database
 from tests.support.policies import example_policy
+from tests.support.workers import inbox_worker
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 ROUTES = """routes:
@@ -195,23 +194,8 @@ async def body_by_body(
             await inbox.mark_failed(db, item.id, now=NOW, error=f"{type(exc).__name__}: {exc}")
 
 
-def worker_for(
-    db: Database, rules: IngestRules, *, bodies: int = 200, events: int = 1000
-) -> InboxWorker:
-    return InboxWorker(
-        db=db,
-        rules=rules,
-        clock=lambda: NOW,
-        wakeup=Wakeup(),
-        on_processed=Wakeup(),
-        poll_seconds=1,
-        batch_bodies=bodies,
-        batch_events=events,
-    )
-
-
 async def batched(db: Database, rules: IngestRules, *, bodies: int, events: int) -> int:
-    return await worker_for(db, rules, bodies=bodies, events=events).drain()
+    return await inbox_worker(db, rules, now=NOW, bodies=bodies, events=events).drain()
 
 
 TABLES = {
@@ -559,7 +543,7 @@ async def test_the_worker_uses_the_events_the_intake_parsed_unless_the_rules_cha
     rules = rules_for(tmp_path)
     (tmp_path / "db").mkdir()
     async with migrated("sqlite", tmp_path / "db") as db:
-        worker = worker_for(db, rules)
+        worker = inbox_worker(db, rules, now=NOW)
         writer = inbox.InboxWriter(db, parsed=worker.parsed)
         raw = body({"fp": "kept", "title": "As in the body"})
         [as_parsed] = parse_events(json.loads(raw))

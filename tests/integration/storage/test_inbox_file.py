@@ -13,8 +13,6 @@ from sqlalchemy import text
 
 from bot.policy.policy_file import load_policy
 from bot.policy.rules import build_rules
-from bot.runtime.wakeup import Wakeup
-from bot.workers.inbox_worker import InboxWorker
 from config.settings import async_url
 from storage import inbox_file
 from storage.db import Database
@@ -24,6 +22,7 @@ from storage.intake.ingest import IngestRules, parse
 from storage.upkeep.recovery import release_claims
 from tests.support.databases import database
 from tests.support.policies import example_policy
+from tests.support.workers import inbox_worker
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -51,17 +50,6 @@ async def put(db: Database, *fingerprints: str) -> list[int]:
     ]
 
 
-def worker(db: Database, rules: IngestRules) -> InboxWorker:
-    return InboxWorker(
-        db=db,
-        rules=rules,
-        clock=lambda: NOW,
-        wakeup=Wakeup(),
-        on_processed=Wakeup(),
-        poll_seconds=1,
-    )
-
-
 async def test_an_existing_inbox_is_moved_to_its_own_file_with_its_pending_bodies(
     tmp_path: Path,
 ) -> None:
@@ -78,7 +66,7 @@ async def test_an_existing_inbox_is_moved_to_its_own_file_with_its_pending_bodie
             assert await db.inbox_apart()
             main = await rows(db, "SELECT name FROM main.sqlite_master WHERE name = 'inbox'")
             assert main == []
-            assert await worker(db, ingest_rules(tmp_path)).drain() == 2
+            assert await inbox_worker(db, ingest_rules(tmp_path), now=NOW).drain() == 2
             assert await rows(db, "SELECT id, status FROM inbox ORDER BY id") == [
                 (1, "done"),
                 (2, "done"),
@@ -157,7 +145,7 @@ async def test_the_list_of_bodies_done_keeps_only_those_not_yet_marked_in_the_in
         try:
             for round_ in range(3):
                 await put(db, f"{round_}-0", f"{round_}-1")
-                assert await worker(db, ingest_rules(tmp_path)).drain() == 2
+                assert await inbox_worker(db, ingest_rules(tmp_path), now=NOW).drain() == 2
             # each batch forgets the bodies before it that are marked done in the inbox
             assert await rows(db, "SELECT inbox_id FROM inbox_done ORDER BY 1") == [(5,), (6,)]
         finally:
@@ -183,7 +171,7 @@ async def test_a_lost_inbox_file_does_not_make_new_bodies_look_done(tmp_path: Pa
         db = Database(async_url(url))
         await db.upgrade()
         await put(db, "a", "b")
-        assert await worker(db, rules).drain() == 2
+        assert await inbox_worker(db, rules, now=NOW).drain() == 2
         assert await rows(db, "SELECT inbox_id FROM inbox_done") == [(1,), (2,)]
         await db.dispose()
         for suffix in ("", "-wal", "-shm"):
@@ -193,7 +181,7 @@ async def test_a_lost_inbox_file_does_not_make_new_bodies_look_done(tmp_path: Pa
         await db.upgrade()
         try:
             assert await put(db, "c") == [1]
-            assert await worker(db, rules).drain() == 1
+            assert await inbox_worker(db, rules, now=NOW).drain() == 1
             fingerprints = await rows(db, "SELECT fingerprint FROM alert ORDER BY id")
             assert fingerprints == [("a",), ("b",), ("c",)]
         finally:
