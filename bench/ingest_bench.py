@@ -512,16 +512,12 @@ def bench_whole(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         return await worker_phase(phase, services, inbox, args.drain)
 
     async def all_phases() -> None:
-        for name, make in (
-            ("w_batch", batch),
-            ("w_single", single),
-            ("w_repeat", repeat),
-            ("w_repeat_batch", repeat_batch),
-        ):
-            if name[2:] not in args.phases:
+        makers = {"batch": batch, "single": single, "repeat": repeat, "repeat_batch": repeat_batch}
+        for name in WORKER_PHASES:
+            if name not in args.phases:
                 continue
-            print(f"  {kind}: {name[2:]} with the inbox worker for {seconds:g} s …", flush=True)
-            await one(name, make)
+            print(f"  {kind}: {name} with the inbox worker for {seconds:g} s …", flush=True)
+            await one(f"w_{name}", makers[name])
 
     asyncio.run(all_phases())
     return figures
@@ -610,7 +606,7 @@ def print_whole(results: list[dict[str, Any]]) -> None:
             continue
         print(f"{label:52} " + cells + f"  {target}")
     for r in results:
-        for phase in ("w_batch", "w_single", "w_repeat", "w_repeat_batch"):
+        for phase in (f"w_{name}" for name in WORKER_PHASES):
             if phase not in r:
                 continue
             series = " ".join(f"{s['backlog']:,}" for s in r[phase]["samples"])
