@@ -162,6 +162,15 @@ class OutboxRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_pending", "status", "next_attempt_at"),
         Index("ix_outbox_kind_created_at", "kind", "created_at"),  # pages in a period
+        # "an earlier pending row of its alert" (every claim asks it of every row it looks
+        # at): the pending rows only, by alert
+        Index(
+            "ix_outbox_pending_alert",
+            "alert_id",
+            "id",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=255, unique=True)

@@ -8,11 +8,12 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 
 from config.settings import async_url
 from escalation.model import AlertEvent, SourceStatus
@@ -60,6 +61,42 @@ async def test_migrations_reach_head_and_are_idempotent(db: Database) -> None:
     assert await db.migrations_current()
     await db.upgrade()
     assert await db.migrations_current()
+
+
+async def test_the_migrations_create_every_index_the_models_declare(db: Database) -> None:
+    declared = {
+        (table.name, index.name)
+        for table in SQLModel.metadata.sorted_tables
+        for index in table.indexes
+        if table.name != "inbox" or not db.is_sqlite  # on SQLite the inbox is a file apart
+    }
+
+    def indexes(sync: Any) -> set[tuple[str, str | None]]:
+        found = inspect(sync)
+        return {
+            (name, i["name"]) for name in found.get_table_names() for i in found.get_indexes(name)
+        }
+
+    async with db.engine.connect() as conn:
+        migrated = await conn.run_sync(indexes)
+    assert declared - migrated == set()
+
+
+async def test_postgresql_leaves_room_for_alert_updates_and_checks_no_timeline_reference(
+    db: Database,
+) -> None:
+    """A repeat firing's update stays on its page (no index touched) and its timeline line
+    runs no per-row lookup of its alert (migration 0019); SQLite keeps its foreign key."""
+    async with db.engine.connect() as conn:
+        keys = await conn.run_sync(lambda sync: inspect(sync).get_foreign_keys("alert_event"))
+        if db.is_sqlite:
+            assert [key["referred_table"] for key in keys] == ["alert"]
+            return
+        options = (
+            await conn.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'alert'"))
+        ).scalar_one()
+    assert keys == []
+    assert options == ["fillfactor=70"]
 
 
 async def test_replicas_starting_together_on_an_empty_postgresql_database_all_migrate(
