@@ -38,6 +38,7 @@ from escalation.events import (
     Transition,
     Unacknowledged,
     UpdateWarning,
+    evolve,
 )
 from escalation.model import Status
 from escalation.noise.silencing import on_silenced
@@ -130,7 +131,7 @@ def transition(
         return on_silenced(state, event, policy=policy, now=now)
     match event:
         case AlertRefired():
-            new = replace(state, count=state.count + 1, last_seen_at=now)
+            new = evolve(state, count=state.count + 1, last_seen_at=now)
             return Transition(new, (UpdateWarning(),), "REFIRE-1", f"fired again (x{new.count})")
         case Acknowledged(actor=actor):
             return _acknowledge(state, policy, actor, now)
@@ -193,7 +194,7 @@ def _acknowledge(
             "ACK-2", f"Already acknowledged by <@{state.acknowledged_by}>; nothing to do."
         )
     state, extra = _withdraw(state)
-    new = replace(
+    new = evolve(
         state,
         status=Status.ACKNOWLEDGED,
         acknowledged_by=actor,
@@ -212,7 +213,7 @@ def _acknowledge_at_source(
     if _effective_status(state) is Status.ACKNOWLEDGED:
         raise IllegalTransition("ACK-SRC-2", "Already acknowledged; nothing to do.")
     state, extra = _withdraw(state)
-    new = replace(
+    new = evolve(
         state,
         status=Status.ACKNOWLEDGED,
         acknowledged_by=None,
@@ -221,7 +222,7 @@ def _acknowledge_at_source(
         snoozed_until=None,
     )
     new = owner_schedule(new, policy, now, new_owner=True)
-    new = replace(new, next_action_at=new.owner_deadline_at)  # no reminders: nobody to remind
+    new = evolve(new, next_action_at=new.owner_deadline_at)  # no reminders: nobody to remind
     return Transition(new, (UpdateWarning(), *extra), "ACK-SRC-1", "acknowledged by the source")
 
 
@@ -242,7 +243,7 @@ def _take(
     was_open = _effective_status(state) is not Status.ACKNOWLEDGED
     previous = state.owner
     state, extra = _withdraw(state)
-    new = replace(
+    new = evolve(
         state,
         status=Status.ACKNOWLEDGED,
         owner=owner,
@@ -251,7 +252,7 @@ def _take(
         snoozed_until=None,
     )
     if new.acknowledged_by is None or was_open:
-        new = replace(
+        new = evolve(
             new,
             acknowledged_by=by,
             acknowledged_at=now,
@@ -275,7 +276,7 @@ def _unacknowledge(
     if _effective_status(state) is not Status.ACKNOWLEDGED:
         raise IllegalTransition("UNACK-2", "This alert is not acknowledged.")
     state, extra = _withdraw(state)
-    new = replace(
+    new = evolve(
         state,
         status=Status.FIRING,
         acknowledged_by=None,
@@ -294,7 +295,7 @@ def _snooze(state: AlertState, actor: str, until: datetime, now: datetime) -> Tr
         raise IllegalTransition("SNOOZE-2", "An approval is pending; decide it first.")
     if until <= now:
         raise IllegalTransition("SNOOZE-3", "Pick a snooze end in the future.")
-    new = replace(
+    new = evolve(
         state,
         status=Status.SNOOZED,
         resume_status=None,
@@ -315,10 +316,10 @@ def _request(
     if tier >= len(policy.tiers):
         raise IllegalTransition("ESC-4", "There is no higher tier to escalate to.")
     if state.status is Status.SNOOZED:
-        base = replace(state, status=Status.FIRING, escalating=True)
+        base = evolve(state, status=Status.FIRING, escalating=True)
     else:
         base = state
-    base = replace(base, snoozed_until=None)
+    base = evolve(base, snoozed_until=None)
     if not policy.approvers:
         new, effects, _, summary = page(
             base, policy, now, tier=tier, cycle=state.cycle, rule="ESC-2"
@@ -355,7 +356,7 @@ def _page_approved(
         )
         paged = owner_schedule(paged, policy, now, new_owner=False)
     else:
-        resumed = replace(resumed, escalating=True)
+        resumed = evolve(resumed, escalating=True)
         paged, effects, _, summary = page(
             resumed, policy, now, tier=tier, cycle=state.cycle, rule=rule
         )
@@ -390,7 +391,7 @@ def _hold(
     if held.status is Status.ACKNOWLEDGED and not state.escalating:
         held = owner_schedule(held, policy, now, new_owner=False)
     else:
-        held = replace(held, escalating=False, next_action_at=None)
+        held = evolve(held, escalating=False, next_action_at=None)
     tier = max(state.tier, 0) + 1 if state.tier >= 0 else 1
     summary = f"denied by {who}: {reason}; tier {tier} keeps the alert"
     effects = (UpdateWarning(), CloseApproval(seq=seq, outcome=f"denied by {who}: {reason}"))
@@ -402,7 +403,7 @@ def _step(state: AlertState, policy: EscalationPolicy, now: datetime) -> Transit
         raise IllegalTransition("STEP-EARLY", "Nothing is due for this alert yet.")
     if state.status is Status.SNOOZED:
         # back to firing and unowned, as after Unacknowledge: someone must take it again
-        woke = replace(
+        woke = evolve(
             state,
             status=Status.FIRING,
             snoozed_until=None,
@@ -422,7 +423,7 @@ def _step(state: AlertState, policy: EscalationPolicy, now: datetime) -> Transit
     if state.status is Status.ACKNOWLEDGED and not state.escalating:
         deadline = state.owner_deadline_at
         if deadline is not None and now >= deadline:
-            late = replace(state, escalating=True)
+            late = evolve(state, escalating=True)
             new, effects, _, summary = advance(late, policy, now, rule="OWNER-LATE-1")
             who = state.owner or state.acknowledged_by
             late_one = f"<@{who}>" if who else "The source's acknowledgement"
@@ -461,7 +462,7 @@ def _resolve(
     root_cause: str | None,
 ) -> Transition:
     state, extra = _withdraw(state)
-    new = replace(
+    new = evolve(
         state,
         status=Status.RESOLVED,
         resolved_by=actor,
