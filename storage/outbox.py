@@ -158,12 +158,14 @@ async def claim_due(
     lease: timedelta = timedelta(seconds=60),
     last: Collection[str] = (),
     kinds: Collection[OutboxKind] | None = None,
+    skip: Collection[str] = (),
 ) -> list[Claimed]:
     """Lease up to ``limit`` due rows, most urgent first (then oldest), each the oldest
     pending row of its alert's stream (see the module's docstring). Channel rows of alerts in
     the channels ``last`` (channels in a storm, with thousands of rows) come after every
     other channel's, so other channels never queue behind a storm; pages never do. With
-    ``kinds``, only rows of those kinds are claimed (while Slack is away: outbound webhooks).
+    ``kinds``, only rows of those kinds are claimed (while Slack is away: outbound webhooks);
+    the channel rows of alerts in the channels ``skip`` are left out (their lane is waiting).
 
     Ranking takes every due row (a sort): with a storm's backlog of tens of thousands a
     claim costs a hundred milliseconds, and the backlog would only be worked off 500 rows
@@ -178,6 +180,9 @@ async def claim_due(
         query = query.where(col(OutboxRow.kind).in_([kind.value for kind in kinds]))
     rank = urgency(col(OutboxRow.kind), col(AlertRow.level))
     channel_row = col(OutboxRow.kind).in_(_CHANNEL)
+    if skip:
+        channel = col(AlertRow.channel)
+        query = query.where(or_(~channel_row, channel.is_(None), channel.not_in(list(skip))))
     if last:
         stormy = case((and_(channel_row, col(AlertRow.channel).in_(list(last))), 1), else_=0)
         query = query.order_by(stormy, rank, col(OutboxRow.id))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 from collections import OrderedDict
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 import structlog
@@ -88,6 +89,10 @@ class OutboxSender:
         """Event-loop times the sender was asked to run at (a heap); the timer is set for the
         first."""
         self._next_tick: datetime | None = None
+        self._waiting: set[str] = set()
+        """Channels whose lane had to wait (paced, or held after a 429) in this drain: its
+        later claims leave their rows out — they were put back until the lane frees, and
+        the rest would only be claimed to be put back too."""
 
     @property
     def storms(self) -> StormControl | None:
@@ -114,8 +119,9 @@ class OutboxSender:
             await release_outbox(self._db, sorted(self._unfinished), now=self._clock())
             self._unfinished.clear()
         total = 0
+        self._waiting.clear()
         while not self._wakeup.stopping:
-            claimed = await self._claim(only)
+            claimed = await self._claim(only, skip=self._waiting)
             if claimed:
                 total += await self._deliver_claimed(claimed, folding=only is None)
             folded = 0 if only is not None else await self._fold_storm_rows()
@@ -134,9 +140,13 @@ class OutboxSender:
         return total
 
     async def _claim(
-        self, kinds: tuple[OutboxKind, ...] | None, *, ahead: timedelta = timedelta(0)
+        self,
+        kinds: tuple[OutboxKind, ...] | None,
+        *,
+        ahead: timedelta = timedelta(0),
+        skip: Collection[str] = (),
     ) -> list[outbox.Claimed]:
-        """Lease the rows due now (or within ``ahead``)."""
+        """Lease the rows due now (or within ``ahead``), but the channel rows of ``skip``."""
         return await outbox.claim_due(
             self._db,
             now=self._clock() + ahead,
@@ -144,6 +154,7 @@ class OutboxSender:
             last=self._storms.storming() if self._storms else (),
             lease=self._lease,
             kinds=kinds,
+            skip=frozenset(skip),
         )
 
     async def _fold_storm_rows(self) -> int:
@@ -271,6 +282,8 @@ class OutboxSender:
                 ):
                     await self._put_back(queue, at=at)
                     self._wake_at(at)
+                    if lane.channel is not None:
+                        self._waiting.add(lane.channel)
                     return
                 batch = [queue[0]]
                 if queue[0].kind == OutboxKind.PAGE_DM:
@@ -286,6 +299,7 @@ class OutboxSender:
                     await self._put_back(queue, at=until)
                     if lane.channel is not None:
                         await outbox.hold_channel(self._db, lane.channel, until=until)
+                        self._waiting.add(lane.channel)
                     self._wake_at(until)
                     return
 

@@ -328,9 +328,10 @@ async def test_a_429_on_one_channel_holds_only_that_channel_and_its_rows_wait_fo
     await held.until(put_back, what="the held channel's rows put back")
     waiting = await held_rows()
     assert [row.status for row in waiting] == ["pending", "pending"]
-    for row in waiting:  # both held until Retry-After, the second without being tried
-        assert (row.next_attempt_at - clock()).total_seconds() > 20
-        assert row.attempts == 0
+    # the refused row waits for Retry-After; the second is not tried before it either (it
+    # is left unclaimed while the lane waits, or claimed and put back until then)
+    assert (waiting[0].next_attempt_at - clock()).total_seconds() > 20
+    assert [row.attempts for row in waiting] == [0, 0]
     assert waiting[0].last_error == "slack: ratelimited"
     assert limiter.refused == 1, "no retry before Retry-After, no sleeping retry in a call"
 

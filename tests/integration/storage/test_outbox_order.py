@@ -148,6 +148,21 @@ async def test_channel_rows_of_a_storming_channel_come_last_but_its_pages_do_not
     assert [c.id for c in claimed] == [stormy_page, stormy_warning]
 
 
+async def test_a_claim_leaves_out_the_channel_rows_of_a_waiting_lane_but_not_its_pages(
+    db: Database,
+) -> None:
+    waiting = await new_alert(db, "busy", level=1)
+    waiting_warning = await add(db, waiting, OutboxKind.POST_WARNING, NoPayload())
+    waiting_page = await add(db, await new_alert(db, "busy-2"), OutboxKind.PAGE_DM, page(0))
+    elsewhere = await new_alert(db, "quiet", level=3, channel="#db-alerts")
+    elsewhere_warning = await add(db, elsewhere, OutboxKind.POST_WARNING, NoPayload())
+
+    claimed = await outbox.claim_due(db, now=NOW, skip=["#alerts"])
+
+    assert [c.id for c in claimed] == [waiting_page, elsewhere_warning]
+    assert [c.id for c in await outbox.claim_due(db, now=NOW)] == [waiting_warning]
+
+
 SHARE = outbox.StormShare(
     channels=["#alerts"],
     kinds={OutboxKind.POST_WARNING, OutboxKind.PAGE_DM},
