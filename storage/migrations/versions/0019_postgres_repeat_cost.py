@@ -9,10 +9,9 @@ Rows already stored get the room as they are rewritten.
 
 The foreign key from ``alert_event.alert_id`` ran a lookup and a row lock on ``alert`` for
 every timeline line inserted: about 60 % of the database's work per repeat firing. Nothing
-deletes alerts, and every line is written by the transaction that holds its alert's row
-(read for update, or inserted just before), so the reference cannot point nowhere; the
-model still declares it (the ORM orders its inserts by it) and SQLite, whose check is one
-probe of a primary key, keeps the constraint.
+deletes alerts, and every line names an alert its transaction read or inserted, so the
+reference cannot point nowhere; the model still declares it (the ORM orders its inserts by
+it) and SQLite, whose check is one probe of a primary key, keeps the constraint.
 
 Revision ID: 0019
 Revises: 0018
