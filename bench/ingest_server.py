@@ -13,6 +13,7 @@ import argparse
 import uvicorn
 
 from bot.app import build_http_app, build_service
+from bot.cli import server_config
 from bot.runtime.logging_setup import configure_logging
 from config.settings import Settings
 
@@ -22,18 +23,16 @@ def main() -> None:
     parser.add_argument("--no-workers", action="store_true")
     args = parser.parse_args()
     settings = Settings()
-    configure_logging(fmt=settings.log_format, level=settings.log_level)
+    configure_logging(  # as ``tocsin serve`` does
+        fmt=settings.log_format,
+        level=settings.log_level,
+        access_log=settings.access_log,
+        cache_loggers=True,
+        background_writer=True,
+    )
     service = build_service(settings)
     app = build_http_app(service, run_workers=not args.no_workers)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=8,
-    )
-    uvicorn.Server(config).run()
+    uvicorn.Server(server_config(app, settings)).run()
 
 
 if __name__ == "__main__":

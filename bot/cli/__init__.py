@@ -119,6 +119,7 @@ def serve() -> None:
         level=settings.log_level,
         access_log=settings.access_log,
         cache_loggers=True,
+        background_writer=True,
     )
     try:
         service = build_service(settings)

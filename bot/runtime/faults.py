@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 
 import structlog
 
+from bot.runtime.logging_setup import flush_logs
 from config.settings import FaultPoint
 
 log = structlog.get_logger("tocsin.faults")
@@ -26,8 +26,7 @@ class FaultPoints:
         if point != self.armed:
             return
         log.warning("fault_point_kill", point=point, pid=os.getpid())
-        sys.stdout.flush()
-        sys.stderr.flush()
+        flush_logs()  # the line above, written before the process is gone
         os.kill(os.getpid(), signal.SIGKILL)
 
 

@@ -8,15 +8,19 @@ every line on stderr is one JSON object.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import orjson
 import structlog
 from structlog.typing import EventDict, WrappedLogger
+
+from bot.runtime.log_writer import LineWriter
 
 
 def _dumps(value: Any, **kwargs: Any) -> str:
@@ -73,12 +77,78 @@ def _library_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDi
     return event_dict
 
 
+class _QueuedLogger:
+    """structlog's logger for the service: each rendered line goes to the writer thread."""
+
+    def __init__(self, writer: LineWriter) -> None:
+        self._writer = writer
+
+    def msg(self, message: str) -> None:
+        self._writer.write(message)
+
+    log = debug = info = warn = warning = msg
+    fatal = failure = err = error = critical = exception = msg
+
+
+class _QueuedHandler(logging.Handler):
+    """The standard library's lines (uvicorn, SQLAlchemy, …), formatted where they are
+    logged and written by the same thread as Tocsin's own, so the two stay in order."""
+
+    def __init__(self, writer: LineWriter) -> None:
+        super().__init__()
+        self._writer = writer
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._writer.write(self.format(record))
+        except Exception:  # logging's own rule: a bad record never raises
+            self.handleError(record)
+
+
+_writer: LineWriter | None = None
+
+
+def _start_writer(renderer: structlog.types.Processor) -> LineWriter:
+    global _writer  # one writer thread per process, replaced on reconfiguring
+    if _writer is not None:
+        _writer.close()
+
+    def dropped_line(count: int) -> str:
+        fields = {
+            "event": "log_lines_dropped",
+            "count": count,
+            "why": "the log stream was not taking lines",
+            "level": "warning",
+            "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        }
+        return str(renderer(None, "warning", fields))
+
+    _writer = LineWriter(sys.stderr, dropped_line=dropped_line)
+    atexit.register(_writer.close)
+    return _writer
+
+
+def flush_logs(timeout: float = 5.0) -> None:
+    """Write every line logged so far before going on (a process about to kill itself)."""
+    if _writer is not None:
+        _writer.flush(timeout)
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
 def configure_logging(
-    *, fmt: str, level: str, access_log: bool = False, cache_loggers: bool = False
+    *,
+    fmt: str,
+    level: str,
+    access_log: bool = False,
+    cache_loggers: bool = False,
+    background_writer: bool = False,
 ) -> None:
     """Render every line as ``fmt`` says, from ``level`` up. ``cache_loggers`` (the service):
     each logger is built once, on its first line, instead of on every line (~2 µs a line;
-    tests leave it off, so that ``structlog.testing.capture_logs`` sees every line)."""
+    tests leave it off, so that ``structlog.testing.capture_logs`` sees every line).
+    ``background_writer`` (the service): lines are written by a thread of their own
+    (:mod:`bot.runtime.log_writer`), never on the event loop; commands write at once."""
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(serializer=_dumps)
@@ -90,7 +160,10 @@ def configure_logging(
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    handler = logging.StreamHandler(sys.stderr)
+    writer = _start_writer(renderer) if background_writer else None
+    handler: logging.Handler = (
+        _QueuedHandler(writer) if writer is not None else logging.StreamHandler(sys.stderr)
+    )
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, _library_fields],
@@ -121,6 +194,10 @@ def configure_logging(
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=(
+            structlog.PrintLoggerFactory(file=sys.stderr)
+            if writer is None
+            else (lambda *_: _QueuedLogger(writer))
+        ),
         cache_logger_on_first_use=cache_loggers,
     )

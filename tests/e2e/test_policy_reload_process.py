@@ -103,6 +103,10 @@ async def test_sighup_reloads_the_policy_of_a_running_process(
             )
             assert tocsin.running  # the same process: no restart
             assert tocsin.process.pid == pid
+            # the service's log lines are written by a thread of their own: waited for
+            await wait_until(
+                lambda: tocsin.logged("policy_reloaded"), what="the reload's log line", seconds=20
+            )
             [reloaded] = tocsin.logged("policy_reloaded")
             assert reloaded["reason"] == "SIGHUP"
 
@@ -116,6 +120,11 @@ async def test_sighup_reloads_the_policy_of_a_running_process(
             refused = await config()
             assert refused["version"] != first["version"]  # the good file still runs
             assert refused["errors"] == ['line 13: routes[0].policy: "loud" is not in policies']
+            await wait_until(
+                lambda: tocsin.logged("policy_reload_refused"),
+                what="the refusal's log line",
+                seconds=20,
+            )
             [line] = tocsin.logged("policy_reload_refused")
             assert line["problems"] == refused["errors"]
             await wait_until(

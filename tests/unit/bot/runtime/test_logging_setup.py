@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from bot.runtime.logging_setup import NOISY_LOGGERS, configure_logging, redact_query
+from bot.runtime import logging_setup
+from bot.runtime.logging_setup import NOISY_LOGGERS, configure_logging, flush_logs, redact_query
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +20,9 @@ def _restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     yield
+    if logging_setup._writer is not None:  # the service's writer thread, if a test started it
+        logging_setup._writer.close()
+        logging_setup._writer = None
     structlog.reset_defaults()
     root.handlers[:] = handlers
     root.setLevel(level)
@@ -47,6 +51,33 @@ def test_a_cached_logger_still_takes_each_line_s_context(
             log.info("line", n=request_id)
     lines = [json.loads(text) for text in capsys.readouterr().err.strip().splitlines()]
     assert [(line["request_id"], line["n"]) for line in lines] == [("r-1", "r-1"), ("r-2", "r-2")]
+
+
+def test_the_service_s_lines_and_the_libraries_go_out_through_one_writer_in_order(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(fmt="json", level="info", cache_loggers=True, background_writer=True)
+    log = structlog.get_logger("t")
+    log.info("first", n=1)
+    logging.getLogger("uvicorn.error").warning("second")
+    log.info("third", n=3)
+    flush_logs()
+
+    lines = [json.loads(text) for text in capsys.readouterr().err.strip().splitlines()]
+    assert [line["event"] for line in lines] == ["first", "second", "third"]
+    assert lines[1]["logger"] == "uvicorn.error"
+
+
+def test_a_dropped_lines_notice_is_a_json_line_like_the_others() -> None:
+    configure_logging(fmt="json", level="info", background_writer=True)
+    assert logging_setup._writer is not None
+    notice = json.loads(logging_setup._writer._dropped_line(7))
+    assert (notice["event"], notice["count"], notice["level"]) == (
+        "log_lines_dropped",
+        7,
+        "warning",
+    )
+    assert notice["timestamp"].endswith("Z")
 
 
 def test_the_timer_library_logs_only_warnings_at_info_level() -> None:
