@@ -50,6 +50,7 @@ class Metrics:
             ["integration", "outcome"],
             registry=r,
         )
+        self._webhook_counters: dict[tuple[str, str], Counter] = {}
         self.refused = Counter(
             "tocsin_requests_refused",
             "Webhook and Slack requests refused, by the check that refused them",
@@ -153,6 +154,17 @@ class Metrics:
             ["rotation"],
             registry=r,
         )
+
+    def webhook(self, integration: str, outcome: str) -> None:
+        """Count one webhook request. The counter for each pair is looked up once: ``labels``
+        costs ~2.5 µs, a webhook's whole intake ~200 µs. Integrations come from the policy
+        file (an unknown one counts as ``unknown``), so the pairs are few."""
+        key = (integration, outcome)
+        counter = self._webhook_counters.get(key)
+        if counter is None:
+            counter = self.webhooks.labels(integration=integration, outcome=outcome)
+            self._webhook_counters[key] = counter
+        counter.inc()
 
     def refuse(self, reason: str) -> None:
         self.refused.labels(reason=reason).inc()

@@ -145,7 +145,7 @@ def webhook_router(
 
     def outcome(integration: str, name: str, reason: str | None = None) -> None:
         if metrics is not None:
-            metrics.webhooks.labels(integration=integration, outcome=name).inc()
+            metrics.webhook(integration, name)
             if reason is not None:
                 metrics.refuse(reason)
 
