@@ -12,7 +12,6 @@ import atexit
 import json
 import logging
 import sys
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -113,15 +112,16 @@ def _start_writer(renderer: structlog.types.Processor) -> LineWriter:
     if _writer is not None:
         _writer.close()
 
+    stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
+
     def dropped_line(count: int) -> str:
         fields = {
             "event": "log_lines_dropped",
             "count": count,
             "why": "the log stream was not taking lines",
             "level": "warning",
-            "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         }
-        return str(renderer(None, "warning", fields))
+        return str(renderer(None, "warning", stamp(None, "warning", fields)))
 
     _writer = LineWriter(sys.stderr, dropped_line=dropped_line)
     atexit.register(_writer.close)

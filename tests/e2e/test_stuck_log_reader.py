@@ -6,8 +6,6 @@ are still answered and their alerts still reach the channel."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,8 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from config.environment import child_environment
-from tests.support.servers import free_port
+from tests.support.process import serve_process
 
 pytestmark = pytest.mark.e2e
 TOKEN = "e2e-webhook-token"
@@ -44,63 +41,35 @@ def firing(n: int) -> dict[str, Any]:
 def test_webhooks_are_answered_and_alerts_posted_while_nobody_reads_the_log(
     tmp_path: Path,
 ) -> None:
-    port = free_port()
-    env = child_environment({}, clean=True)
-    env.update(
-        TOCSIN_PORT=str(port),
-        TOCSIN_DATABASE_URL=f"sqlite:///{tmp_path / 'tocsin.db'}",
-        TOCSIN_LOG_FORMAT="json",
-        TOCSIN_WEBHOOK_TOKEN=TOKEN,
-    )
-    process = subprocess.Popen(  # the pipes are never read
-        [sys.executable, "-m", "bot", "serve"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=tmp_path,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=base, timeout=10) as http:
-            deadline = time.monotonic() + 30
-            while True:
-                assert process.poll() is None, "tocsin serve exited"
-                try:
-                    if http.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "tocsin serve not ready in 30 s"
-                time.sleep(0.1)
+    with (
+        serve_process(tmp_path, unread_output=True, TOCSIN_WEBHOOK_TOKEN=TOKEN) as (base, _),
+        httpx.Client(base_url=base, timeout=10) as http,
+    ):
+        # each accepted webhook logs a line of ~150 bytes: 1,000 fill the pipe twice over
+        sent = 1_000
+        for n in range(sent):
+            answer = http.post(
+                "/webhooks/alertmanager",
+                json=firing(n),
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            )
+            assert answer.status_code == 202, answer.text
 
-            # each accepted webhook logs a line of ~150 bytes: 1,000 fill the pipe twice over
-            sent = 1_000
-            for n in range(sent):
-                answer = http.post(
-                    "/webhooks/alertmanager",
-                    json=firing(n),
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                )
-                assert answer.status_code == 202, answer.text
+        def alerts_open() -> int:
+            text = http.get("/metrics").text
+            counts = [
+                float(line.rsplit(" ", 1)[1])
+                for line in text.splitlines()
+                if line.startswith("tocsin_alerts_open{")
+            ]
+            return int(sum(counts))
 
-            def alerts_open() -> int:
-                text = http.get("/metrics").text
-                counts = [
-                    float(line.rsplit(" ", 1)[1])
-                    for line in text.splitlines()
-                    if line.startswith("tocsin_alerts_open{")
-                ]
-                return int(sum(counts))
+        def something_in_the_channel() -> bool:
+            state = http.get("/sandbox/state", params={"user": "U0ALICE"}).json()
+            return any(channel["messages"] for channel in state["channels"])
 
-            def something_in_the_channel() -> bool:
-                state = http.get("/sandbox/state", params={"user": "U0ALICE"}).json()
-                return any(channel["messages"] for channel in state["channels"])
-
-            deadline = time.monotonic() + 60
-            while alerts_open() < sent or not something_in_the_channel():
-                assert time.monotonic() < deadline, f"{alerts_open()} of {sent} alerts opened"
-                time.sleep(0.2)
-            assert 150 * sent > 2 * PIPE_BYTES
-    finally:
-        process.kill()
-        process.communicate(timeout=15)
+        deadline = time.monotonic() + 60
+        while alerts_open() < sent or not something_in_the_channel():
+            assert time.monotonic() < deadline, f"{alerts_open()} of {sent} alerts opened"
+            time.sleep(0.2)
+        assert 150 * sent > 2 * PIPE_BYTES

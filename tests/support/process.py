@@ -16,9 +16,13 @@ from tests.support.servers import free_port
 
 
 @contextlib.contextmanager
-def serve_process(tmp_path: Path, **env_extra: str) -> Iterator[tuple[str, Path]]:
+def serve_process(
+    tmp_path: Path, *, unread_output: bool = False, **env_extra: str
+) -> Iterator[tuple[str, Path]]:
     """Start ``python -m bot serve`` in sandbox mode (no SLACK_* or TOCSIN_* from outside) on a
-    free port with a fresh SQLite file; wait until ready; yield (base URL, log file)."""
+    free port with a fresh SQLite file; wait until ready; yield (base URL, log file).
+    ``unread_output``: stdout and stderr go to pipes that nobody reads (the log file stays
+    empty), as when a log reader has stopped."""
     port = free_port()
     env = child_environment({}, clean=True)
     env.update(
@@ -30,8 +34,13 @@ def serve_process(tmp_path: Path, **env_extra: str) -> Iterator[tuple[str, Path]
     env["TOCSIN_PORT"] = str(port)
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
+        output = subprocess.PIPE if unread_output else out
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"], env=env, stdout=out, stderr=out, cwd=tmp_path
+            [sys.executable, "-m", "bot", "serve"],
+            env=env,
+            stdout=output,
+            stderr=output,
+            cwd=tmp_path,
         )
     base = f"http://127.0.0.1:{port}"
     try:
