@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.process import serve_process
+from tests.support.process import serve_process_unread
 
 pytestmark = pytest.mark.e2e
 TOKEN = "e2e-webhook-token"
@@ -42,7 +42,7 @@ def test_webhooks_are_answered_and_alerts_posted_while_nobody_reads_the_log(
     tmp_path: Path,
 ) -> None:
     with (
-        serve_process(tmp_path, unread_output=True, TOCSIN_WEBHOOK_TOKEN=TOKEN) as (base, _),
+        serve_process_unread(tmp_path, TOCSIN_WEBHOOK_TOKEN=TOKEN) as (base, _),
         httpx.Client(base_url=base, timeout=10) as http,
     ):
         # each accepted webhook logs a line of ~150 bytes: 1,000 fill the pipe twice over

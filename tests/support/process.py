@@ -16,13 +16,25 @@ from tests.support.servers import free_port
 
 
 @contextlib.contextmanager
-def serve_process(
-    tmp_path: Path, *, unread_output: bool = False, **env_extra: str
-) -> Iterator[tuple[str, Path]]:
+def serve_process(tmp_path: Path, **env_extra: str) -> Iterator[tuple[str, Path]]:
     """Start ``python -m bot serve`` in sandbox mode (no SLACK_* or TOCSIN_* from outside) on a
-    free port with a fresh SQLite file; wait until ready; yield (base URL, log file).
-    ``unread_output``: stdout and stderr go to pipes that nobody reads (the log file stays
-    empty), as when a log reader has stopped."""
+    free port with a fresh SQLite file; wait until ready; yield (base URL, log file)."""
+    with _serve_process(tmp_path, env_extra, unread_output=False) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def serve_process_unread(tmp_path: Path, **env_extra: str) -> Iterator[tuple[str, Path]]:
+    """:func:`serve_process` with stdout and stderr going to pipes that nobody reads (the log
+    file stays empty), as when a log reader has stopped."""
+    with _serve_process(tmp_path, env_extra, unread_output=True) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def _serve_process(
+    tmp_path: Path, env_extra: dict[str, str], *, unread_output: bool
+) -> Iterator[tuple[str, Path]]:
     port = free_port()
     env = child_environment({}, clean=True)
     env.update(
