@@ -11,7 +11,10 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import signal
 import sys
+import threading
+from types import FrameType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -134,6 +137,24 @@ def flush_logs(timeout: float = 5.0) -> None:
         _writer.flush(timeout)
     sys.stdout.flush()
     sys.stderr.flush()
+
+
+def write_logs_before_termination() -> None:
+    """On SIGTERM, write the queued lines before the process ends. uvicorn stops gracefully on
+    SIGTERM and then raises it again with the handler it found installed, so that the exit
+    status says SIGTERM; with the default handler the process would end at once, without the
+    interpreter's exit hooks, and the shutdown's own lines (``workers_stopped``, …) would be
+    lost in the writer's queue. This handler writes them, then ends the process the default
+    way."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def flush_then_end(signum: int, _: FrameType | None) -> None:
+        flush_logs()
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    signal.signal(signal.SIGTERM, flush_then_end)
 
 
 def configure_logging(
