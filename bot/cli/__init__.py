@@ -111,7 +111,7 @@ def _settings() -> Settings:
 def serve() -> None:
     """Run the service: webhooks, Slack endpoints, workers (and the sandbox without Slack)."""
     from bot.app import build_http_app, build_service
-    from bot.runtime.logging_setup import configure_logging, write_logs_before_termination
+    from bot.runtime.logging_setup import configure_logging
 
     settings = _settings()
     configure_logging(
@@ -121,7 +121,6 @@ def serve() -> None:
         cache_loggers=True,
         background_writer=True,
     )
-    write_logs_before_termination()
     try:
         service = build_service(settings)
     except PolicyError as exc:

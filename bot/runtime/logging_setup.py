@@ -114,6 +114,7 @@ def _start_writer(renderer: structlog.types.Processor) -> LineWriter:
     global _writer  # one writer thread per process, replaced on reconfiguring
     if _writer is not None:
         _writer.close()
+        atexit.unregister(_writer.close)
 
     stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
 
@@ -127,7 +128,8 @@ def _start_writer(renderer: structlog.types.Processor) -> LineWriter:
         return str(renderer(None, "warning", stamp(None, "warning", fields)))
 
     _writer = LineWriter(sys.stderr, dropped_line=dropped_line)
-    atexit.register(_writer.close)
+    atexit.register(_writer.close)  # a normal exit writes what is queued; SIGTERM:
+    _write_queue_before_termination()
     return _writer
 
 
@@ -139,13 +141,13 @@ def flush_logs(timeout: float = 5.0) -> None:
     sys.stderr.flush()
 
 
-def write_logs_before_termination() -> None:
+def _write_queue_before_termination() -> None:
     """On SIGTERM, write the queued lines before the process ends. uvicorn stops gracefully on
     SIGTERM and then raises it again with the handler it found installed, so that the exit
     status says SIGTERM; with the default handler the process would end at once, without the
     interpreter's exit hooks, and the shutdown's own lines (``workers_stopped``, …) would be
     lost in the writer's queue. This handler writes them, then ends the process the default
-    way."""
+    way. (Signal handlers can only be set from the main thread.)"""
     if threading.current_thread() is not threading.main_thread():
         return
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -19,7 +20,9 @@ def _restore_logging() -> Iterator[None]:
     to this test's captured (then closed) stderr."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    on_sigterm = signal.getsignal(signal.SIGTERM)  # the service's writer sets its own
     yield
+    signal.signal(signal.SIGTERM, on_sigterm)
     if logging_setup._writer is not None:  # the service's writer thread, if a test started it
         logging_setup._writer.close()
         logging_setup._writer = None
@@ -66,6 +69,8 @@ def test_the_service_s_lines_and_the_libraries_go_out_through_one_writer_in_orde
     lines = [json.loads(text) for text in capsys.readouterr().err.strip().splitlines()]
     assert [line["event"] for line in lines] == ["first", "second", "third"]
     assert lines[1]["logger"] == "uvicorn.error"
+    # SIGTERM (which uvicorn raises again after its graceful stop) writes the queue first
+    assert callable(signal.getsignal(signal.SIGTERM))
 
 
 def test_a_dropped_lines_notice_is_a_json_line_like_the_others() -> None:
