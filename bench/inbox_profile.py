@@ -42,10 +42,12 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, text
 
 from bench.escalation_bench import DEFAULT_POSTGRES
+from bench.ingest_bench import batch_bodies
 from bench.seed import temporary_database
 from bench.step_profile import _print_profile, _server_cpu
 from bot.policy.policy_file import load_policy
 from bot.policy.rules import build_rules
+from bot.runtime.heap import freeze_startup_objects
 from bot.runtime.logging_setup import configure_logging
 from bot.runtime.wakeup import Wakeup
 from bot.workers.inbox_worker import InboxWorker
@@ -94,13 +96,13 @@ def rules() -> IngestRules:
     return build_rules(policy).ingest
 
 
-async def store(db: Database, raw: list[bytes]) -> None:
+async def store(db: Database, raw: list[bytes], source: str) -> None:
     writer = inbox.InboxWriter(db)
     try:
         for start in range(0, len(raw), 500):
             await asyncio.gather(
                 *(
-                    writer.store(integration="generic", source_format="generic", body=b, now=NOW)
+                    writer.store(integration=source, source_format=source, body=b, now=NOW)
                     for b in raw[start : start + 500]
                 )
             )
@@ -134,7 +136,12 @@ async def drain_body_by_body(db: Database, ingest: IngestRules, _: argparse.Name
 
 async def run(kind: str, mode: str, args: argparse.Namespace) -> list[Figure]:
     ingest = rules()
-    raw = bodies(args.alerts, grouped=args.grouped)
+    if args.batch_of > 1:  # Alertmanager notifications, ``batch_of`` alerts in each
+        raw = batch_bodies("profile", max(1, args.alerts // args.batch_of), args.batch_of)
+        source, alerts = "alertmanager", len(raw) * args.batch_of
+    else:
+        raw, source = bodies(args.alerts, grouped=args.grouped), "generic"
+        alerts = len(raw)
     drain = drain_batches if mode == "batch" else drain_body_by_body
     figures = []
     async with temporary_database(kind, args.postgres_url) as url:
@@ -142,10 +149,11 @@ async def run(kind: str, mode: str, args: argparse.Namespace) -> list[Figure]:
         await db.upgrade()
         try:
             for phase in ("new", "repeat"):
-                await store(db, raw)
+                await store(db, raw, source)
                 if not db.is_sqlite:
                     async with db.engine.connect() as conn:
                         await conn.execute(text("ANALYZE"))
+                freeze_startup_objects()  # as ``tocsin serve`` does once the service is built
                 server = await _server_cpu(db)
                 profiler = cProfile.Profile() if args.cprofile else None
                 cpu, wall = time.process_time(), time.perf_counter()
@@ -166,16 +174,16 @@ async def run(kind: str, mode: str, args: argparse.Namespace) -> list[Figure]:
                         kind,
                         mode,
                         phase,
-                        len(raw),
-                        round(cpu * 1000 / len(raw), 3),
-                        None if server_s is None else round(server_s * 1000 / len(raw), 3),
-                        round(len(raw) / wall, 1),
+                        alerts,
+                        round(cpu * 1000 / alerts, 3),
+                        None if server_s is None else round(server_s * 1000 / alerts, 3),
+                        round(alerts / wall, 1),
                     )
                 )
                 print(line(figures[-1]), flush=True)
                 if profiler is not None:
                     _print_profile(profiler, args.top)
-            await check(db, len(raw))
+            await check(db, alerts)
         finally:
             await db.dispose()
     return figures
@@ -212,6 +220,13 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--batch-events", type=int, default=_DEFAULTS["inbox_batch_events"].default)
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--grouped", action="store_true")
+    parser.add_argument(
+        "--batch-of",
+        type=int,
+        default=1,
+        help="Alertmanager notifications of this many alerts each (default: single-alert "
+        "generic bodies)",
+    )
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("--top", type=int, default=30)
     return parser.parse_args(argv)

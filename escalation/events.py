@@ -4,9 +4,10 @@ it asks for (as data), and the labelled result of a transition."""
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 
 from escalation.model import Status
 from escalation.policy import Target
@@ -89,16 +90,51 @@ _state_values = operator.attrgetter(*_STATE_FIELDS)
 _FIELD_AT = {name: at for at, name in enumerate(_STATE_FIELDS)}
 
 
+def _state_builder() -> Callable[[Sequence[object]], AlertState]:
+    """A function that sets each slot of a new state straight from the values' positions,
+    written out field by field (as :mod:`dataclasses` writes ``__init__``): a frozen
+    dataclass's ``__init__`` goes through ``object.__setattr__`` for each field, and a loop
+    over the fields costs about as much again."""
+    setters = {
+        f"set_{at}": getattr(AlertState, name).__set__ for at, name in enumerate(_STATE_FIELDS)
+    }
+    source = "\n".join(
+        (
+            "def build(values):",
+            "    state = new(AlertState)",
+            *(f"    {setter}(state, values[{at}])" for at, setter in enumerate(setters)),
+            "    return state",
+        )
+    )
+    scope: dict[str, Any] = {"new": object.__new__, "AlertState": AlertState, **setters}
+    exec(source, scope)  # noqa: S102 - the source is the fields' names, nothing from outside
+    build: Callable[[Sequence[object]], AlertState] = scope["build"]
+    return build
+
+
+_build_state = _state_builder()
+
+
+def state_of_values(values: Sequence[object]) -> AlertState:
+    """``AlertState(*values)`` (every field, in declaration order, as the caller read them
+    from a state or a row) in about half the time. Each repeat firing of an open alert
+    builds two states (read, then fired again): ~4 µs of its ~70 instead of ~10."""
+    if len(values) != len(_STATE_FIELDS):
+        raise TypeError(f"AlertState has {len(_STATE_FIELDS)} fields, got {len(values)}")
+    return _build_state(values)
+
+
 def evolve(state: AlertState, /, **changes: Unpack[StateChanges]) -> AlertState:
-    """``dataclasses.replace(state, **changes)``, in about half the time: every escalation
-    step makes a new state, and ``replace`` looks each of the 28 fields up by name."""
+    """``dataclasses.replace(state, **changes)``, in about a third of the time: every
+    escalation step makes a new state, and ``replace`` looks each of the 29 fields up by
+    name and goes through ``__init__``."""
     values = list(_state_values(state))
     for name, value in changes.items():
         at = _FIELD_AT.get(name)
         if at is None:
             raise TypeError(f"AlertState has no field {name!r}")
         values[at] = value
-    return AlertState(*values)
+    return state_of_values(values)
 
 
 # --- events ---------------------------------------------------------------------------------

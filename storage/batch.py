@@ -26,6 +26,8 @@ from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import NullType
 
+from storage.types import UTCDateTime
+
 Convert = Callable[[Any], Any]
 
 
@@ -67,7 +69,7 @@ class Reader:
     def __init__(self, columns: Sequence[ColumnElement[Any]]) -> None:
         self._types = [column.type for column in columns]
         self.columns = tuple(type_coerce(column, NullType()) for column in columns)
-        self._processors: dict[tuple[str, str], tuple[tuple[int, Convert], ...]] = {}
+        self._processors: dict[tuple[str, str], tuple[tuple[int, Convert, bool], ...]] = {}
 
     def decode(self, dialect: Dialect, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         if not rows:
@@ -77,17 +79,38 @@ class Reader:
             self._processors[key] = self._prepare(dialect)
         processors = self._processors[key]
         columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
-        for at, process in processors:
-            columns[at] = [None if v is None else process(v) for v in columns[at]]
+        for at, process, once in processors:
+            values = columns[at]
+            columns[at] = (
+                _converted_once(values, process)
+                if once
+                else [None if v is None else process(v) for v in values]
+            )
         return list(zip(*columns, strict=True))
 
-    def _prepare(self, dialect: Dialect) -> tuple[tuple[int, Convert], ...]:
+    def _prepare(self, dialect: Dialect) -> tuple[tuple[int, Convert, bool], ...]:
         found = []
         for at, type_ in enumerate(self._types):
             process = type_.dialect_impl(dialect).result_processor(dialect, None)
             if process is not None:
-                found.append((at, process))
+                found.append((at, process, isinstance(type_, UTCDateTime)))
         return tuple(found)
+
+
+def _converted_once(values: Sequence[Any], process: Convert) -> list[Any]:
+    """A timestamp column read: each distinct value converted once (the rows of one batch
+    share their times: when it was seen, when it is next due). Timestamps are immutable and
+    equal ones convert alike (text on SQLite; on PostgreSQL, instants made UTC)."""
+    done: dict[Any, Any] = {}
+    out: list[Any] = []
+    for value in values:
+        if value is None:
+            out.append(None)
+        elif value in done:
+            out.append(done[value])
+        else:
+            out.append(done.setdefault(value, process(value)))
+    return out
 
 
 # --- writing -------------------------------------------------------------------------------

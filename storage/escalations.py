@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Table, Text, cast, func
 from sqlmodel import select
 
-from escalation.events import AlertState, IllegalTransition, StepDue
+from escalation.events import AlertState, IllegalTransition, StepDue, state_of_values
 from escalation.model import Status
 from escalation.policy import EscalationPolicy
 from escalation.ports import Directory
@@ -109,7 +109,7 @@ def _state(values: Sequence[Any]) -> AlertState:
     state = list(values)
     state[_STATUS_AT] = _STATUSES[state[_STATUS_AT]]
     state[_RESUME_AT] = _STATUSES[state[_RESUME_AT]] if state[_RESUME_AT] else None
-    return AlertState(*state)
+    return state_of_values(state)
 
 
 async def next_wake_at(db: Database) -> datetime | None:

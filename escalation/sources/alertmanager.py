@@ -78,9 +78,54 @@ def parse_alertmanager(payload: object) -> list[AlertEvent]:
         external_url=optional_str(body, "externalURL", path="") or "",
         truncated_alerts=_truncated_alerts(body.get("truncatedAlerts")),
     )
-    return [
-        _parse_alert(alert, path=item("alerts", i), group=group) for i, alert in enumerate(objects)
-    ]
+    return [_parse_or_repeat(alert, index=i, group=group) for i, alert in enumerate(objects)]
+
+
+_REPEATS_KEPT = 4096
+_repeats: dict[str, tuple[_Group, dict[str, object], AlertEvent]] = {}
+"""The latest alerts parsed, by fingerprint: a copy of the alert as it came, and its event."""
+
+
+def _parse_or_repeat(alert: Mapping[str, object], *, index: int, group: _Group) -> AlertEvent:
+    """The event of ``alert``: the one parsed last time for its fingerprint when the alert
+    and its payload's group fields are equal to that time's (compared whole, in C: a few
+    microseconds against some forty for parsing and checking it again), else parsed.
+
+    Alertmanager sends every alert of a group again with each notification of the group —
+    every ``group_interval`` while the group changes, every ``repeat_interval`` while it
+    does not — so most alerts of a notification are as they were the last time. Events are
+    immutable (their maps are copies no caller changes), so one stands for both. At most
+    :data:`_REPEATS_KEPT` are kept, the oldest forgotten first; an alert with a value
+    nested deeper than its labels is parsed each time."""
+    fingerprint = alert.get("fingerprint")
+    if type(fingerprint) is not str or not fingerprint:
+        return _parse_alert(alert, path=item("alerts", index), group=group)
+    seen = _repeats.get(fingerprint)
+    if seen is not None and seen[1] == alert and seen[0] == group:
+        return seen[2]
+    event = _parse_alert(alert, path=item("alerts", index), group=group)
+    kept = _flat_copy(alert)
+    if kept is not None:
+        if fingerprint not in _repeats and len(_repeats) >= _REPEATS_KEPT:
+            _repeats.pop(next(iter(_repeats)), None)
+        _repeats[fingerprint] = (group, kept, event)
+    return event
+
+
+def _flat_copy(alert: Mapping[str, object]) -> dict[str, object] | None:
+    """A copy of ``alert`` that no later change to the payload reaches (its maps copied),
+    or ``None`` if a value is a list or a map holding more than text."""
+    copy: dict[str, object] = {}
+    for key, value in alert.items():
+        if isinstance(value, dict):
+            if not all(type(entry) is str for entry in value.values()):
+                return None
+            copy[key] = dict(value)
+        elif isinstance(value, list):
+            return None
+        else:
+            copy[key] = value
+    return copy
 
 
 def _missing(alert: Mapping[str, object], index: int) -> list[str]:

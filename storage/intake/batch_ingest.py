@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from escalation.events import AlertState, Transition
+from escalation.events import AlertState, Transition, state_of_values
 from escalation.model import AlertEvent, SourceStatus, Status
 from escalation.noise.flapping import detect
 from escalation.noise.grouping import group_key, join
@@ -388,7 +388,7 @@ class _Batch:
         ``refresh_details``, ``note_truncation`` and ``regrade_open`` leave alone)."""
         if event.metric is not None or not _count_kept(entry.truncated, event):
             return False
-        new = grade(event, self._rules.grading, default_level=self._rules.default_level)
+        new = _graded(event, self._rules)
         if isinstance(new, Grade) and new.level < entry.level:
             return False
         tr = transition(entry.state, AlertRefired(), policy=entry.policy, now=self._now)
@@ -760,13 +760,16 @@ _DETAILS_AT = _STATE_AT + len(_STATE_FIELDS)
 _STATUSES = {status.value: status for status in Status}
 
 
+_STATUS_AT, _RESUME_STATUS_AT = _STATE_FIELDS.index("status"), _STATE_FIELDS.index("resume_status")
+
+
 def _from_columns(row: Sequence[Any]) -> _Open:
     alert_id, version, integration, fingerprint, level, team, group_id = row[:_STATE_AT]
     values = list(row[_STATE_AT:_DETAILS_AT])
-    at = _STATE_FIELDS.index("status"), _STATE_FIELDS.index("resume_status")
-    values[at[0]] = _STATUSES[values[at[0]]]
-    values[at[1]] = _STATUSES[values[at[1]]] if values[at[1]] else None
-    state = AlertState(*values)
+    values[_STATUS_AT] = _STATUSES[values[_STATUS_AT]]
+    resume = values[_RESUME_STATUS_AT]
+    values[_RESUME_STATUS_AT] = _STATUSES[resume] if resume else None
+    state = state_of_values(values)
     details, snapshot = row[_DETAILS_AT], row[_DETAILS_AT + 1]
     return _Open(
         alert_id=alert_id,
@@ -779,10 +782,51 @@ def _from_columns(row: Sequence[Any]) -> _Open:
         stored=state,
         state=state,
         version=version,
-        truncated=json.loads(details).get(TRUNCATED, NO_COUNT)
-        if details and TRUNCATED in details
-        else NO_COUNT,
+        truncated=_stored_truncation(details),
     )
+
+
+_SHORT_DETAILS = 2048
+"""Stored details up to this long have their truncation count cached."""
+
+
+def _stored_truncation(details: str | None) -> object:
+    """The truncation count in an alert's stored details (JSON text), or :data:`NO_COUNT`."""
+    if not details or TRUNCATED not in details:
+        return NO_COUNT
+    if len(details) > _SHORT_DETAILS:
+        return _truncation_in(details)
+    return _cached_truncation(details)
+
+
+def _truncation_in(details: str) -> object:
+    value: object = json.loads(details).get(TRUNCATED, NO_COUNT)
+    return value
+
+
+_cached_truncation = functools.lru_cache(maxsize=1024)(_truncation_in)
+"""Cached: the alerts of one notification store the same details (the receiver,
+Alertmanager's address, the count)."""
+
+
+_GRADES_KEPT = 4096
+_grades: dict[int, tuple[AlertEvent, IngestRules, Grade | Noise]] = {}
+
+
+def _graded(event: AlertEvent, rules: IngestRules) -> Grade | Noise:
+    """``grade(event, …)`` under ``rules``, remembered for this event object: a parser may
+    give the very same (immutable) event for an alert sent again unchanged (Alertmanager's
+    repeats), and a repeat is graded only to see whether its level went up. Kept by the
+    event's id with the event itself (so the id is not reused while kept), at most
+    :data:`_GRADES_KEPT`, the oldest forgotten first; new rules (a policy reload) miss."""
+    seen = _grades.get(id(event))
+    if seen is not None and seen[0] is event and seen[1] is rules:
+        return seen[2]
+    found = grade(event, rules.grading, default_level=rules.default_level)
+    if len(_grades) >= _GRADES_KEPT:
+        _grades.pop(next(iter(_grades)), None)
+    _grades[id(event)] = (event, rules, found)
+    return found
 
 
 NO_COUNT = object()

@@ -120,3 +120,7 @@ async def test_reader_decodes_rows_as_sqlalchemy_reads_them(db: Database) -> Non
 
     assert decoded == [tuple(row) for row in typed]
     assert all(isinstance(row[OUTBOX.c.keys().index("created_at")], datetime) for row in decoded)
+    # equal timestamps are converted once; equal JSON values stay objects of their own
+    payloads = [row[OUTBOX.c.keys().index("payload")] for row in decoded]
+    assert payloads[0] == payloads[3]
+    assert payloads[0] is not payloads[3]

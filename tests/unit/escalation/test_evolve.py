@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import typing
-from dataclasses import fields, replace
+from dataclasses import FrozenInstanceError, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from escalation.events import AlertState, StateChanges, evolve
+from escalation.events import AlertState, StateChanges, evolve, state_of_values
 from escalation.model import Status
 
 T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
@@ -69,3 +69,24 @@ def test_a_name_that_is_not_a_field_is_refused_as_replace_refuses_it() -> None:
         evolve(STATE, tiers=1)  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         replace(STATE, tiers=1)  # type: ignore[call-arg]
+
+
+def test_a_state_built_from_its_values_equals_the_dataclass_built_one() -> None:
+    values = [getattr(STATE, f.name) for f in fields(AlertState)]
+
+    built = state_of_values(values)
+
+    assert built == AlertState(*values)
+    assert type(built) is AlertState
+
+
+def test_a_state_built_from_its_values_is_still_frozen() -> None:
+    built = state_of_values([getattr(STATE, f.name) for f in fields(AlertState)])
+
+    with pytest.raises(FrozenInstanceError):
+        built.count = 9  # type: ignore[misc]
+
+
+def test_building_a_state_from_too_few_values_is_refused() -> None:
+    with pytest.raises(TypeError, match="29 fields, got 28"):
+        state_of_values([getattr(STATE, f.name) for f in fields(AlertState)][:-1])

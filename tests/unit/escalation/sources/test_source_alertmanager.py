@@ -434,3 +434,72 @@ def test_truncated_alerts_written_as_an_integral_float_is_the_integer() -> None:
     with pytest.raises(PayloadError) as caught:
         parse_alertmanager(webhook(truncatedAlerts=2.5))
     assert caught.value.field == "truncatedAlerts"
+
+
+# --- an alert sent again unchanged ---------------------------------------------------------
+
+
+def repeated(fingerprint: str, **overrides: object) -> dict[str, object]:
+    fields: dict[str, object] = {
+        "fingerprint": fingerprint,
+        "labels": {"alertname": "DiskFull", "instance": "db-1", "severity": "warning"},
+        "annotations": {"summary": "Disk almost full on db-1"},
+    }
+    return alert(**(fields | overrides))
+
+
+def test_an_alert_sent_again_unchanged_gives_the_event_parsed_the_first_time() -> None:
+    first = parse_alertmanager(webhook([repeated("rep-same")]))[0]
+    again = parse_alertmanager(webhook([repeated("rep-same")]))[0]
+
+    assert again is first
+
+
+@pytest.mark.parametrize(
+    ("change", "read"),
+    [
+        ({"annotations": {"summary": "Disk full on db-1"}}, lambda e: e.title),
+        ({"status": "resolved"}, lambda e: e.status),
+        ({"endsAt": "2024-05-01T11:00:00Z"}, lambda e: e.ends_at),
+        ({"labels": {"alertname": "DiskFull", "severity": "critical"}}, lambda e: e.severity),
+        ({"generatorURL": "http://prometheus:9090/graph"}, lambda e: e.links),
+    ],
+)
+def test_an_alert_sent_again_changed_is_parsed_again(change: dict[str, object], read: Any) -> None:
+    first = parse_alertmanager(webhook([repeated("rep-changed")]))[0]
+    changed = parse_alertmanager(webhook([repeated("rep-changed", **change)]))[0]
+    expected = parse_alertmanager(webhook([repeated("rep-fresh", **change)]))[0]
+
+    assert read(changed) != read(first)
+    assert read(changed) == read(expected)
+
+
+def test_the_same_alert_in_a_notification_with_other_group_fields_is_parsed_again() -> None:
+    first = parse_alertmanager(webhook([repeated("rep-group")]))[0]
+    moved = parse_alertmanager(
+        webhook([repeated("rep-group")], groupKey="{}:{other}", externalURL="http://am2:9093")
+    )[0]
+
+    assert (moved.group_key, moved.details["externalURL"]) == ("{}:{other}", "http://am2:9093")
+    assert (first.group_key, first.details["externalURL"]) != (moved.group_key, "http://am2:9093")
+
+
+def test_a_payload_changed_in_place_after_parsing_is_parsed_again() -> None:
+    payload = webhook([repeated("rep-in-place")])
+    parse_alertmanager(payload)
+    alerts: Any = payload["alerts"]
+    alerts[0]["annotations"]["summary"] = "Changed in place"
+
+    assert parse_alertmanager(payload)[0].title == "Changed in place"
+
+
+def test_alerts_kept_for_comparison_are_bounded() -> None:
+    from escalation.sources import alertmanager
+
+    many = [repeated(f"rep-many-{n}") for n in range(alertmanager._REPEATS_KEPT + 50)]
+    for start in range(0, len(many), 1000):
+        parse_alertmanager(webhook(many[start : start + 1000]))
+
+    assert len(alertmanager._repeats) == alertmanager._REPEATS_KEPT
+    assert "rep-many-0" not in alertmanager._repeats
+    assert f"rep-many-{len(many) - 1}" in alertmanager._repeats
