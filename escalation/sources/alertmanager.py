@@ -83,20 +83,25 @@ def parse_alertmanager(payload: object) -> list[AlertEvent]:
 
 _REPEATS_KEPT = 4096
 _repeats: dict[str, tuple[_Group, dict[str, object], AlertEvent]] = {}
-"""The latest alerts parsed, by fingerprint: a copy of the alert as it came, and its event."""
+"""Alerts parsed at least twice, by fingerprint: a copy of the alert as it came last, and
+its event."""
+_seen_once: dict[str, None] = {}
+"""Fingerprints parsed once (as many as :data:`_repeats` keeps, oldest forgotten first)."""
 
 
 def _parse_or_repeat(alert: Mapping[str, object], *, index: int, group: _Group) -> AlertEvent:
     """The event of ``alert``: the one parsed last time for its fingerprint when the alert
     and its payload's group fields are equal to that time's (compared whole, in C: a few
-    microseconds against some forty for parsing and checking it again), else parsed.
+    microseconds against some twenty for parsing and checking it again), else parsed.
 
     Alertmanager sends every alert of a group again with each notification of the group —
     every ``group_interval`` while the group changes, every ``repeat_interval`` while it
     does not — so most alerts of a notification are as they were the last time. Events are
-    immutable (their maps are copies no caller changes), so one stands for both. At most
-    :data:`_REPEATS_KEPT` are kept, the oldest forgotten first; an alert with a value
-    nested deeper than its labels is parsed each time."""
+    immutable (their maps are copies no caller changes), so one stands for both. An alert is
+    kept from the second time its fingerprint comes (a first sighting, most alerts of a
+    storm, only notes the fingerprint: keeping a copy costs about half a parse); at most
+    :data:`_REPEATS_KEPT` are kept, the oldest forgotten first; an alert with a value nested
+    deeper than its labels is parsed each time."""
     fingerprint = alert.get("fingerprint")
     if type(fingerprint) is not str or not fingerprint:
         return _parse_alert(alert, path=item("alerts", index), group=group)
@@ -104,12 +109,20 @@ def _parse_or_repeat(alert: Mapping[str, object], *, index: int, group: _Group) 
     if seen is not None and seen[1] == alert and seen[0] == group:
         return seen[2]
     event = _parse_alert(alert, path=item("alerts", index), group=group)
+    if seen is None and fingerprint not in _seen_once:
+        _remember(_seen_once, fingerprint, None)
+        return event
     kept = _flat_copy(alert)
     if kept is not None:
-        if fingerprint not in _repeats and len(_repeats) >= _REPEATS_KEPT:
-            _repeats.pop(next(iter(_repeats)), None)
-        _repeats[fingerprint] = (group, kept, event)
+        _remember(_repeats, fingerprint, (group, kept, event))
     return event
+
+
+def _remember(kept: dict[str, Any], key: str, value: object) -> None:
+    """``kept[key] = value``, forgetting the oldest entry when that would pass the bound."""
+    if key not in kept and len(kept) >= _REPEATS_KEPT:
+        kept.pop(next(iter(kept)), None)
+    kept[key] = value
 
 
 def _flat_copy(alert: Mapping[str, object]) -> dict[str, object] | None:

@@ -448,11 +448,21 @@ def repeated(fingerprint: str, **overrides: object) -> dict[str, object]:
     return alert(**(fields | overrides))
 
 
-def test_an_alert_sent_again_unchanged_gives_the_event_parsed_the_first_time() -> None:
-    first = parse_alertmanager(webhook([repeated("rep-same")]))[0]
-    again = parse_alertmanager(webhook([repeated("rep-same")]))[0]
+def test_an_alert_sent_again_unchanged_gives_the_event_parsed_the_time_before() -> None:
+    parse_alertmanager(webhook([repeated("rep-same")]))  # first sighting: noted only
+    second = parse_alertmanager(webhook([repeated("rep-same")]))[0]
+    third = parse_alertmanager(webhook([repeated("rep-same")]))[0]
 
-    assert again is first
+    assert third is second
+
+
+def test_an_alert_seen_once_is_not_kept() -> None:
+    from escalation.sources import alertmanager
+
+    parse_alertmanager(webhook([repeated("rep-once")]))
+
+    assert "rep-once" in alertmanager._seen_once
+    assert "rep-once" not in alertmanager._repeats
 
 
 @pytest.mark.parametrize(
@@ -466,7 +476,8 @@ def test_an_alert_sent_again_unchanged_gives_the_event_parsed_the_first_time() -
     ],
 )
 def test_an_alert_sent_again_changed_is_parsed_again(change: dict[str, object], read: Any) -> None:
-    first = parse_alertmanager(webhook([repeated("rep-changed")]))[0]
+    for _ in range(2):  # kept from the second time
+        first = parse_alertmanager(webhook([repeated("rep-changed")]))[0]
     changed = parse_alertmanager(webhook([repeated("rep-changed", **change)]))[0]
     expected = parse_alertmanager(webhook([repeated("rep-fresh", **change)]))[0]
 
@@ -475,7 +486,8 @@ def test_an_alert_sent_again_changed_is_parsed_again(change: dict[str, object], 
 
 
 def test_the_same_alert_in_a_notification_with_other_group_fields_is_parsed_again() -> None:
-    first = parse_alertmanager(webhook([repeated("rep-group")]))[0]
+    for _ in range(2):
+        first = parse_alertmanager(webhook([repeated("rep-group")]))[0]
     moved = parse_alertmanager(
         webhook([repeated("rep-group")], groupKey="{}:{other}", externalURL="http://am2:9093")
     )[0]
@@ -486,6 +498,7 @@ def test_the_same_alert_in_a_notification_with_other_group_fields_is_parsed_agai
 
 def test_a_payload_changed_in_place_after_parsing_is_parsed_again() -> None:
     payload = webhook([repeated("rep-in-place")])
+    parse_alertmanager(payload)
     parse_alertmanager(payload)
     alerts: Any = payload["alerts"]
     alerts[0]["annotations"]["summary"] = "Changed in place"
@@ -498,8 +511,10 @@ def test_alerts_kept_for_comparison_are_bounded() -> None:
 
     many = [repeated(f"rep-many-{n}") for n in range(alertmanager._REPEATS_KEPT + 50)]
     for start in range(0, len(many), 1000):
-        parse_alertmanager(webhook(many[start : start + 1000]))
+        for _ in range(2):
+            parse_alertmanager(webhook(many[start : start + 1000]))
 
     assert len(alertmanager._repeats) == alertmanager._REPEATS_KEPT
+    assert len(alertmanager._seen_once) <= alertmanager._REPEATS_KEPT
     assert "rep-many-0" not in alertmanager._repeats
     assert f"rep-many-{len(many) - 1}" in alertmanager._repeats
