@@ -110,35 +110,33 @@ def _parse_or_repeat(alert: Mapping[str, object], *, index: int, group: _Group) 
         return seen[2]
     event = _parse_alert(alert, path=item("alerts", index), group=group)
     if seen is None and fingerprint not in _seen_once:
-        _remember(_seen_once, fingerprint, None)
+        _seen_once[fingerprint] = None
+        if len(_seen_once) > _REPEATS_KEPT:
+            del _seen_once[next(iter(_seen_once))]
         return event
     kept = _flat_copy(alert)
     if kept is not None:
-        _remember(_repeats, fingerprint, (group, kept, event))
+        _repeats[fingerprint] = (group, kept, event)
+        if len(_repeats) > _REPEATS_KEPT:
+            del _repeats[next(iter(_repeats))]
     return event
 
 
-def _remember(kept: dict[str, Any], key: str, value: object) -> None:
-    """``kept[key] = value``, forgetting the oldest entry when that would pass the bound."""
-    if key not in kept and len(kept) >= _REPEATS_KEPT:
-        kept.pop(next(iter(kept)), None)
-    kept[key] = value
-
-
 def _flat_copy(alert: Mapping[str, object]) -> dict[str, object] | None:
-    """A copy of ``alert`` that no later change to the payload reaches (its maps copied),
-    or ``None`` if a value is a list or a map holding more than text."""
-    copy: dict[str, object] = {}
-    for key, value in alert.items():
-        if isinstance(value, dict):
-            if not all(type(entry) is str for entry in value.values()):
-                return None
-            copy[key] = dict(value)
-        elif isinstance(value, list):
+    """A copy of a parsed ``alert`` that no later change to the payload reaches: its labels
+    and annotations copied (maps of text: the parse checked them), or ``None`` if another
+    field holds a map or a list."""
+    copy = dict(alert)
+    for key, value in copy.items():
+        kind = type(value)
+        if kind is dict and key in _TEXT_MAPS:
+            copy[key] = dict(value)  # type: ignore[call-overload]
+        elif kind is dict or kind is list:
             return None
-        else:
-            copy[key] = value
     return copy
+
+
+_TEXT_MAPS = frozenset({"labels", "annotations"})
 
 
 def _missing(alert: Mapping[str, object], index: int) -> list[str]:
