@@ -99,9 +99,11 @@ def _parse_or_repeat(alert: Mapping[str, object], *, index: int, group: _Group) 
     does not — so most alerts of a notification are as they were the last time. Events are
     immutable (their maps are copies no caller changes), so one stands for both. An alert is
     kept from the second time its fingerprint comes (a first sighting, most alerts of a
-    storm, only notes the fingerprint: keeping a copy costs about half a parse); at most
-    :data:`_REPEATS_KEPT` are kept, the oldest forgotten first; an alert with a value nested
-    deeper than its labels is parsed each time."""
+    storm, only notes the fingerprint: keeping a copy costs about a third of a parse); at
+    most :data:`_REPEATS_KEPT` are kept, the oldest forgotten first; an alert with a value
+    nested deeper than its labels is parsed each time. Equal is Python's ``==``: a field of
+    its own that changes from ``1`` to ``1.0`` or ``true`` keeps the earlier event, whose
+    details show the number as it first came."""
     fingerprint = alert.get("fingerprint")
     if type(fingerprint) is not str or not fingerprint:
         return _parse_alert(alert, path=item("alerts", index), group=group)
