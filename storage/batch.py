@@ -33,9 +33,10 @@ Convert = Callable[[Any], Any]
 
 def convert_column(values: Sequence[Any], process: Convert) -> list[Any]:
     """``process`` applied to each value but ``None``, once per distinct value: an object
-    given more than once (the batch's ``now``), or equal ``datetime`` objects with the same
+    given more than once (the batch's ``now``), equal ``datetime`` objects with the same
     ``tzinfo`` object and ``fold`` (the next due time of the alerts of one tier: ``now`` +
-    the tier's delay) — never two values a processor could tell apart."""
+    the tier's delay), or equal strings (SQLite's text for one time, read in many rows) —
+    never two values a processor could tell apart."""
     if _one_object(values):  # the batch's ``now``, a status, NULL…
         value = values[0]
         return [None if value is None else process(value)] * len(values)
@@ -46,7 +47,13 @@ def convert_column(values: Sequence[Any], process: Convert) -> list[Any]:
             out.append(None)
             continue
         # ``values`` holds every value: no id is reused while this runs
-        key = (value, id(value.tzinfo), value.fold) if value.__class__ is datetime else id(value)
+        key: object
+        if value.__class__ is datetime:
+            key = (value, id(value.tzinfo), value.fold)
+        elif value.__class__ is str:
+            key = value
+        else:
+            key = id(value)
         if key not in done:
             done[key] = process(value)
         out.append(done[key])
@@ -81,8 +88,10 @@ class Reader:
         columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
         for at, process, once in processors:
             values = columns[at]
+            # a batch's rows share their times (when seen, when next due): each converted
+            # once; other values (JSON decoded into dicts…) stay objects of their own
             columns[at] = (
-                _converted_once(values, process)
+                convert_column(values, process)
                 if once
                 else [None if v is None else process(v) for v in values]
             )
@@ -95,22 +104,6 @@ class Reader:
             if process is not None:
                 found.append((at, process, isinstance(type_, UTCDateTime)))
         return tuple(found)
-
-
-def _converted_once(values: Sequence[Any], process: Convert) -> list[Any]:
-    """A timestamp column read: each distinct value converted once (the rows of one batch
-    share their times: when it was seen, when it is next due). Timestamps are immutable and
-    equal ones convert alike (text on SQLite; on PostgreSQL, instants made UTC)."""
-    done: dict[Any, Any] = {}
-    out: list[Any] = []
-    for value in values:
-        if value is None:
-            out.append(None)
-        elif value in done:
-            out.append(done[value])
-        else:
-            out.append(done.setdefault(value, process(value)))
-    return out
 
 
 # --- writing -------------------------------------------------------------------------------

@@ -823,9 +823,9 @@ def _graded(event: AlertEvent, rules: IngestRules) -> Grade | Noise:
     if seen is not None and seen[0] is event and seen[1] is rules:
         return seen[2]
     found = grade(event, rules.grading, default_level=rules.default_level)
-    if len(_grades) >= _GRADES_KEPT:
-        _grades.pop(next(iter(_grades)), None)
     _grades[id(event)] = (event, rules, found)
+    if len(_grades) > _GRADES_KEPT:
+        del _grades[next(iter(_grades))]
     return found
 
 

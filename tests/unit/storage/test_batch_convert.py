@@ -61,3 +61,14 @@ def test_other_values_are_taken_for_one_only_when_they_are_the_same_object() -> 
     out, seen = convert([shared, shared, equal_but_another, True, 1])
     assert seen == [shared, equal_but_another, True, 1]
     assert out[0] is out[1]
+
+
+def test_equal_strings_are_converted_once() -> None:
+    text = "2026-11-21 12:00:00.000000"
+    rows = ["".join(text), "".join(list(text)), "2026-11-21 12:10:00.000000"]  # 2 equal, apart
+    assert rows[0] is not rows[1]
+
+    out, seen = convert(rows)
+
+    assert seen == [text, "2026-11-21 12:10:00.000000"]
+    assert out == [("converted", repr(text))] * 2 + [("converted", repr(rows[2]))]
