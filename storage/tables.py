@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Table, Text, false, inspect, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    Index,
+    LargeBinary,
+    Table,
+    Text,
+    event,
+    false,
+    inspect,
+    text,
+)
+from sqlalchemy.orm import Mapper, object_session
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -139,6 +152,25 @@ class AlertRow(SQLModel, table=True):
     group_id: int | None = Field(default=None, index=True)
     flap_fires: int | None = None
     flap_window_s: int | None = None
+
+
+@event.listens_for(AlertRow, "before_update")
+def _version_every_change(_mapper: Mapper[AlertRow], _conn: Connection, row: AlertRow) -> None:
+    """An ORM flush that changes a stored alert row and leaves its version as it was bumps
+    the version, so that every transaction that writes the row changes it (the bulk writers
+    set it themselves): a copy of the row read at a version is the row while the version is
+    the same — what the inbox worker's kept open alerts rely on
+    (``storage.intake.open_alerts``). A row inserted in this session (one session is one
+    transaction) was never seen at a version by anyone else: it is left alone, so it is
+    written as the bulk path writes the same alert."""
+    state = inspect(row)
+    if state.insert_order is not None:
+        return
+    session = object_session(row)
+    if session is None or not session.is_modified(row, include_collections=False):
+        return
+    if not state.attrs.version.history.has_changes():
+        row.version += 1
 
 
 class AlertEventRow(SQLModel, table=True):

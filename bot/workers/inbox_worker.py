@@ -30,6 +30,7 @@ from storage.db import Database
 from storage.intake import inbox
 from storage.intake.batch_ingest import Body, process_batch
 from storage.intake.ingest import IngestOutcome, IngestRules, parse, process
+from storage.intake.open_alerts import KeptOpen
 from storage.upkeep.recovery import release_inbox
 
 log = structlog.get_logger("tocsin.inbox")
@@ -68,6 +69,9 @@ class InboxWorker:
         self._poll = poll_seconds
         self.parsed = inbox.ParsedBodies()
         """Bodies this process's intake parsed as they came in: not parsed again."""
+        self.kept = KeptOpen()
+        """Open alerts as this worker's transactions left them: not read whole again while
+        their rows are as written (``storage.intake.open_alerts``)."""
         self._unfinished: set[int] = set()
         """Claimed but not processed when a drain was cut short (the database went away):
         handed back as soon as it answers again, not when their lease runs out."""
@@ -139,6 +143,7 @@ class InboxWorker:
                         directory=self._directory,
                         before_commit=lambda: self._faults.reached("inbox_before_commit"),
                         after_commit=lambda: self._faults.reached("inbox_after_commit"),
+                        kept=self.kept,
                     )
                 except IntegrityError as exc:
                     if attempt == 1:

@@ -26,22 +26,20 @@ takes the ORM path too.
 
 from __future__ import annotations
 
-import functools
-import json
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, Text, cast, func, text
+from sqlalchemy import Table, func, text
 from sqlalchemy import event as orm_events
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from escalation.events import AlertState, Transition, state_of_values
+from escalation.events import AlertState, Transition
 from escalation.model import AlertEvent, SourceStatus, Status
 from escalation.noise.flapping import detect
 from escalation.noise.grouping import group_key, join
@@ -54,7 +52,7 @@ from escalation.state import AlertRefired, ResolvedAtSource, open_alert, step_at
 from escalation.triage.grading import Grade, Noise, grade
 from escalation.triage.routing import Routing, route_all
 from storage.alerts import new_row_values, state_values
-from storage.batch import Reader, insert_many, update_many
+from storage.batch import insert_many, update_many
 from storage.db import Database
 from storage.effects import Stepped, TransitionRows, resolution_values, transition_rows
 from storage.intake.inbox import InboxItem, finish_done, record_done
@@ -64,6 +62,15 @@ from storage.intake.ingest import (
     apply_event,
     graded_line,
     routed_line,
+)
+from storage.intake.open_alerts import (
+    NO_COUNT,
+    KeptOpen,
+    Key,
+    OpenAlert,
+    by_integration,
+    chunks,
+    read_open,
 )
 from storage.intake.source_updates import TRUNCATED, truncated_alerts
 from storage.noise.group_store import list_key
@@ -97,6 +104,7 @@ async def process_batch(
     directory: Directory | None = None,
     before_commit: Callable[[], None] | None = None,
     after_commit: Callable[[], None] | None = None,
+    kept: KeptOpen | None = None,
 ) -> list[IngestOutcome]:
     """Apply every event of the bodies, in order, and mark them done — one transaction.
     Returns each body's outcome (as ``process`` would have).
@@ -108,11 +116,17 @@ async def process_batch(
     With a ``directory``, new alerts whose first tier is due at once are paged in the
     transaction, as ``process`` does. ``before_commit`` runs when everything is written but
     not committed, ``after_commit`` once it committed — where the inbox is a file of its own,
-    before the bodies are marked done there (fault tests)."""
+    before the bodies are marked done there (fault tests).
+
+    ``kept``: the open alerts earlier transactions of this process left
+    (:class:`storage.intake.open_alerts.KeptOpen`), used where their rows are as written,
+    and given this transaction's once it has committed."""
     outcomes: list[IngestOutcome] = []
     apart = await db.inbox_apart()
     async with db.write() as session:
-        batch = _Batch(session, rules, now=now, is_sqlite=db.is_sqlite, directory=directory)
+        batch = _Batch(
+            session, rules, now=now, is_sqlite=db.is_sqlite, directory=directory, kept=kept
+        )
         try:
             await batch.start(
                 [(body.item.integration, event) for body in bodies for event in body.events]
@@ -131,6 +145,8 @@ async def process_batch(
         await record_done(await session.connection(), done, now=now, apart=apart)
         if before_commit is not None:
             before_commit()
+    if kept is not None:
+        kept.keep(batch.open_alerts())
     if after_commit is not None:
         after_commit()
     if apart:
@@ -143,37 +159,6 @@ ORM_COST = 25
 counting 1: about how much longer it takes (a few ms against ~0.15 ms)."""
 
 
-_Key = tuple[str, str]
-"""(integration, fingerprint): what names an open alert."""
-
-
-@dataclass(slots=True, eq=False)
-class _Open:
-    """An open alert as the batch sees it: as stored (``stored``), and as planned."""
-
-    alert_id: int | None
-    """``None`` until a new alert's row is written."""
-    integration: str
-    fingerprint: str
-    level: int
-    team: str
-    group_id: int | None
-    policy: EscalationPolicy
-    stored: AlertState | None
-    """Its state in the database; ``None`` for an alert opened by the batch, not yet written."""
-    state: AlertState
-    version: int
-    truncated: object
-    """Its details' truncation count as stored (:data:`NO_COUNT` when they have none):
-    a repeat that leaves it as it is changes nothing but the alert's state."""
-    new: dict[str, Any] | None = None
-    """The columns of a new alert's row (but its state), until it is written."""
-
-    @property
-    def key(self) -> _Key:
-        return (self.integration, self.fingerprint)
-
-
 @dataclass(slots=True, eq=False)
 class _Group:
     """An open group of a key: read from the database, or started by the batch."""
@@ -183,7 +168,7 @@ class _Group:
     """``None`` until a group started by the batch is written."""
     stored_anchor_id: int | None = None
     """The anchor of a group read from the database."""
-    anchor: _Open | None = None
+    anchor: OpenAlert | None = None
     """The anchor of a group started by the batch."""
     window_seconds: int = 0
 
@@ -208,16 +193,16 @@ class _Planned:
     """Rows planned and not yet written, in arrival order (their alert's id filled in when
     written)."""
 
-    opened: list[_Open]
-    changed: dict[int, _Open]
-    lines: list[tuple[_Open, dict[str, Any]]]
-    outbox: list[tuple[_Open | None, int, int, dict[str, Any]]]
+    opened: list[OpenAlert]
+    changed: dict[int, OpenAlert]
+    lines: list[tuple[OpenAlert, dict[str, Any]]]
+    outbox: list[tuple[OpenAlert | None, int, int, dict[str, Any]]]
     """(alert, its version after the transition, the row's index in it, the columns); with
     no alert, the row's whole columns (a group's list)."""
     groups: list[_Group]
     """Groups started by the batch, not yet written."""
-    resolutions: list[tuple[_Open, Transition]]
-    counted: list[tuple[list[int], _Open]]
+    resolutions: list[tuple[OpenAlert, Transition]]
+    counted: list[tuple[list[int], OpenAlert]]
     """Outcome lists to append the alert's id to."""
 
     @classmethod
@@ -237,15 +222,17 @@ class _Batch:
         now: datetime,
         is_sqlite: bool,
         directory: Directory | None,
+        kept: KeptOpen | None = None,
     ) -> None:
         self._session = session
+        self._kept = kept
         self._directory = directory
         self._rules = rules
         self._now = now
         self._is_sqlite = is_sqlite
-        self._open: dict[_Key, _Open] = {}
-        self._earlier: dict[_Key, list[datetime]] = {}
-        self._orm: set[_Key] = set()
+        self._open: dict[Key, OpenAlert] = {}
+        self._earlier: dict[Key, list[datetime]] = {}
+        self._orm: set[Key] = set()
         """Fingerprints that took the ORM path (or were resolved): their events keep to it."""
         self._silences: list[Silence] = []
         self._planned = _Planned.empty()
@@ -256,7 +243,7 @@ class _Batch:
         self._groups: dict[str, _Group | None] = {}
         """Open groups by key (``None``: known to have none) — forgotten after an event on
         the ORM path, which may start or resolve one."""
-        self._touched: set[_Key] = set()
+        self._touched: set[Key] = set()
         """Fingerprints of the alerts the ORM path flushed (``_note_flush``)."""
         self._redrawn: set[tuple[str, object]] = set()
         """The warnings (``("group", id)`` for a group's, ``("alert", entry)`` for an
@@ -270,13 +257,17 @@ class _Batch:
     def close(self) -> None:
         orm_events.remove(self._session.sync_session, "after_flush", self._note_flush)
 
+    def open_alerts(self) -> list[OpenAlert]:
+        """The open alerts the batch knows, as it wrote them (once :meth:`write` ran)."""
+        return list(self._open.values())
+
     async def start(self, events: Sequence[tuple[str, AlertEvent]]) -> None:
         """Read what the events (each with its integration) need: silences, open alerts,
         latest firings, open groups."""
         self._silences = await current_silences(self._session, now=self._now)
         conn = await self._session.connection()
         wanted = list(dict.fromkeys((name, event.fingerprint) for name, event in events))
-        await self._read_open(conn, wanted)
+        await self._read_open(conn, wanted, kept=self._kept)
         new = [
             event
             for name, event in events
@@ -292,7 +283,7 @@ class _Batch:
                     and (name, event.fingerprint) not in self._open
                 )
             )
-            for name, chunk in _by_integration(closed):
+            for name, chunk in by_integration(closed):
                 for fingerprint, fired_at in await _latest_firings(
                     conn, name, chunk, flapping.fires
                 ):
@@ -326,7 +317,7 @@ class _Batch:
         closed), or ``None``."""
         for key in keys:
             self._groups[key] = None
-        for chunk in _chunks(keys):
+        for chunk in chunks(keys):
             query = (
                 sa_select(_GROUP.c.key, _GROUP.c.id, _GROUP.c.anchor_id)
                 .where(
@@ -339,28 +330,14 @@ class _Batch:
             for key, group_id, anchor_id in (await conn.execute(query)).all():
                 self._groups[key] = _Group(key, group_id, stored_anchor_id=anchor_id)
 
-    async def _read_open(self, conn: AsyncConnection, keys: list[_Key]) -> None:
-        """The open alerts of ``keys`` (integration, fingerprint). On PostgreSQL they are
-        locked, in id order (``FOR NO KEY UPDATE``: rows inserted elsewhere that reference them
-        still go in): a replica whose batch repeats the same alerts waits for this one's
-        commit and then reads what it wrote, and two batches never lock the same alerts in
-        opposite orders (one statement per integration and chunk, each in id order: the
-        integrations in name order)."""
-        for name, chunk in _by_integration(keys):
-            query = (
-                sa_select(*_OPEN.columns)
-                .where(
-                    _ALERT.c.integration == name,
-                    _ALERT.c.fingerprint.in_(chunk),
-                    _ALERT.c.status != Status.RESOLVED.value,
-                )
-                .order_by(_ALERT.c.id)
-            )
-            if not self._is_sqlite:
-                query = query.with_for_update(key_share=True)
-            for row in _OPEN.decode(conn.dialect, (await conn.execute(query)).all()):
-                entry = _from_columns(row)
-                self._open[entry.integration, entry.fingerprint] = entry
+    async def _read_open(
+        self, conn: AsyncConnection, keys: list[Key], *, kept: KeptOpen | None = None
+    ) -> None:
+        """The open alerts of ``keys`` (integration, fingerprint), locked on PostgreSQL
+        (:func:`storage.intake.open_alerts.read_open`); those ``kept`` as their rows are
+        taken from there."""
+        for entry in await read_open(conn, keys, lock=not self._is_sqlite, kept=kept):
+            self._open[entry.key] = entry
 
     async def apply(self, event: AlertEvent, outcome: IngestOutcome, *, integration: str) -> None:
         self.cost += 1
@@ -383,7 +360,7 @@ class _Batch:
 
     # --- the bulk path -------------------------------------------------------------------
 
-    def _repeat(self, entry: _Open, event: AlertEvent, outcome: IngestOutcome) -> bool:
+    def _repeat(self, entry: OpenAlert, event: AlertEvent, outcome: IngestOutcome) -> bool:
         """A repeat firing that changes nothing but the alert's state (what
         ``refresh_details``, ``note_truncation`` and ``regrade_open`` leave alone)."""
         if event.metric is not None or not _count_kept(entry.truncated, event):
@@ -396,7 +373,7 @@ class _Batch:
         self._planned.counted.append((outcome.updated, entry))
         return True
 
-    def _resolve(self, entry: _Open, outcome: IngestOutcome) -> None:
+    def _resolve(self, entry: OpenAlert, outcome: IngestOutcome) -> None:
         """Resolved at the source, in no group (no lead to hand over, no list to redraw)."""
         tr = transition(entry.state, ResolvedAtSource(), policy=entry.policy, now=self._now)
         self._plan(entry, tr, kind="resolved")
@@ -446,7 +423,7 @@ class _Batch:
             snapshot=snapshot,
         )
         row["recurrence_key"] = recurrence_key(event.title, event.labels, rules.key_labels)
-        entry = _Open(
+        entry = OpenAlert(
             alert_id=None,
             integration=integration,
             fingerprint=event.fingerprint,
@@ -505,7 +482,7 @@ class _Batch:
             self._policies[key] = (policy, policy.to_snapshot())
         return self._policies[key]
 
-    def _plan(self, entry: _Open, tr: Transition, *, kind: str, opening: bool = False) -> None:
+    def _plan(self, entry: OpenAlert, tr: Transition, *, kind: str, opening: bool = False) -> None:
         """What ``persist_transition`` writes for ``tr``, planned — but a warning edit only
         the first time in the transaction for that warning (an alert's own, or its group's,
         which its members share): the edit is drawn from the state when it is delivered, so
@@ -593,7 +570,7 @@ class _Batch:
             params: dict[str, Any] = {"id": alert_id}
             before, after = _state_fields(entry.stored), _state_fields(entry.state)
             for name, old, new in zip(_STATE_FIELDS, before, after, strict=True):
-                if old != new:
+                if old is not new and old != new:  # a transition keeps what it leaves
                     params[name] = new.value if isinstance(new, Status) else new
             params["version"] = entry.version
             updates.setdefault(tuple(params), []).append(params)
@@ -689,25 +666,13 @@ def _list_row(group_id: int, anchor_id: int, *, now: datetime) -> dict[str, Any]
     return values
 
 
-def _id(entry: _Open) -> int:
+def _id(entry: OpenAlert) -> int:
     assert entry.alert_id is not None
     return entry.alert_id
 
 
-def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
-    return [values[at : at + size] for at in range(0, len(values), size)]
-
-
-def _by_integration(keys: list[_Key]) -> list[tuple[str, list[str]]]:
-    """The fingerprints of ``keys`` by integration (in name order), in chunks."""
-    by_name: dict[str, list[str]] = {}
-    for name, fingerprint in keys:
-        by_name.setdefault(name, []).append(fingerprint)
-    return [(name, chunk) for name in sorted(by_name) for chunk in _chunks(by_name[name])]
-
-
 async def _latest_firings(
-    conn: AsyncConnection, integration: str, fingerprints: list[str], fires: int
+    conn: AsyncConnection, integration: str, fingerprints: Sequence[str], fires: int
 ) -> list[tuple[str, datetime]]:
     """When each fingerprint's latest ``fires`` alerts from ``integration`` fired
     (``open_new``'s look for flapping, for many fingerprints at once)."""
@@ -745,68 +710,6 @@ _PG_NEXT_IDS = {
 }
 _STATE_FIELDS = tuple(f.name for f in fields(AlertState))
 _state_fields = operator.attrgetter(*_STATE_FIELDS)
-_KEY_FIELDS = ("id", "version", "integration", "fingerprint", "level", "team", "group_id")
-_OPEN = Reader(
-    (
-        *(_ALERT.c[name] for name in (*_KEY_FIELDS, *_STATE_FIELDS)),
-        cast(_ALERT.c.details, Text).label("details"),
-        cast(_ALERT.c.policy_snapshot, Text).label("policy_snapshot"),
-    )
-)
-"""What a repeat needs of an open alert: its keys, state, details (as JSON text, only looked
-at for a truncation count) and policy snapshot (as JSON text)."""
-_STATE_AT = len(_KEY_FIELDS)
-_DETAILS_AT = _STATE_AT + len(_STATE_FIELDS)
-_STATUSES = {status.value: status for status in Status}
-
-
-_STATUS_AT, _RESUME_STATUS_AT = _STATE_FIELDS.index("status"), _STATE_FIELDS.index("resume_status")
-
-
-def _from_columns(row: Sequence[Any]) -> _Open:
-    alert_id, version, integration, fingerprint, level, team, group_id = row[:_STATE_AT]
-    values = list(row[_STATE_AT:_DETAILS_AT])
-    values[_STATUS_AT] = _STATUSES[values[_STATUS_AT]]
-    resume = values[_RESUME_STATUS_AT]
-    values[_RESUME_STATUS_AT] = _STATUSES[resume] if resume else None
-    state = state_of_values(values)
-    details, snapshot = row[_DETAILS_AT], row[_DETAILS_AT + 1]
-    return _Open(
-        alert_id=alert_id,
-        integration=integration,
-        fingerprint=fingerprint,
-        level=level,
-        team=team,
-        group_id=group_id,
-        policy=_policy(snapshot),
-        stored=state,
-        state=state,
-        version=version,
-        truncated=_stored_truncation(details),
-    )
-
-
-_SHORT_DETAILS = 2048
-"""Stored details up to this long have their truncation count cached."""
-
-
-def _stored_truncation(details: str | None) -> object:
-    """The truncation count in an alert's stored details (JSON text), or :data:`NO_COUNT`."""
-    if not details or TRUNCATED not in details:
-        return NO_COUNT
-    if len(details) > _SHORT_DETAILS:
-        return _truncation_in(details)
-    return _cached_truncation(details)
-
-
-def _truncation_in(details: str) -> object:
-    value: object = json.loads(details).get(TRUNCATED, NO_COUNT)
-    return value
-
-
-_cached_truncation = functools.lru_cache(maxsize=1024)(_truncation_in)
-"""Cached: the alerts of one notification store the same details (the receiver,
-Alertmanager's address, the count)."""
 
 
 _GRADES_KEPT = 4096
@@ -829,10 +732,6 @@ def _graded(event: AlertEvent, rules: IngestRules) -> Grade | Noise:
     return found
 
 
-NO_COUNT = object()
-"""An alert whose details hold no truncation count."""
-
-
 def _count_kept(stored: object, event: AlertEvent) -> bool:
     """A repeat leaves the alert's truncation count as it is and adds no line about it —
     ``refresh_details`` and ``note_truncation`` would change nothing. So Alertmanager's
@@ -841,9 +740,3 @@ def _count_kept(stored: object, event: AlertEvent) -> bool:
     if TRUNCATED not in event.details and stored is NO_COUNT:
         return True
     return truncated_alerts(event) == 0 and type(stored) is int and stored == 0
-
-
-@functools.lru_cache(maxsize=512)
-def _policy(snapshot: str) -> EscalationPolicy:
-    """The policy of a snapshot's JSON text, parsed once per distinct snapshot."""
-    return EscalationPolicy.from_snapshot(json.loads(snapshot))
