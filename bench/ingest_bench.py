@@ -411,6 +411,10 @@ async def worker_phase(
             "processed_during_load_per_s": round(
                 bodies_at_load_end * phase.alerts_per_body / (load_end - start), 1
             ),
+            # the worker with the machine to itself: a component figure, not the headline
+            "processed_after_load_per_s": round(after_load / (end - load_end), 1)
+            if drained_at and after_load and end > load_end
+            else None,
             "backlog_at_load_end": backlog_at_load_end,
             "backlog_left": accepted - bodies,
             "drained_after_s": round(drained_at - load_end, 1) if drained_at else None,
@@ -589,6 +593,14 @@ def print_whole(results: list[dict[str, Any]]) -> None:
             "  processed alerts/s",
             lambda r: cell(r, "w_repeat_batch", "processed_per_s"),
             "≥ 10,000",
+        ),
+        (
+            "  during the load / after it (the worker alone)",
+            lambda r: (
+                f"{cell(r, 'w_repeat_batch', 'processed_during_load_per_s')} / "
+                f"{cell(r, 'w_repeat_batch', 'processed_after_load_per_s')}"
+            ),
+            "",
         ),
         (
             "  backlog (alerts) at the end of the load / left",
