@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, Text, cast
+from sqlalchemy import Executable, Table, Text, cast
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -126,8 +126,7 @@ async def read_open(
             query = sa_select(*_OPEN.columns).where(*where).order_by(_ALERT.c.id)
             if lock:
                 query = query.with_for_update(key_share=True)
-            rows = (await conn.execute(query)).all()
-            found.extend(_from_columns(row) for row in _OPEN.decode(conn.dialect, rows))
+            found.extend(await _whole(conn, query))
             continue
         versions = (
             sa_select(_ALERT.c.id, _ALERT.c.version, _ALERT.c.fingerprint)
@@ -144,12 +143,15 @@ async def read_open(
                 found.append(alert)
             else:
                 stale.append(alert_id)
-        for ids in chunks(stale):
-            # locked above already
-            whole = sa_select(*_OPEN.columns).where(_ALERT.c.id.in_(ids))
-            rows = (await conn.execute(whole)).all()
-            found.extend(_from_columns(row) for row in _OPEN.decode(conn.dialect, rows))
+        for ids in chunks(stale):  # locked above already
+            found.extend(await _whole(conn, sa_select(*_OPEN.columns).where(_ALERT.c.id.in_(ids))))
     return found
+
+
+async def _whole(conn: AsyncConnection, query: Executable) -> list[OpenAlert]:
+    """The alerts ``query`` (of :data:`_OPEN`'s columns) finds, built from their rows."""
+    rows = (await conn.execute(query)).all()
+    return [_from_columns(row) for row in _OPEN.decode(conn.dialect, rows)]
 
 
 def chunks(values: Sequence[_T], size: int = 500) -> list[Sequence[_T]]:
