@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import operator
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -12,7 +14,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from escalation.events import AlertState
+from escalation.events import AlertState, state_of_values
 from escalation.model import (
     AlertEvent,
     AlertView,
@@ -28,11 +30,12 @@ from escalation.record.recurrence import window_start
 from storage.db import Database
 from storage.tables import AlertRow
 
-_STATE_FIELDS = tuple(f.name for f in fields(AlertState))
+STATE_FIELDS = tuple(f.name for f in fields(AlertState))
+"""The state columns of an alert row, in :class:`AlertState`'s field order."""
 
 
 def state_of(row: AlertRow) -> AlertState:
-    values = {name: getattr(row, name) for name in _STATE_FIELDS}
+    values = {name: getattr(row, name) for name in STATE_FIELDS}
     values["status"] = Status(row.status)
     values["resume_status"] = Status(row.resume_status) if row.resume_status else None
     return AlertState(**values)
@@ -43,8 +46,23 @@ def policy_of(row: AlertRow) -> EscalationPolicy:
     return EscalationPolicy.from_snapshot(row.policy_snapshot)
 
 
+def state_of_columns(values: Sequence[Any]) -> AlertState:
+    """As :func:`state_of`, from the state columns as read (:data:`STATE_FIELDS` order)."""
+    state = list(values)
+    state[_STATUS_AT] = _STATUSES[state[_STATUS_AT]]
+    state[_RESUME_AT] = _STATUSES[state[_RESUME_AT]] if state[_RESUME_AT] else None
+    return state_of_values(state)
+
+
+@functools.lru_cache(maxsize=512)
+def policy_of_snapshot(snapshot: str) -> EscalationPolicy:
+    """:func:`policy_of` for a snapshot's JSON text, as read. Alerts opened under the same
+    policy share the same snapshot, so each is parsed once (policies are immutable)."""
+    return EscalationPolicy.from_snapshot(json.loads(snapshot))
+
+
 def apply_state(row: AlertRow, state: AlertState) -> None:
-    for name in _STATE_FIELDS:
+    for name in STATE_FIELDS:
         value = getattr(state, name)
         setattr(row, name, value.value if isinstance(value, Status) else value)
     row.version += 1
@@ -125,9 +143,10 @@ def new_row_values(
     return values
 
 
-_state_fields = operator.attrgetter(*_STATE_FIELDS)
-_STATUS_AT = _STATE_FIELDS.index("status")
-_RESUME_AT = _STATE_FIELDS.index("resume_status")
+_state_fields = operator.attrgetter(*STATE_FIELDS)
+_STATUS_AT = STATE_FIELDS.index("status")
+_RESUME_AT = STATE_FIELDS.index("resume_status")
+_STATUSES = {status.value: status for status in Status}
 
 
 def state_values(state: AlertState) -> dict[str, Any]:
@@ -136,7 +155,7 @@ def state_values(state: AlertState) -> dict[str, Any]:
     values[_STATUS_AT] = values[_STATUS_AT].value
     if values[_RESUME_AT] is not None:
         values[_RESUME_AT] = values[_RESUME_AT].value
-    return dict(zip(_STATE_FIELDS, values, strict=True))
+    return dict(zip(STATE_FIELDS, values, strict=True))
 
 
 def _event_values(

@@ -8,21 +8,17 @@ SQLite the single writer serialises them.
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Callable, Sequence
-from dataclasses import fields
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Table, Text, cast, func
 from sqlmodel import select
 
-from escalation.events import AlertState, IllegalTransition, StepDue, state_of_values
+from escalation.events import IllegalTransition, StepDue
 from escalation.model import Status
-from escalation.policy import EscalationPolicy
 from escalation.ports import Directory
 from escalation.state import transition
+from storage.alerts import STATE_FIELDS, policy_of_snapshot, state_of_columns
 from storage.batch import Reader
 from storage.db import Database
 from storage.effects import Stepped, persist_transitions
@@ -61,9 +57,9 @@ async def step_due(
         due = StepDue()
         for row in _CLAIM.decode(conn.dialect, (await conn.execute(query)).all()):
             alert_id, version, fingerprint, level, team = row[:_STATE_AT]
-            state = _state(row[_STATE_AT:_POLICY_AT])
+            state = state_of_columns(row[_STATE_AT:_POLICY_AT])
             try:
-                tr = transition(state, due, policy=_policy(row[_POLICY_AT]), now=now)
+                tr = transition(state, due, policy=policy_of_snapshot(row[_POLICY_AT]), now=now)
             except IllegalTransition:
                 continue
             steps.append(Stepped(alert_id, version, fingerprint, level, team, state, tr))
@@ -78,38 +74,17 @@ async def step_due(
 
 _ALERT_TABLE: Table = table_of(AlertRow)
 _SILENCE_TABLE: Table = table_of(SilenceRow)
-_STATE_FIELDS = tuple(f.name for f in fields(AlertState))
 _KEY_FIELDS = ("id", "version", "fingerprint", "level", "team")
 _CLAIM = Reader(
     (
-        *(_ALERT_TABLE.c[name] for name in (*_KEY_FIELDS, *_STATE_FIELDS)),
+        *(_ALERT_TABLE.c[name] for name in (*_KEY_FIELDS, *STATE_FIELDS)),
         cast(_ALERT_TABLE.c.policy_snapshot, Text).label("policy_snapshot"),
     )
 )
 """What stepping needs of a due alert: the columns the timeline, outbox and resolution rows
 take, its state, its policy snapshot (as JSON text) — not its labels, links, details…"""
 _STATE_AT = len(_KEY_FIELDS)
-_POLICY_AT = _STATE_AT + len(_STATE_FIELDS)
-_STATUS_AT = _STATE_FIELDS.index("status")
-_RESUME_AT = _STATE_FIELDS.index("resume_status")
-
-
-@functools.lru_cache(maxsize=512)
-def _policy(snapshot: str) -> EscalationPolicy:
-    """``policy_of`` for a snapshot's JSON text. Alerts opened under the same policy share the
-    same snapshot, so each is parsed once (policies are immutable values)."""
-    return EscalationPolicy.from_snapshot(json.loads(snapshot))
-
-
-_STATUSES = {status.value: status for status in Status}
-
-
-def _state(values: Sequence[Any]) -> AlertState:
-    """As :func:`storage.alerts.state_of`, from the state columns (in field order)."""
-    state = list(values)
-    state[_STATUS_AT] = _STATUSES[state[_STATUS_AT]]
-    state[_RESUME_AT] = _STATUSES[state[_RESUME_AT]] if state[_RESUME_AT] else None
-    return state_of_values(state)
+_POLICY_AT = _STATE_AT + len(STATE_FIELDS)
 
 
 async def next_wake_at(db: Database) -> datetime | None:

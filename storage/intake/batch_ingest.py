@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from escalation.events import AlertState, Transition
+from escalation.events import Transition
 from escalation.model import AlertEvent, SourceStatus, Status
 from escalation.noise.flapping import detect
 from escalation.noise.grouping import group_key, join
@@ -51,7 +51,7 @@ from escalation.record.recurrence import recurrence_key
 from escalation.state import AlertRefired, ResolvedAtSource, open_alert, step_at_once, transition
 from escalation.triage.grading import Grade, Noise, grade
 from escalation.triage.routing import Routing, route_all
-from storage.alerts import new_row_values, state_values
+from storage.alerts import STATE_FIELDS, new_row_values, state_values
 from storage.batch import insert_many, update_many
 from storage.db import Database
 from storage.effects import Stepped, TransitionRows, resolution_values, transition_rows
@@ -569,7 +569,7 @@ class _Batch:
             assert entry.stored is not None
             params: dict[str, Any] = {"id": alert_id}
             before, after = _state_fields(entry.stored), _state_fields(entry.state)
-            for name, old, new in zip(_STATE_FIELDS, before, after, strict=True):
+            for name, old, new in zip(STATE_FIELDS, before, after, strict=True):
                 if old is not new and old != new:  # a transition keeps what it leaves
                     params[name] = new.value if isinstance(new, Status) else new
             params["version"] = entry.version
@@ -708,8 +708,7 @@ _PG_NEXT_IDS = {
     )
     for name in ("alert", "alert_group")
 }
-_STATE_FIELDS = tuple(f.name for f in fields(AlertState))
-_state_fields = operator.attrgetter(*_STATE_FIELDS)
+_state_fields = operator.attrgetter(*STATE_FIELDS)
 
 
 _GRADES_KEPT = 4096

@@ -18,16 +18,17 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Executable, Table, Text, cast
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from escalation.events import AlertState, state_of_values
+from escalation.events import AlertState
 from escalation.model import Status
 from escalation.policy import EscalationPolicy
+from storage.alerts import STATE_FIELDS, policy_of_snapshot, state_of_columns
 from storage.batch import Reader
 from storage.intake.source_updates import TRUNCATED
 from storage.tables import AlertRow, table_of
@@ -167,11 +168,10 @@ def by_integration(keys: Iterable[Key]) -> list[tuple[str, Sequence[str]]]:
 
 
 _ALERT: Table = table_of(AlertRow)
-_STATE_FIELDS = tuple(f.name for f in fields(AlertState))
 _KEY_FIELDS = ("id", "version", "integration", "fingerprint", "level", "team", "group_id")
 _OPEN = Reader(
     (
-        *(_ALERT.c[name] for name in (*_KEY_FIELDS, *_STATE_FIELDS)),
+        *(_ALERT.c[name] for name in (*_KEY_FIELDS, *STATE_FIELDS)),
         cast(_ALERT.c.details, Text).label("details"),
         cast(_ALERT.c.policy_snapshot, Text).label("policy_snapshot"),
     )
@@ -179,18 +179,12 @@ _OPEN = Reader(
 """What a repeat needs of an open alert: its keys, state, details (as JSON text, only looked
 at for a truncation count) and policy snapshot (as JSON text)."""
 _STATE_AT = len(_KEY_FIELDS)
-_DETAILS_AT = _STATE_AT + len(_STATE_FIELDS)
-_STATUSES = {status.value: status for status in Status}
-_STATUS_AT, _RESUME_STATUS_AT = _STATE_FIELDS.index("status"), _STATE_FIELDS.index("resume_status")
+_DETAILS_AT = _STATE_AT + len(STATE_FIELDS)
 
 
 def _from_columns(row: Sequence[Any]) -> OpenAlert:
     alert_id, version, integration, fingerprint, level, team, group_id = row[:_STATE_AT]
-    values = list(row[_STATE_AT:_DETAILS_AT])
-    values[_STATUS_AT] = _STATUSES[values[_STATUS_AT]]
-    resume = values[_RESUME_STATUS_AT]
-    values[_RESUME_STATUS_AT] = _STATUSES[resume] if resume else None
-    state = state_of_values(values)
+    state = state_of_columns(row[_STATE_AT:_DETAILS_AT])
     details, snapshot = row[_DETAILS_AT], row[_DETAILS_AT + 1]
     return OpenAlert(
         alert_id=alert_id,
@@ -199,7 +193,7 @@ def _from_columns(row: Sequence[Any]) -> OpenAlert:
         level=level,
         team=team,
         group_id=group_id,
-        policy=_policy(snapshot),
+        policy=policy_of_snapshot(snapshot),
         stored=state,
         state=state,
         version=version,
@@ -228,9 +222,3 @@ def _truncation_in(details: str) -> object:
 _cached_truncation = functools.lru_cache(maxsize=1024)(_truncation_in)
 """Cached: the alerts of one notification store the same details (the receiver,
 Alertmanager's address, the count)."""
-
-
-@functools.lru_cache(maxsize=512)
-def _policy(snapshot: str) -> EscalationPolicy:
-    """The policy of a snapshot's JSON text, parsed once per distinct snapshot."""
-    return EscalationPolicy.from_snapshot(json.loads(snapshot))
