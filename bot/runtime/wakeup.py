@@ -58,6 +58,18 @@ def unavailable(exc: BaseException) -> bool:
     return isinstance(exc, (OSError, TimeoutError))
 
 
+CONFLICTS = frozenset({"40P01", "40001"})
+"""PostgreSQL's ``deadlock_detected`` and ``serialization_failure``: the transaction lost a
+race with another (a replica, a button) and was rolled back whole; run again, it sees what
+the other wrote."""
+
+
+def conflict(exc: BaseException) -> bool:
+    """The database rolled the transaction back for a race with another one: nothing in
+    what it was given is at fault, and the same work done again succeeds."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in CONFLICTS
+
+
 async def run_until_cancelled(
     drain: Callable[[], Awaitable[int]],
     *,

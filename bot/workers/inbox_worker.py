@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.runtime.clock import Clock
 from bot.runtime.faults import NO_FAULTS, FaultPoints
 from bot.runtime.metrics import Metrics
-from bot.runtime.wakeup import Signal, Wakeup, run_until_cancelled, unavailable
+from bot.runtime.wakeup import Signal, Wakeup, conflict, run_until_cancelled, unavailable
 from escalation.ports import Directory
 from storage.db import Database
 from storage.intake import inbox
@@ -34,6 +34,19 @@ from storage.intake.open_alerts import KeptOpen
 from storage.upkeep.recovery import release_inbox
 
 log = structlog.get_logger("tocsin.inbox")
+
+RACES = 5
+"""Times a transaction PostgreSQL rolled back for a race with another one (a deadlock, a
+serialization failure) is run at most."""
+
+
+def _again(exc: BaseException, attempt: int) -> bool:
+    """Whether a transaction that failed with ``exc`` on its ``attempt``-th run is run
+    again: a unique index hit (another replica opened the fingerprint) once, a deadlock or a
+    serialization failure up to :data:`RACES` times."""
+    if isinstance(exc, IntegrityError):
+        return attempt == 1
+    return conflict(exc) and attempt < RACES
 
 
 class InboxWorker:
@@ -129,61 +142,67 @@ class InboxWorker:
     async def _process_batch(self, batch: list[Body]) -> None:
         """The batch in as few transactions as its events' cost allows (``batch_events``,
         an event on the ORM path weighing more); body by body when one fails but for the
-        database being away — once more first when another replica opened the same
-        fingerprint at the same moment: then it is a repeat of that alert."""
+        database being away or a lost race (:meth:`_transaction`)."""
         while batch:
-            for attempt in (1, 2):
-                try:
-                    outcomes = await process_batch(
-                        self._db,
-                        batch,
-                        self._rules,
-                        now=self._clock(),
-                        budget=self._batch_events,
-                        directory=self._directory,
-                        before_commit=lambda: self._faults.reached("inbox_before_commit"),
-                        after_commit=lambda: self._faults.reached("inbox_after_commit"),
-                        kept=self.kept,
-                    )
-                except IntegrityError as exc:
-                    if attempt == 1:
-                        await asyncio.sleep(0)
-                        continue
-                    log.warning("inbox_batch_failed", bodies=len(batch), error=repr(exc)[:300])
-                except Exception as exc:
-                    if unavailable(exc):
-                        raise  # the database is away, not the bodies at fault: try them again
-                    log.warning("inbox_batch_failed", bodies=len(batch), error=repr(exc)[:300])
-                else:
-                    for body, outcome in zip(batch, outcomes, strict=False):
-                        self._done(body.item, outcome, alone=False)
-                        self._unfinished.discard(body.item.id)
-                    if outcomes:
-                        _log_batch([body.item.id for body in batch[: len(outcomes)]], outcomes)
-                    batch = batch[len(outcomes) :]
-                    await asyncio.sleep(0)  # between transactions, others take the writer
-                    break
+            outcomes = await self._transaction(batch)
+            if outcomes is None:
                 for body in batch:
                     await self._process(body.item)
                     self._unfinished.discard(body.item.id)
                 return
+            for body, outcome in zip(batch, outcomes, strict=False):
+                self._done(body.item, outcome, alone=False)
+                self._unfinished.discard(body.item.id)
+            if outcomes:
+                _log_batch([body.item.id for body in batch[: len(outcomes)]], outcomes)
+            batch = batch[len(outcomes) :]
+            await asyncio.sleep(0)  # between transactions, others take the writer
+
+    async def _transaction(self, batch: list[Body]) -> list[IngestOutcome] | None:
+        """One transaction of the batch's first bodies: their outcomes, or ``None`` when it
+        failed for what the bodies hold. Done again when it lost a race — once when another
+        replica opened the same fingerprint at the same moment (then it is a repeat of that
+        alert), up to :data:`RACES` times when PostgreSQL rolled it back for a deadlock or a
+        serialization failure (the bodies are not at fault; one by one they would take the
+        slow path, and lose the same race again)."""
+        for attempt in range(1, RACES + 1):
+            try:
+                return await process_batch(
+                    self._db,
+                    batch,
+                    self._rules,
+                    now=self._clock(),
+                    budget=self._batch_events,
+                    directory=self._directory,
+                    before_commit=lambda: self._faults.reached("inbox_before_commit"),
+                    after_commit=lambda: self._faults.reached("inbox_after_commit"),
+                    kept=self.kept,
+                )
+            except Exception as exc:
+                if unavailable(exc):
+                    raise  # the database is away, not the bodies at fault: try them again
+                if _again(exc, attempt):
+                    log.info("inbox_batch_raced", bodies=len(batch), attempt=attempt)
+                    await asyncio.sleep(0)
+                    continue
+                log.warning("inbox_batch_failed", bodies=len(batch), error=repr(exc)[:300])
+                return None
+        return None
 
     async def _process(self, item: inbox.InboxItem) -> None:
-        for attempt in (1, 2):
+        for attempt in range(1, RACES + 1):
             try:
                 outcome = await process(
                     self._db, item, self._rules, now=self._clock(), directory=self._directory
                 )
-            except IntegrityError:
-                # Another replica opened the same fingerprint at the same moment: once more
-                # and it is a repeat of that alert.
-                if attempt == 2:
-                    raise
-                await asyncio.sleep(0)
-                continue
             except Exception as exc:
                 if unavailable(exc):
                     raise  # the database is away, not the body at fault: try it again
+                if _again(exc, attempt):
+                    await asyncio.sleep(0)
+                    continue
+                if isinstance(exc, IntegrityError) or conflict(exc):
+                    raise  # a race lost every time: the worker's loop tries it again later
                 log.exception("inbox_item_failed", inbox_id=item.id)
                 await inbox.mark_failed(
                     self._db, item.id, now=self._clock(), error=f"{type(exc).__name__}: {exc}"

@@ -25,6 +25,7 @@ from storage.effects import persist_transition
 from storage.intake.inbox import InboxItem, finish_done, record_done
 from storage.intake.mirrors import add_mirrors
 from storage.intake.noise_ingest import NO_NOISE_RULES, NoiseRules, open_new
+from storage.intake.open_alerts import lock_open
 from storage.intake.regrading import regrade_open
 from storage.intake.source_updates import acknowledge_at_source, note_truncation, refresh_details
 from storage.noise.dropped import record_noise
@@ -93,6 +94,13 @@ async def process(
     outcome = IngestOutcome()
     apart = await db.inbox_apart()
     async with db.write() as session:
+        if not db.is_sqlite:
+            # the alerts this body repeats, locked before they are read (in the batches'
+            # order): a replica's transaction on the same alerts is waited for, and its
+            # writes are what this one reads and counts from
+            await lock_open(
+                await session.connection(), [(item.integration, e.fingerprint) for e in events]
+            )
         silences = await current_silences(session, now=now)
         for event in events:
             await apply_event(

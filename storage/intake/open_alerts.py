@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, Table, Text, cast
+from sqlalchemy import ARRAY, Executable, Table, Text, any_, bindparam, cast
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -108,21 +108,15 @@ async def read_open(
     conn: AsyncConnection, keys: Sequence[Key], *, lock: bool, kept: KeptOpen | None = None
 ) -> list[OpenAlert]:
     """The open alerts of ``keys`` (one a key at most: a unique index). With ``lock``
-    (PostgreSQL) they are locked in id order (``FOR NO KEY UPDATE``: rows inserted elsewhere
-    that reference them still go in): a replica whose batch repeats the same alerts waits
-    for this one's commit and then reads what it wrote, and two batches never lock the same
-    alerts in opposite orders (one statement per integration and chunk, each in id order:
-    the integrations in name order).
+    (PostgreSQL) they are locked as :func:`lock_open` locks them (``FOR NO KEY UPDATE``: rows
+    inserted elsewhere that reference them still go in): a replica whose batch repeats the
+    same alerts waits for this one's commit and then reads what it wrote.
 
     An alert ``kept`` at the version its row has is taken from there (the row's id and
     version read, not the rest); the others are read whole."""
     found: list[OpenAlert] = []
-    for name, chunk in by_integration(keys):
-        where = (
-            _ALERT.c.integration == name,
-            _ALERT.c.fingerprint.in_(chunk),
-            _ALERT.c.status != Status.RESOLVED.value,
-        )
+    for name, chunk in _statements(keys, lock=lock):
+        where = _open_of(name, chunk, lock=lock)
         if kept is None or not any((name, fingerprint) in kept for fingerprint in chunk):
             query = sa_select(*_OPEN.columns).where(*where).order_by(_ALERT.c.id)
             if lock:
@@ -147,6 +141,46 @@ async def read_open(
         for ids in chunks(stale):  # locked above already
             found.extend(await _whole(conn, sa_select(*_OPEN.columns).where(_ALERT.c.id.in_(ids))))
     return found
+
+
+async def lock_open(conn: AsyncConnection, keys: Iterable[Key]) -> None:
+    """Lock the open alerts of ``keys`` (PostgreSQL) in the one order every inbox
+    transaction takes them in: by integration name, then by id, each integration's alerts in
+    one statement. Two transactions that lock in one order wait for each other, never for
+    each other at once: locking in chunks (each in id order) let two batches of the same
+    alerts, cut into chunks differently, each hold a chunk the other was waiting for
+    (PostgreSQL then aborts one: ``deadlock detected``)."""
+    for name, fingerprints in _statements(list(keys), lock=True):
+        query = (
+            sa_select(_ALERT.c.id)
+            .where(*_open_of(name, fingerprints, lock=True))
+            .order_by(_ALERT.c.id)
+            .with_for_update(key_share=True)
+        )
+        await conn.execute(query)
+
+
+def _statements(keys: Sequence[Key], *, lock: bool) -> list[tuple[str, Sequence[str]]]:
+    """The fingerprints of ``keys`` by integration (in name order): in chunks on SQLite (its
+    bound parameters are limited), all of an integration's at once where they are locked
+    (one array parameter: see :func:`lock_open`)."""
+    if not lock:
+        return by_integration(keys)
+    by_name: dict[str, list[str]] = {}
+    for name, fingerprint in keys:
+        by_name.setdefault(name, []).append(fingerprint)
+    return sorted(by_name.items())
+
+
+def _open_of(name: str, fingerprints: Sequence[str], *, lock: bool) -> tuple[Any, ...]:
+    """The conditions naming the open alerts of ``fingerprints`` sent to ``name``; on
+    PostgreSQL (``lock``) the fingerprints are one array parameter, however many."""
+    matches = (
+        _ALERT.c.fingerprint == any_(bindparam("fingerprints", list(fingerprints), ARRAY(Text)))
+        if lock
+        else _ALERT.c.fingerprint.in_(fingerprints)
+    )
+    return (_ALERT.c.integration == name, matches, _ALERT.c.status != Status.RESOLVED.value)
 
 
 async def _whole(conn: AsyncConnection, query: Executable) -> list[OpenAlert]:

@@ -1,0 +1,155 @@
+"""Replicas' inbox transactions on the same alerts (PostgreSQL): they wait for each other in
+one order and never deadlock, a body done alone counts from what the other replica wrote,
+and a transaction the database rolled back for a race is done again as it was — not body by
+body, which would lose the same race on the slow path."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import structlog
+from sqlalchemy.exc import DBAPIError
+
+from bot.workers import inbox_worker as worker_module
+from storage.db import Database
+from storage.intake import inbox
+from storage.intake.batch_ingest import Body, process_batch
+from storage.intake.ingest import parse, process
+from tests.integration.storage.test_inbox_batches import NOW, body, contents, migrated, rules_for
+from tests.support.workers import inbox_worker
+
+ALERTS = 1_200
+"""More fingerprints than one statement of SQLite's chunks (500): PostgreSQL's batches locked
+them chunk by chunk before."""
+
+
+async def store(db: Database, raw: bytes) -> inbox.InboxItem:
+    stored = await inbox.store(db, integration="test", source_format="events", body=raw, now=NOW)
+    [item] = [i for i in await inbox.claim(db, now=NOW, limit=100) if i.id == stored]
+    return item
+
+
+async def test_batches_repeating_the_same_alerts_in_other_orders_never_deadlock(
+    tmp_path: Path,
+) -> None:
+    """Three replicas' transactions at once, each repeating the same 1,200 alerts in an order
+    of its own, five rounds: none is rolled back, and every firing is counted."""
+    rules = rules_for(tmp_path)
+    names = [f"fp-{n:04}" for n in range(ALERTS)]
+    shuffle = random.Random(14)
+    async with migrated("postgres", tmp_path) as db:
+        await inbox.store(
+            db,
+            integration="test",
+            source_format="events",
+            body=body(*({"fp": n} for n in names)),
+            now=NOW,
+        )
+        await inbox_worker(db, rules, now=NOW).drain()
+        for _ in range(5):
+            items = []
+            for _ in range(3):
+                order = shuffle.sample(names, len(names))
+                items.append(await store(db, body(*({"fp": n} for n in order))))
+            await asyncio.gather(
+                *(
+                    process_batch(db, [Body(item, parse(item, rules))], rules, now=NOW)
+                    for item in items
+                )
+            )
+        alerts = (await contents(db))["alert"]
+    assert len(alerts) == ALERTS
+    assert {row["count"] for row in alerts} == {1 + 5 * 3}
+    assert {row["version"] for row in alerts} == {1 + 5 * 3}
+
+
+async def test_a_body_done_alone_waits_for_the_replica_writing_its_alert(
+    tmp_path: Path,
+) -> None:
+    """Another replica's transaction holds the alert and fires it again; the body done alone
+    (the ORM path: what a failed batch falls back to) waits for that commit and counts from
+    it — it does not write over it from what it read before."""
+    rules = rules_for(tmp_path)
+    async with migrated("postgres", tmp_path) as db:
+        await inbox.store(
+            db, integration="test", source_format="events", body=body({"fp": "shared"}), now=NOW
+        )
+        await inbox_worker(db, rules, now=NOW).drain()
+        item = await store(db, body({"fp": "shared"}))
+        url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        other = await asyncpg.connect(url)
+        try:
+            async with other.transaction():
+                await other.execute(
+                    "UPDATE alert SET count = count + 1, version = version + 1"
+                    " WHERE fingerprint = 'shared'"
+                )
+                alone = asyncio.create_task(process(db, item, rules, now=NOW))
+                await until_waiting_for_a_lock(other)
+                assert not alone.done()
+            await alone
+        finally:
+            await other.close()
+        [alert] = (await contents(db))["alert"]
+    assert (alert["count"], alert["version"]) == (3, 3)
+
+
+async def until_waiting_for_a_lock(conn: asyncpg.Connection) -> None:
+    """Until another session of this database waits for a row lock."""
+    for _ in range(500):
+        waiting = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("nobody waited for the lock within 5 s")
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+async def test_a_batch_rolled_back_for_a_deadlock_is_done_again_as_a_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database rolls the first try back for a deadlock: the same bodies go again in one
+    transaction (a line says so), none is done alone and none is marked failed."""
+    rules = rules_for(tmp_path)
+    real = process_batch
+    tries: list[int] = []
+    alone: list[int] = []
+
+    async def deadlocking(db: Database, bodies: Any, *args: Any, **kwargs: Any) -> Any:
+        tries.append(len(bodies))
+        if len(tries) == 1:
+            raise DBAPIError("SELECT …", None, _Deadlock("deadlock detected"))
+        return await real(db, bodies, *args, **kwargs)
+
+    async def counting(db: Database, item: inbox.InboxItem, *args: Any, **kwargs: Any) -> Any:
+        alone.append(item.id)
+        return await process(db, item, *args, **kwargs)
+
+    monkeypatch.setattr(worker_module, "process_batch", deadlocking)
+    monkeypatch.setattr(worker_module, "process", counting)
+    async with migrated("sqlite", tmp_path) as db:
+        for n in range(3):
+            await inbox.store(
+                db, integration="test", source_format="events", body=body({"fp": f"a{n}"}), now=NOW
+            )
+        with structlog.testing.capture_logs() as logs:
+            assert await inbox_worker(db, rules, now=NOW).drain() == 3
+        got = await contents(db)
+    assert tries == [3, 3]
+    assert alone == []
+    assert [row["status"] for row in got["inbox"]] == ["done"] * 3
+    assert [line["event"] for line in logs if line["event"].startswith("inbox_batch")] == [
+        "inbox_batch_raced",
+        "inbox_batch_processed",
+    ]
