@@ -115,7 +115,7 @@ async def read_open(
     An alert ``kept`` at the version its row has is taken from there (the row's id and
     version read, not the rest); the others are read whole."""
     found: list[OpenAlert] = []
-    for name, chunk in _statements(keys, lock=lock):
+    for name, chunk in by_integration(keys, whole=lock):
         where = _open_of(name, chunk, lock=lock)
         if kept is None or not any((name, fingerprint) in kept for fingerprint in chunk):
             query = sa_select(*_OPEN.columns).where(*where).order_by(_ALERT.c.id)
@@ -150,7 +150,7 @@ async def lock_open(conn: AsyncConnection, keys: Iterable[Key]) -> None:
     each other at once: locking in chunks (each in id order) let two batches of the same
     alerts, cut into chunks differently, each hold a chunk the other was waiting for
     (PostgreSQL then aborts one: ``deadlock detected``)."""
-    for name, fingerprints in _statements(list(keys), lock=True):
+    for name, fingerprints in by_integration(keys, whole=True):
         query = (
             sa_select(_ALERT.c.id)
             .where(*_open_of(name, fingerprints, lock=True))
@@ -158,18 +158,6 @@ async def lock_open(conn: AsyncConnection, keys: Iterable[Key]) -> None:
             .with_for_update(key_share=True)
         )
         await conn.execute(query)
-
-
-def _statements(keys: Sequence[Key], *, lock: bool) -> list[tuple[str, Sequence[str]]]:
-    """The fingerprints of ``keys`` by integration (in name order): in chunks on SQLite (its
-    bound parameters are limited), all of an integration's at once where they are locked
-    (one array parameter: see :func:`lock_open`)."""
-    if not lock:
-        return by_integration(keys)
-    by_name: dict[str, list[str]] = {}
-    for name, fingerprint in keys:
-        by_name.setdefault(name, []).append(fingerprint)
-    return sorted(by_name.items())
 
 
 def _open_of(name: str, fingerprints: Sequence[str], *, lock: bool) -> tuple[Any, ...]:
@@ -193,11 +181,15 @@ def chunks(values: Sequence[_T], size: int = 500) -> list[Sequence[_T]]:
     return [values[at : at + size] for at in range(0, len(values), size)]
 
 
-def by_integration(keys: Iterable[Key]) -> list[tuple[str, Sequence[str]]]:
-    """The fingerprints of ``keys`` by integration (in name order), in chunks."""
+def by_integration(keys: Iterable[Key], *, whole: bool = False) -> list[tuple[str, Sequence[str]]]:
+    """The fingerprints of ``keys`` by integration (in name order), in chunks (SQLite's bound
+    parameters are limited) — or ``whole``, all of an integration's at once, for a statement
+    that takes them as one array parameter and locks them (see :func:`lock_open`)."""
     by_name: dict[str, list[str]] = {}
     for name, fingerprint in keys:
         by_name.setdefault(name, []).append(fingerprint)
+    if whole:
+        return sorted(by_name.items())
     return [(name, chunk) for name in sorted(by_name) for chunk in chunks(by_name[name])]
 
 

@@ -70,13 +70,16 @@ async def apply_to_group(
             )
             if not db.is_sqlite:
                 query = query.with_for_update()
-            targets = list((await session.exec(query.order_by(col(AlertRow.id)))).all())
+            # the inbox worker's order (``storage.intake.open_alerts.lock_open``): a replica's
+            # batch repeating these alerts waits for this, or this for it, never both
+            order = (col(AlertRow.integration), col(AlertRow.id))
+            targets = list((await session.exec(query.order_by(*order))).all())
             if group is None or len(targets) < 2:
                 return None
             session.add(ProcessedRequestRow(key=fit_key(request_key), received_at=now))
             await session.flush()
             # the lead last: when every member resolves, no hand-over happens on the way
-            targets.sort(key=lambda r: r.id == group.lead_id)
+            targets.sort(key=lambda r: (r.id == group.lead_id, r.id or 0))
             done, refusal = [], None
             for target in targets:
                 before = state_of(target)

@@ -10,17 +10,23 @@ import random
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 import structlog
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.workers import inbox_worker as worker_module
+from escalation.events import Acknowledged
 from storage.db import Database
 from storage.intake import inbox
 from storage.intake.batch_ingest import Body, process_batch
 from storage.intake.ingest import parse, process
+from storage.intake.open_alerts import lock_open
+from storage.noise.group_actions import apply_to_group
+from storage.tables import AlertGroupRow
 from tests.integration.storage.test_inbox_batches import NOW, body, contents, migrated, rules_for
+from tests.integration.storage.test_storage_database import alert_row
 from tests.support.workers import inbox_worker
 
 ALERTS = 1_200
@@ -81,35 +87,20 @@ async def test_a_body_done_alone_waits_for_the_replica_writing_its_alert(
         )
         await inbox_worker(db, rules, now=NOW).drain()
         item = await store(db, body({"fp": "shared"}))
-        url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        other = await asyncpg.connect(url)
-        try:
-            async with other.transaction():
-                await other.execute(
+        async with db.write() as other:  # the other replica's transaction
+            conn = await other.connection()
+            await conn.execute(
+                text(
                     "UPDATE alert SET count = count + 1, version = version + 1"
                     " WHERE fingerprint = 'shared'"
                 )
-                alone = asyncio.create_task(process(db, item, rules, now=NOW))
-                await until_waiting_for_a_lock(other)
-                assert not alone.done()
-            await alone
-        finally:
-            await other.close()
+            )
+            alone = asyncio.create_task(process(db, item, rules, now=NOW))
+            await until_waiting(conn)
+            assert not alone.done()
+        await alone
         [alert] = (await contents(db))["alert"]
     assert (alert["count"], alert["version"]) == (3, 3)
-
-
-async def until_waiting_for_a_lock(conn: asyncpg.Connection) -> None:
-    """Until another session of this database waits for a row lock."""
-    for _ in range(500):
-        waiting = await conn.fetchval(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        if waiting:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("nobody waited for the lock within 5 s")
 
 
 class _Deadlock(Exception):
@@ -153,3 +144,65 @@ async def test_a_batch_rolled_back_for_a_deadlock_is_done_again_as_a_batch(
         "inbox_batch_raced",
         "inbox_batch_processed",
     ]
+
+
+async def test_a_group_action_and_a_replica_s_batch_lock_the_members_in_one_order(
+    tmp_path: Path,
+) -> None:
+    """A group of three alerts from two integrations (ids 1 and 3 from ``a``, 2 from ``b``).
+    A replica's batch holds alert 3 when a person acknowledges the group, then needs alert 2:
+    the acknowledgement took the members in the batch's order (``a``'s, then ``b``'s), so it
+    waits for alert 3 without holding alert 2 — both finish, neither is rolled back."""
+    async with migrated("postgres", tmp_path) as db:
+        async with db.write() as session:
+            rows = [alert_row("m1", "a"), alert_row("m2", "b"), alert_row("m3", "a")]
+            for row in rows:
+                session.add(row)
+                await session.flush()
+            first = rows[0].id
+            assert first is not None
+            group = AlertGroupRow(
+                key="g", anchor_id=first, lead_id=first, opened_at=NOW, closes_at=NOW
+            )
+            session.add(group)
+            await session.flush()
+            for row in rows:
+                row.group_id = group.id
+        assert [row.id for row in rows] == [1, 2, 3]
+        async with db.write() as batch:
+            conn = await batch.connection()
+            await lock_open(conn, [("a", "m3")])
+            acknowledging = asyncio.create_task(
+                apply_to_group(
+                    db,
+                    alert_id=1,
+                    event=Acknowledged("U0BOB"),
+                    kind="acknowledged",
+                    actor="U0BOB",
+                    request_key="ack-1",
+                    now=NOW,
+                )
+            )
+            await until_waiting(conn)
+            await lock_open(conn, [("b", "m2")])  # held by the acknowledgement before: deadlock
+        result = await acknowledging
+        assert result is not None
+        got = (await contents(db))["alert"]
+    assert [row["status"] for row in got] == ["acknowledged"] * 3
+
+
+async def until_waiting(conn: AsyncConnection) -> None:
+    """Until another session of this database waits for a row lock (``conn``'s own query;
+    inside a transaction the activity view is a snapshot, cleared each time)."""
+    for _ in range(500):
+        await conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        waiting = await conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND pid != pg_backend_pid()"
+            )
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("nobody waited for the lock within 5 s")
