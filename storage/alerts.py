@@ -143,7 +143,8 @@ def new_row_values(
     return values
 
 
-_state_fields = operator.attrgetter(*STATE_FIELDS)
+state_fields = operator.attrgetter(*STATE_FIELDS)
+"""An alert state's field values as a tuple, in :data:`STATE_FIELDS` order."""
 _STATUS_AT = STATE_FIELDS.index("status")
 _RESUME_AT = STATE_FIELDS.index("resume_status")
 _STATUSES = {status.value: status for status in Status}
@@ -151,7 +152,7 @@ _STATUSES = {status.value: status for status in Status}
 
 def state_values(state: AlertState) -> dict[str, Any]:
     """The state columns of ``state``, as :func:`apply_state` sets them."""
-    values = list(_state_fields(state))
+    values = list(state_fields(state))
     values[_STATUS_AT] = values[_STATUS_AT].value
     if values[_RESUME_AT] is not None:
         values[_RESUME_AT] = values[_RESUME_AT].value

@@ -26,7 +26,6 @@ takes the ORM path too.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,7 +50,7 @@ from escalation.record.recurrence import recurrence_key
 from escalation.state import AlertRefired, ResolvedAtSource, open_alert, step_at_once, transition
 from escalation.triage.grading import Grade, Noise, grade
 from escalation.triage.routing import Routing, route_all
-from storage.alerts import STATE_FIELDS, new_row_values, state_values
+from storage.alerts import STATE_FIELDS, new_row_values, state_fields, state_values
 from storage.batch import insert_many, update_many
 from storage.db import Database
 from storage.effects import Stepped, TransitionRows, resolution_values, transition_rows
@@ -568,7 +567,7 @@ class _Batch:
         for alert_id, entry in planned.changed.items():
             assert entry.stored is not None
             params: dict[str, Any] = {"id": alert_id}
-            before, after = _state_fields(entry.stored), _state_fields(entry.state)
+            before, after = state_fields(entry.stored), state_fields(entry.state)
             for name, old, new in zip(STATE_FIELDS, before, after, strict=True):
                 if old is not new and old != new:  # a transition keeps what it leaves
                     params[name] = new.value if isinstance(new, Status) else new
@@ -708,7 +707,6 @@ _PG_NEXT_IDS = {
     )
     for name in ("alert", "alert_group")
 }
-_state_fields = operator.attrgetter(*STATE_FIELDS)
 
 
 _GRADES_KEPT = 4096

@@ -26,6 +26,7 @@ from storage.intake.open_alerts import lock_open
 from storage.noise.group_actions import apply_to_group
 from storage.tables import AlertGroupRow
 from tests.integration.storage.test_inbox_batches import NOW, body, contents, migrated, rules_for
+from tests.integration.storage.test_kept_open_alerts import send
 from tests.integration.storage.test_storage_database import alert_row
 from tests.support.workers import inbox_worker
 
@@ -35,6 +36,7 @@ them chunk by chunk before."""
 
 
 async def store(db: Database, raw: bytes) -> inbox.InboxItem:
+    """``raw`` stored and claimed: the body a replica's transaction works on."""
     stored = await inbox.store(db, integration="test", source_format="events", body=raw, now=NOW)
     [item] = [i for i in await inbox.claim(db, now=NOW, limit=100) if i.id == stored]
     return item
@@ -49,13 +51,7 @@ async def test_batches_repeating_the_same_alerts_in_other_orders_never_deadlock(
     names = [f"fp-{n:04}" for n in range(ALERTS)]
     shuffle = random.Random(14)
     async with migrated("postgres", tmp_path) as db:
-        await inbox.store(
-            db,
-            integration="test",
-            source_format="events",
-            body=body(*({"fp": n} for n in names)),
-            now=NOW,
-        )
+        await send(db, body(*({"fp": n} for n in names)))
         await inbox_worker(db, rules, now=NOW).drain()
         for _ in range(5):
             items = []
@@ -82,9 +78,7 @@ async def test_a_body_done_alone_waits_for_the_replica_writing_its_alert(
     it — it does not write over it from what it read before."""
     rules = rules_for(tmp_path)
     async with migrated("postgres", tmp_path) as db:
-        await inbox.store(
-            db, integration="test", source_format="events", body=body({"fp": "shared"}), now=NOW
-        )
+        await send(db, body({"fp": "shared"}))
         await inbox_worker(db, rules, now=NOW).drain()
         item = await store(db, body({"fp": "shared"}))
         async with db.write() as other:  # the other replica's transaction
@@ -130,10 +124,7 @@ async def test_a_batch_rolled_back_for_a_deadlock_is_done_again_as_a_batch(
     monkeypatch.setattr(worker_module, "process_batch", deadlocking)
     monkeypatch.setattr(worker_module, "process", counting)
     async with migrated("sqlite", tmp_path) as db:
-        for n in range(3):
-            await inbox.store(
-                db, integration="test", source_format="events", body=body({"fp": f"a{n}"}), now=NOW
-            )
+        await send(db, *(body({"fp": f"a{n}"}) for n in range(3)))
         with structlog.testing.capture_logs() as logs:
             assert await inbox_worker(db, rules, now=NOW).drain() == 3
         got = await contents(db)
