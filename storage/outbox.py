@@ -37,6 +37,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from escalation.outbox_kinds import CHANNEL_KINDS, OutboxKind, OutboxPayload
 from storage.db import Database
+from storage.id_sets import one_of
 from storage.tables import AlertRow, OutboxRow, StormMemberRow
 
 PENDING, DONE = "pending", "done"
@@ -293,7 +294,7 @@ async def _lease(db: Database, query: Any, *, now: datetime, lease: timedelta) -
             return []
         await session.exec(
             update(OutboxRow)
-            .where(col(OutboxRow.id).in_([r[0] for r in rows]))
+            .where(one_of(col(OutboxRow.id), [r[0] for r in rows], postgres=not db.is_sqlite))
             .values(
                 next_attempt_at=now + lease,
                 attempts=col(OutboxRow.attempts) + 1,
@@ -317,7 +318,10 @@ async def defer(
     async with db.write() as session:
         await session.exec(
             update(OutboxRow)
-            .where(col(OutboxRow.id).in_(ids), col(OutboxRow.status) == PENDING)
+            .where(
+                one_of(col(OutboxRow.id), ids, postgres=not db.is_sqlite),
+                col(OutboxRow.status) == PENDING,
+            )
             .values(
                 next_attempt_at=at,
                 attempts=col(OutboxRow.attempts) - 1,
@@ -350,7 +354,7 @@ async def mark_done(db: Database, ids: list[int], *, now: datetime) -> None:
     async with db.write() as session:
         await session.exec(
             update(OutboxRow)
-            .where(col(OutboxRow.id).in_(ids))
+            .where(one_of(col(OutboxRow.id), ids, postgres=not db.is_sqlite))
             .values(status=DONE, done_at=now, last_error=None, in_doubt=False)
         )
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ARRAY, Executable, Table, Text, any_, bindparam, cast
+from sqlalchemy import Executable, Table, Text, cast
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -30,6 +30,7 @@ from escalation.model import Status
 from escalation.policy import EscalationPolicy
 from storage.alerts import STATE_FIELDS, policy_of_snapshot, state_of_columns
 from storage.batch import Reader
+from storage.id_sets import one_of
 from storage.intake.source_updates import TRUNCATED
 from storage.tables import AlertRow, table_of
 
@@ -163,11 +164,7 @@ async def lock_open(conn: AsyncConnection, keys: Iterable[Key]) -> None:
 def _open_of(name: str, fingerprints: Sequence[str], *, lock: bool) -> tuple[Any, ...]:
     """The conditions naming the open alerts of ``fingerprints`` sent to ``name``; on
     PostgreSQL (``lock``) the fingerprints are one array parameter, however many."""
-    matches = (
-        _ALERT.c.fingerprint == any_(bindparam("fingerprints", list(fingerprints), ARRAY(Text)))
-        if lock
-        else _ALERT.c.fingerprint.in_(fingerprints)
-    )
+    matches = one_of(_ALERT.c.fingerprint, fingerprints, postgres=lock)
     return (_ALERT.c.integration == name, matches, _ALERT.c.status != Status.RESOLVED.value)
 
 

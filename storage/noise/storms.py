@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
 from sqlalchemy import select as sa_select
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,13 +25,16 @@ from escalation.outbox_kinds import OutboxKind, OutboxPayloadError, read_page_ch
 from escalation.ports import Directory
 from escalation.state import IllegalTransition, transition
 from storage.alerts import policy_of, state_of
+from storage.batch import insert_many
 from storage.db import Database
 from storage.effects import persist_transition
+from storage.id_sets import one_of
 from storage.outbox import DONE, FOLDED, PENDING, Claimed
 from storage.requests import first_time
-from storage.tables import AlertRow, OutboxRow, StormMemberRow, StormPageRow, StormRow
+from storage.tables import AlertRow, OutboxRow, StormMemberRow, StormPageRow, StormRow, table_of
 
 OPEN, ENDED = "open", "ended"
+_MEMBER_TABLE = table_of(StormMemberRow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +97,7 @@ async def storms_of(db: Database, alert_ids: Iterable[int]) -> dict[int, int]:
         rows = (
             await (await session.connection()).execute(
                 sa_select(col(StormMemberRow.alert_id), col(StormMemberRow.storm_id)).where(
-                    col(StormMemberRow.alert_id).in_(ids)
+                    one_of(col(StormMemberRow.alert_id), ids, postgres=not db.is_sqlite)
                 )
             )
         ).all()
@@ -124,6 +127,7 @@ async def fold(
     if not joining and not folded:
         return False
     touched: set[int] = set()
+    postgres = not db.is_sqlite
     async with db.write() as session:
         ids = [c.alert_id for c, _ in joining if c.alert_id is not None]
         alerts = {}
@@ -131,7 +135,7 @@ async def fold(
             rows = await (await session.connection()).execute(
                 sa_select(
                     col(AlertRow.id), col(AlertRow.level), col(AlertRow.title), col(AlertRow.labels)
-                ).where(col(AlertRow.id).in_(ids))
+                ).where(one_of(col(AlertRow.id), ids, postgres=postgres))
             )
             alerts = {int(r[0] or 0): (int(r[1]), alert_name(r[2], r[3] or {})) for r in rows}
         members = []
@@ -152,10 +156,10 @@ async def fold(
                 }
             )
             touched.add(storm_id)
-        if members:
-            await (await session.connection()).execute(insert(StormMemberRow), members)
+        # one statement, not one execution per member (an ``executemany`` on PostgreSQL)
+        await insert_many(await session.connection(), _MEMBER_TABLE, members)
         pages = [(c, s) for c, s in folded if c.kind in STORM_PAGED]
-        standing = await _add_pages(session, pages) if pages else set()
+        standing = await _add_pages(session, pages, postgres=postgres) if pages else set()
         touched.update(s for _, s in folded)
         if touched:
             await session.exec(
@@ -171,7 +175,10 @@ async def fold(
             if ids:
                 await session.exec(
                     update(OutboxRow)
-                    .where(col(OutboxRow.id).in_(ids), col(OutboxRow.status) == PENDING)
+                    .where(
+                        one_of(col(OutboxRow.id), ids, postgres=postgres),
+                        col(OutboxRow.status) == PENDING,
+                    )
                     .values(status=status, done_at=now, last_error=None)
                 )
     return bool(pages) or ringing
@@ -205,7 +212,9 @@ def fresh_entry(entry: Any) -> tuple[int, int]:
     return int(entry), 3
 
 
-async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]) -> set[int]:
+async def _add_pages(
+    session: AsyncSession, pages: Sequence[tuple[Claimed, int]], *, postgres: bool
+) -> set[int]:
     """Fold page rows into the storm pages of their targets; returns the ids of the rows that
     start a storm page's message (a target's first page of the storm, or its first at a
     higher tier once a message was sent): they stand for the page the person receives."""
@@ -214,7 +223,7 @@ async def _add_pages(session: AsyncSession, pages: Sequence[tuple[Claimed, int]]
     if ids:
         rows: Any = await (await session.connection()).execute(  # members, and pages of
             sa_select(col(AlertRow.id), col(AlertRow.level)).where(  # alerts from before
-                col(AlertRow.id).in_(ids)
+                one_of(col(AlertRow.id), ids, postgres=postgres)
             )
         )
         levels = {int(a): int(level) for a, level in rows}

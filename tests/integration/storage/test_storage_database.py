@@ -82,20 +82,30 @@ async def test_the_migrations_create_every_index_the_models_declare(db: Database
     assert declared - migrated == set()
 
 
-async def test_postgresql_leaves_room_for_alert_updates_and_checks_no_timeline_reference(
+async def test_postgresql_checks_no_reference_to_alerts_row_by_row_where_rows_come_by_thousands(
     db: Database,
 ) -> None:
-    """A repeat firing's update stays on its page (no index touched) and its timeline line
-    runs no per-row lookup of its alert (migration 0019); SQLite keeps its foreign key."""
+    """A repeat firing's update stays on its page (no index touched); its timeline line
+    (migration 0019), a new alert's outbox rows and a storm's members (0021) run no per-row
+    lookup of their alert. SQLite keeps its foreign keys."""
+    checked = ("alert_event", "outbox", "storm_member")
+
+    def references(sync: Any) -> dict[str, list[str]]:
+        found = inspect(sync)
+        return {
+            table: [key["referred_table"] for key in found.get_foreign_keys(table)]
+            for table in checked
+        }
+
     async with db.engine.connect() as conn:
-        keys = await conn.run_sync(lambda sync: inspect(sync).get_foreign_keys("alert_event"))
+        keys = await conn.run_sync(references)
         if db.is_sqlite:
-            assert [key["referred_table"] for key in keys] == ["alert"]
+            assert all("alert" in referred for referred in keys.values())
             return
         options = (
             await conn.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'alert'"))
         ).scalar_one()
-    assert keys == []
+    assert keys == {"alert_event": [], "outbox": [], "storm_member": ["storm"]}
     assert options == ["fillfactor=70"]
 
 
