@@ -14,7 +14,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import inbox_file
@@ -42,6 +44,24 @@ run five times. A plan made for the values (what a driver without prepared state
 costs ~0.1 ms of planning and keeps every such query on its index. PostgreSQL 12 or later."""
 
 
+def _ping(dbapi_connection: Any, _record: object, _proxy: object) -> None:
+    """Every PostgreSQL connection taken from the pool is checked first (a restarted server,
+    a connection a proxy closed): ``SELECT 1`` over the simple query protocol (no arguments:
+    nothing prepared), one round trip. A connection that fails it is replaced (the pool's
+    documented "pessimistic" check: ``DisconnectionError`` makes it connect anew, up to
+    three times).
+
+    SQLAlchemy's own ``pool_pre_ping`` for asyncpg wraps its statement in ``BEGIN`` …
+    ``ROLLBACK`` — three round trips at every checkout, ~8 % of a replica's CPU under
+    single-alert webhooks (py-spy, ``bench.ingest_bench --phase single``) — so that
+    pgbouncer's transaction mode keeps a prepared statement on one server connection; the
+    simple protocol prepares nothing, and needs no transaction around it there."""
+    try:
+        await_only(dbapi_connection.driver_connection.execute("SELECT 1"))
+    except Exception as exc:  # whatever it is, this connection cannot be trusted
+        raise DisconnectionError(f"pre-ping failed: {type(exc).__name__}") from exc
+
+
 class Database:
     """One engine per process. On SQLite every write goes through one asyncio lock (the
     single writer); on PostgreSQL writers run concurrently and rely on row locks."""
@@ -63,12 +83,13 @@ class Database:
             kwargs.update(
                 pool_size=10,
                 max_overflow=10,
-                pool_pre_ping=True,
                 connect_args={"server_settings": POSTGRES_SETTINGS},
             )
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             self._listen(self.engine.sync_engine)
+        else:
+            event.listen(self.engine.sync_engine, "checkout", _ping)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )

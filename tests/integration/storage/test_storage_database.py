@@ -109,6 +109,34 @@ async def test_postgresql_checks_no_reference_to_alerts_row_by_row_where_rows_co
     assert options == ["fillfactor=70"]
 
 
+async def test_pooled_postgresql_connections_the_server_closed_are_replaced_when_taken(
+    db: Database,
+) -> None:
+    """The pool's check at checkout (one round trip, ``storage.db._ping``) finds connections
+    the server ended (a restart, a proxy's timeout) and connects anew: the caller never sees
+    the dead connection."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL's pool: SQLite opens a file")
+
+    async def backend() -> int:
+        async with db.read() as session:
+            conn = await session.connection()
+            return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+    pooled = await backend()
+    closer = Database(db.url)
+    try:
+        async with closer.read() as session:
+            conn = await session.connection()
+            ended = await conn.execute(
+                text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pooled}
+            )
+            assert ended.scalar_one() is True
+    finally:
+        await closer.dispose()
+    assert await backend() != pooled  # the same call succeeds, on a new connection
+
+
 async def test_replicas_starting_together_on_an_empty_postgresql_database_all_migrate(
     tmp_path: Path,
 ) -> None:
