@@ -125,9 +125,9 @@ class _PostgresAppender:
     """A PostgreSQL connection of the inbox writer's own, in autocommit: a batch is one
     statement (every row through ``unnest``, each id from the table's sequence, the ids
     returned in the rows' order; the row referenced twice is computed once), committed
-    before it returns. Through the async engine a batch also costs a pool checkout with its
-    ping, BEGIN, COMMIT and the pool's reset: ~1.3 ms of CPU and six round trips for a lone
-    webhook. A failed write drops the connection; the next one reconnects.
+    before it returns. Through the async engine a batch would also cost a pool checkout with
+    its check, BEGIN, COMMIT and the pool's reset (~1.3 ms of CPU for a lone webhook when it
+    was measured). A failed write drops the connection; the next one reconnects.
     """
 
     def __init__(self, db: Database) -> None:
