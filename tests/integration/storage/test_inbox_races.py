@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.workers import inbox_worker as worker_module
 from escalation.events import Acknowledged
+from escalation.model import AlertEvent, SourceStatus
 from storage.db import Database
 from storage.intake import inbox
 from storage.intake.batch_ingest import Body, process_batch
-from storage.intake.ingest import parse, process
+from storage.intake.ingest import IngestOutcome, apply_event, parse, process
 from storage.intake.open_alerts import lock_open
 from storage.noise.group_actions import apply_to_group
 from storage.tables import AlertGroupRow
@@ -95,6 +96,44 @@ async def test_a_body_done_alone_waits_for_the_replica_writing_its_alert(
         await alone
         [alert] = (await contents(db))["alert"]
     assert (alert["count"], alert["version"]) == (3, 3)
+
+
+async def test_an_event_applied_outside_a_body_waits_for_the_replica_writing_its_alert(
+    tmp_path: Path,
+) -> None:
+    """A heartbeat's ping resolves its alert through ``apply_event``, in a transaction of its
+    own, not a body's: another replica's transaction holds the alert and changes it (its
+    engine's step); the resolve waits for that commit and writes on from its version — it
+    does not take the next outbox key from the version it read before (CI's e2e test of
+    three replicas' heartbeats failed so, ``IntegrityError``)."""
+    rules = rules_for(tmp_path)
+    async with migrated("postgres", tmp_path) as db:
+        await send(db, body({"fp": "shared"}))
+        await inbox_worker(db, rules, now=NOW).drain()
+        resolved = AlertEvent(
+            fingerprint="shared", status=SourceStatus.RESOLVED, title="t", source="s"
+        )
+
+        async def resolve() -> IngestOutcome:
+            outcome = IngestOutcome()
+            async with db.write() as session:
+                await apply_event(
+                    session, resolved, rules, outcome, integration="test", silences=[], now=NOW
+                )
+            return outcome
+
+        async with db.write() as other:  # the other replica's transaction
+            conn = await other.connection()
+            await conn.execute(
+                text("UPDATE alert SET version = version + 1 WHERE fingerprint = 'shared'")
+            )
+            ping = asyncio.create_task(resolve())
+            await until_waiting(conn)
+            assert not ping.done()
+        outcome = await ping
+        [alert] = (await contents(db))["alert"]
+    assert outcome.resolved == [alert["id"]]
+    assert (alert["status"], alert["version"]) == ("resolved", 3)
 
 
 class _Deadlock(Exception):
