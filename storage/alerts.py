@@ -205,11 +205,22 @@ _ROW_DEFAULTS: dict[str, Any] = {
 
 async def find_open(session: AsyncSession, integration: str, fingerprint: str) -> AlertRow | None:
     """The open alert of ``fingerprint`` sent to ``integration``: fingerprints are each
-    integration's own (two tools sending the same one are two alerts)."""
-    query = select(AlertRow).where(
-        AlertRow.integration == integration,
-        AlertRow.fingerprint == fingerprint,
-        AlertRow.status != Status.RESOLVED.value,
+    integration's own (two tools sending the same one are two alerts).
+
+    Read to be written: on PostgreSQL the row is locked as it is read (``FOR NO KEY
+    UPDATE``, as ``storage.intake.open_alerts.lock_open`` locks a batch's; SQLite has one
+    writer and no row locks). A replica's transaction changing it meanwhile (its engine's
+    step, a person's button) is waited for, and its version is what the caller writes on
+    from, not a stale one whose next outbox key is taken (a heartbeat's ping resolving the
+    alert another replica had just opened failed so)."""
+    query = (
+        select(AlertRow)
+        .where(
+            AlertRow.integration == integration,
+            AlertRow.fingerprint == fingerprint,
+            AlertRow.status != Status.RESOLVED.value,
+        )
+        .with_for_update(key_share=True)
     )
     return (await session.exec(query)).first()
 

@@ -150,16 +150,8 @@ async def apply_event(
     """One event, through the ORM, in the caller's transaction (not flushed): resolve, take
     the source's acknowledgement, refire (and re-grade) the open alert of its fingerprint, or
     open a new alert — with noise control, and paged at once with a ``directory`` when its
-    first tier is due (``process``). Counted in ``outcome``.
-
-    On PostgreSQL the open alert is locked before it is read (:func:`lock_open`; a no-op
-    where the caller locked it already): a replica's transaction changing it meanwhile (its
-    engine's step, a person's button) is waited for, and its version is what this one writes
-    on from, not a stale one whose next outbox key is taken (a heartbeat's ping resolving the
-    alert another replica had just opened failed so)."""
-    conn = await session.connection()
-    if conn.dialect.name == "postgresql":
-        await lock_open(conn, [(integration, event.fingerprint)])
+    first tier is due (``process``). Counted in ``outcome``. The open alert is locked as it
+    is read (:func:`find_open`), whoever the caller."""
     existing = await find_open(session, integration, event.fingerprint)
     if event.status is SourceStatus.RESOLVED:
         if existing is None:
